@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+
+const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
+
+/**
+ * Time-ordered ids (ULID layout: 48 bits of milliseconds, 80 random bits, Crockford base32),
+ * so that listing receivers by id lists them in creation order and a cursor is just the last id.
+ */
+export function newId(prefix: 'rcv' | 'msg'): string {
+  let time = Date.now();
+  let timePart = '';
+  for (let i = 0; i < 10; i++) {
+    timePart = CROCKFORD[time % 32] + timePart;
+    time = Math.floor(time / 32);
+  }
+  const random = randomBytes(10);
+  let randomPart = '';
+  for (let i = 0; i < 16; i++) {
+    // 16 characters × 5 bits = 80 bits: read them bit by bit from the 10 random bytes.
+    let value = 0;
+    for (let bit = 0; bit < 5; bit++) {
+      const index = i * 5 + bit;
+      value = (value << 1) | (((random[index >> 3] ?? 0) >> (7 - (index & 7))) & 1);
+    }
+    randomPart += CROCKFORD[value];
+  }
+  return `${prefix}_${timePart}${randomPart}`;
+}
+
+export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;

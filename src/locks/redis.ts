@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { readLua } from '../lua.js';
+import { connectRedis } from '../redis.js';
+import { sleep, TrackedLock } from './held-lock.js';
+import {
+  emptyLockStats,
+  type AcquireOptions,
+  type HeldLock,
+  type LockBackendOptions,
+  type LockHolder,
+  type LockLostCause,
+  type ReceiverLocks,
+} from './types.js';
+
+const ACQUIRE = readLua(import.meta.url, './lua/acquire.lua');
+const RELEASE = readLua(import.meta.url, './lua/release.lua');
+const RENEW = readLua(import.meta.url, './lua/renew.lua');
+
+interface LockCommands {
+  lockAcquire(lockKey: string, fenceKey: string, holdersKey: string, session: string, ttl: number, receiverId: string, holder: string): Promise<number>;
+  lockRelease(lockKey: string, holdersKey: string, session: string, receiverId: string, channel: string): Promise<number>;
+  lockRenew(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
+}
+
+/**
+ * Redis backend: a lock is `SET key <session> NX PX ttl`; one heartbeat per process renews every
+ * key this session holds with one script call every ttl/3. The fence is an INCR taken in the same
+ * script as the SET. Waiters are woken by a PUBLISH on release and poll for expiries.
+ *
+ * The lock connection has no offline queue: while Redis is unreachable a renewal fails at once
+ * instead of waiting in a queue, so every held lock is reported lost straight away.
+ */
+export class RedisReceiverLocks implements ReceiverLocks {
+  readonly backend = 'redis' as const;
+  private readonly session: string;
+  private readonly held = new Map<string, TrackedLock>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly counters = emptyLockStats();
+  private redis: (Redis & LockCommands) | undefined;
+  private subscriber: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private renewing = false;
+
+  constructor(
+    private readonly redisUrl: string,
+    private readonly options: LockBackendOptions,
+  ) {
+    this.session = `${options.emitterId}:${randomBytes(8).toString('hex')}`;
+  }
+
+  async start(): Promise<void> {
+    const redis = connectRedis(this.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as Redis & LockCommands;
+    redis.defineCommand('lockAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+    redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
+    redis.defineCommand('lockRenew', { lua: RENEW });
+    redis.on('error', () => {}); // reported through failed commands and lost locks
+    await redis.connect();
+    this.redis = redis;
+    this.heartbeat = setInterval(() => void this.renewAll(), Math.max(50, Math.floor(this.options.ttlMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  async acquire(receiverId: string, { waitMs, signal }: AcquireOptions): Promise<HeldLock | null> {
+    const giveUpAt = Date.now() + waitMs;
+    const pollMs = Math.max(20, Math.min(250, Math.floor(this.options.ttlMs / 8)));
+    for (;;) {
+      const lock = await this.tryAcquire(receiverId);
+      if (lock) return lock;
+      const remaining = giveUpAt - Date.now();
+      if (remaining <= 0 || signal?.aborted) return null;
+      await this.waitForRelease(receiverId, Math.min(pollMs, remaining), signal);
+    }
+  }
+
+  async release(lock: HeldLock): Promise<void> {
+    const tracked = this.held.get(lock.receiverId);
+    if (tracked !== lock) return;
+    this.held.delete(lock.receiverId);
+    tracked.lose('released');
+    this.counters.releases++;
+    await this.commands()
+      .lockRelease(this.key('lock', lock.receiverId), this.key('locks'), this.session, lock.receiverId, this.key('lock-released'))
+      .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
+  }
+
+  async holders(): Promise<LockHolder[]> {
+    const redis = this.commands();
+    const entries = Object.entries(await redis.hgetall(this.key('locks')));
+    if (entries.length === 0) return [];
+    const owners = await redis.mget(entries.map(([receiverId]) => this.key('lock', receiverId)));
+    return entries
+      .filter((_, index) => owners[index] !== null)
+      .map(([receiverId, json]) => ({ receiverId, ...(JSON.parse(json) as Omit<LockHolder, 'receiverId'>) }))
+      .sort((a, b) => a.receiverId.localeCompare(b.receiverId));
+  }
+
+  async ping(): Promise<boolean> {
+    return this.commands().ping().then(() => true, () => false);
+  }
+
+  stats() {
+    return structuredClone(this.counters);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    await Promise.all([...this.held.values()].map((lock) => this.release(lock)));
+    this.subscriber?.disconnect();
+    this.redis?.disconnect();
+    this.redis = undefined;
+  }
+
+  private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
+    if (this.held.has(receiverId)) throw new Error(`this process already holds ${receiverId}`);
+    this.counters.acquireAttempts++;
+    const sentAt = Date.now();
+    const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date(sentAt).toISOString() });
+    const fence = await this.commands().lockAcquire(
+      this.key('lock', receiverId), this.key('fence', receiverId), this.key('locks'),
+      this.session, this.options.ttlMs, receiverId, holder,
+    );
+    if (!fence) return null;
+    const lock = new TrackedLock(receiverId, fence, this.options.ttlMs, sentAt, (lost, cause) => this.forget(lost, cause));
+    this.held.set(receiverId, lock);
+    this.counters.acquired++;
+    return lock;
+  }
+
+  private forget(lock: TrackedLock, cause: LockLostCause): void {
+    if (cause !== 'released') this.counters.lost[cause]++;
+    if (this.held.get(lock.receiverId) === lock) this.held.delete(lock.receiverId);
+  }
+
+  private async renewAll(): Promise<void> {
+    if (this.renewing || this.held.size === 0) return;
+    this.renewing = true;
+    const locks = [...this.held.values()];
+    const sentAt = Date.now();
+    try {
+      const keys = locks.map((lock) => this.key('lock', lock.receiverId));
+      const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
+      this.counters.renewals++;
+      locks.forEach((lock, index) => (renewed[index] === 1 ? lock.confirmed(sentAt) : lock.lose('renewal-refused')));
+    } catch {
+      for (const lock of locks) lock.lose('renewal-failed');
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** Waits for a release of `receiverId` announced on the release channel, or `ms`, or the signal. */
+  private async waitForRelease(receiverId: string, ms: number, signal?: AbortSignal): Promise<void> {
+    await this.subscribe();
+    const wake = new AbortController();
+    const onRelease = (): void => wake.abort();
+    const set = this.waiters.get(receiverId) ?? new Set();
+    set.add(onRelease);
+    this.waiters.set(receiverId, set);
+    const stop = signal ? AbortSignal.any([signal, wake.signal]) : wake.signal;
+    try {
+      await sleep(ms, stop);
+    } finally {
+      set.delete(onRelease);
+      if (set.size === 0) this.waiters.delete(receiverId);
+    }
+  }
+
+  private async subscribe(): Promise<void> {
+    if (this.subscriber) return;
+    const subscriber = connectRedis(this.redisUrl, { lazyConnect: true });
+    this.subscriber = subscriber;
+    subscriber.on('error', () => {});
+    subscriber.on('message', (_channel: string, receiverId: string) => {
+      for (const wake of this.waiters.get(receiverId) ?? []) wake();
+    });
+    await subscriber.connect();
+    await subscriber.subscribe(this.key('lock-released'));
+  }
+
+  private commands(): Redis & LockCommands {
+    if (!this.redis) throw new Error('lock backend not started: call start() first');
+    return this.redis;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.options.prefix, ...parts].join(':');
+  }
+}
