@@ -22,8 +22,14 @@ export interface Config {
   emitterConcurrency: number;
   /** Delays between attempts, in milliseconds (the environment gives seconds). */
   retrySchedule: number[];
+  /** Timeouts and 429 answers back off at least this long. */
+  throttledMinMs: number;
+  /** A receiver's `Retry-After` is honoured up to this long. */
+  retryAfterMaxMs: number;
   /** undefined = not set anywhere: the CLI decides from the role and NODE_ENV. */
   allowPrivateNetworks: boolean | undefined;
+  /** CIDRs that delivery may reach even though the address guard would block them. */
+  allowCidrs: string[];
   logLevel: string;
   dataDir: string;
   bodyLimitBytes: number;
@@ -31,6 +37,8 @@ export interface Config {
   /** Fairness budget of one turn holding a receiver's lock. */
   maxMessagesPerTurn: number;
   maxTurnMs: number;
+  /** How often emitters look for receivers with work but no drain job. */
+  reconcileEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -60,13 +68,17 @@ export function loadConfig(env: Env = process.env): Config {
     emitterId: env.LOCKSTEP_EMITTER_ID ?? `${hostname()}-${process.pid}`,
     emitterConcurrency: int(env.LOCKSTEP_EMITTER_CONCURRENCY ?? fromFile('emitterConcurrency'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
     retrySchedule: schedule(env.LOCKSTEP_RETRY_SCHEDULE ?? fromFile('retrySchedule')),
+    throttledMinMs: int(env.LOCKSTEP_THROTTLED_MIN_MS ?? fromFile('throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
+    retryAfterMaxMs: int(env.LOCKSTEP_RETRY_AFTER_MAX_MS ?? fromFile('retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
     allowPrivateNetworks: bool(env.LOCKSTEP_ALLOW_PRIVATE_NETWORKS ?? fromFile('allowPrivateNetworks'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
+    allowCidrs: list(env.LOCKSTEP_ALLOW_CIDRS ?? fromFile('allowCidrs') ?? []),
     logLevel: env.LOCKSTEP_LOG_LEVEL ?? str(fromFile('logLevel'), 'logLevel'),
     dataDir: env.LOCKSTEP_DATA_DIR ?? str(fromFile('dataDir'), 'dataDir'),
     bodyLimitBytes: int(env.LOCKSTEP_BODY_LIMIT_BYTES ?? fromFile('bodyLimitBytes'), 'LOCKSTEP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024),
     defaultTimeoutMs: int(env.LOCKSTEP_DEFAULT_TIMEOUT_MS ?? fromFile('defaultTimeoutMs'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
     maxMessagesPerTurn: int(env.LOCKSTEP_MAX_MESSAGES_PER_TURN ?? fromFile('maxMessagesPerTurn'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
     maxTurnMs: int(env.LOCKSTEP_MAX_TURN_MS ?? fromFile('maxTurnMs'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
+    reconcileEveryMs: int(env.LOCKSTEP_RECONCILE_EVERY_MS ?? fromFile('reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
   };
 }
 

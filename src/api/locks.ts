@@ -1,0 +1,26 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ReceiverLocks } from '../locks/types.js';
+import { errorSchema } from './schemas.js';
+
+export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (app, { locks }) => {
+  app.get('/locks', {
+    schema: {
+      tags: ['locks'],
+      summary: 'Who holds which receiver right now, across every emitter',
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            backend: { type: 'string' },
+            data: {
+              type: 'array',
+              items: { type: 'object', properties: { receiverId: { type: 'string' }, emitterId: { type: 'string' }, fence: { type: 'integer' }, since: { type: 'string' } } },
+            },
+          },
+        },
+        401: errorSchema,
+        503: errorSchema,
+      },
+    },
+  }, async () => ({ backend: locks.backend, data: await locks.holders() }));
+};

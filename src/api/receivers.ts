@@ -1,0 +1,136 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { AddressGuard } from '../delivery/address-guard.js';
+import { generateSecret, isValidSecret } from '../delivery/sign.js';
+import type { ReceiverLocks } from '../locks/types.js';
+import type { Store } from '../store/index.js';
+import type { ReceiverSettings } from '../store/types.js';
+import { badField, HttpError, notFound } from './errors.js';
+import { createReceiverBody, errorSchema, patchReceiverBody, receiverIdParams, receiverSchema } from './schemas.js';
+
+export interface ReceiverRoutesOptions {
+  store: Store;
+  locks: ReceiverLocks;
+  guard: AddressGuard;
+  defaultTimeoutMs: number;
+}
+
+/** Headers Lockstep sets itself: a receiver's custom headers may not replace them. */
+const RESERVED_HEADERS = /^(host|content-type|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|expect|webhook-.*)$/i;
+
+type CreateBody = Partial<ReceiverSettings> & { url: string };
+type IdParams = { id: string };
+
+const tags = ['receivers'];
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema };
+
+export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (app, options) => {
+  const { store } = options;
+
+  app.post<{ Body: CreateBody }>('/receivers', {
+    schema: { tags, summary: 'Register a receiver', body: createReceiverBody, response: { 201: receiverSchema, ...errors } },
+  }, async (request, reply) => {
+    const body = checkReceiverInput(request.body, options.guard);
+    const receiver = await store.receivers.create({
+      url: body.url, eventTypes: body.eventTypes ?? [], secret: body.secret ?? generateSecret(), description: body.description ?? '',
+      headers: body.headers ?? {}, timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs, enabled: body.enabled ?? true,
+    });
+    request.log.info({ receiverId: receiver.id, url: receiver.url }, 'receiver registered');
+    return reply.status(201).send(receiver);
+  });
+
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/receivers', {
+    schema: {
+      tags, summary: 'List receivers, oldest first',
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' }, cursor: { type: 'string', pattern: receiverIdParams.properties.id.pattern, description: '`next` of the previous page' } },
+      },
+      response: { 200: { type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, ...errors },
+    },
+  }, async (request) => store.receivers.list(Number(request.query.limit ?? 50), request.query.cursor));
+
+  app.get<{ Params: IdParams }>('/receivers/:id', {
+    schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverSchema, ...errors } },
+  }, async (request) => (await store.receivers.get(request.params.id)) ?? Promise.reject(notFound(`receiver ${request.params.id}`)));
+
+  app.patch<{ Params: IdParams; Body: Partial<ReceiverSettings> }>('/receivers/:id', {
+    schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: patchReceiverBody, response: { 200: receiverSchema, ...errors } },
+  }, async (request) => {
+    const patch = request.body.url === undefined ? checkReceiverFields(request.body) : checkReceiverInput(request.body as CreateBody, options.guard);
+    const updated = await store.receivers.update(request.params.id, patch);
+    if (!updated) throw notFound(`receiver ${request.params.id}`);
+    if (updated.enabledNow) await store.drains.wake(request.params.id);
+    request.log.info({ receiverId: request.params.id, fields: Object.keys(patch) }, 'receiver updated');
+    return updated.receiver;
+  });
+
+  app.delete<{ Params: IdParams }>('/receivers/:id', {
+    schema: { tags, summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204', params: receiverIdParams, response: { 204: { type: 'null' }, ...errors } },
+  }, async (request, reply) => {
+    await deleteReceiver(app, options, request.params.id);
+    return reply.status(204).send();
+  });
+
+  app.post<{ Params: IdParams; Body: { status?: 'dead'; since?: string } }>('/receivers/:id/replay', {
+    schema: {
+      tags, summary: 'Re-queue the receiver\'s dead deliveries (optionally only those that died since a time)', params: receiverIdParams,
+      body: { type: ['object', 'null'], additionalProperties: false, properties: { status: { type: 'string', enum: ['dead'] }, since: { type: 'string', format: 'date-time' } } },
+      response: { 202: { type: 'object', properties: { count: { type: 'integer' } } }, ...errors },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    if (!(await store.receivers.get(id))) throw notFound(`receiver ${id}`);
+    const since = request.body?.since ? new Date(request.body.since) : undefined;
+    const count = await store.receivers.replayDead(id, since);
+    if (count > 0) await store.drains.wake(id);
+    request.log.info({ receiverId: id, count }, 'dead deliveries replayed');
+    return reply.status(202).send({ count });
+  });
+};
+
+/**
+ * Deletion holds the receiver's lock for the moment of the delete, so no emitter is sending to it
+ * when the 204 goes out. The receiver is first marked as being deleted, so its holder's turn ends
+ * after its in-flight request and no other emitter starts one while we wait.
+ */
+async function deleteReceiver(app: FastifyInstance, options: ReceiverRoutesOptions, id: string): Promise<void> {
+  const { store, locks } = options;
+  const receiver = await store.receivers.get(id);
+  if (!receiver) throw notFound(`receiver ${id}`);
+  await store.receivers.markDeleting(id);
+  const lock = await locks.acquire(id, { waitMs: receiver.timeoutMs + 5000 });
+  if (!lock) app.log.warn({ receiverId: id }, 'could not take the receiver lock for delete in time; deleting anyway');
+  try {
+    await store.receivers.delete(id);
+  } finally {
+    if (lock) await locks.release(lock);
+  }
+  app.log.info({ receiverId: id }, 'receiver deleted');
+}
+
+function checkReceiverInput<T extends Partial<ReceiverSettings>>(body: T, guard: AddressGuard): T {
+  const url = parseUrl(body.url ?? '');
+  const blocked = guard.literalUrlProblem(url.toString());
+  if (blocked) throw badField('url', `points at a blocked address (${blocked}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
+  return checkReceiverFields(body);
+}
+
+function checkReceiverFields<T extends Partial<ReceiverSettings>>(body: T): T {
+  if (body.secret !== undefined && !isValidSecret(body.secret)) throw badField('secret', 'must be "whsec_" followed by base64 of 24 to 64 bytes');
+  const reserved = Object.keys(body.headers ?? {}).find((name) => RESERVED_HEADERS.test(name));
+  if (reserved) throw badField(`headers.${reserved}`, 'is set by Lockstep and cannot be overridden');
+  return body;
+}
+
+function parseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badField('url', 'is not a valid absolute URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badField('url', 'must use http or https');
+  if (url.username || url.password) throw badField('url', 'must not contain credentials; use `headers` (e.g. authorization) instead');
+  if (!url.hostname) throw new HttpError(400, 'url has no host', 'url');
+  return url;
+}

@@ -1,0 +1,54 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AddressGuard } from '../delivery/address-guard.js';
+import type { ReceiverLocks } from '../locks/types.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import { requireBearerToken } from './auth.js';
+import { installErrorHandler } from './errors.js';
+import { healthRoutes } from './health.js';
+import { lockRoutes } from './locks.js';
+import { messageRoutes } from './messages.js';
+import { receiverRoutes } from './receivers.js';
+
+export interface ApiOptions {
+  store: Store;
+  locks: ReceiverLocks;
+  guard: AddressGuard;
+  tokens: string[];
+  bodyLimitBytes: number;
+  defaultTimeoutMs: number;
+  log: Logger;
+  version: string;
+}
+
+/** The intake and management API: each route group is a plugin with its own schemas. */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger, // pino's own type, as fastify's bundled pino types see it
+    bodyLimit: options.bodyLimitBytes,
+    maxParamLength: 200,
+    // Strict bodies: no silent type coercion, no silently dropped unknown fields.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Lockstep', version: options.version, description: 'Webhook delivery: never floods a receiver, never loses an accepted message.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(healthRoutes, { store: options.store, locks: options.locks });
+  await app.register(async (v1) => {
+    requireBearerToken(v1, options.tokens);
+    await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });
+    await v1.register(messageRoutes, { store: options.store });
+    await v1.register(lockRoutes, { locks: options.locks });
+  }, { prefix: '/v1' });
+  return app;
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig, type Config, type Role } from './config/index.js';
+import { createLogger } from './logger.js';
+import { redactUrl } from './redis.js';
+import { startLockstep, StartError, VERSION, type Running } from './start.js';
+
+const ROLES: Role[] = ['all', 'api', 'emitter'];
+const USAGE = `Lockstep ${VERSION}: webhook delivery with per-receiver distributed locks
+
+usage: lockstep <role>
+  all       API + one emitter in one process (starts a private redis-server when LOCKSTEP_REDIS_URL is unset)
+  api       intake and management API only
+  emitter   one emitter worker; start as many as you like, on any host
+
+Configuration: config/default.json, config/<NODE_ENV>.json, then LOCKSTEP_* environment variables
+(see README.md). Stop with SIGTERM or Ctrl-C; a second signal exits at once.`;
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (!isRole(arg)) {
+    const asked = arg === '--help' || arg === '-h' || arg === 'help';
+    (asked ? console.log : console.error)(asked || !arg ? USAGE : `unknown role "${arg}"\n\n${USAGE}`);
+    process.exit(asked ? 0 : 2);
+  }
+  const role = arg;
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
+    throw error;
+  }
+  const log = createLogger(config.logLevel, { role, emitterId: config.emitterId });
+  let running: Running;
+  try {
+    running = await startLockstep(role, config, log);
+  } catch (error) {
+    if (error instanceof StartError || (error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message))) fail(error.message, 1);
+    throw error;
+  }
+  printBanner(role, config, running);
+  log.info({ url: running.url, lockBackend: config.lockBackend, version: VERSION }, 'lockstep started');
+  stopOnSignals(running, log);
+}
+
+function isRole(value: string | undefined): value is Role {
+  return ROLES.includes(value as Role);
+}
+
+function printBanner(role: Role, config: Config, running: Running): void {
+  const lines = [
+    `Lockstep ${VERSION} — role ${role}`,
+    running.url ? `  API          ${running.url}   (OpenAPI: ${running.url}/docs)` : undefined,
+    `  Redis        ${redactUrl(running.redisUrl)}${config.redisUrl ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}`,
+    `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
+    role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
+    role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,
+    running.allowPrivateNetworks ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)' : undefined,
+    running.url ? `  try:         curl -H "Authorization: Bearer <token>" ${running.url}/v1/receivers` : undefined,
+  ];
+  process.stderr.write(`${lines.filter(Boolean).join('\n')}\n`);
+}
+
+function lockTarget(config: Config): string {
+  if (config.lockBackend === 'etcd') return ` (${config.etcdHosts.join(', ')})`;
+  if (config.lockBackend === 'consul') return ` (${config.consulAddr})`;
+  return '';
+}
+
+function stopOnSignals(running: Running, log: ReturnType<typeof createLogger>): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight deliveries, releasing locks');
+    running.stop().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`lockstep: ${message}\n`);
+  process.exit(code);
+}
+
+await main();

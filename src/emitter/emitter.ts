@@ -1,0 +1,105 @@
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import type { DeliveryClient } from '../delivery/client.js';
+import type { ReceiverLocks } from '../locks/types.js';
+import type { Logger } from '../logger.js';
+import { connectRedis } from '../redis.js';
+import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
+import type { Store } from '../store/index.js';
+import { ReceiverDrainer, type TurnEnd } from './drain.js';
+
+/** Pause before offering a receiver that another process holds to the queue again. */
+const BUSY_RETRY_MS = 250;
+
+export interface EmitterOptions {
+  config: Config;
+  store: Store;
+  locks: ReceiverLocks;
+  client: DeliveryClient;
+  log: Logger;
+  /** How often to look for receivers with work but no drain job (after a crash mid-intake). */
+  reconcileEveryMs: number;
+}
+
+/**
+ * An emitter process's work loop: a BullMQ worker whose jobs are "drain receiver X" turns.
+ * `concurrency` receivers are served at once. BullMQ's job lock is NOT the receiver lock (a
+ * stalled job can run twice); it only brings a crashed emitter's job back quickly, which is why
+ * its lock duration is the receiver lock's TTL.
+ */
+export class Emitter {
+  readonly drainer: ReceiverDrainer;
+  private readonly stopping = new AbortController();
+  private readonly connection: Redis;
+  private worker: Worker<DrainJob> | undefined;
+  private reconciler: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: EmitterOptions) {
+    const { config, store, locks, client, log } = options;
+    this.connection = connectRedis(store.redisUrl);
+    this.connection.on('error', () => {});
+    this.drainer = new ReceiverDrainer(locks, store.deliveries, client, {
+      emitterId: config.emitterId,
+      lockWaitMs: Math.min(config.lockTtlMs, 5000),
+      maxMessagesPerTurn: config.maxMessagesPerTurn,
+      maxTurnMs: config.maxTurnMs,
+      retry: { schedule: config.retrySchedule, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
+    }, log.child({ component: 'drain' }), this.stopping.signal);
+  }
+
+  start(): void {
+    const { config, log } = this.options;
+    this.worker = new Worker<DrainJob>(DRAIN_QUEUE, (job, token) => this.process(job, token), {
+      connection: this.connection,
+      prefix: config.redisPrefix,
+      concurrency: config.emitterConcurrency,
+      lockDuration: config.lockTtlMs,
+      stalledInterval: Math.max(250, Math.min(1000, Math.floor(config.lockTtlMs / 2))),
+      maxStalledCount: 1_000_000,
+    });
+    this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
+    this.worker.on('failed', (job, error) => log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried'));
+    this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);
+    this.reconciler.unref();
+  }
+
+  /** Stops taking work, ends every turn after its in-flight request, hands the jobs back, releases locks. */
+  async stop(): Promise<void> {
+    clearInterval(this.reconciler);
+    this.stopping.abort();
+    await this.worker?.close();
+    this.connection.disconnect();
+  }
+
+  private async process(job: Job<DrainJob>, token: string | undefined): Promise<void> {
+    const end = await this.drainer.runTurn(job.data.receiverId);
+    if (end.kind === 'done') return;
+    await job.moveToDelayed(nextTurnAt(end), token);
+    throw new DelayedError();
+  }
+
+  /** Gives every receiver that has work but no drain job a job (no-op when all is well). */
+  private async reconcile(): Promise<void> {
+    const { store, log } = this.options;
+    try {
+      const receiverIds = await store.redis.zrange(store.keys.receivers, 0, -1);
+      const pipeline = store.redis.pipeline();
+      for (const id of receiverIds) pipeline.zcard(store.keys.queue(id)).hget(store.keys.receiver(id), 'enabled');
+      const replies = (await pipeline.exec()) ?? [];
+      const withWork = receiverIds.filter((_, i) => Number(replies[i * 2]?.[1]) > 0 && replies[i * 2 + 1]?.[1] === '1');
+      const orphans: string[] = [];
+      for (const id of withWork) if (!(await store.drains.queue.getDeduplicationJobId(id))) orphans.push(id);
+      if (orphans.length > 0) {
+        log.info({ receivers: orphans.length }, 'scheduling receivers that had work but no drain job');
+        await store.drains.schedule(orphans);
+      }
+    } catch (error) {
+      log.debug({ err: error }, 'reconcile skipped: Redis unavailable');
+    }
+  }
+}
+
+function nextTurnAt(end: Exclude<TurnEnd, { kind: 'done' }>): number {
+  return end.kind === 'busy' ? Date.now() + BUSY_RETRY_MS : Math.max(end.at, Date.now());
+}

@@ -1,0 +1,120 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from './api/server.js';
+import type { Config, Role } from './config/index.js';
+import { AddressGuard } from './delivery/address-guard.js';
+import { DeliveryClient } from './delivery/client.js';
+import { Emitter } from './emitter/emitter.js';
+import { createReceiverLocks } from './locks/index.js';
+import type { ReceiverLocks } from './locks/types.js';
+import type { Logger } from './logger.js';
+import { EmbeddedRedis } from './store/embedded-redis.js';
+import { Store } from './store/index.js';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface Running {
+  url: string | undefined;
+  redisUrl: string;
+  tokenSource: string;
+  allowPrivateNetworks: boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts the parts a role runs, in dependency order; `stop()` takes them down in reverse. */
+export async function startLockstep(role: Role, config: Config, log: Logger): Promise<Running> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const step of stops.reverse()) await step().catch((error: unknown) => log.warn({ err: error }, 'error while stopping'));
+  };
+  try {
+    const redis = await resolveRedis(role, config, log, stops);
+    const store = new Store(redis, config.redisPrefix);
+    await store.connect();
+    stops.push(() => store.close());
+    const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
+    const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
+
+    let url: string | undefined;
+    let tokenSource = 'not used by this role';
+    if (role !== 'emitter') {
+      const tokens = resolveTokens(role, config);
+      tokenSource = tokens.source;
+      const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
+      const app = await buildApi({ store, locks, guard, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
+      url = await listen(app, config);
+      stops.push(() => app.close());
+    }
+    if (role !== 'api') {
+      const locks = await startLocks(config, redis, config.emitterId, stops);
+      const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}` });
+      stops.push(() => client.close());
+      const emitter = new Emitter({ config, store, locks, client, log: log.child({ component: 'emitter', emitterId: config.emitterId }), reconcileEveryMs: config.reconcileEveryMs });
+      emitter.start();
+      stops.push(() => emitter.stop());
+    }
+    return { url, redisUrl: redis, tokenSource, allowPrivateNetworks, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
+  if (config.redisUrl) return config.redisUrl;
+  if (role !== 'all') throw new StartError(`LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`);
+  const embedded = await EmbeddedRedis.start(config.dataDir);
+  log.info({ dir: embedded.dir, url: embedded.url }, 'started embedded redis-server (AOF on)');
+  stops.push(() => embedded.stop());
+  return embedded.url;
+}
+
+async function startLocks(config: Config, redisUrl: string, identity: string, stops: (() => Promise<void>)[]): Promise<ReceiverLocks> {
+  const locks = await createReceiverLocks(config, redisUrl, identity);
+  await locks.start();
+  stops.push(() => locks.close());
+  return locks;
+}
+
+/**
+ * Role `all` outside production may run without a configured token: one is generated on first
+ * start, kept in the data directory (so restarts keep it) and printed once.
+ */
+function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string } {
+  if (config.apiTokens.length > 0) return { tokens: config.apiTokens, source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})` };
+  if (role !== 'all' || process.env.NODE_ENV === 'production') {
+    throw new StartError(`LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`);
+  }
+  const file = join(config.dataDir, 'api-token');
+  if (existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim();
+    return { tokens: [token], source: `${file} (${hint(token)}; cat the file to see it)` };
+  }
+  const token = `lst_${randomBytes(24).toString('base64url')}`;
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { tokens: [token], source: `generated now and saved to ${file}:\n    ${token}` };
+}
+
+function hint(token: string): string {
+  return `${token.slice(0, 6)}…`;
+}
+
+async function listen(app: FastifyInstance, config: Config): Promise<string> {
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartError(`port ${config.port} on ${config.host} is in use: stop what uses it or set LOCKSTEP_PORT`);
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/** A start-up problem the operator can fix; the CLI prints its message without a stack. */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}

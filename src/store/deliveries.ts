@@ -1,0 +1,90 @@
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+import type { Attempt } from './types.js';
+
+/** Where a receiver's queue stands when its lock holder asks for the next delivery. */
+export type Claim =
+  | { kind: 'gone' | 'disabled' | 'empty' }
+  | { kind: 'wait'; until: number }
+  | { kind: 'send'; delivery: ClaimedDelivery };
+
+export interface ClaimedDelivery {
+  receiverId: string;
+  messageId: string;
+  /** The number this attempt will have in the history (1 for the first). */
+  attempt: number;
+  /** Failed attempts so far: where the delivery stands on the retry schedule. */
+  failures: number;
+  /** Consecutive failed attempts of the receiver as a whole. */
+  receiverFailStreak: number;
+  receiver: { url: string; secret: string; headers: Record<string, string>; timeoutMs: number };
+  eventType: string;
+  payloadJson: string;
+  createdAt: string;
+  claim: string;
+}
+
+export type Outcome = { kind: 'delivered' } | { kind: 'gone' } | { kind: 'aborted' } | { kind: 'failed'; retryInMs: number; final: boolean };
+
+/** How far past the head of the queue a claim looks for a due delivery (retries wait in place). */
+const LOOK_AHEAD = 32;
+
+/** The emitter's side of the store: claim the next due delivery of a held receiver, record attempts. */
+export class DeliveryStore {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+  ) {}
+
+  async claim(receiverId: string, claim: string): Promise<Claim> {
+    const reply = await this.redis.claimDelivery(...this.claimArgs(receiverId, claim));
+    return parseClaim(receiverId, claim, reply);
+  }
+
+  /**
+   * Records the attempt and moves the delivery on. With `claimNext`, the next claim rides in the
+   * same round trip (a pipeline), so a busy receiver costs one Redis round trip per delivery.
+   * Returns the delivery's new status ('stale' when the claim was no longer ours) and the next claim.
+   */
+  async complete(delivery: ClaimedDelivery, attempt: Attempt, outcome: Outcome, claimNext?: string): Promise<{ status: string; next?: Claim }> {
+    const k = this.keys;
+    const { receiverId, messageId } = delivery;
+    const pipeline = this.redis.pipeline() as unknown as PipelineCommands;
+    pipeline.completeDelivery(
+      k.receiver(receiverId), k.queue(receiverId), k.deliveries(messageId), k.attempts(messageId), k.dead(receiverId), k.receiversVersion,
+      receiverId, messageId, delivery.claim, JSON.stringify({ receiverId, ...attempt }), outcome.kind, Date.now(),
+      outcome.kind === 'failed' ? Math.round(outcome.retryInMs) : 0, outcome.kind === 'failed' && outcome.final ? '1' : '0',
+    );
+    if (claimNext) pipeline.claimDelivery(...this.claimArgs(receiverId, claimNext));
+    const replies = (await pipeline.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const status = replies[0]?.[1] as string;
+    return claimNext ? { status, next: parseClaim(receiverId, claimNext, replies[1]?.[1] as string[]) } : { status };
+  }
+
+  private claimArgs(receiverId: string, claim: string): Parameters<StoreRedis['claimDelivery']> {
+    return [this.keys.receiver(receiverId), this.keys.queue(receiverId), Date.now(), claim, this.keys.prefix, receiverId, LOOK_AHEAD];
+  }
+}
+
+/** ioredis pipelines carry the custom commands too; its types just do not know them. */
+interface PipelineCommands {
+  completeDelivery(...args: (string | number)[]): PipelineCommands;
+  claimDelivery(...args: Parameters<StoreRedis['claimDelivery']>): PipelineCommands;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+function parseClaim(receiverId: string, claim: string, reply: string[]): Claim {
+  const [kind, ...rest] = reply;
+  if (kind === 'wait') return { kind, until: Number(rest[0]) };
+  if (kind !== 'send') return { kind: kind as 'gone' | 'disabled' | 'empty' };
+  const [messageId, attempt, failures, failStreak, config, eventType, payloadJson, createdAt] = rest as string[];
+  const { url, secret, headers, timeoutMs } = JSON.parse(config as string) as ClaimedDelivery['receiver'];
+  return {
+    kind,
+    delivery: {
+      receiverId, messageId: messageId as string, attempt: Number(attempt), failures: Number(failures), receiverFailStreak: Number(failStreak),
+      receiver: { url, secret, headers, timeoutMs }, eventType: eventType as string, payloadJson: payloadJson as string, createdAt: createdAt as string, claim,
+    },
+  };
+}

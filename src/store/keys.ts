@@ -1,0 +1,47 @@
+/**
+ * Every Redis key Lockstep writes, in one place. All keys start with the installation's prefix;
+ * on Redis Cluster use a hash-tagged prefix such as `{lockstep}` so the scripts' keys share a slot.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  /** Receiver hash: `config` JSON, `enabled`, `disabledReason`, health counters. */
+  receiver(receiverId: string): string {
+    return `${this.prefix}:rcv:${receiverId}`;
+  }
+  /** Sorted set (score 0) of every receiver id: ids are time-ordered, so lex order = creation order. */
+  get receivers(): string {
+    return `${this.prefix}:receivers`;
+  }
+  /** Bumped on every receiver change; intake checks it to know its matching cache is current. */
+  get receiversVersion(): string {
+    return `${this.prefix}:receivers:version`;
+  }
+  /** Sorted set of the receiver's unfinished deliveries: score = acceptance sequence, member = message id. */
+  queue(receiverId: string): string {
+    return `${this.prefix}:q:${receiverId}`;
+  }
+  /** Sorted set of the receiver's dead deliveries: score = time of death, member = message id. */
+  dead(receiverId: string): string {
+    return `${this.prefix}:dead:${receiverId}`;
+  }
+  /** Global acceptance sequence, so deliveries to one receiver are sent in acceptance order. */
+  get sequence(): string {
+    return `${this.prefix}:seq`;
+  }
+  /** Message hash: `eventType`, `payload` (JSON text), `createdAt`, `receiverIds`. */
+  message(messageId: string): string {
+    return `${this.prefix}:msg:${messageId}`;
+  }
+  /** Hash of the message's deliveries: field = receiver id, value = delivery state JSON. */
+  deliveries(messageId: string): string {
+    return `${this.prefix}:dlv:${messageId}`;
+  }
+  /** List of the message's attempts (JSON, each naming its receiver). */
+  attempts(messageId: string): string {
+    return `${this.prefix}:att:${messageId}`;
+  }
+  idempotency(key: string): string {
+    return `${this.prefix}:idem:${key}`;
+  }
+}

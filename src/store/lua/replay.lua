@@ -1,0 +1,23 @@
+-- Put a receiver's dead deliveries (dead since ARGV[1]) back in its queue, in their original
+-- acceptance order, with a fresh retry schedule; the receiver's backoff is cleared.
+-- KEYS[1] dead set, KEYS[2] queue, KEYS[3] receiver hash
+-- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id
+-- Returns how many deliveries were re-queued.
+local messageIds = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+for _, messageId in ipairs(messageIds) do
+  local deliveriesKey = ARGV[2] .. ':dlv:' .. messageId
+  local raw = redis.call('HGET', deliveriesKey, ARGV[3])
+  if raw then
+    local delivery = cjson.decode(raw)
+    delivery.status = 'pending'
+    delivery.failures = 0
+    delivery.dueAt = 0
+    redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
+    redis.call('ZADD', KEYS[2], delivery.seq, messageId)
+  end
+  redis.call('ZREM', KEYS[1], messageId)
+end
+if #messageIds > 0 then
+  redis.call('HSET', KEYS[3], 'failStreak', 0, 'backoffUntil', 0)
+end
+return #messageIds

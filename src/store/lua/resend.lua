@@ -1,0 +1,44 @@
+-- Send a stored message again: each named receiver gets a fresh delivery at the back of its queue
+-- (a delivery still waiting in a queue is left where it is). The attempt history is kept.
+-- KEYS[1] message hash, KEYS[2] deliveries hash, KEYS[3] sequence, then per receiver: its hash,
+-- its queue, its dead set
+-- ARGV[1] message id, ARGV[2] 'explicit' (unknown receivers are an error) or 'default'
+-- (receivers deleted since are skipped), ARGV[3..] receiver ids
+-- Returns {'not-found'} | {'unknown-receiver', id} | {'resent', receiverIds...}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found'} end
+local explicit = ARGV[2] == 'explicit'
+local targets = {}
+for i = 3, #ARGV do
+  local base = 4 + (i - 3) * 3
+  if redis.call('EXISTS', KEYS[base]) == 1 then
+    targets[#targets + 1] = {id = ARGV[i], queue = KEYS[base + 1], dead = KEYS[base + 2]}
+  elseif explicit then
+    return {'unknown-receiver', ARGV[i]}
+  end
+end
+
+local resent = {'resent'}
+local unfinished = {pending = true, delivering = true, retrying = true}
+for _, target in ipairs(targets) do
+  local raw = redis.call('HGET', KEYS[2], target.id)
+  local delivery = raw and cjson.decode(raw) or {attempts = 0}
+  if not unfinished[delivery.status] then
+    delivery.status = 'pending'
+    delivery.failures = 0
+    delivery.dueAt = 0
+    delivery.claim = nil
+    delivery.seq = redis.call('INCR', KEYS[3])
+    redis.call('HSET', KEYS[2], target.id, cjson.encode(delivery))
+    redis.call('ZADD', target.queue, delivery.seq, ARGV[1])
+    redis.call('ZREM', target.dead, ARGV[1])
+  end
+  resent[#resent + 1] = target.id
+end
+local known = redis.call('HGET', KEYS[1], 'receiverIds') or ''
+for i = 2, #resent do
+  if not string.find(',' .. known .. ',', ',' .. resent[i] .. ',', 1, true) then
+    known = known == '' and resent[i] or (known .. ',' .. resent[i])
+  end
+end
+redis.call('HSET', KEYS[1], 'receiverIds', known)
+return resent

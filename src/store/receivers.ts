@@ -1,0 +1,146 @@
+import { newId } from '../ids.js';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+import type { Receiver, ReceiverSettings } from './types.js';
+
+/** What an operator sees about a receiver's recent behaviour. */
+export interface ReceiverHealth {
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  consecutiveFailures: number;
+  nextRetryAt: string | null;
+  queueDepth: number;
+}
+
+export type ReceiverView = Receiver & { health: ReceiverHealth };
+
+/** The fields of a receiver hash other than `config`. */
+type ReceiverHash = Record<string, string>;
+
+/** Stored configuration: the settings minus the fields kept as hash fields of their own. */
+type StoredConfig = Omit<ReceiverSettings, 'enabled'> & { createdAt: string; updatedAt: string };
+
+export interface ReceiverPage {
+  data: ReceiverView[];
+  next: string | null;
+}
+
+/** The slice of every receiver that intake needs to fan a message out. */
+export interface ReceiverDirectory {
+  version: string;
+  receivers: { id: string; eventTypes: string[]; enabled: boolean }[];
+}
+
+export class ReceiverStore {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+  ) {}
+
+  async create(settings: ReceiverSettings): Promise<ReceiverView> {
+    const id = newId('rcv');
+    const now = new Date().toISOString();
+    const { enabled, ...rest } = settings;
+    const config: StoredConfig = { ...rest, createdAt: now, updatedAt: now };
+    await this.redis
+      .multi()
+      .hset(this.keys.receiver(id), 'config', JSON.stringify(config), 'enabled', enabled ? '1' : '0')
+      .zadd(this.keys.receivers, 0, id)
+      .incr(this.keys.receiversVersion)
+      .exec();
+    return (await this.get(id)) as ReceiverView;
+  }
+
+  async get(id: string): Promise<ReceiverView | null> {
+    const [hash, depth] = await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).exec() ?? [];
+    return toView(id, hash?.[1] as ReceiverHash, Number(depth?.[1] ?? 0));
+  }
+
+  async list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
+    const ids = await this.redis.zrangebylex(this.keys.receivers, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
+    const page = ids.slice(0, limit);
+    const pipeline = this.redis.pipeline();
+    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const data = page
+      .map((id, i) => toView(id, replies[i * 2]?.[1] as ReceiverHash, Number(replies[i * 2 + 1]?.[1] ?? 0)))
+      .filter((receiver): receiver is ReceiverView => receiver !== null);
+    return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
+  }
+
+  /**
+   * Applies a partial update. Returns the new view and whether the receiver was (re-)enabled by
+   * it, so the caller can wake its queue. Enabling clears `disabledReason` and the backoff.
+   */
+  async update(id: string, patch: Partial<ReceiverSettings>): Promise<{ receiver: ReceiverView; enabledNow: boolean } | null> {
+    const key = this.keys.receiver(id);
+    const [config, wasEnabled] = await this.redis.hmget(key, 'config', 'enabled');
+    if (!config) return null;
+    const { enabled, ...settings } = patch;
+    // Only the `config` field is rewritten: the health fields emitters write are left alone.
+    // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body.
+    const next: StoredConfig = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() };
+    const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
+    if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak');
+    if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
+    await transaction.incr(this.keys.receiversVersion).exec();
+    return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
+  }
+
+  /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn). */
+  async markDeleting(id: string): Promise<void> {
+    await this.redis.hset(this.keys.receiver(id), 'enabled', '0', 'disabledReason', 'being deleted');
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const k = this.keys;
+    return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, id, k.prefix)) === 1;
+  }
+
+  /** Re-queues the receiver's deliveries that died at or after `since`; returns how many. */
+  async replayDead(id: string, since: Date | undefined): Promise<number> {
+    const k = this.keys;
+    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), since?.getTime() ?? 0, k.prefix, id);
+  }
+
+  async directory(): Promise<ReceiverDirectory> {
+    const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), this.redis.zrange(this.keys.receivers, 0, -1)]);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.receiver(id), 'config', 'enabled');
+    const replies = (await pipeline.exec()) ?? [];
+    const receivers = ids.flatMap((id, i) => {
+      const [config, enabled] = (replies[i]?.[1] ?? []) as (string | null)[];
+      return config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1' }] : [];
+    });
+    return { version: version ?? '0', receivers };
+  }
+}
+
+function toView(id: string, hash: ReceiverHash | undefined, queueDepth: number): ReceiverView | null {
+  if (!hash?.config) return null;
+  const config = JSON.parse(hash.config) as StoredConfig;
+  const backoffUntil = Number(hash.backoffUntil ?? 0);
+  return {
+    id,
+    ...config,
+    enabled: hash.enabled === '1',
+    ...(hash.enabled !== '1' && hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
+    health: {
+      lastSuccessAt: isoOrNull(hash.lastSuccessAt),
+      lastFailureAt: isoOrNull(hash.lastFailureAt),
+      consecutiveFailures: Number(hash.failStreak ?? 0),
+      nextRetryAt: backoffUntil > Date.now() ? new Date(backoffUntil).toISOString() : null,
+      queueDepth,
+    },
+  };
+}
+
+function isoOrNull(ms: string | undefined): string | null {
+  return ms && Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null;
+}
+
+/** `*` matches everything; `a.*` matches `a.b` and `a.b.c`; anything else matches exactly. */
+export function matchesEventType(patterns: string[], eventType: string): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((pattern) => pattern === '*' || pattern === eventType || (pattern.endsWith('.*') && eventType.startsWith(pattern.slice(0, -1))));
+}

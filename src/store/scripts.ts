@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import { readLua } from '../lua.js';
+
+type Arg = string | number;
+
+/** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
+export interface StoreCommands {
+  acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  claimDelivery(receiverKey: string, queueKey: string, now: number, claim: string, prefix: string, receiverId: string, lookAhead: number): Promise<string[]>;
+  completeDelivery(...keysAndArgs: Arg[]): Promise<string>;
+  deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  replayDead(deadKey: string, queueKey: string, receiverKey: string, since: number, prefix: string, receiverId: string): Promise<number>;
+}
+
+export type StoreRedis = Redis & StoreCommands;
+
+const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][] = [
+  ['acceptMessage', 'accept.lua'],
+  ['claimDelivery', 'claim.lua', 2],
+  ['completeDelivery', 'complete.lua', 6],
+  ['deleteReceiver', 'delete-receiver.lua', 5],
+  ['replayDead', 'replay.lua', 3],
+  ['resendMessage', 'resend.lua'],
+];
+
+export function defineStoreCommands(redis: Redis): StoreRedis {
+  for (const [name, file, numberOfKeys] of SCRIPTS) {
+    redis.defineCommand(name, { lua: readLua(import.meta.url, `./lua/${file}`), ...(numberOfKeys ? { numberOfKeys } : {}) });
+  }
+  return redis as StoreRedis;
+}
