@@ -30,6 +30,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     for (const step of stops.reverse()) await step().catch((error: unknown) => log.warn({ err: error }, 'error while stopping'));
   };
   try {
+    const tokens = role === 'emitter' ? undefined : resolveTokens(role, config);
     const redis = await resolveRedis(role, config, log, stops);
     const store = new Store(redis, config.redisPrefix);
     await store.connect();
@@ -38,10 +39,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
 
     let url: string | undefined;
-    let tokenSource = 'not used by this role';
-    if (role !== 'emitter') {
-      const tokens = resolveTokens(role, config);
-      tokenSource = tokens.source;
+    if (tokens) {
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
       const app = await buildApi({ store, locks, guard, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
       url = await listen(app, config);
@@ -55,7 +53,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       emitter.start();
       stops.push(() => emitter.stop());
     }
-    return { url, redisUrl: redis, tokenSource, allowPrivateNetworks, stop };
+    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -45,7 +45,7 @@ export class Emitter {
       maxMessagesPerTurn: config.maxMessagesPerTurn,
       maxTurnMs: config.maxTurnMs,
       retry: { schedule: config.retrySchedule, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
-    }, log.child({ component: 'drain' }), this.stopping.signal);
+    }, log, this.stopping.signal);
   }
 
   start(): void {

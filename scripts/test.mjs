@@ -1,0 +1,18 @@
+// Runs the test suite: every test/**/*.test.ts, one file at a time (they start real servers and
+// processes, and this machine has two cores), through node's own test runner with tsx.
+// Extra arguments narrow it: `npm test -- test/api.test.ts`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+function find(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return find(path);
+    return name.endsWith('.test.ts') ? [path] : [];
+  });
+}
+
+const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : find('test').sort();
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { stdio: 'inherit' });
+process.exit(result.status ?? 1);

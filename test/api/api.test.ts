@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Running } from '../../src/start.js';
+import { startInProcess } from '../support/in-process.js';
+import { ApiClient } from '../support/lockstep.js';
+import { RedisServer } from '../support/redis.js';
+
+type Receiver = { id: string; url: string; secret: string; eventTypes: string[]; enabled: boolean; timeoutMs: number; disabledReason?: string; health: { queueDepth: number } };
+type ErrorBody = { statusCode: number; message: string; field?: string };
+
+describe('management and intake API', () => {
+  let redis: RedisServer;
+  let running: Running;
+  let api: ApiClient;
+
+  before(async () => {
+    redis = await RedisServer.start();
+    ({ running, api } = await startInProcess('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_BODY_LIMIT_BYTES: '65536' }));
+  });
+  after(async () => {
+    await running?.stop();
+    await redis?.destroy();
+  });
+
+  const count = async (): Promise<number> => (await api.request<{ data: unknown[] }>('GET', '/v1/receivers?limit=500')).body.data.length;
+
+  test('health and readiness need no token', async () => {
+    assert.equal((await fetch(`${api.url}/healthz`)).status, 200);
+    const ready = await fetch(`${api.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(((await ready.json()) as { lockBackend: unknown }).lockBackend, { name: 'redis', ok: true });
+  });
+
+  test('every /v1 route refuses a missing or wrong token with 401', async () => {
+    for (const [method, path] of [['GET', '/v1/receivers'], ['POST', '/v1/messages'], ['GET', '/v1/locks'], ['GET', '/v1/messages/msg_0000000000000000000000000a']]) {
+      for (const token of ['', 'wrong']) {
+        const response = await new ApiClient(api.url, token).request<ErrorBody>(method as string, path as string);
+        assert.equal(response.status, 401, `${method} ${path} with token "${token}"`);
+        assert.match(response.body.message, /bearer token/);
+      }
+    }
+  });
+
+  test('registers a receiver with defaults: generated whsec_ secret, all events, enabled', async () => {
+    const { status, body } = await api.request<Receiver & { createdAt: string }>('POST', '/v1/receivers', { url: 'https://example.com/hook' });
+    assert.equal(status, 201);
+    assert.match(body.id, /^rcv_[0-9a-z]{26}$/);
+    assert.match(body.secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+    assert.deepEqual(body.eventTypes, []);
+    assert.equal(body.enabled, true);
+    assert.equal(body.timeoutMs, 15000);
+    assert.ok(body.createdAt);
+    assert.deepEqual((await api.request<Receiver>('GET', `/v1/receivers/${body.id}`)).body.url, 'https://example.com/hook');
+  });
+
+  test('bad receiver input is a 4xx naming the field, and changes nothing', async () => {
+    const before = await count();
+    const cases: [unknown, number, string][] = [
+      [{}, 400, 'url'],
+      [{ url: 'ftp://example.com/x' }, 400, 'url'],
+      [{ url: 'not a url' }, 400, 'url'],
+      [{ url: 'https://user:pw@example.com/x' }, 400, 'url'],
+      [{ url: 'http://127.0.0.1:9/x' }, 422, 'url'],
+      [{ url: 'http://[::1]/x' }, 422, 'url'],
+      [{ url: 'http://169.254.169.254/latest' }, 422, 'url'],
+      [{ url: 'https://example.com', eventTypes: 'invoice.paid' }, 400, 'eventTypes'],
+      [{ url: 'https://example.com', eventTypes: ['not valid!'] }, 400, 'eventTypes.0'],
+      [{ url: 'https://example.com', eventTypes: Array.from({ length: 5000 }, (_, i) => `t${i}`) }, 400, 'eventTypes'],
+      [{ url: 'https://example.com', secret: 'hunter2' }, 400, 'secret'],
+      [{ url: 'https://example.com', headers: { 'webhook-signature': 'x' } }, 400, 'headers.webhook-signature'],
+      [{ url: 'https://example.com', headers: { 'x-ok': 5 } }, 400, 'headers.x-ok'],
+      [{ url: 'https://example.com', timeoutMs: '1000' }, 400, 'timeoutMs'],
+      [{ url: 'https://example.com', timeoutMs: 5 }, 400, 'timeoutMs'],
+      [{ url: 'https://example.com', enabled: 'yes' }, 400, 'enabled'],
+      [{ url: 'https://example.com', surprise: 1 }, 400, 'surprise'],
+    ];
+    for (const [body, status, field] of cases) {
+      const response = await api.request<ErrorBody>('POST', '/v1/receivers', body);
+      assert.equal(response.status, status, `${JSON.stringify(body).slice(0, 80)} → ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.field, field, JSON.stringify(response.body));
+      assert.equal(response.body.statusCode, status);
+    }
+    assert.equal((await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": ')).status, 400);
+    assert.equal((await api.request<ErrorBody>('POST', '/v1/receivers', { url: 'https://example.com', description: 'x'.repeat(70_000) })).status, 413);
+    assert.equal(await count(), before);
+  });
+
+  test('lists receivers oldest first with a cursor', async () => {
+    const created = [];
+    for (let i = 0; i < 5; i++) created.push(await api.createReceiver({ url: `https://example.com/page/${i}` }));
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { data: Receiver[]; next: string | null } } = await api.request('GET', `/v1/receivers?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200);
+      assert.ok(page.body.data.length <= 2);
+      all.push(...page.body.data.map((r) => r.id));
+      cursor = page.body.next;
+    } while (cursor);
+    const positions = created.map((r) => all.indexOf(r.id));
+    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
+    for (const [query, field] of [['limit=0', 'querystring.limit'], ['limit=abc', 'querystring.limit'], ['cursor=bogus', 'querystring.cursor'], ['other=1', 'querystring.other']]) {
+      const response = await api.request<ErrorBody>('GET', `/v1/receivers?${query}`);
+      assert.equal(response.status, 400, query);
+      assert.equal(response.body.field, field);
+    }
+  });
+
+  test('get, patch, disable, delete', async () => {
+    const receiver = await api.createReceiver({ url: 'https://example.com/p', eventTypes: ['a.*'] });
+    assert.equal((await api.request<ErrorBody>('GET', '/v1/receivers/nope')).body.field, 'params.id');
+    assert.equal((await api.request('GET', '/v1/receivers/rcv_0000000000000000000000000a')).status, 404);
+    const patched = await api.request<Receiver>('PATCH', `/v1/receivers/${receiver.id}`, { description: 'new', eventTypes: ['b.*'] });
+    assert.equal(patched.status, 200);
+    assert.deepEqual(patched.body.eventTypes, ['b.*']);
+    assert.equal(patched.body.url, 'https://example.com/p');
+    assert.equal((await api.request<ErrorBody>('PATCH', `/v1/receivers/${receiver.id}`, {})).status, 400);
+    assert.equal((await api.request<ErrorBody>('PATCH', `/v1/receivers/${receiver.id}`, { id: 'rcv_x' })).body.field, 'id');
+    assert.equal((await api.request<ErrorBody>('PATCH', `/v1/receivers/${receiver.id}`, { url: 'http://10.0.0.1/' })).status, 422);
+    const disabled = await api.request<Receiver>('PATCH', `/v1/receivers/${receiver.id}`, { enabled: false });
+    assert.equal(disabled.body.enabled, false);
+    assert.equal(disabled.body.disabledReason, 'disabled by operator');
+    const enabled = await api.request<Receiver>('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true });
+    assert.equal(enabled.body.disabledReason, undefined);
+    assert.equal((await api.request('PATCH', '/v1/receivers/rcv_0000000000000000000000000a', { description: 'x' })).status, 404);
+    assert.equal((await api.request('DELETE', `/v1/receivers/${receiver.id}`)).status, 204);
+    assert.equal((await api.request('GET', `/v1/receivers/${receiver.id}`)).status, 404);
+    assert.equal((await api.request('DELETE', `/v1/receivers/${receiver.id}`)).status, 404);
+  });
+
+  test('intake fans out by event type, stores deliveries, and validates', async () => {
+    const invoices = await api.createReceiver({ url: 'https://example.com/inv', eventTypes: ['invoice.*'] });
+    const everything = await api.createReceiver({ url: 'https://example.com/all' });
+    const users = await api.createReceiver({ url: 'https://example.com/users', eventTypes: ['user.created'] });
+    const off = await api.createReceiver({ url: 'https://example.com/off', enabled: false });
+    const accepted = await api.post('invoice.paid.late', { amount: 1 });
+    assert.match(accepted.id, /^msg_/);
+    assert.ok(accepted.receiverIds.includes(invoices.id));
+    assert.ok(accepted.receiverIds.includes(everything.id));
+    assert.ok(!accepted.receiverIds.includes(users.id));
+    assert.ok(!accepted.receiverIds.includes(off.id));
+
+    const explicit = await api.post('user.created', { n: 1 }, { receiverIds: [users.id] });
+    assert.deepEqual(explicit.receiverIds, [users.id]);
+    const message = await api.message(explicit.id);
+    assert.deepEqual(message.payload, { n: 1 });
+    assert.deepEqual(message.deliveries.map((d) => [d.receiverId, d.status, d.attempts.length]), [[users.id, 'pending', 0]]);
+
+    const depth = async (): Promise<number> => (await api.request<Receiver>('GET', `/v1/receivers/${users.id}`)).body.health.queueDepth;
+    const before = await depth();
+    const bad: [unknown, number, string][] = [
+      [{ payload: {} }, 400, 'eventType'],
+      [{ eventType: 'user.created' }, 400, 'payload'],
+      [{ eventType: 'has space', payload: {} }, 400, 'eventType'],
+      [{ eventType: 'user.created', payload: {}, receiverIds: [users.id, 'rcv_0000000000000000000000000a'] }, 422, 'receiverIds[1]'],
+      [{ eventType: 'user.created', payload: {}, receiverIds: ['nope'] }, 400, 'receiverIds.0'],
+      [{ eventType: 'user.created', payload: {}, receiverIds: [] }, 400, 'receiverIds'],
+      [{ eventType: 'user.created', payload: {}, extra: true }, 400, 'extra'],
+    ];
+    for (const [body, status, field] of bad) {
+      const response = await api.request<ErrorBody>('POST', '/v1/messages', body);
+      assert.equal(response.status, status, JSON.stringify(response.body));
+      assert.equal(response.body.field, field);
+    }
+    assert.equal(await depth(), before);
+    assert.equal((await api.request('GET', '/v1/messages/msg_0000000000000000000000000a')).status, 404);
+    assert.equal((await api.request<ErrorBody>('GET', '/v1/messages/abc')).body.field, 'params.id');
+  });
+
+  test('idempotency: repeats and 50 concurrent posts with one key create one message', async () => {
+    const receiver = await api.createReceiver({ url: 'https://example.com/idem', eventTypes: ['idem.test'] });
+    const first = await api.request<{ id: string }>('POST', '/v1/messages', { eventType: 'idem.test', payload: {} }, { 'idempotency-key': 'k-1' });
+    const again = await api.request<{ id: string }>('POST', '/v1/messages', { eventType: 'idem.test', payload: { other: 1 } }, { 'idempotency-key': 'k-1' });
+    assert.equal(again.status, 202);
+    assert.equal(again.body.id, first.body.id);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    const concurrent = await Promise.all(Array.from({ length: 50 }, () => api.request<{ id: string }>('POST', '/v1/messages', { eventType: 'idem.test', payload: {}, idempotencyKey: 'k-2' })));
+    assert.equal(new Set(concurrent.map((r) => r.body.id)).size, 1);
+    assert.ok(concurrent.every((r) => r.status === 202));
+    assert.equal((await api.request<Receiver>('GET', `/v1/receivers/${receiver.id}`)).body.health.queueDepth, 2);
+    const mismatch = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'idem.test', payload: {}, idempotencyKey: 'a' }, { 'idempotency-key': 'b' });
+    assert.equal(mismatch.body.field, 'idempotencyKey');
+  });
+
+  test('locks and OpenAPI', async () => {
+    const locks = await api.request<{ backend: string; data: unknown[] }>('GET', '/v1/locks');
+    assert.equal(locks.status, 200);
+    assert.equal(locks.body.backend, 'redis');
+    assert.deepEqual(locks.body.data, []);
+    const openapi = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    for (const path of ['/v1/receivers', '/v1/receivers/{id}', '/v1/messages', '/v1/messages/{id}', '/v1/locks', '/v1/receivers/{id}/replay', '/v1/messages/{id}/resend']) {
+      assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
+    }
+  });
+});

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from './ports.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const TEST_TOKEN = 'test-token-0123456789';
+
+/**
+ * A real Lockstep process (`node dist/cli.js <role>`), as an operator would start it. Its logs
+ * are kept for the test to read; `kill('SIGKILL')`, `pause()` and `resume()` are the faults.
+ */
+export class LockstepProcess {
+  readonly logs: string[] = [];
+  private readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly role: string, readonly env: Record<string, string>, readonly url?: string) {
+    this.child = spawn(process.execPath, [CLI, role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      let partial = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        this.logs.push(...lines);
+      });
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  static async start(role: 'all' | 'api' | 'emitter', env: Record<string, string>): Promise<LockstepProcess> {
+    const port = role === 'emitter' ? undefined : await freePort();
+    const url = port ? `http://127.0.0.1:${port}` : undefined;
+    const proc = new LockstepProcess(role, {
+      LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'info', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...(port ? { LOCKSTEP_PORT: String(port) } : {}), ...env,
+    }, url);
+    await waitFor(`lockstep ${role} to start`, () => {
+      if (proc.child.exitCode !== null) throw new Error(`lockstep ${role} exited: ${proc.logs.join('\n')}`);
+      return proc.logs.some((line) => line.includes('"lockstep started"'));
+    }, 20_000);
+    return proc;
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.child.kill(signal);
+  }
+
+  pause(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  /** Parsed JSON log lines (the banner's plain lines are skipped). */
+  json(): Record<string, unknown>[] {
+    return this.logs.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+}
+
+/** A small client for the Lockstep API. */
+export class ApiClient {
+  constructor(readonly url: string, readonly token = TEST_TOKEN) {}
+
+  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+    const response = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
+  }
+
+  async createReceiver(fields: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+    const { status, body } = await this.request<{ id: string; secret: string }>('POST', '/v1/receivers', fields);
+    if (status !== 201) throw new Error(`createReceiver: ${status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async post(eventType: string, payload: unknown, extra: Record<string, unknown> = {}): Promise<{ id: string; receiverIds: string[] }> {
+    const { status, body } = await this.request<{ id: string; receiverIds: string[] }>('POST', '/v1/messages', { eventType, payload, ...extra });
+    if (status !== 202) throw new Error(`post: ${status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async message(id: string): Promise<MessageView> {
+    return (await this.request<MessageView>('GET', `/v1/messages/${id}`)).body;
+  }
+}
+
+export interface MessageView {
+  id: string;
+  eventType: string;
+  payload: unknown;
+  createdAt: string;
+  deliveries: { receiverId: string; status: string; attempts: { attempt: number; statusCode: number | null; error: string | null; emitterId: string; fence: number; durationMs: number }[] }[];
+}
+
+export { freePort, waitFor };

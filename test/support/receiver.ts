@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How one receiver (one path on the shared test server) answers. */
+export interface Behaviour {
+  /** Milliseconds before answering. */
+  delayMs?: number;
+  /** Status to answer with (default 200). */
+  status?: number;
+  /** Fraction of requests (0..1) answered with 500 instead. */
+  failRate?: number;
+  /** Never answer (until the client gives up). */
+  hang?: boolean;
+  /** Refuse (409) a `fence` lower than the highest seen, as the API.md advises receivers to. */
+  checkFence?: boolean;
+}
+
+export interface RecordedRequest {
+  receiver: string;
+  start: number;
+  end: number;
+  status: number;
+  messageId: string;
+  fence: number;
+  /** The request was cut off before an answer was sent (client aborted). */
+  aborted: boolean;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * A real HTTP receiver for tests: each path `/r/<name>` is one webhook endpoint with its own
+ * behaviour. It records every request's start and end and counts overlapping requests per
+ * receiver: the thing Lockstep must never cause.
+ */
+export class TestReceiver {
+  readonly requests: RecordedRequest[] = [];
+  readonly overlaps: { receiver: string; at: number }[] = [];
+  readonly staleFences: { receiver: string; fence: number; highest: number }[] = [];
+  private readonly behaviours = new Map<string, Behaviour>();
+  private readonly inFlight = new Map<string, number>();
+  private readonly highestFence = new Map<string, number>();
+  private readonly server: Server;
+  /** Every socket that ever connected (for connection-count assertions). */
+  connections = 0;
+
+  private constructor() {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server.on('connection', () => this.connections++);
+  }
+
+  static async start(): Promise<TestReceiver> {
+    const receiver = new TestReceiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  url(name: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/r/${name}`;
+  }
+
+  set(name: string, behaviour: Behaviour): void {
+    this.behaviours.set(name, behaviour);
+  }
+
+  for(name: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.receiver === name);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const start = Date.now();
+    const receiver = (request.url ?? '').replace(/^\/r\//, '');
+    const behaviour = this.behaviours.get(receiver) ?? {};
+    const running = (this.inFlight.get(receiver) ?? 0) + 1;
+    this.inFlight.set(receiver, running);
+    if (running > 1) this.overlaps.push({ receiver, at: start });
+    let body = '';
+    for await (const chunk of request) body += chunk;
+    const fence = fenceOf(body);
+    let status = this.statusFor(receiver, behaviour, fence);
+    let aborted = false;
+    if (behaviour.hang) await new Promise((resolve) => request.socket.once('close', resolve));
+    else if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+    if (request.socket.destroyed) aborted = true;
+    this.inFlight.set(receiver, (this.inFlight.get(receiver) ?? 1) - 1);
+    if (aborted) status = 0;
+    this.requests.push({
+      receiver, start, end: Date.now(), status, messageId: String(request.headers['webhook-id'] ?? ''), fence, aborted,
+      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])), body,
+    });
+    if (!aborted) response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+  }
+
+  private statusFor(receiver: string, behaviour: Behaviour, fence: number): number {
+    if (behaviour.checkFence) {
+      const highest = this.highestFence.get(receiver) ?? 0;
+      if (fence < highest) {
+        this.staleFences.push({ receiver, fence, highest });
+        return 409;
+      }
+      this.highestFence.set(receiver, fence);
+    }
+    if (behaviour.failRate && Math.random() < behaviour.failRate) return 500;
+    return behaviour.status ?? 200;
+  }
+}
+
+function fenceOf(body: string): number {
+  try {
+    return Number((JSON.parse(body) as { fence?: number }).fence ?? 0);
+  } catch {
+    return 0;
+  }
+}
