@@ -34,10 +34,15 @@ export class LockstepProcess {
       LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'info', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
       ...(port ? { LOCKSTEP_PORT: String(port) } : {}), ...env,
     }, url);
-    await waitFor(`lockstep ${role} to start`, () => {
-      if (proc.child.exitCode !== null) throw new Error(`lockstep ${role} exited: ${proc.logs.join('\n')}`);
-      return proc.logs.some((line) => line.includes('"lockstep started"'));
-    }, 20_000);
+    // The banner is printed once everything is up, whatever the log level.
+    const ready = (): boolean => proc.logs.some((line) => line.startsWith('Lockstep ') && line.includes(`role ${role}`));
+    try {
+      await waitFor(`lockstep ${role} to start`, () => ready() || proc.child.exitCode !== null, 20_000);
+    } catch (error) {
+      proc.child.kill('SIGKILL');
+      throw error;
+    }
+    if (!ready()) throw new Error(`lockstep ${role} exited at start:\n${proc.logs.join('\n')}`);
     return proc;
   }
 

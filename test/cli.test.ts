@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitFor } from './support/ports.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const cleanEnv = (): Record<string, string> => Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOCKSTEP_') && key !== 'NODE_ENV')) as Record<string, string>;
+
+test('`lockstep all` with no Redis URL starts a private redis-server, prints the banner, and stops cleanly on SIGTERM', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'all'], { env: { ...cleanEnv(), LOCKSTEP_PORT: String(port), LOCKSTEP_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
+  try {
+    await waitFor('the banner', () => stderr.includes('API token'), 20_000);
+    assert.match(stderr, new RegExp(`API\\s+http://127\\.0\\.0\\.1:${port}`));
+    assert.match(stderr, /embedded, data in/);
+    assert.match(stderr, /lock backend redis/);
+    assert.match(stderr, /delivery to private and loopback addresses is ALLOWED/);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    assert.ok(stderr.includes(token), 'a generated token is printed the first time');
+    const receivers = await fetch(`http://127.0.0.1:${port}/v1/receivers`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(receivers.status, 200);
+    assert.ok(existsSync(join(dataDir, 'redis', 'appendonlydir')), 'AOF under the data directory');
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const stray = spawnSync('pgrep', ['-f', `redis-server.*${join(dataDir, 'redis')}`]);
+    assert.notEqual(stray.status, 0, 'the private redis-server is gone');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('without redis-server installed, `lockstep all` says how to install it', async () => {
+  const nodeOnly = mkdtempSync(join(tmpdir(), 'lockstep-path-'));
+  symlinkSync(process.execPath, join(nodeOnly, 'node'));
+  const result = spawnSync(process.execPath, [CLI, 'all'], {
+    env: { ...cleanEnv(), PATH: nodeOnly, LOCKSTEP_DATA_DIR: join(nodeOnly, 'data'), LOCKSTEP_PORT: String(await freePort()) }, encoding: 'utf8', timeout: 20_000,
+  });
+  rmSync(nodeOnly, { recursive: true, force: true });
+  assert.equal(result.status, 1);
+  assert.match(result.stderr, /redis-server is not installed/);
+  assert.match(result.stderr, /apt-get install -y redis-server/);
+  assert.match(result.stderr, /LOCKSTEP_REDIS_URL/);
+});
+
+test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and roles are named', () => {
+  const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), LOCKSTEP_PORT: '1', ...env }, encoding: 'utf8', timeout: 20_000 });
+  assert.match(run(['emitter']).stderr, /LOCKSTEP_REDIS_URL is required for role "emitter"/);
+  assert.match(run(['api'], { LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:1' }).stderr, /LOCKSTEP_API_TOKEN is required/);
+  const badPort = run(['api'], { LOCKSTEP_PORT: 'x' });
+  assert.equal(badPort.status, 2);
+  assert.match(badPort.stderr, /LOCKSTEP_PORT must be a whole number/);
+  const unknown = run(['bogus']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown role "bogus"/);
+  assert.equal(run(['--help']).status, 0);
+});

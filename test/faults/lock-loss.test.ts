@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DeliveryClient } from '../../src/delivery/client.js';
+import { AddressGuard } from '../../src/delivery/address-guard.js';
+import { RedisReceiverLocks } from '../../src/locks/redis.js';
+import { Fleet } from '../support/fleet.js';
+import { waitFor } from '../support/ports.js';
+import { RedisServer } from '../support/redis.js';
+import { TestReceiver } from '../support/receiver.js';
+
+const TTL_MS = 2000;
+
+test('renewals stop (Redis paused): the in-flight request is aborted within 100 ms of the local deadline', async (t) => {
+  const redis = await RedisServer.start();
+  const receiver = await TestReceiver.start();
+  receiver.set('hang', { hang: true });
+  const locks = new RedisReceiverLocks(redis.url, { emitterId: 'test', ttlMs: TTL_MS, prefix: 'lockstep' });
+  const client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] }) });
+  try {
+    await locks.start();
+    const lock = await locks.acquire('rcv_hang', { waitMs: 0 });
+    assert.ok(lock);
+    const sending = client.send({ url: receiver.url('hang'), headers: {}, body: '{}', timeoutMs: 60_000, signal: lock.lost });
+    await waitFor('request at the receiver', () => receiver.connections > 0);
+    process.kill(redis.pid as number, 'SIGSTOP'); // the lock service stops answering: renewals hang
+    const result = await sending;
+    const abortedAt = Date.now();
+    process.kill(redis.pid as number, 'SIGCONT');
+    const late = abortedAt - lock.deadline();
+    t.diagnostic(`aborted ${late} ms after the local deadline; error: ${result.error}`);
+    assert.equal(result.errorKind, 'aborted');
+    assert.match(result.error ?? '', /lock on rcv_hang lost/);
+    assert.ok(late >= 0 && late <= 100, `aborted ${late} ms after the deadline`);
+    assert.equal(lock.isHeld(), false);
+  } finally {
+    process.kill(redis.pid as number, 'SIGCONT');
+    await client.close();
+    await locks.close();
+    await receiver.close();
+    await redis.destroy();
+  }
+});
+
+let fleet: Fleet;
+before(async () => {
+  fleet = await Fleet.start(1, { LOCKSTEP_LOCK_TTL_MS: String(TTL_MS), LOCKSTEP_RETRY_SCHEDULE: '0.05' });
+});
+after(() => fleet?.stop());
+
+test('lock taken away from an emitter (key deleted): its request is aborted, recorded as aborted, and retried', async (t) => {
+  const { receiver, client, redis } = fleet;
+  receiver.set('stuck', { hang: true });
+  const target = await client.createReceiver({ url: receiver.url('stuck'), timeoutMs: 60_000 });
+  const { id } = await client.post('stuck.event', {});
+  await waitFor('the request to hang at the receiver', () => receiver.connections > 0 && receiver.for('stuck').length === 0);
+  receiver.set('stuck', { status: 200 }); // for the retry; the hanging request keeps hanging
+  const admin = redis.client();
+  await admin.del(`lockstep:lock:${target.id}`);
+  const deletedAt = Date.now();
+  await waitFor('the aborted attempt to be recorded', async () => (await client.message(id)).deliveries[0]?.attempts.length === 1, 5000);
+  const abortSeen = receiver.for('stuck')[0];
+  t.diagnostic(`receiver saw the socket close ${(abortSeen?.end ?? 0) - deletedAt} ms after the key was deleted`);
+  assert.equal(abortSeen?.aborted, true);
+  assert.ok((abortSeen?.end ?? Infinity) - deletedAt <= TTL_MS, 'aborted at the next renewal, before the deadline');
+  const [attempt] = (await client.message(id)).deliveries[0]?.attempts ?? [];
+  assert.equal(attempt?.statusCode, null);
+  assert.match(attempt?.error ?? '', /lost/);
+
+  await waitFor('the retry to deliver', async () => (await client.message(id)).deliveries[0]?.status === 'delivered', 10_000);
+  assert.ok((receiver.for('stuck').at(-1)?.fence ?? 0) > (abortSeen?.fence ?? 0), 'the retry went out under a new fence');
+  admin.disconnect();
+});
