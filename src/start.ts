@@ -32,7 +32,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
   try {
     const tokens = role === 'emitter' ? undefined : resolveTokens(role, config);
     const redis = await resolveRedis(role, config, log, stops);
-    const store = new Store(redis, config.redisPrefix);
+    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs });
     await store.connect();
     stops.push(() => store.close());
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ID_PATTERN } from '../ids.js';
 import type { Store } from '../store/index.js';
-import type { AcceptedMessage } from '../store/types.js';
 import { badField, notFound } from './errors.js';
 import { acceptedMessageSchema, errorSchema, EVENT_TYPE_PATTERN, messageIdParams, messageSchema } from './schemas.js';
 
 export interface MessageRoutesOptions {
   store: Store;
+  bodyLimitBytes: number;
 }
 
 interface PostMessageBody {
@@ -19,23 +19,29 @@ interface PostMessageBody {
 const tags = ['messages'];
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema, 422: errorSchema, 503: errorSchema };
 const IDEMPOTENCY_KEY = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } as const;
+const RECEIVER_IDS = { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.rcv } } as const;
 
-export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { store }) => {
+const newMessageSchema = {
+  type: 'object', additionalProperties: false, required: ['eventType', 'payload'],
+  properties: {
+    eventType: { type: 'string', minLength: 1, maxLength: 256, pattern: EVENT_TYPE_PATTERN, examples: ['invoice.paid'] },
+    payload: { description: 'any JSON value, sent to receivers as `data`', examples: [{ invoiceId: 'inv_1', amount: 4200 }] },
+    receiverIds: RECEIVER_IDS,
+    idempotencyKey: IDEMPOTENCY_KEY,
+  },
+} as const;
+
+/** A batch may be this many times larger than a single request body. */
+const BATCH_BODY_FACTOR = 20;
+
+export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { store, bodyLimitBytes }) => {
   app.post<{ Body: PostMessageBody }>('/messages', {
     schema: {
       tags,
       summary: 'Accept an event; 202 once it and its deliveries are stored',
       description: '`receiverIds` absent = every enabled receiver whose `eventTypes` match. `Idempotency-Key` header or `idempotencyKey` field: a repeat within 24 h returns the first response and creates nothing.',
       headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } },
-      body: {
-        type: 'object', additionalProperties: false, required: ['eventType', 'payload'],
-        properties: {
-          eventType: { type: 'string', minLength: 1, maxLength: 256, pattern: EVENT_TYPE_PATTERN, examples: ['invoice.paid'] },
-          payload: { description: 'any JSON value, sent to receivers as `data`', examples: [{ invoiceId: 'inv_1', amount: 4200 }] },
-          receiverIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.rcv } },
-          idempotencyKey: IDEMPOTENCY_KEY,
-        },
-      },
+      body: newMessageSchema,
       response: { 202: acceptedMessageSchema, ...errors },
     },
   }, async (request, reply) => {
@@ -46,8 +52,29 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       throw badField(`receiverIds[${body.receiverIds?.indexOf(result.receiverId)}]`, `names no receiver (${result.receiverId})`, 422);
     }
     if (result.kind === 'duplicate') void reply.header('idempotent-replayed', 'true');
-    else await scheduleDrains(request, store, result.message);
+    else await scheduleDrains(request, store, result.message.receiverIds);
     return reply.status(202).send(result.message);
+  });
+
+  app.post<{ Body: { messages: PostMessageBody[] } }>('/messages/batch', {
+    bodyLimit: bodyLimitBytes * BATCH_BODY_FACTOR,
+    schema: {
+      tags,
+      summary: 'Accept up to 1,000 messages in one request (one round trip to Redis)',
+      description: `Each message is stored atomically, exactly as by POST /v1/messages; the answer lists them in order. An explicit receiver id that does not exist refuses the whole batch with 422 before anything is stored. Body limit: ${BATCH_BODY_FACTOR}× the single-message limit.`,
+      body: { type: 'object', additionalProperties: false, required: ['messages'], properties: { messages: { type: 'array', minItems: 1, maxItems: 1000, items: newMessageSchema } } },
+      response: { 202: { type: 'object', properties: { data: { type: 'array', items: { ...acceptedMessageSchema, properties: { ...acceptedMessageSchema.properties, duplicate: { type: 'boolean' } } } } } }, ...errors },
+    },
+  }, async (request, reply) => {
+    const { messages } = request.body;
+    await refuseUnknownReceivers(store, messages);
+    const results = await store.messages.acceptMany(messages);
+    const data = results.map((result, index) => {
+      if (result.kind === 'unknown-receiver') throw badField(`messages[${index}].receiverIds`, `names a receiver deleted just now (${result.receiverId}); earlier messages of this batch were stored`, 409);
+      return result.kind === 'duplicate' ? { ...result.message, duplicate: true } : result.message;
+    });
+    await scheduleDrains(request, store, data.flatMap((message, index) => (results[index]?.kind === 'accepted' ? message.receiverIds : [])));
+    return reply.status(202).send({ data });
   });
 
   app.get<{ Params: { id: string } }>('/messages/:id', {
@@ -57,14 +84,14 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   app.post<{ Params: { id: string }; Body: { receiverIds?: string[] } | null }>('/messages/:id/resend', {
     schema: {
       tags, summary: 'Send a message again: a new delivery to each receiver (default: the receivers it was sent to)', params: messageIdParams,
-      body: { type: ['object', 'null'], additionalProperties: false, properties: { receiverIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.rcv } } } },
+      body: { type: ['object', 'null'], additionalProperties: false, properties: { receiverIds: RECEIVER_IDS } },
       response: { 202: acceptedMessageSchema, ...errors },
     },
   }, async (request, reply) => {
     const result = await store.messages.resend(request.params.id, request.body?.receiverIds);
     if (result.kind === 'not-found') throw notFound(`message ${request.params.id}`);
     if (result.kind === 'unknown-receiver') throw badField(`receiverIds[${request.body?.receiverIds?.indexOf(result.receiverId)}]`, `names no receiver (${result.receiverId})`, 422);
-    await scheduleDrains(request, store, result.message);
+    await scheduleDrains(request, store, result.message.receiverIds);
     return reply.status(202).send(result.message);
   });
 };
@@ -81,8 +108,18 @@ function idempotencyKeyOf(request: FastifyRequest<{ Body: PostMessageBody }>): s
  * The message is already stored; if queueing its drain jobs fails now (Redis gone that very
  * moment), the emitters' reconciler schedules them later, so the 202 still stands.
  */
-async function scheduleDrains(request: FastifyRequest, store: Store, message: AcceptedMessage): Promise<void> {
-  await store.drains.schedule(message.receiverIds).catch((error: unknown) => {
-    request.log.warn({ err: error, messageId: message.id }, 'message stored but drain jobs not queued; the reconciler will queue them');
+async function scheduleDrains(request: FastifyRequest, store: Store, receiverIds: string[]): Promise<void> {
+  await store.drains.schedule([...new Set(receiverIds)]).catch((error: unknown) => {
+    request.log.warn({ err: error }, 'messages stored but drain jobs not queued; the reconciler will queue them');
   });
+}
+
+/** A batch naming a receiver that does not exist is refused whole, before anything is stored. */
+async function refuseUnknownReceivers(store: Store, messages: PostMessageBody[]): Promise<void> {
+  const named = [...new Set(messages.flatMap((message) => message.receiverIds ?? []))];
+  const existing = await store.receivers.existing(named);
+  for (const [index, message] of messages.entries()) {
+    const unknown = (message.receiverIds ?? []).findIndex((id) => !existing.has(id));
+    if (unknown >= 0) throw badField(`messages[${index}].receiverIds[${unknown}]`, `names no receiver (${message.receiverIds?.[unknown]})`, 422);
+  }
 }

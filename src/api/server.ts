@@ -47,7 +47,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     requireBearerToken(v1, options.tokens);
     await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });
-    await v1.register(messageRoutes, { store: options.store });
+    await v1.register(messageRoutes, { store: options.store, bodyLimitBytes: options.bodyLimitBytes });
     await v1.register(lockRoutes, { locks: options.locks });
   }, { prefix: '/v1' });
   return app;

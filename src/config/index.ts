@@ -26,6 +26,8 @@ export interface Config {
   throttledMinMs: number;
   /** A receiver's `Retry-After` is honoured up to this long. */
   retryAfterMaxMs: number;
+  /** A receiver whose deliveries keep ending dead this long, with no success between, is disabled. */
+  disableAfterDeadMs: number;
   /** undefined = not set anywhere: the CLI decides from the role and NODE_ENV. */
   allowPrivateNetworks: boolean | undefined;
   /** CIDRs that delivery may reach even though the address guard would block them. */
@@ -70,6 +72,7 @@ export function loadConfig(env: Env = process.env): Config {
     retrySchedule: schedule(env.LOCKSTEP_RETRY_SCHEDULE ?? fromFile('retrySchedule')),
     throttledMinMs: int(env.LOCKSTEP_THROTTLED_MIN_MS ?? fromFile('throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
     retryAfterMaxMs: int(env.LOCKSTEP_RETRY_AFTER_MAX_MS ?? fromFile('retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
+    disableAfterDeadMs: int(env.LOCKSTEP_DISABLE_AFTER_DEAD_MS ?? fromFile('disableAfterDeadMs'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
     allowPrivateNetworks: bool(env.LOCKSTEP_ALLOW_PRIVATE_NETWORKS ?? fromFile('allowPrivateNetworks'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
     allowCidrs: list(env.LOCKSTEP_ALLOW_CIDRS ?? fromFile('allowCidrs') ?? []),
     logLevel: env.LOCKSTEP_LOG_LEVEL ?? str(fromFile('logLevel'), 'logLevel'),

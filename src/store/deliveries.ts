@@ -1,5 +1,5 @@
 import type { Keys } from './keys.js';
-import type { StoreRedis } from './scripts.js';
+import { storePipeline, type StoreRedis } from './scripts.js';
 import type { Attempt } from './types.js';
 
 /** Where a receiver's queue stands when its lock holder asks for the next delivery. */
@@ -34,6 +34,8 @@ export class DeliveryStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** A receiver whose deliveries keep ending dead this long (no success between) is disabled. */
+    private readonly disableAfterDeadMs: number,
   ) {}
 
   async claim(receiverId: string, claim: string): Promise<Claim> {
@@ -49,11 +51,12 @@ export class DeliveryStore {
   async complete(delivery: ClaimedDelivery, attempt: Attempt, outcome: Outcome, claimNext?: string): Promise<{ status: string; next?: Claim }> {
     const k = this.keys;
     const { receiverId, messageId } = delivery;
-    const pipeline = this.redis.pipeline() as unknown as PipelineCommands;
+    const pipeline = storePipeline(this.redis);
     pipeline.completeDelivery(
       k.receiver(receiverId), k.queue(receiverId), k.deliveries(messageId), k.attempts(messageId), k.dead(receiverId), k.receiversVersion,
       receiverId, messageId, delivery.claim, JSON.stringify({ receiverId, ...attempt }), outcome.kind, Date.now(),
       outcome.kind === 'failed' ? Math.round(outcome.retryInMs) : 0, outcome.kind === 'failed' && outcome.final ? '1' : '0',
+      this.disableAfterDeadMs, `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`,
     );
     if (claimNext) pipeline.claimDelivery(...this.claimArgs(receiverId, claimNext));
     const replies = (await pipeline.exec()) ?? [];
@@ -67,11 +70,11 @@ export class DeliveryStore {
   }
 }
 
-/** ioredis pipelines carry the custom commands too; its types just do not know them. */
-interface PipelineCommands {
-  completeDelivery(...args: (string | number)[]): PipelineCommands;
-  claimDelivery(...args: Parameters<StoreRedis['claimDelivery']>): PipelineCommands;
-  exec(): Promise<[Error | null, unknown][] | null>;
+function humanDuration(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const [size, name] = units.find(([unit]) => ms >= unit) ?? [1, 'millisecond'];
+  const count = Math.round(ms / size);
+  return `${count} ${name}${count === 1 ? '' : 's'}`;
 }
 
 function parseClaim(receiverId: string, claim: string, reply: string[]): Claim {

@@ -19,7 +19,7 @@ export class Store {
   readonly deliveries: DeliveryStore;
   readonly drains: DrainQueue;
 
-  constructor(readonly redisUrl: string, prefix: string) {
+  constructor(readonly redisUrl: string, prefix: string, options: { disableAfterDeadMs: number }) {
     this.keys = new Keys(prefix);
     // No offline queue: while Redis is unreachable a command fails at once (the API answers 503,
     // an emitter backs off) instead of piling up and hanging its caller.
@@ -28,7 +28,7 @@ export class Store {
     this.redis = redis;
     this.receivers = new ReceiverStore(redis, this.keys);
     this.messages = new MessageStore(redis, this.keys, this.receivers);
-    this.deliveries = new DeliveryStore(redis, this.keys);
+    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs);
     this.drains = new DrainQueue(redis, prefix);
   }
 

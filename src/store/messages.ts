@@ -1,7 +1,7 @@
 import { newId } from '../ids.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
-import type { StoreRedis } from './scripts.js';
+import { storePipeline, type StoreRedis } from './scripts.js';
 import type { AcceptedMessage, Attempt, Delivery, DeliveryStatus, Message } from './types.js';
 
 export interface NewMessage {
@@ -44,31 +44,42 @@ export class MessageStore {
     private readonly receivers: ReceiverStore,
   ) {}
 
+  accept(input: NewMessage): Promise<AcceptResult> {
+    return this.acceptMany([input]).then((results) => results[0] as AcceptResult);
+  }
+
   /**
-   * Stores the message and its deliveries atomically. Fan-out uses the cached directory; the
-   * script refuses if the receivers changed since (version check), and we refresh and try again.
+   * Stores messages with their deliveries: each message atomically (one script), all of them in
+   * one pipelined round trip. Fan-out uses the cached receiver directory; a script refuses when
+   * the receivers changed since (version check), and those messages go again with a fresh one.
    */
-  async accept(input: NewMessage): Promise<AcceptResult> {
-    for (;;) {
-      const directory = input.receiverIds ? undefined : (this.directory ??= await this.receivers.directory());
-      const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
-      const id = newId('msg');
-      const createdAt = new Date().toISOString();
-      const reply = await this.runAccept(id, createdAt, input, receiverIds, directory?.version);
-      switch (reply[0]) {
-        case 'stale':
-          this.directory = undefined;
-          continue;
-        case 'unknown-receiver':
-          return { kind: 'unknown-receiver', receiverId: reply[1] as string };
-        case 'duplicate':
-          return { kind: 'duplicate', message: (await this.getAccepted(reply[1] as string)) as AcceptedMessage };
-        default: {
-          const accepted = reply.slice(2);
-          return { kind: 'accepted', message: { id, eventType: input.eventType, receiverIds: accepted, createdAt } };
-        }
+  async acceptMany(inputs: NewMessage[]): Promise<AcceptResult[]> {
+    const results: AcceptResult[] = [];
+    let pending = inputs.map((_, index) => index);
+    while (pending.length > 0) {
+      const needsDirectory = pending.some((index) => !inputs[index]?.receiverIds);
+      const directory = needsDirectory ? (this.directory ??= await this.receivers.directory()) : undefined;
+      const pipeline = storePipeline(this.redis);
+      const sent = pending.map((index) => {
+        const input = inputs[index] as NewMessage;
+        const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
+        const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
+        pipeline.acceptMessage(...this.acceptArgs(message, input, receiverIds, directory?.version));
+        return { index, message };
+      });
+      const replies = (await pipeline.exec()) ?? [];
+      const stale: number[] = [];
+      for (const [position, { index, message }] of sent.entries()) {
+        const [error, reply] = replies[position] ?? [new Error('no reply')];
+        if (error) throw error;
+        const fields = reply as string[];
+        if (fields[0] === 'stale') stale.push(index);
+        else results[index] = await this.toAcceptResult(fields, message);
       }
+      if (stale.length > 0) this.directory = undefined;
+      pending = stale;
     }
+    return results;
   }
 
   async get(id: string): Promise<Message | null> {
@@ -113,16 +124,23 @@ export class MessageStore {
     return { id, eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
   }
 
-  private runAccept(id: string, createdAt: string, input: NewMessage, receiverIds: string[], version: string | undefined): Promise<string[]> {
+  private async toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
+    const [kind, first] = reply;
+    if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
+    if (kind === 'duplicate') return { kind, message: (await this.getAccepted(first as string)) as AcceptedMessage };
+    return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(2) } };
+  }
+
+  private acceptArgs(message: Omit<AcceptedMessage, 'receiverIds'>, input: NewMessage, receiverIds: string[], version: string | undefined): [number, ...(string | number)[]] {
     const k = this.keys;
-    const keys = [k.message(id), k.deliveries(id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
+    const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
-    const args = [
-      id, input.eventType, JSON.stringify(input.payload), createdAt,
+    return [
+      keys.length, ...keys,
+      message.id, input.eventType, JSON.stringify(input.payload), message.createdAt,
       input.receiverIds ? 'explicit' : 'match', version ?? '', input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
       ...receiverIds,
     ];
-    return this.redis.acceptMessage(keys.length, ...keys, ...args);
   }
 }
 

@@ -87,6 +87,15 @@ export class ReceiverStore {
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
   }
 
+  /** Which of `ids` name existing receivers. */
+  async existing(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.exists(this.keys.receiver(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(ids.filter((_, index) => replies[index]?.[1] === 1));
+  }
+
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn). */
   async markDeleting(id: string): Promise<void> {
     await this.redis.hset(this.keys.receiver(id), 'enabled', '0', 'disabledReason', 'being deleted');

@@ -15,6 +15,15 @@ export interface StoreCommands {
 
 export type StoreRedis = Redis & StoreCommands;
 
+/** A pipeline with the store's commands: ioredis adds them to pipelines too; its types do not know. */
+export type StorePipeline = { [Name in keyof StoreCommands]: (...args: Parameters<StoreCommands[Name]>) => StorePipeline } & {
+  exec(): Promise<[Error | null, unknown][] | null>;
+};
+
+export function storePipeline(redis: StoreRedis): StorePipeline {
+  return redis.pipeline() as unknown as StorePipeline;
+}
+
 const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][] = [
   ['acceptMessage', 'accept.lua'],
   ['claimDelivery', 'claim.lua', 2],

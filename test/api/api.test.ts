@@ -182,13 +182,36 @@ describe('management and intake API', () => {
     assert.equal(mismatch.body.field, 'idempotencyKey');
   });
 
+  test('batch intake: up to 1,000 messages in one request, refused whole on an unknown receiver', async () => {
+    const target = await api.createReceiver({ url: 'https://example.com/batch', eventTypes: ['batch.*'] });
+    const depth = async (): Promise<number> => (await api.request<Receiver>('GET', `/v1/receivers/${target.id}`)).body.health.queueDepth;
+    const messages = Array.from({ length: 3 }, (_, i) => ({ eventType: 'batch.item', payload: { i }, idempotencyKey: `batch-${i % 2}` }));
+    const accepted = await api.request<{ data: { id: string; receiverIds: string[]; duplicate?: boolean }[] }>('POST', '/v1/messages/batch', { messages });
+    assert.equal(accepted.status, 202);
+    assert.equal(accepted.body.data.length, 3);
+    assert.ok(accepted.body.data[0]?.receiverIds.includes(target.id));
+    assert.equal(accepted.body.data[2]?.id, accepted.body.data[0]?.id, 'the repeated idempotency key returns the first message');
+    assert.equal(accepted.body.data[2]?.duplicate, true);
+    assert.equal(await depth(), 2);
+
+    const unknown = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
+      messages: [{ eventType: 'batch.item', payload: {} }, { eventType: 'batch.item', payload: {}, receiverIds: ['rcv_0000000000000000000000000a'] }],
+    });
+    assert.deepEqual([unknown.status, unknown.body.field], [422, 'messages[1].receiverIds[0]']);
+    const tooMany = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages: Array.from({ length: 1001 }, () => ({ eventType: 'batch.item', payload: {} })) });
+    assert.deepEqual([tooMany.status, tooMany.body.field], [400, 'messages']);
+    const badItem = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages: [{ eventType: 'batch.item', payload: {} }, { payload: {} }] });
+    assert.deepEqual([badItem.status, badItem.body.field], [400, 'messages.1.eventType']);
+    assert.equal(await depth(), 2, 'refused batches store nothing');
+  });
+
   test('locks and OpenAPI', async () => {
     const locks = await api.request<{ backend: string; data: unknown[] }>('GET', '/v1/locks');
     assert.equal(locks.status, 200);
     assert.equal(locks.body.backend, 'redis');
     assert.deepEqual(locks.body.data, []);
     const openapi = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    for (const path of ['/v1/receivers', '/v1/receivers/{id}', '/v1/messages', '/v1/messages/{id}', '/v1/locks', '/v1/receivers/{id}/replay', '/v1/messages/{id}/resend']) {
+    for (const path of ['/v1/receivers', '/v1/receivers/{id}', '/v1/messages', '/v1/messages/batch', '/v1/messages/{id}', '/v1/locks', '/v1/receivers/{id}/replay', '/v1/messages/{id}/resend']) {
       assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
     }
   });

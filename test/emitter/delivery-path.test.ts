@@ -59,6 +59,9 @@ describe('delivery path (API + emitter in one process)', () => {
     assert.equal(attempt?.attempt, 1);
     assert.ok(attempt?.emitterId);
     assert.equal(attempt?.fence, requests[0]?.fence);
+    const captured = attempt as unknown as { responseBody: string; responseHeaders: Record<string, string> };
+    assert.equal(captured.responseBody, 'ok', 'the response body is kept with the attempt');
+    assert.equal(captured.responseHeaders['content-type'], 'text/plain');
   });
 
   test('retries failures on the schedule, then dead; replay re-delivers', async () => {

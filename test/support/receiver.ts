@@ -13,6 +13,8 @@ export interface Behaviour {
   hang?: boolean;
   /** Refuse (409) a `fence` lower than the highest seen, as the API.md advises receivers to. */
   checkFence?: boolean;
+  /** Extra response headers (e.g. retry-after). */
+  headers?: Record<string, string>;
 }
 
 export interface RecordedRequest {
@@ -93,7 +95,7 @@ export class TestReceiver {
       receiver, start, end: Date.now(), status, messageId: String(request.headers['webhook-id'] ?? ''), fence, aborted,
       headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])), body,
     });
-    if (!aborted) response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'nope');
+    if (!aborted) response.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers }).end(status < 300 ? 'ok' : 'nope');
   }
 
   private statusFor(receiver: string, behaviour: Behaviour, fence: number): number {

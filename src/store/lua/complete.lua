@@ -6,7 +6,9 @@
 -- KEYS[5] receiver dead set, KEYS[6] receivers version
 -- ARGV[1] receiver id, ARGV[2] message id, ARGV[3] claim token, ARGV[4] attempt JSON,
 -- ARGV[5] outcome: delivered | failed | gone | aborted, ARGV[6] now (ms),
--- ARGV[7] retry delay (ms, for failed), ARGV[8] '1' when this failure was the last attempt
+-- ARGV[7] retry delay (ms, for failed), ARGV[8] '1' when this failure was the last attempt,
+-- ARGV[9] disable the receiver once its deliveries have kept dying for this long (ms),
+-- ARGV[10] the disabledReason to give it then
 --
 -- Returns the delivery's new status, or 'stale' / 'missing'.
 redis.call('RPUSH', KEYS[4], ARGV[4])
@@ -23,6 +25,7 @@ if outcome == 'delivered' then
   delivery.status = 'delivered'
   redis.call('ZREM', KEYS[2], ARGV[2])
   redis.call('HSET', KEYS[1], 'failStreak', 0, 'backoffUntil', 0, 'lastSuccessAt', now)
+  redis.call('HDEL', KEYS[1], 'dyingSince')
 elseif outcome == 'aborted' then
   -- the lock was lost mid-request: not the receiver's fault, the next holder sends it again
   delivery.status = 'retrying'
@@ -39,6 +42,14 @@ else
     delivery.status = 'dead'
     redis.call('ZREM', KEYS[2], ARGV[2])
     redis.call('ZADD', KEYS[5], now, ARGV[2])
+    -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
+    local dyingSince = tonumber(redis.call('HGET', KEYS[1], 'dyingSince') or '')
+    if not dyingSince then
+      redis.call('HSET', KEYS[1], 'dyingSince', now)
+    elseif now - dyingSince >= tonumber(ARGV[9]) then
+      redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', ARGV[10])
+      redis.call('INCR', KEYS[6])
+    end
   else
     delivery.status = 'retrying'
     delivery.dueAt = retryAt

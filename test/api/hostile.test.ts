@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { after, before, test } from 'node:test';
+import type { Redis } from 'ioredis';
+import type { Running } from '../../src/start.js';
+import { startInProcess } from '../support/in-process.js';
+import { ApiClient, TEST_TOKEN } from '../support/lockstep.js';
+import { RedisServer } from '../support/redis.js';
+
+/**
+ * A few hundred generated bad requests: each must get a 4xx (never a 500), nothing stored may
+ * change, and the server must keep serving.
+ */
+let redis: RedisServer;
+let running: Running;
+let api: ApiClient;
+let admin: Redis;
+let receiverId: string;
+let messageId: string;
+
+before(async () => {
+  redis = await RedisServer.start();
+  ({ running, api } = await startInProcess('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false' }));
+  admin = redis.client();
+  receiverId = (await api.createReceiver({ url: 'https://example.com/hook', eventTypes: ['a.*'] })).id;
+  messageId = (await api.post('a.b', { ok: true })).id;
+});
+after(async () => {
+  admin?.disconnect();
+  await running?.stop();
+  await redis?.destroy();
+});
+
+/** Every key and its serialized value: the whole stored state. */
+async function snapshot(): Promise<string> {
+  const keys = (await admin.keys('*')).sort();
+  const hash = createHash('sha256');
+  for (const key of keys) hash.update(key).update((await admin.dumpBuffer(key)) ?? Buffer.alloc(0));
+  return `${keys.length}:${hash.digest('hex')}`;
+}
+
+function random<T>(items: readonly T[], seed: { n: number }): T {
+  seed.n = (seed.n * 1103515245 + 12345) % 2 ** 31;
+  return items[seed.n % items.length] as T;
+}
+
+const junkValues = [null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(5000), [], [[[]]], {}, { a: { b: { c: {} } } }, '<script>', '../../etc/passwd', '\u0000', 'rcv_', 'msg_x', 'ftp://x', 'http://', 'http://localhost:1', 'http://10.0.0.1/', 'http://[::ffff:7f00:1]/', 'http://0x7f.1/', 'javascript:alert(1)', 'https://u:p@example.com/'];
+
+function badRequests(seed: { n: number }): [method: string, path: string, body: string | undefined, headers: Record<string, string>][] {
+  const cases: [string, string, string | undefined, Record<string, string>][] = [];
+  const json = { 'content-type': 'application/json' };
+  for (let i = 0; i < 60; i++) {
+    cases.push(['POST', '/v1/receivers', JSON.stringify({ url: random(junkValues, seed), [random(['eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'zzz'], seed)]: random(junkValues, seed) }), json]);
+    cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: random(junkValues, seed), payload: 1, [random(['receiverIds', 'idempotencyKey', 'zzz'], seed)]: random(junkValues, seed) }), json]);
+    cases.push(['PATCH', `/v1/receivers/${receiverId}`, JSON.stringify({ [random(['url', 'eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'id', 'createdAt'], seed)]: random(junkValues.filter((v) => typeof v !== 'boolean'), seed) }), json]);
+    cases.push(['GET', `/v1/receivers?${random(['limit', 'cursor', 'x'], seed)}=${encodeURIComponent(String(random(junkValues, seed)))}`, undefined, {}]);
+    cases.push([random(['GET', 'DELETE', 'PATCH'], seed), `/v1/receivers/${encodeURIComponent(String(random(junkValues, seed)))}x`, undefined, {}]);
+  }
+  const truncated = ['{', '{"url":', '[1,2', '"just a string"', 'null', '{"url": "https://example.com"', '\u00ff\u00fe', 'eventType=a'];
+  for (const body of truncated) {
+    cases.push(['POST', '/v1/receivers', body, json], ['POST', '/v1/messages', body, json], ['POST', '/v1/messages/batch', body, json]);
+  }
+  cases.push(['POST', '/v1/receivers', 'url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }]);
+  cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: 'a.b', payload: 'x'.repeat(300 * 1024) }), json]);
+  cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: 'a.b', payload: {}, receiverIds: Array.from({ length: 1001 }, (_, i) => `rcv_${String(i).padStart(26, '0')}`) }), json]);
+  cases.push(['POST', '/v1/receivers', JSON.stringify({ url: 'https://example.com', eventTypes: Array.from({ length: 3000 }, (_, i) => `t.${i}`) }), json]);
+  cases.push(['POST', `/v1/receivers/${receiverId}/replay`, JSON.stringify({ since: 'yesterday' }), json]);
+  cases.push(['POST', `/v1/messages/${messageId}/resend`, JSON.stringify({ receiverIds: ['rcv_0000000000000000000000000a'] }), json]);
+  cases.push(['GET', '/v1/messages/msg_0000000000000000000000000a', undefined, {}]);
+  cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: 'a.b', payload: {} }), { ...json, 'idempotency-key': 'bad key with spaces' }]);
+  return cases;
+}
+
+function send(method: string, path: string, body: string | undefined, headers: Record<string, string>): Promise<number> {
+  const url = new URL(path, api.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers: { authorization: `Bearer ${TEST_TOKEN}`, ...headers } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+test('hundreds of bad requests: each a 4xx, nothing changed, server healthy', async (t) => {
+  const before = await snapshot();
+  const cases = badRequests({ n: 42 });
+  const statuses = new Map<number, number>();
+  for (const [method, path, body, headers] of cases) {
+    const status = await send(method, path, body, headers);
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    assert.ok(status >= 400 && status < 500, `${method} ${path} ${body?.slice(0, 100)} → ${status}`);
+  }
+  const huge = await send('GET', '/v1/receivers', undefined, { 'x-huge': 'y'.repeat(64 * 1024) }).catch(() => 431);
+  assert.ok(huge >= 400 && huge < 500, `huge header → ${huge}`);
+  t.diagnostic(`${cases.length + 1} bad requests: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  assert.equal(await snapshot(), before, 'stored state unchanged');
+  assert.equal((await fetch(`${api.url}/healthz`)).status, 200);
+  assert.equal((await api.request('GET', `/v1/receivers/${receiverId}`)).status, 200);
+});
