@@ -104,12 +104,19 @@ function idempotencyKeyOf(request: FastifyRequest<{ Body: PostMessageBody }>): s
   return fromHeader ?? fromBody;
 }
 
+/** How long a 202 may wait for its drain jobs to be queued before leaving that to the reconciler. */
+const SCHEDULE_TIMEOUT_MS = 1000;
+
 /**
- * The message is already stored; if queueing its drain jobs fails now (Redis gone that very
- * moment), the emitters' reconciler schedules them later, so the 202 still stands.
+ * The messages are already stored; if queueing their drain jobs fails or stalls now (Redis gone
+ * that very moment: BullMQ waits for its connection), the emitters' reconciler queues them later,
+ * so the 202 stands and is not held up.
  */
 async function scheduleDrains(request: FastifyRequest, store: Store, receiverIds: string[]): Promise<void> {
-  await store.drains.schedule([...new Set(receiverIds)]).catch((error: unknown) => {
+  const scheduling = store.drains.schedule([...new Set(receiverIds)]);
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not queued within ${SCHEDULE_TIMEOUT_MS} ms`)), SCHEDULE_TIMEOUT_MS).unref());
+  await Promise.race([scheduling, timeout]).catch((error: unknown) => {
+    scheduling.catch(() => {}); // it may still fail later; the reconciler covers it either way
     request.log.warn({ err: error }, 'messages stored but drain jobs not queued; the reconciler will queue them');
   });
 }
