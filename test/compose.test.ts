@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 type Service = { command?: string[]; environment?: Record<string, string>; deploy?: { replicas?: number }; image?: string; build?: string };
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
-const CONFIG_VARIABLES = readFileSync(new URL('../src/config/index.ts', import.meta.url), 'utf8').match(/LOCKSTEP_[A-Z_]+/g) ?? [];
+const CONFIG_VARIABLES: string[] = readFileSync(new URL('../src/config/index.ts', import.meta.url), 'utf8').match(/LOCKSTEP_[A-Z_]+/g) ?? [];
 
 test('has redis, a 3-node etcd, a 3-node consul, one api and 3 emitter replicas', () => {
   for (const name of ['redis', 'etcd1', 'etcd2', 'etcd3', 'consul1', 'consul2', 'consul3', 'api', 'emitter']) assert.ok(services[name], name);

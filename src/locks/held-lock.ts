@@ -1,4 +1,4 @@
-import { deadlineMargin, LockLostError, type HeldLock, type LockLostCause } from './types.js';
+import { deadlineMargin, emptyLockStats, LockLostError, type AcquireOptions, type HeldLock, type LockLostCause, type LockStats } from './types.js';
 
 /**
  * The local half of a held lock, shared by every backend: the `lost` signal and the local
@@ -79,4 +79,90 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
   });
+}
+
+/**
+ * The locks one process holds, shared bookkeeping for every backend: creates each lock's local
+ * half, forgets it when it is lost, and keeps the operation counters.
+ */
+export class HeldLockRegistry {
+  private readonly counters = emptyLockStats();
+  private readonly held = new Map<string, TrackedLock>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  all(): TrackedLock[] {
+    return [...this.held.values()];
+  }
+
+  get(receiverId: string): TrackedLock | undefined {
+    return this.held.get(receiverId);
+  }
+
+  /** Counts an acquire attempt; refuses a receiver this process already holds. */
+  attempting(receiverId: string): void {
+    if (this.held.has(receiverId)) throw new Error(`this process already holds ${receiverId}`);
+    this.counters.acquireAttempts++;
+  }
+
+  add(receiverId: string, fence: number, acquireSentAt: number): TrackedLock {
+    const lock = new TrackedLock(receiverId, fence, this.ttlMs, acquireSentAt, (lost, cause) => this.forget(lost, cause));
+    this.held.set(receiverId, lock);
+    this.counters.acquired++;
+    return lock;
+  }
+
+  /** Stops tracking `lock` for a release; false when it is not (or no longer) ours. */
+  releasing(lock: HeldLock): lock is TrackedLock {
+    const tracked = this.held.get(lock.receiverId);
+    if (tracked !== lock) return false;
+    this.held.delete(lock.receiverId);
+    tracked.lose('released');
+    this.counters.releases++;
+    return true;
+  }
+
+  /** A renewal sent at `sentAt` succeeded for every lock in `locks`. */
+  renewed(locks: TrackedLock[], sentAt: number): void {
+    this.counters.renewals++;
+    for (const lock of locks) lock.confirmed(sentAt);
+  }
+
+  loseAll(cause: LockLostCause): void {
+    for (const lock of this.all()) lock.lose(cause);
+  }
+
+  stats(): LockStats {
+    return structuredClone(this.counters);
+  }
+
+  private forget(lock: TrackedLock, cause: LockLostCause): void {
+    if (cause !== 'released') this.counters.lost[cause]++;
+    if (this.held.get(lock.receiverId) === lock) this.held.delete(lock.receiverId);
+  }
+}
+
+/**
+ * The acquire loop every backend shares: try, and while the receiver is busy wait for the
+ * backend's release notification (or a poll tick, for expiries nobody announces), until
+ * `waitMs` has passed or the signal aborts.
+ */
+export async function acquireWithin(
+  tryOnce: () => Promise<HeldLock | null>,
+  waitForRelease: (ms: number, signal: AbortSignal | undefined) => Promise<void>,
+  { waitMs, signal }: AcquireOptions,
+  pollMs: number,
+): Promise<HeldLock | null> {
+  const giveUpAt = Date.now() + waitMs;
+  for (;;) {
+    const lock = await tryOnce();
+    if (lock) return lock;
+    const remaining = giveUpAt - Date.now();
+    if (remaining <= 0 || signal?.aborted) return null;
+    await waitForRelease(Math.min(pollMs, remaining), signal);
+  }
 }

@@ -2,16 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { readLua } from '../lua.js';
 import { connectRedis } from '../redis.js';
-import { sleep, TrackedLock } from './held-lock.js';
-import {
-  emptyLockStats,
-  type AcquireOptions,
-  type HeldLock,
-  type LockBackendOptions,
-  type LockHolder,
-  type LockLostCause,
-  type ReceiverLocks,
-} from './types.js';
+import { acquireWithin, HeldLockRegistry, sleep } from './held-lock.js';
+import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 const ACQUIRE = readLua(import.meta.url, './lua/acquire.lua');
 const RELEASE = readLua(import.meta.url, './lua/release.lua');
@@ -34,9 +26,8 @@ interface LockCommands {
 export class RedisReceiverLocks implements ReceiverLocks {
   readonly backend = 'redis' as const;
   private readonly session: string;
-  private readonly held = new Map<string, TrackedLock>();
+  private readonly held: HeldLockRegistry;
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly counters = emptyLockStats();
   private redis: (Redis & LockCommands) | undefined;
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -47,6 +38,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     private readonly options: LockBackendOptions,
   ) {
     this.session = `${options.emitterId}:${randomBytes(8).toString('hex')}`;
+    this.held = new HeldLockRegistry(options.ttlMs);
   }
 
   async start(): Promise<void> {
@@ -61,24 +53,13 @@ export class RedisReceiverLocks implements ReceiverLocks {
     this.heartbeat.unref();
   }
 
-  async acquire(receiverId: string, { waitMs, signal }: AcquireOptions): Promise<HeldLock | null> {
-    const giveUpAt = Date.now() + waitMs;
+  acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     const pollMs = Math.max(20, Math.min(250, Math.floor(this.options.ttlMs / 8)));
-    for (;;) {
-      const lock = await this.tryAcquire(receiverId);
-      if (lock) return lock;
-      const remaining = giveUpAt - Date.now();
-      if (remaining <= 0 || signal?.aborted) return null;
-      await this.waitForRelease(receiverId, Math.min(pollMs, remaining), signal);
-    }
+    return acquireWithin(() => this.tryAcquire(receiverId), (ms, signal) => this.waitForRelease(receiverId, ms, signal), options, pollMs);
   }
 
   async release(lock: HeldLock): Promise<void> {
-    const tracked = this.held.get(lock.receiverId);
-    if (tracked !== lock) return;
-    this.held.delete(lock.receiverId);
-    tracked.lose('released');
-    this.counters.releases++;
+    if (!this.held.releasing(lock)) return;
     await this.commands()
       .lockRelease(this.key('lock', lock.receiverId), this.key('locks'), this.session, lock.receiverId, this.key('lock-released'))
       .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
@@ -99,51 +80,41 @@ export class RedisReceiverLocks implements ReceiverLocks {
     return this.commands().ping().then(() => true, () => false);
   }
 
-  stats() {
-    return structuredClone(this.counters);
+  stats(): LockStats {
+    return this.held.stats();
   }
 
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
-    await Promise.all([...this.held.values()].map((lock) => this.release(lock)));
+    await Promise.all(this.held.all().map((lock) => this.release(lock)));
     this.subscriber?.disconnect();
     this.redis?.disconnect();
     this.redis = undefined;
   }
 
   private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
-    if (this.held.has(receiverId)) throw new Error(`this process already holds ${receiverId}`);
-    this.counters.acquireAttempts++;
+    this.held.attempting(receiverId);
     const sentAt = Date.now();
     const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date(sentAt).toISOString() });
     const fence = await this.commands().lockAcquire(
       this.key('lock', receiverId), this.key('fence', receiverId), this.key('locks'),
       this.session, this.options.ttlMs, receiverId, holder,
     );
-    if (!fence) return null;
-    const lock = new TrackedLock(receiverId, fence, this.options.ttlMs, sentAt, (lost, cause) => this.forget(lost, cause));
-    this.held.set(receiverId, lock);
-    this.counters.acquired++;
-    return lock;
-  }
-
-  private forget(lock: TrackedLock, cause: LockLostCause): void {
-    if (cause !== 'released') this.counters.lost[cause]++;
-    if (this.held.get(lock.receiverId) === lock) this.held.delete(lock.receiverId);
+    return fence ? this.held.add(receiverId, fence, sentAt) : null;
   }
 
   private async renewAll(): Promise<void> {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
-    const locks = [...this.held.values()];
+    const locks = this.held.all();
     const sentAt = Date.now();
     try {
       const keys = locks.map((lock) => this.key('lock', lock.receiverId));
       const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
-      this.counters.renewals++;
-      locks.forEach((lock, index) => (renewed[index] === 1 ? lock.confirmed(sentAt) : lock.lose('renewal-refused')));
+      this.held.renewed(locks.filter((_, index) => renewed[index] === 1), sentAt);
+      for (const [index, lock] of locks.entries()) if (renewed[index] !== 1) lock.lose('renewal-refused');
     } catch {
-      for (const lock of locks) lock.lose('renewal-failed');
+      this.held.loseAll('renewal-failed');
     } finally {
       this.renewing = false;
     }

@@ -1,0 +1,209 @@
+/**
+ * TEST DOUBLE — NOT CONSUL. No Consul server can be installed on this machine, so this small HTTP
+ * server implements, after Consul's documented HTTP API, ONLY the endpoints Lockstep's Consul
+ * backend uses, so that the backend's real code runs in CI:
+ *
+ *   PUT    /v1/session/create          {Name, TTL, Behavior: "delete"|"release", LockDelay, Checks}
+ *   PUT    /v1/session/renew/:id       200 [session] | 404 when the session is gone
+ *   PUT    /v1/session/destroy/:id
+ *   GET    /v1/kv/:key[?recurse][&consistent][&index=N&wait=Xs]   blocking queries, X-Consul-Index
+ *   PUT    /v1/kv/:key?acquire=:session | ?release=:session       true | false
+ *   DELETE /v1/kv/:key[?cas=N]
+ *   GET    /v1/status/leader
+ *
+ * Semantics kept: a session expires when its TTL passes without renewal (real Consul may take up
+ * to 2 × TTL; the double expires it at TTL, the strict end), its keys are then deleted or released
+ * per Behavior and cannot be acquired again until the lock-delay has passed; ModifyIndex is one
+ * Raft-like index shared by all writes; LockIndex counts acquisitions of a key. The double also
+ * accepts TTLs under Consul's 10 s minimum, which makes short tests possible (the real agent would
+ * refuse them, and the backend never asks for one).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+interface Session {
+  id: string;
+  ttlMs: number;
+  behavior: 'delete' | 'release';
+  lockDelayMs: number;
+  expiresAt: number;
+}
+
+interface Entry {
+  Key: string;
+  Value: string | null;
+  Flags: number;
+  Session?: string;
+  LockIndex: number;
+  CreateIndex: number;
+  ModifyIndex: number;
+}
+
+export class ConsulDouble {
+  private index = 1;
+  private nextSession = 1;
+  private readonly sessions = new Map<string, Session>();
+  private readonly kv = new Map<string, Entry>();
+  /** The index of the last write that touched each key (deletions included). */
+  private readonly touched = new Map<string, number>();
+  private readonly lockDelayUntil = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+  private readonly expiry: NodeJS.Timeout;
+
+  private constructor(private readonly server: Server) {
+    this.expiry = setInterval(() => this.expireSessions(), 20);
+  }
+
+  static async start(): Promise<ConsulDouble> {
+    let double: ConsulDouble | undefined;
+    const server = createServer((request, response) => void double?.handle(request, response));
+    double = new ConsulDouble(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return double;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.expiry);
+    for (const wake of this.waiters) wake();
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://double');
+    let body = '';
+    for await (const chunk of request) body += chunk;
+    const send = (status: number, payload: unknown, index?: number): void => {
+      response.writeHead(status, { 'content-type': 'application/json', ...(index ? { 'x-consul-index': String(index) } : {}) });
+      response.end(payload === undefined ? '' : JSON.stringify(payload));
+    };
+    const path = url.pathname;
+    if (path === '/v1/status/leader') return send(200, '127.0.0.1:8300');
+    if (path === '/v1/session/create' && request.method === 'PUT') return send(200, this.createSession(body ? (JSON.parse(body) as Record<string, unknown>) : {}));
+    const sessionMatch = /^\/v1\/session\/(renew|destroy)\/(.+)$/.exec(path);
+    if (sessionMatch && request.method === 'PUT') return this.sessionCall(sessionMatch[1] as string, sessionMatch[2] as string, send);
+    if (path.startsWith('/v1/kv/')) return this.kvCall(request.method ?? 'GET', decodeURIComponent(path.slice('/v1/kv/'.length)), url.searchParams, body, send);
+    send(404, `no such endpoint in the Consul test double: ${request.method} ${path}`);
+  }
+
+  private createSession(spec: Record<string, unknown>): { ID: string } {
+    const id = `session-${this.nextSession++}`;
+    const ttlMs = duration(spec.TTL, 0);
+    this.sessions.set(id, {
+      id, ttlMs: ttlMs || Infinity, behavior: spec.Behavior === 'delete' ? 'delete' : 'release',
+      lockDelayMs: duration(spec.LockDelay, 15_000), expiresAt: Date.now() + (ttlMs || Infinity),
+    });
+    this.index++;
+    return { ID: id };
+  }
+
+  private sessionCall(verb: string, id: string, send: (status: number, payload: unknown) => void): void {
+    const session = this.sessions.get(id);
+    if (verb === 'destroy') {
+      if (session) this.invalidate(session);
+      return send(200, true);
+    }
+    if (!session) return send(404, `Session id '${id}' not found`);
+    session.expiresAt = Date.now() + session.ttlMs;
+    send(200, [{ ID: id, TTL: `${session.ttlMs / 1000}s` }]);
+  }
+
+  private async kvCall(method: string, key: string, query: URLSearchParams, body: string, send: (status: number, payload: unknown, index?: number) => void): Promise<void> {
+    if (method === 'GET') {
+      const recurse = query.has('recurse');
+      const wanted = Number(query.get('index') ?? 0);
+      if (wanted > 0) await this.waitForChange(key, recurse, wanted, duration(query.get('wait'), 300_000));
+      const entries = recurse ? [...this.kv.values()].filter((e) => e.Key.startsWith(key)) : [this.kv.get(key)].filter((e): e is Entry => e !== undefined);
+      const index = Math.max(1, this.changeIndex(key, recurse));
+      return entries.length ? send(200, entries, index) : send(404, undefined, index);
+    }
+    if (method === 'PUT' && query.has('acquire')) return send(200, this.acquire(key, query.get('acquire') as string, body));
+    if (method === 'PUT' && query.has('release')) return send(200, this.release(key, query.get('release') as string));
+    if (method === 'DELETE') {
+      const entry = this.kv.get(key);
+      const cas = query.get('cas');
+      if (cas !== null && (entry?.ModifyIndex ?? 0) !== Number(cas)) return send(200, false);
+      if (entry) this.write(key, undefined);
+      return send(200, true);
+    }
+    send(405, `method not supported by the Consul test double: ${method}`);
+  }
+
+  private acquire(key: string, sessionId: string, body: string): boolean | string {
+    if (!this.sessions.has(sessionId)) return `invalid session "${sessionId}"`;
+    const entry = this.kv.get(key);
+    if (entry?.Session && entry.Session !== sessionId) return false;
+    if ((this.lockDelayUntil.get(key) ?? 0) > Date.now()) return false;
+    const value = Buffer.from(body).toString('base64');
+    const lockIndex = (entry?.LockIndex ?? 0) + (entry?.Session === sessionId ? 0 : 1);
+    this.write(key, { Key: key, Value: value, Flags: 0, Session: sessionId, LockIndex: lockIndex, CreateIndex: entry?.CreateIndex ?? 0, ModifyIndex: 0 });
+    return true;
+  }
+
+  private release(key: string, sessionId: string): boolean {
+    const entry = this.kv.get(key);
+    if (!entry || entry.Session !== sessionId) return false;
+    const { Session: _, ...rest } = entry;
+    this.write(key, rest);
+    return true;
+  }
+
+  private write(key: string, entry: Entry | undefined): void {
+    const index = ++this.index;
+    if (entry) this.kv.set(key, { ...entry, CreateIndex: entry.CreateIndex || index, ModifyIndex: index });
+    else this.kv.delete(key);
+    this.touched.set(key, index);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  private changeIndex(key: string, recurse: boolean): number {
+    if (!recurse) return this.touched.get(key) ?? this.index;
+    return Math.max(0, ...[...this.touched].filter(([k]) => k.startsWith(key)).map(([, index]) => index));
+  }
+
+  private waitForChange(key: string, recurse: boolean, wanted: number, waitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (this.changeIndex(key, recurse) > wanted) done();
+      };
+      const timer = setTimeout(done, waitMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private expireSessions(): void {
+    const now = Date.now();
+    for (const session of [...this.sessions.values()]) if (session.expiresAt <= now) this.invalidate(session);
+  }
+
+  private invalidate(session: Session): void {
+    this.sessions.delete(session.id);
+    for (const entry of [...this.kv.values()]) {
+      if (entry.Session !== session.id) continue;
+      this.lockDelayUntil.set(entry.Key, Date.now() + session.lockDelayMs);
+      if (session.behavior === 'delete') this.write(entry.Key, undefined);
+      else this.release(entry.Key, session.id);
+    }
+  }
+}
+
+/** Consul durations: "10s", "1500ms", "1m", "0s". */
+function duration(value: unknown, fallback: number): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(String(value ?? ''));
+  if (!match) return fallback;
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+}
