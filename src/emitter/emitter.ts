@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
+import { sleep } from '../locks/held-lock.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
@@ -11,6 +12,8 @@ import { ReceiverDrainer, type TurnEnd } from './drain.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
 const BUSY_RETRY_MS = 250;
+/** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
+const STOP_GRACE_MS = 130_000;
 
 export interface EmitterOptions {
   config: Config;
@@ -25,8 +28,8 @@ export interface EmitterOptions {
 /**
  * An emitter process's work loop: a BullMQ worker whose jobs are "drain receiver X" turns.
  * `concurrency` receivers are served at once. BullMQ's job lock is NOT the receiver lock (a
- * stalled job can run twice); it only brings a crashed emitter's job back quickly, which is why
- * its lock duration is the receiver lock's TTL.
+ * stalled job can run twice, and then the second run just waits for the receiver lock); it only
+ * brings a crashed emitter's job back quickly.
  */
 export class Emitter {
   readonly drainer: ReceiverDrainer;
@@ -54,8 +57,10 @@ export class Emitter {
       connection: this.connection,
       prefix: config.redisPrefix,
       concurrency: config.emitterConcurrency,
-      lockDuration: config.lockTtlMs,
-      stalledInterval: Math.max(250, Math.min(1000, Math.floor(config.lockTtlMs / 2))),
+      // A killed emitter's job must be back in the queue before its receiver lock expires, so the
+      // next emitter is already waiting on the lock when it frees: job lock TTL/2, checked every TTL/4.
+      lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
+      stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
       maxStalledCount: 1_000_000,
     });
     this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
@@ -64,11 +69,20 @@ export class Emitter {
     this.reconciler.unref();
   }
 
-  /** Stops taking work, ends every turn after its in-flight request, hands the jobs back, releases locks. */
+  /**
+   * Stops taking work, ends every turn after its in-flight request, hands the jobs back, releases
+   * locks. If the queue cannot be reached to hand jobs back, it gives up after `STOP_GRACE_MS`:
+   * the jobs' BullMQ locks expire and other emitters take them over, as after a crash.
+   */
   async stop(): Promise<void> {
     clearInterval(this.reconciler);
     this.stopping.abort();
-    await this.worker?.close();
+    const closed = this.worker?.close();
+    const timedOut = await Promise.race([closed?.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    if (timedOut) {
+      this.options.log.warn({ graceMs: STOP_GRACE_MS }, 'queue unreachable while stopping: leaving in-flight jobs to expire');
+      void this.worker?.close(true).catch(() => {});
+    }
     this.connection.disconnect();
   }
 

@@ -1,6 +1,22 @@
+import { ConsulDouble } from './consul-double.js';
+import { EtcdServer } from './etcd.js';
 import { ApiClient, LockstepProcess } from './lockstep.js';
 import { TestReceiver } from './receiver.js';
 import { RedisServer } from './redis.js';
+
+/** The lock service a fleet uses: Redis (the same server as the store), a real etcd, or the Consul double. */
+export type FleetLocks = 'redis' | 'etcd' | 'consul-double';
+
+interface LockServer {
+  env: Record<string, string>;
+  /** Port of the lock service (for a proxy in front of it). */
+  port: number;
+  /** Lock-service address env for a client that goes through `port` instead. */
+  envVia(port: number): Record<string, string>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
 
 /**
  * One API process and N emitter processes on a real Redis, with a recording receiver: the shape
@@ -13,20 +29,23 @@ export class Fleet {
     readonly api: LockstepProcess,
     readonly emitters: LockstepProcess[],
     readonly client: ApiClient,
-    private readonly env: Record<string, string>,
+    /** The environment every Lockstep process of this fleet starts with. */
+    readonly emitterEnv: Record<string, string>,
+    readonly lockServer: LockServer,
   ) {}
 
-  static async start(emitterCount: number, env: Record<string, string> = {}): Promise<Fleet> {
+  static async start(emitterCount: number, env: Record<string, string> = {}, locks: FleetLocks = 'redis'): Promise<Fleet> {
     const redis = await RedisServer.start();
+    const lockServer = await startLockServer(locks, redis);
     const receiver = await TestReceiver.start();
-    const common = { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_THROTTLED_MIN_MS: '0', ...env };
+    const common = { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_THROTTLED_MIN_MS: '0', ...lockServer.env, ...env };
     const api = await LockstepProcess.start('api', common);
     const emitters = await Promise.all(Array.from({ length: emitterCount }, (_, i) => LockstepProcess.start('emitter', { ...common, LOCKSTEP_EMITTER_ID: `emitter-${i + 1}` })));
-    return new Fleet(redis, receiver, api, emitters, new ApiClient(api.url as string), common);
+    return new Fleet(redis, receiver, api, emitters, new ApiClient(api.url as string), common, lockServer);
   }
 
-  async addEmitter(id: string): Promise<LockstepProcess> {
-    const emitter = await LockstepProcess.start('emitter', { ...this.env, LOCKSTEP_EMITTER_ID: id });
+  async addEmitter(id: string, env: Record<string, string> = {}): Promise<LockstepProcess> {
+    const emitter = await LockstepProcess.start('emitter', { ...this.emitterEnv, ...env, LOCKSTEP_EMITTER_ID: id });
     this.emitters.push(emitter);
     return emitter;
   }
@@ -36,6 +55,14 @@ export class Fleet {
     const found = this.emitters.find((e) => e.env.LOCKSTEP_EMITTER_ID === emitterId);
     if (!found) throw new Error(`no emitter ${emitterId}`);
     return found;
+  }
+
+  /** Stops every running emitter (SIGTERM), so the next test starts with only the ones it adds. */
+  async stopEmitters(): Promise<void> {
+    await Promise.all(this.emitters.splice(0).map(async (emitter) => {
+      emitter.resume();
+      await emitter.stop();
+    }));
   }
 
   async holderOf(receiverId: string): Promise<{ emitterId: string; fence: number } | undefined> {
@@ -49,6 +76,23 @@ export class Fleet {
       await process.stop();
     }
     await this.receiver.close();
+    await this.lockServer.destroy();
     await this.redis.destroy();
   }
+}
+
+async function startLockServer(locks: FleetLocks, redis: RedisServer): Promise<LockServer> {
+  if (locks === 'redis') {
+    const via = (port: number): Record<string, string> => ({ LOCKSTEP_REDIS_URL: `redis://127.0.0.1:${port}` });
+    return { env: {}, port: redis.port, envVia: via, stop: () => redis.stop(), start: () => redis.start(), destroy: async () => {} };
+  }
+  if (locks === 'etcd') {
+    const etcd = await EtcdServer.start();
+    const via = (port: number): Record<string, string> => ({ LOCKSTEP_LOCK_BACKEND: 'etcd', LOCKSTEP_ETCD_HOSTS: `http://127.0.0.1:${port}` });
+    return { env: via(etcd.port), port: etcd.port, envVia: via, stop: () => etcd.stop(), start: () => etcd.start(), destroy: () => etcd.destroy() };
+  }
+  const double = await ConsulDouble.start();
+  const via = (port: number): Record<string, string> => ({ LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: `http://127.0.0.1:${port}` });
+  const unsupported = (): Promise<void> => Promise.reject(new Error('the Consul double is not restarted'));
+  return { env: { ...via(double.port), LOCKSTEP_LOCK_TTL_MS: '10000' }, port: double.port, envVia: via, stop: unsupported, start: unsupported, destroy: () => double.close() };
 }

@@ -62,9 +62,14 @@ export class LockstepProcess {
     this.child.kill('SIGCONT');
   }
 
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
-    return this.exited;
+  /** SIGTERM, and SIGKILL if it has not exited within `graceMs` (a test must never hang on it). */
+  async stop(graceMs = 15_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
   }
 
   /** Parsed JSON log lines (the banner's plain lines are skipped). */

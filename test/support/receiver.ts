@@ -65,6 +65,11 @@ export class TestReceiver {
     this.behaviours.set(name, behaviour);
   }
 
+  /** Requests to `name` that have started and not ended yet. */
+  inFlightTo(name: string): number {
+    return this.inFlight.get(name) ?? 0;
+  }
+
   for(name: string): RecordedRequest[] {
     return this.requests.filter((r) => r.receiver === name);
   }

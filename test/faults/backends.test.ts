@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Fleet, type FleetLocks } from '../support/fleet.js';
+import { waitFor } from '../support/ports.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+/**
+ * Faults with real processes, for every lock backend: one API, emitter processes, and a receiver
+ * that records every request and refuses (409) a fence lower than the highest it has seen.
+ */
+for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
+  describe(`faults with the ${locks} lock backend`, () => {
+    let fleet: Fleet;
+    let ttlMs = 0;
+    before(async () => {
+      fleet = await Fleet.start(0, { LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05', LOCKSTEP_MAX_MESSAGES_PER_TURN: '5' }, locks);
+      ttlMs = Number(fleet.emitterEnv.LOCKSTEP_LOCK_TTL_MS);
+    });
+    after(() => fleet?.stop());
+    beforeEach(() => fleet.stopEmitters());
+
+    /** Registers a slow receiver, queues messages, and waits until `emitterId` is mid-request to it. */
+    async function busyReceiver(name: string, emitterId: string, count: number): Promise<{ id: string; messages: string[]; fence: number }> {
+      const { receiver, client } = fleet;
+      receiver.set(name, { delayMs: 300, checkFence: true });
+      const { id } = await client.createReceiver({ url: receiver.url(name) });
+      const messages: string[] = [];
+      for (let i = 0; i < count; i++) messages.push((await client.post(`${name}.event`, { i }, { receiverIds: [id] })).id);
+      let fence = 0;
+      await waitFor(`${emitterId} to be sending to ${name}`, async () => {
+        const holder = await fleet.holderOf(id);
+        fence = holder?.fence ?? 0;
+        return holder?.emitterId === emitterId && receiver.for(name).length >= 1;
+      }, 20_000, 20);
+      return { id, messages, fence };
+    }
+
+    async function allDelivered(messages: string[]): Promise<void> {
+      await waitFor('every message delivered', async () => (await Promise.all(messages.map((m) => fleet.client.message(m)))).every((v) => v.deliveries[0]?.status === 'delivered'), 60_000, 250);
+    }
+
+    test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s, all delivered, no overlap', async (t) => {
+      const victim = await fleet.addEmitter(`${locks}-victim`);
+      const { messages, fence } = await busyReceiver('killed', `${locks}-victim`, 12);
+      await fleet.addEmitter(`${locks}-survivor`);
+      victim.kill('SIGKILL');
+      const killedAt = Date.now();
+      const { receiver } = fleet;
+      await waitFor('deliveries to resume', () => receiver.for('killed').some((r) => r.start > killedAt), ttlMs + 5000, 10);
+      const resumedAfter = Math.min(...receiver.for('killed').filter((r) => r.start > killedAt).map((r) => r.start)) - killedAt;
+      t.diagnostic(`${locks}: deliveries resumed ${resumedAfter} ms after kill -9 (TTL ${ttlMs} ms)`);
+      assert.ok(resumedAfter <= ttlMs + 1000, `resumed after ${resumedAfter} ms`);
+      await allDelivered(messages);
+      assert.ok(receiver.for('killed').filter((r) => r.start > killedAt).every((r) => r.fence > fence));
+      assert.deepEqual(receiver.overlaps, []);
+      assert.deepEqual(receiver.staleFences, []);
+    });
+
+    test('kill -STOP the holder for 2 × TTL, then -CONT: it sends nothing more to that receiver', async (t) => {
+      const sleeper = await fleet.addEmitter(`${locks}-sleeper`);
+      const { messages, fence } = await busyReceiver('paused', `${locks}-sleeper`, 12);
+      sleeper.pause();
+      const pausedAt = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 2 * ttlMs));
+      sleeper.resume();
+      const resumedAt = Date.now();
+      await allDelivered(messages);
+      const { receiver } = fleet;
+      const staleAfterWake = receiver.for('paused').filter((r) => r.start >= resumedAt && r.fence <= fence);
+      t.diagnostic(`${locks}: paused ${resumedAt - pausedAt} ms; ${receiver.for('paused').filter((r) => r.start > pausedAt).length} requests by others meanwhile; ${staleAfterWake.length} from the woken emitter`);
+      assert.deepEqual(staleAfterWake, [], 'the woken emitter sent nothing under its old fence');
+      assert.deepEqual(receiver.staleFences, [], 'no stale fence was ever sent');
+      assert.deepEqual(receiver.overlaps, []);
+    });
+
+    if (locks !== 'consul-double') {
+      test('an emitter cut off from the lock service mid-request aborts it at its local deadline, before anyone else gets in', async (t) => {
+        const proxy = await TcpProxy.start(fleet.lockServer.port);
+        try {
+          const { receiver, client } = fleet;
+          await fleet.addEmitter(`${locks}-isolated`, fleet.lockServer.envVia(proxy.port));
+          receiver.set('cut', { hang: true, checkFence: true });
+          const { id } = await client.createReceiver({ url: receiver.url('cut'), timeoutMs: 60_000 });
+          const message = (await client.post('cut.event', {}, { receiverIds: [id] })).id;
+          await waitFor('the isolated emitter to hold the receiver', async () => (await fleet.holderOf(id))?.emitterId === `${locks}-isolated` && receiver.inFlightTo('cut') === 1, 20_000, 20);
+          receiver.set('cut', { status: 200, checkFence: true }); // the hanging request keeps hanging; the next one succeeds
+          await fleet.addEmitter(`${locks}-standby`);
+          const cutAt = Date.now();
+          proxy.blackhole();
+          await waitFor('another emitter to deliver', () => receiver.for('cut').some((r) => r.status === 200), ttlMs * 4 + 5000, 10);
+          const aborted = receiver.for('cut').find((r) => r.aborted);
+          const takeover = receiver.for('cut').find((r) => r.status === 200);
+          assert.ok(aborted, `the isolated request was aborted: ${JSON.stringify(receiver.for('cut').map((r) => [r.start - cutAt, r.end - cutAt, r.status, r.fence, r.aborted]))}`);
+          assert.ok(takeover);
+          t.diagnostic(`${locks} timeline: cut off at 0 ms → in-flight request aborted at ${aborted.end - cutAt} ms → another emitter sent at ${takeover.start - cutAt} ms (TTL ${ttlMs} ms)`);
+          assert.ok(aborted.end < takeover.start, 'aborted before the new holder started');
+          assert.ok(aborted.end - cutAt <= ttlMs, 'aborted by the local deadline, within the TTL');
+          await allDelivered([message]);
+          assert.deepEqual(receiver.overlaps, []);
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      test('lock service restart: emitters recover by themselves and nothing is lost', async (t) => {
+        const { receiver, client } = fleet;
+        await fleet.addEmitter(`${locks}-steady`);
+        receiver.set('restart', { delayMs: 5 });
+        const { id } = await client.createReceiver({ url: receiver.url('restart') });
+        const accepted: string[] = [];
+        const post = async (i: number): Promise<void> => {
+          const response = await client.request<{ id: string }>('POST', '/v1/messages', { eventType: 'restart.event', payload: { i }, receiverIds: [id] });
+          if (response.status === 202) accepted.push(response.body.id);
+        };
+        for (let i = 0; i < 20; i++) await post(i);
+        await fleet.lockServer.stop();
+        for (let i = 20; i < 40; i++) await post(i); // refused with 503 when the lock service is also the store
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await fleet.lockServer.start();
+        await waitFor('the API to be ready again', async () => (await fetch(`${client.url}/readyz`)).status === 200, 15_000, 100);
+        const before = accepted.length;
+        for (let i = 40; i < 60; i++) await post(i);
+        assert.equal(accepted.length - before, 20, 'every message after the restart was accepted');
+        await allDelivered(accepted);
+        t.diagnostic(`${locks}: ${accepted.length} messages accepted around a lock-service restart, all delivered`);
+        assert.deepEqual(receiver.overlaps, []);
+      });
+    }
+  });
+}
