@@ -27,4 +27,9 @@ export function newId(prefix: 'rcv' | 'msg'): string {
   return `${prefix}_${timePart}${randomPart}`;
 }
 
+/** When a time-ordered id was made (its first 10 characters after the prefix are the milliseconds). */
+export function idTimestamp(id: string): number {
+  return [...id.slice(4, 14)].reduce((ms, char) => ms * 32 + CROCKFORD.indexOf(char), 0);
+}
+
 export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;

@@ -10,6 +10,7 @@ import { Emitter } from './emitter/emitter.js';
 import { createReceiverLocks } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
 import type { Logger } from './logger.js';
+import { Metrics, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
 
@@ -37,11 +38,13 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     stops.push(() => store.close());
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
+    const metrics = new Metrics(config.metricsReceiverLabels);
 
     let url: string | undefined;
     if (tokens) {
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
-      const app = await buildApi({ store, locks, guard, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
+      metrics.watchQueues(store);
+      const app = await buildApi({ store, locks, guard, metrics, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
       url = await listen(app, config);
       stops.push(() => app.close());
     }
@@ -49,9 +52,10 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, config.emitterId, stops);
       const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}` });
       stops.push(() => client.close());
-      const emitter = new Emitter({ config, store, locks, client, log: log.child({ component: 'emitter', emitterId: config.emitterId }), reconcileEveryMs: config.reconcileEveryMs });
+      const emitter = new Emitter({ config, store, locks, client, metrics, log: log.child({ component: 'emitter', emitterId: config.emitterId }), reconcileEveryMs: config.reconcileEveryMs });
       emitter.start();
       stops.push(() => emitter.stop());
+      if (config.metricsPort !== undefined) stops.push(await serveMetrics(metrics, config.host, config.metricsPort, log));
     }
     return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, stop };
   } catch (error) {

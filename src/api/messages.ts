@@ -1,11 +1,13 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ID_PATTERN } from '../ids.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { badField, notFound } from './errors.js';
 import { acceptedMessageSchema, errorSchema, EVENT_TYPE_PATTERN, messageIdParams, messageSchema } from './schemas.js';
 
 export interface MessageRoutesOptions {
   store: Store;
+  metrics: Metrics;
   bodyLimitBytes: number;
 }
 
@@ -34,7 +36,7 @@ const newMessageSchema = {
 /** A batch may be this many times larger than a single request body. */
 const BATCH_BODY_FACTOR = 20;
 
-export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { store, bodyLimitBytes }) => {
+export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { store, metrics, bodyLimitBytes }) => {
   app.post<{ Body: PostMessageBody }>('/messages', {
     schema: {
       tags,
@@ -52,7 +54,10 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       throw badField(`receiverIds[${body.receiverIds?.indexOf(result.receiverId)}]`, `names no receiver (${result.receiverId})`, 422);
     }
     if (result.kind === 'duplicate') void reply.header('idempotent-replayed', 'true');
-    else await scheduleDrains(request, store, result.message.receiverIds);
+    else {
+      metrics.messagesAccepted(1);
+      await scheduleDrains(request, store, result.message.receiverIds);
+    }
     return reply.status(202).send(result.message);
   });
 
@@ -73,6 +78,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       if (result.kind === 'unknown-receiver') throw badField(`messages[${index}].receiverIds`, `names a receiver deleted just now (${result.receiverId}); earlier messages of this batch were stored`, 409);
       return result.kind === 'duplicate' ? { ...result.message, duplicate: true } : result.message;
     });
+    metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);
     await scheduleDrains(request, store, data.flatMap((message, index) => (results[index]?.kind === 'accepted' ? message.receiverIds : [])));
     return reply.status(202).send({ data });
   });

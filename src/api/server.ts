@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
@@ -14,6 +15,7 @@ import { receiverRoutes } from './receivers.js';
 
 export interface ApiOptions {
   store: Store;
+  metrics: Metrics;
   locks: ReceiverLocks;
   guard: AddressGuard;
   tokens: string[];
@@ -44,10 +46,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
+  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (no auth, like /healthz: bounded labels, no payloads)' } }, async (_request, reply) =>
+    reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
   await app.register(async (v1) => {
     requireBearerToken(v1, options.tokens);
     await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });
-    await v1.register(messageRoutes, { store: options.store, bodyLimitBytes: options.bodyLimitBytes });
+    await v1.register(messageRoutes, { store: options.store, metrics: options.metrics, bodyLimitBytes: options.bodyLimitBytes });
     await v1.register(lockRoutes, { locks: options.locks });
   }, { prefix: '/v1' });
   return app;

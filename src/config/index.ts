@@ -41,6 +41,10 @@ export interface Config {
   maxTurnMs: number;
   /** How often emitters look for receivers with work but no drain job. */
   reconcileEveryMs: number;
+  /** Port of an emitter's own /metrics server (undefined: none; the API always serves /metrics). */
+  metricsPort: number | undefined;
+  /** Label delivery metrics by receiver id (only for small fleets: one series per receiver). */
+  metricsReceiverLabels: boolean;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +85,8 @@ export function loadConfig(env: Env = process.env): Config {
     defaultTimeoutMs: int(env.LOCKSTEP_DEFAULT_TIMEOUT_MS ?? fromFile('defaultTimeoutMs'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
     maxMessagesPerTurn: int(env.LOCKSTEP_MAX_MESSAGES_PER_TURN ?? fromFile('maxMessagesPerTurn'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
     maxTurnMs: int(env.LOCKSTEP_MAX_TURN_MS ?? fromFile('maxTurnMs'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
+    metricsPort: env.LOCKSTEP_METRICS_PORT ? int(env.LOCKSTEP_METRICS_PORT, 'LOCKSTEP_METRICS_PORT', 0, 65535) : undefined,
+    metricsReceiverLabels: bool(env.LOCKSTEP_METRICS_RECEIVER_LABELS ?? fromFile('metricsReceiverLabels'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
     reconcileEveryMs: int(env.LOCKSTEP_RECONCILE_EVERY_MS ?? fromFile('reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
   };
 }

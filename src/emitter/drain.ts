@@ -1,6 +1,7 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Claim, ClaimedDelivery, DeliveryStore, Outcome } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
 import { outcomeOf, type RetryPolicy } from './retry-policy.js';
@@ -45,11 +46,14 @@ export class ReceiverDrainer {
     private readonly log: Logger,
     /** Aborts on shutdown: no new send starts, the turn ends and the job is handed back. */
     private readonly stopping: AbortSignal,
+    private readonly metrics: Metrics,
   ) {}
 
   async runTurn(receiverId: string): Promise<TurnEnd> {
+    const asked = Date.now();
     const lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
     if (!lock) return { kind: 'busy' };
+    this.metrics.lockAcquired(Date.now() - asked);
     this.counters.turns++;
     try {
       return await this.drainWhileHeld(lock);
@@ -84,6 +88,7 @@ export class ReceiverDrainer {
     const attempt = this.attemptRecord(delivery, lock, startedAt, result);
     const { status, next } = await this.store.complete(delivery, attempt, outcome, lock.isHeld() ? claimNext : undefined);
     this.count(outcome);
+    this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs);
     this.logAttempt(delivery, attempt, outcome, status);
     return next;
   }

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/index.js';
 import { sleep } from '../locks/held-lock.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
@@ -21,6 +22,7 @@ export interface EmitterOptions {
   locks: ReceiverLocks;
   client: DeliveryClient;
   log: Logger;
+  metrics: Metrics;
   /** How often to look for receivers with work but no drain job (after a crash mid-intake). */
   reconcileEveryMs: number;
 }
@@ -39,7 +41,7 @@ export class Emitter {
   private reconciler: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: EmitterOptions) {
-    const { config, store, locks, client, log } = options;
+    const { config, store, locks, client, log, metrics } = options;
     this.connection = connectRedis(store.redisUrl);
     this.connection.on('error', () => {});
     this.drainer = new ReceiverDrainer(locks, store.deliveries, client, {
@@ -48,7 +50,8 @@ export class Emitter {
       maxMessagesPerTurn: config.maxMessagesPerTurn,
       maxTurnMs: config.maxTurnMs,
       retry: { schedule: config.retrySchedule, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
-    }, log, this.stopping.signal);
+    }, log, this.stopping.signal, metrics);
+    metrics.watchLocks(locks, () => this.drainer.counters.aborted);
   }
 
   start(): void {
@@ -64,7 +67,10 @@ export class Emitter {
       maxStalledCount: 1_000_000,
     });
     this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
-    this.worker.on('failed', (job, error) => log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried'));
+    this.worker.on('failed', (job, error) => {
+      this.options.metrics.backendError(/etcd|consul|grpc|lock/i.test(error.message) ? 'lock' : 'redis');
+      log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
+    });
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);
     this.reconciler.unref();
   }

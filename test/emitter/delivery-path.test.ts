@@ -114,6 +114,20 @@ describe('delivery path (API + emitter in one process)', () => {
     assert.equal(view.deliveries[0]?.attempts.length, 2);
   });
 
+  test('GET /metrics: Prometheus text with intake, attempts, queues and lock operations', async () => {
+    const response = await fetch(`${api.url}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+    const text = await response.text();
+    for (const series of [
+      /^lockstep_messages_accepted_total [1-9]/m, /^lockstep_delivery_attempts_total\{outcome="delivered"\} [1-9]/m, /^lockstep_delivery_attempts_total\{outcome="dead"\} [1-9]/m,
+      /^lockstep_attempt_duration_seconds_bucket\{le="0.1",outcome="delivered"\} [1-9]/m, /^lockstep_queue_depth\{state="pending"\} \d+/m, /^lockstep_queue_depth\{state="dead"\} \d+/m,
+      /^lockstep_oldest_pending_age_seconds\{state="retrying"\} /m, /^lockstep_lock_operations_total\{op="acquired"\} [1-9]/m, /^lockstep_receivers_held \d+/m,
+      /^lockstep_locks_lost_total\{cause="deadline"\} 0/m, /^lockstep_lock_acquire_seconds_count [1-9]/m, /^lockstep_requests_aborted_total \d+/m,
+    ]) assert.match(text, series);
+    assert.doesNotMatch(text, /rcv_/, 'no receiver ids in labels by default');
+  });
+
   test('delete cancels pending deliveries and nothing is sent after the 204', async () => {
     receiver.set('slow', { delayMs: 100 });
     const target = await api.createReceiver({ url: receiver.url('slow'), eventTypes: ['slow.*'] });

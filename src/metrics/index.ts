@@ -1,0 +1,139 @@
+import { createServer } from 'node:http';
+import type { Logger } from '../logger.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { idTimestamp } from '../ids.js';
+import type { ReceiverLocks } from '../locks/types.js';
+import type { Store } from '../store/index.js';
+
+export type AttemptOutcome = 'delivered' | 'failed' | 'dead' | 'gone' | 'aborted';
+
+/**
+ * Prometheus metrics of one Lockstep process. Labels stay bounded: outcome, lock cause, state;
+ * a receiver label only with `LOCKSTEP_METRICS_RECEIVER_LABELS=true` (for small fleets).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly accepted: Counter;
+  private readonly attempts: Counter;
+  private readonly attemptSeconds: Histogram;
+  private readonly acquireSeconds: Histogram;
+  private readonly backendErrors: Counter;
+
+  constructor(private readonly receiverLabels: boolean) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'lockstep_' });
+    const registers = [this.registry];
+    this.accepted = new Counter({ name: 'lockstep_messages_accepted_total', help: 'Messages accepted by intake', registers });
+    const attemptLabels = receiverLabels ? ['outcome', 'receiver'] : ['outcome'];
+    this.attempts = new Counter({ name: 'lockstep_delivery_attempts_total', help: 'Delivery attempts by outcome', labelNames: attemptLabels, registers });
+    this.attemptSeconds = new Histogram({
+      name: 'lockstep_attempt_duration_seconds', help: 'Duration of delivery attempts', labelNames: ['outcome'], registers,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    });
+    this.acquireSeconds = new Histogram({ name: 'lockstep_lock_acquire_seconds', help: 'Time to take a receiver lock (including waiting)', registers, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
+    this.backendErrors = new Counter({ name: 'lockstep_backend_errors_total', help: 'Errors talking to Redis or the lock backend', labelNames: ['backend'], registers });
+  }
+
+  messagesAccepted(count: number): void {
+    this.accepted.inc(count);
+  }
+
+  attempt(receiverId: string, outcome: AttemptOutcome, durationMs: number): void {
+    this.attempts.inc(this.receiverLabels ? { outcome, receiver: receiverId } : { outcome });
+    this.attemptSeconds.observe({ outcome }, durationMs / 1000);
+  }
+
+  lockAcquired(waitedMs: number): void {
+    this.acquireSeconds.observe(waitedMs / 1000);
+  }
+
+  backendError(backend: 'redis' | 'lock'): void {
+    this.backendErrors.inc({ backend });
+  }
+
+  /** Lock counters of this process, read from the backend at scrape time. */
+  watchLocks(locks: ReceiverLocks, aborted: () => number): void {
+    const registers = [this.registry];
+    new Gauge({ name: 'lockstep_receivers_held', help: 'Receivers whose lock this process holds now', registers, collect() {
+      const stats = locks.stats();
+      const lost = Object.values(stats.lost).reduce((sum, n) => sum + n, 0);
+      this.set(stats.acquired - stats.releases - lost);
+    } });
+    new Counter({ name: 'lockstep_locks_lost_total', help: 'Locks lost, by cause', labelNames: ['cause'], registers, collect() {
+      this.reset();
+      for (const [cause, count] of Object.entries(locks.stats().lost)) if (cause !== 'released' && cause !== 'shutdown') this.inc({ cause }, count);
+    } });
+    new Counter({ name: 'lockstep_lock_operations_total', help: 'Lock operations: acquire attempts, acquisitions, releases, session renewals', labelNames: ['op'], registers, collect() {
+      this.reset();
+      const stats = locks.stats();
+      for (const [op, count] of [['acquire_attempt', stats.acquireAttempts], ['acquired', stats.acquired], ['release', stats.releases], ['renewal', stats.renewals]] as const) this.inc({ op }, count);
+    } });
+    new Counter({ name: 'lockstep_requests_aborted_total', help: 'In-flight requests aborted because their lock was lost', registers, collect() {
+      this.reset();
+      this.inc(aborted());
+    } });
+  }
+
+  /** Queue depth and oldest pending age per state, read from Redis at scrape time (API). */
+  watchQueues(store: Store): void {
+    const registers = [this.registry];
+    const snapshot = new QueueSnapshot(store);
+    new Gauge({ name: 'lockstep_queue_depth', help: 'Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)', labelNames: ['state'], registers, async collect() {
+      const now = await snapshot.read();
+      for (const state of ['pending', 'retrying', 'dead'] as const) this.set({ state }, now.depth[state]);
+    } });
+    new Gauge({ name: 'lockstep_oldest_pending_age_seconds', help: 'Age of the oldest unfinished delivery, by state', labelNames: ['state'], registers, async collect() {
+      const now = await snapshot.read();
+      for (const state of ['pending', 'retrying'] as const) this.set({ state }, now.oldestAgeS[state]);
+    } });
+  }
+}
+
+/** One Redis read per scrape, shared by the queue gauges. */
+class QueueSnapshot {
+  private last: { at: number; value: Promise<QueueState> } | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  read(): Promise<QueueState> {
+    if (!this.last || Date.now() - this.last.at > 500) this.last = { at: Date.now(), value: queueState(this.store) };
+    return this.last.value;
+  }
+}
+
+interface QueueState {
+  depth: { pending: number; retrying: number; dead: number };
+  oldestAgeS: { pending: number; retrying: number };
+}
+
+async function queueState(store: Store): Promise<QueueState> {
+  const { redis, keys } = store;
+  const ids = await redis.zrange(keys.receivers, 0, -1);
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.zcard(keys.queue(id)).zcard(keys.dead(id)).hget(keys.receiver(id), 'backoffUntil').zrange(keys.queue(id), 0, 0);
+  const replies = (await pipeline.exec()) ?? [];
+  const state: QueueState = { depth: { pending: 0, retrying: 0, dead: 0 }, oldestAgeS: { pending: 0, retrying: 0 } };
+  const now = Date.now();
+  ids.forEach((_, i) => {
+    const [depth, dead, backoff, head] = [0, 1, 2, 3].map((k) => replies[i * 4 + k]?.[1]);
+    const kind = Number(backoff ?? 0) > now ? 'retrying' : 'pending';
+    state.depth[kind] += Number(depth);
+    state.depth.dead += Number(dead);
+    const oldest = (head as string[] | undefined)?.[0];
+    if (oldest) state.oldestAgeS[kind] = Math.max(state.oldestAgeS[kind], (now - idTimestamp(oldest)) / 1000);
+  });
+  return state;
+}
+
+/** An emitter's own `/metrics` endpoint (`LOCKSTEP_METRICS_PORT`); returns its stop function. */
+export async function serveMetrics(metrics: Metrics, host: string, port: number, log: Logger): Promise<() => Promise<void>> {
+  const server = createServer((request, response) => {
+    if (request.url !== '/metrics') return void response.writeHead(404).end('try /metrics\n');
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  log.info({ url: `http://${host}:${port}/metrics` }, 'emitter metrics listening');
+  return () => new Promise((resolve) => server.close(() => resolve()));
+}
