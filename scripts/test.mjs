@@ -1,6 +1,7 @@
 // Runs the test suite: every test/**/*.test.ts, one file at a time (they start real servers and
 // processes, and this machine has two cores), through node's own test runner with tsx.
-// Extra arguments narrow it: `npm test -- test/api.test.ts`.
+// Extra arguments narrow it: `npm test -- test/api/api.test.ts`. `--test-force-exit` ends a file once
+// its tests are done even if a client library (gRPC, ioredis reconnects) still holds the event loop.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,5 +15,5 @@ function find(dir) {
 }
 
 const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : find('test').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import type { Running } from '../../src/start.js';
-import { startInProcess } from '../support/in-process.js';
-import { ApiClient, type MessageView } from '../support/lockstep.js';
+import { useLockstep } from '../support/in-process.js';
+import type { ApiClient, MessageView } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
-import { TestReceiver } from '../support/receiver.js';
-import { RedisServer } from '../support/redis.js';
+import type { TestReceiver } from '../support/receiver.js';
 
 describe('delivery path (API + emitter in one process)', () => {
-  let redis: RedisServer;
-  let receiver: TestReceiver;
-  let running: Running;
+  const context = useLockstep('all', {
+    LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0', LOCKSTEP_LOCK_TTL_MS: '2000',
+  });
   let api: ApiClient;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    receiver = await TestReceiver.start();
-    ({ running, api } = await startInProcess('all', {
-      LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05',
-      LOCKSTEP_THROTTLED_MIN_MS: '0', LOCKSTEP_LOCK_TTL_MS: '2000',
-    }));
-  });
-  after(async () => {
-    await running?.stop();
-    await receiver?.close();
-    await redis?.destroy();
-  });
+  let receiver: TestReceiver;
+  before(() => ({ api, receiver } = context()));
 
   const settled = (id: string, status: string): Promise<MessageView> => {
     let view: MessageView | undefined;

@@ -1,8 +1,11 @@
+import { after, before } from 'node:test';
 import { loadConfig, type Role } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startLockstep, type Running } from '../../src/start.js';
 import { ApiClient, TEST_TOKEN } from './lockstep.js';
 import { freePort } from './ports.js';
+import { TestReceiver } from './receiver.js';
+import { RedisServer } from './redis.js';
 
 /** Lockstep started inside the test process (real Redis, real HTTP), for API-level tests. */
 export async function startInProcess(role: Role, env: Record<string, string>): Promise<{ running: Running; api: ApiClient }> {
@@ -10,4 +13,35 @@ export async function startInProcess(role: Role, env: Record<string, string>): P
   const config = loadConfig({ LOCKSTEP_PORT: String(port), LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'warn', ...env });
   const running = await startLockstep(role, config, createLogger(config.logLevel));
   return { running, api: new ApiClient(running.url ?? `http://127.0.0.1:${port}`) };
+}
+
+export interface InProcessLockstep {
+  api: ApiClient;
+  redis: RedisServer;
+  receiver: TestReceiver;
+}
+
+/**
+ * For a suite: a real Redis, a recording receiver and an in-process Lockstep of `role`, started
+ * before its tests and stopped after them. Call the returned function inside a test.
+ */
+export function useLockstep(role: Role, env: Record<string, string>): () => InProcessLockstep {
+  let context: InProcessLockstep | undefined;
+  let running: Running | undefined;
+  before(async () => {
+    const redis = await RedisServer.start();
+    const receiver = await TestReceiver.start();
+    const started = await startInProcess(role, { LOCKSTEP_REDIS_URL: redis.url, ...env });
+    running = started.running;
+    context = { api: started.api, redis, receiver };
+  });
+  after(async () => {
+    await running?.stop();
+    await context?.receiver.close();
+    await context?.redis.destroy();
+  });
+  return () => {
+    if (!context) throw new Error('useLockstep: the suite has not started');
+    return context;
+  };
 }

@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from './ports.js';
+
+/**
+ * A real server process for tests (redis-server, etcd) on a free port with its data in a
+ * temporary directory. `stop()` then `start()` keeps port and data, for restart tests.
+ */
+export abstract class ChildServer {
+  readonly dir: string;
+  private child: ChildProcess | undefined;
+
+  protected constructor(readonly port: number, name: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `lockstep-${name}-`));
+  }
+
+  /** The command line that starts the server. */
+  protected abstract command(): [string, string[]];
+  /** True once the server answers. */
+  protected abstract ready(): Promise<boolean>;
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    const [program, args] = this.command();
+    this.child = spawn(program, args, { stdio: 'ignore' });
+    await waitFor(`${program} on port ${this.port}`, () => this.ready(), 20_000, 50);
+  }
+
+  /** A clean shutdown (SIGTERM; Redis flushes its AOF) that waits for the process to end. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    this.child = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
