@@ -18,7 +18,7 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized
 
 /** ioredis's ways of saying Redis is unreachable right now. */
 function isRedisUnavailable(error: Error): boolean {
-  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING/.test(error.message);
+  return error.name === 'MaxRetriesPerRequestError' || /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING/i.test(error.message);
 }
 
 /**

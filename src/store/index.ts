@@ -21,9 +21,10 @@ export class Store {
 
   constructor(readonly redisUrl: string, prefix: string, options: { disableAfterDeadMs: number }) {
     this.keys = new Keys(prefix);
-    // No offline queue: while Redis is unreachable a command fails at once (the API answers 503,
-    // an emitter backs off) instead of piling up and hanging its caller.
-    const redis = defineStoreCommands(connectRedis(redisUrl, { lazyConnect: true, enableOfflineQueue: false }));
+    // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
+    // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
+    // backs off) instead of hanging its caller.
+    const redis = defineStoreCommands(connectRedis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     this.receivers = new ReceiverStore(redis, this.keys);

@@ -1,0 +1,33 @@
+import type { BenchReceiver } from './receiver-control.js';
+import type { Backend } from './stack.js';
+
+/** How big each scenario is; `--quick` uses the small set. */
+export interface Sizes {
+  hotMessages: number;
+  fanoutReceivers: number;
+  fanoutDeliveries: number;
+  /** Measured time of each throughput run after its warm-up. */
+  intakeMs: number;
+  warmupMs: number;
+  latencyMs: number;
+  latencyRate: number;
+  failoverMessages: number;
+}
+
+export const FULL: Sizes = { hotMessages: 5000, fanoutReceivers: 1000, fanoutDeliveries: 20_000, intakeMs: 10_000, warmupMs: 2000, latencyMs: 20_000, latencyRate: 200, failoverMessages: 8000 };
+export const QUICK: Sizes = { hotMessages: 5000, fanoutReceivers: 200, fanoutDeliveries: 4000, intakeMs: 4000, warmupMs: 1000, latencyMs: 5000, latencyRate: 200, failoverMessages: 8000 };
+
+/** The lock TTL of the failover and lock-loss scenarios (the issue's 2 s). */
+export const SHORT_TTL_MS = 2000;
+
+/** What every scenario gets: the shared receiver process, the sizes, the options. */
+export interface BenchContext {
+  sizes: Sizes;
+  receiver: BenchReceiver;
+  /** Write a CPU profile of the hot-receiver emitter (`--profile`). */
+  profileDir: string | undefined;
+  log(line: string): void;
+}
+
+/** A scenario that runs once per lock backend. */
+export type BackendScenario = (ctx: BenchContext, backend: Backend) => Promise<import('./report.js').Row[]>;

@@ -1,0 +1,78 @@
+import { waitFor } from '../test/support/ports.js';
+import { startHelper, type HelperProcess } from './helper-process.js';
+
+export interface ReceiverStats {
+  count: number;
+  /** Epoch ms of the first and last arrival since the last reset. */
+  first: number | null;
+  last: number | null;
+}
+
+/** Every arrival since the last reset, as parallel arrays (cheap to serialise). */
+export interface Arrivals {
+  at: number[];
+  id: string[];
+  fence: number[];
+}
+
+export interface HungRequest {
+  id: string;
+  start: number;
+  /** When the receiver saw the socket close (the sender aborted), or null while open. */
+  closedAt: number | null;
+}
+
+/** The benchmark's receiver process (bench/receiver.ts), driven over its control endpoints. */
+export class BenchReceiver {
+  private constructor(private readonly helper: HelperProcess) {}
+
+  static async start(): Promise<BenchReceiver> {
+    return new BenchReceiver(await startHelper('./receiver.ts'));
+  }
+
+  get origin(): string {
+    return this.helper.url;
+  }
+
+  /** The webhook URL of receiver `name` (answers at once) or, with `hang`, one that never answers. */
+  url(name: string, hang = false): string {
+    return `${this.helper.url}/${hang ? 'hang' : 'r'}/${name}`;
+  }
+
+  stats(): Promise<ReceiverStats> {
+    return this.get<ReceiverStats>('/__stats');
+  }
+
+  arrivals(): Promise<Arrivals> {
+    return this.get<Arrivals>('/__arrivals');
+  }
+
+  hung(): Promise<HungRequest[]> {
+    return this.get<HungRequest[]>('/__hung');
+  }
+
+  async reset(): Promise<void> {
+    await this.get('/__reset');
+  }
+
+  /** Waits until `count` requests have arrived since the last reset; returns the stats then. */
+  async waitForCount(count: number, timeoutMs: number, what = `${count} arrivals`): Promise<ReceiverStats> {
+    let stats: ReceiverStats = { count: 0, first: null, last: null };
+    await waitFor(what, async () => (stats = await this.stats()).count >= count, timeoutMs, 20);
+    return stats;
+  }
+
+  stop(): void {
+    this.helper.stop();
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    return (await (await fetch(`${this.helper.url}${path}`)).json()) as T;
+  }
+}
+
+/** Deliveries per second between the first and the last arrival. */
+export function arrivalRate(stats: ReceiverStats): number {
+  if (stats.first === null || stats.last === null || stats.count < 2) return NaN;
+  return (stats.count - 1) / ((stats.last - stats.first) / 1000);
+}

@@ -1,0 +1,69 @@
+// The benchmark's webhook receiver, in its own process so that it never competes with the load
+// generator's event loop. Usage: node --import tsx bench/receiver.ts <port>
+//
+//   POST <any path>       answered 200 at once; arrival time, webhook-id and fence recorded
+//   POST /hang/<name>     never answered; start and socket-close time recorded (lock-loss scenario)
+//   GET  /__stats         { count, first, last }             (arrivals since the last reset)
+//   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
+//   GET  /__hung          [{ id, start, closedAt }]
+//   POST /__reset         forget everything
+//
+// Times are epoch milliseconds with sub-millisecond precision (performance.timeOrigin + now()),
+// comparable with the same clock in the benchmark process.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { now } from './clock.js';
+import type { Arrivals, HungRequest, ReceiverStats } from './receiver-control.js';
+
+let arrivals: Arrivals = { at: [], id: [], fence: [] };
+let hung: HungRequest[] = [];
+
+function control(request: IncomingMessage, response: ServerResponse): boolean {
+  const json = (value: unknown): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+  switch (request.url) {
+    case '/__stats': {
+      const stats: ReceiverStats = { count: arrivals.at.length, first: arrivals.at[0] ?? null, last: arrivals.at.at(-1) ?? null };
+      json(stats);
+      return true;
+    }
+    case '/__arrivals':
+      json(arrivals);
+      return true;
+    case '/__hung':
+      json(hung);
+      return true;
+    case '/__reset':
+      arrivals = { at: [], id: [], fence: [] };
+      hung = [];
+      json({});
+      return true;
+    default:
+      return false;
+  }
+}
+
+function hang(request: IncomingMessage): void {
+  const entry: HungRequest = { id: String(request.headers['webhook-id'] ?? ''), start: now(), closedAt: null };
+  hung.push(entry);
+  request.resume();
+  request.socket.once('close', () => (entry.closedAt = now()));
+}
+
+const FENCE = /"fence":(\d+)/;
+
+const server = createServer((request, response) => {
+  if (control(request, response)) return;
+  if (request.url?.startsWith('/hang/')) return hang(request);
+  let body = '';
+  request.setEncoding('utf8');
+  request.on('data', (chunk: string) => (body += chunk));
+  request.on('end', () => {
+    arrivals.at.push(now());
+    arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
+    arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));
+    response.end('ok');
+  });
+});
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+server.listen(Number(process.argv[2]), '127.0.0.1', () => console.log('ready'));

@@ -1,0 +1,74 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** How a figure compares with its target. */
+export type Verdict = 'met' | 'MISSED' | 'report' | 'not implemented' | 'not available' | 'failed';
+
+/** One line of the results table. */
+export interface Row {
+  scenario: string;
+  /** Lock backend, or "-" where none is involved (intake). */
+  backend: string;
+  figure: number | null;
+  unit: string;
+  /** The baseline measured in the same run (null: none applies). */
+  baseline: number | null;
+  baselineLabel: string;
+  ratio: number | null;
+  target: string;
+  verdict: Verdict;
+  /** Redis commands per delivered (or accepted) message, from INFO commandstats before/after. */
+  redisPerMessage: number | null;
+  notes: string;
+}
+
+/** A row whose figure is compared with `baseline` as figure / baseline ≥ `minRatio`. */
+export function ratioRow(fields: Omit<Row, 'ratio' | 'verdict' | 'target' | 'notes' | 'redisPerMessage'> & { minRatio: number; redisPerMessage?: number | null; notes?: string }): Row {
+  const { minRatio, ...rest } = fields;
+  const ratio = rest.figure !== null && rest.baseline ? rest.figure / rest.baseline : null;
+  return { redisPerMessage: null, notes: '', ...rest, ratio, target: `ratio ≥ ${minRatio}`, verdict: ratio !== null && ratio >= minRatio ? 'met' : 'MISSED' };
+}
+
+/** A row whose figure must stay at or under `limit`. */
+export function limitRow(fields: Omit<Row, 'ratio' | 'verdict' | 'notes' | 'redisPerMessage'> & { limit: number; redisPerMessage?: number | null; notes?: string }): Row {
+  const { limit, ...rest } = fields;
+  const ratio = rest.figure !== null && rest.baseline ? rest.figure / rest.baseline : null;
+  return { redisPerMessage: null, notes: '', ...rest, ratio, verdict: rest.figure !== null && rest.figure <= limit ? 'met' : 'MISSED' };
+}
+
+/** A row that has no figure: the scenario could not run (`verdict` says why). */
+export function emptyRow(scenario: string, backend: string, verdict: Verdict, notes: string): Row {
+  return { scenario, backend, figure: null, unit: '', baseline: null, baselineLabel: '', ratio: null, target: '', verdict, redisPerMessage: null, notes };
+}
+
+export function machine(quick: boolean): string {
+  return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${quick ? 'quick' : 'full'} run`;
+}
+
+function number(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '—';
+  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(Math.abs(n) >= 1 ? 2 : 3);
+}
+
+/** The results as a Markdown table (also readable in a terminal). */
+export function markdownTable(rows: Row[]): string {
+  const header = ['scenario', 'backend', 'figure', 'baseline (same run)', 'ratio', 'target', 'verdict', 'Redis cmds/msg', 'notes'];
+  const lines = rows.map((r) => [
+    r.scenario, r.backend, r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
+    r.baseline === null ? r.baselineLabel || '—' : `${number(r.baseline)} (${r.baselineLabel})`,
+    number(r.ratio), r.target || '—', r.verdict === 'MISSED' ? '**MISSED**' : r.verdict, number(r.redisPerMessage), r.notes.replaceAll('|', '/'),
+  ]);
+  return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+/** Writes bench/results/<YYYY-MM-DD>.json; returns its path. */
+export function writeResults(rows: Row[], meta: Record<string, unknown>): string {
+  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const path = `${dir}${new Date().toISOString().slice(0, 10)}.json`;
+  writeFileSync(path, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { EtcdServer } from '../test/support/etcd.js';
+import { ApiClient, LockstepProcess } from '../test/support/lockstep.js';
+import { freePort } from '../test/support/ports.js';
+import { RedisServer } from '../test/support/redis.js';
+
+export type Backend = 'redis' | 'etcd';
+
+/** An emitter process with its own Prometheus endpoint. */
+export interface BenchEmitter {
+  process: LockstepProcess;
+  id: string;
+  metricsUrl: string;
+}
+
+/**
+ * What one scenario runs on: a fresh Redis (and etcd for the etcd backend), an API process and
+ * emitter processes, started as an operator would (`node dist/cli.js api|emitter`).
+ */
+export class Stack {
+  readonly emitters: BenchEmitter[] = [];
+  private apiProcess: LockstepProcess | undefined;
+  private admin: Redis | undefined;
+
+  private constructor(readonly backend: Backend, readonly redis: RedisServer, readonly etcd: EtcdServer | undefined, private readonly env: Record<string, string>) {}
+
+  /** `env` is added to every Lockstep process (e.g. a short LOCKSTEP_LOCK_TTL_MS). */
+  static async start(backend: Backend, env: Record<string, string> = {}): Promise<Stack> {
+    const [redis, etcd] = await Promise.all([RedisServer.start(), backend === 'etcd' ? EtcdServer.start() : undefined]);
+    return new Stack(backend, redis, etcd, {
+      LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_BACKEND: backend, LOCKSTEP_LOG_LEVEL: 'warn', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}), ...env,
+    });
+  }
+
+  /** Starts the API process (once) and returns a client for it. */
+  async api(): Promise<ApiClient> {
+    this.apiProcess ??= await LockstepProcess.start('api', this.env);
+    return new ApiClient(this.apiProcess.url as string);
+  }
+
+  /** Starts `count` emitters at the same time; `env` is added to theirs (e.g. NODE_OPTIONS). */
+  async startEmitters(count: number, env: Record<string, string> = {}): Promise<BenchEmitter[]> {
+    const started = await Promise.all(Array.from({ length: count }, async (_, i) => {
+      const id = `bench-emitter-${this.emitters.length + i + 1}`;
+      const port = await freePort();
+      const process = await LockstepProcess.start('emitter', { ...this.env, ...env, LOCKSTEP_EMITTER_ID: id, LOCKSTEP_METRICS_PORT: String(port) });
+      return { process, id, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+    }));
+    this.emitters.push(...started);
+    return started;
+  }
+
+  /** Total commands Redis has executed so far (INFO commandstats). */
+  async redisCommands(): Promise<number> {
+    this.admin ??= this.redis.client();
+    const info = await this.admin.info('commandstats');
+    return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.admin?.disconnect();
+    await Promise.all(this.emitters.map(({ process }) => {
+      process.resume();
+      return process.stop(10_000);
+    }));
+    await this.apiProcess?.stop(10_000);
+    await this.etcd?.destroy();
+    await this.redis.destroy();
+  }
+}
+
+/** Peak resident memory (VmHWM) of a running process, in MiB. */
+export function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/** The sum of a Prometheus counter's samples whose labels contain `labels` (e.g. `op="release"`). */
+export async function scrapeCounter(metricsUrl: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  return text
+    .split('\n')
+    .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/** Lock operations an emitter has made: acquire attempts + releases + session renewals. */
+export async function lockOperations(emitter: BenchEmitter): Promise<number> {
+  const ops = await Promise.all(['acquire_attempt', 'release', 'renewal'].map((op) => scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', `op="${op}"`)));
+  return ops.reduce((sum, n) => sum + n, 0);
+}
