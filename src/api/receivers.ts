@@ -4,7 +4,7 @@ import { generateSecret, isValidSecret } from '../delivery/sign.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Store } from '../store/index.js';
 import type { ReceiverSettings } from '../store/types.js';
-import { badField, HttpError, notFound } from './errors.js';
+import { badField, notFound } from './errors.js';
 import { createReceiverBody, errorSchema, patchReceiverBody, receiverIdParams, receiverSchema } from './schemas.js';
 
 export interface ReceiverRoutesOptions {
@@ -131,6 +131,6 @@ function parseUrl(raw: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badField('url', 'must use http or https');
   if (url.username || url.password) throw badField('url', 'must not contain credentials; use `headers` (e.g. authorization) instead');
-  if (!url.hostname) throw new HttpError(400, 'url has no host', 'url');
+  if (!url.hostname) throw badField('url', 'has no host');
   return url;
 }
