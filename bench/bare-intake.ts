@@ -1,5 +1,5 @@
-// The intake baseline: fastify answering 202 without storing anything, in its own process, so
-// the same client measures what HTTP + JSON parsing alone cost on this machine.
+// The intake baseline: fastify answering 202 without storing anything, in its own process, so the
+// same load client measures what HTTP and JSON parsing alone cost on this machine.
 // Usage: node --import tsx bench/bare-intake.ts <port>
 import Fastify from 'fastify';
 

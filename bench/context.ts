@@ -1,4 +1,5 @@
 import type { BenchReceiver } from './receiver-control.js';
+import type { Row } from './report.js';
 import type { Backend } from './stack.js';
 
 /** How big each scenario is; `--quick` uses the small set. */
@@ -30,4 +31,4 @@ export interface BenchContext {
 }
 
 /** A scenario that runs once per lock backend. */
-export type BackendScenario = (ctx: BenchContext, backend: Backend) => Promise<import('./report.js').Row[]>;
+export type BackendScenario = (ctx: BenchContext, backend: Backend) => Promise<Row[]>;

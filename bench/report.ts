@@ -37,6 +37,11 @@ export function limitRow(fields: Omit<Row, 'ratio' | 'verdict' | 'notes' | 'redi
   return { redisPerMessage: null, notes: '', ...rest, ratio, verdict: rest.figure !== null && rest.figure <= limit ? 'met' : 'MISSED' };
 }
 
+/** A figure with no target: reported only. */
+export function reportRow(scenario: string, backend: string, figure: number, unit: string, notes: string, redisPerMessage: number | null = null): Row {
+  return { scenario, backend, figure, unit, baseline: null, baselineLabel: '', ratio: null, target: 'report', verdict: 'report', redisPerMessage, notes };
+}
+
 /** A row that has no figure: the scenario could not run (`verdict` says why). */
 export function emptyRow(scenario: string, backend: string, verdict: Verdict, notes: string): Row {
   return { scenario, backend, figure: null, unit: '', baseline: null, baselineLabel: '', ratio: null, target: '', verdict, redisPerMessage: null, notes };

@@ -1,0 +1,54 @@
+// Hot receiver: 5,000 messages queued for one receiver while no emitter runs, then one emitter
+// drains them. Baseline: raw undici with 1 request in flight to the same receiver process.
+// Both rates are measured the same way, at the receiver, from the first to the last arrival.
+// The same run gives the lock cost under backlog, read from the emitter's own /metrics.
+import type { BackendScenario } from '../context.js';
+import { enqueue } from '../enqueue.js';
+import { LoadClient, webhookLikeRequest } from '../load.js';
+import { latestProfile, summarizeProfile } from '../profile.js';
+import { arrivalRate } from '../receiver-control.js';
+import { limitRow, ratioRow } from '../report.js';
+import { lockOperations, Stack } from '../stack.js';
+
+export const hotReceiver: BackendScenario = async (ctx, backend) => {
+  const { receiver, sizes } = ctx;
+  const total = sizes.hotMessages;
+
+  await receiver.reset();
+  const load = new LoadClient(receiver.origin, 1);
+  await load.closedLoop((i) => webhookLikeRequest('/r/hot-baseline', i), { total });
+  await load.close();
+  const baseline = arrivalRate(await receiver.stats());
+
+  const stack = await Stack.start(backend);
+  try {
+    const client = await stack.api();
+    const { id } = await client.createReceiver({ url: receiver.url('hot'), eventTypes: ['bench.hot'] });
+    await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })));
+    await receiver.reset();
+    const commandsBefore = await stack.redisCommands();
+    const profileEnv: Record<string, string> = ctx.profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${ctx.profileDir}` } : {};
+    const [emitter] = await stack.startEmitters(1, profileEnv);
+    const stats = await receiver.waitForCount(total, 120_000, `the hot receiver's ${total} deliveries`);
+    const redisPerMessage = ((await stack.redisCommands()) - commandsBefore) / stats.count;
+    const lockOps = emitter ? (await lockOperations(emitter)) / stats.count : NaN;
+    const rate = arrivalRate(stats);
+    return [
+      ratioRow({
+        scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`, backend, figure: rate, unit: 'deliveries/s',
+        baseline, baselineLabel: 'raw undici, 1 in flight', minRatio: 0.5, redisPerMessage,
+        notes: 'rates from first to last arrival at the receiver',
+      }),
+      limitRow({
+        scenario: 'lock cost under backlog', backend, figure: lockOps, unit: 'lock ops/delivery', baseline: null, baselineLabel: '—',
+        target: '≤ 0.05', limit: 0.05, notes: 'acquire attempts + releases + session renewals (emitter /metrics) ÷ deliveries, hot-receiver run',
+      }),
+    ];
+  } finally {
+    await stack.stop();
+    if (ctx.profileDir) {
+      const profile = latestProfile(ctx.profileDir);
+      if (profile) ctx.log(`CPU profile of the hot-receiver emitter (${backend}): ${profile}\n${summarizeProfile(profile, 15)}`);
+    }
+  }
+};

@@ -1,0 +1,74 @@
+// Intake: POST /v1/messages (each message to 1 receiver, matched by event type), 64 concurrent
+// clients on one undici Pool, no emitter running (intake alone). Baseline: a bare fastify in its
+// own process answering 202 without storing, driven by the same client for the same time.
+// Batch intake (POST /v1/messages/batch) is reported only.
+import { TEST_TOKEN, type ApiClient } from '../../test/support/lockstep.js';
+import type { BenchContext } from '../context.js';
+import { startHelper } from '../helper-process.js';
+import { LoadClient, type LoadRequest, type LoadResult } from '../load.js';
+import { emptyRow, ratioRow, reportRow, type Row } from '../report.js';
+import { Stack } from '../stack.js';
+
+const CLIENTS = 64;
+const BATCH_SIZE = 100;
+const BATCH_CLIENTS = 8;
+const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
+
+function message(i: number): string {
+  return JSON.stringify({ eventType: 'bench.intake', payload: { n: i, order: `ord_${i}`, amount: 4200 } });
+}
+
+async function drive(origin: string, clients: number, ctx: BenchContext, next: (i: number) => LoadRequest): Promise<LoadResult> {
+  const load = new LoadClient(origin, clients);
+  try {
+    return await load.closedLoop(next, { durationMs: ctx.sizes.intakeMs, warmupMs: ctx.sizes.warmupMs });
+  } finally {
+    await load.close();
+  }
+}
+
+export async function intake(ctx: BenchContext): Promise<Row[]> {
+  const bare = await startHelper('./bare-intake.ts');
+  let baseline: LoadResult;
+  try {
+    baseline = await drive(bare.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH }));
+  } finally {
+    bare.stop();
+  }
+
+  const stack = await Stack.start('redis');
+  try {
+    const client = await stack.api();
+    await client.createReceiver({ url: ctx.receiver.url('intake'), eventTypes: ['bench.intake'] });
+    const before = await stack.redisCommands();
+    const single = await drive(client.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH }));
+    const redisPerMessage = ((await stack.redisCommands()) - before) / single.completed;
+    const rows = [
+      ratioRow({
+        scenario: `intake: POST /v1/messages, ${CLIENTS} clients`, backend: '-', figure: single.perSecond, unit: 'accepted/s',
+        baseline: baseline.perSecond, baselineLabel: 'bare fastify 202, no storage', minRatio: 0.3, redisPerMessage,
+        notes: `${single.failed} non-2xx; no emitter running; ${(ctx.sizes.intakeMs / 1000).toFixed(0)} s after ${(ctx.sizes.warmupMs / 1000).toFixed(0)} s warm-up`,
+      }),
+      await batchIntake(ctx, stack, client, single.perSecond),
+    ];
+    return rows;
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function batchIntake(ctx: BenchContext, stack: Stack, client: ApiClient, singleRate: number): Promise<Row> {
+  const scenario = `batch intake: ${BATCH_SIZE} per request, ${BATCH_CLIENTS} clients`;
+  const batch = (i: number): LoadRequest => ({
+    path: '/v1/messages/batch', headers: AUTH,
+    body: JSON.stringify({ messages: Array.from({ length: BATCH_SIZE }, (_, k) => JSON.parse(message(i * BATCH_SIZE + k)) as unknown) }),
+  });
+  const probe = await client.request('POST', '/v1/messages/batch', batch(0).body);
+  if (probe.status === 404) return emptyRow(scenario, '-', 'not implemented', 'POST /v1/messages/batch answered 404');
+  const before = await stack.redisCommands();
+  const result = await drive(client.url, BATCH_CLIENTS, ctx, batch);
+  const accepted = result.completed * BATCH_SIZE;
+  const redisPerMessage = ((await stack.redisCommands()) - before) / accepted;
+  const row = reportRow(scenario, '-', result.perSecond * BATCH_SIZE, 'accepted/s', `${result.failed} non-2xx; ${(result.perSecond * BATCH_SIZE / singleRate).toFixed(1)}× single intake`, redisPerMessage);
+  return { ...row, baseline: singleRate, baselineLabel: 'single-message intake, this run', ratio: (result.perSecond * BATCH_SIZE) / singleRate };
+}

@@ -1,0 +1,63 @@
+// Latency at a steady rate (200 msg/s, open loop) to one receiver with 2 emitters running: from the
+// 202 to the webhook's arrival at the receiver. Baseline: raw undici at the same rate to the same
+// receiver process, from handing the request to undici to its arrival. Arrival times are taken by
+// the receiver process on the same clock.
+import { TEST_TOKEN } from '../../test/support/lockstep.js';
+import { waitFor } from '../../test/support/ports.js';
+import type { BackendScenario, BenchContext } from '../context.js';
+import { LoadClient, webhookLikeRequest } from '../load.js';
+import { limitRow } from '../report.js';
+import { Stack } from '../stack.js';
+import { percentile } from '../stats.js';
+
+const EMITTERS = 2;
+const P99_LIMIT_MS = 25;
+
+/** Arrival time at the receiver per webhook-id, waiting until `expected` have arrived. */
+async function arrivalsById(ctx: BenchContext, expected: number): Promise<Map<string, number>> {
+  await waitFor(`${expected} arrivals`, async () => (await ctx.receiver.stats()).count >= expected, 30_000, 50).catch(() => {});
+  const { at, id } = await ctx.receiver.arrivals();
+  return new Map(id.map((messageId, i) => [messageId, at[i] as number]));
+}
+
+export const latency: BackendScenario = async (ctx, backend) => {
+  const { receiver, sizes } = ctx;
+  const rate = sizes.latencyRate;
+
+  await receiver.reset();
+  const raw = new LoadClient(receiver.origin, 16);
+  const rawSent = await raw.openLoop((i) => webhookLikeRequest('/r/latency-baseline', i), rate, sizes.latencyMs);
+  await raw.close();
+  const rawArrivals = await arrivalsById(ctx, rawSent.length);
+  const rawLatency = rawSent.map((sent, i) => (rawArrivals.get(`base_${i}`) ?? NaN) - sent.sentAt).filter(Number.isFinite);
+
+  const stack = await Stack.start(backend);
+  try {
+    const client = await stack.api();
+    await client.createReceiver({ url: receiver.url('latency'), eventTypes: ['bench.latency'] });
+    await stack.startEmitters(EMITTERS);
+    const load = new LoadClient(client.url, 16);
+    const post = (i: number) => ({ path: '/v1/messages', body: JSON.stringify({ eventType: 'bench.latency', payload: { n: i } }), headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    await receiver.reset();
+    const warmup = await load.openLoop(post, rate, 1000); // JIT, connections, BullMQ workers
+    await receiver.waitForCount(warmup.length, 30_000, 'the warm-up messages');
+    await receiver.reset();
+    const sent = await load.openLoop(post, rate, sizes.latencyMs);
+    await load.close();
+    const accepted = sent.filter((s) => s.status === 202).map((s) => ({ ...s, id: (JSON.parse(s.text) as { id: string }).id }));
+    const arrivals = await arrivalsById(ctx, accepted.length);
+    const fromAccepted = accepted.map((s) => (arrivals.get(s.id) ?? NaN) - s.answeredAt).filter(Number.isFinite);
+    const fromPost = accepted.map((s) => (arrivals.get(s.id) ?? NaN) - s.sentAt).filter(Number.isFinite);
+    const missing = accepted.length - fromAccepted.length;
+    const ms = (n: number): string => n.toFixed(1);
+    return [
+      limitRow({
+        scenario: `latency at ${rate} msg/s: 202 → arrival, p99 (1 receiver, ${EMITTERS} emitters)`, backend, figure: percentile(fromAccepted, 99), unit: 'ms',
+        baseline: percentile(rawLatency, 99), baselineLabel: 'raw undici p99', target: `p99 ≤ ${P99_LIMIT_MS} ms`, limit: P99_LIMIT_MS,
+        notes: `p50 ${ms(percentile(fromAccepted, 50))} ms (raw undici p50 ${ms(percentile(rawLatency, 50))} ms); POST → arrival p50/p99 ${ms(percentile(fromPost, 50))}/${ms(percentile(fromPost, 99))} ms; ${accepted.length} accepted, ${sent.length - accepted.length} refused, ${missing} not arrived`,
+      }),
+    ];
+  } finally {
+    await stack.stop();
+  }
+};
