@@ -15,6 +15,11 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
+/** Environment that makes a Lockstep process write a CPU profile into `dir` when it exits (bench/cpu-profile.mjs). */
+export function profilerEnv(dir: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`, LOCKSTEP_BENCH_PROFILE_DIR: dir };
+}
+
 /** The most recently written .cpuprofile in `dir`, if any. */
 export function latestProfile(dir: string): string | undefined {
   let files: string[];

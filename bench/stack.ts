@@ -4,6 +4,7 @@ import { EtcdServer } from '../test/support/etcd.js';
 import { ApiClient, LockstepProcess } from '../test/support/lockstep.js';
 import { freePort } from '../test/support/ports.js';
 import { RedisServer } from '../test/support/redis.js';
+import { CommandDelta, commandCounts, type CommandCounts } from './redis-stats.js';
 
 export type Backend = 'redis' | 'etcd';
 
@@ -52,11 +53,17 @@ export class Stack {
     return started;
   }
 
-  /** Total commands Redis has executed so far (INFO commandstats). */
-  async redisCommands(): Promise<number> {
+  /** Calls per command Redis has executed so far (INFO commandstats). */
+  redisCommands(): Promise<CommandCounts> {
     this.admin ??= this.redis.client();
-    const info = await this.admin.info('commandstats');
-    return [...info.matchAll(/calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
+    return commandCounts(this.admin);
+  }
+
+  /** Runs `work` and returns what Redis executed meanwhile. */
+  async redisDuring<T>(work: () => Promise<T>): Promise<{ result: T; commands: CommandDelta }> {
+    const before = await this.redisCommands();
+    const result = await work();
+    return { result, commands: new CommandDelta(before, await this.redisCommands()) };
   }
 
   async stop(): Promise<void> {

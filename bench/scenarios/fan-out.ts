@@ -28,17 +28,18 @@ export const fanOut: BackendScenario = async (ctx, backend) => {
     await createReceivers(client, receivers, (i) => ({ url: receiver.url(`fan-${i}`), eventTypes: ['bench.fanout'] }));
     await enqueue(client, Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.fanout', payload: { n } })));
     await receiver.reset();
-    const commandsBefore = await stack.redisCommands();
-    const emitters = await stack.startEmitters(EMITTERS);
-    const stats = await receiver.waitForCount(total, 300_000, `${total} fan-out deliveries`);
-    const redisPerMessage = ((await stack.redisCommands()) - commandsBefore) / stats.count;
+    const { result: [emitters, stats], commands } = await stack.redisDuring(async () => {
+      const started = await stack.startEmitters(EMITTERS);
+      return [started, await receiver.waitForCount(total, 300_000, `${total} fan-out deliveries`)] as const;
+    });
     const lockOps = (await Promise.all(emitters.map(lockOperations))).reduce((sum, n) => sum + n, 0) / stats.count;
     const rss = emitters.map((emitter) => peakRssMiB(emitter.process.pid));
     const shape = `${receivers.toLocaleString('en-US')} receivers, ${total.toLocaleString('en-US')} deliveries, ${EMITTERS} emitters`;
     const rows: Row[] = [
       ratioRow({
         scenario: `fan-out: ${shape}`, backend, figure: arrivalRate(stats), unit: 'deliveries/s', baseline, baselineLabel: 'raw undici, 64 in flight',
-        minRatio: 0.4, redisPerMessage, notes: `${lockOps.toFixed(3)} lock ops/delivery (${messages} per receiver)`,
+        minRatio: 0.4, redisPerMessage: commands.total / stats.count,
+        notes: `${lockOps.toFixed(3)} lock ops/delivery (${messages} per receiver); Redis per delivery: ${commands.describe(stats.count)}`,
       }),
       reportRow('memory: peak RSS per emitter during fan-out', backend, Math.max(...rss), 'MiB', `VmHWM of each emitter: ${rss.map((mib) => mib.toFixed(0)).join(', ')} MiB`),
     ];

@@ -5,7 +5,7 @@
 import type { BackendScenario } from '../context.js';
 import { enqueue } from '../enqueue.js';
 import { LoadClient, webhookLikeRequest } from '../load.js';
-import { latestProfile, summarizeProfile } from '../profile.js';
+import { latestProfile, profilerEnv, summarizeProfile } from '../profile.js';
 import { arrivalRate } from '../receiver-control.js';
 import { limitRow, ratioRow } from '../report.js';
 import { lockOperations, Stack } from '../stack.js';
@@ -26,18 +26,18 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
     const { id } = await client.createReceiver({ url: receiver.url('hot'), eventTypes: ['bench.hot'] });
     await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })));
     await receiver.reset();
-    const commandsBefore = await stack.redisCommands();
-    const profileEnv: Record<string, string> = ctx.profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${ctx.profileDir}` } : {};
-    const [emitter] = await stack.startEmitters(1, profileEnv);
-    const stats = await receiver.waitForCount(total, 120_000, `the hot receiver's ${total} deliveries`);
-    const redisPerMessage = ((await stack.redisCommands()) - commandsBefore) / stats.count;
+    const profileEnv = ctx.profileDir ? profilerEnv(ctx.profileDir) : {};
+    const { result: [emitter, stats], commands } = await stack.redisDuring(async () => {
+      const [started] = await stack.startEmitters(1, profileEnv);
+      return [started, await receiver.waitForCount(total, 120_000, `the hot receiver's ${total} deliveries`)] as const;
+    });
     const lockOps = emitter ? (await lockOperations(emitter)) / stats.count : NaN;
     const rate = arrivalRate(stats);
     return [
       ratioRow({
         scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`, backend, figure: rate, unit: 'deliveries/s',
-        baseline, baselineLabel: 'raw undici, 1 in flight', minRatio: 0.5, redisPerMessage,
-        notes: 'rates from first to last arrival at the receiver',
+        baseline, baselineLabel: 'raw undici, 1 in flight', minRatio: 0.5, redisPerMessage: commands.total / stats.count,
+        notes: `rates from first to last arrival at the receiver; Redis per delivery: ${commands.describe(stats.count)}`,
       }),
       limitRow({
         scenario: 'lock cost under backlog', backend, figure: lockOps, unit: 'lock ops/delivery', baseline: null, baselineLabel: '—',

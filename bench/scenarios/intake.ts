@@ -7,7 +7,8 @@ import type { BenchContext } from '../context.js';
 import { startHelper } from '../helper-process.js';
 import { LoadClient, type LoadRequest, type LoadResult } from '../load.js';
 import { emptyRow, ratioRow, reportRow, type Row } from '../report.js';
-import { Stack } from '../stack.js';
+import type { CommandDelta } from '../redis-stats.js';
+import { scrapeCounter, Stack } from '../stack.js';
 
 const CLIENTS = 64;
 const BATCH_SIZE = 100;
@@ -27,6 +28,17 @@ async function drive(origin: string, clients: number, ctx: BenchContext, next: (
   }
 }
 
+/**
+ * Runs `work` and counts what it cost Redis and how many messages the API accepted meanwhile
+ * (warm-up included, so commands per message compare like with like), from the API's /metrics.
+ */
+async function measured<T>(stack: Stack, client: ApiClient, work: () => Promise<T>): Promise<{ result: T; commands: CommandDelta; accepted: number }> {
+  const acceptedSoFar = (): Promise<number> => scrapeCounter(`${client.url}/metrics`, 'lockstep_messages_accepted_total');
+  const before = await acceptedSoFar();
+  const { result, commands } = await stack.redisDuring(work);
+  return { result, commands, accepted: (await acceptedSoFar()) - before };
+}
+
 export async function intake(ctx: BenchContext): Promise<Row[]> {
   const bare = await startHelper('./bare-intake.ts');
   let baseline: LoadResult;
@@ -40,14 +52,12 @@ export async function intake(ctx: BenchContext): Promise<Row[]> {
   try {
     const client = await stack.api();
     await client.createReceiver({ url: ctx.receiver.url('intake'), eventTypes: ['bench.intake'] });
-    const before = await stack.redisCommands();
-    const single = await drive(client.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH }));
-    const redisPerMessage = ((await stack.redisCommands()) - before) / single.completed;
+    const { result: single, commands, accepted } = await measured(stack, client, () => drive(client.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH })));
     const rows = [
       ratioRow({
         scenario: `intake: POST /v1/messages, ${CLIENTS} clients`, backend: '-', figure: single.perSecond, unit: 'accepted/s',
-        baseline: baseline.perSecond, baselineLabel: 'bare fastify 202, no storage', minRatio: 0.3, redisPerMessage,
-        notes: `${single.failed} non-2xx; no emitter running; ${(ctx.sizes.intakeMs / 1000).toFixed(0)} s after ${(ctx.sizes.warmupMs / 1000).toFixed(0)} s warm-up`,
+        baseline: baseline.perSecond, baselineLabel: 'bare fastify 202, no storage', minRatio: 0.3, redisPerMessage: commands.total / accepted,
+        notes: `${single.failed} non-2xx; no emitter running; ${(ctx.sizes.intakeMs / 1000).toFixed(0)} s after ${(ctx.sizes.warmupMs / 1000).toFixed(0)} s warm-up; Redis per message: ${commands.describe(accepted)}`,
       }),
       await batchIntake(ctx, stack, client, single.perSecond),
     ];
@@ -65,10 +75,8 @@ async function batchIntake(ctx: BenchContext, stack: Stack, client: ApiClient, s
   });
   const probe = await client.request('POST', '/v1/messages/batch', batch(0).body);
   if (probe.status === 404) return emptyRow(scenario, '-', 'not implemented', 'POST /v1/messages/batch answered 404');
-  const before = await stack.redisCommands();
-  const result = await drive(client.url, BATCH_CLIENTS, ctx, batch);
-  const accepted = result.completed * BATCH_SIZE;
-  const redisPerMessage = ((await stack.redisCommands()) - before) / accepted;
-  const row = reportRow(scenario, '-', result.perSecond * BATCH_SIZE, 'accepted/s', `${result.failed} non-2xx; ${(result.perSecond * BATCH_SIZE / singleRate).toFixed(1)}× single intake`, redisPerMessage);
-  return { ...row, baseline: singleRate, baselineLabel: 'single-message intake, this run', ratio: (result.perSecond * BATCH_SIZE) / singleRate };
+  const { result, commands, accepted } = await measured(stack, client, () => drive(client.url, BATCH_CLIENTS, ctx, batch));
+  const rate = result.perSecond * BATCH_SIZE;
+  const row = reportRow(scenario, '-', rate, 'accepted/s', `${result.failed} non-2xx; Redis per message: ${commands.describe(accepted)}`, commands.total / accepted);
+  return { ...row, baseline: singleRate, baselineLabel: 'single-message intake, this run', ratio: rate / singleRate };
 }
