@@ -1,171 +1,327 @@
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { isIP } from 'node:net';
-import { Agent } from 'undici';
+import { lookup as dnsLookup } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { AddressGuard } from './address-guard.js';
 
 export interface DeliveryRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Covers the whole exchange: connect, request, response headers and body. */
   timeoutMs: number;
-  /** The lock's `lost` signal: aborting it aborts the request at once. */
+  /** The lock's `lost` signal: aborting it aborts the request at once; its reason goes into `error`. */
   signal: AbortSignal;
 }
 
 export interface DeliveryResult {
-  /** null when no response came. */
+  /** null when no status line arrived. Kept when the body then failed (errorKind says how): the receiver did answer. */
   statusCode: number | null;
   errorKind: 'timeout' | 'aborted' | 'network' | 'blocked-address' | null;
+  /** Human text: "timed out after 15000 ms", "ECONNREFUSED 127.0.0.1:9", "aborted: lock on rcv_x lost: deadline". */
   error: string | null;
+  /** From just before the request to the end of reading the (bounded) response. */
   durationMs: number;
   /** Response headers, bounded in total size. */
   responseHeaders: Record<string, string>;
-  /** The first bytes of the response body (utf8, possibly cut). */
+  /** The first bytes of the response body (utf8, possibly cut mid-character). */
   responseBody: string;
-  /** `Retry-After` (seconds or HTTP date) in ms, when the receiver sent one. */
+  /** `Retry-After` (seconds or HTTP date) in ms, when the receiver sent one; the caller decides whether to honour it. */
   retryAfterMs: number | null;
 }
 
 export interface DeliveryClientOptions {
   guard: AddressGuard;
+  /** Response body bytes kept (default 65536); the rest is discarded. */
   maxResponseBytes?: number;
+  /** Response header bytes kept, names plus values (default 8192). */
   maxResponseHeaderBytes?: number;
+  /** Default `Lockstep/<package version>`. */
   userAgent?: string;
+  /**
+   * Connections per origin (default unlimited). Several receivers may share an origin; each has
+   * at most one request in flight, and a cap here would make them queue behind each other.
+   */
+  connections?: number | null;
 }
 
-const BLOCKED = 'ELOCKSTEP_BLOCKED_ADDRESS';
+type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
+interface Failure {
+  kind: ErrorKind;
+  error: string;
+}
 
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+const BLOCKED_CODE = 'ELOCKSTEP_BLOCKED_ADDRESS';
+const ALLOW_HINT = 'allow it with LOCKSTEP_ALLOW_CIDRS';
+/** A body this much longer than what is kept is read and dropped so its connection can be reused; longer ones are cut. */
+const DRAIN_BYTES = 64 * 1024;
+/** setTimeout's ceiling; beyond it Node fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Sends webhooks with one undici Agent (keep-alive pools per origin). Redirects are never
- * followed. The address guard runs inside the connection's DNS lookup, on the addresses the
- * socket will actually use, and on IP literals before any connection is made.
+ * Sends webhooks through one undici Agent: a keep-alive pool per origin, one request per
+ * connection at a time, and no redirects (undici follows none unless told to; API.md counts a 3xx
+ * as a failure). The address guard runs inside the connector, on IP literals before any socket
+ * exists and on every address a name resolves to, the very addresses the socket then uses, so DNS
+ * rebinding cannot slip past a check made earlier.
  */
 export class DeliveryClient {
   private readonly agent: Agent;
   private readonly maxResponseBytes: number;
   private readonly maxResponseHeaderBytes: number;
+  private readonly userAgent: string;
 
-  constructor(private readonly options: DeliveryClientOptions) {
+  constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxResponseHeaderBytes = options.maxResponseHeaderBytes ?? 8 * 1024;
-    this.agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, pipelining: 1, connect: { lookup: this.guardedLookup } });
+    this.userAgent = options.userAgent ?? defaultUserAgent();
+    this.agent = new Agent({
+      connections: options.connections ?? null,
+      pipelining: 1,
+      // Below the 5 s idle timeout of Node and Apache servers (undici also honours a Keep-Alive
+      // hint), so a POST is rarely written into a connection the receiver is closing.
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+      // Each request carries its own deadline (timeoutMs); undici's fixed 300 s timers would only
+      // report the same thing as a different error.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: guardedConnector(options.guard),
+    });
   }
 
+  /** One POST. Never throws for a request problem: every outcome is a DeliveryResult. */
   async send(request: DeliveryRequest): Promise<DeliveryResult> {
     const started = performance.now();
-    const timeout = AbortSignal.timeout(request.timeoutMs);
-    const signal = AbortSignal.any([request.signal, timeout]);
+    const deadline = new Deadline(request.signal, request.timeoutMs);
+    const capture = new BodyCapture(this.maxResponseBytes);
+    let response: Dispatcher.ResponseData | undefined;
     try {
+      // A lock lost before the send: nothing at all goes out.
+      if (deadline.failure) return result(started, deadline.failure);
       const url = new URL(request.url);
-      const literal = url.hostname.replace(/^\[|\]$/g, '');
-      const blocked = isIP(literal) ? this.options.guard.check(literal) : null;
-      if (blocked) return failure(started, 'blocked-address', `address ${literal} is blocked (${blocked}); allow it with LOCKSTEP_ALLOW_CIDRS`);
-      const response = await this.agent.request({
+      response = await this.agent.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'POST',
-        headers: { 'user-agent': this.options.userAgent ?? 'Lockstep', ...request.headers },
+        headers: this.headersFor(request),
         body: request.body,
-        signal,
+        signal: deadline.signal,
       });
-      const responseBody = await readBounded(response.body, this.maxResponseBytes);
-      return {
-        statusCode: response.statusCode,
-        errorKind: null,
-        error: null,
-        durationMs: elapsed(started),
-        responseHeaders: boundedHeaders(response.headers, this.maxResponseHeaderBytes),
-        responseBody,
-        retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-      };
+      await readBounded(response.body, capture);
+      return result(started, null, this.answer(response, capture.text()));
     } catch (error) {
-      if (request.signal.aborted) return failure(started, 'aborted', `aborted: ${reasonText(request.signal.reason)}`);
-      if (timeout.aborted) return failure(started, 'timeout', `timed out after ${request.timeoutMs} ms`);
-      const blocked = findCause(error, (e) => e.code === BLOCKED);
-      if (blocked) return failure(started, 'blocked-address', blocked.message);
-      return failure(started, 'network', describe(error));
+      // What did arrive is kept: a status and half a body say more about a failure than nothing.
+      return result(started, deadline.failure ?? failureOf(error), response && this.answer(response, capture.text()));
+    } finally {
+      deadline.dispose();
     }
   }
 
+  /** Waits for requests in flight (each bounded by its timeout), then closes every connection. */
   close(): Promise<void> {
     return this.agent.close();
   }
 
-  /** dns.lookup, refusing any resolved address the guard blocks (covers every family and `all`). */
-  private readonly guardedLookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
+  /** The caller's headers (names lower-cased so none is sent twice), our user-agent unless given, and always JSON. */
+  private headersFor(request: DeliveryRequest): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    headers['content-type'] = 'application/json';
+    return headers;
+  }
+
+  private answer(response: Dispatcher.ResponseData, responseBody: string): Answer {
+    return {
+      statusCode: response.statusCode,
+      responseHeaders: boundedHeaders(response.headers, this.maxResponseHeaderBytes),
+      responseBody,
+      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+    };
+  }
+}
+
+type Answer = Pick<DeliveryResult, 'statusCode' | 'responseHeaders' | 'responseBody' | 'retryAfterMs'>;
+const NO_ANSWER: Answer = { statusCode: null, responseHeaders: {}, responseBody: '', retryAfterMs: null };
+
+function result(started: number, failure: Failure | null, answer: Answer = NO_ANSWER): DeliveryResult {
+  const durationMs = Math.round((performance.now() - started) * 10) / 10;
+  return { ...answer, errorKind: failure?.kind ?? null, error: failure?.error ?? null, durationMs };
+}
+
+/**
+ * One request's cancellation: the caller's signal or the timeout, whichever comes first, and
+ * which one it was (an abort must not be reported as a timeout, nor the reverse). Own controller
+ * rather than AbortSignal.any: the listener on the long-lived lock signal is removed as soon as
+ * the request ends instead of lingering until garbage collection.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  failure: Failure | null = null;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = (): void => this.fire({ kind: 'aborted', error: `aborted: ${reasonText(this.caller.reason)}` });
+
+  constructor(private readonly caller: AbortSignal, timeoutMs: number) {
+    const delay = Math.min(Math.max(Number.isFinite(timeoutMs) ? timeoutMs : MAX_TIMER_MS, 1), MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.fire({ kind: 'timeout', error: `timed out after ${timeoutMs} ms` }), delay);
+    if (caller.aborted) this.onAbort();
+    else caller.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.caller.removeEventListener('abort', this.onAbort);
+  }
+
+  private fire(failure: Failure): void {
+    if (this.failure) return;
+    this.failure = failure;
+    this.controller.abort(new Error(failure.error));
+  }
+}
+
+/** The guard inside undici's connector: literals are judged before net.connect (which skips lookup for them). */
+function guardedConnector(guard: AddressGuard): buildConnector.connector {
+  const connect = buildConnector({ lookup: guardedLookup(guard) });
+  return (options, callback) => {
+    const reason = isIP(options.hostname) ? guard.check(options.hostname) : null;
+    if (reason === null) return connect(options, callback);
+    const error = blockedError(`address ${options.hostname} is blocked (${reason}); ${ALLOW_HINT}`);
+    queueMicrotask(() => callback(error, null));
+  };
+}
+
+/**
+ * dns.lookup that keeps only the addresses the guard allows, for every family and for both the
+ * single-answer and `all` forms (Happy Eyeballs asks for all). A name with no allowed address
+ * fails before any socket is opened.
+ */
+function guardedLookup(guard: AddressGuard): LookupFunction {
+  return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
-      const list = addresses as LookupAddress[];
-      const refused = list.map((a) => [a.address, this.options.guard.check(a.address)] as const).find(([, reason]) => reason);
-      if (refused) {
-        const blocked: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused[0]}, a blocked address (${refused[1]}); allow it with LOCKSTEP_ALLOW_CIDRS`);
-        blocked.code = BLOCKED;
-        return callback(blocked, []);
+      const allowed = addresses.filter(({ address }) => guard.check(address) === null);
+      const first = allowed[0];
+      if (first === undefined) {
+        const refused = addresses.map(({ address }) => `${address} (${guard.check(address)})`).join(', ');
+        return callback(blockedError(`${hostname} resolves to blocked addresses only: ${refused}; ${ALLOW_HINT}`), []);
       }
-      if (options.all) return callback(null, list);
-      const first = list[0] as LookupAddress;
+      if (options.all) return callback(null, allowed);
       return callback(null, first.address, first.family);
     });
   };
 }
 
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= maxBytes) {
-      body.destroy(); // the rest is not kept; closing costs less than reading megabytes
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+function blockedError(message: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(message);
+  error.code = BLOCKED_CODE;
+  return error;
 }
 
-function boundedHeaders(headers: Record<string, string | string[] | undefined>, maxBytes: number): Record<string, string> {
+/** The first `maxBytes` of a response body; the rest is only counted. */
+class BodyCapture {
+  private readonly chunks: Buffer[] = [];
+  private keptBytes = 0;
+  seenBytes = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  add(chunk: Buffer): void {
+    this.seenBytes += chunk.length;
+    if (this.keptBytes >= this.maxBytes) return;
+    const part = chunk.subarray(0, this.maxBytes - this.keptBytes);
+    this.chunks.push(part);
+    this.keptBytes += part.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/**
+ * Reads a response body into `capture`. A remainder up to DRAIN_BYTES past what is kept is read
+ * and dropped so the connection goes back to the pool; anything longer is cut off, which closes
+ * the connection (cheaper than reading megabytes a receiver should not have sent).
+ */
+function readBounded(body: Dispatcher.ResponseData['body'], capture: BodyCapture): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.on('data', (chunk: Buffer) => {
+      capture.add(chunk);
+      if (capture.seenBytes <= capture.maxBytes + DRAIN_BYTES) return;
+      body.destroy();
+      resolve();
+    });
+    body.once('end', resolve);
+    // `on`, not `once`: a late error after we have cut the body off must not go unhandled.
+    body.on('error', reject);
+  });
+}
+
+function boundedHeaders(headers: Dispatcher.ResponseData['headers'], maxBytes: number): Record<string, string> {
   const kept: Record<string, string> = {};
   let size = 0;
   for (const [name, value] of Object.entries(headers)) {
     const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
+    if (size + name.length + text.length > maxBytes) continue; // a huge header must not crowd out the small ones after it
     size += name.length + text.length;
-    if (size > maxBytes) break;
     kept[name] = text;
   }
   return kept;
 }
 
+/** `Retry-After` as milliseconds from now: delay-seconds (a decimal tolerated) or an HTTP-date; null when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined): number | null {
-  const text = Array.isArray(value) ? value[0] : value;
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return null;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Number(text) * 1000;
+    return Number.isFinite(ms) ? Math.round(ms) : null;
+  }
+  // Date.parse takes almost anything ("1", "2024"); an HTTP-date starts with a day name.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(text)) return null;
   const date = Date.parse(text);
   return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
-function failure(started: number, errorKind: NonNullable<DeliveryResult['errorKind']>, error: string): DeliveryResult {
-  return { statusCode: null, errorKind, error, durationMs: elapsed(started), responseHeaders: {}, responseBody: '', retryAfterMs: null };
-}
-
-function elapsed(started: number): number {
-  return Math.round((performance.now() - started) * 10) / 10;
+function failureOf(error: unknown): Failure {
+  const blocked = findCause(error, (e) => e.code === BLOCKED_CODE);
+  if (blocked) return { kind: 'blocked-address', error: blocked.message };
+  return { kind: 'network', error: describe(error) };
 }
 
 function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : String(reason);
 }
 
-function findCause(error: unknown, match: (e: NodeJS.ErrnoException) => boolean): NodeJS.ErrnoException | undefined {
+type SystemError = NodeJS.ErrnoException & { address?: string; port?: number; errors?: unknown[] };
+
+function findCause(error: unknown, match: (e: SystemError) => boolean): SystemError | undefined {
   for (let current = error; current instanceof Error; current = current.cause) {
-    if (match(current as NodeJS.ErrnoException)) return current as NodeJS.ErrnoException;
+    if (match(current)) return current;
   }
   return undefined;
 }
 
+/**
+ * "ECONNREFUSED 127.0.0.1:9" for socket errors, the undici code and text otherwise. Happy
+ * Eyeballs reports one AggregateError for all the addresses it tried: each is named.
+ */
 function describe(error: unknown): string {
-  const coded = findCause(error, (e) => typeof e.code === 'string' && e.code.startsWith('E'));
-  if (coded) return `${coded.code}: ${coded.message}`;
-  return error instanceof Error ? error.message : String(error);
+  const coded = findCause(error, (e) => typeof e.code === 'string');
+  if (!coded) return error instanceof Error ? error.message : String(error);
+  if (coded.errors?.length) return coded.errors.map(describe).join('; ');
+  if (coded.address) return `${coded.code} ${coded.address}${coded.port ? `:${coded.port}` : ''}`;
+  return coded.message.includes(coded.code ?? '') ? coded.message : `${coded.code}: ${coded.message}`;
+}
+
+/** `Lockstep/<version>` from package.json, two levels up from both src/delivery and dist/delivery. */
+function defaultUserAgent(): string {
+  try {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? `Lockstep/${version}` : 'Lockstep';
+  } catch {
+    return 'Lockstep';
+  }
 }
