@@ -13,10 +13,12 @@ export interface Sizes {
   latencyMs: number;
   latencyRate: number;
   failoverMessages: number;
+  /** Rounds of each lock-loss scenario (the worst is reported). */
+  lockLossRounds: number;
 }
 
-export const FULL: Sizes = { hotMessages: 5000, fanoutReceivers: 1000, fanoutDeliveries: 20_000, intakeMs: 10_000, warmupMs: 2000, latencyMs: 20_000, latencyRate: 200, failoverMessages: 8000 };
-export const QUICK: Sizes = { hotMessages: 5000, fanoutReceivers: 200, fanoutDeliveries: 4000, intakeMs: 4000, warmupMs: 1000, latencyMs: 5000, latencyRate: 200, failoverMessages: 8000 };
+export const FULL: Sizes = { hotMessages: 5000, fanoutReceivers: 1000, fanoutDeliveries: 20_000, intakeMs: 10_000, warmupMs: 2000, latencyMs: 20_000, latencyRate: 200, failoverMessages: 8000, lockLossRounds: 5 };
+export const QUICK: Sizes = { hotMessages: 5000, fanoutReceivers: 200, fanoutDeliveries: 4000, intakeMs: 4000, warmupMs: 1000, latencyMs: 5000, latencyRate: 200, failoverMessages: 8000, lockLossRounds: 3 };
 
 /** The lock TTL of the failover and lock-loss scenarios (the 2 s). */
 export const SHORT_TTL_MS = 2000;

@@ -21,6 +21,8 @@ export interface Row {
   /** Redis commands per delivered (or accepted) message, from INFO commandstats before/after. */
   redisPerMessage: number | null;
   notes: string;
+  /** 1-minute load average when the scenario started: how busy the shared machine was. */
+  load?: number;
 }
 
 /** A row whose figure is compared with `baseline` as figure / baseline ≥ `minRatio`. */
@@ -60,11 +62,11 @@ function number(n: number | null): string {
 
 /** The results as a Markdown table (also readable in a terminal). */
 export function markdownTable(rows: Row[]): string {
-  const header = ['scenario', 'backend', 'figure', 'baseline (same run)', 'ratio', 'target', 'verdict', 'Redis cmds/msg', 'notes'];
+  const header = ['scenario', 'backend', 'figure', 'baseline (same run)', 'ratio', 'target', 'verdict', 'Redis cmds/msg', 'load', 'notes'];
   const lines = rows.map((r) => [
     r.scenario, r.backend, r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
     r.baseline === null ? r.baselineLabel || '—' : `${number(r.baseline)} (${r.baselineLabel})`,
-    number(r.ratio), r.target || '—', r.verdict === 'MISSED' ? '**MISSED**' : r.verdict, number(r.redisPerMessage), r.notes.replaceAll('|', '/'),
+    number(r.ratio), r.target || '—', r.verdict === 'MISSED' ? '**MISSED**' : r.verdict, number(r.redisPerMessage), r.load === undefined ? '—' : r.load.toFixed(1), r.notes.replaceAll('|', '/'),
   ]);
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }

@@ -5,6 +5,7 @@
 // this machine is shared and noisy; a missed target is printed as MISSED. See bench/README.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FULL, QUICK, type BackendScenario, type BenchContext } from './context.js';
 import { BenchReceiver } from './receiver-control.js';
@@ -14,7 +15,7 @@ import { fanOut } from './scenarios/fan-out.js';
 import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
-import { lockLoss } from './scenarios/lock-loss.js';
+import { lockLossHolderFrozen, lockLossServiceFrozen } from './scenarios/lock-loss.js';
 import type { Backend } from './stack.js';
 
 interface Options {
@@ -44,7 +45,8 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['fan-out', fanOut],
   ['latency', latency],
   ['failover', failover],
-  ['lock-loss', lockLoss],
+  ['lock-loss', lockLossHolderFrozen],
+  ['lock-deadline', lockLossServiceFrozen],
 ];
 
 /** Why a backend cannot be benchmarked here, or undefined when it can. */
@@ -57,14 +59,15 @@ function unavailable(backend: Backend): string | undefined {
 
 async function attempt(name: string, backend: string, ctx: BenchContext, run: () => Promise<Row[]>): Promise<Row[]> {
   const started = Date.now();
-  ctx.log(`▶ ${name} (${backend})`);
+  const load = loadavg()[0] ?? NaN;
+  ctx.log(`▶ ${name} (${backend}), load average ${load.toFixed(2)}`);
   try {
-    const rows = await run();
+    const rows = (await run()).map((row) => ({ ...row, load }));
     ctx.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.map((r) => `${r.figure?.toFixed(r.figure < 1 ? 3 : 0) ?? '—'} ${r.unit} [${r.verdict}]`).join('; ')}`);
     return rows;
   } catch (error) {
     ctx.log(`  FAILED: ${error instanceof Error ? error.stack : String(error)}`);
-    return [emptyRow(name, backend, 'failed', error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error))];
+    return [{ ...emptyRow(name, backend, 'failed', error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error)), load }];
   }
 }
 
