@@ -8,6 +8,8 @@ import { CommandDelta, commandCounts, type CommandCounts } from './redis-stats.j
 
 export type Backend = 'redis' | 'etcd';
 
+const STOP_GRACE_MS = 3000;
+
 /** An emitter process with its own Prometheus endpoint. */
 export interface BenchEmitter {
   process: LockstepProcess;
@@ -66,13 +68,17 @@ export class Stack {
     return { result, commands: new CommandDelta(before, await this.redisCommands()) };
   }
 
+  /**
+   * SIGTERM every process, SIGKILL after `STOP_GRACE_MS`: an emitter ends its turns after the
+   * in-flight request, which never comes for a receiver that never answers (lock-loss scenarios).
+   */
   async stop(): Promise<void> {
     this.admin?.disconnect();
     await Promise.all(this.emitters.map(({ process }) => {
       process.resume();
-      return process.stop(10_000);
+      return process.stop(STOP_GRACE_MS);
     }));
-    await this.apiProcess?.stop(10_000);
+    await this.apiProcess?.stop(STOP_GRACE_MS);
     await this.etcd?.destroy();
     await this.redis.destroy();
   }

@@ -80,7 +80,13 @@ async function rounds(ctx: BenchContext, stack: Stack, count: number, freeze: (e
   if (!emitter) throw new Error('no emitter');
   await ctx.receiver.reset();
   const done: Round[] = [];
-  for (let round = 0; round < count; round++) done.push(await freeze(emitter, await hungDelivery(ctx, client, round)));
+  for (let round = 0; round < count; round++) {
+    const started = now();
+    const messageId = await hungDelivery(ctx, client, round);
+    const inFlight = now();
+    done.push(await freeze(emitter, messageId));
+    ctx.log(`  round ${round + 1}: request in flight after ${ms(inFlight - started)} ms, round over after ${ms(now() - started)} ms`);
+  }
   return done;
 }
 
