@@ -109,7 +109,12 @@ export class DeliveryClient {
         signal: deadline.signal,
       });
       await readBounded(response.body, capture);
-      return result(started, null, this.answer(response, capture.text()));
+      const answered = result(started, null, this.answer(response, capture.text()));
+      // undici puts a pipelining-1 connection back in the pool one event-loop turn after the
+      // response ends (to notice a server closing it despite keep-alive). Returning before then
+      // would make the caller's next request to this receiver open a second connection.
+      await new Promise((resolve) => setImmediate(resolve));
+      return answered;
     } catch (error) {
       // What did arrive is kept: a status and half a body say more about a failure than nothing.
       return result(started, deadline.failure ?? failureOf(error), response && this.answer(response, capture.text()));
@@ -158,7 +163,7 @@ function result(started: number, failure: Failure | null, answer: Answer = NO_AN
 class Deadline {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
-  failure: Failure | null = null;
+  private fired: Failure | null = null;
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.fire({ kind: 'aborted', error: `aborted: ${reasonText(this.caller.reason)}` });
 
@@ -169,14 +174,19 @@ class Deadline {
     else caller.addEventListener('abort', this.onAbort, { once: true });
   }
 
+  /** What ended the request early, if anything did. */
+  get failure(): Failure | null {
+    return this.fired;
+  }
+
   dispose(): void {
     clearTimeout(this.timer);
     this.caller.removeEventListener('abort', this.onAbort);
   }
 
   private fire(failure: Failure): void {
-    if (this.failure) return;
-    this.failure = failure;
+    if (this.fired) return;
+    this.fired = failure;
     this.controller.abort(new Error(failure.error));
   }
 }
@@ -253,7 +263,7 @@ function readBounded(body: Dispatcher.ResponseData['body'], capture: BodyCapture
       body.destroy();
       resolve();
     });
-    body.once('end', resolve);
+    body.once('close', resolve);
     // `on`, not `once`: a late error after we have cut the body off must not go unhandled.
     body.on('error', reject);
   });
