@@ -1,134 +1,348 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { after, before, beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { AddressGuard } from '../../src/delivery/address-guard.js';
-import { DeliveryClient, parseRetryAfter } from '../../src/delivery/client.js';
-import { generateSecret, isValidSecret, signatureHeaders } from '../../src/delivery/sign.js';
+import { DeliveryClient, parseRetryAfter, type DeliveryClientOptions, type DeliveryRequest } from '../../src/delivery/client.js';
+import { generateSecret, signatureHeaders } from '../../src/delivery/sign.js';
 
-/** A real local receiver whose answer each test sets. */
-let server: Server;
-let base: string;
-let sockets = 0;
-let requests = 0;
-let handler: (body: string, respond: (status: number, headers?: Record<string, string>, body?: string | Buffer) => void, closed: Promise<void>) => void;
+interface Received {
+  path: string;
+  method: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
 
-before(async () => {
-  server = createServer((request, response) => {
-    requests++;
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    const closed = new Promise<void>((resolve) => response.once('close', resolve));
-    request.on('end', () => handler(body, (status, headers = {}, payload = '') => response.writeHead(status, headers).end(payload), closed));
-  });
-  server.on('connection', () => sockets++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => new Promise((resolve) => server.close(resolve)));
+type Answer = (response: ServerResponse, request: IncomingMessage) => void;
 
-const open = new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] });
+/** A real HTTP receiver on 127.0.0.1 that counts sockets and requests and answers as the test says. */
+class Receiver {
+  sockets = 0;
+  readonly received: Received[] = [];
+  answer: Answer = (response) => response.end();
+  private readonly server: Server;
+
+  private constructor() {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        this.received.push({ path: request.url ?? '', method: request.method ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+        this.answer(response, request);
+      });
+    });
+    this.server.on('connection', () => this.sockets++);
+  }
+
+  static async start(): Promise<Receiver> {
+    const receiver = new Receiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  url(path = '/hook', host = '127.0.0.1'): string {
+    return `http://${host}:${this.port}${path}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+let receiver: Receiver;
+before(async () => (receiver = await Receiver.start()));
+after(() => receiver.close());
+beforeEach(() => (receiver.answer = (response) => response.end()));
+
+const guardOff = new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] });
+const guardOn = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: [] });
 const never = new AbortController().signal;
-const send = (client: DeliveryClient, fields: Partial<Parameters<DeliveryClient['send']>[0]> = {}) =>
-  client.send({ url: `${base}/hook`, headers: {}, body: '{}', timeoutMs: 2000, signal: never, ...fields });
 
-test('Standard Webhooks signatures verify with the standardwebhooks package', () => {
-  const secret = generateSecret();
-  assert.ok(isValidSecret(secret));
-  assert.ok(!isValidSecret('whsec_short'));
-  assert.ok(!isValidSecret('secret'));
-  const body = '{"type":"a.b","data":{"x":1},"fence":3}';
-  const headers = signatureHeaders(secret, 'msg_1', Math.floor(Date.now() / 1000), body);
-  assert.deepEqual(new Webhook(secret).verify(body, headers), JSON.parse(body));
-});
-
-test('status codes, bounded response capture, and keep-alive', async () => {
-  const client = new DeliveryClient({ guard: open, maxResponseBytes: 1024 });
+/** Runs `use` with a fresh client (guard off unless said otherwise) and always closes it. */
+async function withClient(options: Partial<DeliveryClientOptions>, use: (send: (fields?: Partial<DeliveryRequest>) => ReturnType<DeliveryClient['send']>) => Promise<void>): Promise<void> {
+  const client = new DeliveryClient({ guard: guardOff, ...options });
   try {
-    handler = (_body, respond) => respond(201, { 'x-reply': 'yes' }, 'created');
-    const ok = await send(client);
-    assert.deepEqual([ok.statusCode, ok.errorKind, ok.responseBody, ok.responseHeaders['x-reply']], [201, null, 'created', 'yes']);
-    handler = (_body, respond) => respond(500, {}, Buffer.alloc(5 * 1024 * 1024, 'x'));
-    const big = await send(client);
-    assert.equal(big.statusCode, 500);
-    assert.equal(big.responseBody.length, 1024, 'only the first bytes are kept');
-    handler = (_body, respond) => respond(200);
-    const before = sockets;
-    for (let i = 0; i < 20; i++) assert.equal((await send(client)).statusCode, 200);
-    assert.equal(sockets - before, 1, 'twenty sequential requests share one connection');
+    await use((fields = {}) => client.send({ url: receiver.url(), headers: {}, body: '{}', timeoutMs: 5000, signal: never, ...fields }));
   } finally {
     await client.close();
   }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const closeOf = (response: ServerResponse): Promise<number> => new Promise((resolve) => response.once('close', () => resolve(performance.now())));
+
+/** Writes `total` bytes in chunks, honouring back-pressure, until done or the client goes away. */
+async function stream(response: ServerResponse, total: number): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const closed = closeOf(response);
+  response.writeHead(200, { 'content-type': 'application/octet-stream' });
+  for (let sent = 0; sent < total && !response.destroyed; sent += chunk.length) {
+    if (!response.write(chunk)) await Promise.race([new Promise((resolve) => response.once('drain', resolve)), closed]);
+  }
+  if (!response.destroyed) response.end();
+}
+
+test('the receiver gets one POST with JSON, our user-agent, the caller headers and a signature standardwebhooks verifies', async () => {
+  const secret = generateSecret();
+  const body = '{"type":"invoice.paid","timestamp":"2024-01-01T00:00:00.000Z","data":{"n":1},"fence":7}';
+  const signed = signatureHeaders(secret, 'msg_abc', Math.floor(Date.now() / 1000), body);
+  await withClient({}, async (send) => {
+    const result = await send({ url: receiver.url('/hook?x=1'), body, headers: { 'X-Tenant': 'acme', 'Content-Type': 'text/plain', ...signed } });
+    assert.equal(result.statusCode, 200);
+  });
+  const got = receiver.received.at(-1);
+  assert.ok(got);
+  assert.deepEqual([got.method, got.path, got.body], ['POST', '/hook?x=1', body]);
+  assert.equal(got.headers['content-type'], 'application/json', 'one content type, always JSON');
+  assert.match(got.headers['user-agent'] ?? '', /^Lockstep\/\d+\.\d+\.\d+/);
+  assert.equal(got.headers['x-tenant'], 'acme');
+  const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+  assert.deepEqual(new Webhook(secret).verify(got.body, headers), JSON.parse(body));
 });
 
-test('redirects are not followed', async () => {
-  const client = new DeliveryClient({ guard: open });
-  handler = (_body, respond) => respond(302, { location: `${base}/elsewhere` });
-  const count = requests;
-  const result = await send(client);
-  assert.equal(result.statusCode, 302);
-  assert.equal(requests - count, 1);
-  await client.close();
+test('status codes are reported as they are, with the response headers and body', async () => {
+  await withClient({}, async (send) => {
+    for (const status of [200, 201, 202, 204, 299, 400, 401, 404, 409, 410, 422, 429, 500, 502, 503, 504]) {
+      receiver.answer = (response) => response.writeHead(status, { 'x-status': String(status) }).end(status === 204 ? undefined : `answer ${status}`);
+      const result = await send();
+      assert.equal(result.statusCode, status);
+      assert.equal(result.errorKind, null);
+      assert.equal(result.error, null);
+      assert.equal(result.responseHeaders['x-status'], String(status));
+      assert.equal(result.responseBody, status === 204 ? '' : `answer ${status}`);
+      assert.equal(result.retryAfterMs, null);
+    }
+  });
 });
 
-test('timeout and abort are told apart; abort ends the request at once and the receiver sees the socket close', async () => {
-  const client = new DeliveryClient({ guard: open });
-  let receiverSawClose = 0;
-  handler = (_body, _respond, closed) => void closed.then(() => (receiverSawClose = Date.now()));
-  const timedOut = await send(client, { timeoutMs: 200 });
-  assert.equal(timedOut.errorKind, 'timeout');
-  assert.match(timedOut.error ?? '', /timed out after 200 ms/);
-  assert.ok(timedOut.durationMs >= 190 && timedOut.durationMs < 600, `${timedOut.durationMs} ms`);
+test('redirects are reported, never followed', async () => {
+  await withClient({}, async (send) => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      receiver.answer = (response) => response.writeHead(status, { location: receiver.url('/elsewhere') }).end();
+      const before = receiver.received.length;
+      const result = await send();
+      assert.equal(result.statusCode, status);
+      assert.equal(result.responseHeaders.location, receiver.url('/elsewhere'));
+      assert.equal(receiver.received.length - before, 1, `${status}: one request only`);
+    }
+  });
+  assert.ok(!receiver.received.some((r) => r.path === '/elsewhere'));
+});
 
+test('durationMs spans the request and the response body', async () => {
+  receiver.answer = (response) => {
+    response.writeHead(200).write('first');
+    setTimeout(() => response.end(' last'), 150);
+  };
+  await withClient({}, async (send) => {
+    const result = await send();
+    assert.equal(result.responseBody, 'first last');
+    assert.ok(result.durationMs >= 145 && result.durationMs < 1000, `${result.durationMs} ms`);
+  });
+});
+
+test('a timeout while waiting for the answer is a timeout, on time', async () => {
+  receiver.answer = () => undefined; // never answers
+  await withClient({}, async (send) => {
+    const result = await send({ timeoutMs: 300 });
+    assert.equal(result.errorKind, 'timeout');
+    assert.equal(result.error, 'timed out after 300 ms');
+    assert.equal(result.statusCode, null);
+    assert.ok(result.durationMs >= 295 && result.durationMs < 450, `${result.durationMs} ms`);
+  });
+});
+
+test('the timeout covers the body too; what arrived before it is kept', async () => {
+  receiver.answer = (response) => response.writeHead(200).write('half a bo'); // and never ends
+  await withClient({}, async (send) => {
+    const result = await send({ timeoutMs: 300 });
+    assert.deepEqual([result.errorKind, result.statusCode, result.responseBody], ['timeout', 200, 'half a bo']);
+    assert.ok(result.durationMs >= 295 && result.durationMs < 450, `${result.durationMs} ms`);
+  });
+});
+
+test('aborting the signal ends the request at once, says why, and the receiver sees the connection close', async () => {
+  let serverSawClose: Promise<number> | undefined;
+  receiver.answer = (response) => void (serverSawClose = closeOf(response));
+  await withClient({}, async (send) => {
+    const lock = new AbortController();
+    const sending = send({ timeoutMs: 10_000, signal: lock.signal });
+    while (!serverSawClose) await sleep(5); // the request is at the receiver
+    const abortedAt = performance.now();
+    lock.abort(new Error('lock on rcv_x lost: deadline'));
+    const result = await sending;
+    const settledIn = performance.now() - abortedAt;
+    assert.equal(result.errorKind, 'aborted');
+    assert.equal(result.error, 'aborted: lock on rcv_x lost: deadline');
+    assert.equal(result.statusCode, null);
+    assert.ok(settledIn <= 20, `settled ${settledIn.toFixed(1)} ms after the abort`);
+    const closedIn = (await serverSawClose) - abortedAt;
+    assert.ok(closedIn >= 0 && closedIn < 100, `receiver saw the close ${closedIn.toFixed(1)} ms after the abort`);
+  });
+});
+
+test('an abort while the body streams is an abort too, not a timeout', async () => {
+  receiver.answer = (response) => response.writeHead(200).write('partial');
+  await withClient({}, async (send) => {
+    const lock = new AbortController();
+    setTimeout(() => lock.abort(new Error('lock lost')), 100);
+    const result = await send({ timeoutMs: 150, signal: lock.signal });
+    assert.deepEqual([result.errorKind, result.error, result.statusCode, result.responseBody], ['aborted', 'aborted: lock lost', 200, 'partial']);
+  });
+});
+
+test('a signal aborted before the send sends nothing at all', async () => {
   const lock = new AbortController();
-  const sending = send(client, { timeoutMs: 10_000, signal: lock.signal });
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  const abortedAt = Date.now();
-  lock.abort(new Error('lock on rcv_x lost: deadline'));
-  const aborted = await sending;
-  const settledIn = Date.now() - abortedAt;
-  assert.equal(aborted.errorKind, 'aborted');
-  assert.equal(aborted.error, 'aborted: lock on rcv_x lost: deadline');
-  assert.ok(settledIn <= 20, `settled ${settledIn} ms after the abort`);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.ok(receiverSawClose >= abortedAt && receiverSawClose - abortedAt < 50, 'the receiver saw the connection close');
-  await client.close();
+  lock.abort(new Error('lock on rcv_y lost: fenced'));
+  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  await withClient({}, async (send) => {
+    const result = await send({ signal: lock.signal });
+    assert.deepEqual([result.errorKind, result.error], ['aborted', 'aborted: lock on rcv_y lost: fenced']);
+  });
+  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests]);
 });
 
-test('Retry-After in seconds or as an HTTP date', async () => {
-  assert.equal(parseRetryAfter('120'), 120_000);
+test('a 5 MB answer: only maxResponseBytes are kept and the connection is cut, not read to the end', async () => {
+  let socketClosed: Promise<void> | undefined;
+  receiver.answer = (response, request) => {
+    socketClosed = new Promise((resolve) => request.socket.once('close', () => resolve()));
+    void stream(response, 5 * 1024 * 1024);
+  };
+  await withClient({}, async (send) => {
+    const result = await send();
+    assert.equal(result.statusCode, 200);
+    assert.equal(result.responseBody.length, 65536, 'the default bound');
+    assert.match(result.responseBody, /^x+$/);
+    await socketClosed;
+    receiver.answer = (response) => response.end('next');
+    assert.equal((await send()).responseBody, 'next', 'the client goes on with a new connection');
+  });
+  await withClient({ maxResponseBytes: 1000 }, async (send) => {
+    receiver.answer = (response) => void stream(response, 5 * 1024 * 1024);
+    assert.equal((await send()).responseBody.length, 1000);
+  });
+});
+
+test('a modest remainder past maxResponseBytes is drained so the connection is reused', async () => {
+  receiver.answer = (response) => response.end('y'.repeat(40 * 1024));
+  await withClient({ maxResponseBytes: 1000 }, async (send) => {
+    const before = receiver.sockets;
+    for (let i = 0; i < 3; i++) assert.equal((await send()).responseBody, 'y'.repeat(1000));
+    assert.equal(receiver.sockets - before, 1);
+  });
+});
+
+test('stored response headers are bounded; a huge one does not crowd out the rest', async () => {
+  receiver.answer = (response) => response.writeHead(200, { 'x-huge': 'h'.repeat(4000), 'x-small': 's', 'retry-after': '3' }).end();
+  await withClient({ maxResponseHeaderBytes: 200 }, async (send) => {
+    const result = await send();
+    assert.equal(result.responseHeaders['x-huge'], undefined);
+    assert.equal(result.responseHeaders['x-small'], 's');
+    const stored = Object.entries(result.responseHeaders).reduce((size, [name, value]) => size + name.length + value.length, 0);
+    assert.ok(stored <= 200, `${stored} bytes stored`);
+    assert.equal(result.retryAfterMs, 3000, 'Retry-After is read from the full headers');
+  });
+});
+
+test('Retry-After: delay-seconds or an HTTP-date, anything else ignored', async () => {
   const inAMinute = parseRetryAfter(new Date(Date.now() + 60_000).toUTCString()) ?? 0;
   assert.ok(inAMinute > 58_000 && inAMinute <= 60_000, String(inAMinute));
-  assert.equal(parseRetryAfter('soon'), null);
-  assert.equal(parseRetryAfter(undefined), null);
-  const client = new DeliveryClient({ guard: open });
-  handler = (_body, respond) => respond(429, { 'retry-after': '7' });
-  assert.equal((await send(client)).retryAfterMs, 7000);
-  await client.close();
+  const cases: [string | string[] | undefined, number | null][] = [
+    ['120', 120_000], [' 5 ', 5000], ['0', 0], ['1.5', 1500], [['7', '8'], 7000],
+    ['Wed, 21 Oct 2015 07:28:00 GMT', 0], ['Sunday, 06-Nov-94 08:49:37 GMT', 0], ['Sun Nov  6 08:49:37 1994', 0], // dates in the past
+    ['soon', null], ['-5', null], ['2024-01-01', null], ['1e3', null], ['', null], [undefined, null],
+  ];
+  for (const [value, expected] of cases) assert.equal(parseRetryAfter(value), expected, String(value));
+
+  await withClient({}, async (send) => {
+    receiver.answer = (response) => response.writeHead(429, { 'retry-after': '7' }).end();
+    assert.equal((await send()).retryAfterMs, 7000);
+    receiver.answer = (response) => response.writeHead(503, { 'retry-after': new Date(Date.now() + 30_000).toUTCString() }).end();
+    const dated = (await send()).retryAfterMs ?? 0;
+    assert.ok(dated > 28_000 && dated <= 30_000, String(dated));
+    receiver.answer = (response) => response.writeHead(500).end();
+    assert.equal((await send()).retryAfterMs, null);
+  });
 });
 
-test('the guard refuses loopback at connect time, for IP literals and for names that resolve to it', async () => {
-  const client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: false, allowCidrs: [] }) });
-  const before = sockets;
-  const literal = await send(client);
-  assert.equal(literal.errorKind, 'blocked-address');
-  assert.match(literal.error ?? '', /127\.0\.0\.1.*loopback/);
-  const named = await send(client, { url: base.replace('127.0.0.1', 'localhost') + '/hook' });
-  assert.equal(named.errorKind, 'blocked-address', named.error ?? '');
-  assert.match(named.error ?? '', /localhost resolves to/);
-  assert.equal(sockets, before, 'no connection was made');
-  await client.close();
-  const allowListed = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: false, allowCidrs: ['127.0.0.0/8', '::1/128'] }) });
-  handler = (_body, respond) => respond(204);
-  assert.equal((await send(allowListed, { url: base.replace('127.0.0.1', 'localhost') + '/hook' })).statusCode, 204);
-  await allowListed.close();
+test('keep-alive: twenty sequential requests use one connection', async () => {
+  await withClient({}, async (send) => {
+    const before = receiver.sockets;
+    for (let i = 0; i < 20; i++) assert.equal((await send()).statusCode, 200);
+    assert.equal(receiver.sockets - before, 1);
+  });
 });
 
-test('connection refused is a network error naming the cause', async () => {
-  const client = new DeliveryClient({ guard: open });
-  const result = await send(client, { url: 'http://127.0.0.1:1/hook' });
-  assert.equal(result.errorKind, 'network');
-  assert.match(result.error ?? '', /ECONNREFUSED/);
-  await client.close();
+test('receivers sharing an origin do not queue behind each other unless connections says so', async () => {
+  receiver.answer = (response) => void setTimeout(() => response.end(), 150);
+  for (const [connections, sockets] of [[undefined, 3], [1, 1]] as const) {
+    await withClient({ connections }, async (send) => {
+      const before = receiver.sockets;
+      const started = performance.now();
+      await Promise.all([send(), send(), send()]);
+      const took = performance.now() - started;
+      assert.equal(receiver.sockets - before, sockets, `connections ${connections}`);
+      assert.ok(sockets === 3 ? took < 400 : took >= 440, `connections ${connections}: ${took.toFixed(0)} ms`);
+    });
+  }
+});
+
+test('guard on: loopback is refused before any connection, by IP literal in any spelling and by name', async () => {
+  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  await withClient({ guard: guardOn }, async (send) => {
+    for (const host of ['127.0.0.1', '2130706433', '0x7f.1', '[::1]', '[::ffff:127.0.0.1]']) {
+      const result = await send({ url: receiver.url('/hook', host) });
+      assert.equal(result.errorKind, 'blocked-address', host);
+      assert.match(result.error ?? '', /is blocked \(loopback\); allow it with LOCKSTEP_ALLOW_CIDRS/, host);
+      assert.equal(result.statusCode, null);
+    }
+    // A name is judged on what it resolves to, at connect time: what DNS rebinding would exploit.
+    const named = await send({ url: receiver.url('/hook', 'localhost') });
+    assert.equal(named.errorKind, 'blocked-address', named.error ?? '');
+    assert.match(named.error ?? '', /^localhost resolves to blocked addresses only: .*\(loopback\)/);
+  });
+  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
+});
+
+test('guard off delivers to loopback by IP and by name', async () => {
+  await withClient({ guard: guardOff }, async (send) => {
+    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.url('/hook', host) })).statusCode, 200, host);
+  });
+});
+
+test('an allow-listed CIDR lets loopback through with the guard on', async () => {
+  const guard = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: ['127.0.0.0/8'] });
+  receiver.answer = (response) => response.writeHead(204).end();
+  await withClient({ guard }, async (send) => {
+    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.url('/hook', host) })).statusCode, 204, host);
+    assert.equal((await send({ url: receiver.url('/hook', '[::1]') })).errorKind, 'blocked-address', '::1 is not in the list');
+  });
+});
+
+test('connection errors are network errors that name the cause', async () => {
+  const spare = await Receiver.start();
+  const port = spare.port;
+  await spare.close(); // a port nobody listens on
+  await withClient({}, async (send) => {
+    const refused = await send({ url: `http://127.0.0.1:${port}/hook` });
+    assert.deepEqual([refused.errorKind, refused.error, refused.statusCode], ['network', `ECONNREFUSED 127.0.0.1:${port}`, null]);
+
+    receiver.answer = (response) => {
+      response.writeHead(200, { 'content-length': '100' }).write('cut');
+      setTimeout(() => response.socket?.destroy(), 20);
+    };
+    const reset = await send();
+    assert.equal(reset.errorKind, 'network');
+    assert.match(reset.error ?? '', /UND_ERR_SOCKET|ECONNRESET/);
+    assert.deepEqual([reset.statusCode, reset.responseBody], [200, 'cut'], 'what arrived is kept');
+
+    const invalid = await send({ url: 'not a url' });
+    assert.equal(invalid.errorKind, 'network');
+  });
 });
