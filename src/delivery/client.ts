@@ -1,4 +1,4 @@
-import { lookup as dnsLookup } from 'node:dns';
+import { promises as dns, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
@@ -43,7 +43,14 @@ export interface DeliveryClientOptions {
    * at most one request in flight, and a cap here would make them queue behind each other.
    */
   connections?: number | null;
+  /**
+   * Name resolution, default the system resolver (dns.lookup, as Node itself uses). Every address
+   * it returns passes the guard before a socket is opened.
+   */
+  resolve?: Resolver;
 }
+
+export type Resolver = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
 
 type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
 interface Failure {
@@ -86,7 +93,7 @@ export class DeliveryClient {
       // report the same thing as a different error.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: guardedConnector(options.guard),
+      connect: guardedConnector(options.guard, options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, lookupOptions))),
     });
   }
 
@@ -192,8 +199,8 @@ class Deadline {
 }
 
 /** The guard inside undici's connector: literals are judged before net.connect (which skips lookup for them). */
-function guardedConnector(guard: AddressGuard): buildConnector.connector {
-  const connect = buildConnector({ lookup: guardedLookup(guard) });
+function guardedConnector(guard: AddressGuard, resolve: Resolver): buildConnector.connector {
+  const connect = buildConnector({ lookup: guardedLookup(guard, resolve) });
   return (options, callback) => {
     const reason = isIP(options.hostname) ? guard.check(options.hostname) : null;
     if (reason === null) return connect(options, callback);
@@ -203,24 +210,27 @@ function guardedConnector(guard: AddressGuard): buildConnector.connector {
 }
 
 /**
- * dns.lookup that keeps only the addresses the guard allows, for every family and for both the
- * single-answer and `all` forms (Happy Eyeballs asks for all). A name with no allowed address
- * fails before any socket is opened.
+ * The lookup net.connect uses: it keeps only the addresses the guard allows, for every family and
+ * for both the single-answer and `all` forms (Happy Eyeballs asks for all). A name with no allowed
+ * address fails before any socket is opened.
  */
-function guardedLookup(guard: AddressGuard): LookupFunction {
+function guardedLookup(guard: AddressGuard, resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, []);
+    const answer = (addresses: LookupAddress[]): void => {
       const allowed = addresses.filter(({ address }) => guard.check(address) === null);
       const first = allowed[0];
-      if (first === undefined) {
-        const refused = addresses.map(({ address }) => `${address} (${guard.check(address)})`).join(', ');
-        return callback(blockedError(`${hostname} resolves to blocked addresses only: ${refused}; ${ALLOW_HINT}`), []);
-      }
+      if (first === undefined) return callback(noAllowedAddress(hostname, addresses, guard), []);
       if (options.all) return callback(null, allowed);
       return callback(null, first.address, first.family);
-    });
+    };
+    resolve(hostname, { ...options, all: true }).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
   };
+}
+
+function noAllowedAddress(hostname: string, addresses: LookupAddress[], guard: AddressGuard): NodeJS.ErrnoException {
+  if (addresses.length === 0) return Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' });
+  const refused = addresses.map(({ address }) => `${address} (${guard.check(address)})`).join(', ');
+  return blockedError(`${hostname} resolves to blocked addresses only: ${refused}; ${ALLOW_HINT}`);
 }
 
 function blockedError(message: string): NodeJS.ErrnoException {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LookupAddress } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { AddressGuard } from '../../src/delivery/address-guard.js';
-import { DeliveryClient, parseRetryAfter, type DeliveryClientOptions, type DeliveryRequest } from '../../src/delivery/client.js';
+import { DeliveryClient, parseRetryAfter, type DeliveryClientOptions, type DeliveryRequest, type Resolver } from '../../src/delivery/client.js';
 import { generateSecret, signatureHeaders } from '../../src/delivery/sign.js';
 
 interface Received {
@@ -308,6 +309,38 @@ test('guard on: loopback is refused before any connection, by IP literal in any 
     assert.match(named.error ?? '', /^localhost resolves to blocked addresses only: .*\(loopback\)/);
   });
   assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
+});
+
+test('guard on: any name is judged on the addresses it resolves to at connect time, and only allowed ones are dialled', async () => {
+  const asked: string[] = [];
+  const answers: Record<string, LookupAddress[]> = {
+    'rebind.test': [{ address: '127.0.0.1', family: 4 }], // what a rebinding DNS answers on the second query
+    'mapped.test': [{ address: '::ffff:127.0.0.1', family: 6 }],
+    'mixed.test': [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }],
+    'empty.test': [],
+  };
+  const resolve: Resolver = async (hostname) => (asked.push(hostname), answers[hostname] ?? []);
+  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  await withClient({ guard: guardOn, resolve }, async (send) => {
+    for (const host of ['rebind.test', 'mapped.test', 'mixed.test']) {
+      const result = await send({ url: receiver.url('/hook', host) });
+      assert.equal(result.errorKind, 'blocked-address', host);
+      assert.ok(result.error?.startsWith(`${host} resolves to blocked addresses only: `), result.error ?? '');
+      assert.match(result.error ?? '', /127\.0\.0\.1 \(loopback\)/);
+    }
+    const empty = await send({ url: receiver.url('/hook', 'empty.test') });
+    assert.deepEqual([empty.errorKind, empty.error], ['network', 'ENOTFOUND: empty.test resolves to no address']);
+  });
+  assert.deepEqual(asked, ['rebind.test', 'mapped.test', 'mixed.test', 'empty.test']);
+  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
+
+  // ::1 stays blocked, 127.0.0.1 is allowed: the socket goes to 127.0.0.1 only (the receiver listens on nothing else).
+  const allowV4 = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: ['127.0.0.1/32'] });
+  await withClient({ guard: allowV4, resolve }, async (send) => {
+    const result = await send({ url: receiver.url('/hook', 'mixed.test') });
+    assert.equal(result.statusCode, 200, result.error ?? '');
+  });
+  assert.equal(receiver.received.at(-1)?.headers.host, `mixed.test:${receiver.port}`);
 });
 
 test('guard off delivers to loopback by IP and by name', async () => {
