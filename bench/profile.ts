@@ -1,5 +1,6 @@
-// Reads a V8 .cpuprofile (node --cpu-prof) and lists where the time went: self time per function,
-// summed over every node of the call tree that is the same function.
+// Reads a V8 .cpuprofile and lists where the time went: self time per function (summed over every
+// node of the call tree that is the same function), and inclusive time of Lockstep's own functions
+// (dist/), which says which step of the delivery path the self time belongs to.
 // Also usable alone: node --import tsx bench/profile.ts <file.cpuprofile> [top]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -7,6 +8,7 @@ import { join, relative } from 'node:path';
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -31,27 +33,40 @@ export function latestProfile(dir: string): string | undefined {
   return files.map((name) => join(dir, name)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }
 
-/** The `top` functions by self time, as text lines: share of samples, ms, function and place. */
+/** The `top` functions by self time and Lockstep's by inclusive time, as text lines. */
 export function summarizeProfile(path: string, top: number): string {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const selfUs = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
   let totalUs = 0;
   profile.samples.forEach((id, i) => {
-    const node = byId.get(id);
     const delta = profile.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
     if (!node) return;
     totalUs += delta;
-    const key = label(node);
-    selfUs.set(key, (selfUs.get(key) ?? 0) + delta);
+    add(self, label(node), delta);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at);
+      if (frame && label(frame).includes('  dist/')) seen.add(label(frame));
+    }
+    for (const key of seen) add(inclusive, key, delta);
   });
-  const idle = (selfUs.get('(idle)') ?? 0) / Math.max(1, totalUs);
-  const lines = [...selfUs.entries()]
-    .filter(([key]) => key !== '(idle)')
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, top)
-    .map(([key, us]) => `  ${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`);
-  return [`  ${(totalUs / 1000).toFixed(0)} ms sampled, ${(100 * idle).toFixed(1)}% idle; top self time:`, ...lines].join('\n');
+  const line = (key: string, us: number): string => `  ${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`;
+  const ranked = (map: Map<string, number>): [string, number][] => [...map.entries()].filter(([key]) => key !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
+  return [
+    `  ${(totalUs / 1000).toFixed(0)} ms sampled, ${((100 * (self.get('(idle)') ?? 0)) / Math.max(1, totalUs)).toFixed(1)}% idle; top self time:`,
+    ...ranked(self).map(([key, us]) => line(key, us)),
+    '  Lockstep functions (dist/) by inclusive time:',
+    ...ranked(inclusive).map(([key, us]) => line(key, us)),
+  ].join('\n');
+}
+
+function add(map: Map<string, number>, key: string, us: number): void {
+  map.set(key, (map.get(key) ?? 0) + us);
 }
 
 function label(node: ProfileNode): string {

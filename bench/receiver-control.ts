@@ -30,6 +30,10 @@ export class BenchReceiver {
     return new BenchReceiver(await startHelper('./receiver.ts'));
   }
 
+  get pid(): number {
+    return this.helper.pid;
+  }
+
   get origin(): string {
     return this.helper.url;
   }
@@ -60,6 +64,15 @@ export class BenchReceiver {
     let stats: ReceiverStats = { count: 0, first: null, last: null };
     await waitFor(what, async () => (stats = await this.stats()).count >= count, timeoutMs, 20);
     return stats;
+  }
+
+  /**
+   * Waits until `count` requests have arrived since the last reset, or `budgetMs` has passed:
+   * a drain is measured for a bounded time, over what arrived by then.
+   */
+  async drain(count: number, budgetMs: number): Promise<{ stats: ReceiverStats; complete: boolean }> {
+    const stats = await this.waitForCount(count, budgetMs).catch(() => this.stats());
+    return { stats, complete: stats.count >= count };
   }
 
   stop(): void {

@@ -3,6 +3,7 @@
 // Both rates are measured the same way, at the receiver, from the first to the last arrival.
 // The same run gives the lock cost under backlog, read from the emitter's own /metrics.
 import type { BackendScenario } from '../context.js';
+import { CpuMeter } from '../cpu.js';
 import { enqueue } from '../enqueue.js';
 import { LoadClient, webhookLikeRequest } from '../load.js';
 import { latestProfile, profilerEnv, summarizeProfile } from '../profile.js';
@@ -16,9 +17,12 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
 
   await receiver.reset();
   const load = new LoadClient(receiver.origin, 1);
-  await load.closedLoop((i) => webhookLikeRequest('/r/hot-baseline', i), { total });
+  const baselineCpu = new CpuMeter({ client: process.pid, receiver: receiver.pid }).start();
+  await load.closedLoop((i) => webhookLikeRequest('/r/hot-baseline', i), { total, durationMs: sizes.drainBudgetMs });
   await load.close();
-  const baseline = arrivalRate(await receiver.stats());
+  const baselineStats = await receiver.stats();
+  const baseline = arrivalRate(baselineStats);
+  const baselineCost = baselineCpu.describe(baselineStats.count, 'request');
 
   const stack = await Stack.start(backend);
   try {
@@ -27,17 +31,21 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
     await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })));
     await receiver.reset();
     const profileEnv = ctx.profileDir ? profilerEnv(ctx.profileDir) : {};
-    const { result: [emitter, stats], commands } = await stack.redisDuring(async () => {
+    const { result: [emitter, { stats, complete }, cost], commands } = await stack.redisDuring(async () => {
       const [started] = await stack.startEmitters(1, profileEnv);
-      return [started, await receiver.waitForCount(total, 120_000, `the hot receiver's ${total} deliveries`)] as const;
+      if (!started) throw new Error('no emitter');
+      const cpu = new CpuMeter({ emitter: started.process.pid, 'redis-server': stack.redis.pid as number, receiver: receiver.pid }).start();
+      const sentBefore = (await receiver.stats()).count;
+      const drained = await receiver.drain(total, sizes.drainBudgetMs);
+      return [started, drained, cpu.describe(drained.stats.count - sentBefore, 'delivery')] as const;
     });
-    const lockOps = emitter ? (await lockOperations(emitter)) / stats.count : NaN;
+    const lockOps = (await lockOperations(emitter)) / stats.count;
     const rate = arrivalRate(stats);
     return [
       ratioRow({
         scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`, backend, figure: rate, unit: 'deliveries/s',
         baseline, baselineLabel: 'raw undici, 1 in flight', minRatio: 0.5, redisPerMessage: commands.total / stats.count,
-        notes: `rates from first to last arrival at the receiver; Redis per delivery: ${commands.describe(stats.count)}`,
+        notes: `${complete ? '' : `PARTIAL: ${stats.count} of ${total} delivered within ${sizes.drainBudgetMs / 1000} s; `}rates from first to last arrival at the receiver; ${cost} (raw undici: ${baselineCost}); Redis per delivery: ${commands.describe(stats.count)}`,
       }),
       limitRow({
         scenario: 'lock cost under backlog', backend, figure: lockOps, unit: 'lock ops/delivery', baseline: null, baselineLabel: '—',
