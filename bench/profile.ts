@@ -2,7 +2,7 @@
 // node of the call tree that is the same function), and inclusive time of Lockstep's own functions
 // (dist/), which says which step of the delivery path the self time belongs to.
 // Also usable alone: node --import tsx bench/profile.ts <file.cpuprofile> [top]
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 interface ProfileNode {
@@ -18,19 +18,18 @@ interface CpuProfile {
 }
 
 /** Environment that makes a Lockstep process write a CPU profile into `dir` when it exits (bench/cpu-profile.mjs). */
-export function profilerEnv(dir: string): Record<string, string> {
-  return { NODE_OPTIONS: `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`, LOCKSTEP_BENCH_PROFILE_DIR: dir };
+export function profilerEnv(dir: string, prefix: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`, LOCKSTEP_BENCH_PROFILE_DIR: dir, LOCKSTEP_BENCH_PROFILE_PREFIX: prefix };
 }
 
-/** The most recently written .cpuprofile in `dir`, if any. */
-export function latestProfile(dir: string): string | undefined {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
-  } catch {
-    return undefined;
-  }
-  return files.map((name) => join(dir, name)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+/** Where the profile of emitter `emitterId` started with `profilerEnv(dir, prefix)` is written. */
+export function profilePath(dir: string, prefix: string, emitterId: string): string {
+  return join(dir, `${prefix}-${emitterId}.cpuprofile`);
+}
+
+/** The summary of a profile written by a scenario (`summarizeProfile`), or a line saying it is missing. */
+export function profileReport(path: string, title: string, top = 15): string {
+  return existsSync(path) ? `CPU profile of ${title}: ${path}\n${summarizeProfile(path, top)}` : `no CPU profile of ${title} at ${path}`;
 }
 
 /** The `top` functions by self time and Lockstep's by inclusive time, as text lines. */

@@ -5,6 +5,7 @@ import type { BackendScenario } from '../context.js';
 import { CpuMeter } from '../cpu.js';
 import { createReceivers, enqueue } from '../enqueue.js';
 import { LoadClient, webhookLikeRequest } from '../load.js';
+import { profilePath, profileReport, profilerEnv } from '../profile.js';
 import { arrivalRate } from '../receiver-control.js';
 import { ratioRow, reportRow, type Row } from '../report.js';
 import { lockOperations, peakRssMiB, Stack } from '../stack.js';
@@ -33,7 +34,7 @@ export const fanOut: BackendScenario = async (ctx, backend) => {
     await enqueue(client, Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.fanout', payload: { n } })));
     await receiver.reset();
     const { result: [emitters, { stats, complete }, cost], commands } = await stack.redisDuring(async () => {
-      const started = await stack.startEmitters(EMITTERS);
+      const started = await stack.startEmitters(EMITTERS, ctx.profileDir ? profilerEnv(ctx.profileDir, `fan-out-${backend}`) : {});
       const pids = Object.fromEntries(started.map((emitter, i) => [`emitter ${i + 1}`, emitter.process.pid]));
       const cpu = new CpuMeter({ ...pids, 'redis-server': stack.redis.pid as number, receiver: receiver.pid }).start();
       const sentBefore = (await receiver.stats()).count;
@@ -54,5 +55,6 @@ export const fanOut: BackendScenario = async (ctx, backend) => {
     return rows;
   } finally {
     await stack.stop();
+    if (ctx.profileDir) ctx.log(profileReport(profilePath(ctx.profileDir, `fan-out-${backend}`, 'bench-emitter-1'), `fan-out emitter 1 (${backend})`));
   }
 };

@@ -6,7 +6,7 @@ import type { BackendScenario } from '../context.js';
 import { CpuMeter } from '../cpu.js';
 import { enqueue } from '../enqueue.js';
 import { LoadClient, webhookLikeRequest } from '../load.js';
-import { latestProfile, profilerEnv, summarizeProfile } from '../profile.js';
+import { profilePath, profileReport, profilerEnv } from '../profile.js';
 import { arrivalRate } from '../receiver-control.js';
 import { limitRow, ratioRow } from '../report.js';
 import { lockOperations, Stack } from '../stack.js';
@@ -30,7 +30,7 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
     const { id } = await client.createReceiver({ url: receiver.url('hot'), eventTypes: ['bench.hot'] });
     await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })));
     await receiver.reset();
-    const profileEnv = ctx.profileDir ? profilerEnv(ctx.profileDir) : {};
+    const profileEnv = ctx.profileDir ? profilerEnv(ctx.profileDir, `hot-${backend}`) : {};
     const { result: [emitter, { stats, complete }, cost], commands } = await stack.redisDuring(async () => {
       const [started] = await stack.startEmitters(1, profileEnv);
       if (!started) throw new Error('no emitter');
@@ -54,9 +54,6 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
     ];
   } finally {
     await stack.stop();
-    if (ctx.profileDir) {
-      const profile = latestProfile(ctx.profileDir);
-      if (profile) ctx.log(`CPU profile of the hot-receiver emitter (${backend}): ${profile}\n${summarizeProfile(profile, 15)}`);
-    }
+    if (ctx.profileDir) ctx.log(profileReport(profilePath(ctx.profileDir, `hot-${backend}`, 'bench-emitter-1'), `the hot-receiver emitter (${backend})`));
   }
 };
