@@ -1,70 +1,111 @@
-import { Etcd3, type Lease, type Watcher } from 'etcd3';
-import { acquireWithin, HeldLockRegistry, sleep } from './held-lock.js';
-import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
+import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
+import { acquireWithin, AttemptGuard, HeldLockRegistry, sleep, whenLost, type TrackedLock } from './held-lock.js';
+import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockLostCause, LockStats, ReceiverLocks } from './types.js';
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
-const PING_TIMEOUT_MS = 2000;
+const PING_TIMEOUT_MS = 1000;
+
+/** The one lease this process holds its keys under, and what we know of it. */
+interface LeaseSession {
+  readonly lease: Lease;
+  id: string;
+  /** When the newest keep-alive etcd has confirmed was SENT (at first: when the grant was sent). */
+  confirmedAt: number;
+  /** Send times of keep-alives not answered yet, oldest first: etcd answers them in order on one stream. */
+  readonly unanswered: number[];
+  abandoned: boolean;
+}
 
 /**
- * etcd backend: ONE lease per process, kept alive by etcd3 (every TTL/3); a receiver is taken
- * with one transaction (`create_revision == 0` → put with our lease), so the fence is the key's
- * create revision, which only grows. Waiting for a busy receiver watches its key.
+ * etcd backend: ONE lease per process, kept alive by etcd3 (a keep-alive every lease TTL / 3 on one
+ * gRPC stream). A receiver is taken with ONE transaction, `create_revision(key) == 0` → put the key
+ * under our lease; the fence is the key's create revision (the transaction's header revision), which
+ * grows with every write to etcd, so a later holder always has a larger one. Waiters watch the key
+ * and retry when it is deleted; each held key is watched too, so it being deleted or re-created
+ * under another lease loses the lock at once ('stolen').
  *
- * etcd leases have whole seconds (and etcd raises short TTLs to its minimum, ~3 s by default),
- * so the lease TTL is the configured TTL rounded UP: the server never frees a key before our own
- * local deadline (`last keep-alive sent + configured TTL − margin`) has made us stop. etcd3's own
- * `lost` event comes about 2×TTL late, so it is only a backstop; a failed keep-alive loses every
- * lock at once, and a watch on each held key catches it being deleted or taken.
+ * TTL: etcd leases have whole seconds, so the lease asks for ceil(ttl / 1000) s (at least 1), and
+ * etcd may raise it further to its own minimum (1.5 × election timeout, rounded up). The lease is
+ * therefore never shorter than the configured TTL, and we check that against the TTL etcd actually
+ * granted. The local deadline uses the configured TTL: `last confirmed keep-alive SENT + ttl −
+ * margin` is then earlier than the moment etcd can drop the key (it counts from when it RECEIVED
+ * that keep-alive, with the granted TTL), and it is the bound the API promises. A TTL that is not a
+ * whole number of seconds only makes failover after a crash up to a second slower than the TTL.
+ *
+ * Loss: a keep-alive that fails loses every lock at once ('renewal-failed'), without waiting for
+ * etcd3's `lost` event, which only comes ~2 × TTL after the last keep-alive (it stays as a
+ * backstop); a local deadline that passes loses them all too ('deadline'). Either way the lease is
+ * then ABANDONED: we stop keeping it alive and revoke it, because etcd would otherwise keep our
+ * keys, held by no lock object, for as long as the lease lives. The next acquire grants a new one.
  */
 export class EtcdReceiverLocks implements ReceiverLocks {
   readonly backend = 'etcd' as const;
   private readonly client: Etcd3;
   private readonly held: HeldLockRegistry;
-  private readonly watchers = new Map<string, Watcher>();
-  private lease: Lease | undefined;
-  private leaseId = '';
-  private keepAliveSentAt = 0;
+  private readonly attempts = new AttemptGuard();
+  private readonly leaseTtlS: number;
+  /** The live lease. Invariant: every lock in `held` was taken under it (abandoning it loses them all). */
+  private current: LeaseSession | undefined;
+  private granting: Promise<LeaseSession> | undefined;
   private closed = false;
 
   constructor(
     hosts: string[],
     private readonly options: LockBackendOptions,
   ) {
-    // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it
+    // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none)
     this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(2000, options.ttlMs) }) });
     this.held = new HeldLockRegistry(options.ttlMs);
+    this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
   }
 
-  start(): Promise<void> {
-    return this.grantLease();
+  async start(): Promise<void> {
+    await this.session();
   }
 
-  acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
+  async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     const pollMs = Math.max(50, Math.min(1000, Math.floor(this.options.ttlMs / 4)));
-    return acquireWithin(() => this.tryAcquire(receiverId), (ms, signal) => this.waitForRelease(receiverId, ms, signal), options, pollMs);
+    const deletions = new KeyDeletions(this.client, this.key(receiverId));
+    try {
+      return await acquireWithin(() => this.tryAcquire(receiverId, deletions), (ms, signal) => deletions.wait(ms, signal), options, pollMs);
+    } finally {
+      deletions.close();
+    }
   }
 
   async release(lock: HeldLock): Promise<void> {
     if (!this.held.releasing(lock)) return;
-    this.stopWatching(lock.receiverId);
-    await this.client
-      .if(this.key(lock.receiverId), 'Lease', '==', this.leaseId)
-      .then(this.client.delete().key(this.key(lock.receiverId)))
-      .commit()
-      .catch(() => {}); // unreachable etcd: the key goes with our lease
+    const session = this.current;
+    if (!session) return;
+    const key = this.key(lock.receiverId);
+    try {
+      // deletes only our own key: after a loss etcd may already have given it to someone else
+      await this.client.if(key, 'Lease', '==', session.id).then(this.client.delete().key(key)).commit();
+    } catch {
+      // the key would outlive the release under a healthy lease, held by nobody: give the lease up
+      void this.abandon(session, 'renewal-failed');
+    }
   }
 
   async holders(): Promise<LockHolder[]> {
     const prefix = this.key('');
     const response = await this.client.getAll().prefix(prefix).exec();
     return response.kvs
-      .map((kv) => ({ receiverId: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...(JSON.parse(kv.value.toString()) as { emitterId: string; since: string }) }))
+      .map((kv) => ({ receiverId: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) }))
       .sort((a, b) => a.receiverId.localeCompare(b.receiverId));
   }
 
   async ping(): Promise<boolean> {
-    const read = this.client.get(this.key('ping')).string().then(() => true, () => false);
-    return Promise.race([read, sleep(PING_TIMEOUT_MS).then(() => false)]);
+    // a linearizable read of a key that does not exist: cheap, and only answered with a leader.
+    // The race bounds it even when etcd3 retries the read on another connection.
+    const answered = new AbortController();
+    const read = this.client
+      .get(`${this.options.prefix}/ping`)
+      .options({ deadline: Date.now() + PING_TIMEOUT_MS })
+      .exists()
+      .then(() => true, () => false)
+      .finally(() => answered.abort());
+    return Promise.race([read, sleep(PING_TIMEOUT_MS, answered.signal).then(() => false)]);
   }
 
   stats(): LockStats {
@@ -73,82 +114,187 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.granting?.catch(() => {}); // a grant in flight sees `closed` and gives its lease up
     await Promise.all(this.held.all().map((lock) => this.release(lock)));
-    await this.lease?.revoke().catch(() => {});
+    if (this.current) await this.abandon(this.current, 'shutdown');
     this.client.close();
   }
 
-  private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
+  private async tryAcquire(receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
-    const key = this.key(receiverId);
-    const sentAt = Date.now();
-    const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date(sentAt).toISOString() });
-    const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(this.leaseId)).commit();
-    if (!result.succeeded) return null;
-    // the put happened at the transaction's revision, which is therefore the key's create revision
-    const lock = this.held.add(receiverId, Number(result.header.revision), sentAt);
-    await this.watchHeld(receiverId, Number(result.header.revision));
-    return lock;
-  }
-
-  /** A held key deleted (expired) or re-created by someone else means the lock is gone. */
-  private async watchHeld(receiverId: string, fence: number): Promise<void> {
-    const watcher = await this.client.watch().key(this.key(receiverId)).startRevision(String(fence + 1)).create();
-    const lost = (): void => this.held.get(receiverId)?.lose('stolen');
-    watcher.on('delete', lost);
-    watcher.on('put', (kv) => {
-      if (String(kv.lease) !== this.leaseId) lost();
+    return this.attempts.run(receiverId, async () => {
+      const session = await this.session();
+      const key = this.key(receiverId);
+      const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
+      let fence: number;
+      try {
+        const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(session.id)).else(this.client.get(key)).commit();
+        const existing = result.responses[0]?.response_range?.kvs[0];
+        if (result.succeeded) fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
+        else if (existing && String(existing.lease) === session.id) fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
+        else return deletions.from(Number(result.header.revision));
+      } catch (error) {
+        await this.dropOwnKey(session, key);
+        throw error;
+      }
+      if (session.abandoned) return null; // lost the lease meanwhile: revoking it deleted the key
+      const lock = this.held.add(receiverId, fence, session.confirmedAt);
+      this.watchHeld(lock, session);
+      whenLost(lock, (cause) => this.lost(session, cause));
+      return lock;
     });
-    if (this.held.get(receiverId)?.fence === fence) this.watchers.set(receiverId, watcher);
-    else await watcher.cancel();
   }
 
-  private stopWatching(receiverId: string): void {
-    void this.watchers.get(receiverId)?.cancel().catch(() => {});
-    this.watchers.delete(receiverId);
+  /** A failed transaction may still have been applied: delete the key if it is ours, or give the lease up. */
+  private async dropOwnKey(session: LeaseSession, key: string): Promise<void> {
+    await this.client
+      .if(key, 'Lease', '==', session.id)
+      .then(this.client.delete().key(key))
+      .commit()
+      .catch(() => this.abandon(session, 'renewal-failed'));
   }
 
-  private async waitForRelease(receiverId: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
-    const released = new AbortController();
-    const watcher = await this.client.watch().key(this.key(receiverId)).create().catch(() => undefined);
-    watcher?.on('delete', () => released.abort());
+  /** Watches a held key from just after our put: deleted, or re-created under another lease, = stolen. */
+  private watchHeld(lock: TrackedLock, session: LeaseSession): void {
+    const stolen = (): void => lock.lose('stolen');
+    this.client
+      .watch()
+      .key(this.key(lock.receiverId))
+      .startRevision(String(lock.fence + 1))
+      .create()
+      .then((watcher) => {
+        watcher.on('delete', stolen);
+        watcher.on('put', (kv: IKeyValue) => String(kv.lease) !== session.id && stolen());
+        whenLost(lock, () => void watcher.cancel().catch(() => {}));
+      })
+      .catch(() => {}); // no watch (etcd unreachable): keep-alives and the local deadline still decide
+  }
+
+  /** A local deadline that passed means the lease can no longer be trusted: every lock under it goes. */
+  private lost(session: LeaseSession, cause: LockLostCause): void {
+    if (cause === 'deadline') void this.abandon(session, 'deadline');
+  }
+
+  /** The live lease, granted on first use and again after one was abandoned. */
+  private session(): Promise<LeaseSession> {
+    if (this.closed) return Promise.reject(new Error('lock backend closed'));
+    if (this.current) return Promise.resolve(this.current);
+    this.granting ??= this.grant().finally(() => (this.granting = undefined));
+    return this.granting;
+  }
+
+  private async grant(): Promise<LeaseSession> {
+    const sentAt = Date.now();
+    const session: LeaseSession = { lease: this.client.lease(this.leaseTtlS, { autoKeepAlive: true }), id: '', confirmedAt: sentAt, unanswered: [], abandoned: false };
+    const { lease } = session;
+    // listeners first: etcd3 starts keeping the lease alive as soon as it is granted
+    lease.on('keepaliveEstablished', () => (session.unanswered.length = 0)); // a new stream: older requests get no answer
+    lease.on('keepaliveFired', () => session.unanswered.push(Date.now()));
+    lease.on('keepaliveSucceeded', () => this.confirmed(session));
+    lease.on('keepaliveFailed', () => void this.abandon(session, 'renewal-failed'));
+    lease.on('lost', () => void this.abandon(session, 'renewal-failed'));
     try {
-      // the key may have gone between our failed transaction and the watch starting
-      if (!(await this.client.get(this.key(receiverId)).exists().catch(() => true))) return;
-      await sleep(ms, signal ? AbortSignal.any([signal, released.signal]) : released.signal);
-    } finally {
-      await watcher?.cancel().catch(() => {});
-    }
-  }
-
-  private async grantLease(): Promise<void> {
-    const lease = this.client.lease(Math.max(1, Math.ceil(this.options.ttlMs / 1000)), { autoKeepAlive: true });
-    lease.on('keepaliveFired', () => (this.keepAliveSentAt = Date.now()));
-    lease.on('keepaliveSucceeded', () => this.held.renewed(this.held.all(), this.keepAliveSentAt));
-    lease.on('keepaliveFailed', () => this.held.loseAll('renewal-failed'));
-    try {
-      this.leaseId = await lease.grant();
+      session.id = await lease.grant();
+      const { grantedTTL } = await this.client.leaseClient.leaseTimeToLive({ ID: session.id });
+      // the local deadline assumes etcd keeps a key at least the configured TTL after a keep-alive
+      if (Number(grantedTTL) * 1000 < this.options.ttlMs) throw new Error(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
     } catch (error) {
-      lease.removeAllListeners();
+      void this.abandon(session, 'renewal-failed');
       throw error;
     }
-    lease.once('lost', () => this.replaceLease(lease));
-    this.lease = lease;
+    if (session.abandoned || this.closed) {
+      await this.abandon(session, 'shutdown');
+      throw new Error('etcd lease lost, or the backend closed, while the lease was being granted');
+    }
+    this.current = session;
+    return session;
   }
 
-  /** etcd3 gave the lease up (its own `lost`): every lock under it is gone; get a new lease. */
-  private replaceLease(dead: Lease): void {
-    if (this.lease !== dead) return;
-    this.held.loseAll('renewal-failed');
-    dead.removeAllListeners();
-    this.lease = undefined;
-    const retry = (): void => {
-      if (!this.closed) this.grantLease().catch(() => setTimeout(retry, 1000).unref());
-    };
-    retry();
+  private confirmed(session: LeaseSession): void {
+    const sentAt = session.unanswered.shift();
+    if (sentAt === undefined || session.abandoned) return;
+    session.confirmedAt = Math.max(session.confirmedAt, sentAt);
+    if (this.current === session) this.held.renewed(this.held.all(), sentAt);
+  }
+
+  /**
+   * Gives a lease up: every lock under it is lost, keep-alives stop, and the lease is revoked so
+   * that etcd deletes its keys now rather than one TTL later (if etcd is unreachable, the TTL does it).
+   */
+  private async abandon(session: LeaseSession, cause: LockLostCause): Promise<void> {
+    if (session.abandoned) return;
+    session.abandoned = true;
+    session.lease.removeAllListeners();
+    if (this.current === session) {
+      this.current = undefined;
+      this.held.loseAll(cause);
+    }
+    await session.lease.revoke().catch(() => {});
   }
 
   private key(receiverId: string): string {
     return `${this.options.prefix}/locks/${receiverId}`;
+  }
+}
+
+/**
+ * Wakes a waiter when a busy receiver's key is deleted: one watch per `acquire()` call, started at
+ * the revision of the first transaction that found the key taken, so no deletion in between is
+ * missed. The watch is created in the background; until it runs, the waiter's poll still ticks.
+ */
+class KeyDeletions {
+  private watcher: Promise<Watcher | undefined> | undefined;
+  private deletions = 0;
+  private seen = 0;
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly key: string,
+  ) {}
+
+  /** Starts watching for deletions after `revision` (once); returns null so a caller can `return` it as "busy". */
+  from(revision: number): null {
+    this.watcher ??= this.client
+      .watch()
+      .key(this.key)
+      .startRevision(String(revision + 1))
+      .create()
+      .then((watcher) => {
+        watcher.on('delete', () => {
+          this.deletions++;
+          this.wake?.();
+        });
+        if (this.closed) void watcher.cancel().catch(() => {});
+        return watcher;
+      })
+      .catch(() => undefined);
+    return null;
+  }
+
+  /** Resolves on the next deletion (at once if one came since the last wait), after `ms`, or on `signal`. */
+  async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (this.deletions === this.seen) {
+      const woken = new AbortController();
+      this.wake = () => woken.abort();
+      await sleep(ms, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+      this.wake = undefined;
+    }
+    this.seen = this.deletions;
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.watcher?.then((watcher) => watcher?.cancel()).catch(() => {});
+  }
+}
+
+function decodeHolder(value: Buffer): { emitterId: string; since: string } {
+  try {
+    const { emitterId, since } = JSON.parse(value.toString()) as { emitterId?: unknown; since?: unknown };
+    return { emitterId: String(emitterId), since: String(since) };
+  } catch {
+    return { emitterId: 'unknown', since: '' };
   }
 }

@@ -166,3 +166,30 @@ export async function acquireWithin(
     await waitForRelease(Math.min(pollMs, remaining), signal);
   }
 }
+
+/** Calls `handler` once with the cause when `lock` is lost or released (at once if it already is). */
+export function whenLost(lock: HeldLock, handler: (cause: LockLostCause) => void): void {
+  const fire = (): void => handler(lock.lost.reason instanceof LockLostError ? lock.lost.reason.reason : 'shutdown');
+  if (lock.lost.aborted) fire();
+  else lock.lost.addEventListener('abort', fire, { once: true });
+}
+
+/**
+ * At most one acquire attempt per receiver at a time in this process; an overlapping one is
+ * answered "busy" (null) without asking the lock service. Session-based services need this: a
+ * Consul acquire is re-entrant for its own session (both attempts would win), and the clean-up
+ * after a failed attempt deletes "our" key, which must not be a key the other attempt just took.
+ */
+export class AttemptGuard {
+  private readonly inFlight = new Set<string>();
+
+  async run<T>(receiverId: string, attempt: () => Promise<T | null>): Promise<T | null> {
+    if (this.inFlight.has(receiverId)) return null;
+    this.inFlight.add(receiverId);
+    try {
+      return await attempt();
+    } finally {
+      this.inFlight.delete(receiverId);
+    }
+  }
+}
