@@ -1,19 +1,16 @@
 import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
-import { acquireWithin, AttemptGuard, HeldLockRegistry, sleep, whenLost, type TrackedLock } from './held-lock.js';
-import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockLostCause, LockStats, ReceiverLocks } from './types.js';
+import { acquireWithin, AttemptGuard, HeldLockRegistry, SessionKeeper, sleep, whenLost, type LockSession, type TrackedLock } from './held-lock.js';
+import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
 const PING_TIMEOUT_MS = 1000;
 
-/** The one lease this process holds its keys under, and what we know of it. */
-interface LeaseSession {
+/** The one lease this process holds its keys under. */
+interface LeaseSession extends LockSession {
   readonly lease: Lease;
   id: string;
-  /** When the newest keep-alive etcd has confirmed was SENT (at first: when the grant was sent). */
-  confirmedAt: number;
   /** Send times of keep-alives not answered yet, oldest first: etcd answers them in order on one stream. */
   readonly unanswered: number[];
-  abandoned: boolean;
 }
 
 /**
@@ -42,12 +39,9 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   readonly backend = 'etcd' as const;
   private readonly client: Etcd3;
   private readonly held: HeldLockRegistry;
+  private readonly leases: SessionKeeper<LeaseSession>;
   private readonly attempts = new AttemptGuard();
   private readonly leaseTtlS: number;
-  /** The live lease. Invariant: every lock in `held` was taken under it (abandoning it loses them all). */
-  private current: LeaseSession | undefined;
-  private granting: Promise<LeaseSession> | undefined;
-  private closed = false;
 
   constructor(
     hosts: string[],
@@ -56,11 +50,12 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none)
     this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(2000, options.ttlMs) }) });
     this.held = new HeldLockRegistry(options.ttlMs);
+    this.leases = new SessionKeeper(this.held, () => this.grant(), (session) => session.lease.revoke());
     this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
   }
 
   async start(): Promise<void> {
-    await this.session();
+    await this.leases.session();
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
@@ -74,17 +69,15 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   }
 
   async release(lock: HeldLock): Promise<void> {
-    if (!this.held.releasing(lock)) return;
-    const session = this.current;
-    if (!session) return;
+    const session = this.leases.live; // every held lock lives under the live lease
+    if (!this.held.releasing(lock) || !session) return;
     const key = this.key(lock.receiverId);
-    try {
-      // deletes only our own key: after a loss etcd may already have given it to someone else
-      await this.client.if(key, 'Lease', '==', session.id).then(this.client.delete().key(key)).commit();
-    } catch {
-      // the key would outlive the release under a healthy lease, held by nobody: give the lease up
-      void this.abandon(session, 'renewal-failed');
-    }
+    // deletes only our own key: after a loss etcd may already have given it to someone else
+    await this.client
+      .if(key, 'Lease', '==', session.id)
+      .then(this.client.delete().key(key))
+      .commit()
+      .catch(() => this.leases.abandon(session, 'renewal-failed')); // else the key would outlive its lock
   }
 
   async holders(): Promise<LockHolder[]> {
@@ -98,14 +91,17 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   async ping(): Promise<boolean> {
     // a linearizable read of a key that does not exist: cheap, and only answered with a leader.
     // The race bounds it even when etcd3 retries the read on another connection.
-    const answered = new AbortController();
+    const settled = new AbortController();
     const read = this.client
       .get(`${this.options.prefix}/ping`)
       .options({ deadline: Date.now() + PING_TIMEOUT_MS })
       .exists()
-      .then(() => true, () => false)
-      .finally(() => answered.abort());
-    return Promise.race([read, sleep(PING_TIMEOUT_MS, answered.signal).then(() => false)]);
+      .then(() => true, () => false);
+    try {
+      return await Promise.race([read, sleep(PING_TIMEOUT_MS, settled.signal).then(() => false)]);
+    } finally {
+      settled.abort();
+    }
   }
 
   stats(): LockStats {
@@ -113,17 +109,16 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await this.granting?.catch(() => {}); // a grant in flight sees `closed` and gives its lease up
-    await Promise.all(this.held.all().map((lock) => this.release(lock)));
-    if (this.current) await this.abandon(this.current, 'shutdown');
+    await this.leases.close(async () => {
+      await Promise.all(this.held.all().map((lock) => this.release(lock)));
+    });
     this.client.close();
   }
 
   private async tryAcquire(receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
     return this.attempts.run(receiverId, async () => {
-      const session = await this.session();
+      const session = await this.leases.session();
       const key = this.key(receiverId);
       const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
       let fence: number;
@@ -132,26 +127,24 @@ export class EtcdReceiverLocks implements ReceiverLocks {
         const existing = result.responses[0]?.response_range?.kvs[0];
         if (result.succeeded) fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
         else if (existing && String(existing.lease) === session.id) fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
-        else return deletions.from(Number(result.header.revision));
+        else return deletions.after(Number(result.header.revision));
       } catch (error) {
         await this.dropOwnKey(session, key);
         throw error;
       }
-      if (session.abandoned) return null; // lost the lease meanwhile: revoking it deleted the key
-      const lock = this.held.add(receiverId, fence, session.confirmedAt);
-      this.watchHeld(lock, session);
-      whenLost(lock, (cause) => this.lost(session, cause));
+      const lock = this.leases.add(session, receiverId, fence);
+      if (lock) this.watchHeld(lock, session);
       return lock;
     });
   }
 
-  /** A failed transaction may still have been applied: delete the key if it is ours, or give the lease up. */
+  /** A transaction that failed may still have been applied: delete the key if it is ours, or give the lease up. */
   private async dropOwnKey(session: LeaseSession, key: string): Promise<void> {
     await this.client
       .if(key, 'Lease', '==', session.id)
       .then(this.client.delete().key(key))
       .commit()
-      .catch(() => this.abandon(session, 'renewal-failed'));
+      .catch(() => this.leases.abandon(session, 'renewal-failed'));
   }
 
   /** Watches a held key from just after our put: deleted, or re-created under another lease, = stolen. */
@@ -170,66 +163,31 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       .catch(() => {}); // no watch (etcd unreachable): keep-alives and the local deadline still decide
   }
 
-  /** A local deadline that passed means the lease can no longer be trusted: every lock under it goes. */
-  private lost(session: LeaseSession, cause: LockLostCause): void {
-    if (cause === 'deadline') void this.abandon(session, 'deadline');
-  }
-
-  /** The live lease, granted on first use and again after one was abandoned. */
-  private session(): Promise<LeaseSession> {
-    if (this.closed) return Promise.reject(new Error('lock backend closed'));
-    if (this.current) return Promise.resolve(this.current);
-    this.granting ??= this.grant().finally(() => (this.granting = undefined));
-    return this.granting;
-  }
-
+  /** Grants a lease (the keeper makes it the live one) and follows its keep-alives. */
   private async grant(): Promise<LeaseSession> {
     const sentAt = Date.now();
-    const session: LeaseSession = { lease: this.client.lease(this.leaseTtlS, { autoKeepAlive: true }), id: '', confirmedAt: sentAt, unanswered: [], abandoned: false };
-    const { lease } = session;
+    const lease = this.client.lease(this.leaseTtlS, { autoKeepAlive: true });
+    const session: LeaseSession = { lease, id: '', confirmedAt: sentAt, unanswered: [], abandoned: false };
+    const giveUp = (): void => void this.leases.abandon(session, 'renewal-failed');
     // listeners first: etcd3 starts keeping the lease alive as soon as it is granted
     lease.on('keepaliveEstablished', () => (session.unanswered.length = 0)); // a new stream: older requests get no answer
     lease.on('keepaliveFired', () => session.unanswered.push(Date.now()));
-    lease.on('keepaliveSucceeded', () => this.confirmed(session));
-    lease.on('keepaliveFailed', () => void this.abandon(session, 'renewal-failed'));
-    lease.on('lost', () => void this.abandon(session, 'renewal-failed'));
+    lease.on('keepaliveSucceeded', () => {
+      const sent = session.unanswered.shift();
+      if (sent !== undefined) this.leases.renewed(session, sent);
+    });
+    lease.on('keepaliveFailed', giveUp); // at once, not etcd3's `lost` ~2 × TTL later (kept as a backstop)
+    lease.on('lost', giveUp);
     try {
       session.id = await lease.grant();
       const { grantedTTL } = await this.client.leaseClient.leaseTimeToLive({ ID: session.id });
       // the local deadline assumes etcd keeps a key at least the configured TTL after a keep-alive
       if (Number(grantedTTL) * 1000 < this.options.ttlMs) throw new Error(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
     } catch (error) {
-      void this.abandon(session, 'renewal-failed');
+      giveUp();
       throw error;
     }
-    if (session.abandoned || this.closed) {
-      await this.abandon(session, 'shutdown');
-      throw new Error('etcd lease lost, or the backend closed, while the lease was being granted');
-    }
-    this.current = session;
     return session;
-  }
-
-  private confirmed(session: LeaseSession): void {
-    const sentAt = session.unanswered.shift();
-    if (sentAt === undefined || session.abandoned) return;
-    session.confirmedAt = Math.max(session.confirmedAt, sentAt);
-    if (this.current === session) this.held.renewed(this.held.all(), sentAt);
-  }
-
-  /**
-   * Gives a lease up: every lock under it is lost, keep-alives stop, and the lease is revoked so
-   * that etcd deletes its keys now rather than one TTL later (if etcd is unreachable, the TTL does it).
-   */
-  private async abandon(session: LeaseSession, cause: LockLostCause): Promise<void> {
-    if (session.abandoned) return;
-    session.abandoned = true;
-    session.lease.removeAllListeners();
-    if (this.current === session) {
-      this.current = undefined;
-      this.held.loseAll(cause);
-    }
-    await session.lease.revoke().catch(() => {});
   }
 
   private key(receiverId: string): string {
@@ -254,8 +212,8 @@ class KeyDeletions {
     private readonly key: string,
   ) {}
 
-  /** Starts watching for deletions after `revision` (once); returns null so a caller can `return` it as "busy". */
-  from(revision: number): null {
+  /** Starts watching for deletions after `revision` (once); returns null, "busy", for the caller to return. */
+  after(revision: number): null {
     this.watcher ??= this.client
       .watch()
       .key(this.key)
