@@ -59,7 +59,8 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
-    const pollMs = Math.max(50, Math.min(1000, Math.floor(this.options.ttlMs / 4)));
+    // the key's deletion wakes a waiter, expiries included: the poll is only a backstop
+    const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
     const deletions = new KeyDeletions(this.client, this.key(receiverId));
     try {
       return await acquireWithin(() => this.tryAcquire(receiverId, deletions), (ms, signal) => deletions.wait(ms, signal), options, pollMs);
