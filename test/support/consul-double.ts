@@ -1,23 +1,31 @@
 /**
- * TEST DOUBLE — NOT CONSUL. No Consul server can be installed on this machine, so this small HTTP
- * server implements, after Consul's documented HTTP API, ONLY the endpoints Lockstep's Consul
- * backend uses, so that the backend's real code runs in CI:
+ * TEST DOUBLE — THIS IS NOT CONSUL. No Consul server can be installed on this machine, so this
+ * small node:http server implements, after Consul's documented HTTP API, ONLY the endpoints
+ * Lockstep's Consul backend uses, so that the backend's real code runs in CI. Passing against it
+ * proves the backend speaks the protocol as documented; it proves nothing about Consul itself (Raft,
+ * leader changes, late session expiry): run the contract suite with LOCKSTEP_CONSUL_ADDR for that.
  *
- *   PUT    /v1/session/create          {Name, TTL, Behavior: "delete"|"release", LockDelay, Checks}
+ *   PUT    /v1/session/create          {Name, TTL, Behavior: "delete"|"release", LockDelay}  → {ID}
+ *                                      TTL under the minimum → 400, as Consul's session_ttl_min does
  *   PUT    /v1/session/renew/:id       200 [session] | 404 when the session is gone
- *   PUT    /v1/session/destroy/:id
- *   GET    /v1/kv/:key[?recurse][&consistent][&index=N&wait=Xs]   blocking queries, X-Consul-Index
- *   PUT    /v1/kv/:key?acquire=:session | ?release=:session       true | false
- *   DELETE /v1/kv/:key[?cas=N]
- *   GET    /v1/status/leader
+ *   PUT    /v1/session/destroy/:id     true
+ *   GET    /v1/kv/:key[?recurse][&consistent][&index=N&wait=D]   blocking queries, X-Consul-Index; 404 when absent
+ *   PUT    /v1/kv/:key?acquire=:id     true | false (held by another session, or in lock-delay); 500 for an unknown session
+ *   PUT    /v1/kv/:key?release=:id     true | false
+ *   DELETE /v1/kv/:key[?cas=N]         true | false (cas must equal ModifyIndex; cas=0 never deletes)
+ *   GET    /v1/status/leader           "127.0.0.1:8300"
  *
  * Semantics kept: a session expires when its TTL passes without renewal (real Consul may take up
  * to 2 × TTL; the double expires it at TTL, the strict end), its keys are then deleted or released
- * per Behavior and cannot be acquired again until the lock-delay has passed; ModifyIndex is one
- * Raft-like index shared by all writes; LockIndex counts acquisitions of a key. The double also
- * accepts TTLs under Consul's 10 s minimum, which makes short tests possible (the real agent would
- * refuse them, and the backend never asks for one).
+ * per Behavior and cannot be acquired again until its lock-delay (default 15 s) has passed;
+ * ModifyIndex is one Raft-like index shared by all writes; LockIndex counts acquisitions of a key.
+ * Not modelled: health checks (sessions here end only by TTL or destroy), ACLs, datacenters.
+ *
+ * The minimum session TTL is Consul's default 10 s unless `start({ minSessionTtlMs })` lowers it,
+ * which a real server allows through its `session_ttl_min` setting: tests use that to fail over in
+ * seconds. `expireSession(id)` ends a session at once, as a TTL running out would.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -41,7 +49,6 @@ interface Entry {
 
 export class ConsulDouble {
   private index = 1;
-  private nextSession = 1;
   private readonly sessions = new Map<string, Session>();
   private readonly kv = new Map<string, Entry>();
   /** The index of the last write that touched each key (deletions included). */
@@ -50,14 +57,17 @@ export class ConsulDouble {
   private readonly waiters = new Set<() => void>();
   private readonly expiry: NodeJS.Timeout;
 
-  private constructor(private readonly server: Server) {
+  private constructor(
+    private readonly server: Server,
+    private readonly minSessionTtlMs: number,
+  ) {
     this.expiry = setInterval(() => this.expireSessions(), 20);
   }
 
-  static async start(): Promise<ConsulDouble> {
+  static async start({ minSessionTtlMs = 10_000 }: { minSessionTtlMs?: number } = {}): Promise<ConsulDouble> {
     let double: ConsulDouble | undefined;
     const server = createServer((request, response) => void double?.handle(request, response));
-    double = new ConsulDouble(server);
+    double = new ConsulDouble(server, minSessionTtlMs);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return double;
   }
@@ -68,6 +78,17 @@ export class ConsulDouble {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The ids of the live sessions, oldest first. */
+  sessionIds(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Ends a session now, exactly as its TTL running out would (keys deleted or released, lock-delay). */
+  expireSession(id: string): void {
+    const session = this.sessions.get(id);
+    if (session) this.invalidate(session);
   }
 
   async close(): Promise<void> {
@@ -87,16 +108,20 @@ export class ConsulDouble {
     };
     const path = url.pathname;
     if (path === '/v1/status/leader') return send(200, '127.0.0.1:8300');
-    if (path === '/v1/session/create' && request.method === 'PUT') return send(200, this.createSession(body ? (JSON.parse(body) as Record<string, unknown>) : {}));
+    if (path === '/v1/session/create' && request.method === 'PUT') {
+      const created = this.createSession(body ? (JSON.parse(body) as Record<string, unknown>) : {});
+      return typeof created === 'string' ? send(400, created) : send(200, created);
+    }
     const sessionMatch = /^\/v1\/session\/(renew|destroy)\/(.+)$/.exec(path);
     if (sessionMatch && request.method === 'PUT') return this.sessionCall(sessionMatch[1] as string, sessionMatch[2] as string, send);
     if (path.startsWith('/v1/kv/')) return this.kvCall(request.method ?? 'GET', decodeURIComponent(path.slice('/v1/kv/'.length)), url.searchParams, body, send);
     send(404, `no such endpoint in the Consul test double: ${request.method} ${path}`);
   }
 
-  private createSession(spec: Record<string, unknown>): { ID: string } {
-    const id = `session-${this.nextSession++}`;
+  private createSession(spec: Record<string, unknown>): { ID: string } | string {
     const ttlMs = duration(spec.TTL, 0);
+    if (ttlMs && ttlMs < this.minSessionTtlMs) return `Invalid Session TTL '${String(spec.TTL)}', must be at least ${this.minSessionTtlMs} ms`;
+    const id = randomUUID();
     this.sessions.set(id, {
       id, ttlMs: ttlMs || Infinity, behavior: spec.Behavior === 'delete' ? 'delete' : 'release',
       lockDelayMs: duration(spec.LockDelay, 15_000), expiresAt: Date.now() + (ttlMs || Infinity),
@@ -125,20 +150,23 @@ export class ConsulDouble {
       const index = Math.max(1, this.changeIndex(key, recurse));
       return entries.length ? send(200, entries, index) : send(404, undefined, index);
     }
-    if (method === 'PUT' && query.has('acquire')) return send(200, this.acquire(key, query.get('acquire') as string, body));
+    if (method === 'PUT' && query.has('acquire')) {
+      const sessionId = query.get('acquire') as string;
+      if (!this.sessions.has(sessionId)) return send(500, `invalid session "${sessionId}"`);
+      return send(200, this.acquire(key, sessionId, body));
+    }
     if (method === 'PUT' && query.has('release')) return send(200, this.release(key, query.get('release') as string));
     if (method === 'DELETE') {
       const entry = this.kv.get(key);
       const cas = query.get('cas');
-      if (cas !== null && (entry?.ModifyIndex ?? 0) !== Number(cas)) return send(200, false);
+      if (cas !== null && (Number(cas) === 0 || entry?.ModifyIndex !== Number(cas))) return send(200, false);
       if (entry) this.write(key, undefined);
       return send(200, true);
     }
     send(405, `method not supported by the Consul test double: ${method}`);
   }
 
-  private acquire(key: string, sessionId: string, body: string): boolean | string {
-    if (!this.sessions.has(sessionId)) return `invalid session "${sessionId}"`;
+  private acquire(key: string, sessionId: string, body: string): boolean {
     const entry = this.kv.get(key);
     if (entry?.Session && entry.Session !== sessionId) return false;
     if ((this.lockDelayUntil.get(key) ?? 0) > Date.now()) return false;
