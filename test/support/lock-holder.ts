@@ -1,16 +1,28 @@
-// A lock holder in its own process, so a test can kill -9 or SIGSTOP it:
-//   node --import tsx test/support/lock-holder.ts <backend> <address> <receiverId> <ttlMs> <key prefix>
-// It takes the receiver's lock, prints `held <fence>`, and then holds it until killed.
-import { createLocks, type LockBackendName } from './lock-services.js';
+// A lock holder in its own process, so that a test can kill -9 or SIGSTOP it:
+//   node --import tsx test/support/lock-holder.ts '<LockClientSpec as JSON>' <receiverId>
+// It takes the receiver's lock and prints, one line each (times are epoch ms):
+//   held <fence> <deadline>   once it holds the lock
+//   deadline <deadline>       each time a confirmed renewal moves its local deadline
+//   lost <cause> <at>         when the lock is lost
+// and then holds on until it is killed.
+import { LockLostError } from '../../src/locks/types.js';
+import { createLocks, type LockClientSpec } from './lock-services.js';
 
-const [backend, address, receiverId, ttlMs, prefix] = process.argv.slice(2) as [LockBackendName, string, string, string, string];
-const locks = createLocks(backend, address, `holder-${process.pid}`, Number(ttlMs), prefix);
+const [specJson, receiverId] = process.argv.slice(2) as [string, string];
+const locks = createLocks(JSON.parse(specJson) as LockClientSpec, `holder-${process.pid}`);
 await locks.start();
 const lock = await locks.acquire(receiverId, { waitMs: 10_000 });
 if (!lock) {
   console.log('busy');
   process.exit(1);
 }
-console.log(`held ${lock.fence}`);
-lock.lost.addEventListener('abort', () => console.log(`lost ${Date.now()}`));
-setInterval(() => {}, 1 << 30);
+let deadline = lock.deadline();
+console.log(`held ${lock.fence} ${deadline}`);
+lock.lost.addEventListener('abort', () => {
+  const cause = lock.lost.reason instanceof LockLostError ? lock.lost.reason.reason : 'unknown';
+  console.log(`lost ${cause} ${Date.now()}`);
+});
+// polls its own deadline, as an emitter does before each send: a frozen process prints nothing
+setInterval(() => {
+  if (lock.isHeld() && lock.deadline() !== deadline) console.log(`deadline ${(deadline = lock.deadline())}`);
+}, 20);

@@ -10,45 +10,68 @@ import { RedisServer } from './redis.js';
 export type LockServiceName = 'redis' | 'etcd' | 'consul-double' | 'consul';
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
 
+/** Everything a lock client needs, as JSON so that a child process can be handed it. */
+export interface LockClientSpec {
+  backend: LockBackendName;
+  address: string;
+  ttlMs: number;
+  prefix: string;
+  /** Consul only: the shortest session TTL to ask for (the double, like a server with a low `session_ttl_min`, accepts 1 s). */
+  consulMinSessionTtlS?: number;
+}
+
+/** The lock TTL every contract test uses: short, so that failover tests take seconds. */
+const TTL_MS = 2000;
+/** The Consul backend's lock-delay (src/locks/consul.ts): a dead session's keys stay blocked this long. */
+const CONSUL_LOCK_DELAY_MS = 1000;
+
 /** A running lock service, and how to reach it. */
 export interface LockService {
   name: LockServiceName;
   backend: LockBackendName;
-  /** The lock TTL tests use with it: Consul sessions live at least 10 s. */
   ttlMs: number;
-  /** How late after the TTL the server may free a dead holder's key (real Consul: up to 2 × TTL). */
-  expiryLateMs: number;
+  /**
+   * The longest the service may take, after a holder's last renewal, before another client can
+   * take its key: the TTL for Redis and etcd; for Consul the SESSION TTL (at least 10 s on a real
+   * server, which may also expire it up to 2 × late) plus the lock-delay.
+   */
+  handsOverWithinMs: number;
   /** The service's TCP port (for a proxy in front of it). */
   port: number;
-  /** The client address for a given port (the service's own, or a proxy's). */
-  address(port?: number): string;
+  /** A client spec for this service, through `port` (a proxy's) when given. */
+  spec(prefix: string, port?: number): LockClientSpec;
   destroy(): Promise<void>;
 }
 
 export async function startLockService(name: LockServiceName): Promise<LockService> {
+  const common = { name, ttlMs: TTL_MS };
   switch (name) {
     case 'redis':
     case 'etcd': {
       const server = name === 'redis' ? await RedisServer.start() : await EtcdServer.start();
       const scheme = name === 'redis' ? 'redis' : 'http';
-      return { name, backend: name, ttlMs: 2000, expiryLateMs: 0, port: server.port, address: (port = server.port) => `${scheme}://127.0.0.1:${port}`, destroy: () => server.destroy() };
+      const spec = (prefix: string, port = server.port): LockClientSpec => ({ backend: name, address: `${scheme}://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix });
+      return { ...common, backend: name, handsOverWithinMs: TTL_MS, port: server.port, spec, destroy: () => server.destroy() };
     }
     case 'consul-double': {
-      const double = await ConsulDouble.start();
-      return { name, backend: 'consul', ttlMs: 10_000, expiryLateMs: 0, port: double.port, address: (port = double.port) => `http://127.0.0.1:${port}`, destroy: () => double.close() };
+      // session TTL = the lock TTL (2 s): the double allows it, as a server with session_ttl_min = 1s would
+      const double = await ConsulDouble.start({ minSessionTtlMs: 1000 });
+      const spec = (prefix: string, port = double.port): LockClientSpec => ({ backend: 'consul', address: `http://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix, consulMinSessionTtlS: 1 });
+      return { ...common, backend: 'consul', handsOverWithinMs: TTL_MS + CONSUL_LOCK_DELAY_MS, port: double.port, spec, destroy: () => double.close() };
     }
     case 'consul': {
       const agent = new URL(process.env.LOCKSTEP_CONSUL_ADDR ?? 'http://127.0.0.1:8500');
-      const port = Number(agent.port || 8500);
-      return { name, backend: 'consul', ttlMs: 10_000, expiryLateMs: 10_000, port, address: (p = port) => `${agent.protocol}//${agent.hostname}:${p}`, destroy: async () => {} };
+      const agentPort = Number(agent.port || 8500);
+      const spec = (prefix: string, port = agentPort): LockClientSpec => ({ backend: 'consul', address: `${agent.protocol}//${agent.hostname}:${port}`, ttlMs: TTL_MS, prefix });
+      return { ...common, backend: 'consul', handsOverWithinMs: 2 * 10_000 + CONSUL_LOCK_DELAY_MS, port: agentPort, spec, destroy: async () => {} };
     }
   }
 }
 
-/** A lock client (its own session) of `backend` at `address`. */
-export function createLocks(backend: LockBackendName, address: string, emitterId: string, ttlMs: number, prefix: string): ReceiverLocks {
-  const options = { emitterId, ttlMs, prefix };
-  if (backend === 'redis') return new RedisReceiverLocks(address, options);
-  if (backend === 'etcd') return new EtcdReceiverLocks([address], options);
-  return new ConsulReceiverLocks(address, options);
+/** A lock client (its own session) as `spec` describes. */
+export function createLocks(spec: LockClientSpec, emitterId: string): ReceiverLocks {
+  const options = { emitterId, ttlMs: spec.ttlMs, prefix: spec.prefix };
+  if (spec.backend === 'redis') return new RedisReceiverLocks(spec.address, options);
+  if (spec.backend === 'etcd') return new EtcdReceiverLocks([spec.address], options);
+  return new ConsulReceiverLocks(spec.address, options, { minSessionTtlS: spec.consulMinSessionTtlS });
 }
