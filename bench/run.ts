@@ -25,21 +25,6 @@ interface Options {
   only: string[] | undefined;
 }
 
-function parseArgs(args: string[]): Options {
-  const value = (flag: string): string | undefined => {
-    const index = args.indexOf(flag);
-    return index >= 0 ? args[index + 1] : undefined;
-  };
-  const backend = value('--backend') ?? 'redis';
-  if (!['redis', 'etcd', 'all'].includes(backend)) throw new Error(`--backend must be redis, etcd or all (got ${backend})`);
-  return {
-    quick: args.includes('--quick'),
-    backends: backend === 'all' ? ['redis', 'etcd'] : [backend as Backend],
-    profile: args.includes('--profile'),
-    only: value('--only')?.split(','),
-  };
-}
-
 const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['hot', hotReceiver],
   ['fan-out', fanOut],
@@ -48,6 +33,19 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
 ];
+
+function parseArgs(args: string[]): Options {
+  const value = (flag: string): string | undefined => {
+    const index = args.indexOf(flag);
+    return index >= 0 ? args[index + 1] : undefined;
+  };
+  const backend = value('--backend') ?? 'redis';
+  if (!['redis', 'etcd', 'all'].includes(backend)) throw new Error(`--backend must be redis, etcd or all (got ${backend})`);
+  const only = value('--only')?.split(',');
+  const unknown = only?.filter((name) => name !== 'intake' && !BACKEND_SCENARIOS.some(([known]) => known === name));
+  if (unknown?.length) throw new Error(`--only: no scenario ${unknown.join(', ')} (known: intake, ${BACKEND_SCENARIOS.map(([name]) => name).join(', ')})`);
+  return { quick: args.includes('--quick'), backends: backend === 'all' ? ['redis', 'etcd'] : [backend as Backend], profile: args.includes('--profile'), only };
+}
 
 /** Why a backend cannot be benchmarked here, or undefined when it can. */
 function unavailable(backend: Backend): string | undefined {
