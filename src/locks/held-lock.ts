@@ -62,7 +62,9 @@ export class TrackedLock implements HeldLock {
 
   private arm(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.isHeld(), Math.max(0, this.expiresAt - Date.now()));
+    // Node timers may fire a millisecond or so before Date.now() reaches the target (libuv caches
+    // and rounds its loop time): then isHeld() still says true, and the timer must be set again
+    this.timer = setTimeout(() => this.isHeld() && this.arm(), Math.max(0, this.expiresAt - Date.now()));
     this.timer.unref();
   }
 }
