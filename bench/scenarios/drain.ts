@@ -1,0 +1,62 @@
+// What the hot-receiver and fan-out scenarios share: a raw-undici baseline measured at the receiver,
+// and the drain of a queued backlog by emitters started for it, measured the same way.
+import type { BenchContext } from '../context.js';
+import { CpuMeter } from '../cpu.js';
+import { LoadClient, webhookLikeRequest } from '../load.js';
+import { profilePath, profileReport, profilerEnv } from '../profile.js';
+import { arrivalRate, type ReceiverStats } from '../receiver-control.js';
+import type { CommandDelta } from '../redis-stats.js';
+import { lockOperations, type BenchEmitter, type Stack } from '../stack.js';
+
+/** `total` POSTs, `inFlight` at once, request i to `path(i)`: arrivals/s at the receiver and CPU per request. */
+export async function rawBaseline(ctx: BenchContext, inFlight: number, total: number, path: (i: number) => string): Promise<{ rate: number; cost: string }> {
+  const { receiver, sizes } = ctx;
+  await receiver.reset();
+  const load = new LoadClient(receiver.origin, inFlight);
+  const cpu = new CpuMeter({ client: process.pid, receiver: receiver.pid }).start();
+  await load.closedLoop((i) => webhookLikeRequest(path(i), i), { total, durationMs: sizes.drainBudgetMs });
+  await load.close();
+  const stats = await receiver.stats();
+  return { rate: arrivalRate(stats), cost: cpu.describe(stats.count, 'request') };
+}
+
+export interface Drain {
+  emitters: BenchEmitter[];
+  stats: ReceiverStats;
+  /** Deliveries/s from the first to the last arrival. */
+  rate: number;
+  /** CPU per delivery of each process, as text. */
+  cost: string;
+  commands: CommandDelta;
+  /** Lock operations of all the emitters (their /metrics) per delivery. */
+  lockOpsPerDelivery: number;
+  /** A note for the table: says when not everything arrived within the budget. */
+  partial: string;
+}
+
+/**
+ * Starts `count` emitters on a backlog of `total` deliveries queued while none ran, and measures
+ * the drain at the receiver for at most the drain budget. With `--profile`, the emitters write CPU
+ * profiles named after `scenario`.
+ */
+export async function measureDrain(ctx: BenchContext, stack: Stack, count: number, total: number, scenario: string): Promise<Drain> {
+  const { receiver, sizes } = ctx;
+  await receiver.reset();
+  const env = ctx.profileDir ? profilerEnv(ctx.profileDir, `${scenario}-${stack.backend}`) : {};
+  const { result, commands } = await stack.redisDuring(async () => {
+    const emitters = await stack.startEmitters(count, env);
+    const pids = Object.fromEntries(emitters.map((emitter, i) => [count === 1 ? 'emitter' : `emitter ${i + 1}`, emitter.process.pid]));
+    const cpu = new CpuMeter({ ...pids, 'redis-server': stack.redis.pid as number, receiver: receiver.pid }).start();
+    const sentBefore = (await receiver.stats()).count;
+    const drained = await receiver.drain(total, sizes.drainBudgetMs);
+    return { emitters, ...drained, cost: cpu.describe(drained.stats.count - sentBefore, 'delivery') };
+  });
+  const partial = result.complete ? '' : `PARTIAL: ${result.stats.count} of ${total} delivered within ${sizes.drainBudgetMs / 1000} s; `;
+  const lockOps = (await Promise.all(result.emitters.map(lockOperations))).reduce((sum, n) => sum + n, 0);
+  return { ...result, rate: arrivalRate(result.stats), commands, lockOpsPerDelivery: lockOps / result.stats.count, partial };
+}
+
+/** With `--profile`, prints the summary of the first emitter's profile (call after the stack stopped). */
+export function reportProfile(ctx: BenchContext, scenario: string, stack: Stack): void {
+  if (ctx.profileDir) ctx.log(profileReport(profilePath(ctx.profileDir, `${scenario}-${stack.backend}`, 'bench-emitter-1'), `the ${scenario} emitter 1 (${stack.backend})`));
+}
