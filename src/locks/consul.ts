@@ -82,8 +82,8 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   private readonly headers: Record<string, string>;
   /** Aborts every blocking query when the backend closes. */
   private readonly stopped = new AbortController();
-  /** A plain request may not outlive the lock TTL: a renewal stuck that long has failed. */
-  private readonly callTimeoutMs: number;
+  /** A renewal may not outlive the lock TTL: one stuck that long has failed. */
+  private readonly renewTimeoutMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
 
@@ -96,7 +96,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     this.held = new HeldLockRegistry(options.ttlMs);
     this.sessions = new SessionKeeper(this.held, () => this.createSession(), (session) => this.destroySession(session));
     this.sessionTtlS = Math.max(tuning.minSessionTtlS ?? CONSUL_MIN_SESSION_TTL_S, Math.ceil(options.ttlMs / 1000));
-    this.callTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(1000, options.ttlMs));
+    this.renewTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(1000, options.ttlMs));
     // Consul's own CLI and clients read the ACL token from this variable
     const token = process.env.CONSUL_HTTP_TOKEN;
     this.headers = { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) };
@@ -181,7 +181,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     this.renewing = true;
     const sentAt = Date.now();
     try {
-      await this.call('PUT', `/v1/session/renew/${session.id}`);
+      await this.call('PUT', `/v1/session/renew/${session.id}`, undefined, this.renewTimeoutMs);
       this.sessions.renewed(session, sentAt);
     } catch (error) {
       const gone = error instanceof ConsulError && error.status === 404;
@@ -193,24 +193,26 @@ export class ConsulReceiverLocks implements ReceiverLocks {
 
   private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
-    return this.attempts.run(receiverId, async () => {
-      const session = await this.sessions.session();
-      const key = this.keyPath(receiverId);
-      const holder = { emitterId: this.options.emitterId, since: new Date().toISOString() };
-      let entry: KvEntry | undefined;
-      try {
-        if (!(await this.call<boolean>('PUT', `${key}?acquire=${session.id}`, holder))) return null;
-        entry = (await this.read(receiverId)).entry;
-      } catch (error) {
-        // the acquire may have been applied even though we got no answer: release it if it is ours
-        await this.call('PUT', `${key}?release=${session.id}`).catch(() => this.sessions.abandon(session, 'renewal-failed'));
-        throw error;
-      }
-      if (entry?.Session !== session.id) return null; // invalidated in between: not ours any more
-      const lock = this.sessions.add(session, receiverId, entry.ModifyIndex);
-      if (lock) void this.watchHeld(lock, session, entry.ModifyIndex);
-      return lock;
-    });
+    return this.attempts.run(receiverId, () => this.sessions.withSession((session) => this.take(session, receiverId), sessionGone));
+  }
+
+  /** `?acquire=` then a consistent read of the key, for its ModifyIndex (the fence) and owner. */
+  private async take(session: ConsulSession, receiverId: string): Promise<HeldLock | null> {
+    const key = this.keyPath(receiverId);
+    const holder = { emitterId: this.options.emitterId, since: new Date().toISOString() };
+    let entry: KvEntry | undefined;
+    try {
+      if (!(await this.call<boolean>('PUT', `${key}?acquire=${session.id}`, holder))) return null;
+      entry = (await this.read(receiverId)).entry;
+    } catch (error) {
+      // an acquire we got no answer to may still have been applied: release it if it is ours
+      if (!sessionGone(error)) await this.call('PUT', `${key}?release=${session.id}`).catch(() => this.sessions.abandon(session, 'renewal-failed'));
+      throw error;
+    }
+    if (entry?.Session !== session.id) return null; // invalidated in between: not ours any more
+    const lock = this.sessions.add(session, receiverId, entry.ModifyIndex);
+    if (lock) void this.watchHeld(lock, session, entry.ModifyIndex);
+    return lock;
   }
 
   /** Blocking queries on a held key: it disappearing or changing session means the lock is gone. */
@@ -236,7 +238,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   private async blockingRead(receiverId: string, index: number, waitMs: number, signal: AbortSignal | undefined): Promise<KeyRead> {
     const query = index > 0 ? `?index=${index}&wait=${Math.max(1, Math.ceil(waitMs))}ms` : '';
     // Consul adds up to wait/16 of jitter to a blocking query
-    const timeoutMs = index > 0 ? Math.ceil(waitMs + waitMs / 16) + this.callTimeoutMs : this.callTimeoutMs;
+    const timeoutMs = index > 0 ? Math.ceil(waitMs + waitMs / 16) + REQUEST_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
     const stop = AbortSignal.any([this.stopped.signal, ...(signal ? [signal] : [])]);
     return this.keyRead(await this.request('GET', `${this.keyPath(receiverId)}${query}`, undefined, timeoutMs, stop), index);
   }
@@ -250,11 +252,11 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     return { entry: entries?.[0], index: Number.isSafeInteger(index) && index > 0 && index >= previous ? index : 0 };
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.callTimeoutMs): Promise<T> {
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     return this.json<T>(await this.request(method, path, body, timeoutMs), `${method} ${path}`);
   }
 
-  private request(method: string, path: string, body?: unknown, timeoutMs = this.callTimeoutMs, signal?: AbortSignal): Promise<Response> {
+  private request(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(timeoutMs);
     return fetch(`${this.base}${path}`, {
       method,
@@ -303,6 +305,11 @@ class KeyChanges {
       if (this.free) return;
     }
   }
+}
+
+/** Consul refuses an acquire under a session it no longer knows (expired or destroyed): `invalid session "<id>"`. */
+function sessionGone(error: unknown): boolean {
+  return error instanceof ConsulError && /invalid session/i.test(error.message);
 }
 
 function decodeHolder(value: string | null): { emitterId: string; since: string } {

@@ -1,9 +1,10 @@
-import { Etcd3, type IKeyValue, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease, type Watcher } from 'etcd3';
 import { acquireWithin, AttemptGuard, HeldLockRegistry, SessionKeeper, sleep, whenLost, type LockSession, type TrackedLock } from './held-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
 const PING_TIMEOUT_MS = 1000;
+const REQUEST_TIMEOUT_MS = 5000;
 
 /** The one lease this process holds its keys under. */
 interface LeaseSession extends LockSession {
@@ -47,8 +48,9 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     hosts: string[],
     private readonly options: LockBackendOptions,
   ) {
-    // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none)
-    this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + Math.max(2000, options.ttlMs) }) });
+    // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none).
+    // No lock's safety depends on it (deadlines count from confirmed keep-alives), so it can be generous.
+    this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }) });
     this.held = new HeldLockRegistry(options.ttlMs);
     this.leases = new SessionKeeper(this.held, () => this.grant(), (session) => session.lease.revoke());
     this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
@@ -118,25 +120,29 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 
   private async tryAcquire(receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
-    return this.attempts.run(receiverId, async () => {
-      const session = await this.leases.session();
-      const key = this.key(receiverId);
-      const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
-      let fence: number;
-      try {
-        const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(session.id)).else(this.client.get(key)).commit();
-        const existing = result.responses[0]?.response_range?.kvs[0];
-        if (result.succeeded) fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
-        else if (existing && String(existing.lease) === session.id) fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
-        else return deletions.after(Number(result.header.revision));
-      } catch (error) {
-        await this.dropOwnKey(session, key);
-        throw error;
-      }
-      const lock = this.leases.add(session, receiverId, fence);
-      if (lock) this.watchHeld(lock, session);
-      return lock;
-    });
+    return this.attempts.run(receiverId, () =>
+      this.leases.withSession((session) => this.take(session, receiverId, deletions), (error) => error instanceof EtcdLeaseInvalidError),
+    );
+  }
+
+  /** The one transaction: `create_revision(key) == 0` → put the key under our lease, else read it. */
+  private async take(session: LeaseSession, receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
+    const key = this.key(receiverId);
+    const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
+    let fence: number;
+    try {
+      const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(session.id)).else(this.client.get(key)).commit();
+      const existing = result.responses[0]?.response_range?.kvs[0];
+      if (result.succeeded) fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
+      else if (existing && String(existing.lease) === session.id) fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
+      else return deletions.after(Number(result.header.revision));
+    } catch (error) {
+      if (!(error instanceof EtcdLeaseInvalidError)) await this.dropOwnKey(session, key); // else nothing was written
+      throw error;
+    }
+    const lock = this.leases.add(session, receiverId, fence);
+    if (lock) this.watchHeld(lock, session);
+    return lock;
   }
 
   /** A transaction that failed may still have been applied: delete the key if it is ours, or give the lease up. */

@@ -239,6 +239,23 @@ export class SessionKeeper<S extends LockSession> {
     return this.opening;
   }
 
+  /**
+   * Runs `use` with the live session. When the service answers that it no longer knows that
+   * session (`isGone`: revoked, expired or destroyed behind our back), the session is given up
+   * ('renewal-refused') and `use` runs once more with a new one, instead of failing every acquire
+   * until the next renewal notices.
+   */
+  async withSession<T>(use: (session: S) => Promise<T>, isGone: (error: unknown) => boolean): Promise<T> {
+    const session = await this.session();
+    try {
+      return await use(session);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      await this.abandon(session, 'renewal-refused');
+      return use(await this.session());
+    }
+  }
+
   /** Tracks a lock just taken under `session`; null when the session was given up meanwhile (its end freed the key). */
   add(session: S, receiverId: string, fence: number): TrackedLock | null {
     if (session !== this.current) return null;
