@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { HeldLock, ReceiverLocks } from '../../src/locks/types.js';
+import type { HeldLock, LockLostError, ReceiverLocks } from '../../src/locks/types.js';
 import { createLocks, startLockService, type LockClientSpec, type LockService, type LockServiceName } from '../support/lock-services.js';
 import { waitFor } from '../support/ports.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -157,6 +157,21 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       assert.ok(lock, 'acquired after the crash');
       assert.ok(lock.fence > Number(fence));
       assert.ok(failover <= service.handsOverWithinMs + 1000, `failover took ${failover} ms`);
+    });
+
+    test("when the service ends the holder's hold behind its back, the holder sees `lost` and its next acquire works", async (t) => {
+      const holder = await client('dropped');
+      const held = await holder.acquire('rcv_dropped', { waitMs: 0 });
+      assert.ok(held);
+      const droppedAt = Date.now();
+      await service.dropHolder(prefix, 'rcv_dropped'); // Redis: DEL the key; etcd: revoke its lease; Consul: destroy its session
+      await waitFor('the holder to see `lost`', () => held.lost.aborted, service.ttlMs);
+      const lostAfter = Date.now() - droppedAt;
+      const cause = (held.lost.reason as LockLostError).reason;
+      // etcd and Consul: the old lease/session is gone, so this also checks that a new one is taken at once
+      const again = await holder.acquire('rcv_dropped', { waitMs: service.handsOverWithinMs });
+      t.diagnostic(`${name}: dropped at 0 ms; holder lost (${cause}) at ${lostAfter} ms; it acquired again at ${Date.now() - droppedAt} ms`);
+      assert.ok(again && again.isHeld() && again.fence > held.fence);
     });
 
     test('holders() lists who holds what; close() releases everything at once', async () => {

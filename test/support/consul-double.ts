@@ -24,10 +24,15 @@
  * The minimum session TTL is Consul's default 10 s unless `start({ minSessionTtlMs })` lowers it,
  * which a real server allows through its `session_ttl_min` setting: tests use that to fail over in
  * seconds. `expireSession(id)` ends a session at once, as a TTL running out would.
+ * `ConsulDouble.start()` runs it in the test's own process; `ConsulDoubleProcess.start()` in a
+ * child process of its own, as a real agent would be.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ChildServer } from './child-server.js';
+import { freePort } from './ports.js';
 
 interface Session {
   id: string;
@@ -64,11 +69,12 @@ export class ConsulDouble {
     this.expiry = setInterval(() => this.expireSessions(), 20);
   }
 
-  static async start({ minSessionTtlMs = 10_000 }: { minSessionTtlMs?: number } = {}): Promise<ConsulDouble> {
+  /** Starts the double in this process, on `port` (default: any free one). */
+  static async start({ minSessionTtlMs = 10_000, port = 0 }: { minSessionTtlMs?: number; port?: number } = {}): Promise<ConsulDouble> {
     let double: ConsulDouble | undefined;
     const server = createServer((request, response) => void double?.handle(request, response));
     double = new ConsulDouble(server, minSessionTtlMs);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return double;
   }
 
@@ -227,6 +233,40 @@ export class ConsulDouble {
       else this.release(entry.Key, session.id);
     }
   }
+}
+
+/**
+ * The double in its own process, like a real agent: tests with many clients then do not share
+ * one event loop with the server. Controls (`expireSession`) exist only in-process.
+ */
+export class ConsulDoubleProcess extends ChildServer {
+  private constructor(port: number, private readonly minSessionTtlMs: number) {
+    super(port, 'consul-double');
+  }
+
+  static async start({ minSessionTtlMs = 10_000 }: { minSessionTtlMs?: number } = {}): Promise<ConsulDoubleProcess> {
+    const double = new ConsulDoubleProcess(await freePort(), minSessionTtlMs);
+    await double.start();
+    return double;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  protected command(): [string, string[]] {
+    return [process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), String(this.port), String(this.minSessionTtlMs)]];
+  }
+
+  protected async ready(): Promise<boolean> {
+    return (await fetch(`${this.url}/v1/status/leader`)).ok;
+  }
+}
+
+// run as a program (by ConsulDoubleProcess): node --import tsx consul-double.ts <port> <minSessionTtlMs>
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [port, minSessionTtlMs] = process.argv.slice(2).map(Number);
+  await ConsulDouble.start({ port, minSessionTtlMs });
 }
 
 /** Consul durations: "10s", "1500ms", "1m", "0s". */

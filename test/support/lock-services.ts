@@ -1,8 +1,9 @@
+import { Etcd3 } from 'etcd3';
 import { ConsulReceiverLocks } from '../../src/locks/consul.js';
 import { EtcdReceiverLocks } from '../../src/locks/etcd.js';
 import { RedisReceiverLocks } from '../../src/locks/redis.js';
 import type { ReceiverLocks } from '../../src/locks/types.js';
-import { ConsulDouble } from './consul-double.js';
+import { ConsulDoubleProcess } from './consul-double.js';
 import { EtcdServer } from './etcd.js';
 import { RedisServer } from './redis.js';
 
@@ -40,6 +41,12 @@ export interface LockService {
   port: number;
   /** A client spec for this service, through `port` (a proxy's) when given. */
   spec(prefix: string, port?: number): LockClientSpec;
+  /**
+   * Ends, through the service's own API, whatever keeps the holder of `receiverId` holding it, as
+   * an operator (or an expiry the holder missed) would: Redis deletes the key, etcd revokes the
+   * key's lease, Consul destroys the key's session.
+   */
+  dropHolder(prefix: string, receiverId: string): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -51,21 +58,53 @@ export async function startLockService(name: LockServiceName): Promise<LockServi
       const server = name === 'redis' ? await RedisServer.start() : await EtcdServer.start();
       const scheme = name === 'redis' ? 'redis' : 'http';
       const spec = (prefix: string, port = server.port): LockClientSpec => ({ backend: name, address: `${scheme}://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix });
-      return { ...common, backend: name, handsOverWithinMs: TTL_MS, port: server.port, spec, destroy: () => server.destroy() };
+      const dropHolder = server instanceof RedisServer ? dropRedisHolder(server) : dropEtcdHolder(server);
+      return { ...common, backend: name, handsOverWithinMs: TTL_MS, port: server.port, spec, dropHolder, destroy: () => server.destroy() };
     }
     case 'consul-double': {
       // session TTL = the lock TTL (2 s): the double allows it, as a server with session_ttl_min = 1s would
-      const double = await ConsulDouble.start({ minSessionTtlMs: 1000 });
+      const double = await ConsulDoubleProcess.start({ minSessionTtlMs: 1000 });
       const spec = (prefix: string, port = double.port): LockClientSpec => ({ backend: 'consul', address: `http://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix, consulMinSessionTtlS: 1 });
-      return { ...common, backend: 'consul', handsOverWithinMs: TTL_MS + CONSUL_LOCK_DELAY_MS, port: double.port, spec, destroy: () => double.close() };
+      return { ...common, backend: 'consul', handsOverWithinMs: TTL_MS + CONSUL_LOCK_DELAY_MS, port: double.port, spec, dropHolder: dropConsulHolder(double.url), destroy: () => double.destroy() };
     }
     case 'consul': {
       const agent = new URL(process.env.LOCKSTEP_CONSUL_ADDR ?? 'http://127.0.0.1:8500');
       const agentPort = Number(agent.port || 8500);
       const spec = (prefix: string, port = agentPort): LockClientSpec => ({ backend: 'consul', address: `${agent.protocol}//${agent.hostname}:${port}`, ttlMs: TTL_MS, prefix });
-      return { ...common, backend: 'consul', handsOverWithinMs: 2 * 10_000 + CONSUL_LOCK_DELAY_MS, port: agentPort, spec, destroy: async () => {} };
+      return { ...common, backend: 'consul', handsOverWithinMs: 2 * 10_000 + CONSUL_LOCK_DELAY_MS, port: agentPort, spec, dropHolder: dropConsulHolder(spec('').address), destroy: async () => {} };
     }
   }
+}
+
+function dropRedisHolder(server: RedisServer): LockService['dropHolder'] {
+  return async (prefix, receiverId) => {
+    const redis = server.client();
+    try {
+      await redis.del(`${prefix}:lock:${receiverId}`); // the key name src/locks/redis.ts uses
+    } finally {
+      redis.disconnect();
+    }
+  };
+}
+
+function dropEtcdHolder(server: EtcdServer): LockService['dropHolder'] {
+  return async (prefix, receiverId) => {
+    const etcd = new Etcd3({ hosts: server.url });
+    try {
+      const [kv] = (await etcd.get(`${prefix}/locks/${receiverId}`).exec()).kvs;
+      if (kv) await etcd.leaseClient.leaseRevoke({ ID: kv.lease });
+    } finally {
+      etcd.close();
+    }
+  };
+}
+
+function dropConsulHolder(address: string): LockService['dropHolder'] {
+  return async (prefix, receiverId) => {
+    const response = await fetch(`${address}/v1/kv/${prefix}/locks/${receiverId}`);
+    const [entry] = response.ok ? ((await response.json()) as { Session?: string }[]) : [];
+    if (entry?.Session) await fetch(`${address}/v1/session/destroy/${entry.Session}`, { method: 'PUT' });
+  };
 }
 
 /** A lock client (its own session) as `spec` describes. */
