@@ -205,9 +205,11 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 /**
  * Wakes a waiter when a busy receiver's key is deleted: one watch per `acquire()` call, started at
  * the revision of the first transaction that found the key taken, so no deletion in between is
- * missed. The watch is created in the background; until it runs, the waiter's poll still ticks.
+ * missed. It is created only once the caller really waits (an acquire with `waitMs: 0` costs no
+ * watch), in the background: until it runs, the waiter's poll still ticks.
  */
 class KeyDeletions {
+  private fromRevision: number | undefined;
   private watcher: Promise<Watcher | undefined> | undefined;
   private deletions = 0;
   private seen = 0;
@@ -219,27 +221,15 @@ class KeyDeletions {
     private readonly key: string,
   ) {}
 
-  /** Starts watching for deletions after `revision` (once); returns null, "busy", for the caller to return. */
+  /** Notes that the key was taken at `revision` (the first time counts); returns null, "busy", for the caller to return. */
   after(revision: number): null {
-    this.watcher ??= this.client
-      .watch()
-      .key(this.key)
-      .startRevision(String(revision + 1))
-      .create()
-      .then((watcher) => {
-        watcher.on('delete', () => {
-          this.deletions++;
-          this.wake?.();
-        });
-        if (this.closed) void watcher.cancel().catch(() => {});
-        return watcher;
-      })
-      .catch(() => undefined);
+    this.fromRevision ??= revision;
     return null;
   }
 
   /** Resolves on the next deletion (at once if one came since the last wait), after `ms`, or on `signal`. */
   async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    this.watch();
     if (this.deletions === this.seen) {
       const woken = new AbortController();
       this.wake = () => woken.abort();
@@ -252,6 +242,24 @@ class KeyDeletions {
   close(): void {
     this.closed = true;
     void this.watcher?.then((watcher) => watcher?.cancel()).catch(() => {});
+  }
+
+  private watch(): void {
+    if (this.watcher || this.fromRevision === undefined) return;
+    this.watcher = this.client
+      .watch()
+      .key(this.key)
+      .startRevision(String(this.fromRevision + 1))
+      .create()
+      .then((watcher) => {
+        watcher.on('delete', () => {
+          this.deletions++;
+          this.wake?.();
+        });
+        if (this.closed) void watcher.cancel().catch(() => {});
+        return watcher;
+      })
+      .catch(() => undefined);
   }
 }
 
