@@ -5,7 +5,8 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Store } from '../store/index.js';
 import type { ReceiverSettings } from '../store/types.js';
 import { badField, notFound } from './errors.js';
-import { createReceiverBody, errorSchema, patchReceiverBody, receiverIdParams, receiverSchema } from './schemas.js';
+import { ID_PATTERN } from '../ids.js';
+import { createReceiverBody, deadLetterPageSchema, errorSchema, patchReceiverBody, receiverIdParams, receiverSchema } from './schemas.js';
 
 export interface ReceiverRoutesOptions {
   store: Store;
@@ -21,6 +22,7 @@ type CreateBody = Partial<ReceiverSettings> & { url: string };
 type IdParams = { id: string };
 
 const tags = ['receivers'];
+const LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema };
 
 export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (app, options) => {
@@ -43,7 +45,7 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
       tags, summary: 'List receivers, oldest first',
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { limit: { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' }, cursor: { type: 'string', pattern: receiverIdParams.properties.id.pattern, description: '`next` of the previous page' } },
+        properties: { limit: LIMIT, cursor: { type: 'string', pattern: receiverIdParams.properties.id.pattern, description: '`next` of the previous page' } },
       },
       response: { 200: { type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, ...errors },
     },
@@ -71,17 +73,40 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
     return reply.status(204).send();
   });
 
-  app.post<{ Params: IdParams; Body: { status?: 'dead'; since?: string } }>('/receivers/:id/replay', {
+  app.get<{ Params: IdParams; Querystring: { limit?: string; cursor?: string } }>('/receivers/:id/dead-letters', {
     schema: {
-      tags, summary: 'Re-queue the receiver\'s dead deliveries (optionally only those that died since a time)', params: receiverIdParams,
-      body: { type: ['object', 'null'], additionalProperties: false, properties: { status: { type: 'string', enum: ['dead'] }, since: { type: 'string', format: 'date-time' } } },
-      response: { 202: { type: 'object', properties: { count: { type: 'integer' } } }, ...errors },
+      tags, summary: 'The receiver\'s dead letters (deliveries that used up their retries), most recent first, with their last attempt', params: receiverIdParams,
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { limit: LIMIT, cursor: { type: 'string', pattern: '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$', description: '`next` of the previous page' } },
+      },
+      response: { 200: deadLetterPageSchema, ...errors },
+    },
+  }, async (request) => {
+    const { id } = request.params;
+    if (!(await store.receivers.get(id))) throw notFound(`receiver ${id}`);
+    return store.deadLetters.list(id, Number(request.query.limit ?? 50), request.query.cursor);
+  });
+
+  app.post<{ Params: IdParams; Body: { status?: 'dead'; since?: string; messageIds?: string[] } | null }>('/receivers/:id/replay', {
+    schema: {
+      tags, summary: 'Re-queue the receiver\'s dead deliveries: all, those that died since a time, or the listed messages', params: receiverIdParams,
+      description: '`messageIds`: replay only these dead letters (ids that are not dead letters of this receiver are skipped and not counted). `since` and `messageIds` exclude each other.',
+      body: {
+        type: ['object', 'null'], additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: ['dead'] }, since: { type: 'string', format: 'date-time' },
+          messageIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.msg } },
+        },
+      },
+      response: { 202: { type: 'object', properties: { count: { type: 'integer', description: 'deliveries re-queued' } } }, ...errors },
     },
   }, async (request, reply) => {
     const { id } = request.params;
+    const { since, messageIds } = request.body ?? {};
+    if (since !== undefined && messageIds !== undefined) throw badField('since', 'cannot be combined with messageIds; send one of them');
     if (!(await store.receivers.get(id))) throw notFound(`receiver ${id}`);
-    const since = request.body?.since ? new Date(request.body.since) : undefined;
-    const count = await store.receivers.replayDead(id, since);
+    const count = await store.receivers.replayDead(id, { ...(since ? { since: new Date(since) } : {}), ...(messageIds ? { messageIds } : {}) });
     if (count > 0) await store.drains.wake(id);
     request.log.info({ receiverId: id, count }, 'dead deliveries replayed');
     return reply.status(202).send({ count });

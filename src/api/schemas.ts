@@ -59,9 +59,37 @@ export const receiverSchema = {
         lastFailureAt: { type: ['string', 'null'] },
         consecutiveFailures: { type: 'integer' },
         nextRetryAt: { type: ['string', 'null'] },
-        queueDepth: { type: 'integer' },
+        queueDepth: { type: 'integer', description: 'deliveries not finished yet' },
+        deadLetters: { type: 'integer', description: 'deliveries that used up their retries (replay them)' },
       },
     },
+  },
+} as const;
+
+const attemptSchema = {
+  type: 'object',
+  properties: {
+    attempt: { type: 'integer' }, startedAt: { type: 'string' }, durationMs: { type: 'number' },
+    statusCode: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] },
+    emitterId: { type: 'string' }, fence: { type: 'integer' },
+    responseBody: { type: 'string' }, responseHeaders: { type: 'object', additionalProperties: { type: 'string' } },
+  },
+} as const;
+
+export const deadLetterPageSchema = {
+  type: 'object',
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          messageId: { type: 'string' }, eventType: { type: 'string' }, messageCreatedAt: { type: 'string' }, diedAt: { type: 'string' },
+          attempts: { type: 'integer' }, lastAttempt: { anyOf: [attemptSchema, { type: 'null' }] },
+        },
+      },
+    },
+    next: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -85,18 +113,7 @@ export const messageSchema = {
           receiverId: { type: 'string' },
           status: { type: 'string', enum: ['pending', 'delivering', 'delivered', 'retrying', 'dead', 'cancelled'] },
           nextAttemptAt: { type: ['string', 'null'] },
-          attempts: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                attempt: { type: 'integer' }, startedAt: { type: 'string' }, durationMs: { type: 'number' },
-                statusCode: { type: ['integer', 'null'] }, error: { type: ['string', 'null'] },
-                emitterId: { type: 'string' }, fence: { type: 'integer' },
-                responseBody: { type: 'string' }, responseHeaders: { type: 'object', additionalProperties: { type: 'string' } },
-              },
-            },
-          },
+          attempts: { type: 'array', items: attemptSchema },
         },
       },
     },

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis.js';
+import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { Keys } from './keys.js';
@@ -9,6 +10,7 @@ import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverView, ReceiverHealth, ReceiverPage } from './receivers.js';
+export type { DeadLetter, DeadLetterPage } from './dead-letters.js';
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
 export class Store {
@@ -17,6 +19,7 @@ export class Store {
   readonly receivers: ReceiverStore;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
+  readonly deadLetters: DeadLetterStore;
   readonly drains: DrainQueue;
 
   constructor(readonly redisUrl: string, prefix: string, options: { disableAfterDeadMs: number }) {
@@ -30,6 +33,7 @@ export class Store {
     this.receivers = new ReceiverStore(redis, this.keys);
     this.messages = new MessageStore(redis, this.keys, this.receivers);
     this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs);
+    this.deadLetters = new DeadLetterStore(redis, this.keys);
     this.drains = new DrainQueue(redis, prefix);
   }
 

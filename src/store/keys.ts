@@ -41,6 +41,14 @@ export class Keys {
   attempts(messageId: string): string {
     return `${this.prefix}:att:${messageId}`;
   }
+  /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */
+  process(processId: string): string {
+    return `${this.prefix}:proc:${processId}`;
+  }
+  /** Sorted set of process ids, score = time of their last report. */
+  get processes(): string {
+    return `${this.prefix}:procs`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }

@@ -10,6 +10,8 @@ export interface ReceiverHealth {
   consecutiveFailures: number;
   nextRetryAt: string | null;
   queueDepth: number;
+  /** Deliveries that used up their retries and wait for a replay. */
+  deadLetters: number;
 }
 
 export type ReceiverView = Receiver & { health: ReceiverHealth };
@@ -52,18 +54,18 @@ export class ReceiverStore {
   }
 
   async get(id: string): Promise<ReceiverView | null> {
-    const [hash, depth] = await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).exec() ?? [];
-    return toView(id, hash?.[1] as ReceiverHash, Number(depth?.[1] ?? 0));
+    const [hash, depth, dead] = await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcard(this.keys.dead(id)).exec() ?? [];
+    return toView(id, hash?.[1] as ReceiverHash, { queueDepth: Number(depth?.[1] ?? 0), deadLetters: Number(dead?.[1] ?? 0) });
   }
 
   async list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
     const ids = await this.redis.zrangebylex(this.keys.receivers, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
     const page = ids.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id));
+    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcard(this.keys.dead(id));
     const replies = (await pipeline.exec()) ?? [];
     const data = page
-      .map((id, i) => toView(id, replies[i * 2]?.[1] as ReceiverHash, Number(replies[i * 2 + 1]?.[1] ?? 0)))
+      .map((id, i) => toView(id, replies[i * 3]?.[1] as ReceiverHash, { queueDepth: Number(replies[i * 3 + 1]?.[1] ?? 0), deadLetters: Number(replies[i * 3 + 2]?.[1] ?? 0) }))
       .filter((receiver): receiver is ReceiverView => receiver !== null);
     return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
   }
@@ -106,10 +108,13 @@ export class ReceiverStore {
     return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, id, k.prefix)) === 1;
   }
 
-  /** Re-queues the receiver's deliveries that died at or after `since`; returns how many. */
-  async replayDead(id: string, since: Date | undefined): Promise<number> {
+  /**
+   * Re-queues the receiver's dead deliveries: those that died at or after `since`, or only those of
+   * `messageIds` (ids that are not its dead letters are skipped). Returns how many.
+   */
+  async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys;
-    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), since?.getTime() ?? 0, k.prefix, id);
+    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), filter.since?.getTime() ?? 0, k.prefix, id, ...(filter.messageIds ?? []));
   }
 
   async directory(): Promise<ReceiverDirectory> {
@@ -125,7 +130,7 @@ export class ReceiverStore {
   }
 }
 
-function toView(id: string, hash: ReceiverHash | undefined, queueDepth: number): ReceiverView | null {
+function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth: number; deadLetters: number }): ReceiverView | null {
   if (!hash?.config) return null;
   const config = JSON.parse(hash.config) as StoredConfig;
   const backoffUntil = Number(hash.backoffUntil ?? 0);
@@ -139,7 +144,7 @@ function toView(id: string, hash: ReceiverHash | undefined, queueDepth: number):
       lastFailureAt: isoOrNull(hash.lastFailureAt),
       consecutiveFailures: Number(hash.failStreak ?? 0),
       nextRetryAt: backoffUntil > Date.now() ? new Date(backoffUntil).toISOString() : null,
-      queueDepth,
+      ...counts,
     },
   };
 }

@@ -10,7 +10,7 @@ export interface StoreCommands {
   completeDelivery(...keysAndArgs: Arg[]): Promise<string>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  replayDead(deadKey: string, queueKey: string, receiverKey: string, since: number, prefix: string, receiverId: string): Promise<number>;
+  replayDead(deadKey: string, queueKey: string, receiverKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
 }
 
 export type StoreRedis = Redis & StoreCommands;

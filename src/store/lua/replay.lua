@@ -1,9 +1,18 @@
--- Put a receiver's dead deliveries (dead since ARGV[1]) back in its queue, in their original
--- acceptance order, with a fresh retry schedule; the receiver's backoff is cleared.
+-- Put a receiver's dead deliveries back in its queue, in their original acceptance order, with a
+-- fresh retry schedule; the receiver's backoff is cleared. Either those dead since a time, or
+-- only the named ones (ids that are not dead letters of this receiver are skipped).
 -- KEYS[1] dead set, KEYS[2] queue, KEYS[3] receiver hash
--- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id
+-- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id, ARGV[4..] message ids (optional)
 -- Returns how many deliveries were re-queued.
-local messageIds = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+local messageIds
+if #ARGV > 3 then
+  messageIds = {}
+  for i = 4, #ARGV do
+    if redis.call('ZSCORE', KEYS[1], ARGV[i]) then messageIds[#messageIds + 1] = ARGV[i] end
+  end
+else
+  messageIds = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
+end
 for _, messageId in ipairs(messageIds) do
   local deliveriesKey = ARGV[2] .. ':dlv:' .. messageId
   local raw = redis.call('HGET', deliveriesKey, ARGV[3])
