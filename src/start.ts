@@ -10,7 +10,8 @@ import { Emitter } from './emitter/emitter.js';
 import { createReceiverLocks } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
 import type { Logger } from './logger.js';
-import { Metrics, serveMetrics } from './metrics/index.js';
+import { FleetReporter } from './metrics/fleet.js';
+import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
 
@@ -43,8 +44,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     let url: string | undefined;
     if (tokens) {
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
-      metrics.watchQueues(store);
-      const app = await buildApi({ store, locks, guard, metrics, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
+      const queues = new QueueSnapshot(store);
+      metrics.watchQueues(queues);
+      const app = await buildApi({ store, locks, guard, metrics, queues, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
       url = await listen(app, config);
       stops.push(() => app.close());
     }
@@ -57,6 +59,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       stops.push(() => emitter.stop());
       if (config.metricsPort !== undefined) stops.push(await serveMetrics(metrics, config.host, config.metricsPort, log));
     }
+    const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
+    reporter.start();
+    stops.push(() => reporter.stop());
     return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, stop };
   } catch (error) {
     await stop();

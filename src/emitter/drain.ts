@@ -1,4 +1,5 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
+import { idTimestamp } from '../ids.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -88,7 +89,7 @@ export class ReceiverDrainer {
     const attempt = this.attemptRecord(delivery, lock, startedAt, result);
     const { status, next } = await this.store.complete(delivery, attempt, outcome, lock.isHeld() ? claimNext : undefined);
     this.count(outcome);
-    this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs);
+    this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs, Date.now() - idTimestamp(delivery.messageId));
     this.logAttempt(delivery, attempt, outcome, status);
     return next;
   }

@@ -16,6 +16,7 @@ export class Metrics {
   private readonly accepted: Counter;
   private readonly attempts: Counter;
   private readonly attemptSeconds: Histogram;
+  private readonly lagSeconds: Histogram;
   private readonly acquireSeconds: Histogram;
   private readonly backendErrors: Counter;
 
@@ -29,6 +30,10 @@ export class Metrics {
       name: 'lockstep_attempt_duration_seconds', help: 'Duration of delivery attempts', labelNames: ['outcome'], registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
+    this.lagSeconds = new Histogram({
+      name: 'lockstep_delivery_lag_seconds', help: 'From acceptance to the receiver\'s 2xx, for delivered messages (queueing, retries and backoff included)', registers,
+      buckets: LAG_BUCKETS_S,
+    });
     this.acquireSeconds = new Histogram({ name: 'lockstep_lock_acquire_seconds', help: 'Time to take a receiver lock (including waiting)', registers, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
     this.backendErrors = new Counter({ name: 'lockstep_backend_errors_total', help: 'Errors talking to Redis or the lock backend', labelNames: ['backend'], registers });
   }
@@ -37,9 +42,24 @@ export class Metrics {
     this.accepted.inc(count);
   }
 
-  attempt(receiverId: string, outcome: AttemptOutcome, durationMs: number): void {
+  /** One attempt; `lagMs` (acceptance to now) counts for delivered ones. */
+  attempt(receiverId: string, outcome: AttemptOutcome, durationMs: number, lagMs: number): void {
     this.attempts.inc(this.receiverLabels ? { outcome, receiver: receiverId } : { outcome });
     this.attemptSeconds.observe({ outcome }, durationMs / 1000);
+    if (outcome === 'delivered') this.lagSeconds.observe(lagMs / 1000);
+  }
+
+  /** This process's counters in plain numbers, for the fleet report the dashboard reads. */
+  async snapshot(): Promise<MetricsSnapshot> {
+    const [accepted, attempts, lag, held] = await Promise.all([
+      this.accepted.get(), this.attempts.get(), this.lagSeconds.get(), this.registry.getSingleMetric('lockstep_receivers_held')?.get(),
+    ]);
+    const byOutcome: Record<AttemptOutcome, number> = { delivered: 0, failed: 0, dead: 0, gone: 0, aborted: 0 };
+    for (const { labels, value } of attempts.values) byOutcome[labels.outcome as AttemptOutcome] += value;
+    const lagBuckets = lag.values
+      .filter((sample) => sample.metricName === 'lockstep_delivery_lag_seconds_bucket' && sample.labels.le !== '+Inf')
+      .map((sample): [number, number] => [Number(sample.labels.le) * 1000, sample.value]);
+    return { accepted: accepted.values[0]?.value ?? 0, attempts: byOutcome, receiversHeld: held?.values[0]?.value ?? 0, lagBucketsMs: lagBuckets };
   }
 
   lockAcquired(waitedMs: number): void {
@@ -74,9 +94,8 @@ export class Metrics {
   }
 
   /** Queue depth and oldest pending age per state, read from Redis at scrape time (API). */
-  watchQueues(store: Store): void {
+  watchQueues(snapshot: QueueSnapshot): void {
     const registers = [this.registry];
-    const snapshot = new QueueSnapshot(store);
     new Gauge({ name: 'lockstep_queue_depth', help: 'Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)', labelNames: ['state'], registers, async collect() {
       const now = await snapshot.read();
       for (const state of ['pending', 'retrying', 'dead'] as const) this.set({ state }, now.depth[state]);
@@ -88,8 +107,18 @@ export class Metrics {
   }
 }
 
-/** One Redis read per scrape, shared by the queue gauges. */
-class QueueSnapshot {
+const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+
+export interface MetricsSnapshot {
+  accepted: number;
+  attempts: Record<AttemptOutcome, number>;
+  receiversHeld: number;
+  /** Cumulative delivered-lag counts: [bucket upper bound in ms, deliveries at or under it]. */
+  lagBucketsMs: [number, number][];
+}
+
+/** One Redis read per scrape (and per stats request), shared by the queue gauges. */
+export class QueueSnapshot {
   private last: { at: number; value: Promise<QueueState> } | undefined;
 
   constructor(private readonly store: Store) {}
@@ -100,7 +129,7 @@ class QueueSnapshot {
   }
 }
 
-interface QueueState {
+export interface QueueState {
   depth: { pending: number; retrying: number; dead: number };
   oldestAgeS: { pending: number; retrying: number };
 }

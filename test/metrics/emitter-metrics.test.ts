@@ -6,7 +6,7 @@ import { freePort } from '../support/ports.js';
 
 test("an emitter's own /metrics endpoint (LOCKSTEP_METRICS_PORT), with receiver labels only when asked", async () => {
   const labelled = new Metrics(true);
-  labelled.attempt('rcv_a', 'delivered', 12);
+  labelled.attempt('rcv_a', 'delivered', 12, 40);
   const port = await freePort();
   const stop = await serveMetrics(labelled, '127.0.0.1', port, createLogger('silent'));
   try {
@@ -18,6 +18,6 @@ test("an emitter's own /metrics endpoint (LOCKSTEP_METRICS_PORT), with receiver 
     await stop();
   }
   const bounded = new Metrics(false);
-  bounded.attempt('rcv_a', 'failed', 3);
+  bounded.attempt('rcv_a', 'failed', 3, 40);
   assert.match(await bounded.registry.metrics(), /^lockstep_delivery_attempts_total\{outcome="failed"\} 1$/m);
 });
