@@ -51,6 +51,7 @@ function printBanner(role: Role, config: Config, running: Running): void {
   const lines = [
     `Lockstep ${VERSION} — role ${role}`,
     running.url ? `  API          ${running.url}   (OpenAPI: ${running.url}/docs)` : undefined,
+    running.url ? `  dashboard    ${running.url}/ui/   (sign in with the API token)` : undefined,
     `  Redis        ${redactUrl(running.redisUrl)}${config.redisUrl ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}`,
     `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,

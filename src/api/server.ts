@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics/index.js';
+import type { Metrics, QueueSnapshot } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
@@ -12,10 +12,13 @@ import { healthRoutes } from './health.js';
 import { lockRoutes } from './locks.js';
 import { messageRoutes } from './messages.js';
 import { receiverRoutes } from './receivers.js';
+import { statsRoutes } from './stats.js';
+import { uiRoutes } from './ui.js';
 
 export interface ApiOptions {
   store: Store;
   metrics: Metrics;
+  queues: QueueSnapshot;
   locks: ReceiverLocks;
   guard: AddressGuard;
   tokens: string[];
@@ -45,6 +48,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
   app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (no auth, like /healthz: bounded labels, no payloads)' } }, async (_request, reply) =>
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
@@ -53,6 +57,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });
     await v1.register(messageRoutes, { store: options.store, metrics: options.metrics, bodyLimitBytes: options.bodyLimitBytes });
     await v1.register(lockRoutes, { locks: options.locks });
+    await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
   }, { prefix: '/v1' });
   return app;
 }

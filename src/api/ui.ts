@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+
+/** Nothing the dashboard loads may come from anywhere else. */
+const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/**
+ * Where `npm run build` put the dashboard: beside this module once compiled (dist/api → dist/ui);
+ * when running from src/ with tsx, in dist/ all the same (the browser needs JavaScript).
+ */
+function builtDashboard(): string | undefined {
+  return [new URL('../ui/', import.meta.url), new URL('../../dist/ui/', import.meta.url)]
+    .map((url) => fileURLToPath(url))
+    .find((dir) => existsSync(`${dir}app.js`));
+}
+
+/** The dashboard at /ui: static files only; every figure on it comes from the bearer-token API. */
+export const uiRoutes: FastifyPluginAsync = async (app) => {
+  const root = builtDashboard();
+  if (!root) {
+    app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.status(503).send({ statusCode: 503, message: 'the dashboard is not built: run `npm run build`' }));
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root, prefix: '/ui/', decorateReply: false, schemaHide: true,
+    setHeaders: (response) => {
+      response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+      response.setHeader('x-content-type-options', 'nosniff');
+    },
+  });
+  // the page's relative asset links need the trailing slash
+  app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 301));
+};

@@ -1,0 +1,24 @@
+/** How times and durations read on the dashboard. */
+
+export function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return '—';
+  const ms = now - Date.parse(iso);
+  return ms >= 0 ? `${duration(ms)} ago` : `in ${duration(-ms)}`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+  return `${Math.floor(ms / 86_400_000)} d ${Math.round((ms % 86_400_000) / 3_600_000)} h`;
+}
+
+export function time(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}
+
+export function excerpt(text: string | undefined | null, length = 160): string {
+  if (!text) return '';
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}

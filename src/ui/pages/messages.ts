@@ -1,0 +1,60 @@
+import { api, ApiError } from '../api.js';
+import type { Attempt, Delivery, Message } from '../api-types.js';
+import { fill, h, table } from '../dom.js';
+import { ago, excerpt, time } from '../format.js';
+import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+
+const REFRESH_MS = 2000;
+const FINAL = new Set(['delivered', 'dead', 'cancelled']);
+
+export const messagesPage: Page = (view, id) => {
+  const status = statusLine();
+  const input = h('input', { type: 'search', name: 'message-id', placeholder: 'msg_…', value: id ?? '', 'aria-label': 'message id', size: 34, required: true, pattern: 'msg_[0-9a-z]{26}' });
+  const search = h('form', { class: 'search', onsubmit: (event: Event) => {
+    event.preventDefault();
+    window.location.hash = `#/messages/${input.value.trim()}`;
+  } }, input, h('button', { type: 'submit' }, 'Find'));
+  const result = h('section', {});
+  fill(view, heading('Messages', status, search), result);
+  if (!id) {
+    fill(result, h('p', { class: 'empty' }, 'Enter a message id (the `id` of a 202 from POST /v1/messages) to see its deliveries and every attempt.'));
+    return;
+  }
+  let stop = (): void => {};
+  stop = poll(REFRESH_MS, status, async () => {
+    try {
+      const message = await api<Message>('GET', `/v1/messages/${id}`);
+      fill(result, describe(message));
+      if (message.deliveries.every((delivery) => FINAL.has(delivery.status))) stop();
+    } catch (error) {
+      if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 400)) throw error;
+      fill(result, h('p', { class: 'empty' }, error.status === 404 ? `No message ${id}: messages are kept while Redis keeps them.` : error.message));
+      stop();
+    }
+  });
+  return () => stop();
+};
+
+function describe(message: Message): HTMLElement {
+  return h('div', {},
+    h('dl', { class: 'details' },
+      h('dt', {}, 'id'), h('dd', { class: 'mono' }, message.id),
+      h('dt', {}, 'event type'), h('dd', {}, message.eventType),
+      h('dt', {}, 'accepted'), h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`)),
+    h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2))),
+    message.deliveries.length === 0 ? h('p', { class: 'empty' }, 'No receiver matched this event type.') : message.deliveries.map(deliveryCard));
+}
+
+const TONES = { delivered: 'ok', dead: 'bad', retrying: 'warn', cancelled: 'idle', pending: 'idle', delivering: 'warn' } as const;
+
+function deliveryCard(delivery: Delivery): HTMLElement {
+  return h('article', { class: 'delivery', 'data-receiver': delivery.receiverId },
+    h('h2', {}, 'to ', receiverLink(delivery.receiverId), ' ', pill(delivery.status, TONES[delivery.status]),
+      delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null),
+    table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], delivery.attempts.map(attemptRow), 'No attempt yet.'));
+}
+
+function attemptRow(attempt: Attempt): (string | number | HTMLElement)[] {
+  const answer = attempt.statusCode !== null ? pill(`HTTP ${attempt.statusCode}`, attempt.statusCode < 300 ? 'ok' : 'bad') : pill(excerpt(attempt.error, 60) || 'no answer', 'bad');
+  return [attempt.attempt, time(attempt.startedAt), answer, `${Math.round(attempt.durationMs)} ms`, h('span', { class: 'mono' }, attempt.emitterId), attempt.fence, h('code', {}, excerpt(attempt.responseBody, 120))];
+}

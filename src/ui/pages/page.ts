@@ -1,0 +1,49 @@
+import { h } from '../dom.js';
+
+/** A page draws into `view`; what it returns is called when the operator leaves it. */
+export type Page = (view: HTMLElement, param: string | undefined) => (() => void) | void;
+
+/**
+ * Runs `refresh` now and every `everyMs` (never two at once) until stopped. A failing refresh
+ * shows its error in `status` and is tried again on the next tick.
+ */
+export function poll(everyMs: number, status: HTMLElement, refresh: () => Promise<void>): () => void {
+  let stopped = false;
+  let timer: number | undefined;
+  const tick = async (): Promise<void> => {
+    try {
+      await refresh();
+      status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+      status.classList.remove('error');
+    } catch (error) {
+      status.textContent = `could not refresh: ${(error as Error).message}`;
+      status.classList.add('error');
+    }
+    if (!stopped) timer = window.setTimeout(() => void tick(), everyMs);
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    window.clearTimeout(timer);
+  };
+}
+
+export function heading(title: string, status: HTMLElement, ...extra: Node[]): HTMLElement {
+  return h('header', { class: 'page-head' }, h('h1', {}, title), h('div', { class: 'page-tools' }, ...extra, status));
+}
+
+export function statusLine(): HTMLElement {
+  return h('span', { class: 'refresh-status', 'aria-live': 'polite' });
+}
+
+export function pill(text: string, tone: 'ok' | 'warn' | 'bad' | 'idle'): HTMLElement {
+  return h('span', { class: `pill ${tone}` }, text);
+}
+
+export function receiverLink(id: string, label = id): HTMLElement {
+  return h('a', { href: `#/receivers/${id}`, class: 'mono' }, label);
+}
+
+export function messageLink(id: string): HTMLElement {
+  return h('a', { href: `#/messages/${id}`, class: 'mono' }, id);
+}

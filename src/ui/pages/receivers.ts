@@ -1,0 +1,71 @@
+import { api } from '../api.js';
+import type { Receiver } from '../api-types.js';
+import { fill, h, table } from '../dom.js';
+import { ago } from '../format.js';
+import { allReceivers } from '../queries.js';
+import { deadLetterList } from './dead-letters.js';
+import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+
+const REFRESH_MS = 3000;
+
+export function healthPill(receiver: Receiver): HTMLElement {
+  if (!receiver.enabled) return pill(`disabled: ${receiver.disabledReason ?? 'by operator'}`, 'bad');
+  if (receiver.health.consecutiveFailures > 0) return pill(`failing (${receiver.health.consecutiveFailures} in a row)`, 'warn');
+  if (receiver.health.lastSuccessAt) return pill('healthy', 'ok');
+  return pill('no delivery yet', 'idle');
+}
+
+export const receiversPage: Page = (view) => {
+  const status = statusLine();
+  const list = h('section', {});
+  fill(view, heading('Receivers', status), list);
+  return poll(REFRESH_MS, status, async () => {
+    const receivers = await allReceivers();
+    fill(list, table(
+      ['receiver', 'health', 'last success', 'backlog', 'dead letters', 'next retry'],
+      receivers.map((receiver) => [
+        h('div', {}, h('div', { class: 'url' }, receiver.url), h('div', { class: 'sub' }, receiverLink(receiver.id), receiver.description ? ` · ${receiver.description}` : '')),
+        healthPill(receiver),
+        ago(receiver.health.lastSuccessAt),
+        receiver.health.queueDepth,
+        receiver.health.deadLetters > 0 ? h('a', { href: `#/receivers/${receiver.id}` }, String(receiver.health.deadLetters)) : '0',
+        ago(receiver.health.nextRetryAt),
+      ]),
+      'No receiver yet: register one with POST /v1/receivers (see API docs).',
+    ));
+  });
+};
+
+export const receiverPage: Page = (view, id) => {
+  const status = statusLine();
+  const details = h('section', { class: 'details' });
+  const dead = h('section', {});
+  fill(view, heading('Receiver', status), details, h('h2', {}, 'Dead letters'), dead);
+  const stopDead = deadLetterList(dead, id ?? '');
+  const stopDetails = poll(REFRESH_MS, status, async () => {
+    const receiver = await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
+    fill(details, describe(receiver));
+  });
+  return () => {
+    stopDead();
+    stopDetails();
+  };
+};
+
+function describe(receiver: Receiver): HTMLElement {
+  const row = (label: string, ...value: (Node | string)[]): HTMLElement[] => [h('dt', {}, label), h('dd', {}, ...value)];
+  const { health } = receiver;
+  return h('dl', {},
+    row('url', h('span', { class: 'url' }, receiver.url)),
+    row('id', h('span', { class: 'mono' }, receiver.id)),
+    row('health', healthPill(receiver)),
+    row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
+    row('timeout', `${receiver.timeoutMs} ms`),
+    row('last success', ago(health.lastSuccessAt)),
+    row('last failure', ago(health.lastFailureAt)),
+    row('consecutive failures', String(health.consecutiveFailures)),
+    row('backlog', `${health.queueDepth} deliveries`),
+    row('next retry', ago(health.nextRetryAt)),
+    receiver.description ? row('description', receiver.description) : [],
+  );
+}
