@@ -15,7 +15,8 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<st
   return element;
 }
 
-export function lineChart(title: string, unit: string, series: Series[], slots: number): HTMLElement {
+/** `slots`: how many samples the x axis holds, the newest at the right; `span`: what that covers, said under its left end. */
+export function lineChart(title: string, unit: string, series: Series[], slots: number, span: string): HTMLElement {
   const [width, height, left, bottom] = [520, 150, 44, 18];
   const known = series.flatMap((line) => line.values.filter((value): value is number => value !== null));
   const top = niceCeiling(Math.max(1, ...known));
@@ -30,11 +31,15 @@ export function lineChart(title: string, unit: string, series: Series[], slots: 
   }
   const footer = svg('text', { x: width - 8, y: height - 2, class: 'axis', 'text-anchor': 'end' });
   footer.textContent = 'now';
-  chart.append(footer);
+  const start = svg('text', { x: left, y: height - 2, class: 'axis' });
+  start.textContent = span;
+  chart.append(footer, start);
   for (const line of series) {
     const offset = slots - line.values.length;
     const points = line.values.flatMap((value, index) => (value === null ? [] : [`${x(offset + index).toFixed(1)},${y(value).toFixed(1)}`]));
-    if (points.length > 0) chart.append(svg('polyline', { points: points.join(' '), class: `line ${line.tone}` }));
+    if (points.length > 1) chart.append(svg('polyline', { points: points.join(' '), class: `line ${line.tone}` }));
+    const [lastX, lastY] = points.at(-1)?.split(',') ?? [];
+    if (lastX && lastY) chart.append(svg('circle', { cx: lastX, cy: lastY, r: 3, class: `dot ${line.tone}` }));
   }
   const figure = document.createElement('figure');
   figure.className = 'chart-box';

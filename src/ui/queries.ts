@@ -12,3 +12,15 @@ export async function allReceivers(): Promise<Receiver[]> {
   } while (cursor);
   return receivers;
 }
+
+/** Receiver id → URL, read at most every 10 s: pages that show ids show where they point. */
+let urls: { at: number; byId: Promise<Map<string, string>> } | undefined;
+
+export function receiverUrls(): Promise<Map<string, string>> {
+  if (!urls || Date.now() - urls.at > 10_000) {
+    const byId = allReceivers().then((receivers) => new Map(receivers.map((receiver) => [receiver.id, receiver.url])));
+    urls = { at: Date.now(), byId };
+    byId.catch(() => (urls = undefined));
+  }
+  return urls.byId;
+}

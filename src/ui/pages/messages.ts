@@ -2,7 +2,8 @@ import { api, ApiError } from '../api.js';
 import type { Attempt, Delivery, Message } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago, excerpt, time } from '../format.js';
-import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+import { receiverUrls } from '../queries.js';
+import { heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
 
 const REFRESH_MS = 2000;
 const FINAL = new Set(['delivered', 'dead', 'cancelled']);
@@ -23,8 +24,8 @@ export const messagesPage: Page = (view, id) => {
   let stop = (): void => {};
   stop = poll(REFRESH_MS, status, async () => {
     try {
-      const message = await api<Message>('GET', `/v1/messages/${id}`);
-      fill(result, describe(message));
+      const [message, urls] = await Promise.all([api<Message>('GET', `/v1/messages/${id}`), receiverUrls()]);
+      fill(result, describe(message, urls));
       if (message.deliveries.every((delivery) => FINAL.has(delivery.status))) stop();
     } catch (error) {
       if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 400)) throw error;
@@ -35,21 +36,21 @@ export const messagesPage: Page = (view, id) => {
   return () => stop();
 };
 
-function describe(message: Message): HTMLElement {
+function describe(message: Message, urls: Map<string, string>): HTMLElement {
   return h('div', {},
     h('dl', { class: 'details' },
       h('dt', {}, 'id'), h('dd', { class: 'mono' }, message.id),
       h('dt', {}, 'event type'), h('dd', {}, message.eventType),
       h('dt', {}, 'accepted'), h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`)),
     h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2))),
-    message.deliveries.length === 0 ? h('p', { class: 'empty' }, 'No receiver matched this event type.') : message.deliveries.map(deliveryCard));
+    message.deliveries.length === 0 ? h('p', { class: 'empty' }, 'No receiver matched this event type.') : message.deliveries.map((delivery) => deliveryCard(delivery, urls)));
 }
 
 const TONES = { delivered: 'ok', dead: 'bad', retrying: 'warn', cancelled: 'idle', pending: 'idle', delivering: 'warn' } as const;
 
-function deliveryCard(delivery: Delivery): HTMLElement {
+function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElement {
   return h('article', { class: 'delivery', 'data-receiver': delivery.receiverId },
-    h('h2', {}, 'to ', receiverLink(delivery.receiverId), ' ', pill(delivery.status, TONES[delivery.status]),
+    h('h2', {}, 'to ', receiverCell(delivery.receiverId, urls), ' ', pill(delivery.status, TONES[delivery.status]),
       delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null),
     table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], delivery.attempts.map(attemptRow), 'No attempt yet.'));
 }

@@ -39,19 +39,24 @@ function summaryCards(stats: Stats): HTMLElement[] {
   ];
 }
 
+/** The charts' x axis starts at one minute and grows to the history's five as samples come in. */
+const MIN_SLOTS = 30;
+
 function chartsOf(stats: StatsHistory): HTMLElement[] {
   const { intervals } = stats;
   if (intervals.length === 0) return [h('p', { class: 'empty' }, 'Charts appear after two reads (2 s).')];
+  const slots = Math.min(stats.size, Math.max(MIN_SLOTS, intervals.length));
+  const span = `${duration(slots * REFRESH_MS)} ago`;
   return [
     lineChart('Throughput', 'per second', [
       { name: 'accepted', tone: 'blue', values: intervals.map((i) => i.acceptedPerS) },
       { name: 'delivered', tone: 'green', values: intervals.map((i) => i.deliveredPerS) },
       { name: 'failed', tone: 'red', values: intervals.map((i) => i.failedPerS) },
-    ], stats.size),
+    ], slots, span),
     lineChart('Acceptance → delivered', 'ms', [
       { name: 'p50', tone: 'green', values: intervals.map((i) => i.lagP50Ms) },
       { name: 'p99', tone: 'orange', values: intervals.map((i) => i.lagP99Ms) },
-    ], stats.size),
+    ], slots, span),
   ];
 }
 

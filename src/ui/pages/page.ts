@@ -44,6 +44,12 @@ export function receiverLink(id: string, label = id): HTMLElement {
   return h('a', { href: `#/receivers/${id}`, class: 'mono' }, label);
 }
 
+/** A receiver's id as a link, with its URL when known. */
+export function receiverCell(id: string, urls: Map<string, string>): HTMLElement {
+  const url = urls.get(id);
+  return h('span', {}, receiverLink(id), url ? h('span', { class: 'sub' }, ` ${url}`) : null);
+}
+
 export function messageLink(id: string): HTMLElement {
   return h('a', { href: `#/messages/${id}`, class: 'mono' }, id);
 }

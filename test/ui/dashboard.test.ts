@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { useLockstep } from '../support/in-process.js';
+import { TEST_TOKEN, type ApiClient } from '../support/lockstep.js';
+import { waitFor } from '../support/ports.js';
+import type { TestReceiver } from '../support/receiver.js';
+
+/** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it when missing). */
+const CHROMIUM = process.env.LOCKSTEP_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+const missing = existsSync(CHROMIUM) ? false : `SKIPPED: no browser at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium) or set LOCKSTEP_CHROMIUM; .ci/run installs it.`;
+if (missing) console.warn(`\n*** dashboard browser tests ${missing}\n`);
+
+describe('dashboard in a real browser', { skip: missing }, () => {
+  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  let api: ApiClient;
+  let receiver: TestReceiver;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    ({ api, receiver } = context());
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  const open = (hash: string): Promise<unknown> => page.goto(`${api.url}/ui/#/${hash}`);
+  const screenshot = (name: string): Promise<Buffer> => page.screenshot({ path: `${ARTIFACTS}dashboard-${name}.png`, fullPage: true });
+
+  test('signs in with the API token, refusing a wrong one, and keeps it for the session', async () => {
+    await page.goto(`${api.url}/ui`);
+    await page.fill('input[name=token]', 'not-the-token');
+    await page.click('form.sign-in button[type=submit]');
+    await page.getByRole('alert').getByText('That token was refused').waitFor();
+    await screenshot('sign-in');
+    await page.fill('input[name=token]', TEST_TOKEN);
+    await page.click('form.sign-in button[type=submit]');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), TEST_TOKEN);
+  });
+
+  test('shows a registered receiver with its health', async () => {
+    const { id } = await api.createReceiver({ url: receiver.url('shop'), description: 'shop backend' });
+    await open('receivers');
+    const row = page.locator('tr', { hasText: id });
+    await row.getByText('no delivery yet').waitFor();
+    await api.post('order.created', { n: 1 });
+    await row.getByText('healthy').waitFor({ timeout: 10_000 });
+    await screenshot('receivers');
+  });
+
+  test('shows the lock holder while a slow receiver is being served', async () => {
+    receiver.set('slow', { delayMs: 4000 });
+    const { id } = await api.createReceiver({ url: receiver.url('slow'), eventTypes: ['slow.*'] });
+    await open('locks');
+    await api.post('slow.event', {});
+    const row = page.locator('tr', { hasText: id });
+    await row.waitFor({ timeout: 5000 });
+    const [holder] = (await api.request<{ data: { emitterId: string }[] }>('GET', '/v1/locks')).body.data;
+    await row.getByText(holder?.emitterId ?? '?').waitFor();
+    await screenshot('locks');
+    await row.waitFor({ state: 'detached', timeout: 15_000 }); // refreshed every second: gone once served
+  });
+
+  test('finds a message by id and shows its attempts', async () => {
+    receiver.set('flaky', { status: 503 });
+    const flaky = await api.createReceiver({ url: receiver.url('flaky'), eventTypes: ['flaky.*'] });
+    const { id } = await api.post('flaky.event', { hello: 'world' });
+    await open('messages');
+    await page.fill('input[name=message-id]', id);
+    await page.click('form.search button[type=submit]');
+    const delivery = page.locator(`article.delivery[data-receiver="${flaky.id}"]`); // the shop receiver takes every event too
+    await delivery.getByText('dead').waitFor({ timeout: 15_000 });
+    assert.equal(await delivery.locator('tbody tr').count(), 4, 'four attempts listed');
+    await delivery.locator('tbody tr').first().getByText('HTTP 503').waitFor();
+    await screenshot('message');
+  });
+
+  test('replays a dead letter and shows it delivered', async () => {
+    receiver.set('flaky', { status: 200 });
+    await open('dead');
+    const replay = page.locator('button[data-message]');
+    await replay.first().waitFor();
+    const messageId = await replay.first().getAttribute('data-message');
+    await screenshot('dead-letters');
+    await replay.first().click();
+    await page.waitForURL(`**/#/messages/${messageId}`);
+    await waitFor('every delivery of the replayed message shown delivered', async () => {
+      const shown = await page.locator('article.delivery h2 .pill').allTextContents();
+      return shown.length === 2 && shown.every((status) => status === 'delivered');
+    }, 15_000, 200);
+    await screenshot('replayed');
+    assert.deepEqual((await api.message(messageId as string)).deliveries.map((delivery) => delivery.status), ['delivered', 'delivered']);
+  });
+
+  test('the overview charts the fleet and lists this process', async () => {
+    await open('overview');
+    await page.locator('figure.chart-box').first().waitFor({ timeout: 10_000 });
+    await page.locator('tr', { hasText: String(process.pid) }).waitFor();
+    await waitFor('throughput recorded', async () => (await page.locator('polyline').count()) > 0, 10_000, 200);
+    await screenshot('overview');
+  });
+
+  test('signing out forgets the token; no page error or failed request on the way', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('form.sign-in').waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), null);
+    assert.deepEqual(pageErrors, []);
+  });
+});
