@@ -14,10 +14,18 @@ export interface DrainJob {
  */
 export class DrainQueue {
   readonly queue: Queue<DrainJob>;
+  private readonly connection: Redis;
 
-  constructor(connection: Redis, prefix: string) {
+  /**
+   * The queue gets its own connection (same options as `storeConnection`): BullMQ defines its ~60
+   * scripts on the connection it is given, and ioredis copies every defined script into each
+   * pipeline it builds, so sharing would make each of the store's pipelines that much dearer.
+   */
+  constructor(storeConnection: Redis, prefix: string) {
+    this.connection = storeConnection.duplicate({ lazyConnect: false });
+    this.connection.on('error', () => {}); // surfaced through failed commands, as on the store's
     this.queue = new Queue<DrainJob>(DRAIN_QUEUE, {
-      connection,
+      connection: this.connection,
       prefix,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
     });
@@ -41,7 +49,8 @@ export class DrainQueue {
     else await this.schedule([receiverId]);
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.connection.disconnect(); // BullMQ leaves a connection it was given open
   }
 }
