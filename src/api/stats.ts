@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ReceiverLocks } from '../locks/types.js';
 import { readFleet } from '../metrics/fleet.js';
 import type { QueueSnapshot } from '../metrics/index.js';
+import type { FleetStats } from '../metrics/types.js';
 import type { Store } from '../store/index.js';
 import { errorSchema } from './schemas.js';
 
@@ -38,7 +39,7 @@ export const statsRoutes: FastifyPluginAsync<{ store: Store; queues: QueueSnapsh
         401: errorSchema, 503: errorSchema,
       },
     },
-  }, async () => {
+  }, async (): Promise<FleetStats> => {
     const [queue, processes] = await Promise.all([queues.read(), readFleet(store)]);
     return { at: new Date().toISOString(), lockBackend: locks.backend, queue, processes };
   });

@@ -1,18 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import type { Metrics, MetricsSnapshot } from './index.js';
-
-/** What every running Lockstep process says about itself, every few seconds, in Redis. */
-export interface ProcessReport extends MetricsSnapshot {
-  id: string;
-  role: 'all' | 'api' | 'emitter';
-  host: string;
-  pid: number;
-  version: string;
-  startedAt: string;
-  reportedAt: string;
-}
+import type { Metrics } from './index.js';
+import type { ProcessReport } from './types.js';
 
 export const REPORT_EVERY_MS = 2000;
 /** A process not heard from for this long is gone (killed, paused or cut off). */

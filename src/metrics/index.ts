@@ -4,8 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { idTimestamp } from '../ids.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Store } from '../store/index.js';
+import type { AttemptOutcome, MetricsSnapshot, QueueState } from './types.js';
 
-export type AttemptOutcome = 'delivered' | 'failed' | 'dead' | 'gone' | 'aborted';
 
 /**
  * Prometheus metrics of one Lockstep process. Labels stay bounded: outcome, lock cause, state;
@@ -109,14 +109,6 @@ export class Metrics {
 
 const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
 
-export interface MetricsSnapshot {
-  accepted: number;
-  attempts: Record<AttemptOutcome, number>;
-  receiversHeld: number;
-  /** Cumulative delivered-lag counts: [bucket upper bound in ms, deliveries at or under it]. */
-  lagBucketsMs: [number, number][];
-}
-
 /** One Redis read per scrape (and per stats request), shared by the queue gauges. */
 export class QueueSnapshot {
   private last: { at: number; value: Promise<QueueState> } | undefined;
@@ -127,11 +119,6 @@ export class QueueSnapshot {
     if (!this.last || Date.now() - this.last.at > 500) this.last = { at: Date.now(), value: queueState(this.store) };
     return this.last.value;
   }
-}
-
-export interface QueueState {
-  depth: { pending: number; retrying: number; dead: number };
-  oldestAgeS: { pending: number; retrying: number };
 }
 
 async function queueState(store: Store): Promise<QueueState> {

@@ -1,22 +1,9 @@
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
-import type { Attempt } from './types.js';
+import type { Attempt, DeadLetter, Page } from './types.js';
 
-/** A delivery that used up its retries, as an operator deciding whether to replay it sees it. */
-export interface DeadLetter {
-  messageId: string;
-  eventType: string;
-  messageCreatedAt: string;
-  diedAt: string;
-  attempts: number;
-  lastAttempt: Attempt | null;
-}
-
-export interface DeadLetterPage {
-  data: DeadLetter[];
-  /** Cursor of the next page: `<died at, ms>.<message id>` of this page's last entry. */
-  next: string | null;
-}
+/** Cursor of the next page: `<died at, ms>.<message id>` of this page's last entry. */
+export type DeadLetterPage = Page<DeadLetter>;
 
 type StoredAttempt = Attempt & { receiverId: string };
 

@@ -9,8 +9,8 @@ import { ReceiverStore } from './receivers.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
-export type { ReceiverView, ReceiverHealth, ReceiverPage } from './receivers.js';
-export type { DeadLetter, DeadLetterPage } from './dead-letters.js';
+export type { ReceiverPage } from './receivers.js';
+export type { DeadLetterPage } from './dead-letters.js';
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
 export class Store {

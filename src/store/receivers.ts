@@ -1,20 +1,7 @@
 import { newId } from '../ids.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
-import type { Receiver, ReceiverSettings } from './types.js';
-
-/** What an operator sees about a receiver's recent behaviour. */
-export interface ReceiverHealth {
-  lastSuccessAt: string | null;
-  lastFailureAt: string | null;
-  consecutiveFailures: number;
-  nextRetryAt: string | null;
-  queueDepth: number;
-  /** Deliveries that used up their retries and wait for a replay. */
-  deadLetters: number;
-}
-
-export type ReceiverView = Receiver & { health: ReceiverHealth };
+import type { Page, ReceiverSettings, ReceiverView } from './types.js';
 
 /** The fields of a receiver hash other than `config`. */
 type ReceiverHash = Record<string, string>;
@@ -22,10 +9,7 @@ type ReceiverHash = Record<string, string>;
 /** Stored configuration: the settings minus the fields kept as hash fields of their own. */
 type StoredConfig = Omit<ReceiverSettings, 'enabled'> & { createdAt: string; updatedAt: string };
 
-export interface ReceiverPage {
-  data: ReceiverView[];
-  next: string | null;
-}
+export type ReceiverPage = Page<ReceiverView>;
 
 /** The slice of every receiver that intake needs to fan a message out. */
 export interface ReceiverDirectory {

@@ -52,3 +52,32 @@ export interface AcceptedMessage {
   receiverIds: string[];
   createdAt: string;
 }
+
+/** What an operator sees about a receiver's recent behaviour. */
+export interface ReceiverHealth {
+  lastSuccessAt: string | null;
+  lastFailureAt: string | null;
+  consecutiveFailures: number;
+  nextRetryAt: string | null;
+  queueDepth: number;
+  /** Deliveries that used up their retries and wait for a replay. */
+  deadLetters: number;
+}
+
+export type ReceiverView = Receiver & { health: ReceiverHealth };
+
+/** A delivery that used up its retries, as an operator deciding whether to replay it sees it. */
+export interface DeadLetter {
+  messageId: string;
+  eventType: string;
+  messageCreatedAt: string;
+  diedAt: string;
+  attempts: number;
+  lastAttempt: Attempt | null;
+}
+
+/** One page of a list; `next` is the cursor of the following page, null on the last. */
+export interface Page<T> {
+  data: T[];
+  next: string | null;
+}
