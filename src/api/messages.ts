@@ -56,7 +56,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
     if (result.kind === 'duplicate') void reply.header('idempotent-replayed', 'true');
     else {
       metrics.messagesAccepted(1);
-      await scheduleDrains(request, store, result.message.receiverIds);
+      await scheduleDrains(request, store, result.toWake);
     }
     return reply.status(202).send(result.message);
   });
@@ -79,7 +79,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       return result.kind === 'duplicate' ? { ...result.message, duplicate: true } : result.message;
     });
     metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);
-    await scheduleDrains(request, store, data.flatMap((message, index) => (results[index]?.kind === 'accepted' ? message.receiverIds : [])));
+    await scheduleDrains(request, store, results.flatMap((result) => (result.kind === 'accepted' ? result.toWake : [])));
     return reply.status(202).send({ data });
   });
 
@@ -119,12 +119,16 @@ const SCHEDULE_TIMEOUT_MS = 1000;
  * so the 202 stands and is not held up.
  */
 async function scheduleDrains(request: FastifyRequest, store: Store, receiverIds: string[]): Promise<void> {
+  if (receiverIds.length === 0) return;
   const scheduling = store.drains.schedule([...new Set(receiverIds)]);
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not queued within ${SCHEDULE_TIMEOUT_MS} ms`)), SCHEDULE_TIMEOUT_MS).unref());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not queued within ${SCHEDULE_TIMEOUT_MS} ms`)), SCHEDULE_TIMEOUT_MS);
+  });
   await Promise.race([scheduling, timeout]).catch((error: unknown) => {
     scheduling.catch(() => {}); // it may still fail later; the reconciler covers it either way
     request.log.warn({ err: error }, 'messages stored but drain jobs not queued; the reconciler will queue them');
-  });
+  }).finally(() => clearTimeout(timer));
 }
 
 /** A batch naming a receiver that does not exist is refused whole, before anything is stored. */

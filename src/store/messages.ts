@@ -18,11 +18,15 @@ export type ResendResult =
   | { kind: 'unknown-receiver'; receiverId: string };
 
 export type AcceptResult =
-  | { kind: 'accepted'; message: AcceptedMessage }
+  /** `toWake`: the receivers that may have no drain job yet (their queue was empty). */
+  | { kind: 'accepted'; message: AcceptedMessage; toWake: string[] }
   | { kind: 'duplicate'; message: AcceptedMessage }
   | { kind: 'unknown-receiver'; receiverId: string };
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** The accept script's key count, keys and arguments. */
+type AcceptArgs = [number, ...(string | number)[]];
 
 interface StoredDelivery {
   status: DeliveryStatus;
@@ -59,15 +63,13 @@ export class MessageStore {
     while (pending.length > 0) {
       const needsDirectory = pending.some((index) => !inputs[index]?.receiverIds);
       const directory = needsDirectory ? (this.directory ??= await this.receivers.directory()) : undefined;
-      const pipeline = storePipeline(this.redis);
       const sent = pending.map((index) => {
         const input = inputs[index] as NewMessage;
         const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
         const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
-        pipeline.acceptMessage(...this.acceptArgs(message, input, receiverIds, directory?.version));
-        return { index, message };
+        return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version) };
       });
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await this.runAccepts(sent.map(({ args }) => args));
       const stale: number[] = [];
       for (const [position, { index, message }] of sent.entries()) {
         const [error, reply] = replies[position] ?? [new Error('no reply')];
@@ -80,6 +82,15 @@ export class MessageStore {
       pending = stale;
     }
     return results;
+  }
+
+  /** One accept script per message, in one round trip: a pipeline for several, a plain call for one (cheaper). */
+  private async runAccepts(argsList: AcceptArgs[]): Promise<[Error | null, unknown][]> {
+    const [only] = argsList;
+    if (argsList.length === 1 && only) return [[null, await this.redis.acceptMessage(...only)]];
+    const pipeline = storePipeline(this.redis);
+    for (const args of argsList) pipeline.acceptMessage(...args);
+    return (await pipeline.exec()) ?? [];
   }
 
   async get(id: string): Promise<Message | null> {
@@ -128,10 +139,10 @@ export class MessageStore {
     const [kind, first] = reply;
     if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
     if (kind === 'duplicate') return { kind, message: (await this.getAccepted(first as string)) as AcceptedMessage };
-    return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(2) } };
+    return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
   }
 
-  private acceptArgs(message: Omit<AcceptedMessage, 'receiverIds'>, input: NewMessage, receiverIds: string[], version: string | undefined): [number, ...(string | number)[]] {
+  private acceptArgs(message: Omit<AcceptedMessage, 'receiverIds'>, input: NewMessage, receiverIds: string[], version: string | undefined): AcceptArgs {
     const k = this.keys;
     const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));

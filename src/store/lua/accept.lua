@@ -8,7 +8,11 @@
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8..] receiver ids
 --
--- Returns {'accepted', id, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
+-- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
+-- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
+-- only those may lack a drain job. A receiver with deliveries queued already has one, waiting,
+-- delayed or running a turn that will claim this message too (and the emitters' reconciler
+-- covers any receiver left with work but no job), so a hot receiver costs intake no queue call.
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
@@ -29,15 +33,19 @@ for i = 8, #ARGV do
   end
 end
 
-local accepted = {'accepted', ARGV[1]}
+local accepted = {'accepted', ARGV[1], ''}
+local toWake = {}
 for _, i in ipairs(chosen) do
   local receiverId = ARGV[i]
+  local queueKey = KEYS[7 + (i - 8) * 2]
   local seq = redis.call('INCR', KEYS[3])
   redis.call('HSET', KEYS[2], receiverId, cjson.encode({status = 'pending', seq = seq, failures = 0, attempts = 0, dueAt = 0}))
-  redis.call('ZADD', KEYS[7 + (i - 8) * 2], seq, ARGV[1])
+  if redis.call('ZCARD', queueKey) == 0 then toWake[#toWake + 1] = receiverId end
+  redis.call('ZADD', queueKey, seq, ARGV[1])
   accepted[#accepted + 1] = receiverId
 end
-local receiverIds = {unpack(accepted, 3)}
+accepted[3] = table.concat(toWake, ',')
+local receiverIds = {unpack(accepted, 4)}
 redis.call('HSET', KEYS[1], 'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','))
 if ARGV[7] ~= '0' then
   redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[7])
