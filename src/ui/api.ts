@@ -18,7 +18,7 @@ export class ApiError extends Error {
 /** Fired when the API refuses the token, so the app can ask for it again. */
 export const SIGNED_OUT = 'lockstep:signed-out';
 
-export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, token = session.token()): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, token = session.token()): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${token ?? ''}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });

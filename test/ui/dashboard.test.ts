@@ -60,6 +60,18 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await screenshot('receivers');
   });
 
+  test('a disabled receiver shows why, and Enable resumes it', async () => {
+    const { id } = await api.createReceiver({ url: receiver.url('paused'), eventTypes: ['paused.*'] });
+    await api.request('PATCH', `/v1/receivers/${id}`, { enabled: false });
+    const { id: messageId } = await api.post('paused.event', {}, { receiverIds: [id] });
+    await open(`receivers/${id}`);
+    await page.getByText('disabled: disabled by operator').waitFor();
+    await screenshot('receiver-disabled');
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.locator('.details').getByText('healthy').waitFor({ timeout: 10_000 });
+    assert.equal((await api.message(messageId)).deliveries[0]?.status, 'delivered');
+  });
+
   test('shows the lock holder while a slow receiver is being served', async () => {
     receiver.set('slow', { delayMs: 4000 });
     const { id } = await api.createReceiver({ url: receiver.url('slow'), eventTypes: ['slow.*'] });

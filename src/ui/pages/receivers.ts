@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import type { Receiver } from '../api-types.js';
-import { fill, h, table } from '../dom.js';
+import { fill, h, table, toast } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
@@ -13,6 +13,19 @@ export function healthPill(receiver: Receiver): HTMLElement {
   if (receiver.health.consecutiveFailures > 0) return pill(`failing (${receiver.health.consecutiveFailures} in a row)`, 'warn');
   if (receiver.health.lastSuccessAt) return pill('healthy', 'ok');
   return pill('no delivery yet', 'idle');
+}
+
+/** Enabling clears the disabled reason and the backoff and resumes the receiver's queue at once. */
+function enableButton(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
+  return h('button', { type: 'button', class: 'secondary', onclick: async () => {
+    try {
+      await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true });
+      toast(`Enabled ${receiver.url}: its queue resumes now.`);
+      await refresh();
+    } catch (error) {
+      toast(`Could not enable: ${(error as Error).message}`, 'error');
+    }
+  } }, 'Enable');
 }
 
 export const receiversPage: Page = (view) => {
@@ -42,29 +55,27 @@ export const receiverPage: Page = (view, id) => {
   const dead = h('section', {});
   fill(view, heading('Receiver', status), details, h('h2', {}, 'Dead letters'), dead);
   const stopDead = deadLetterList(dead, id ?? '');
-  const stopDetails = poll(REFRESH_MS, status, async () => {
-    const receiver = await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
-    fill(details, describe(receiver));
-  });
+  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh));
+  const stopDetails = poll(REFRESH_MS, status, refresh);
   return () => {
     stopDead();
     stopDetails();
   };
 };
 
-function describe(receiver: Receiver): HTMLElement {
+function describe(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
   const row = (label: string, ...value: (Node | string)[]): HTMLElement[] => [h('dt', {}, label), h('dd', {}, ...value)];
   const { health } = receiver;
   return h('dl', {},
     row('url', h('span', { class: 'url' }, receiver.url)),
     row('id', h('span', { class: 'mono' }, receiver.id)),
-    row('health', healthPill(receiver)),
+    row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
     row('last success', ago(health.lastSuccessAt)),
     row('last failure', ago(health.lastFailureAt)),
     row('consecutive failures', String(health.consecutiveFailures)),
-    row('backlog', `${health.queueDepth} deliveries`),
+    row('backlog', `${health.queueDepth} ${health.queueDepth === 1 ? 'delivery' : 'deliveries'}`),
     row('next retry', ago(health.nextRetryAt)),
     receiver.description ? row('description', receiver.description) : [],
   );
