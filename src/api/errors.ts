@@ -14,7 +14,7 @@ export class HttpError extends Error {
 export const badField = (field: string, problem: string, statusCode = 400): HttpError => new HttpError(statusCode, `${field} ${problem}`, field);
 export const notFound = (what: string): HttpError => new HttpError(404, `${what} not found`);
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 503: 'Service Unavailable' };
+export const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 503: 'Service Unavailable' };
 
 /** ioredis's ways of saying Redis is unreachable right now. */
 function isRedisUnavailable(error: Error): boolean {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ReceiverLocks } from '../locks/types.js';
-import { errorSchema } from './schemas.js';
+import { examples } from './examples.js';
+import { errorResponses, withExample } from './schemas.js';
 
 export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (app, { locks }) => {
   app.get('/locks', {
@@ -8,7 +9,7 @@ export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (a
       tags: ['locks'],
       summary: 'Who holds which receiver right now, across every emitter',
       response: {
-        200: {
+        200: withExample({
           type: 'object',
           properties: {
             backend: { type: 'string' },
@@ -17,9 +18,8 @@ export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (a
               items: { type: 'object', properties: { receiverId: { type: 'string' }, emitterId: { type: 'string' }, fence: { type: 'integer' }, since: { type: 'string' } } },
             },
           },
-        },
-        401: errorSchema,
-        503: errorSchema,
+        }, { backend: 'redis', data: [examples.lock] }),
+        ...errorResponses(401, 503),
       },
     },
   }, async () => ({ backend: locks.backend, data: await locks.holders() }));

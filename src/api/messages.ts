@@ -3,7 +3,8 @@ import { ID_PATTERN } from '../ids.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { badField, notFound } from './errors.js';
-import { acceptedMessageSchema, errorSchema, EVENT_TYPE_PATTERN, messageIdParams, messageSchema } from './schemas.js';
+import { examples, message as messageExample } from './examples.js';
+import { acceptedMessageSchema, errorResponses, EVENT_TYPE_PATTERN, messageIdParams, messageSchema, withExample } from './schemas.js';
 
 export interface MessageRoutesOptions {
   store: Store;
@@ -19,7 +20,8 @@ interface PostMessageBody {
 }
 
 const tags = ['messages'];
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 413: errorSchema, 422: errorSchema, 503: errorSchema };
+const errors = errorResponses(400, 401, 404, 413, 422, 503);
+const acceptedResponse = withExample(acceptedMessageSchema, examples.accepted);
 const IDEMPOTENCY_KEY = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } as const;
 const RECEIVER_IDS = { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.rcv } } as const;
 
@@ -43,8 +45,8 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       summary: 'Accept an event; 202 once it and its deliveries are stored',
       description: '`receiverIds` absent = every enabled receiver whose `eventTypes` match. `Idempotency-Key` header or `idempotencyKey` field: a repeat within 24 h returns the first response and creates nothing.',
       headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } },
-      body: newMessageSchema,
-      response: { 202: acceptedMessageSchema, ...errors },
+      body: withExample(newMessageSchema, examples.newMessage),
+      response: { 202: acceptedResponse, ...errors },
     },
   }, async (request, reply) => {
     const { body } = request;
@@ -67,8 +69,17 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       tags,
       summary: 'Accept up to 1,000 messages in one request (one round trip to Redis)',
       description: `Each message is stored atomically, exactly as by POST /v1/messages; the answer lists them in order. An explicit receiver id that does not exist refuses the whole batch with 422 before anything is stored. Body limit: ${BATCH_BODY_FACTOR}× the single-message limit.`,
-      body: { type: 'object', additionalProperties: false, required: ['messages'], properties: { messages: { type: 'array', minItems: 1, maxItems: 1000, items: newMessageSchema } } },
-      response: { 202: { type: 'object', properties: { data: { type: 'array', items: { ...acceptedMessageSchema, properties: { ...acceptedMessageSchema.properties, duplicate: { type: 'boolean' } } } } } }, ...errors },
+      body: withExample(
+        { type: 'object', additionalProperties: false, required: ['messages'], properties: { messages: { type: 'array', minItems: 1, maxItems: 1000, items: newMessageSchema } } },
+        { messages: [examples.newMessage, { eventType: 'invoice.voided', payload: { invoiceId: 'inv_43' } }] },
+      ),
+      response: {
+        202: withExample(
+          { type: 'object', properties: { data: { type: 'array', items: { ...acceptedMessageSchema, properties: { ...acceptedMessageSchema.properties, duplicate: { type: 'boolean' } } } } } },
+          { data: [{ ...examples.accepted, duplicate: true }, { ...examples.accepted, id: 'msg_01m81ty5qz3thq4wqvkn0xgt6c', eventType: 'invoice.voided' }] },
+        ),
+        ...errors,
+      },
     },
   }, async (request, reply) => {
     const { messages } = request.body;
@@ -84,14 +95,14 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   });
 
   app.get<{ Params: { id: string } }>('/messages/:id', {
-    schema: { tags, summary: 'A message with every delivery and every attempt', params: messageIdParams, response: { 200: messageSchema, ...errors } },
+    schema: { tags, summary: 'A message with every delivery and every attempt', params: messageIdParams, response: { 200: withExample(messageSchema, messageExample), ...errors } },
   }, async (request) => (await store.messages.get(request.params.id)) ?? Promise.reject(notFound(`message ${request.params.id}`)));
 
   app.post<{ Params: { id: string }; Body: { receiverIds?: string[] } | null }>('/messages/:id/resend', {
     schema: {
       tags, summary: 'Send a message again: a new delivery to each receiver (default: the receivers it was sent to)', params: messageIdParams,
-      body: { type: ['object', 'null'], additionalProperties: false, properties: { receiverIds: RECEIVER_IDS } },
-      response: { 202: acceptedMessageSchema, ...errors },
+      body: withExample({ type: ['object', 'null'], additionalProperties: false, properties: { receiverIds: RECEIVER_IDS } }, { receiverIds: [examples.receiverId] }),
+      response: { 202: acceptedResponse, ...errors },
     },
   }, async (request, reply) => {
     const result = await store.messages.resend(request.params.id, request.body?.receiverIds);

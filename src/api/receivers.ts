@@ -6,7 +6,8 @@ import type { Store } from '../store/index.js';
 import type { ReceiverSettings } from '../store/types.js';
 import { badField, notFound } from './errors.js';
 import { ID_PATTERN } from '../ids.js';
-import { createReceiverBody, deadLetterPageSchema, errorSchema, patchReceiverBody, receiverIdParams, receiverSchema } from './schemas.js';
+import { deadLetterPage, examples } from './examples.js';
+import { createReceiverBody, deadLetterPageSchema, errorResponses, patchReceiverBody, receiverIdParams, receiverSchema, withExample } from './schemas.js';
 
 export interface ReceiverRoutesOptions {
   store: Store;
@@ -23,13 +24,14 @@ type IdParams = { id: string };
 
 const tags = ['receivers'];
 const LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' } as const;
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 422: errorSchema, 503: errorSchema };
+const errors = errorResponses(400, 401, 404, 422, 503);
+const receiverResponse = withExample(receiverSchema, examples.receiver);
 
 export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (app, options) => {
   const { store } = options;
 
   app.post<{ Body: CreateBody }>('/receivers', {
-    schema: { tags, summary: 'Register a receiver', body: createReceiverBody, response: { 201: receiverSchema, ...errors } },
+    schema: { tags, summary: 'Register a receiver', body: withExample(createReceiverBody, examples.newReceiver), response: { 201: receiverResponse, ...errors } },
   }, async (request, reply) => {
     const body = checkReceiverInput(request.body, options.guard);
     const receiver = await store.receivers.create({
@@ -47,16 +49,16 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
         type: 'object', additionalProperties: false,
         properties: { limit: LIMIT, cursor: { type: 'string', pattern: receiverIdParams.properties.id.pattern, description: '`next` of the previous page' } },
       },
-      response: { 200: { type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, ...errors },
+      response: { 200: withExample({ type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, { data: [examples.receiver], next: null }), ...errors },
     },
   }, async (request) => store.receivers.list(Number(request.query.limit ?? 50), request.query.cursor));
 
   app.get<{ Params: IdParams }>('/receivers/:id', {
-    schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverSchema, ...errors } },
+    schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errors } },
   }, async (request) => (await store.receivers.get(request.params.id)) ?? Promise.reject(notFound(`receiver ${request.params.id}`)));
 
   app.patch<{ Params: IdParams; Body: Partial<ReceiverSettings> }>('/receivers/:id', {
-    schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: patchReceiverBody, response: { 200: receiverSchema, ...errors } },
+    schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: withExample(patchReceiverBody, examples.receiverPatch), response: { 200: receiverResponse, ...errors } },
   }, async (request) => {
     const patch = request.body.url === undefined ? checkReceiverFields(request.body) : checkReceiverInput(request.body as CreateBody, options.guard);
     const updated = await store.receivers.update(request.params.id, patch);
@@ -80,7 +82,7 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
         type: 'object', additionalProperties: false,
         properties: { limit: LIMIT, cursor: { type: 'string', pattern: '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$', description: '`next` of the previous page' } },
       },
-      response: { 200: deadLetterPageSchema, ...errors },
+      response: { 200: withExample(deadLetterPageSchema, deadLetterPage), ...errors },
     },
   }, async (request) => {
     const { id } = request.params;
@@ -92,14 +94,14 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
     schema: {
       tags, summary: 'Re-queue the receiver\'s dead deliveries: all, those that died since a time, or the listed messages', params: receiverIdParams,
       description: '`messageIds`: replay only these dead letters (ids that are not dead letters of this receiver are skipped and not counted). `since` and `messageIds` exclude each other.',
-      body: {
+      body: withExample({
         type: ['object', 'null'], additionalProperties: false,
         properties: {
           status: { type: 'string', enum: ['dead'] }, since: { type: 'string', format: 'date-time' },
           messageIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.msg } },
         },
-      },
-      response: { 202: { type: 'object', properties: { count: { type: 'integer', description: 'deliveries re-queued' } } }, ...errors },
+      }, { messageIds: examples.messageIds }),
+      response: { 202: withExample({ type: 'object', properties: { count: { type: 'integer', description: 'deliveries re-queued' } } }, { count: 1 }), ...errors },
     },
   }, async (request, reply) => {
     const { id } = request.params;

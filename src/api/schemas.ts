@@ -1,4 +1,5 @@
 import { ID_PATTERN } from '../ids.js';
+import { errorExample, type ErrorStatus } from './examples.js';
 
 /** JSON schemas shared by the route plugins; every route also lists them for the OpenAPI document. */
 
@@ -11,6 +12,16 @@ export const errorSchema = {
   properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } },
   required: ['statusCode', 'message'],
 } as const;
+
+/** `schema` with one example, which /docs shows as the request's or response's example. */
+export function withExample<S extends object>(schema: S, example: unknown): S & { examples: unknown[] } {
+  return { ...schema, examples: [example] };
+}
+
+/** The error responses of a route, each with an example body. */
+export function errorResponses(...statuses: ErrorStatus[]): Record<number, typeof errorSchema & { examples: unknown[] }> {
+  return Object.fromEntries(statuses.map((status) => [status, withExample(errorSchema, errorExample(status))]));
+}
 
 export const receiverIdParams = {
   type: 'object',

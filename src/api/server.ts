@@ -28,6 +28,16 @@ export interface ApiOptions {
   version: string;
 }
 
+const METRICS_EXAMPLE = `# HELP lockstep_messages_accepted_total Messages accepted by intake
+# TYPE lockstep_messages_accepted_total counter
+lockstep_messages_accepted_total 18211
+# HELP lockstep_queue_depth Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)
+# TYPE lockstep_queue_depth gauge
+lockstep_queue_depth{state="pending"} 120
+lockstep_queue_depth{state="retrying"} 3
+lockstep_queue_depth{state="dead"} 1
+`;
+
 /** The intake and management API: each route group is a plugin with its own schemas. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -50,7 +60,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
-  app.get('/metrics', { schema: { tags: ['health'], summary: 'Prometheus metrics (no auth, like /healthz: bounded labels, no payloads)' } }, async (_request, reply) =>
+  app.get('/metrics', {
+    schema: {
+      tags: ['health'], summary: 'Prometheus metrics (no auth, like /healthz: bounded labels, no payloads)',
+      response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
+    },
+  }, async (_request, reply) =>
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
   await app.register(async (v1) => {
     requireBearerToken(v1, options.tokens);

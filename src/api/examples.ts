@@ -1,0 +1,58 @@
+import { REASONS } from './errors.js';
+
+/**
+ * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
+ * route that sends or returns it. test/api/openapi.test.ts checks each against its schema.
+ */
+
+const RECEIVER_ID = 'rcv_01m81ty179n6nkc35tt72nyn5a';
+const MESSAGE_ID = 'msg_01m81ty5qz3thq4wqvkn0xgt6b';
+const AT = '2026-11-22T14:35:31.519Z';
+
+export const examples = {
+  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme' }, timeoutMs: 15000 },
+  receiverPatch: { enabled: true },
+  receiver: {
+    id: RECEIVER_ID, url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    description: 'billing service', headers: { 'x-tenant': 'acme' }, timeoutMs: 15000, enabled: true, createdAt: AT, updatedAt: AT,
+    health: { lastSuccessAt: AT, lastFailureAt: null, consecutiveFailures: 0, nextRetryAt: null, queueDepth: 3, deadLetters: 0 },
+  },
+  newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
+  accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
+  attempt: { attempt: 1, startedAt: AT, durationMs: 38, statusCode: 503, error: null, emitterId: 'worker-1-4242', fence: 17, responseBody: '{"error":"maintenance"}', responseHeaders: { 'retry-after': '30' } },
+  lock: { receiverId: RECEIVER_ID, emitterId: 'worker-1-4242', fence: 17, since: AT },
+  messageIds: [MESSAGE_ID],
+  receiverId: RECEIVER_ID,
+  messageId: MESSAGE_ID,
+  at: AT,
+} as const;
+
+export const message = {
+  id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, payload: examples.newMessage.payload,
+  deliveries: [{
+    receiverId: RECEIVER_ID, status: 'retrying', nextAttemptAt: '2026-11-22T14:36:01.519Z',
+    attempts: [examples.attempt],
+  }],
+} as const;
+
+export const deadLetterPage = {
+  data: [{ messageId: MESSAGE_ID, eventType: 'invoice.paid', messageCreatedAt: AT, diedAt: '2026-11-23T12:01:02.003Z', attempts: 8, lastAttempt: { ...examples.attempt, attempt: 8 } }],
+  next: null,
+} as const;
+
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 503;
+
+const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
+  400: { message: 'url is not a valid absolute URL', field: 'url' },
+  401: { message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
+  404: { message: `receiver ${RECEIVER_ID} not found` },
+  409: { message: `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); earlier messages of this batch were stored`, field: 'messages[3].receiverIds' },
+  413: { message: 'Request body is too large' },
+  422: { message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
+  503: { message: 'Redis is unavailable right now; nothing was changed. Retry shortly.' },
+};
+
+/** The error body a status comes with, as an example. */
+export function errorExample(status: ErrorStatus): { statusCode: number; error: string; message: string; field?: string } {
+  return { statusCode: status, error: REASONS[status] ?? '', ...MESSAGES[status] };
+}
