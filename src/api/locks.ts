@@ -19,7 +19,7 @@ export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (a
             },
           },
         }, { backend: 'redis', data: [examples.lock] }),
-        ...errorResponses(401, 503),
+        ...errorResponses(),
       },
     },
   }, async () => ({ backend: locks.backend, data: await locks.holders() }));

@@ -3,8 +3,10 @@ import { ID_PATTERN } from '../ids.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import { badField, notFound } from './errors.js';
-import { examples, message as messageExample } from './examples.js';
-import { acceptedMessageSchema, errorResponses, EVENT_TYPE_PATTERN, messageIdParams, messageSchema, withExample } from './schemas.js';
+import { errorExample, examples, message as messageExample } from './examples.js';
+import {
+  acceptedMessageSchema, errorBodyOf, errorExamples, errorResponses, EVENT_TYPE_PATTERN, messageIdParams, messageSchema, patternMismatch, withExample,
+} from './schemas.js';
 
 export interface MessageRoutesOptions {
   store: Store;
@@ -20,7 +22,6 @@ interface PostMessageBody {
 }
 
 const tags = ['messages'];
-const errors = errorResponses(400, 401, 404, 413, 422, 503);
 const acceptedResponse = withExample(acceptedMessageSchema, examples.accepted);
 const IDEMPOTENCY_KEY = { type: 'string', minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' } as const;
 const RECEIVER_IDS = { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.rcv } } as const;
@@ -38,6 +39,20 @@ const newMessageSchema = {
 /** A batch may be this many times larger than a single request body. */
 const BATCH_BODY_FACTOR = 20;
 
+/** An explicit receiver id that names no receiver; `field` says where in the body it was. */
+const unknownReceiver = (field: string, receiverId: string) => badField(field, `names no receiver (${receiverId})`, 422);
+
+/** What each route answers when the request is wrong, shown with the body it gets. */
+const errorsOf = {
+  accept: errorResponses(patternMismatch('eventType', EVENT_TYPE_PATTERN), errorExamples.bodyTooLarge, errorExamples.unknownReceiverId),
+  acceptBatch: errorResponses(
+    patternMismatch('messages.0.eventType', EVENT_TYPE_PATTERN), errorExample(409), errorExamples.bodyTooLarge,
+    errorBodyOf(unknownReceiver('messages[1].receiverIds[0]', examples.receiverId)),
+  ),
+  read: errorResponses(errorExamples.badMessageId, errorExamples.messageNotFound),
+  resend: errorResponses(patternMismatch('receiverIds.0', ID_PATTERN.rcv), errorExamples.messageNotFound, errorExamples.bodyTooLarge, errorExamples.unknownReceiverId),
+};
+
 export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { store, metrics, bodyLimitBytes }) => {
   app.post<{ Body: PostMessageBody }>('/messages', {
     schema: {
@@ -46,14 +61,14 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
       description: '`receiverIds` absent = every enabled receiver whose `eventTypes` match. `Idempotency-Key` header or `idempotencyKey` field: a repeat within 24 h returns the first response and creates nothing.',
       headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } },
       body: withExample(newMessageSchema, examples.newMessage),
-      response: { 202: acceptedResponse, ...errors },
+      response: { 202: acceptedResponse, ...errorsOf.accept },
     },
   }, async (request, reply) => {
     const { body } = request;
     const idempotencyKey = idempotencyKeyOf(request);
     const result = await store.messages.accept({ eventType: body.eventType, payload: body.payload, receiverIds: body.receiverIds, idempotencyKey });
     if (result.kind === 'unknown-receiver') {
-      throw badField(`receiverIds[${body.receiverIds?.indexOf(result.receiverId)}]`, `names no receiver (${result.receiverId})`, 422);
+      throw unknownReceiver(`receiverIds[${body.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);
     }
     if (result.kind === 'duplicate') void reply.header('idempotent-replayed', 'true');
     else {
@@ -78,7 +93,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
           { type: 'object', properties: { data: { type: 'array', items: { ...acceptedMessageSchema, properties: { ...acceptedMessageSchema.properties, duplicate: { type: 'boolean' } } } } } },
           { data: [{ ...examples.accepted, duplicate: true }, { ...examples.accepted, id: 'msg_01m81ty5qz3thq4wqvkn0xgt6c', eventType: 'invoice.voided' }] },
         ),
-        ...errors,
+        ...errorsOf.acceptBatch,
       },
     },
   }, async (request, reply) => {
@@ -95,19 +110,19 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   });
 
   app.get<{ Params: { id: string } }>('/messages/:id', {
-    schema: { tags, summary: 'A message with every delivery and every attempt', params: messageIdParams, response: { 200: withExample(messageSchema, messageExample), ...errors } },
+    schema: { tags, summary: 'A message with every delivery and every attempt', params: messageIdParams, response: { 200: withExample(messageSchema, messageExample), ...errorsOf.read } },
   }, async (request) => (await store.messages.get(request.params.id)) ?? Promise.reject(notFound(`message ${request.params.id}`)));
 
   app.post<{ Params: { id: string }; Body: { receiverIds?: string[] } | null }>('/messages/:id/resend', {
     schema: {
       tags, summary: 'Send a message again: a new delivery to each receiver (default: the receivers it was sent to)', params: messageIdParams,
       body: withExample({ type: ['object', 'null'], additionalProperties: false, properties: { receiverIds: RECEIVER_IDS } }, { receiverIds: [examples.receiverId] }),
-      response: { 202: acceptedResponse, ...errors },
+      response: { 202: acceptedResponse, ...errorsOf.resend },
     },
   }, async (request, reply) => {
     const result = await store.messages.resend(request.params.id, request.body?.receiverIds);
     if (result.kind === 'not-found') throw notFound(`message ${request.params.id}`);
-    if (result.kind === 'unknown-receiver') throw badField(`receiverIds[${request.body?.receiverIds?.indexOf(result.receiverId)}]`, `names no receiver (${result.receiverId})`, 422);
+    if (result.kind === 'unknown-receiver') throw unknownReceiver(`receiverIds[${request.body?.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);
     await scheduleDrains(request, store, result.message.receiverIds);
     return reply.status(202).send(result.message);
   });
@@ -147,7 +162,7 @@ async function refuseUnknownReceivers(store: Store, messages: PostMessageBody[])
   const named = [...new Set(messages.flatMap((message) => message.receiverIds ?? []))];
   const existing = await store.receivers.existing(named);
   for (const [index, message] of messages.entries()) {
-    const unknown = (message.receiverIds ?? []).findIndex((id) => !existing.has(id));
-    if (unknown >= 0) throw badField(`messages[${index}].receiverIds[${unknown}]`, `names no receiver (${message.receiverIds?.[unknown]})`, 422);
+    const unknownId = (message.receiverIds ?? []).find((id) => !existing.has(id));
+    if (unknownId !== undefined) throw unknownReceiver(`messages[${index}].receiverIds[${message.receiverIds?.indexOf(unknownId)}]`, unknownId);
   }
 }

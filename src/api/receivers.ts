@@ -6,8 +6,10 @@ import type { Store } from '../store/index.js';
 import type { ReceiverSettings } from '../store/types.js';
 import { badField, notFound } from './errors.js';
 import { ID_PATTERN } from '../ids.js';
-import { deadLetterPage, examples } from './examples.js';
-import { createReceiverBody, deadLetterPageSchema, errorResponses, patchReceiverBody, receiverIdParams, receiverSchema, withExample } from './schemas.js';
+import { deadLetterPage, errorExample, examples } from './examples.js';
+import {
+  createReceiverBody, deadLetterPageSchema, errorBodyOf, errorExamples, errorResponses, patchReceiverBody, patternMismatch, receiverIdParams, receiverSchema, withExample,
+} from './schemas.js';
 
 export interface ReceiverRoutesOptions {
   store: Store;
@@ -24,14 +26,28 @@ type IdParams = { id: string };
 
 const tags = ['receivers'];
 const LIMIT = { type: 'string', pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' } as const;
-const errors = errorResponses(400, 401, 404, 422, 503);
+const DEAD_LETTER_CURSOR = '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$';
 const receiverResponse = withExample(receiverSchema, examples.receiver);
+
+/** A url the address guard refuses; `problem` is what the guard says about it. */
+const blockedUrl = (problem: string) => badField('url', `points at a blocked address (${problem}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
+const sinceWithMessageIds = () => badField('since', 'cannot be combined with messageIds; send one of them');
+
+/** What each route answers when the request is wrong, shown with the body it gets. */
+const errorsOf = {
+  create: errorResponses(errorExample(400), errorBodyOf(blockedUrl('private'))),
+  list: errorResponses(patternMismatch('querystring.limit', LIMIT.pattern)),
+  read: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
+  patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
+  deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR), errorExamples.receiverNotFound),
+  replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
+};
 
 export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (app, options) => {
   const { store } = options;
 
   app.post<{ Body: CreateBody }>('/receivers', {
-    schema: { tags, summary: 'Register a receiver', body: withExample(createReceiverBody, examples.newReceiver), response: { 201: receiverResponse, ...errors } },
+    schema: { tags, summary: 'Register a receiver', body: withExample(createReceiverBody, examples.newReceiver), response: { 201: receiverResponse, ...errorsOf.create } },
   }, async (request, reply) => {
     const body = checkReceiverInput(request.body, options.guard);
     const receiver = await store.receivers.create({
@@ -49,16 +65,16 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
         type: 'object', additionalProperties: false,
         properties: { limit: LIMIT, cursor: { type: 'string', pattern: receiverIdParams.properties.id.pattern, description: '`next` of the previous page' } },
       },
-      response: { 200: withExample({ type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, { data: [examples.receiver], next: null }), ...errors },
+      response: { 200: withExample({ type: 'object', properties: { data: { type: 'array', items: receiverSchema }, next: { type: ['string', 'null'] } } }, { data: [examples.receiver], next: null }), ...errorsOf.list },
     },
   }, async (request) => store.receivers.list(Number(request.query.limit ?? 50), request.query.cursor));
 
   app.get<{ Params: IdParams }>('/receivers/:id', {
-    schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errors } },
+    schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errorsOf.read } },
   }, async (request) => (await store.receivers.get(request.params.id)) ?? Promise.reject(notFound(`receiver ${request.params.id}`)));
 
   app.patch<{ Params: IdParams; Body: Partial<ReceiverSettings> }>('/receivers/:id', {
-    schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: withExample(patchReceiverBody, examples.receiverPatch), response: { 200: receiverResponse, ...errors } },
+    schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: withExample(patchReceiverBody, examples.receiverPatch), response: { 200: receiverResponse, ...errorsOf.patch } },
   }, async (request) => {
     const patch = request.body.url === undefined ? checkReceiverFields(request.body) : checkReceiverInput(request.body as CreateBody, options.guard);
     const updated = await store.receivers.update(request.params.id, patch);
@@ -69,7 +85,7 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
   });
 
   app.delete<{ Params: IdParams }>('/receivers/:id', {
-    schema: { tags, summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204', params: receiverIdParams, response: { 204: { type: 'null' }, ...errors } },
+    schema: { tags, summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204', params: receiverIdParams, response: { 204: { type: 'null' }, ...errorsOf.read } },
   }, async (request, reply) => {
     await deleteReceiver(app, options, request.params.id);
     return reply.status(204).send();
@@ -80,9 +96,9 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
       tags, summary: 'The receiver\'s dead letters (deliveries that used up their retries), most recent first, with their last attempt', params: receiverIdParams,
       querystring: {
         type: 'object', additionalProperties: false,
-        properties: { limit: LIMIT, cursor: { type: 'string', pattern: '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$', description: '`next` of the previous page' } },
+        properties: { limit: LIMIT, cursor: { type: 'string', pattern: DEAD_LETTER_CURSOR, description: '`next` of the previous page' } },
       },
-      response: { 200: withExample(deadLetterPageSchema, deadLetterPage), ...errors },
+      response: { 200: withExample(deadLetterPageSchema, deadLetterPage), ...errorsOf.deadLetters },
     },
   }, async (request) => {
     const { id } = request.params;
@@ -101,12 +117,12 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
           messageIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: ID_PATTERN.msg } },
         },
       }, { messageIds: examples.messageIds }),
-      response: { 202: withExample({ type: 'object', properties: { count: { type: 'integer', description: 'deliveries re-queued' } } }, { count: 1 }), ...errors },
+      response: { 202: withExample({ type: 'object', properties: { count: { type: 'integer', description: 'deliveries re-queued' } } }, { count: 1 }), ...errorsOf.replay },
     },
   }, async (request, reply) => {
     const { id } = request.params;
     const { since, messageIds } = request.body ?? {};
-    if (since !== undefined && messageIds !== undefined) throw badField('since', 'cannot be combined with messageIds; send one of them');
+    if (since !== undefined && messageIds !== undefined) throw sinceWithMessageIds();
     if (!(await store.receivers.get(id))) throw notFound(`receiver ${id}`);
     const count = await store.receivers.replayDead(id, { ...(since ? { since: new Date(since) } : {}), ...(messageIds ? { messageIds } : {}) });
     if (count > 0) await store.drains.wake(id);
@@ -138,7 +154,7 @@ async function deleteReceiver(app: FastifyInstance, options: ReceiverRoutesOptio
 function checkReceiverInput<T extends Partial<ReceiverSettings>>(body: T, guard: AddressGuard): T {
   const url = parseUrl(body.url ?? '');
   const blocked = guard.literalUrlProblem(url.toString());
-  if (blocked) throw badField('url', `points at a blocked address (${blocked}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
+  if (blocked) throw blockedUrl(blocked);
   return checkReceiverFields(body);
 }
 

@@ -1,5 +1,6 @@
 import { ID_PATTERN } from '../ids.js';
-import { errorExample, type ErrorStatus } from './examples.js';
+import { notFound, REASONS, type HttpError } from './errors.js';
+import { errorExample, examples } from './examples.js';
 
 /** JSON schemas shared by the route plugins; every route also lists them for the OpenAPI document. */
 
@@ -18,20 +19,47 @@ export function withExample<S extends object>(schema: S, example: unknown): S & 
   return { ...schema, examples: [example] };
 }
 
-/** The error responses of a route, each with an example body. */
-export function errorResponses(...statuses: ErrorStatus[]): Record<number, typeof errorSchema & { examples: unknown[] }> {
-  return Object.fromEntries(statuses.map((status) => [status, withExample(errorSchema, errorExample(status))]));
+/** An error body as the error handler (errors.ts) sends it. */
+export interface ErrorBody { statusCode: number; error: string; message: string; field?: string }
+
+/** The body a route's own error (badField, notFound) leaves as, so documented errors read exactly as sent. */
+export function errorBodyOf(error: HttpError): ErrorBody {
+  return { statusCode: error.statusCode, error: REASONS[error.statusCode] ?? 'Error', message: error.message, ...(error.field ? { field: error.field } : {}) };
+}
+
+/** The 400 a request part gets when it does not match its schema's pattern (worded as errors.ts words ajv's error). */
+export function patternMismatch(field: string, pattern: string): ErrorBody {
+  return { statusCode: 400, error: REASONS[400] ?? 'Bad Request', message: `${field} must match pattern "${pattern}"`, field };
+}
+
+/** Error examples several routes share: the same id check and the same lookup answer each of them. */
+export const errorExamples = {
+  badReceiverId: patternMismatch('params.id', ID_PATTERN.rcv),
+  badMessageId: patternMismatch('params.id', ID_PATTERN.msg),
+  receiverNotFound: errorBodyOf(notFound(`receiver ${examples.receiverId}`)),
+  messageNotFound: errorBodyOf(notFound(`message ${examples.messageId}`)),
+  unknownReceiverId: errorExample(422),
+  bodyTooLarge: errorExample(413),
+} as const;
+
+/**
+ * The error responses of a /v1 route, each with the given example body, plus the two every /v1
+ * route can answer: 401 without a valid token, 503 while Redis is unreachable.
+ */
+export function errorResponses(...bodies: ErrorBody[]): Record<number, typeof errorSchema & { examples: unknown[] }> {
+  const all = [...bodies, errorExample(401), errorExample(503)];
+  return Object.fromEntries(all.map((body) => [body.statusCode, withExample(errorSchema, body)]));
 }
 
 export const receiverIdParams = {
   type: 'object',
-  properties: { id: { type: 'string', pattern: ID_PATTERN.rcv, description: 'receiver id (rcv_…)' } },
+  properties: { id: { type: 'string', pattern: ID_PATTERN.rcv, description: 'receiver id (rcv_…)', examples: [examples.receiverId] } },
   required: ['id'],
 } as const;
 
 export const messageIdParams = {
   type: 'object',
-  properties: { id: { type: 'string', pattern: ID_PATTERN.msg, description: 'message id (msg_…)' } },
+  properties: { id: { type: 'string', pattern: ID_PATTERN.msg, description: 'message id (msg_…)', examples: [examples.messageId] } },
   required: ['id'],
 } as const;
 

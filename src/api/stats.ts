@@ -47,7 +47,7 @@ export const statsRoutes: FastifyPluginAsync<{ store: Store; queues: QueueSnapsh
             processes: { type: 'array', items: processSchema },
           },
         }, STATS_EXAMPLE),
-        ...errorResponses(401, 503),
+        ...errorResponses(),
       },
     },
   }, async (): Promise<FleetStats> => {

@@ -5,64 +5,168 @@ import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 
 interface Media { schema?: object; example?: unknown; examples?: Record<string, { value: unknown }> }
+interface Response { description?: string; content?: Record<string, Media> }
 interface Operation {
   summary?: string;
+  parameters?: { in: string; name: string; example?: unknown }[];
   requestBody?: { content: Record<string, Media> };
-  responses: Record<string, { description?: string; content?: Record<string, Media> }>;
+  responses: Record<string, Response>;
 }
 interface OpenApi { paths: Record<string, Record<string, Operation>> }
+interface Documented { name: string; method: string; path: string; operation: Operation }
+interface ErrorExample { statusCode?: number; message?: string; field?: string }
 
 /** The examples a media type shows: `example`, or each of `examples`. */
 const examplesOf = (media: Media): unknown[] => (media.example !== undefined ? [media.example] : Object.values(media.examples ?? {}).map((e) => e.value));
 
+const operationsOf = (doc: OpenApi): Documented[] =>
+  Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })));
+
+const isSuccess = (status: string): boolean => status.startsWith('2');
+
+/** The JSON example of one documented response, if it has one. */
+const jsonExampleOf = (operation: Operation, status: number): ErrorExample | undefined => {
+  const media = operation.responses[String(status)]?.content?.['application/json'];
+  return media ? (examplesOf(media)[0] as ErrorExample | undefined) : undefined;
+};
+
+/**
+ * A validator for the document's schemas. They are OpenAPI 3.0 schemas: ajv knows `nullable`;
+ * `example` is an OpenAPI annotation, declared so that strict mode still catches anything else.
+ */
+function openApiAjv(): Ajv {
+  const ajv = new Ajv({ strict: true, strictTypes: false, allErrors: true });
+  ajv.addKeyword({ keyword: 'example' });
+  ajv.addFormat('date-time', (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) && !Number.isNaN(Date.parse(value)));
+  return ajv;
+}
+
 describe('OpenAPI document (/docs)', () => {
-  const context = useLockstep('api', {});
+  // the same settings as api.test.ts, so the document is the one the API tests exercise
+  const context = useLockstep('api', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_BODY_LIMIT_BYTES: '65536' });
   let api: ApiClient;
-  let doc: OpenApi;
+  let operations: Documented[];
   before(async () => {
     ({ api } = context());
-    doc = (await (await fetch(`${api.url}/docs/json`)).json()) as OpenApi;
+    const response = await fetch(`${api.url}/docs/json`);
+    assert.equal(response.status, 200);
+    operations = operationsOf((await response.json()) as OpenApi);
   });
 
-  const operations = (): [string, Operation][] =>
-    Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]): [string, Operation] => [`${method.toUpperCase()} ${path}`, operation]));
+  test('documents every public route, and no hidden one', () => {
+    const names = operations.map((documented) => documented.name);
+    for (const name of ['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/receivers', 'GET /v1/receivers', 'GET /v1/receivers/{id}', 'PATCH /v1/receivers/{id}',
+      'DELETE /v1/receivers/{id}', 'GET /v1/receivers/{id}/dead-letters', 'POST /v1/receivers/{id}/replay', 'POST /v1/messages', 'POST /v1/messages/batch',
+      'GET /v1/messages/{id}', 'POST /v1/messages/{id}/resend', 'GET /v1/locks', 'GET /v1/stats']) {
+      assert.ok(names.includes(name), `${name} is documented`);
+    }
+    assert.deepEqual(names.filter((name) => / \/(ui|docs)\b/.test(name)), [], 'the dashboard and /docs themselves are hidden');
+  });
 
-  test('every route has a summary, an example request body and an example for each response with content', () => {
-    // OpenAPI 3.0 schemas say `nullable`; ajv knows it, and `example` is an annotation
-    const ajv = new Ajv({ strict: false, allErrors: true });
+  test('every operation has a summary, an example request body and an example for each 2xx response', () => {
     const missing: string[] = [];
-    const invalid: string[] = [];
-    const check = (where: string, media: Media): void => {
-      const shown = examplesOf(media);
-      if (shown.length === 0) return void missing.push(where);
-      const validate = ajv.compile(media.schema ?? {});
-      for (const example of shown) if (!validate(example)) invalid.push(`${where}: ${ajv.errorsText(validate.errors)}`);
-    };
-    assert.ok(operations().length >= 16, `${operations().length} operations documented`);
-    for (const [name, operation] of operations()) {
-      if (!operation.summary) missing.push(`${name} summary`);
-      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) check(`${name} request ${type}`, media);
-      for (const [status, response] of Object.entries(operation.responses)) {
-        for (const [type, media] of Object.entries(response.content ?? {})) check(`${name} ${status} ${type}`, media);
-        if (status.startsWith('2') && status !== '204' && !response.content) missing.push(`${name} ${status} content`);
+    for (const { name, operation } of operations) {
+      if (!operation.summary) missing.push(`${name}: summary`);
+      for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) {
+        if (examplesOf(media).length === 0) missing.push(`${name}: request ${type}`);
+      }
+      for (const [status, response] of Object.entries(operation.responses).filter(([code]) => isSuccess(code))) {
+        if (status === '204') assert.equal(response.content, undefined, `${name} 204 has no body`);
+        else if (!response.content) missing.push(`${name}: ${status} content`);
+        for (const [type, media] of Object.entries(response.content ?? {})) {
+          if (examplesOf(media).length === 0) missing.push(`${name}: ${status} ${type}`);
+        }
+      }
+      for (const parameter of operation.parameters?.filter((p) => p.in === 'path') ?? []) {
+        if (parameter.example === undefined) missing.push(`${name}: path parameter ${parameter.name}`);
       }
     }
     assert.deepEqual(missing, [], 'without an example');
+  });
+
+  test('every example, request or response, validates against its own schema', () => {
+    const ajv = openApiAjv();
+    const invalid: string[] = [];
+    let checked = 0;
+    for (const { name, operation } of operations) {
+      const media = [
+        ...Object.entries(operation.requestBody?.content ?? {}).map(([type, m]): [string, Media] => [`request ${type}`, m]),
+        ...Object.entries(operation.responses).flatMap(([status, response]) => Object.entries(response.content ?? {}).map(([type, m]): [string, Media] => [`${status} ${type}`, m])),
+      ];
+      for (const [where, shown] of media) {
+        const validate = ajv.compile(shown.schema ?? {});
+        for (const example of examplesOf(shown)) {
+          checked += 1;
+          if (!validate(example)) invalid.push(`${name} ${where}: ${ajv.errorsText(validate.errors)}`);
+        }
+      }
+    }
+    assert.ok(checked > 50, `${checked} examples checked`);
     assert.deepEqual(invalid, [], 'examples that do not match their schema');
   });
 
-  test('the new routes are documented, errors with the field they name', () => {
-    for (const path of ['/v1/receivers/{id}/dead-letters', '/v1/stats', '/healthz', '/readyz', '/metrics']) assert.ok(doc.paths[path], path);
-    const created = doc.paths['/v1/receivers']?.post?.responses['400']?.content?.['application/json'];
-    assert.equal((created?.example as { field?: string } | undefined)?.field, 'url');
+  test('examples look like real Lockstep values', () => {
+    const shown = JSON.stringify(operations.map(({ operation }) => operation));
+    for (const id of shown.match(/"(rcv|msg)_[^"]*"/g) ?? []) assert.match(id, /^"(rcv|msg)_[0-9abcdefghjkmnpqrstvwxyz]{26}"$/, `${id} is a Lockstep id`);
+    for (const secret of shown.match(/"whsec_[^"]*"/g) ?? []) assert.match(secret, /^"whsec_[A-Za-z0-9+/]{32,}={0,2}"$/, `${secret} is a signing secret`);
+    assert.match(shown, /"emitterId":"worker-1-4242"/);
+    assert.match(shown, /"fence":\d+/);
   });
 
-  test('the /docs page loads only from this origin, and /metrics stays plain text', async () => {
-    const page = await fetch(`${api.url}/docs/static/index.html`);
-    assert.equal(page.status, 200);
-    assert.doesNotMatch(await page.text(), /(src|href)="(https?:)?\/\//, 'no asset from another origin');
+  test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {
+    const problems: string[] = [];
+    for (const { name, path, operation } of operations.filter((documented) => documented.path.startsWith('/v1/'))) {
+      for (const [status, response] of Object.entries(operation.responses).filter(([code]) => !isSuccess(code))) {
+        const example = response.content?.['application/json'] && (examplesOf(response.content['application/json'])[0] as ErrorExample | undefined);
+        if (example?.statusCode !== Number(status)) problems.push(`${name} ${status}: example has statusCode ${example?.statusCode}`);
+      }
+      if (!/bearer token/.test(jsonExampleOf(operation, 401)?.message ?? '')) problems.push(`${name}: no 401 naming the bearer token`);
+      const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
+      const badInput = jsonExampleOf(operation, 400);
+      if (takesInput && !(badInput?.field && badInput.message?.startsWith(badInput.field))) problems.push(`${name}: no 400 naming its field`);
+      if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? '')) problems.push(`${name}: no 404 for an unknown id`);
+      if (!path.includes('{id}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('the documented request examples are accepted as documented', async () => {
+    // only bodies without a path id: those with one name a resource the example assumes exists
+    const ajv = openApiAjv();
+    for (const { name, method, path, operation } of operations.filter((documented) => documented.method === 'POST' && !documented.path.includes('{'))) {
+      const body = examplesOf(operation.requestBody?.content['application/json'] ?? {})[0];
+      const [status, documented] = Object.entries(operation.responses).find(([code]) => isSuccess(code)) ?? [];
+      const answer = await api.request<unknown>(method, path, body);
+      assert.equal(answer.status, Number(status), `${name} with its example: ${JSON.stringify(answer.body)}`);
+      const schema = documented?.content?.['application/json']?.schema ?? {};
+      assert.ok(ajv.validate(schema, answer.body), `${name} answers as documented: ${ajv.errorsText(ajv.errors)}`);
+    }
+  });
+
+  test('health routes show their text and JSON answers', async () => {
+    const byName = (wanted: string): Operation | undefined => operations.find(({ name }) => name === wanted)?.operation;
+    assert.deepEqual(jsonExampleOf(byName('GET /readyz') as Operation, 503), { status: 'unavailable', redis: true, lockBackend: { name: 'etcd', ok: false } });
+    const metricsExample = examplesOf(byName('GET /metrics')?.responses['200']?.content?.['text/plain'] ?? {})[0];
+    assert.equal(typeof metricsExample, 'string');
     const metrics = await fetch(`${api.url}/metrics`);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
-    assert.match(await metrics.text(), /^# HELP /);
+    assert.match(await metrics.text(), /^# HELP lockstep_/);
+    assert.match(String(metricsExample), /^# HELP lockstep_/, 'the example reads like the real answer');
+  });
+
+  test('/docs answers with HTML whose assets all come from this origin', async () => {
+    const page = await fetch(`${api.url}/docs`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    const origin = new URL(api.url).origin;
+    const assets = [...html.matchAll(/\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map((match) => new URL(match[1] ?? '', page.url));
+    assert.ok(assets.some((asset) => asset.pathname.endsWith('.js')), 'the page loads its script');
+    assert.deepEqual([...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map(([url]) => url).filter((url) => new URL(url).origin !== origin), [], 'no URL of another host');
+    for (const asset of assets) {
+      assert.equal(asset.origin, origin, `${asset} is served from this origin`);
+      assert.equal((await fetch(asset)).status, 200, `${asset} loads`);
+    }
   });
 });
