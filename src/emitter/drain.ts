@@ -75,6 +75,7 @@ export class ReceiverDrainer {
     let claim: Claim = await this.store.claim(lock.receiverId, claimToken, fence);
     for (let sent = 0; ; sent++) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
+      // a duration on Redis's clock, turned into a time on ours (BullMQ's delays run on ours)
       if (claim.kind === 'wait') return { kind: 'later', at: Date.now() + claim.inMs };
       if (claim.kind !== 'send') return { kind: 'done' };
       // The deadline check right before the send: a process that just woke from a pause past its

@@ -7,7 +7,7 @@ export type Claim =
   | { kind: 'gone' | 'disabled' | 'empty' }
   /** A newer lock holder has been seen (`maxFence`, when the store said which): give the receiver up. */
   | { kind: 'fenced'; maxFence?: number }
-  /** Nothing due for `inMs` more. */
+  /** Nothing due for `inMs` more, on Redis's clock: a duration, since each process's own clock may be off. */
   | { kind: 'wait'; inMs: number }
   | { kind: 'send'; delivery: ClaimedDelivery };
 
@@ -75,7 +75,7 @@ export class DeliveryStore {
       k.receiver(receiverId), k.queue(receiverId), k.deliveries(messageId), k.attempts(messageId), k.dead(receiverId), k.receiversVersion,
       receiverId, messageId, delivery.claim, delivery.fence.value, delivery.fence.service, JSON.stringify({ receiverId, ...attempt }), outcome.kind,
       outcome.kind === 'failed' ? Math.round(outcome.retryInMs) : 0, outcome.kind === 'failed' && outcome.final ? '1' : '0',
-      this.disableAfterDeadMs, `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`, Date.now(),
+      this.disableAfterDeadMs, `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`,
     );
     if (claimNext) pipeline.claimDelivery(...this.claimArgs(receiverId, claimNext, delivery.fence));
     const replies = (await pipeline.exec()) ?? [];
@@ -85,7 +85,7 @@ export class DeliveryStore {
   }
 
   private claimArgs(receiverId: string, claim: string, fence: Fence): Parameters<StoreRedis['claimDelivery']> {
-    return [this.keys.receiver(receiverId), this.keys.queue(receiverId), claim, fence.value, fence.service, this.keys.prefix, receiverId, LOOK_AHEAD, Date.now()];
+    return [this.keys.receiver(receiverId), this.keys.queue(receiverId), claim, fence.value, fence.service, this.keys.prefix, receiverId, LOOK_AHEAD];
   }
 }
 

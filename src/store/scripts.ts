@@ -6,7 +6,7 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  claimDelivery(receiverKey: string, queueKey: string, claim: string, fence: number, lockService: string, prefix: string, receiverId: string, lookAhead: number, now: number): Promise<string[]>;
+  claimDelivery(receiverKey: string, queueKey: string, claim: string, fence: number, lockService: string, prefix: string, receiverId: string, lookAhead: number): Promise<string[]>;
   completeDelivery(...keysAndArgs: Arg[]): Promise<string>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;

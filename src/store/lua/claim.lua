@@ -8,9 +8,12 @@
 -- paused or partitioned holder can never take back a delivery the newer holder claimed. An equal
 -- or higher fence raises the mark, which fences out every older holder from then on.
 --
+-- "Now" is Redis's TIME: backoffUntil and dueAt were written on the same clock by whichever
+-- emitter completed the last attempt, and emitters' own clocks may disagree by minutes.
+--
 -- KEYS[1] receiver hash, KEYS[2] receiver queue
 -- ARGV[1] claim token, ARGV[2] fence, ARGV[3] lock service, ARGV[4] key prefix, ARGV[5] receiver id,
--- ARGV[6] look-ahead, ARGV[7] now (ms)
+-- ARGV[6] look-ahead
 --
 -- Returns {'gone'} | {'fenced', maxFence} | {'disabled'} | {'empty'} | {'wait', inMs}
 --       | {'send', messageId, attemptNumber, failures, failStreak, receiverConfig, eventType, payload, createdAt}
@@ -24,7 +27,8 @@ if fence < maxFence then return {'fenced', string.format('%d', maxFence)} end
 if fence > maxFence then redis.call('HSET', KEYS[1], fenceField, string.format('%d', fence)) end
 if receiver[1] ~= '1' then return {'disabled'} end
 
-local now = tonumber(ARGV[7])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local backoffUntil = tonumber(receiver[2] or '0')
 if backoffUntil > now then return {'wait', string.format('%d', backoffUntil - now)} end
 

@@ -7,13 +7,16 @@
 -- was sent (its record carries the stale fence, so it reads as such), not of what counted. A
 -- completion whose delivery is no longer its claim (cancelled by a delete meanwhile) is 'stale'.
 --
+-- "Now" (backoffUntil, dueAt, lastSuccessAt/lastFailureAt, time of death, dyingSince) is Redis's
+-- TIME, the one clock every emitter shares; ARGV carries only durations.
+--
 -- KEYS[1] receiver hash, KEYS[2] receiver queue, KEYS[3] deliveries hash, KEYS[4] attempts list,
 -- KEYS[5] receiver dead set, KEYS[6] receivers version
 -- ARGV[1] receiver id, ARGV[2] message id, ARGV[3] claim token, ARGV[4] fence, ARGV[5] lock service,
 -- ARGV[6] attempt JSON, ARGV[7] outcome: delivered | failed | gone | aborted,
 -- ARGV[8] retry delay (ms, for failed), ARGV[9] '1' when this failure was the last attempt,
 -- ARGV[10] disable the receiver once its deliveries have kept dying for this long (ms),
--- ARGV[11] the disabledReason to give it then, ARGV[12] now (ms)
+-- ARGV[11] the disabledReason to give it then
 --
 -- Returns the delivery's new status, or 'fenced' / 'stale' / 'missing'.
 redis.call('RPUSH', KEYS[4], ARGV[6])
@@ -30,7 +33,8 @@ if not raw then return 'missing' end
 local delivery = cjson.decode(raw)
 if delivery.status ~= 'delivering' or delivery.claim ~= ARGV[3] then return 'stale' end
 
-local now = tonumber(ARGV[12])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local outcome = ARGV[7]
 delivery.claim = nil
 delivery.attempts = delivery.attempts + 1
