@@ -7,6 +7,9 @@
 -- a holder that lost the lock to a newer one: refused, nothing changes, so a late claim from a
 -- paused or partitioned holder can never take back a delivery the newer holder claimed. An equal
 -- or higher fence raises the mark, which fences out every older holder from then on.
+-- A lock service rebuilt from scratch restarts its fences low, and every holder is refused until
+-- they pass the mark again (emitters warn "store refused our fence" with stillHeldLocally=true):
+-- then stop the emitters and HDEL the receivers' `maxFence:<service>` fields.
 --
 -- "Now" is Redis's TIME: backoffUntil and dueAt were written on the same clock by whichever
 -- emitter completed the last attempt, and emitters' own clocks may disagree by minutes.
