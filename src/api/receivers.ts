@@ -45,6 +45,7 @@ const errorsOf = {
 
 export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (app, options) => {
   const { store } = options;
+  const deletes = new DeleteQueue();
 
   app.post<{ Body: CreateBody }>('/receivers', {
     schema: { tags, summary: 'Register a receiver', body: withExample(createReceiverBody, examples.newReceiver), response: { 201: receiverResponse, ...errorsOf.create } },
@@ -87,7 +88,7 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
   app.delete<{ Params: IdParams }>('/receivers/:id', {
     schema: { tags, summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204', params: receiverIdParams, response: { 204: { type: 'null' }, ...errorsOf.read } },
   }, async (request, reply) => {
-    await deleteReceiver(app, options, request.params.id);
+    await deletes.run(request.params.id, () => deleteReceiver(app, options, request.params.id));
     return reply.status(204).send();
   });
 
@@ -132,22 +133,46 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
 };
 
 /**
+ * Deletes of one receiver in this API process, one after another. This process has one lock
+ * session, and one session can hold a receiver only once: two deletes racing for the lock would
+ * collide inside it. So a delete that finds another one of the same receiver under way waits for
+ * it, then runs from the start: it finds the receiver gone (404), or deletes it if the earlier one
+ * failed. Deletes in different processes are kept apart by the lock itself.
+ */
+class DeleteQueue {
+  private readonly running = new Map<string, Promise<void>>();
+
+  async run(receiverId: string, remove: () => Promise<void>): Promise<void> {
+    for (let earlier = this.running.get(receiverId); earlier; earlier = this.running.get(receiverId)) await earlier.catch(() => {});
+    const removal = remove();
+    this.running.set(receiverId, removal);
+    try {
+      await removal;
+    } finally {
+      if (this.running.get(receiverId) === removal) this.running.delete(receiverId);
+    }
+  }
+}
+
+/**
  * Deletion holds the receiver's lock for the moment of the delete, so no emitter is sending to it
  * when the 204 goes out. The receiver is first marked as being deleted, so its holder's turn ends
- * after its in-flight request and no other emitter starts one while we wait.
+ * after its in-flight request and no other emitter starts one while we wait. A receiver that is
+ * gone at any step (another process deleted it meanwhile) is a 404, as for a delete that came after.
  */
 async function deleteReceiver(app: FastifyInstance, options: ReceiverRoutesOptions, id: string): Promise<void> {
   const { store, locks } = options;
   const receiver = await store.receivers.get(id);
-  if (!receiver) throw notFound(`receiver ${id}`);
-  await store.receivers.markDeleting(id);
+  if (!receiver || !(await store.receivers.markDeleting(id))) throw notFound(`receiver ${id}`);
   const lock = await locks.acquire(id, { waitMs: receiver.timeoutMs + 5000 });
   if (!lock) app.log.warn({ receiverId: id }, 'could not take the receiver lock for delete in time; deleting anyway');
+  let deleted: boolean;
   try {
-    await store.receivers.delete(id);
+    deleted = await store.receivers.delete(id);
   } finally {
     if (lock) await locks.release(lock);
   }
+  if (!deleted) throw notFound(`receiver ${id}`);
   app.log.info({ receiverId: id }, 'receiver deleted');
 }
 

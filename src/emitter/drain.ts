@@ -3,7 +3,7 @@ import { idTimestamp } from '../ids.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import type { Claim, ClaimedDelivery, DeliveryStore, Outcome } from '../store/deliveries.js';
+import type { Claim, ClaimedDelivery, DeliveryStore, Fence, Outcome } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
 import { outcomeOf, type RetryPolicy } from './retry-policy.js';
 import { webhookRequest } from './webhook-request.js';
@@ -12,7 +12,7 @@ import { webhookRequest } from './webhook-request.js';
 export type TurnEnd =
   | { kind: 'done' } // nothing to send (empty, disabled or deleted): the job completes
   | { kind: 'later'; at: number } // more to do at `at` (backoff, fairness budget spent, lock lost)
-  | { kind: 'busy' }; // another process holds the receiver
+  | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder)
 
 export interface DrainOptions {
   emitterId: string;
@@ -29,6 +29,8 @@ export interface DrainCounters {
   failed: number;
   aborted: number;
   turns: number;
+  /** Turns ended because the store refused our fence: a newer holder had taken the receiver. */
+  fenced: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface DrainCounters {
  * is the request's abort signal, and the lock is checked again right before every send.
  */
 export class ReceiverDrainer {
-  readonly counters: DrainCounters = { attempts: 0, delivered: 0, failed: 0, aborted: 0, turns: 0 };
+  readonly counters: DrainCounters = { attempts: 0, delivered: 0, failed: 0, aborted: 0, turns: 0, fenced: 0 };
 
   constructor(
     private readonly locks: ReceiverLocks,
@@ -65,10 +67,16 @@ export class ReceiverDrainer {
 
   private async drainWhileHeld(lock: HeldLock): Promise<TurnEnd> {
     const claimToken = `${this.options.emitterId}:${lock.fence}`;
+    const fence: Fence = { service: this.locks.backend, value: lock.fence };
     const turnEndsAt = Date.now() + this.options.maxTurnMs;
-    let claim: Claim = await this.store.claim(lock.receiverId, claimToken);
+    // A lock lost between acquire and here (a pause, a slow reply) claims nothing: the claim would
+    // mark a delivery ours, and raise the store's fence mark, for a holder that can no longer send.
+    if (!lock.isHeld() || this.stopping.aborted) return { kind: 'later', at: Date.now() };
+    let claim: Claim = await this.store.claim(lock.receiverId, claimToken, fence);
     for (let sent = 0; ; sent++) {
-      if (claim.kind === 'wait') return { kind: 'later', at: claim.until };
+      if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
+      // a duration on Redis's clock, turned into a time on ours (BullMQ's delays run on ours)
+      if (claim.kind === 'wait') return { kind: 'later', at: Date.now() + claim.inMs };
       if (claim.kind !== 'send') return { kind: 'done' };
       // The deadline check right before the send: a process that just woke from a pause past its
       // deadline finds its lock lost here and sends nothing.
@@ -91,7 +99,20 @@ export class ReceiverDrainer {
     this.count(outcome);
     this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs, Date.now() - idTimestamp(delivery.messageId));
     this.logAttempt(delivery, attempt, outcome, status);
-    return next;
+    return status === 'fenced' ? { kind: 'fenced' } : next;
+  }
+
+  /**
+   * The store has seen a higher fence than ours: a newer holder took the receiver while we were
+   * paused or cut off, whatever our own lock object still says. Give it up at once (the turn's
+   * caller releases the lock, deleting only our own key) and let the job come back as for a busy
+   * receiver.
+   */
+  private fenced(lock: HeldLock, maxFence: number | undefined): TurnEnd {
+    this.counters.fenced++;
+    this.metrics.lockFenced();
+    this.log.warn({ receiverId: lock.receiverId, fence: lock.fence, maxFence, stillHeldLocally: lock.isHeld() }, 'store refused our fence: a newer holder has the receiver; giving it up');
+    return { kind: 'busy' };
   }
 
   private attemptRecord(delivery: ClaimedDelivery, lock: HeldLock, startedAt: number, result: DeliveryResult): Attempt {

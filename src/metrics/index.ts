@@ -19,6 +19,8 @@ export class Metrics {
   private readonly lagSeconds: Histogram;
   private readonly acquireSeconds: Histogram;
   private readonly backendErrors: Counter;
+  /** Locks given up because the store refused their fence (see `lockFenced`). */
+  private fencedLocks = 0;
 
   constructor(private readonly receiverLabels: boolean) {
     collectDefaultMetrics({ register: this.registry, prefix: 'lockstep_' });
@@ -66,6 +68,15 @@ export class Metrics {
     this.acquireSeconds.observe(waitedMs / 1000);
   }
 
+  /**
+   * A lock given up because the store had seen a newer holder's fence: lost as surely as by a
+   * failed renewal, but known only to the emitter (the lock backend still counted it as held), so
+   * it is counted here and reported with the backend's causes.
+   */
+  lockFenced(): void {
+    this.fencedLocks++;
+  }
+
   backendError(backend: 'redis' | 'lock'): void {
     this.backendErrors.inc({ backend });
   }
@@ -73,6 +84,7 @@ export class Metrics {
   /** Lock counters of this process, read from the backend at scrape time. */
   watchLocks(locks: ReceiverLocks, aborted: () => number): void {
     const registers = [this.registry];
+    const fenced = (): number => this.fencedLocks;
     new Gauge({ name: 'lockstep_receivers_held', help: 'Receivers whose lock this process holds now', registers, collect() {
       const stats = locks.stats();
       const lost = Object.values(stats.lost).reduce((sum, n) => sum + n, 0);
@@ -81,6 +93,7 @@ export class Metrics {
     new Counter({ name: 'lockstep_locks_lost_total', help: 'Locks lost, by cause', labelNames: ['cause'], registers, collect() {
       this.reset();
       for (const [cause, count] of Object.entries(locks.stats().lost)) if (cause !== 'released' && cause !== 'shutdown') this.inc({ cause }, count);
+      this.inc({ cause: 'fenced' }, fenced());
     } });
     new Counter({ name: 'lockstep_lock_operations_total', help: 'Lock operations: acquire attempts, acquisitions, releases, session renewals', labelNames: ['op'], registers, collect() {
       this.reset();

@@ -5,8 +5,20 @@ import type { Attempt } from './types.js';
 /** Where a receiver's queue stands when its lock holder asks for the next delivery. */
 export type Claim =
   | { kind: 'gone' | 'disabled' | 'empty' }
-  | { kind: 'wait'; until: number }
+  /** A newer lock holder has been seen (`maxFence`, when the store said which): give the receiver up. */
+  | { kind: 'fenced'; maxFence?: number }
+  /** Nothing due for `inMs` more, on Redis's clock: a duration, since each process's own clock may be off. */
+  | { kind: 'wait'; inMs: number }
   | { kind: 'send'; delivery: ClaimedDelivery };
+
+/**
+ * A lock holder's fencing token. `service` names the lock service that issued it: fences of
+ * different services are unrelated numbers, so the store keeps one high-water mark per service.
+ */
+export interface Fence {
+  service: string;
+  value: number;
+}
 
 export interface ClaimedDelivery {
   receiverId: string;
@@ -22,6 +34,8 @@ export interface ClaimedDelivery {
   payloadJson: string;
   createdAt: string;
   claim: string;
+  /** The claimer's fence: its completion is refused if a newer holder has been seen since. */
+  fence: Fence;
 }
 
 export type Outcome = { kind: 'delivered' } | { kind: 'gone' } | { kind: 'aborted' } | { kind: 'failed'; retryInMs: number; final: boolean };
@@ -38,15 +52,20 @@ export class DeliveryStore {
     private readonly disableAfterDeadMs: number,
   ) {}
 
-  async claim(receiverId: string, claim: string): Promise<Claim> {
-    const reply = await this.redis.claimDelivery(...this.claimArgs(receiverId, claim));
-    return parseClaim(receiverId, claim, reply);
+  /**
+   * Claims the next due delivery for the holder of the receiver's lock. Refused ('fenced') when a
+   * holder with a higher fence has claimed or completed since: this holder has lost the lock.
+   */
+  async claim(receiverId: string, claim: string, fence: Fence): Promise<Claim> {
+    const reply = await this.redis.claimDelivery(...this.claimArgs(receiverId, claim, fence));
+    return parseClaim(receiverId, claim, fence, reply);
   }
 
   /**
    * Records the attempt and moves the delivery on. With `claimNext`, the next claim rides in the
    * same round trip (a pipeline), so a busy receiver costs one Redis round trip per delivery.
-   * Returns the delivery's new status ('stale' when the claim was no longer ours) and the next claim.
+   * Returns the delivery's new status ('fenced' when a newer lock holder has been seen, 'stale'
+   * when the claim was no longer ours) and the next claim (made with the same fence).
    */
   async complete(delivery: ClaimedDelivery, attempt: Attempt, outcome: Outcome, claimNext?: string): Promise<{ status: string; next?: Claim }> {
     const k = this.keys;
@@ -54,19 +73,19 @@ export class DeliveryStore {
     const pipeline = storePipeline(this.redis);
     pipeline.completeDelivery(
       k.receiver(receiverId), k.queue(receiverId), k.deliveries(messageId), k.attempts(messageId), k.dead(receiverId), k.receiversVersion,
-      receiverId, messageId, delivery.claim, JSON.stringify({ receiverId, ...attempt }), outcome.kind, Date.now(),
+      receiverId, messageId, delivery.claim, delivery.fence.value, delivery.fence.service, JSON.stringify({ receiverId, ...attempt }), outcome.kind,
       outcome.kind === 'failed' ? Math.round(outcome.retryInMs) : 0, outcome.kind === 'failed' && outcome.final ? '1' : '0',
       this.disableAfterDeadMs, `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`,
     );
-    if (claimNext) pipeline.claimDelivery(...this.claimArgs(receiverId, claimNext));
+    if (claimNext) pipeline.claimDelivery(...this.claimArgs(receiverId, claimNext, delivery.fence));
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
     const status = replies[0]?.[1] as string;
-    return claimNext ? { status, next: parseClaim(receiverId, claimNext, replies[1]?.[1] as string[]) } : { status };
+    return claimNext ? { status, next: parseClaim(receiverId, claimNext, delivery.fence, replies[1]?.[1] as string[]) } : { status };
   }
 
-  private claimArgs(receiverId: string, claim: string): Parameters<StoreRedis['claimDelivery']> {
-    return [this.keys.receiver(receiverId), this.keys.queue(receiverId), Date.now(), claim, this.keys.prefix, receiverId, LOOK_AHEAD];
+  private claimArgs(receiverId: string, claim: string, fence: Fence): Parameters<StoreRedis['claimDelivery']> {
+    return [this.keys.receiver(receiverId), this.keys.queue(receiverId), claim, fence.value, fence.service, this.keys.prefix, receiverId, LOOK_AHEAD];
   }
 }
 
@@ -77,9 +96,10 @@ function humanDuration(ms: number): string {
   return `${count} ${name}${count === 1 ? '' : 's'}`;
 }
 
-function parseClaim(receiverId: string, claim: string, reply: string[]): Claim {
+function parseClaim(receiverId: string, claim: string, fence: Fence, reply: string[]): Claim {
   const [kind, ...rest] = reply;
-  if (kind === 'wait') return { kind, until: Number(rest[0]) };
+  if (kind === 'wait') return { kind, inMs: Number(rest[0]) };
+  if (kind === 'fenced') return { kind, maxFence: Number(rest[0]) };
   if (kind !== 'send') return { kind: kind as 'gone' | 'disabled' | 'empty' };
   const [messageId, attempt, failures, failStreak, config, eventType, payloadJson, createdAt] = rest as string[];
   const { url, secret, headers, timeoutMs } = JSON.parse(config as string) as ClaimedDelivery['receiver'];
@@ -87,7 +107,7 @@ function parseClaim(receiverId: string, claim: string, reply: string[]): Claim {
     kind,
     delivery: {
       receiverId, messageId: messageId as string, attempt: Number(attempt), failures: Number(failures), receiverFailStreak: Number(failStreak),
-      receiver: { url, secret, headers, timeoutMs }, eventType: eventType as string, payloadJson: payloadJson as string, createdAt: createdAt as string, claim,
+      receiver: { url, secret, headers, timeoutMs }, eventType: eventType as string, payloadJson: payloadJson as string, createdAt: createdAt as string, claim, fence,
     },
   };
 }

@@ -82,11 +82,12 @@ export class ReceiverStore {
     return new Set(ids.filter((_, index) => replies[index]?.[1] === 1));
   }
 
-  /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn). */
-  async markDeleting(id: string): Promise<void> {
-    await this.redis.hset(this.keys.receiver(id), 'enabled', '0', 'disabledReason', 'being deleted');
+  /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
+  async markDeleting(id: string): Promise<boolean> {
+    return (await this.redis.markDeleting(this.keys.receiver(id), this.keys.receiversVersion)) === 1;
   }
 
+  /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
     return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, id, k.prefix)) === 1;

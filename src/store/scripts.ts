@@ -6,9 +6,10 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  claimDelivery(receiverKey: string, queueKey: string, now: number, claim: string, prefix: string, receiverId: string, lookAhead: number): Promise<string[]>;
+  claimDelivery(receiverKey: string, queueKey: string, claim: string, fence: number, lockService: string, prefix: string, receiverId: string, lookAhead: number): Promise<string[]>;
   completeDelivery(...keysAndArgs: Arg[]): Promise<string>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   replayDead(deadKey: string, queueKey: string, receiverKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
 }
@@ -29,6 +30,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['claimDelivery', 'claim.lua', 2],
   ['completeDelivery', 'complete.lua', 6],
   ['deleteReceiver', 'delete-receiver.lua', 5],
+  ['markDeleting', 'mark-deleting.lua', 2],
   ['replayDead', 'replay.lua', 3],
   ['resendMessage', 'resend.lua'],
 ];

@@ -8,7 +8,7 @@ const policy: RetryPolicy = { schedule: [5000, 300_000, 1_800_000], throttledMin
 const middle = (): number => 0.5; // no jitter
 const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({ statusCode: null, errorKind: null, error: null, durationMs: 1, responseHeaders: {}, responseBody: '', retryAfterMs: null, ...fields });
 const delivery = (failures: number, receiverFailStreak = failures): ClaimedDelivery => ({
-  receiverId: 'rcv', messageId: 'msg', attempt: failures + 1, failures, receiverFailStreak, claim: 'c',
+  receiverId: 'rcv', messageId: 'msg', attempt: failures + 1, failures, receiverFailStreak, claim: 'c', fence: { service: 'redis', value: 1 },
   receiver: { url: 'http://x', secret: 'whsec_x', headers: {}, timeoutMs: 1000 }, eventType: 'a', payloadJson: '{}', createdAt: '',
 });
 
