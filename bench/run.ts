@@ -16,6 +16,7 @@ import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
 import { lockLossHolderFrozen, lockLossServiceFrozen } from './scenarios/lock-loss.js';
+import { soak } from './scenarios/soak.js';
 import type { Backend } from './stack.js';
 
 interface Options {
@@ -32,6 +33,7 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['failover', failover],
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
+  ['soak', soak],
 ];
 
 function parseArgs(args: string[]): Options {

@@ -86,7 +86,16 @@ export class Stack {
 
 /** Peak resident memory (VmHWM) of a running process, in MiB. */
 export function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return procMemoryMiB(pid, 'VmHWM');
+}
+
+/** Resident memory (VmRSS) of a running process now, in MiB. */
+export function rssMiB(pid: number): number {
+  return procMemoryMiB(pid, 'VmRSS');
+}
+
+function procMemoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
 }
 

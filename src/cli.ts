@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   try {
     running = await startLockstep(role, config, log);
   } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
     if (error instanceof StartError || (error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message))) fail(error.message, 1);
     throw error;
   }

@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
-import type { Config, Role } from './config/index.js';
+import { ConfigError, type Config, type Role } from './config/index.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { DeliveryClient } from './delivery/client.js';
 import { Emitter } from './emitter/emitter.js';
-import { createReceiverLocks } from './locks/index.js';
+import { createReceiverLocks, ttlProblem } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
 import type { Logger } from './logger.js';
 import { FleetReporter } from './metrics/fleet.js';
@@ -27,6 +27,8 @@ export interface Running {
 
 /** Starts the parts a role runs, in dependency order; `stop()` takes them down in reverse. */
 export async function startLockstep(role: Role, config: Config, log: Logger): Promise<Running> {
+  const ttlTooShort = ttlProblem(config.lockBackend, config.lockTtlMs); // before anything starts: fail fast
+  if (ttlTooShort) throw new ConfigError(ttlTooShort);
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const step of stops.reverse()) await step().catch((error: unknown) => log.warn({ err: error }, 'error while stopping'));
