@@ -1,0 +1,14 @@
+-- Fencing: the receiver hash keeps the highest fence any claim or record has shown,
+-- `maxFence:<lock service>` (fences of different lock services are unrelated numbers, so a switch
+-- of backend starts a mark of its own instead of being refused forever). A lower fence belongs to
+-- a holder that lost the lock to a newer one: refused, nothing changes. An equal or higher fence
+-- raises the mark, which fences out every older holder from then on. Returns the mark when the
+-- fence is refused, nil when it is accepted. Call it only for a receiver hash that exists.
+local function checkFence(receiverKey, service, fenceArg)
+  local field = 'maxFence:' .. service
+  local fence = tonumber(fenceArg)
+  local mark = tonumber(redis.call('HGET', receiverKey, field) or '0')
+  if fence < mark then return mark end
+  if fence > mark then redis.call('HSET', receiverKey, field, string.format('%d', fence)) end
+  return nil
+end
