@@ -22,10 +22,10 @@
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
 --@include includes/fence.lua
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier')
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2])
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
-local mark = checkFence(KEYS[1], ARGV[2], ARGV[1])
+local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
 if mark then return {'fenced', string.format('%d', mark)} end
 if receiver[1] ~= '1' then return {'disabled'} end
 

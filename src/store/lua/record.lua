@@ -34,11 +34,12 @@ local count = (#ARGV - 7) / FIELDS
 for i = 0, count - 1 do
   redis.call('RPUSH', KEYS[7 + i * 2], ARGV[13 + i * FIELDS])
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'recorded', 0} end
-if checkFence(KEYS[1], ARGV[2], ARGV[1]) then return {'fenced'} end
+local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
+-- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
+if not receiver[5] then return {'recorded', 0} end
+if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
 
 local now = redisNow()
-local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil')
 local streak = tonumber(receiver[1] or '0')
 local frontier = tonumber(receiver[2] or '0')
 local holdUntil = 0
@@ -86,8 +87,9 @@ for i = 0, count - 1 do
         delivery.status = 'dead'
         redis.call('ZADD', KEYS[4], now, messageId)
         -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
-        local dyingSince = tonumber(redis.call('HGET', KEYS[1], 'dyingSince') or '')
+        local dyingSince = tonumber(receiver[7] or '')
         if not dyingSince then
+          receiver[7] = tostring(now)
           redis.call('HSET', KEYS[1], 'dyingSince', now)
         elseif now - dyingSince >= tonumber(ARGV[4]) then
           redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', ARGV[5])
@@ -116,7 +118,7 @@ local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
 if health.lastSuccessAt then
   fields[#fields + 1] = 'lastSuccessAt'
   fields[#fields + 1] = health.lastSuccessAt
-  redis.call('HDEL', KEYS[1], 'dyingSince')
+  if receiver[7] then redis.call('HDEL', KEYS[1], 'dyingSince') end
 end
 if health.lastFailureAt then
   fields[#fields + 1] = 'lastFailureAt'

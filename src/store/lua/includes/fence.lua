@@ -2,13 +2,13 @@
 -- `maxFence:<lock service>` (fences of different lock services are unrelated numbers, so a switch
 -- of backend starts a mark of its own instead of being refused forever). A lower fence belongs to
 -- a holder that lost the lock to a newer one: refused, nothing changes. An equal or higher fence
--- raises the mark, which fences out every older holder from then on. Returns the mark when the
+-- raises the mark, which fences out every older holder from then on. `mark` is the field's value
+-- as the caller read it (with the rest of the hash, in one command). Returns the mark when the
 -- fence is refused, nil when it is accepted. Call it only for a receiver hash that exists.
-local function checkFence(receiverKey, service, fenceArg)
-  local field = 'maxFence:' .. service
+local function checkFence(receiverKey, service, mark, fenceArg)
   local fence = tonumber(fenceArg)
-  local mark = tonumber(redis.call('HGET', receiverKey, field) or '0')
-  if fence < mark then return mark end
-  if fence > mark then redis.call('HSET', receiverKey, field, string.format('%d', fence)) end
+  local highest = tonumber(mark or '0')
+  if fence < highest then return highest end
+  if fence > highest then redis.call('HSET', receiverKey, 'maxFence:' .. service, string.format('%d', fence)) end
   return nil
 end
