@@ -53,7 +53,7 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
     const body = checkReceiverInput(request.body, options.guard);
     const receiver = await store.receivers.create({
       url: body.url, eventTypes: body.eventTypes ?? [], secret: body.secret ?? generateSecret(), description: body.description ?? '',
-      headers: body.headers ?? {}, timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs, enabled: body.enabled ?? true,
+      headers: body.headers ?? {}, timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs, enabled: body.enabled ?? true, ordering: body.ordering ?? 'unordered',
     });
     request.log.info({ receiverId: receiver.id, url: receiver.url }, 'receiver registered');
     return reply.status(201).send(receiver);

@@ -78,6 +78,10 @@ const receiverFields = {
   },
   timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, description: 'request timeout for this receiver' },
   enabled: { type: 'boolean' },
+  ordering: {
+    type: 'string', enum: ['unordered', 'strict'],
+    description: '`unordered` (default): a failed delivery waits for its own retry while the others go on. `strict`: nothing is sent while an earlier delivery waits for its retry (completion in acceptance order).',
+  },
 } as const;
 
 export const createReceiverBody = { type: 'object', additionalProperties: false, properties: receiverFields, required: ['url'] } as const;
@@ -98,6 +102,11 @@ export const receiverSchema = {
         lastFailureAt: { type: ['string', 'null'] },
         consecutiveFailures: { type: 'integer' },
         nextRetryAt: { type: ['string', 'null'] },
+        breaker: {
+          type: 'object',
+          description: 'the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it',
+          properties: { state: { type: 'string', enum: ['closed', 'open'] }, since: { type: ['string', 'null'] }, nextProbeAt: { type: ['string', 'null'] } },
+        },
         queueDepth: { type: 'integer', description: 'deliveries not finished yet' },
         deadLetters: { type: 'integer', description: 'deliveries that used up their retries (replay them)' },
       },

@@ -22,6 +22,10 @@ export interface Config {
   emitterConcurrency: number;
   /** Delays between attempts, in milliseconds (the environment gives seconds). */
   retrySchedule: number[];
+  /** The default schedule of `ordering: strict` receivers (ms): every retry holds their whole queue. */
+  strictRetrySchedule: number[];
+  /** Consecutive failed attempts after which a receiver backs off as a whole (its breaker opens). */
+  breakerFailures: number;
   /** Timeouts and 429 answers back off at least this long. */
   throttledMinMs: number;
   /** A receiver's `Retry-After` is honoured up to this long. */
@@ -74,6 +78,8 @@ export function loadConfig(env: Env = process.env): Config {
     emitterId: env.LOCKSTEP_EMITTER_ID ?? `${hostname()}-${process.pid}`,
     emitterConcurrency: int(env.LOCKSTEP_EMITTER_CONCURRENCY ?? fromFile('emitterConcurrency'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
     retrySchedule: schedule(env.LOCKSTEP_RETRY_SCHEDULE ?? fromFile('retrySchedule')),
+    strictRetrySchedule: schedule(env.LOCKSTEP_STRICT_RETRY_SCHEDULE ?? fromFile('strictRetrySchedule'), 'LOCKSTEP_STRICT_RETRY_SCHEDULE'),
+    breakerFailures: int(env.LOCKSTEP_BREAKER_FAILURES ?? fromFile('breakerFailures'), 'LOCKSTEP_BREAKER_FAILURES', 1, 1000),
     throttledMinMs: int(env.LOCKSTEP_THROTTLED_MIN_MS ?? fromFile('throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
     retryAfterMaxMs: int(env.LOCKSTEP_RETRY_AFTER_MAX_MS ?? fromFile('retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
     disableAfterDeadMs: int(env.LOCKSTEP_DISABLE_AFTER_DEAD_MS ?? fromFile('disableAfterDeadMs'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
@@ -130,11 +136,11 @@ function backend(value: unknown): LockBackendName {
   throw new ConfigError(`LOCKSTEP_LOCK_BACKEND must be redis, etcd or consul, got ${JSON.stringify(value)}`);
 }
 
-function schedule(value: unknown): number[] {
+function schedule(value: unknown, name = 'LOCKSTEP_RETRY_SCHEDULE'): number[] {
   const seconds = Array.isArray(value) ? value : String(value).split(',').map((s) => s.trim());
   const delays = seconds.map((s) => (typeof s === 'number' ? s : s === '' ? NaN : Number(s)));
   if (delays.length === 0 || delays.some((d) => !Number.isFinite(d) || d < 0 || d > 30 * 86400)) {
-    throw new ConfigError(`LOCKSTEP_RETRY_SCHEDULE must be a comma list of seconds (decimals allowed), e.g. 5,300,1800; got ${JSON.stringify(value)}`);
+    throw new ConfigError(`${name} must be a comma list of seconds (decimals allowed), e.g. 5,300,1800; got ${JSON.stringify(value)}`);
   }
   return delays.map((d) => Math.round(d * 1000));
 }

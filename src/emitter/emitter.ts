@@ -49,7 +49,7 @@ export class Emitter {
       lockWaitMs: Math.min(config.lockTtlMs, 5000),
       maxMessagesPerTurn: config.maxMessagesPerTurn,
       maxTurnMs: config.maxTurnMs,
-      retry: { schedule: config.retrySchedule, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
+      retry: { schedule: config.retrySchedule, strictSchedule: config.strictRetrySchedule, breakerFailures: config.breakerFailures, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
     }, log, this.stopping.signal, metrics);
     metrics.watchLocks(locks, () => this.drainer.counters.aborted);
   }

@@ -19,6 +19,7 @@ export class Metrics {
   private readonly lagSeconds: Histogram;
   private readonly acquireSeconds: Histogram;
   private readonly backendErrors: Counter;
+  private readonly breakerOpenings: Counter;
   /** Locks given up because the store refused their fence (see `lockFenced`). */
   private fencedLocks = 0;
 
@@ -37,6 +38,7 @@ export class Metrics {
       buckets: LAG_BUCKETS_S,
     });
     this.acquireSeconds = new Histogram({ name: 'lockstep_lock_acquire_seconds', help: 'Time to take a receiver lock (including waiting)', registers, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
+    this.breakerOpenings = new Counter({ name: 'lockstep_breaker_openings_total', help: 'Times a receiver\'s circuit breaker opened (it then backs off as a whole, one probe per retry step)', registers });
     this.backendErrors = new Counter({ name: 'lockstep_backend_errors_total', help: 'Errors talking to Redis or the lock backend', labelNames: ['backend'], registers });
   }
 
@@ -75,6 +77,10 @@ export class Metrics {
    */
   lockFenced(): void {
     this.fencedLocks++;
+  }
+
+  breakerOpened(): void {
+    this.breakerOpenings.inc();
   }
 
   backendError(backend: 'redis' | 'lock'): void {
