@@ -41,6 +41,7 @@ const lockstep = spawn(process.execPath, ['dist/cli.js', 'all'], {
 });
 try {
   const token = await generatedToken();
+  /** @param {string} method @param {string} path @param {unknown} body */
   const call = async (method, path, body) => {
     for (;;) {
       const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** @param {string} dir @returns {string[]} */
 function find(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
