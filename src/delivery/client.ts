@@ -1,8 +1,10 @@
-import { promises as dns, type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
-import { isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { AddressGuard } from './address-guard.js';
+import { BLOCKED_ADDRESS_CODE, guardedConnector, type Resolver } from './guarded-connector.js';
+
+export type { Resolver } from './guarded-connector.js';
 
 export interface DeliveryRequest {
   url: string;
@@ -50,16 +52,12 @@ export interface DeliveryClientOptions {
   resolve?: Resolver;
 }
 
-export type Resolver = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
-
 type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
 interface Failure {
   kind: ErrorKind;
   error: string;
 }
 
-const BLOCKED_CODE = 'ELOCKSTEP_BLOCKED_ADDRESS';
-const ALLOW_HINT = 'allow it with LOCKSTEP_ALLOW_CIDRS';
 /** A body this much longer than what is kept is read and dropped so its connection can be reused; longer ones are cut. */
 const DRAIN_BYTES = 64 * 1024;
 /** setTimeout's ceiling; beyond it Node fires at once. */
@@ -67,10 +65,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Sends webhooks through one undici Agent: a keep-alive pool per origin, one request per
- * connection at a time, and no redirects (undici follows none unless told to; API.md counts a 3xx
- * as a failure). The address guard runs inside the connector, on IP literals before any socket
- * exists and on every address a name resolves to, the very addresses the socket then uses, so DNS
- * rebinding cannot slip past a check made earlier.
+ * connection at a time, and no redirects (undici follows none unless told to; a 3xx counts as a
+ * failure: README, "What a receiver gets"). The address guard runs inside the connector
+ * (guarded-connector.ts), so every address a socket uses has passed it.
  */
 export class DeliveryClient {
   private readonly agent: Agent;
@@ -198,47 +195,6 @@ class Deadline {
   }
 }
 
-/** The guard inside undici's connector: literals are judged before net.connect (which skips lookup for them). */
-function guardedConnector(guard: AddressGuard, resolve: Resolver): buildConnector.connector {
-  const connect = buildConnector({ lookup: guardedLookup(guard, resolve) });
-  return (options, callback) => {
-    const reason = isIP(options.hostname) ? guard.check(options.hostname) : null;
-    if (reason === null) return connect(options, callback);
-    const error = blockedError(`address ${options.hostname} is blocked (${reason}); ${ALLOW_HINT}`);
-    queueMicrotask(() => callback(error, null));
-  };
-}
-
-/**
- * The lookup net.connect uses: it keeps only the addresses the guard allows, for every family and
- * for both the single-answer and `all` forms (Happy Eyeballs asks for all). A name with no allowed
- * address fails before any socket is opened.
- */
-function guardedLookup(guard: AddressGuard, resolve: Resolver): LookupFunction {
-  return (hostname, options, callback) => {
-    const answer = (addresses: LookupAddress[]): void => {
-      const allowed = addresses.filter(({ address }) => guard.check(address) === null);
-      const first = allowed[0];
-      if (first === undefined) return callback(noAllowedAddress(hostname, addresses, guard), []);
-      if (options.all) return callback(null, allowed);
-      return callback(null, first.address, first.family);
-    };
-    resolve(hostname, { ...options, all: true }).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
-  };
-}
-
-function noAllowedAddress(hostname: string, addresses: LookupAddress[], guard: AddressGuard): NodeJS.ErrnoException {
-  if (addresses.length === 0) return Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' });
-  const refused = addresses.map(({ address }) => `${address} (${guard.check(address)})`).join(', ');
-  return blockedError(`${hostname} resolves to blocked addresses only: ${refused}; ${ALLOW_HINT}`);
-}
-
-function blockedError(message: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(message);
-  error.code = BLOCKED_CODE;
-  return error;
-}
-
 /** The first `maxBytes` of a response body; the rest is only counted. */
 class BodyCapture {
   private readonly chunks: Buffer[] = [];
@@ -306,7 +262,7 @@ export function parseRetryAfter(value: string | string[] | undefined): number | 
 }
 
 function failureOf(error: unknown): Failure {
-  const blocked = findCause(error, (e) => e.code === BLOCKED_CODE);
+  const blocked = findCause(error, (e) => e.code === BLOCKED_ADDRESS_CODE);
   if (blocked) return { kind: 'blocked-address', error: blocked.message };
   return { kind: 'network', error: describe(error) };
 }
