@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
-import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher } from 'undici';
+import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
 import { BLOCKED_ADDRESS_CODE, guardedConnector, type Resolver } from './guarded-connector.js';
 
@@ -78,7 +78,7 @@ export class DeliveryClient {
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxResponseHeaderBytes = options.maxResponseHeaderBytes ?? 8 * 1024;
-    this.userAgent = options.userAgent ?? defaultUserAgent();
+    this.userAgent = options.userAgent ?? `Lockstep/${VERSION}`;
     this.agent = new Agent({
       connections: options.connections ?? null,
       pipelining: 1,
@@ -290,14 +290,4 @@ function describe(error: unknown): string {
   if (coded.errors?.length) return coded.errors.map(describe).join('; ');
   if (coded.address) return `${coded.code} ${coded.address}${coded.port ? `:${coded.port}` : ''}`;
   return coded.message.includes(coded.code ?? '') ? coded.message : `${coded.code}: ${coded.message}`;
-}
-
-/** `Lockstep/<version>` from package.json, two levels up from both src/delivery and dist/delivery. */
-function defaultUserAgent(): string {
-  try {
-    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof version === 'string' ? `Lockstep/${version}` : 'Lockstep';
-  } catch {
-    return 'Lockstep';
-  }
 }
