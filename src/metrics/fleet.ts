@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import type { Metrics } from './index.js';
+import type { Metrics } from './metrics.js';
 import type { ProcessReport } from './types.js';
 
 export const REPORT_EVERY_MS = 2000;
