@@ -19,5 +19,7 @@ function find(dir) {
 }
 
 const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : find('test').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

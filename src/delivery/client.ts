@@ -171,7 +171,10 @@ class Deadline {
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.fire({ kind: 'aborted', error: `aborted: ${reasonText(this.caller.reason)}` });
 
-  constructor(private readonly caller: AbortSignal, timeoutMs: number) {
+  constructor(
+    private readonly caller: AbortSignal,
+    timeoutMs: number,
+  ) {
     const delay = Math.min(Math.max(Number.isFinite(timeoutMs) ? timeoutMs : MAX_TIMER_MS, 1), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.fire({ kind: 'timeout', error: `timed out after ${timeoutMs} ms` }), delay);
     if (caller.aborted) this.onAbort();

@@ -25,15 +25,30 @@ export class Metrics {
     const attemptLabels = receiverLabels ? ['outcome', 'receiver'] : ['outcome'];
     this.attempts = new Counter({ name: 'lockstep_delivery_attempts_total', help: 'Delivery attempts by outcome', labelNames: attemptLabels, registers });
     this.attemptSeconds = new Histogram({
-      name: 'lockstep_attempt_duration_seconds', help: 'Duration of delivery attempts', labelNames: ['outcome'], registers,
+      name: 'lockstep_attempt_duration_seconds',
+      help: 'Duration of delivery attempts',
+      labelNames: ['outcome'],
+      registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
     this.lagSeconds = new Histogram({
-      name: 'lockstep_delivery_lag_seconds', help: 'From acceptance to the receiver\'s 2xx, for delivered messages (queueing, retries and backoff included)', registers,
+      name: 'lockstep_delivery_lag_seconds',
+      help: "From acceptance to the receiver's 2xx, for delivered messages (queueing, retries and backoff included)",
+      registers,
       buckets: LAG_BUCKETS_S,
     });
-    this.acquireSeconds = new Histogram({ name: 'lockstep_lock_acquire_seconds', help: 'Time to take a receiver lock (including waiting)', registers, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
-    this.backendErrors = new Counter({ name: 'lockstep_backend_errors_total', help: 'Errors talking to Redis or the lock backend', labelNames: ['backend'], registers });
+    this.acquireSeconds = new Histogram({
+      name: 'lockstep_lock_acquire_seconds',
+      help: 'Time to take a receiver lock (including waiting)',
+      registers,
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    });
+    this.backendErrors = new Counter({
+      name: 'lockstep_backend_errors_total',
+      help: 'Errors talking to Redis or the lock backend',
+      labelNames: ['backend'],
+      registers,
+    });
   }
 
   messagesAccepted(count: number): void {
@@ -50,7 +65,10 @@ export class Metrics {
   /** This process's counters in plain numbers, for the fleet report the dashboard reads. */
   async snapshot(): Promise<MetricsSnapshot> {
     const [accepted, attempts, lag, held] = await Promise.all([
-      this.accepted.get(), this.attempts.get(), this.lagSeconds.get(), this.registry.getSingleMetric('lockstep_receivers_held')?.get(),
+      this.accepted.get(),
+      this.attempts.get(),
+      this.lagSeconds.get(),
+      this.registry.getSingleMetric('lockstep_receivers_held')?.get(),
     ]);
     const byOutcome: Record<AttemptOutcome, number> = { delivered: 0, failed: 0, dead: 0, gone: 0, aborted: 0 };
     for (const { labels, value } of attempts.values) byOutcome[labels.outcome as AttemptOutcome] += value;
@@ -71,36 +89,76 @@ export class Metrics {
   /** Lock counters of this process, read from the backend at scrape time. */
   watchLocks(locks: ReceiverLocks, aborted: () => number): void {
     const registers = [this.registry];
-    new Gauge({ name: 'lockstep_receivers_held', help: 'Receivers whose lock this process holds now', registers, collect() {
-      const stats = locks.stats();
-      const lost = Object.values(stats.lost).reduce((sum, n) => sum + n, 0);
-      this.set(stats.acquired - stats.releases - lost);
-    } });
-    new Counter({ name: 'lockstep_locks_lost_total', help: 'Locks lost, by cause', labelNames: ['cause'], registers, collect() {
-      this.reset();
-      for (const [cause, count] of Object.entries(locks.stats().lost)) if (cause !== 'released' && cause !== 'shutdown') this.inc({ cause }, count);
-    } });
-    new Counter({ name: 'lockstep_lock_operations_total', help: 'Lock operations: acquire attempts, acquisitions, releases, session renewals', labelNames: ['op'], registers, collect() {
-      this.reset();
-      const stats = locks.stats();
-      for (const [op, count] of [['acquire_attempt', stats.acquireAttempts], ['acquired', stats.acquired], ['release', stats.releases], ['renewal', stats.renewals]] as const) this.inc({ op }, count);
-    } });
-    new Counter({ name: 'lockstep_requests_aborted_total', help: 'In-flight requests aborted because their lock was lost', registers, collect() {
-      this.reset();
-      this.inc(aborted());
-    } });
+    new Gauge({
+      name: 'lockstep_receivers_held',
+      help: 'Receivers whose lock this process holds now',
+      registers,
+      collect() {
+        const stats = locks.stats();
+        const lost = Object.values(stats.lost).reduce((sum, n) => sum + n, 0);
+        this.set(stats.acquired - stats.releases - lost);
+      },
+    });
+    new Counter({
+      name: 'lockstep_locks_lost_total',
+      help: 'Locks lost, by cause',
+      labelNames: ['cause'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cause, count] of Object.entries(locks.stats().lost)) if (cause !== 'released' && cause !== 'shutdown') this.inc({ cause }, count);
+      },
+    });
+    new Counter({
+      name: 'lockstep_lock_operations_total',
+      help: 'Lock operations: acquire attempts, acquisitions, releases, session renewals',
+      labelNames: ['op'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = locks.stats();
+        for (const [op, count] of [
+          ['acquire_attempt', stats.acquireAttempts],
+          ['acquired', stats.acquired],
+          ['release', stats.releases],
+          ['renewal', stats.renewals],
+        ] as const)
+          this.inc({ op }, count);
+      },
+    });
+    new Counter({
+      name: 'lockstep_requests_aborted_total',
+      help: 'In-flight requests aborted because their lock was lost',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(aborted());
+      },
+    });
   }
 
   /** Queue depth and oldest pending age per state, read from Redis at scrape time (API). */
   watchQueues(snapshot: QueueSnapshot): void {
     const registers = [this.registry];
-    new Gauge({ name: 'lockstep_queue_depth', help: 'Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)', labelNames: ['state'], registers, async collect() {
-      const now = await snapshot.read();
-      for (const state of ['pending', 'retrying', 'dead'] as const) this.set({ state }, now.depth[state]);
-    } });
-    new Gauge({ name: 'lockstep_oldest_pending_age_seconds', help: 'Age of the oldest unfinished delivery, by state', labelNames: ['state'], registers, async collect() {
-      const now = await snapshot.read();
-      for (const state of ['pending', 'retrying'] as const) this.set({ state }, now.oldestAgeS[state]);
-    } });
+    new Gauge({
+      name: 'lockstep_queue_depth',
+      help: 'Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const now = await snapshot.read();
+        for (const state of ['pending', 'retrying', 'dead'] as const) this.set({ state }, now.depth[state]);
+      },
+    });
+    new Gauge({
+      name: 'lockstep_oldest_pending_age_seconds',
+      help: 'Age of the oldest unfinished delivery, by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const now = await snapshot.read();
+        for (const state of ['pending', 'retrying'] as const) this.set({ state }, now.oldestAgeS[state]);
+      },
+    });
   }
 }
