@@ -63,11 +63,13 @@ async function attempt(name: string, backend: string, ctx: BenchContext, run: ()
   ctx.log(`▶ ${name} (${backend}), load average ${load.toFixed(2)}`);
   try {
     const rows = (await run()).map((row) => ({ ...row, load }));
-    ctx.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.map((r) => `${r.figure?.toFixed(r.figure < 1 ? 3 : 0) ?? '—'} ${r.unit} [${r.verdict}]`).join('; ')}`);
+    ctx.log(
+      `  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.map((r) => `${r.figure?.toFixed(r.figure < 1 ? 3 : 0) ?? '—'} ${r.unit} [${r.verdict}]`).join('; ')}`,
+    );
     return rows;
   } catch (error) {
     ctx.log(`  FAILED: ${error instanceof Error ? error.stack : String(error)}`);
-    return [{ ...emptyRow(name, backend, 'failed', error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error)), load }];
+    return [{ ...emptyRow(name, backend, 'failed', error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)), load }];
   }
 }
 
