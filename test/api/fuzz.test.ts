@@ -46,7 +46,7 @@ const text = fc.oneof(
   fc.constantFrom('', ' ', '\u0000', '\r\n', '../../etc/passwd', '<script>', '%00', 'rcv_', 'msg_', '__proto__', 'constructor', '😀'.repeat(50), '\u202e\u200b'),
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 70_000 }).map((n) => 'x'.repeat(n)) },
 );
-const deep = fc.tuple(fc.integer({ min: 65, max: 6000 }), fc.boolean()).map(([depth, array]) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`));
+const deep = fc.tuple(fc.integer({ min: 65, max: 120_000 }), fc.boolean()).map(([depth, array]) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`));
 const junk: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 4 }), text, fc.anything({ maxDepth: 3 }), fc.constantFrom(null, true, -1, 1e308, [], {}, [[[]]]));
 /** A JSON text that is a junk value, a junk object with unknown fields, or not JSON at all. */
 const junkJson = fc.oneof(junk.map((value) => JSON.stringify(value) ?? 'null'), deep, fc.constantFrom('{', '{"url":', '[1,2', '\u00ff\u00fe', 'eventType=a', '{"a":1}}'));
@@ -111,7 +111,7 @@ function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, 
     badId.map((id) => ({ method: 'GET', path: `/v1/messages/${encode(id)}`, writes: false })),
     badId.map((id) => ({ method: 'POST', path: `/v1/messages/${encode(id)}/resend`, writes: true, body: Buffer.from('{}') })),
     // junk query strings and junk bodies on read routes
-    fc.tuple(fc.constantFrom('/v1/receivers', `/v1/receivers/${receiverId}/dead-letters`, '/v1/locks', '/v1/stats', '/healthz', '/readyz', '/metrics'), fc.constantFrom('limit', 'cursor', 'x', 'limit[]'), text)
+    fc.tuple(fc.constantFrom('/v1/receivers', `/v1/receivers/${receiverId}/dead-letters`, '/v1/locks', '/v1/stats', '/healthz', '/readyz', '/metrics', '/docs/json', '/ui/'), fc.constantFrom('limit', 'cursor', 'x', 'limit[]'), text)
       .map(([path, name, value]) => ({ method: 'GET', path: `${path}?${name}=${encodeURIComponent(value)}`, writes: false })),
     fc.tuple(fc.constantFrom('GET', 'PUT', 'OPTIONS', 'TRACE', 'PROPFIND'), fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/stats', '/', '/v1/../v1/receivers'), junkJson)
       .map(([method, path, body]) => ({ method, path, writes: method !== 'GET', body: Buffer.from(body) })),
