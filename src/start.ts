@@ -14,6 +14,7 @@ import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
+import { checkEvictionPolicy } from './store/redis-policy.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -22,6 +23,8 @@ export interface Running {
   redisUrl: string;
   tokenSource: string;
   allowPrivateNetworks: boolean;
+  /** Set when Redis may evict keys and the operator allowed it: the banner shows it. */
+  redisWarning: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,6 +42,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs });
     await store.connect();
     stops.push(() => store.close());
+    const redisWarning = await checkEvictionPolicy(store.redis, redis, config.allowEvictingRedis, log);
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
     const metrics = new Metrics(config.metricsReceiverLabels);
@@ -64,7 +68,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
     stops.push(() => reporter.stop());
-    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, stop };
+    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, redisWarning, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -74,8 +78,8 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
 async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
   if (config.redisUrl) return config.redisUrl;
   if (role !== 'all') throw new StartError(`LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`);
-  const embedded = await EmbeddedRedis.start(config.dataDir);
-  log.info({ dir: embedded.dir, url: embedded.url }, 'started embedded redis-server (AOF on)');
+  const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);
+  log.info({ dir: embedded.dir, url: embedded.url, appendfsync: config.redisFsync }, 'started embedded redis-server (AOF on)');
   stops.push(() => embedded.stop());
   return embedded.url;
 }

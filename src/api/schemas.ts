@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '../ids.js';
 import { notFound, REASONS, type HttpError } from './errors.js';
 import { errorExample, examples } from './examples.js';
+import { MASK } from './receiver-view.js';
 
 /** JSON schemas shared by the route plugins; every route also lists them for the OpenAPI document. */
 
@@ -74,7 +75,11 @@ const receiverFields = {
   description: { type: 'string', maxLength: 1024 },
   headers: {
     type: 'object', maxProperties: 32, propertyNames: { pattern: HEADER_NAME_PATTERN },
-    additionalProperties: { type: 'string', maxLength: 1024 }, description: 'extra headers sent with every request', examples: [{ 'x-tenant': 'acme' }],
+    additionalProperties: { type: 'string', maxLength: 1024 },
+    description: 'extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). '
+      + `In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "${MASK}"; `
+      + 'a PATCH that sends that mask back keeps the stored value.',
+    examples: [{ 'x-tenant': 'acme' }],
   },
   timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, description: 'request timeout for this receiver' },
   enabled: { type: 'boolean' },
@@ -87,11 +92,14 @@ const receiverFields = {
 export const createReceiverBody = { type: 'object', additionalProperties: false, properties: receiverFields, required: ['url'] } as const;
 export const patchReceiverBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: receiverFields } as const;
 
+/** The receiver fields a response shows: all but the secret (see receiver-view.ts). */
+const { secret: secretField, ...shownFields } = receiverFields;
+
 export const receiverSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    ...receiverFields,
+    ...shownFields,
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
     disabledReason: { type: 'string' },
@@ -112,6 +120,18 @@ export const receiverSchema = {
       },
     },
   },
+} as const;
+
+/** The 201 of a create: the only receiver answer that carries the secret. */
+export const createdReceiverSchema = {
+  ...receiverSchema,
+  properties: { ...receiverSchema.properties, secret: { ...secretField, description: 'the signing secret: shown here and by GET /v1/receivers/{id}/secret only' } },
+} as const;
+
+export const receiverSecretSchema = {
+  type: 'object',
+  properties: { secret: { type: 'string', description: 'signing secret `whsec_<base64>`' } },
+  required: ['secret'],
 } as const;
 
 const attemptSchema = {

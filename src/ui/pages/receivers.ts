@@ -66,7 +66,9 @@ export const receiverPage: Page = (view, id) => {
   const dead = h('section', {});
   fill(view, heading('Receiver', status), details, h('h2', {}, 'Dead letters'), dead);
   const stopDead = deadLetterList(dead, id ?? '');
-  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh));
+  // The secret is fetched only when asked for and kept across refreshes until hidden again.
+  const secret: SecretState = { shown: undefined };
+  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh, secret));
   const stopDetails = poll(REFRESH_MS, status, refresh);
   return () => {
     stopDead();
@@ -74,7 +76,31 @@ export const receiverPage: Page = (view, id) => {
   };
 };
 
-function describe(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
+interface SecretState {
+  shown: string | undefined;
+}
+
+/** The signing secret is never in the receiver's own answer: "Reveal" asks GET …/secret for it. */
+function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promise<void>): (Node | string)[] {
+  const toggle = (label: string, action: () => Promise<void>): HTMLElement => h('button', { type: 'button', class: 'secondary', onclick: async () => {
+    try {
+      await action();
+      await refresh();
+    } catch (error) {
+      toast(`Could not read the secret: ${(error as Error).message}`, 'error');
+    }
+  } }, label);
+  if (state.shown === undefined) {
+    return ['hidden ', toggle('Reveal secret', async () => {
+      state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
+    })];
+  }
+  return [h('span', { class: 'mono secret' }, state.shown), ' ', toggle('Hide', async () => {
+    state.shown = undefined;
+  })];
+}
+
+function describe(receiver: Receiver, refresh: () => Promise<void>, secret: SecretState): HTMLElement {
   const row = (label: string, ...value: (Node | string)[]): HTMLElement[] => [h('dt', {}, label), h('dd', {}, ...value)];
   const { health } = receiver;
   return h(
@@ -85,6 +111,8 @@ function describe(receiver: Receiver, refresh: () => Promise<void>): HTMLElement
     row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
+    row('signing secret', ...secretRow(receiver, secret, refresh)),
+    Object.keys(receiver.headers).length > 0 ? row('headers', h('span', { class: 'mono headers' }, Object.entries(receiver.headers).map(([name, value]) => `${name}: ${value}`).join('\n'))) : [],
     row('last success', ago(health.lastSuccessAt)),
     row('last failure', ago(health.lastFailureAt)),
     row('consecutive failures', String(health.consecutiveFailures)),
