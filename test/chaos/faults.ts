@@ -27,6 +27,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class FaultRunner {
   readonly records: FaultRecord[] = [];
   readonly pauses: PauseWindow[] = [];
+  /** Every wall-clock step (epoch ms), per emitter, to say whose clock was off when something went wrong. */
+  readonly clockSteps: { emitterId: string; at: number; offsetS: number }[] = [];
   private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
@@ -96,6 +98,7 @@ export class FaultRunner {
         return;
       case 'step-clock':
         slot.clock.set(fault.offsetS ?? 0);
+        this.clockSteps.push({ emitterId: slot.id, at: Date.now(), offsetS: fault.offsetS ?? 0 });
         return;
     }
   }

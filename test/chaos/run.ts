@@ -66,11 +66,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     await runner.run(plan);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + o.seconds * 1000 - Date.now())));
     await intake.stop();
+    for (const slot of cluster.slots) if (slot.clock.offsetS !== 0) runner.clockSteps.push({ emitterId: slot.id, at: Date.now(), offsetS: 0 });
     await cluster.healAll();
     o.out(`[${runner.stamp()}] fault phase over: every fault healed, clocks back to true time, intake stopped (${intake.accepted.length} accepted, answers ${JSON.stringify(Object.fromEntries(intake.answers))}); settling`);
     const { views, settledAfterMs } = await settle(client, intake.accepted, o.settleSeconds * 1000);
     o.out(`[${runner.stamp()}] ${settledAfterMs === undefined ? `NOT settled within ${o.settleSeconds} s` : `settled in ${(settledAfterMs / 1000).toFixed(1)} s`}`);
-    const verdict = judge({ receiver, names, accepted: intake.accepted, views, pauses: runner.pauses, crashes: cluster.crashes, stamp: (at) => runner.stamp(at) });
+    const verdict = judge({ receiver, names, accepted: intake.accepted, views, pauses: runner.pauses, clockSteps: runner.clockSteps, crashes: cluster.crashes, stamp: (at) => runner.stamp(at) });
     if (intake.unresolved.length > 0) verdict.notes.push(`${intake.unresolved.length} messages never got a 202 within 30 s of retries (left out of the checks)`);
     for (const record of runner.records.filter((r) => r.error)) verdict.notes.push(`fault ${describeFault(record.fault, record.target)} failed: ${record.error}`);
     return { verdict, faults: runner.records.length, accepted: intake.accepted.length, requests: receiver.requests.length, settledAfterMs };

@@ -28,6 +28,7 @@ export interface VerdictInput {
   accepted: AcceptedMessage[];
   views: Map<string, MessageView>;
   pauses: PauseWindow[];
+  clockSteps: { emitterId: string; at: number; offsetS: number }[];
   crashes: { emitterId: string; code: number | null; at: number; lastLogs: string[] }[];
   stamp: (at: number) => string;
 }
@@ -45,6 +46,12 @@ export function judge(input: VerdictInput): Verdict {
   return verdict;
 }
 
+/** ", whose wall clock was stepped to +120 s at +11.2s, 0 s at +31.2s" — or nothing for an emitter never stepped. */
+function clockHistory(input: VerdictInput, emitterId: string): string {
+  const steps = input.clockSteps.filter((s) => s.emitterId === emitterId);
+  return steps.length === 0 ? '' : `, whose wall clock was stepped to ${steps.map((s) => `${s.offsetS > 0 ? '+' : ''}${s.offsetS} s at ${input.stamp(s.at)}`).join(', ')}`;
+}
+
 /** The emitter that sent `fence` for `messageId` to `receiverId`, from the API's attempt records. */
 function senderOf(input: VerdictInput, messageId: string, receiverName: string, fence: number): string | undefined {
   const view = input.views.get(messageId);
@@ -58,7 +65,7 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
     for (const other of overlap.others) {
       const sender = senderOf(input, other.messageId, overlap.receiver, other.fence);
       const frozen = pauses.find((p) => p.emitterId === sender && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from);
-      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ?? 'an emitter the API has no attempt record for'}, begun at ${stamp(other.start)}) was still in flight`;
+      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender)}` : 'an emitter the API has no attempt record for'}, begun at ${stamp(other.start)}) was still in flight`;
       if (frozen) verdict.excused.push({ invariant: 'no-overlap', at: overlap.at, detail: `${detail}; its sender was SIGSTOPped ${stamp(frozen.from)}–${stamp(frozen.to)} (README guarantee 1's stated limit)` });
       else verdict.violations.push({ invariant: 'no-overlap', at: overlap.at, detail });
     }
@@ -73,6 +80,8 @@ function staleFences({ receiver, stamp }: VerdictInput, verdict: Verdict): void 
 
 function finalStates(input: VerdictInput, verdict: Verdict): void {
   const byStatus = new Map<string, number>();
+  // per receiver, the oldest open delivery (the head that holds its queue up) first, then the rest
+  const open = new Map<string, Finding[]>();
   const ok = new Set(input.receiver.requests.filter((r) => r.status >= 200 && r.status < 300).map((r) => `${r.receiver}|${r.messageId}`));
   for (const message of input.accepted) {
     const view = input.views.get(message.id);
@@ -85,13 +94,16 @@ function finalStates(input: VerdictInput, verdict: Verdict): void {
       const name = input.names.get(delivery.receiverId) ?? delivery.receiverId;
       const last = delivery.attempts.at(-1);
       if (delivery.status !== 'delivered' && delivery.status !== 'dead') {
-        verdict.violations.push({ invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}` : 'none'})` });
+        open.set(name, [...(open.get(name) ?? []), { invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}${clockHistory(input, last.emitterId)}` : 'none'})` }]);
       } else if (delivery.status === 'delivered' && !ok.has(`${name}|${message.id}`)) {
         verdict.violations.push({ invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: recorded delivered, but the receiver never answered it 2xx` });
       }
     }
   }
-  verdict.notes.push(`deliveries by final status: ${JSON.stringify(Object.fromEntries(byStatus))}`);
+  const heads = [...open.values()].map((findings) => ({ ...(findings[0] as Finding), detail: `${(findings[0] as Finding).detail}; ${findings.length - 1} more open behind it` }));
+  verdict.violations.push(...heads, ...[...open.values()].flatMap((findings) => findings.slice(1)));
+  verdict.notes.push(`deliveries by status after settling: ${JSON.stringify(Object.fromEntries(byStatus))}`);
+  if (open.size > 0) verdict.notes.push(`open deliveries by receiver: ${[...open].map(([name, findings]) => `${name} ${findings.length}`).join(', ')}`);
 }
 
 /** First attempts in acceptance order, per receiver, from the receiver's own arrival order. */
