@@ -7,8 +7,10 @@ export interface Behaviour {
   delayMs?: number;
   /** Status to answer with (default 200). */
   status?: number;
-  /** Fraction of requests (0..1) answered with 500 instead. */
+  /** Fraction of requests (0..1) answered with `failStatus` instead. */
   failRate?: number;
+  /** Status of the `failRate` failures (default 500; e.g. 429 with a retry-after header). */
+  failStatus?: number;
   /** Never answer (until the client gives up). */
   hang?: boolean;
   /** Refuse (409) a `fence` lower than the highest seen, as the API.md advises receivers to. */
@@ -18,6 +20,8 @@ export interface Behaviour {
 }
 
 export interface RecordedRequest {
+  /** Arrival order across the whole server (start times tie within a millisecond). */
+  seq: number;
   receiver: string;
   start: number;
   end: number;
@@ -30,6 +34,25 @@ export interface RecordedRequest {
   body: string;
 }
 
+/** A request still in flight when another one to the same receiver arrived. */
+export interface InFlightRequest {
+  seq: number;
+  start: number;
+  /** Unknown (0, '') until its body has been read. */
+  fence: number;
+  messageId: string;
+}
+
+/** Two requests at one receiver at once: `seq`/`fence` is the one that arrived, `others` were in flight. */
+export interface Overlap {
+  receiver: string;
+  at: number;
+  seq: number;
+  fence: number;
+  messageId: string;
+  others: InFlightRequest[];
+}
+
 /**
  * A real HTTP receiver for tests: each path `/r/<name>` is one webhook endpoint with its own
  * behaviour. It records every request's start and end and counts overlapping requests per
@@ -37,10 +60,13 @@ export interface RecordedRequest {
  */
 export class TestReceiver {
   readonly requests: RecordedRequest[] = [];
-  readonly overlaps: { receiver: string; at: number }[] = [];
-  readonly staleFences: { receiver: string; fence: number; highest: number }[] = [];
+  readonly overlaps: Overlap[] = [];
+  readonly staleFences: { receiver: string; fence: number; highest: number; at?: number; messageId?: string }[] = [];
   private readonly behaviours = new Map<string, Behaviour>();
   private readonly inFlight = new Map<string, number>();
+  /** The requests in flight per receiver, with what is known of them, for overlap reports. */
+  private readonly inFlightDetail = new Map<string, Set<InFlightRequest>>();
+  private seq = 0;
   private readonly highestFence = new Map<string, number>();
   private readonly server: Server;
   /** Every socket that ever connected (for connection-count assertions). */
@@ -85,34 +111,43 @@ export class TestReceiver {
     const behaviour = this.behaviours.get(receiver) ?? {};
     const running = (this.inFlight.get(receiver) ?? 0) + 1;
     this.inFlight.set(receiver, running);
-    if (running > 1) this.overlaps.push({ receiver, at: start });
+    const self: InFlightRequest = { seq: ++this.seq, start, fence: 0, messageId: String(request.headers['webhook-id'] ?? '') };
+    const detail = this.inFlightDetail.get(receiver) ?? new Set<InFlightRequest>();
+    this.inFlightDetail.set(receiver, detail);
+    // the others are kept by reference: their fences are filled in once their bodies are read
+    const overlap: Overlap | undefined = running > 1 ? { receiver, at: start, seq: self.seq, fence: 0, messageId: self.messageId, others: [...detail] } : undefined;
+    if (overlap) this.overlaps.push(overlap);
+    detail.add(self);
     let body = '';
     for await (const chunk of request) body += chunk;
     const fence = fenceOf(body);
-    let status = this.statusFor(receiver, behaviour, fence);
+    self.fence = fence;
+    if (overlap) overlap.fence = fence;
+    let status = this.statusFor(receiver, behaviour, fence, self);
     let aborted = false;
     if (behaviour.hang) await new Promise((resolve) => request.socket.once('close', resolve));
     else if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (request.socket.destroyed) aborted = true;
     this.inFlight.set(receiver, (this.inFlight.get(receiver) ?? 1) - 1);
+    detail.delete(self);
     if (aborted) status = 0;
     this.requests.push({
-      receiver, start, end: Date.now(), status, messageId: String(request.headers['webhook-id'] ?? ''), fence, aborted,
+      seq: self.seq, receiver, start, end: Date.now(), status, messageId: String(request.headers['webhook-id'] ?? ''), fence, aborted,
       headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])), body,
     });
     if (!aborted) response.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers }).end(status < 300 ? 'ok' : 'nope');
   }
 
-  private statusFor(receiver: string, behaviour: Behaviour, fence: number): number {
+  private statusFor(receiver: string, behaviour: Behaviour, fence: number, self: InFlightRequest): number {
     if (behaviour.checkFence) {
       const highest = this.highestFence.get(receiver) ?? 0;
       if (fence < highest) {
-        this.staleFences.push({ receiver, fence, highest });
+        this.staleFences.push({ receiver, fence, highest, at: self.start, messageId: self.messageId });
         return 409;
       }
       this.highestFence.set(receiver, fence);
     }
-    if (behaviour.failRate && Math.random() < behaviour.failRate) return 500;
+    if (behaviour.failRate && Math.random() < behaviour.failRate) return behaviour.failStatus ?? 500;
     return behaviour.status ?? 200;
   }
 }

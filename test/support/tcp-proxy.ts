@@ -1,14 +1,28 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from './ports.js';
 
+/** What a blackhole does with the bytes it swallows. */
+export type BlackholeMode =
+  /** dropped for good (the connections are useless afterwards: only for cuts that are never healed) */
+  | 'drop'
+  /** held, and delivered late, in order, on `restore()`: a partition healed before TCP gave up */
+  | 'hold'
+  /** held, and every connection that lived through the cut is reset on `restore()`: TCP gave up */
+  | 'reset';
+
 /**
  * A TCP proxy in front of a lock service, used to cut ONE client off: `blackhole()` keeps every
- * connection open but silently drops what flows through it (like a network partition: requests
- * neither fail nor answer), `restore()` lets traffic flow again.
+ * connection open but silently swallows what flows through it (like a network partition: requests
+ * neither fail nor answer), `restore()` lets traffic flow again. The default mode drops the bytes;
+ * 'hold' and 'reset' are the two honest ways a partition heals (a byte stream never loses bytes in
+ * the middle, so a healed 'drop' would feed a client replies to the wrong requests).
  */
 export class TcpProxy {
   private blackholed = false;
+  private mode: BlackholeMode = 'drop';
   private readonly sockets = new Set<Socket>();
+  /** Bytes held back during a 'hold'/'reset' blackhole, per destination socket, in order. */
+  private readonly held = new Map<Socket, Buffer[]>();
 
   private constructor(private readonly server: Server, readonly port: number) {}
 
@@ -21,12 +35,24 @@ export class TcpProxy {
     return proxy;
   }
 
-  blackhole(): void {
+  get isBlackholed(): boolean {
+    return this.blackholed;
+  }
+
+  blackhole(mode: BlackholeMode = 'drop'): void {
     this.blackholed = true;
+    this.mode = mode;
   }
 
   restore(): void {
     this.blackholed = false;
+    const held = [...this.held];
+    this.held.clear();
+    if (this.mode === 'reset') {
+      for (const socket of [...this.sockets]) socket.destroy();
+      return;
+    }
+    for (const [to, chunks] of held) if (!to.destroyed) for (const chunk of chunks) to.write(chunk);
   }
 
   async close(): Promise<void> {
@@ -38,10 +64,18 @@ export class TcpProxy {
     const upstream = createConnection(targetPort, '127.0.0.1');
     for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
       this.sockets.add(from);
-      from.on('data', (chunk) => {
+      from.on('data', (chunk: Buffer) => {
         if (!this.blackholed) to.write(chunk);
+        else if (this.mode !== 'drop') {
+          const queue = this.held.get(to);
+          if (queue) queue.push(chunk);
+          else this.held.set(to, [chunk]);
+        }
       });
-      from.on('close', () => to.destroy());
+      from.on('close', () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
       from.on('error', () => to.destroy());
     }
   }
