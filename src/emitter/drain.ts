@@ -107,7 +107,7 @@ export class ReceiverDrainer {
     for (const delivery of claim.deliveries) {
       // The deadline check right before each send: a process that just woke from a pause past its
       // deadline finds its lock lost here and sends nothing.
-      if (!this.canSend(lock) || recorder.fenced) break;
+      if (!this.canSend(lock) || recorder.halted) break;
       const record = await this.attempt(receiver, delivery, lock, schedule);
       recorder.add(record);
       sent++;
@@ -153,7 +153,7 @@ export class ReceiverDrainer {
       this.log.warn({ receiverId: records[0]?.delivery.receiverId }, 'circuit breaker opened: the receiver keeps failing; one probe per retry step from now on');
     }
     for (const [index, { delivery, attempt, outcome }] of records.entries()) {
-      const status = statuses[index] ?? 'fenced';
+      const status = statuses[index] ?? (result.kind === 'fenced' ? 'fenced' : 'stale');
       this.count(outcome.kind);
       this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs, Date.now() - idTimestamp(delivery.messageId));
       if (status === 'dead' || outcome.kind !== 'delivered') this.logAttempt(delivery, attempt, outcome.kind, status);

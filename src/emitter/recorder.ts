@@ -1,20 +1,26 @@
 import type { AttemptRecord, BreakerPolicy, Claim, DeliveryStore, Holder, RecordResult } from '../store/deliveries.js';
 
-/** Outcomes waiting this many in a row go to the store without waiting for the window's end. */
+/** Outcomes waiting this many in a row go to the store at once... */
 const FLUSH_EVERY = 16;
+/** ...and none waits longer than this: a slow receiver's outcome is written before its next answer comes. */
+const FLUSH_AFTER_MS = 20;
 
 /**
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in
- * batches, one batch in flight at a time and in the order the attempts were made, so the next
- * request to the receiver never waits for a Redis round trip. `settle` writes what is left and
- * claims the next window in the same round trip. A crash loses at most the unrecorded outcomes:
- * their deliveries are claimed again by the next holder (same `webhook-id`: at least once).
+ * batches (16, or whatever waited 20 ms), one batch in flight at a time and in the order the
+ * attempts were made, so the next request to the receiver never waits for a Redis round trip.
+ * `settle` writes what is left and claims the next window in the same round trip. A crash loses
+ * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same
+ * `webhook-id`: at least once). Each write also tells whether to stop: the store refused our
+ * fence (a newer holder), or the receiver was disabled or deleted meanwhile.
  */
 export class AttemptRecorder {
   private pending: AttemptRecord[] = [];
   private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
   private failure: unknown;
   private refused = false;
+  private disabled = false;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -25,34 +31,50 @@ export class AttemptRecorder {
     private readonly recorded: (records: AttemptRecord[], result: RecordResult) => void,
   ) {}
 
-  /** True once the store refused our fence: a newer holder has the receiver; send nothing more. */
+  /** True once the store refused our fence: a newer holder has the receiver. */
   get fenced(): boolean {
     return this.refused;
   }
 
+  /** True once nothing more may be sent in this window: fenced, or the receiver disabled or deleted. */
+  get halted(): boolean {
+    return this.refused || this.disabled;
+  }
+
   add(record: AttemptRecord): void {
     this.pending.push(record);
-    if (this.pending.length >= FLUSH_EVERY) {
-      const batch = this.take();
-      this.writing = this.writing.then(() => this.write(batch).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error));
-    }
+    if (this.pending.length >= FLUSH_EVERY) this.flushBehind();
+    else this.timer ??= setTimeout(() => this.flushBehind(), FLUSH_AFTER_MS);
   }
 
   /** Writes everything still waiting and, with `claimNext`, claims that many more in the same round trip. */
   async settle(claimNext?: number): Promise<{ fenced: boolean; next?: Claim }> {
+    this.stopTimer();
     await this.writing;
     if (this.failure) throw this.failure;
     if (this.refused) return { fenced: true };
-    const { fenced, next } = await this.write(this.take(), claimNext);
-    return next ? { fenced, next } : { fenced };
+    return this.write(this.take(), this.disabled ? undefined : claimNext);
+  }
+
+  private flushBehind(): void {
+    this.stopTimer();
+    const batch = this.take();
+    if (batch.length === 0) return;
+    this.writing = this.writing.then(() => this.write(batch).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error));
   }
 
   private async write(batch: AttemptRecord[], claimNext?: number): Promise<{ fenced: boolean; next?: Claim }> {
     if (batch.length === 0 && !claimNext) return { fenced: this.refused };
-    const { result, next } = await this.store.record(this.receiverId, this.holder, batch, this.breaker, this.refused ? undefined : claimNext);
+    const { result, next } = await this.store.record(this.receiverId, this.holder, batch, this.breaker, claimNext);
     if (result.kind === 'fenced') this.refused = true;
+    else if (!result.enabled) this.disabled = true;
     if (batch.length > 0) this.recorded(batch, result);
     return next ? { fenced: this.refused, next } : { fenced: this.refused };
+  }
+
+  private stopTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private take(): AttemptRecord[] {

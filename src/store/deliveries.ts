@@ -70,7 +70,8 @@ export interface BreakerPolicy {
   stepsMs: number[];
 }
 
-export type RecordResult = { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; statuses: string[] };
+/** `enabled: false`: the receiver was disabled or deleted meanwhile, so its holder stops sending. */
+export type RecordResult = { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; statuses: string[] };
 
 /** Who is claiming or recording: the lock holder's fence. */
 export interface Holder {
@@ -104,7 +105,7 @@ export class DeliveryStore {
     if (claimNext) pipeline.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold));
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
-    const result = records.length > 0 ? parseRecord(replies[0]?.[1] as (string | number)[]) : { kind: 'recorded' as const, breakerOpened: false, statuses: [] };
+    const result = records.length > 0 ? parseRecord(replies[0]?.[1] as (string | number)[]) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
     const claimReply = replies[records.length > 0 ? 1 : 0]?.[1] as string[] | undefined;
     return claimNext && claimReply ? { result, next: parseClaim(receiverId, claimReply) } : { result };
   }
@@ -160,5 +161,5 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
 
 function parseRecord(reply: (string | number)[]): RecordResult {
   if (reply[0] === 'fenced') return { kind: 'fenced' };
-  return { kind: 'recorded', breakerOpened: Number(reply[1]) === 1, statuses: reply.slice(2).map(String) };
+  return { kind: 'recorded', breakerOpened: Number(reply[1]) === 1, enabled: Number(reply[2]) === 1, statuses: reply.slice(3).map(String) };
 }

@@ -16,7 +16,8 @@ interface Stats {
 }
 
 describe('dead letters, fleet stats and the dashboard files (API + emitter in one process)', () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const schedule = '0.05,0.05,0.05';
+  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: schedule, LOCKSTEP_STRICT_RETRY_SCHEDULE: schedule, LOCKSTEP_THROTTLED_MIN_MS: '0' });
   let api: ApiClient;
   let receiver: TestReceiver;
   let receiverId: string;
@@ -28,7 +29,8 @@ describe('dead letters, fleet stats and the dashboard files (API + emitter in on
 
   test('lists dead letters newest first, with the last answer, page by page', async () => {
     receiver.set('dead-end', { status: 500 });
-    receiverId = (await api.createReceiver({ url: receiver.url('dead-end'), eventTypes: ['dl.*'] })).id;
+    // strict: each message dies before the next is tried, so the order of death is the order sent
+    receiverId = (await api.createReceiver({ url: receiver.url('dead-end'), eventTypes: ['dl.*'], ordering: 'strict' })).id;
     for (let i = 0; i < 3; i++) ids.push((await api.post('dl.event', { i })).id);
     await waitFor('three dead letters', async () => (await health()).deadLetters === 3, 15_000);
     const first = await deadLetters('?limit=2');

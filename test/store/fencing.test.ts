@@ -55,7 +55,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
     const byB = await record(receiverId, holder(6), claimedByB as ClaimedDelivery, { kind: 'delivered' });
-    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, statuses: ['delivered'] }, "B's record succeeds");
+    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
     assert.equal((await claim(receiverId, holder(6))).kind, 'empty', 'D1 is not handed out again');
   });
 
@@ -76,7 +76,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     const history = (await store.redis.lrange(store.keys.attempts(d1), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(history.map((h) => [h.emitterId, h.fence]), [['5', 5]]);
     const done = await record(receiverId, holder(6), byB as ClaimedDelivery, { kind: 'delivered' });
-    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, statuses: ['delivered'] });
+    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] });
   });
 
   test('an equal fence is the same holder; a higher one raises the mark and fences out everything below', async () => {

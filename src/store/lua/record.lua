@@ -26,7 +26,8 @@
 -- attempt, 'r' (claimed from the retry set) or 'f' (a first attempt), attempt JSON, outcome kind,
 -- retry delay ms, '1' when final, hold ms
 --
--- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), then each delivery's new status}
+-- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
+-- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
 local FIELDS = 10
@@ -36,7 +37,7 @@ for i = 0, count - 1 do
 end
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
-if not receiver[5] then return {'recorded', 0} end
+if not receiver[5] then return {'recorded', 0, 0} end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
 
 local now = redisNow()
@@ -44,7 +45,7 @@ local streak = tonumber(receiver[1] or '0')
 local frontier = tonumber(receiver[2] or '0')
 local holdUntil = 0
 local failedHere = false
-local result = {'recorded', 0}
+local result = {'recorded', 0, receiver[5] == '1' and 1 or 0}
 local health = {}
 
 for i = 0, count - 1 do
