@@ -3,6 +3,8 @@
 //
 //   POST <any path>       answered 200 at once; arrival time, webhook-id and fence recorded
 //   POST /hang/<name>     never answered; start and socket-close time recorded (lock-loss scenario)
+//   POST /flaky/<name>    answered 500 to 5 % of requests (a seeded sequence), not recorded then;
+//                         the others as POST <any path> (flaky-receiver scenario)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
@@ -49,6 +51,15 @@ function hang(request: IncomingMessage): void {
 }
 
 const FENCE = /"fence":(\d+)/;
+const FLAKY_FAILURE_RATE = 0.05;
+/** A small seeded generator (mulberry32), so every run fails the same requests. */
+let seed = 0x5eed;
+function random(): number {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
 
 const server = createServer((request, response) => {
   if (control(request, response)) return;
@@ -57,6 +68,7 @@ const server = createServer((request, response) => {
   request.setEncoding('utf8');
   request.on('data', (chunk: string) => (body += chunk));
   request.on('end', () => {
+    if (request.url?.startsWith('/flaky/') && random() < FLAKY_FAILURE_RATE) return void response.writeHead(500).end('flaky');
     arrivals.at.push(now());
     arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
     arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));

@@ -12,6 +12,7 @@ import { BenchReceiver } from './receiver-control.js';
 import { emptyRow, machine, markdownTable, writeResults, type Row } from './report.js';
 import { failover } from './scenarios/failover.js';
 import { fanOut } from './scenarios/fan-out.js';
+import { flaky } from './scenarios/flaky.js';
 import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
@@ -28,6 +29,7 @@ interface Options {
 
 const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['hot', hotReceiver],
+  ['flaky', flaky],
   ['fan-out', fanOut],
   ['latency', latency],
   ['failover', failover],

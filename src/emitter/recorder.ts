@@ -18,7 +18,7 @@ export class AttemptRecorder {
   private pending: AttemptRecord[] = [];
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private failure: unknown;
+  private failure: Error | undefined;
   private refused = false;
   private disabled = false;
 
@@ -60,7 +60,7 @@ export class AttemptRecorder {
     this.stopTimer();
     const batch = this.take();
     if (batch.length === 0) return;
-    this.writing = this.writing.then(() => this.write(batch).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error));
+    this.writing = this.writing.then(() => this.write(batch).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
 
   private async write(batch: AttemptRecord[], claimNext?: number): Promise<{ fenced: boolean; next?: Claim }> {

@@ -1,0 +1,49 @@
+// Flaky receiver (issue 18): the hot-receiver backlog to a receiver that answers 500 to 5 % of
+// requests at random, with the default settings (unordered, default retry schedule), beside the
+// same backlog to a healthy receiver in the same run. A failed delivery waits 5 s for its own
+// retry while the others go on, so the rate that matters is the drain's until 95 % has arrived;
+// the time until the last retried delivery arrives is reported beside it.
+import type { BenchContext, BackendScenario } from '../context.js';
+import { enqueue } from '../enqueue.js';
+import { ratioRow } from '../report.js';
+import { Stack } from '../stack.js';
+
+const SHARE = 0.95;
+
+/** Deliveries/s from the first arrival until `SHARE` of `total` had arrived, and seconds until all had. */
+async function drainOf(ctx: BenchContext, stack: Stack, path: string, total: number): Promise<{ rate: number; allS: number; arrived: number }> {
+  const client = await stack.api();
+  const { id } = await client.createReceiver({ url: `${ctx.receiver.origin}${path}`, eventTypes: [`bench.${path.split('/')[1]}`] });
+  await ctx.receiver.reset();
+  await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: `bench.${path.split('/')[1]}`, payload: { n }, receiverIds: [id] })));
+  const budgetMs = ctx.sizes.drainBudgetMs + 10_000; // the last failures' retries come 5 s (± 20 %) after them
+  await ctx.receiver.drain(total, budgetMs);
+  const { at } = await ctx.receiver.arrivals();
+  const first = at[0] ?? NaN;
+  const share = at[Math.ceil(total * SHARE) - 1] ?? NaN;
+  return { rate: (Math.ceil(total * SHARE) - 1) / ((share - first) / 1000), allS: ((at.at(-1) ?? NaN) - first) / 1000, arrived: at.length };
+}
+
+export const flaky: BackendScenario = async (ctx, backend) => {
+  const total = ctx.sizes.hotMessages;
+  const stack = await Stack.start(backend);
+  try {
+    await stack.startEmitters(1);
+    const healthy = await drainOf(ctx, stack, '/healthy/hot', total);
+    const flakyRun = await drainOf(ctx, stack, '/flaky/hot', total);
+    return [
+      ratioRow({
+        scenario: `flaky receiver (5 % failures): ${total.toLocaleString('en-US')} queued, 1 emitter, default settings`,
+        backend,
+        figure: flakyRun.rate,
+        unit: 'deliveries/s',
+        baseline: healthy.rate,
+        baselineLabel: 'a healthy receiver, same run',
+        minRatio: 0.8,
+        notes: `rates until ${SHARE * 100} % had arrived; all ${flakyRun.arrived} of ${total} arrived after ${flakyRun.allS.toFixed(1)} s (healthy: ${healthy.allS.toFixed(1)} s): the last failures wait for their retry (5 s ± 20 %) while the rest goes on`,
+      }),
+    ];
+  } finally {
+    await stack.stop();
+  }
+};
