@@ -2,11 +2,41 @@
 // drains them. Baseline: raw undici with 1 request in flight to the same receiver process.
 // Both rates are measured the same way, at the receiver, from the first to the last arrival.
 // The same run gives the lock cost under backlog, read from the emitter's own /metrics.
-import type { BackendScenario } from '../context.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BackendScenario, BenchContext } from '../context.js';
 import { enqueue } from '../enqueue.js';
-import { limitRow, ratioRow } from '../report.js';
+import { arrivalRate } from '../receiver-control.js';
+import { limitRow, ratioRow, reportRow, type Row } from '../report.js';
 import { Stack } from '../stack.js';
 import { measureDrain, rawBaseline, reportProfile } from './drain.js';
+
+const LITERAL = fileURLToPath(new URL('../literal-design.ts', import.meta.url));
+
+/**
+ * The literal design (bench/literal-design.ts: one job per delivery, lock per job, bounced when
+ * busy) on the same backlog, Redis locks, against the same raw-undici baseline: what the drain
+ * design buys. Only with the Redis backend, where that design is at its best.
+ */
+async function literalDesign(ctx: BenchContext, stack: Stack, total: number, baseline: number): Promise<Row> {
+  await ctx.receiver.reset();
+  const child = spawn(process.execPath, ['--import', 'tsx', LITERAL, stack.redis.url, ctx.receiver.url('literal'), String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { stats, complete } = await ctx.receiver.drain(total, ctx.sizes.drainBudgetMs);
+  if (!complete) child.kill('SIGTERM');
+  await exited;
+  const { bounced } = (output ? JSON.parse(output) : { bounced: NaN }) as { bounced: number };
+  const rate = arrivalRate(stats);
+  return reportRow(
+    'literal design baseline: one job per delivery, lock per job, job put back when busy (hot receiver, Redis lock, 64 concurrent jobs)',
+    'redis',
+    rate,
+    'deliveries/s',
+    `${(rate / baseline).toFixed(3)} of raw undici (1 in flight) in the same run; ${stats.count} of ${total} arrived${complete ? '' : ` within ${ctx.sizes.drainBudgetMs / 1000} s`}; jobs put back because the receiver was busy: ${bounced} (${(bounced / Math.max(1, stats.count)).toFixed(1)} per delivery)`,
+  );
+}
 
 export const hotReceiver: BackendScenario = async (ctx, backend) => {
   const total = ctx.sizes.hotMessages;
@@ -21,6 +51,7 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
     );
     const drain = await measureDrain(ctx, stack, 1, total, 'hot');
     const delivered = drain.stats.count;
+    const literal = backend === 'redis' ? [await literalDesign(ctx, stack, total, baseline.rate)] : [];
     return [
       ratioRow({
         scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`,
@@ -44,6 +75,7 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
         limit: 0.05,
         notes: 'acquire attempts + releases + session renewals (emitter /metrics) ÷ deliveries, hot-receiver run',
       }),
+      ...literal,
     ];
   } finally {
     await stack.stop();
