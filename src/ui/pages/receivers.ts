@@ -10,6 +10,7 @@ const REFRESH_MS = 3000;
 
 export function healthPill(receiver: Receiver): HTMLElement {
   if (!receiver.enabled) return pill(`disabled: ${receiver.disabledReason ?? 'by operator'}`, 'bad');
+  if (receiver.health.breaker.state === 'open') return pill(`breaker open: one probe per step (${receiver.health.consecutiveFailures} failures in a row)`, 'bad');
   if (receiver.health.consecutiveFailures > 0) return pill(`failing (${receiver.health.consecutiveFailures} in a row)`, 'warn');
   if (receiver.health.lastSuccessAt) return pill('healthy', 'ok');
   return pill('no delivery yet', 'idle');
@@ -111,11 +112,18 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
+    row('ordering', receiver.ordering === 'strict' ? 'strict: one at a time, completions in acceptance order' : 'unordered: a failed delivery waits for its own retry'),
     row('signing secret', ...secretRow(receiver, secret, refresh)),
     Object.keys(receiver.headers).length > 0 ? row('headers', h('span', { class: 'mono headers' }, Object.entries(receiver.headers).map(([name, value]) => `${name}: ${value}`).join('\n'))) : [],
     row('last success', ago(health.lastSuccessAt)),
     row('last failure', ago(health.lastFailureAt)),
     row('consecutive failures', String(health.consecutiveFailures)),
+    row(
+      'circuit breaker',
+      health.breaker.state === 'open'
+        ? `open (since ${ago(health.breaker.since)}); next probe ${ago(health.breaker.nextProbeAt)}`
+        : 'closed',
+    ),
     row('backlog', `${health.queueDepth} ${health.queueDepth === 1 ? 'delivery' : 'deliveries'}`),
     row('next retry', ago(health.nextRetryAt)),
     receiver.description ? row('description', receiver.description) : [],
