@@ -1,4 +1,4 @@
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
@@ -9,10 +9,12 @@ import { sleep } from '../lib/abort.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
-import { ReceiverDrainer, type TurnEnd } from './drain.js';
+import { ReceiverDrainer } from './drain.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
 const BUSY_RETRY_MS = 250;
+/** How often each emitter turns due entries of the wake set into drain jobs. */
+const WAKE_POLL_MS = 100;
 /** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
 const STOP_GRACE_MS = 130_000;
 
@@ -39,6 +41,8 @@ export class Emitter {
   private readonly connection: Redis;
   private worker: Worker<DrainJob> | undefined;
   private reconciler: NodeJS.Timeout | undefined;
+  private waker: NodeJS.Timeout | undefined;
+  private promoting = false;
 
   constructor(private readonly options: EmitterOptions) {
     const { config, store, locks, client, log, metrics } = options;
@@ -56,7 +60,7 @@ export class Emitter {
 
   start(): void {
     const { config, log } = this.options;
-    this.worker = new Worker<DrainJob>(DRAIN_QUEUE, (job, token) => this.process(job, token), {
+    this.worker = new Worker<DrainJob>(DRAIN_QUEUE, (job) => this.process(job), {
       connection: this.connection,
       prefix: config.redisPrefix,
       concurrency: config.emitterConcurrency,
@@ -73,6 +77,8 @@ export class Emitter {
     });
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);
     this.reconciler.unref();
+    this.waker = setInterval(() => void this.promoteDue(), WAKE_POLL_MS);
+    this.waker.unref();
   }
 
   /**
@@ -82,6 +88,7 @@ export class Emitter {
    */
   async stop(): Promise<void> {
     clearInterval(this.reconciler);
+    clearInterval(this.waker);
     this.stopping.abort();
     const closed = this.worker?.close();
     const timedOut = await Promise.race([closed?.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
@@ -92,14 +99,26 @@ export class Emitter {
     this.connection.disconnect();
   }
 
-  private async process(job: Job<DrainJob>, token: string | undefined): Promise<void> {
+  /** One turn; work left for later is noted in the wake set (Redis's clock) and the job completes. */
+  private async process(job: Job<DrainJob>): Promise<void> {
     const end = await this.drainer.runTurn(job.data.receiverId);
     if (end.kind === 'done') return;
-    await job.moveToDelayed(nextTurnAt(end), token);
-    throw new DelayedError();
+    await this.options.store.drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
   }
 
-  /** Gives every receiver that has work but no drain job a job (no-op when all is well). */
+  private async promoteDue(): Promise<void> {
+    if (this.promoting) return;
+    this.promoting = true;
+    try {
+      await this.options.store.drains.promoteDue();
+    } catch (error) {
+      this.options.log.debug({ err: error }, 'wake-up promotion skipped: Redis unavailable');
+    } finally {
+      this.promoting = false;
+    }
+  }
+
+  /** Gives every receiver that has work but neither a drain job nor a wake-up noted a job (no-op when all is well). */
   private async reconcile(): Promise<void> {
     const { store, log } = this.options;
     try {
@@ -108,8 +127,9 @@ export class Emitter {
       for (const id of receiverIds) pipeline.zcard(store.keys.queue(id)).hget(store.keys.receiver(id), 'enabled');
       const replies = (await pipeline.exec()) ?? [];
       const withWork = receiverIds.filter((_, i) => Number(replies[i * 2]?.[1]) > 0 && replies[i * 2 + 1]?.[1] === '1');
+      const waiting = await store.drains.waiting(withWork);
       const orphans: string[] = [];
-      for (const id of withWork) if (!(await store.drains.queue.getDeduplicationJobId(id))) orphans.push(id);
+      for (const id of withWork) if (!waiting.has(id) && !(await store.drains.queue.getDeduplicationJobId(id))) orphans.push(id);
       if (orphans.length > 0) {
         log.info({ receivers: orphans.length }, 'scheduling receivers that had work but no drain job');
         await store.drains.schedule(orphans);
@@ -120,6 +140,3 @@ export class Emitter {
   }
 }
 
-function nextTurnAt(end: Exclude<TurnEnd, { kind: 'done' }>): number {
-  return end.kind === 'busy' ? Date.now() + BUSY_RETRY_MS : Math.max(end.at, Date.now());
-}

@@ -1,5 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
 
 export const DRAIN_QUEUE = 'drain';
 
@@ -11,6 +13,10 @@ export interface DrainJob {
  * The BullMQ queue of "drain" jobs: at most one live job per receiver with work (deduplicated by
  * receiver id). A job that arrives while the receiver's job is active is kept and started once the
  * active one ends (`keepLastIfActive`), so a message accepted during a drain is never stranded.
+ *
+ * A turn that ends with work for later (a backoff, a retry not due, a busy receiver) does not
+ * delay its job in BullMQ, whose delays are timed by each worker's wall clock: it notes the
+ * receiver in the wake set, on Redis's clock, and the emitters promote due entries to jobs.
  */
 export class DrainQueue {
   readonly queue: Queue<DrainJob>;
@@ -21,7 +27,12 @@ export class DrainQueue {
    * scripts on the connection it is given, and ioredis copies every defined script into each
    * pipeline it builds, so sharing would make each of the store's pipelines that much dearer.
    */
-  constructor(storeConnection: Redis, prefix: string) {
+  constructor(
+    private readonly store: StoreRedis,
+    private readonly keys: Keys,
+  ) {
+    const storeConnection: Redis = store;
+    const prefix = keys.prefix;
     this.connection = storeConnection.duplicate({ lazyConnect: false });
     this.connection.on('error', () => {}); // surfaced through failed commands, as on the store's
     this.queue = new Queue<DrainJob>(DRAIN_QUEUE, {
@@ -41,12 +52,29 @@ export class DrainQueue {
     })));
   }
 
-  /** Like `schedule`, but also brings a job that waits out a backoff forward to now. */
+  /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
   async wake(receiverId: string): Promise<void> {
-    const jobId = await this.queue.getDeduplicationJobId(receiverId);
-    const job = jobId ? await this.queue.getJob(jobId) : undefined;
-    if (job && (await job.isDelayed())) await job.promote().catch(() => {}); // raced to active: fine
-    else await this.schedule([receiverId]);
+    await this.store.zrem(this.keys.wake, receiverId);
+    await this.schedule([receiverId]);
+  }
+
+  /** The receiver's next turn is due in `delayMs` (Redis's clock); the earliest noted wins. */
+  async later(receiverId: string, delayMs: number): Promise<void> {
+    await this.store.wakeLater(this.keys.wake, receiverId, Math.max(0, Math.round(delayMs)));
+  }
+
+  /** Gives every receiver whose next turn is due a drain job; returns how many. */
+  async promoteDue(limit = 1000): Promise<number> {
+    const due = await this.store.promoteDue(this.keys.wake, limit);
+    await this.schedule(due);
+    return due.length;
+  }
+
+  /** Which of `receiverIds` wait in the wake set (they have work but, by design, no job). */
+  async waiting(receiverIds: string[]): Promise<Set<string>> {
+    if (receiverIds.length === 0) return new Set();
+    const scores = await this.store.zmscore(this.keys.wake, ...receiverIds);
+    return new Set(receiverIds.filter((_, index) => scores[index] !== null));
   }
 
   async close(): Promise<void> {

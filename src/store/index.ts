@@ -34,7 +34,7 @@ export class Store {
     this.messages = new MessageStore(redis, this.keys, this.receivers);
     this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs);
     this.deadLetters = new DeadLetterStore(redis, this.keys);
-    this.drains = new DrainQueue(redis, prefix);
+    this.drains = new DrainQueue(redis, this.keys);
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */

@@ -29,6 +29,10 @@ export class Keys {
   dead(receiverId: string): string {
     return `${this.prefix}:dead:${receiverId}`;
   }
+  /** Sorted set of receivers whose next drain turn is due later: score = when (Redis clock, ms). */
+  get wake(): string {
+    return `${this.prefix}:wake`;
+  }
   /** Global acceptance sequence, so deliveries to one receiver are sent in acceptance order. */
   get sequence(): string {
     return `${this.prefix}:seq`;

@@ -11,6 +11,8 @@ export interface StoreCommands {
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
+  promoteDue(wakeKey: string, limit: number): Promise<string[]>;
   replayDead(deadKey: string, queueKey: string, receiverKey: string, retriesKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
 }
 
@@ -33,6 +35,8 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
+  ['wakeLater', 'wake-later.lua', 1],
+  ['promoteDue', 'promote-due.lua', 1],
 ];
 
 export function defineStoreCommands(redis: Redis): StoreRedis {
