@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -63,7 +63,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const emitter = new Emitter({ config, store, locks, client, metrics, log: log.child({ component: 'emitter', emitterId: config.emitterId }), reconcileEveryMs: config.reconcileEveryMs });
       emitter.start();
       stops.push(() => emitter.stop());
-      if (config.metricsPort !== undefined) stops.push(await serveMetrics(metrics, config.host, config.metricsPort, log));
+      if (config.metricsPort !== undefined) stops.push(await serveMetrics(metrics, config.host, config.metricsPort, log).catch((error: unknown) => Promise.reject(listenProblem(error, config.host, config.metricsPort ?? 0, 'LOCKSTEP_METRICS_PORT'))));
     }
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
@@ -78,6 +78,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
 async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
   if (config.redisUrl) return config.redisUrl;
   if (role !== 'all') throw new StartError(`LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`);
+  makeDataDir(config.dataDir);
   const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);
   log.info({ dir: embedded.dir, url: embedded.url, appendfsync: config.redisFsync }, 'started embedded redis-server (AOF on)');
   stops.push(() => embedded.stop());
@@ -106,7 +107,7 @@ function resolveTokens(role: Role, config: Config): { tokens: string[]; source: 
     return { tokens: [token], source: `${file} (${hint(token)}; cat the file to see it)` };
   }
   const token = `lst_${randomBytes(24).toString('base64url')}`;
-  mkdirSync(config.dataDir, { recursive: true });
+  makeDataDir(config.dataDir);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   return { tokens: [token], source: `generated now and saved to ${file}:\n    ${token}` };
 }
@@ -119,12 +120,30 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new StartError(`port ${config.port} on ${config.host} is in use: stop what uses it or set LOCKSTEP_PORT`);
-    throw error;
+    throw listenProblem(error, config.host, config.port, 'LOCKSTEP_PORT');
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+}
+
+/** Why a server could not listen, as the setting to change; anything unforeseen as it is. */
+function listenProblem(error: unknown, host: string, port: number, portVariable: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new StartError(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
+  if (code === 'EACCES') return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConfigError(`LOCKSTEP_HOST=${host} is not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 or one of its own addresses`);
+  return error;
+}
+
+/** The data directory must be creatable and writable: say so, naming the setting. */
+function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`LOCKSTEP_DATA_DIR=${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a directory this user can write`);
+  }
 }
 
 /** A start-up problem the operator can fix; the CLI prints its message without a stack. */

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { LockstepProcess } from './support/lockstep.js';
 import { RedisServer } from './support/redis.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 /** Item 2 of issue 12: Redis settings checked at start, and the embedded Redis's fsync. */
 let redis: RedisServer;
@@ -32,6 +36,9 @@ test('a Redis that may evict keys is refused at start, saying why and how to fix
       return true;
     }, role);
   }
+  const cli = spawnSync(process.execPath, [CLI, 'api'], { env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_PORT: '0', LOCKSTEP_REDIS_URL: redis.url }, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.match(cli.stderr, /^lockstep: configuration problem: Redis at /m); // BullMQ prints its own one-line warning first
 });
 
 test('LOCKSTEP_ALLOW_EVICTING_REDIS=true starts anyway, with a warning in the log and the banner', async () => {
@@ -45,6 +52,19 @@ test('LOCKSTEP_ALLOW_EVICTING_REDIS=true starts anyway, with a warning in the lo
   } finally {
     assert.equal(await proc.stop(), 0);
   }
+});
+
+test('a Redis user that may run neither INFO nor CONFIG is a configuration problem naming the fix, password hidden', async () => {
+  const admin = redis.client();
+  await admin.call('ACL', 'SETUSER', 'lockstep-noinfo', 'on', '>s3cret-pw', '~*', '&*', '+@all', '-info', '-config');
+  admin.disconnect();
+  const url = redis.url.replace('redis://', 'redis://lockstep-noinfo:s3cret-pw@');
+  await assert.rejects(LockstepProcess.start('api', { LOCKSTEP_REDIS_URL: url }), (error: Error) => {
+    assert.match(error.message, /configuration problem: cannot read the maxmemory-policy of Redis at redis:\/\/lockstep-noinfo:\*\*\*@/);
+    assert.match(error.message, /\+info/);
+    assert.ok(!error.message.includes('s3cret-pw'), 'the password is not shown');
+    return true;
+  });
 });
 
 test('LOCKSTEP_REDIS_FSYNC sets the embedded Redis\'s appendfsync (default everysec)', async () => {

@@ -11,7 +11,10 @@ import { redactUrl } from '../redis.js';
  */
 /** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
 export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
-  const policy = await readPolicy(redis);
+  const policy = await readPolicy(redis, url).catch((error: unknown) => {
+    if (allowEvicting) return 'unknown';
+    throw error;
+  });
   if (policy === 'noeviction') return undefined;
   const why = `Redis at ${redactUrl(url)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
   if (allowEvicting) {
@@ -24,8 +27,18 @@ export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicti
   );
 }
 
-/** From INFO, which managed services (that often disable CONFIG) still answer. */
-async function readPolicy(redis: Redis): Promise<string> {
-  const info = await redis.info('memory');
-  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+/**
+ * From INFO, which managed services (that often disable CONFIG) still answer; CONFIG GET when an
+ * ACL refuses INFO. A Redis that answers neither cannot be checked: that is a configuration
+ * problem too, not a stack trace.
+ */
+async function readPolicy(redis: Redis, url: string): Promise<string> {
+  const fromInfo = await redis.info('memory').then((info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1], () => undefined);
+  if (fromInfo) return fromInfo;
+  const fromConfig = await redis.config('GET', 'maxmemory-policy').then((reply) => (reply as string[])[1], (error: Error) => error);
+  if (typeof fromConfig === 'string') return fromConfig;
+  throw new ConfigError(
+    `cannot read the maxmemory-policy of Redis at ${redactUrl(url)} (INFO and CONFIG GET refused${fromConfig instanceof Error ? `: ${fromConfig.message.slice(0, 120)}` : ''}): `
+      + 'allow Lockstep\'s Redis user "INFO" (ACL: +info), or, if you know the policy is noeviction, set LOCKSTEP_ALLOW_EVICTING_REDIS=true to start without the check.',
+  );
 }

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { RedisServer } from '../support/redis.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -73,5 +77,30 @@ test('the CLI answers every bad setting with "configuration problem", no stack, 
     assert.equal(result.status, 2, `${name}: ${result.stderr}`);
     assert.match(result.stderr, new RegExp(`^lockstep: configuration problem: .*${name}`), name);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${name}: no stack trace`);
+  }
+});
+
+test('settings that only fail when used (listen address, port, data directory) are configuration problems too, exit 2', async () => {
+  const redis = await RedisServer.start();
+  const aFile = join(mkdtempSync(join(tmpdir(), 'lockstep-notdir-')), 'file');
+  writeFileSync(aFile, '');
+  try {
+    const cases: [role: string, env: Record<string, string>, expected: RegExp][] = [
+      ['api', { LOCKSTEP_HOST: 'no-such-host.invalid' }, /LOCKSTEP_HOST=no-such-host\.invalid is not an address of this machine/],
+      ['api', { LOCKSTEP_HOST: '192.0.2.1' }, /LOCKSTEP_HOST=192\.0\.2\.1 is not an address of this machine/],
+      ['all', { LOCKSTEP_DATA_DIR: join(aFile, 'data'), LOCKSTEP_API_TOKEN: '' }, /LOCKSTEP_DATA_DIR=\S+\/file\/data cannot be created \(ENOTDIR\)/],
+    ];
+    for (const [role, env, expected] of cases) {
+      const result = spawnSync(process.execPath, [CLI, role], {
+        env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
+      });
+      assert.equal(result.status, 2, `${JSON.stringify(env)}: ${result.stderr}`);
+      assert.match(result.stderr, /^lockstep: configuration problem: /m);
+      assert.match(result.stderr, expected);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
+    }
+  } finally {
+    rmSync(dirname(aFile), { recursive: true, force: true });
+    await redis.destroy();
   }
 });
