@@ -1,3 +1,4 @@
+import type { ApiClient } from '../support/lockstep.js';
 import { ChaosCluster } from './cluster.js';
 import { describeFault, FaultRunner } from './faults.js';
 import { faultKinds, planFaults, type ChaosBackend } from './plan.js';
@@ -61,6 +62,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     const intake = new Intake(client, ids, o.seed, o.rate);
     const t0 = Date.now();
+    intake.hangCutoff = t0 + Math.max(0, o.seconds - 10) * 1000;
     const runner = new FaultRunner(cluster, o.out, t0);
     intake.start();
     await runner.run(plan);
@@ -71,13 +73,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.out(`[${runner.stamp()}] fault phase over: every fault healed, clocks back to true time, intake stopped (${intake.accepted.length} accepted, answers ${JSON.stringify(Object.fromEntries(intake.answers))}); settling`);
     const { views, settledAfterMs } = await settle(client, intake.accepted, o.settleSeconds * 1000);
     o.out(`[${runner.stamp()}] ${settledAfterMs === undefined ? `NOT settled within ${o.settleSeconds} s` : `settled in ${(settledAfterMs / 1000).toFixed(1)} s`}`);
-    const verdict = judge({ receiver, names, accepted: intake.accepted, views, pauses: runner.pauses, clockSteps: runner.clockSteps, crashes: cluster.crashes, stamp: (at) => runner.stamp(at) });
+    const nextRetryInS = await nextRetries(client, ids);
+    const verdict = judge({ nextRetryInS, receiver, names, accepted: intake.accepted, views, pauses: runner.pauses, clockSteps: runner.clockSteps, crashes: cluster.crashes, stamp: (at) => runner.stamp(at) });
     if (intake.unresolved.length > 0) verdict.notes.push(`${intake.unresolved.length} messages never got a 202 within 30 s of retries (left out of the checks)`);
     for (const record of runner.records.filter((r) => r.error)) verdict.notes.push(`fault ${describeFault(record.fault, record.target)} failed: ${record.error}`);
     return { verdict, faults: runner.records.length, accepted: intake.accepted.length, requests: receiver.requests.length, settledAfterMs };
   } finally {
     await cluster.stop();
   }
+}
+
+/** Each receiver's next retry (health.nextRetryAt), in seconds from now: shows a backoff set on a stepped clock. */
+async function nextRetries(client: ApiClient, ids: Map<string, string>): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  for (const [name, id] of ids) {
+    const { body } = await client.request<{ health?: { nextRetryAt: string | null } }>('GET', `/v1/receivers/${id}`).catch(() => ({ body: undefined }));
+    const at = body?.health?.nextRetryAt;
+    if (at) result.set(name, Math.round((Date.parse(at) - Date.now()) / 1000));
+  }
+  return result;
 }
 
 /** The report's tail: counts, then every violation by invariant, precise enough to start debugging from. */

@@ -29,6 +29,8 @@ export interface VerdictInput {
   views: Map<string, MessageView>;
   pauses: PauseWindow[];
   clockSteps: { emitterId: string; at: number; offsetS: number }[];
+  /** Receiver name → its next retry, seconds from the end of the settle phase (only receivers that have one). */
+  nextRetryInS: Map<string, number>;
   crashes: { emitterId: string; code: number | null; at: number; lastLogs: string[] }[];
   stamp: (at: number) => string;
 }
@@ -100,7 +102,11 @@ function finalStates(input: VerdictInput, verdict: Verdict): void {
       }
     }
   }
-  const heads = [...open.values()].map((findings) => ({ ...(findings[0] as Finding), detail: `${(findings[0] as Finding).detail}; ${findings.length - 1} more open behind it` }));
+  const heads = [...open].map(([name, findings]) => {
+    const retry = input.nextRetryInS.get(name);
+    const head = findings[0] as Finding;
+    return { ...head, detail: `${head.detail}; ${findings.length - 1} more open behind it${retry === undefined ? '' : `; the receiver's next retry is ${retry} s away (health.nextRetryAt)`}` };
+  });
   verdict.violations.push(...heads, ...[...open.values()].flatMap((findings) => findings.slice(1)));
   verdict.notes.push(`deliveries by status after settling: ${JSON.stringify(Object.fromEntries(byStatus))}`);
   if (open.size > 0) verdict.notes.push(`open deliveries by receiver: ${[...open].map(([name, findings]) => `${name} ${findings.length}`).join(', ')}`);

@@ -46,6 +46,8 @@ export class Intake {
   /** Messages given up on: perhaps accepted, perhaps not (a receiver may see their ids). */
   readonly unresolved: number[] = [];
   readonly answers = new Map<string, number>();
+  /** No more messages to the hanging receiver after this (epoch ms): each costs it ~10 s to go dead, more than a short settle phase. */
+  hangCutoff = Infinity;
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly prng: Prng;
@@ -75,7 +77,7 @@ export class Intake {
     for (let n = 0; this.running; n++) {
       const chosen = new Set<string>();
       for (let k = this.prng.int(1, 3); k > 0; k--) chosen.add(this.prng.pick(names));
-      if (n % HANG_EVERY === HANG_EVERY - 1) chosen.add(HANG);
+      if (n % HANG_EVERY === HANG_EVERY - 1 && Date.now() < this.hangCutoff) chosen.add(HANG);
       const ids = [...chosen].map((name) => this.receiverIds.get(name) as string);
       const id = await this.send(n, ids);
       if (id) this.accepted.push({ n, id, receiverIds: ids });
