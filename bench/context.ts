@@ -19,10 +19,38 @@ export interface Sizes {
   failoverRounds: number;
   /** Rounds of each lock-loss scenario (the worst is reported). */
   lockLossRounds: number;
+  /** How long the soak scenario runs. */
+  soakMs: number;
 }
 
-export const FULL: Sizes = { hotMessages: 5000, drainBudgetMs: 60_000, fanoutReceivers: 1000, fanoutDeliveries: 20_000, intakeMs: 10_000, warmupMs: 2000, latencyMs: 20_000, latencyRate: 200, failoverMessages: 12_000, failoverRounds: 3, lockLossRounds: 5 };
-export const QUICK: Sizes = { hotMessages: 3000, drainBudgetMs: 15_000, fanoutReceivers: 200, fanoutDeliveries: 4000, intakeMs: 3000, warmupMs: 1000, latencyMs: 4000, latencyRate: 200, failoverMessages: 8000, failoverRounds: 2, lockLossRounds: 2 };
+export const FULL: Sizes = {
+  hotMessages: 5000,
+  drainBudgetMs: 60_000,
+  fanoutReceivers: 1000,
+  fanoutDeliveries: 20_000,
+  intakeMs: 10_000,
+  warmupMs: 2000,
+  latencyMs: 20_000,
+  latencyRate: 200,
+  failoverMessages: 12_000,
+  failoverRounds: 3,
+  lockLossRounds: 5,
+  soakMs: 300_000,
+};
+export const QUICK: Sizes = {
+  hotMessages: 3000,
+  drainBudgetMs: 15_000,
+  fanoutReceivers: 200,
+  fanoutDeliveries: 4000,
+  intakeMs: 3000,
+  warmupMs: 1000,
+  latencyMs: 4000,
+  latencyRate: 200,
+  failoverMessages: 8000,
+  failoverRounds: 2,
+  lockLossRounds: 2,
+  soakMs: 60_000,
+};
 
 /** The lock TTL of the failover and lock-loss scenarios (the 2 s). */
 export const SHORT_TTL_MS = 2000;

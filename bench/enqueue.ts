@@ -9,9 +9,11 @@ export interface NewMessage {
 /** Runs `task(i)` for i in [0, count) with at most `concurrency` at once. */
 export async function inParallel(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(count, concurrency) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 /** Creates `count` receivers; `fields(i)` describes receiver i. Returns their ids in order. */

@@ -23,7 +23,10 @@ export interface LoadResult {
 export class LoadClient {
   private readonly pool: Pool;
 
-  constructor(origin: string, private readonly inFlight: number) {
+  constructor(
+    origin: string,
+    private readonly inFlight: number,
+  ) {
     this.pool = new Pool(origin, { connections: inFlight, pipelining: 1, keepAliveTimeout: 60_000 });
   }
 
@@ -38,7 +41,10 @@ export class LoadClient {
    * for `warmupMs` (not counted) and then `durationMs` (counted), or until `total` requests have
    * been sent. `next(i)` builds request i.
    */
-  async closedLoop(next: (i: number) => LoadRequest, { durationMs = Infinity, warmupMs = 0, total = Infinity }: { durationMs?: number; warmupMs?: number; total?: number }): Promise<LoadResult> {
+  async closedLoop(
+    next: (i: number) => LoadRequest,
+    { durationMs = Infinity, warmupMs = 0, total = Infinity }: { durationMs?: number; warmupMs?: number; total?: number },
+  ): Promise<LoadResult> {
     let sent = 0;
     let completed = 0;
     let failed = 0;
@@ -46,16 +52,18 @@ export class LoadClient {
     const measureFrom = started + warmupMs;
     const endAt = measureFrom + durationMs;
     let lastEnd = started;
-    await Promise.all(Array.from({ length: this.inFlight }, async () => {
-      while (sent < total && now() < endAt) {
-        const { status } = await this.post(next(sent++));
-        const end = now();
-        if (end < measureFrom || end > endAt) continue;
-        if (status >= 200 && status < 300) completed++;
-        else failed++;
-        lastEnd = end;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: this.inFlight }, async () => {
+        while (sent < total && now() < endAt) {
+          const { status } = await this.post(next(sent++));
+          const end = now();
+          if (end < measureFrom || end > endAt) continue;
+          if (status >= 200 && status < 300) completed++;
+          else failed++;
+          lastEnd = end;
+        }
+      }),
+    );
     const seconds = (Math.min(endAt, lastEnd) - measureFrom) / 1000;
     return { completed, failed, seconds, perSecond: completed / seconds };
   }
@@ -64,7 +72,11 @@ export class LoadClient {
    * Open loop: starts request i at `i / perSecond` seconds, whatever the previous ones are doing,
    * for `durationMs`. Returns, per request, when it was sent and when its answer came.
    */
-  async openLoop(next: (i: number) => LoadRequest, perSecond: number, durationMs: number): Promise<{ sentAt: number; answeredAt: number; status: number; text: string }[]> {
+  async openLoop(
+    next: (i: number) => LoadRequest,
+    perSecond: number,
+    durationMs: number,
+  ): Promise<{ sentAt: number; answeredAt: number; status: number; text: string }[]> {
     const count = Math.floor((perSecond * durationMs) / 1000);
     const started = now();
     const pending: Promise<{ sentAt: number; answeredAt: number; status: number; text: string }>[] = [];
@@ -87,6 +99,10 @@ export function webhookLikeRequest(path: string, i: number): LoadRequest {
   return {
     path,
     body: JSON.stringify({ type: 'bench.baseline', timestamp: new Date().toISOString(), data: { n: i }, fence: 1 }),
-    headers: { 'webhook-id': `base_${i}`, 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+    headers: {
+      'webhook-id': `base_${i}`,
+      'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+      'webhook-signature': 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+    },
   };
 }

@@ -19,7 +19,11 @@ interface CpuProfile {
 
 /** Environment that makes a Lockstep process write a CPU profile into `dir` when it exits (bench/cpu-profile.mjs). */
 export function profilerEnv(dir: string, prefix: string): Record<string, string> {
-  return { NODE_OPTIONS: `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`, LOCKSTEP_BENCH_PROFILE_DIR: dir, LOCKSTEP_BENCH_PROFILE_PREFIX: prefix };
+  return {
+    NODE_OPTIONS: `--import=${new URL('./cpu-profile.mjs', import.meta.url).href}`,
+    LOCKSTEP_BENCH_PROFILE_DIR: dir,
+    LOCKSTEP_BENCH_PROFILE_PREFIX: prefix,
+  };
 }
 
 /** Where the profile of emitter `emitterId` started with `profilerEnv(dir, prefix)` is written. */
@@ -55,7 +59,11 @@ export function summarizeProfile(path: string, top: number): string {
     for (const key of seen) add(inclusive, key, delta);
   });
   const line = (key: string, us: number): string => `  ${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${key}`;
-  const ranked = (map: Map<string, number>): [string, number][] => [...map.entries()].filter(([key]) => key !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, top);
+  const ranked = (map: Map<string, number>): [string, number][] =>
+    [...map.entries()]
+      .filter(([key]) => key !== '(idle)')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
   return [
     `  ${(totalUs / 1000).toFixed(0)} ms sampled, ${((100 * (self.get('(idle)') ?? 0)) / Math.max(1, totalUs)).toFixed(1)}% idle; top self time:`,
     ...ranked(self).map(([key, us]) => line(key, us)),

@@ -26,14 +26,18 @@ export interface Row {
 }
 
 /** A row whose figure is compared with `baseline` as figure / baseline ≥ `minRatio`. */
-export function ratioRow(fields: Omit<Row, 'ratio' | 'verdict' | 'target' | 'notes' | 'redisPerMessage'> & { minRatio: number; redisPerMessage?: number | null; notes?: string }): Row {
+export function ratioRow(
+  fields: Omit<Row, 'ratio' | 'verdict' | 'target' | 'notes' | 'redisPerMessage'> & { minRatio: number; redisPerMessage?: number | null; notes?: string },
+): Row {
   const { minRatio, ...rest } = fields;
   const ratio = rest.figure !== null && rest.baseline ? rest.figure / rest.baseline : null;
   return { redisPerMessage: null, notes: '', ...rest, ratio, target: `ratio ≥ ${minRatio}`, verdict: ratio !== null && ratio >= minRatio ? 'met' : 'MISSED' };
 }
 
 /** A row whose figure must stay at or under `limit`. */
-export function limitRow(fields: Omit<Row, 'ratio' | 'verdict' | 'notes' | 'redisPerMessage'> & { limit: number; redisPerMessage?: number | null; notes?: string }): Row {
+export function limitRow(
+  fields: Omit<Row, 'ratio' | 'verdict' | 'notes' | 'redisPerMessage'> & { limit: number; redisPerMessage?: number | null; notes?: string },
+): Row {
   const { limit, ...rest } = fields;
   const ratio = rest.figure !== null && rest.baseline ? rest.figure / rest.baseline : null;
   return { redisPerMessage: null, notes: '', ...rest, ratio, verdict: rest.figure !== null && rest.figure <= limit ? 'met' : 'MISSED' };
@@ -64,9 +68,16 @@ function number(n: number | null): string {
 export function markdownTable(rows: Row[]): string {
   const header = ['scenario', 'backend', 'figure', 'baseline (same run)', 'ratio', 'target', 'verdict', 'Redis cmds/msg', 'load', 'notes'];
   const lines = rows.map((r) => [
-    r.scenario, r.backend, r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
+    r.scenario,
+    r.backend,
+    r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
     r.baseline === null ? r.baselineLabel || '—' : `${number(r.baseline)} (${r.baselineLabel})`,
-    number(r.ratio), r.target || '—', r.verdict === 'MISSED' ? '**MISSED**' : r.verdict, number(r.redisPerMessage), r.load === undefined ? '—' : r.load.toFixed(1), r.notes.replaceAll('|', '/'),
+    number(r.ratio),
+    r.target || '—',
+    r.verdict === 'MISSED' ? '**MISSED**' : r.verdict,
+    number(r.redisPerMessage),
+    r.load === undefined ? '—' : r.load.toFixed(1),
+    r.notes.replaceAll('|', '/'),
   ]);
   return [header, header.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }

@@ -16,6 +16,7 @@ import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
 import { lockLossHolderFrozen, lockLossServiceFrozen } from './scenarios/lock-loss.js';
+import { soak } from './scenarios/soak.js';
 import type { Backend } from './stack.js';
 
 interface Options {
@@ -32,6 +33,7 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['failover', failover],
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
+  ['soak', soak],
 ];
 
 function parseArgs(args: string[]): Options {
@@ -61,11 +63,13 @@ async function attempt(name: string, backend: string, ctx: BenchContext, run: ()
   ctx.log(`▶ ${name} (${backend}), load average ${load.toFixed(2)}`);
   try {
     const rows = (await run()).map((row) => ({ ...row, load }));
-    ctx.log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.map((r) => `${r.figure?.toFixed(r.figure < 1 ? 3 : 0) ?? '—'} ${r.unit} [${r.verdict}]`).join('; ')}`);
+    ctx.log(
+      `  done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.map((r) => `${r.figure?.toFixed(r.figure < 1 ? 3 : 0) ?? '—'} ${r.unit} [${r.verdict}]`).join('; ')}`,
+    );
     return rows;
   } catch (error) {
     ctx.log(`  FAILED: ${error instanceof Error ? error.stack : String(error)}`);
-    return [{ ...emptyRow(name, backend, 'failed', error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error)), load }];
+    return [{ ...emptyRow(name, backend, 'failed', error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)), load }];
   }
 }
 

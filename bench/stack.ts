@@ -26,14 +26,23 @@ export class Stack {
   private apiProcess: LockstepProcess | undefined;
   private admin: Redis | undefined;
 
-  private constructor(readonly backend: Backend, readonly redis: RedisServer, readonly etcd: EtcdServer | undefined, private readonly env: Record<string, string>) {}
+  private constructor(
+    readonly backend: Backend,
+    readonly redis: RedisServer,
+    readonly etcd: EtcdServer | undefined,
+    private readonly env: Record<string, string>,
+  ) {}
 
   /** `env` is added to every Lockstep process (e.g. a short LOCKSTEP_LOCK_TTL_MS). */
   static async start(backend: Backend, env: Record<string, string> = {}): Promise<Stack> {
     const [redis, etcd] = await Promise.all([RedisServer.start(), backend === 'etcd' ? EtcdServer.start() : undefined]);
     return new Stack(backend, redis, etcd, {
-      LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_BACKEND: backend, LOCKSTEP_LOG_LEVEL: 'warn', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
-      ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}), ...env,
+      LOCKSTEP_REDIS_URL: redis.url,
+      LOCKSTEP_LOCK_BACKEND: backend,
+      LOCKSTEP_LOG_LEVEL: 'warn',
+      LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+      ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}),
+      ...env,
     });
   }
 
@@ -45,12 +54,14 @@ export class Stack {
 
   /** Starts `count` emitters at the same time; `env` is added to theirs (e.g. NODE_OPTIONS). */
   async startEmitters(count: number, env: Record<string, string> = {}): Promise<BenchEmitter[]> {
-    const started = await Promise.all(Array.from({ length: count }, async (_, i) => {
-      const id = `bench-emitter-${this.emitters.length + i + 1}`;
-      const port = await freePort();
-      const process = await LockstepProcess.start('emitter', { ...this.env, ...env, LOCKSTEP_EMITTER_ID: id, LOCKSTEP_METRICS_PORT: String(port) });
-      return { process, id, metricsUrl: `http://127.0.0.1:${port}/metrics` };
-    }));
+    const started = await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const id = `bench-emitter-${this.emitters.length + i + 1}`;
+        const port = await freePort();
+        const process = await LockstepProcess.start('emitter', { ...this.env, ...env, LOCKSTEP_EMITTER_ID: id, LOCKSTEP_METRICS_PORT: String(port) });
+        return { process, id, metricsUrl: `http://127.0.0.1:${port}/metrics` };
+      }),
+    );
     this.emitters.push(...started);
     return started;
   }
@@ -74,10 +85,12 @@ export class Stack {
    */
   async stop(): Promise<void> {
     this.admin?.disconnect();
-    await Promise.all(this.emitters.map(({ process }) => {
-      process.resume();
-      return process.stop(STOP_GRACE_MS);
-    }));
+    await Promise.all(
+      this.emitters.map(({ process }) => {
+        process.resume();
+        return process.stop(STOP_GRACE_MS);
+      }),
+    );
     await this.apiProcess?.stop(STOP_GRACE_MS);
     await this.etcd?.destroy();
     await this.redis.destroy();
@@ -86,7 +99,16 @@ export class Stack {
 
 /** Peak resident memory (VmHWM) of a running process, in MiB. */
 export function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return procMemoryMiB(pid, 'VmHWM');
+}
+
+/** Resident memory (VmRSS) of a running process now, in MiB. */
+export function rssMiB(pid: number): number {
+  return procMemoryMiB(pid, 'VmRSS');
+}
+
+function procMemoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
@@ -101,6 +123,8 @@ export async function scrapeCounter(metricsUrl: string, name: string, labels = '
 
 /** Lock operations an emitter has made: acquire attempts + releases + session renewals. */
 export async function lockOperations(emitter: BenchEmitter): Promise<number> {
-  const ops = await Promise.all(['acquire_attempt', 'release', 'renewal'].map((op) => scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', `op="${op}"`)));
+  const ops = await Promise.all(
+    ['acquire_attempt', 'release', 'renewal'].map((op) => scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', `op="${op}"`)),
+  );
   return ops.reduce((sum, n) => sum + n, 0);
 }

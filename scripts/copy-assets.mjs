@@ -7,6 +7,7 @@ const ASSET = /\.(lua|html|css|svg|png|ico)$/;
 const src = new URL('../src/', import.meta.url).pathname;
 const dist = new URL('../dist/', import.meta.url).pathname;
 
+/** @param {string} dir */
 function copy(dir) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);

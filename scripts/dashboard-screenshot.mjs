@@ -41,9 +41,14 @@ const lockstep = spawn(process.execPath, ['dist/cli.js', 'all'], {
 });
 try {
   const token = await generatedToken();
+  /** @param {string} method @param {string} path @param {unknown} body */
   const call = async (method, path, body) => {
     for (;;) {
-      const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).catch(() => undefined);
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).catch(() => undefined);
       if (response) return response.json();
       await sleep(200);
     }
@@ -51,7 +56,11 @@ try {
   await call('POST', '/v1/receivers', { url: `${receiverBase}/fast`, description: 'billing service' });
   await call('POST', '/v1/receivers', { url: `${receiverBase}/slow`, eventTypes: ['order.*'], description: 'warehouse' });
   await call('POST', '/v1/receivers', { url: `${receiverBase}/failing`, eventTypes: ['order.shipped'], description: 'partner CRM' });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
   await page.goto(`${base}/ui/`);
   await page.fill('input[name=token]', token);

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   try {
     running = await startLockstep(role, config, log);
   } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
     if (error instanceof StartError || (error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message))) fail(error.message, 1);
     throw error;
   }
@@ -56,6 +57,7 @@ function printBanner(role: Role, config: Config, running: Running): void {
     `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
     role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,
+    running.redisWarning ? `  ⚠ ${running.redisWarning}` : undefined,
     running.allowPrivateNetworks ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)' : undefined,
     running.url ? `  try:         curl -H "Authorization: Bearer <token>" ${running.url}/v1/receivers` : undefined,
   ];

@@ -3,17 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
-import type { Config, Role } from './config/index.js';
+import { ConfigError, type Config, type Role } from './config/index.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { DeliveryClient } from './delivery/client.js';
 import { Emitter } from './emitter/emitter.js';
-import { createReceiverLocks } from './locks/index.js';
+import { createReceiverLocks, ttlProblem } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
 import type { Logger } from './logger.js';
 import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
+import { checkEvictionPolicy } from './store/redis-policy.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -22,11 +23,15 @@ export interface Running {
   redisUrl: string;
   tokenSource: string;
   allowPrivateNetworks: boolean;
+  /** Set when Redis may evict keys and the operator allowed it: the banner shows it. */
+  redisWarning: string | undefined;
   stop(): Promise<void>;
 }
 
 /** Starts the parts a role runs, in dependency order; `stop()` takes them down in reverse. */
 export async function startLockstep(role: Role, config: Config, log: Logger): Promise<Running> {
+  const ttlTooShort = ttlProblem(config.lockBackend, config.lockTtlMs); // before anything starts: fail fast
+  if (ttlTooShort) throw new ConfigError(ttlTooShort);
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const step of stops.reverse()) await step().catch((error: unknown) => log.warn({ err: error }, 'error while stopping'));
@@ -37,6 +42,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs });
     await store.connect();
     stops.push(() => store.close());
+    const redisWarning = await checkEvictionPolicy(store.redis, redis, config.allowEvictingRedis, log);
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
     const metrics = new Metrics(config.metricsReceiverLabels);
@@ -62,7 +68,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
     stops.push(() => reporter.stop());
-    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, stop };
+    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, redisWarning, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -72,8 +78,8 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
 async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
   if (config.redisUrl) return config.redisUrl;
   if (role !== 'all') throw new StartError(`LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`);
-  const embedded = await EmbeddedRedis.start(config.dataDir);
-  log.info({ dir: embedded.dir, url: embedded.url }, 'started embedded redis-server (AOF on)');
+  const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);
+  log.info({ dir: embedded.dir, url: embedded.url, appendfsync: config.redisFsync }, 'started embedded redis-server (AOF on)');
   stops.push(() => embedded.stop());
   return embedded.url;
 }

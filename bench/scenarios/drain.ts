@@ -58,5 +58,6 @@ export async function measureDrain(ctx: BenchContext, stack: Stack, count: numbe
 
 /** With `--profile`, prints the summary of the first emitter's profile (call after the stack stopped). */
 export function reportProfile(ctx: BenchContext, scenario: string, stack: Stack): void {
-  if (ctx.profileDir) ctx.log(profileReport(profilePath(ctx.profileDir, `${scenario}-${stack.backend}`, 'bench-emitter-1'), `the ${scenario} emitter 1 (${stack.backend})`));
+  if (ctx.profileDir)
+    ctx.log(profileReport(profilePath(ctx.profileDir, `${scenario}-${stack.backend}`, 'bench-emitter-1'), `the ${scenario} emitter 1 (${stack.backend})`));
 }

@@ -24,7 +24,11 @@ async function holderOf(client: ApiClient, receiverId: string): Promise<Holder |
 }
 
 /** Freezes the holder of `receiverId` while it provably holds it; returns it, its fence and when. */
-async function freezeHolder(client: ApiClient, receiverId: string, emitters: BenchEmitter[]): Promise<{ victim: BenchEmitter; fence: number; frozenAt: number } | undefined> {
+async function freezeHolder(
+  client: ApiClient,
+  receiverId: string,
+  emitters: BenchEmitter[],
+): Promise<{ victim: BenchEmitter; fence: number; frozenAt: number } | undefined> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const holder = await holderOf(client, receiverId);
     const victim = emitters.find((emitter) => emitter.id === holder?.emitterId);
@@ -47,13 +51,18 @@ async function killHolder(ctx: BenchContext, client: ApiClient, receiverId: stri
   frozen.victim.process.kill('SIGKILL');
   let resumedAt = NaN;
   let stale = 0;
-  await waitFor('deliveries to resume under a newer fence', async () => {
-    const { at, fence } = await ctx.receiver.arrivals();
-    const after = at.map((t, i) => ({ t, fence: fence[i] as number })).filter(({ t }) => t > frozen.frozenAt);
-    stale = after.filter(({ fence: f }) => f <= frozen.fence).length;
-    resumedAt = after.find(({ fence: f }) => f > frozen.fence)?.t ?? NaN;
-    return Number.isFinite(resumedAt);
-  }, SHORT_TTL_MS + 20_000, 50);
+  await waitFor(
+    'deliveries to resume under a newer fence',
+    async () => {
+      const { at, fence } = await ctx.receiver.arrivals();
+      const after = at.map((t, i) => ({ t, fence: fence[i] as number })).filter(({ t }) => t > frozen.frozenAt);
+      stale = after.filter(({ fence: f }) => f <= frozen.fence).length;
+      resumedAt = after.find(({ fence: f }) => f > frozen.fence)?.t ?? NaN;
+      return Number.isFinite(resumedAt);
+    },
+    SHORT_TTL_MS + 20_000,
+    50,
+  );
   return { resumeMs: resumedAt - frozen.frozenAt, stale };
 }
 
@@ -63,7 +72,10 @@ export const failover: BackendScenario = async (ctx, backend) => {
   try {
     const client = await stack.api();
     const { id } = await client.createReceiver({ url: receiver.url('failover'), eventTypes: ['bench.failover'] });
-    await enqueue(client, Array.from({ length: sizes.failoverMessages }, (_, n) => ({ eventType: 'bench.failover', payload: { n }, receiverIds: [id] })));
+    await enqueue(
+      client,
+      Array.from({ length: sizes.failoverMessages }, (_, n) => ({ eventType: 'bench.failover', payload: { n }, receiverIds: [id] })),
+    );
     await receiver.reset();
     await stack.startEmitters(2);
     const kills: { resumeMs: number; stale: number }[] = [];
@@ -77,9 +89,18 @@ export const failover: BackendScenario = async (ctx, backend) => {
     const worst = Math.max(...kills.map((k) => k.resumeMs));
     return [
       limitRow({
-        scenario: `failover: kill -9 the holder (TTL ${SHORT_TTL_MS / 1000} s)`, backend, figure: worst, unit: 'ms to resume', baseline: SHORT_TTL_MS, baselineLabel: 'lock TTL',
-        target: '≤ TTL + 1 s', limit: SHORT_TTL_MS + 1000,
-        notes: `worst of ${kills.length} kills (all: ${kills.map((k) => k.resumeMs.toFixed(0)).join(', ')} ms), each from SIGSTOP (then SIGKILL) of the holder to the first arrival with a newer fence; ${kills.reduce((n, k) => n + k.stale, 0)} arrival(s) of killed holders landed after their freeze`,
+        scenario: `failover: kill -9 the holder (TTL ${SHORT_TTL_MS / 1000} s)`,
+        backend,
+        figure: worst,
+        unit: 'ms to resume',
+        baseline: SHORT_TTL_MS,
+        baselineLabel: 'lock TTL',
+        target: '≤ TTL + 1 s',
+        limit: SHORT_TTL_MS + 1000,
+        notes:
+          `worst of ${kills.length} kills (all: ${kills.map((k) => k.resumeMs.toFixed(0)).join(', ')} ms), ` +
+          `each from SIGSTOP (then SIGKILL) of the holder to the first arrival with a newer fence; ` +
+          `${kills.reduce((n, k) => n + k.stale, 0)} arrival(s) of killed holders landed after their freeze`,
       }),
     ];
   } finally {

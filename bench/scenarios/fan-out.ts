@@ -18,17 +18,32 @@ export const fanOut: BackendScenario = async (ctx, backend) => {
   try {
     const client = await stack.api();
     await createReceivers(client, receivers, (i) => ({ url: ctx.receiver.url(`fan-${i}`), eventTypes: ['bench.fanout'] }));
-    await enqueue(client, Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.fanout', payload: { n } })));
+    await enqueue(
+      client,
+      Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.fanout', payload: { n } })),
+    );
     const drain = await measureDrain(ctx, stack, EMITTERS, total, 'fan-out');
     const delivered = drain.stats.count;
     const rss = drain.emitters.map((emitter) => peakRssMiB(emitter.process.pid));
     return [
       ratioRow({
-        scenario: `fan-out: ${receivers.toLocaleString('en-US')} receivers, ${total.toLocaleString('en-US')} deliveries, ${EMITTERS} emitters`, backend,
-        figure: drain.rate, unit: 'deliveries/s', baseline: baseline.rate, baselineLabel: 'raw undici, 64 in flight', minRatio: 0.4, redisPerMessage: drain.commands.total / delivered,
+        scenario: `fan-out: ${receivers.toLocaleString('en-US')} receivers, ${total.toLocaleString('en-US')} deliveries, ${EMITTERS} emitters`,
+        backend,
+        figure: drain.rate,
+        unit: 'deliveries/s',
+        baseline: baseline.rate,
+        baselineLabel: 'raw undici, 64 in flight',
+        minRatio: 0.4,
+        redisPerMessage: drain.commands.total / delivered,
         notes: `${drain.partial}${drain.lockOpsPerDelivery.toFixed(3)} lock ops/delivery (${messages} per receiver); ${drain.cost} (raw undici: ${baseline.cost}); Redis per delivery: ${drain.commands.describe(delivered)}`,
       }),
-      reportRow('memory: peak RSS per emitter during fan-out', backend, Math.max(...rss), 'MiB', `VmHWM of each emitter: ${rss.map((mib) => mib.toFixed(0)).join(', ')} MiB`),
+      reportRow(
+        'memory: peak RSS per emitter during fan-out',
+        backend,
+        Math.max(...rss),
+        'MiB',
+        `VmHWM of each emitter: ${rss.map((mib) => mib.toFixed(0)).join(', ')} MiB`,
+      ),
     ];
   } finally {
     await stack.stop();

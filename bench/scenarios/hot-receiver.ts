@@ -15,18 +15,34 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
   try {
     const client = await stack.api();
     const { id } = await client.createReceiver({ url: ctx.receiver.url('hot'), eventTypes: ['bench.hot'] });
-    await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })));
+    await enqueue(
+      client,
+      Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })),
+    );
     const drain = await measureDrain(ctx, stack, 1, total, 'hot');
     const delivered = drain.stats.count;
     return [
       ratioRow({
-        scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`, backend, figure: drain.rate, unit: 'deliveries/s',
-        baseline: baseline.rate, baselineLabel: 'raw undici, 1 in flight', minRatio: 0.5, redisPerMessage: drain.commands.total / delivered,
+        scenario: `hot receiver: ${total.toLocaleString('en-US')} queued, 1 emitter`,
+        backend,
+        figure: drain.rate,
+        unit: 'deliveries/s',
+        baseline: baseline.rate,
+        baselineLabel: 'raw undici, 1 in flight',
+        minRatio: 0.5,
+        redisPerMessage: drain.commands.total / delivered,
         notes: `${drain.partial}rates from first to last arrival at the receiver; ${drain.cost} (raw undici: ${baseline.cost}); Redis per delivery: ${drain.commands.describe(delivered)}`,
       }),
       limitRow({
-        scenario: 'lock cost under backlog', backend, figure: drain.lockOpsPerDelivery, unit: 'lock ops/delivery', baseline: null, baselineLabel: '—',
-        target: '≤ 0.05', limit: 0.05, notes: 'acquire attempts + releases + session renewals (emitter /metrics) ÷ deliveries, hot-receiver run',
+        scenario: 'lock cost under backlog',
+        backend,
+        figure: drain.lockOpsPerDelivery,
+        unit: 'lock ops/delivery',
+        baseline: null,
+        baselineLabel: '—',
+        target: '≤ 0.05',
+        limit: 0.05,
+        notes: 'acquire attempts + releases + session renewals (emitter /metrics) ÷ deliveries, hot-receiver run',
       }),
     ];
   } finally {

@@ -52,11 +52,21 @@ export async function intake(ctx: BenchContext): Promise<Row[]> {
   try {
     const client = await stack.api();
     await client.createReceiver({ url: ctx.receiver.url('intake'), eventTypes: ['bench.intake'] });
-    const { result: single, commands, accepted } = await measured(stack, client, () => drive(client.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH })));
+    const {
+      result: single,
+      commands,
+      accepted,
+    } = await measured(stack, client, () => drive(client.url, CLIENTS, ctx, (i) => ({ path: '/v1/messages', body: message(i), headers: AUTH })));
     const rows = [
       ratioRow({
-        scenario: `intake: POST /v1/messages, ${CLIENTS} clients`, backend: '-', figure: single.perSecond, unit: 'accepted/s',
-        baseline: baseline.perSecond, baselineLabel: 'bare fastify 202, no storage', minRatio: 0.3, redisPerMessage: commands.total / accepted,
+        scenario: `intake: POST /v1/messages, ${CLIENTS} clients`,
+        backend: '-',
+        figure: single.perSecond,
+        unit: 'accepted/s',
+        baseline: baseline.perSecond,
+        baselineLabel: 'bare fastify 202, no storage',
+        minRatio: 0.3,
+        redisPerMessage: commands.total / accepted,
         notes: `${single.failed} non-2xx; no emitter running; ${(ctx.sizes.intakeMs / 1000).toFixed(0)} s after ${(ctx.sizes.warmupMs / 1000).toFixed(0)} s warm-up; Redis per message: ${commands.describe(accepted)}`,
       }),
       await batchIntake(ctx, stack, client, single.perSecond),
@@ -70,13 +80,21 @@ export async function intake(ctx: BenchContext): Promise<Row[]> {
 async function batchIntake(ctx: BenchContext, stack: Stack, client: ApiClient, singleRate: number): Promise<Row> {
   const scenario = `batch intake: ${BATCH_SIZE} per request, ${BATCH_CLIENTS} clients`;
   const batch = (i: number): LoadRequest => ({
-    path: '/v1/messages/batch', headers: AUTH,
+    path: '/v1/messages/batch',
+    headers: AUTH,
     body: JSON.stringify({ messages: Array.from({ length: BATCH_SIZE }, (_, k) => JSON.parse(message(i * BATCH_SIZE + k)) as unknown) }),
   });
   const probe = await client.request('POST', '/v1/messages/batch', batch(0).body);
   if (probe.status === 404) return emptyRow(scenario, '-', 'not implemented', 'POST /v1/messages/batch answered 404');
   const { result, commands, accepted } = await measured(stack, client, () => drive(client.url, BATCH_CLIENTS, ctx, batch));
   const rate = result.perSecond * BATCH_SIZE;
-  const row = reportRow(scenario, '-', rate, 'accepted/s', `${result.failed} non-2xx; Redis per message: ${commands.describe(accepted)}`, commands.total / accepted);
+  const row = reportRow(
+    scenario,
+    '-',
+    rate,
+    'accepted/s',
+    `${result.failed} non-2xx; Redis per message: ${commands.describe(accepted)}`,
+    commands.total / accepted,
+  );
   return { ...row, baseline: singleRate, baselineLabel: 'single-message intake, this run', ratio: rate / singleRate };
 }

@@ -98,7 +98,11 @@ const ms = (n: number): string => n.toFixed(0);
 function worst(all: Round[], figure: (round: Round) => number): { round: Round; figure: number; text: string } {
   const round = all.reduce((a, b) => (figure(b) > figure(a) ? b : a));
   const at = (t: number): string => ms(t - round.frozenAt);
-  const text = `worst of ${all.length} rounds (all: ${all.map((r) => ms(figure(r))).join(', ')} ms); in it the deadline fell ${at(earliestDeadline(round))}…${at(latestDeadline(round))} ms after the freeze (last renewal pinned from the emitter's /metrics, margin ${MARGIN_MS} ms)${round.releasedAt === null ? '' : `, the freeze was lifted at ${at(round.releasedAt)} ms`}, socket closed at ${at(round.closedAt)} ms`;
+  const lifted = round.releasedAt === null ? '' : `, the freeze was lifted at ${at(round.releasedAt)} ms`;
+  const text =
+    `worst of ${all.length} rounds (all: ${all.map((r) => ms(figure(r))).join(', ')} ms); ` +
+    `in it the deadline fell ${at(earliestDeadline(round))}…${at(latestDeadline(round))} ms after the freeze ` +
+    `(last renewal pinned from the emitter's /metrics, margin ${MARGIN_MS} ms)${lifted}, socket closed at ${at(round.closedAt)} ms`;
   return { round, figure: figure(round), text };
 }
 
@@ -122,8 +126,14 @@ export const lockLossHolderFrozen: BackendScenario = async (ctx, backend) => {
     const { figure, text } = worst(measured.length > 0 ? measured : all, fromAct);
     return [
       limitRow({
-        scenario: `lock loss: holder frozen past its deadline (TTL ${SHORT_TTL_MS / 1000} s)`, backend, figure, unit: 'ms to abort',
-        baseline: null, baselineLabel: '—', target: `≤ ${LIMIT_MS} ms`, limit: LIMIT_MS,
+        scenario: `lock loss: holder frozen past its deadline (TTL ${SHORT_TTL_MS / 1000} s)`,
+        backend,
+        figure,
+        unit: 'ms to abort',
+        baseline: null,
+        baselineLabel: '—',
+        target: `≤ ${LIMIT_MS} ms`,
+        limit: LIMIT_MS,
         notes: `from max(deadline, SIGCONT) to the receiver seeing the socket close; ${early > 0 ? `${early} round(s) not counted: the request ended before the freeze; ` : ''}${text}`,
       }),
     ];
@@ -152,8 +162,14 @@ export const lockLossServiceFrozen: BackendScenario = async (ctx, backend) => {
     const late = all.filter((round) => round.releasedAt !== null).length;
     return [
       limitRow({
-        scenario: `lock loss: lock service (${backend === 'etcd' ? 'etcd' : 'redis-server'}) frozen, holder running`, backend, figure, unit: 'ms deadline → abort',
-        baseline: null, baselineLabel: '—', target: `≤ ${LIMIT_MS} ms`, limit: LIMIT_MS,
+        scenario: `lock loss: lock service (${backend === 'etcd' ? 'etcd' : 'redis-server'}) frozen, holder running`,
+        backend,
+        figure,
+        unit: 'ms deadline → abort',
+        baseline: null,
+        baselineLabel: '—',
+        target: `≤ ${LIMIT_MS} ms`,
+        limit: LIMIT_MS,
         notes: `${late > 0 ? `${late} of ${all.length} rounds NOT aborted while the service was frozen (only after SIGCONT); ` : ''}${text}`,
       }),
     ];

@@ -1,4 +1,5 @@
-import { REASONS } from './errors.js';
+import { REASONS, REDIS_UNAVAILABLE } from './errors.js';
+import { MASK } from './receiver-view.js';
 
 /**
  * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
@@ -8,15 +9,18 @@ import { REASONS } from './errors.js';
 const RECEIVER_ID = 'rcv_01m81ty179n6nkc35tt72nyn5a';
 const MESSAGE_ID = 'msg_01m81ty5qz3thq4wqvkn0xgt6b';
 const AT = '2026-11-22T14:35:31.519Z';
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export const examples = {
-  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme' }, timeoutMs: 15000 },
+  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': 'billing-7Hq2x' }, timeoutMs: 15000 },
   receiverPatch: { enabled: true },
+  /** As list, get and patch show it: no secret, credential header values masked. */
   receiver: {
-    id: RECEIVER_ID, url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    description: 'billing service', headers: { 'x-tenant': 'acme' }, timeoutMs: 15000, enabled: true, createdAt: AT, updatedAt: AT,
+    id: RECEIVER_ID, url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'],
+    description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': MASK }, timeoutMs: 15000, enabled: true, createdAt: AT, updatedAt: AT,
     health: { lastSuccessAt: AT, lastFailureAt: null, consecutiveFailures: 0, nextRetryAt: null, queueDepth: 3, deadLetters: 0 },
   },
+  secret: { secret: SECRET },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
   attempt: { attempt: 1, startedAt: AT, durationMs: 38, statusCode: 503, error: null, emitterId: 'worker-1-4242', fence: 17, responseBody: '{"error":"maintenance"}', responseHeaders: { 'retry-after': '30' } },
@@ -26,6 +30,9 @@ export const examples = {
   messageId: MESSAGE_ID,
   at: AT,
 } as const;
+
+/** The 201 of a create: the stored receiver with its secret (the only answer but /secret that has it). */
+export const createdReceiver = { ...examples.receiver, secret: SECRET, health: { ...examples.receiver.health, lastSuccessAt: null, queueDepth: 0 } } as const;
 
 export const message = {
   id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, payload: examples.newMessage.payload,
@@ -46,10 +53,14 @@ const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
   400: { message: 'url is not a valid absolute URL', field: 'url' },
   401: { message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
   404: { message: `receiver ${RECEIVER_ID} not found` },
-  409: { message: `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); earlier messages of this batch were stored`, field: 'messages[3].receiverIds' },
+  409: {
+    message: `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. `
+      + 'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
+    field: 'messages[3].receiverIds',
+  },
   413: { message: 'Request body is too large' },
   422: { message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
-  503: { message: 'Redis is unavailable right now; nothing was changed. Retry shortly.' },
+  503: { message: REDIS_UNAVAILABLE },
 };
 
 /** The error body a status comes with, as an example. */

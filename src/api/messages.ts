@@ -2,7 +2,9 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ID_PATTERN } from '../ids.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
+import { batchCut, batchMessageKey } from './batch.js';
 import { badField, notFound } from './errors.js';
+import { checkPayloadDepth, tooDeep } from './payload-depth.js';
 import { errorExample, examples, message as messageExample } from './examples.js';
 import {
   acceptedMessageSchema, errorBodyOf, errorExamples, errorResponses, EVENT_TYPE_PATTERN, messageIdParams, messageSchema, patternMismatch, withExample,
@@ -30,7 +32,7 @@ const newMessageSchema = {
   type: 'object', additionalProperties: false, required: ['eventType', 'payload'],
   properties: {
     eventType: { type: 'string', minLength: 1, maxLength: 256, pattern: EVENT_TYPE_PATTERN, examples: ['invoice.paid'] },
-    payload: { description: 'any JSON value, sent to receivers as `data`', examples: [{ invoiceId: 'inv_1', amount: 4200 }] },
+    payload: { description: 'any JSON value, sent to receivers as `data`; nested at most 64 levels deep (422 beyond)', examples: [{ invoiceId: 'inv_1', amount: 4200 }] },
     receiverIds: RECEIVER_IDS,
     idempotencyKey: IDEMPOTENCY_KEY,
   },
@@ -47,7 +49,7 @@ const errorsOf = {
   accept: errorResponses(patternMismatch('eventType', EVENT_TYPE_PATTERN), errorExamples.bodyTooLarge, errorExamples.unknownReceiverId),
   acceptBatch: errorResponses(
     patternMismatch('messages.0.eventType', EVENT_TYPE_PATTERN), errorExample(409), errorExamples.bodyTooLarge,
-    errorBodyOf(unknownReceiver('messages[1].receiverIds[0]', examples.receiverId)),
+    errorBodyOf(unknownReceiver('messages[1].receiverIds[0]', examples.receiverId)), errorBodyOf(tooDeep('messages[1].payload')),
   ),
   read: errorResponses(errorExamples.badMessageId, errorExamples.messageNotFound),
   resend: errorResponses(patternMismatch('receiverIds.0', ID_PATTERN.rcv), errorExamples.messageNotFound, errorExamples.bodyTooLarge, errorExamples.unknownReceiverId),
@@ -65,6 +67,7 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
     },
   }, async (request, reply) => {
     const { body } = request;
+    checkPayloadDepth(body.payload, 'payload');
     const idempotencyKey = idempotencyKeyOf(request);
     const result = await store.messages.accept({ eventType: body.eventType, payload: body.payload, receiverIds: body.receiverIds, idempotencyKey });
     if (result.kind === 'unknown-receiver') {
@@ -83,7 +86,10 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
     schema: {
       tags,
       summary: 'Accept up to 1,000 messages in one request (one round trip to Redis)',
-      description: `Each message is stored atomically, exactly as by POST /v1/messages; the answer lists them in order. An explicit receiver id that does not exist refuses the whole batch with 422 before anything is stored. Body limit: ${BATCH_BODY_FACTOR}× the single-message limit.`,
+      description: `Each message is stored atomically, exactly as by POST /v1/messages; the answer lists them in order. An explicit receiver id that does not exist refuses the whole batch with 422 before anything is stored. Body limit: ${BATCH_BODY_FACTOR}× the single-message limit. `
+        + '`Idempotency-Key` header: covers the whole batch (a message with its own `idempotencyKey` keeps that one); a repeat within 24 h stores nothing it stored before and answers with the same ids, marked `duplicate`. '
+        + 'A 409 (a named receiver deleted while the batch was being stored) lists exactly which messages were stored; their deliveries go ahead.',
+      headers: { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } },
       body: withExample(
         { type: 'object', additionalProperties: false, required: ['messages'], properties: { messages: { type: 'array', minItems: 1, maxItems: 1000, items: newMessageSchema } } },
         { messages: [examples.newMessage, { eventType: 'invoice.voided', payload: { invoiceId: 'inv_43' } }] },
@@ -98,14 +104,17 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
     },
   }, async (request, reply) => {
     const { messages } = request.body;
+    for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await refuseUnknownReceivers(store, messages);
-    const results = await store.messages.acceptMany(messages);
-    const data = results.map((result, index) => {
-      if (result.kind === 'unknown-receiver') throw badField(`messages[${index}].receiverIds`, `names a receiver deleted just now (${result.receiverId}); earlier messages of this batch were stored`, 409);
-      return result.kind === 'duplicate' ? { ...result.message, duplicate: true } : result.message;
-    });
+    const batchKey = headerKey(request);
+    const results = await store.messages.acceptMany(batchKey === undefined ? messages : messages.map((message, index) => ({ ...message, idempotencyKey: message.idempotencyKey ?? batchMessageKey(batchKey, index) })));
+    // What was stored is counted and drained even when part of the batch was refused.
     metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);
     await scheduleDrains(request, store, results.flatMap((result) => (result.kind === 'accepted' ? result.toWake : [])));
+    const cut = batchCut(results, batchKey !== undefined);
+    if (cut) throw cut;
+    if (results.length > 0 && results.every((result) => result.kind === 'duplicate')) void reply.header('idempotent-replayed', 'true');
+    const data = results.map((result) => (result.kind === 'duplicate' ? { ...result.message, duplicate: true } : result.kind === 'accepted' ? result.message : null));
     return reply.status(202).send({ data });
   });
 
@@ -128,9 +137,13 @@ export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (ap
   });
 };
 
-function idempotencyKeyOf(request: FastifyRequest<{ Body: PostMessageBody }>): string | undefined {
+function headerKey(request: FastifyRequest): string | undefined {
   const header = request.headers['idempotency-key'];
-  const fromHeader = typeof header === 'string' ? header : undefined;
+  return typeof header === 'string' ? header : undefined;
+}
+
+function idempotencyKeyOf(request: FastifyRequest<{ Body: PostMessageBody }>): string | undefined {
+  const fromHeader = headerKey(request);
   const fromBody = request.body.idempotencyKey;
   if (fromHeader && fromBody && fromHeader !== fromBody) throw badField('idempotencyKey', 'differs from the Idempotency-Key header; send one or make them equal');
   return fromHeader ?? fromBody;

@@ -1,6 +1,7 @@
 import { ID_PATTERN } from '../ids.js';
 import { notFound, REASONS, type HttpError } from './errors.js';
 import { errorExample, examples } from './examples.js';
+import { MASK } from './receiver-view.js';
 
 /** JSON schemas shared by the route plugins; every route also lists them for the OpenAPI document. */
 
@@ -74,20 +75,31 @@ const receiverFields = {
   description: { type: 'string', maxLength: 1024 },
   headers: {
     type: 'object', maxProperties: 32, propertyNames: { pattern: HEADER_NAME_PATTERN },
-    additionalProperties: { type: 'string', maxLength: 1024 }, description: 'extra headers sent with every request', examples: [{ 'x-tenant': 'acme' }],
+    additionalProperties: { type: 'string', maxLength: 1024 },
+    description: 'extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). '
+      + `In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "${MASK}"; `
+      + 'a PATCH that sends that mask back keeps the stored value.',
+    examples: [{ 'x-tenant': 'acme' }],
   },
   timeoutMs: { type: 'integer', minimum: 100, maximum: 120000, description: 'request timeout for this receiver' },
   enabled: { type: 'boolean' },
+  ordering: {
+    type: 'string', enum: ['unordered', 'strict'],
+    description: '`unordered` (default): a failed delivery waits for its own retry while the others go on. `strict`: nothing is sent while an earlier delivery waits for its retry (completion in acceptance order).',
+  },
 } as const;
 
 export const createReceiverBody = { type: 'object', additionalProperties: false, properties: receiverFields, required: ['url'] } as const;
 export const patchReceiverBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: receiverFields } as const;
 
+/** The receiver fields a response shows: all but the secret (see receiver-view.ts). */
+const { secret: secretField, ...shownFields } = receiverFields;
+
 export const receiverSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    ...receiverFields,
+    ...shownFields,
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
     disabledReason: { type: 'string' },
@@ -98,11 +110,28 @@ export const receiverSchema = {
         lastFailureAt: { type: ['string', 'null'] },
         consecutiveFailures: { type: 'integer' },
         nextRetryAt: { type: ['string', 'null'] },
+        breaker: {
+          type: 'object',
+          description: 'the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it',
+          properties: { state: { type: 'string', enum: ['closed', 'open'] }, since: { type: ['string', 'null'] }, nextProbeAt: { type: ['string', 'null'] } },
+        },
         queueDepth: { type: 'integer', description: 'deliveries not finished yet' },
         deadLetters: { type: 'integer', description: 'deliveries that used up their retries (replay them)' },
       },
     },
   },
+} as const;
+
+/** The 201 of a create: the only receiver answer that carries the secret. */
+export const createdReceiverSchema = {
+  ...receiverSchema,
+  properties: { ...receiverSchema.properties, secret: { ...secretField, description: 'the signing secret: shown here and by GET /v1/receivers/{id}/secret only' } },
+} as const;
+
+export const receiverSecretSchema = {
+  type: 'object',
+  properties: { secret: { type: 'string', description: 'signing secret `whsec_<base64>`' } },
+  required: ['secret'],
 } as const;
 
 const attemptSchema = {

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { ConfigError } from './error.js';
+import { bool, cidrs, int, oneOf, schedule, text, url, urls } from './parse.js';
 
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
 export type Role = 'all' | 'api' | 'emitter';
@@ -22,6 +24,10 @@ export interface Config {
   emitterConcurrency: number;
   /** Delays between attempts, in milliseconds (the environment gives seconds). */
   retrySchedule: number[];
+  /** The default schedule of `ordering: strict` receivers (ms): every retry holds their whole queue. */
+  strictRetrySchedule: number[];
+  /** Consecutive failed attempts after which a receiver backs off as a whole (its breaker opens). */
+  breakerFailures: number;
   /** Timeouts and 429 answers back off at least this long. */
   throttledMinMs: number;
   /** A receiver's `Retry-After` is honoured up to this long. */
@@ -32,6 +38,10 @@ export interface Config {
   allowPrivateNetworks: boolean | undefined;
   /** CIDRs that delivery may reach even though the address guard would block them. */
   allowCidrs: string[];
+  /** Start even though Redis may evict keys (maxmemory-policy other than noeviction). */
+  allowEvictingRedis: boolean;
+  /** appendfsync of the embedded redis-server: what a power cut can lose (see README). */
+  redisFsync: RedisFsync;
   logLevel: string;
   dataDir: string;
   bodyLimitBytes: number;
@@ -47,9 +57,12 @@ export interface Config {
   metricsReceiverLabels: boolean;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
+
+export type RedisFsync = 'always' | 'everysec';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Characters a bearer token (RFC 6750 token68) may hold: anything else could never be sent. */
+const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -61,33 +74,39 @@ export function loadConfig(env: Env = process.env): Config {
   const files = { ...readJson(join(dir, 'default.json')), ...(env.NODE_ENV ? readJson(join(dir, `${env.NODE_ENV}.json`)) : {}) };
   const fromFile = (key: string): unknown => files[key];
 
+  // the environment wins over the files
+  const setting = (name: string, key: string): unknown => env[name] ?? fromFile(key);
   return {
-    host: env.LOCKSTEP_HOST ?? str(fromFile('host'), 'host'),
-    port: int(env.LOCKSTEP_PORT ?? fromFile('port'), 'LOCKSTEP_PORT', 0, 65535),
-    apiTokens: (env.LOCKSTEP_API_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-    redisUrl: env.LOCKSTEP_REDIS_URL || undefined,
-    redisPrefix: env.LOCKSTEP_REDIS_PREFIX ?? str(fromFile('redisPrefix'), 'redisPrefix'),
-    lockBackend: backend(env.LOCKSTEP_LOCK_BACKEND ?? fromFile('lockBackend')),
-    etcdHosts: list(env.LOCKSTEP_ETCD_HOSTS ?? fromFile('etcdHosts')),
-    consulAddr: env.LOCKSTEP_CONSUL_ADDR ?? str(fromFile('consulAddr'), 'consulAddr'),
-    lockTtlMs: int(env.LOCKSTEP_LOCK_TTL_MS ?? fromFile('lockTtlMs'), 'LOCKSTEP_LOCK_TTL_MS', 500, 600_000),
-    emitterId: env.LOCKSTEP_EMITTER_ID ?? `${hostname()}-${process.pid}`,
-    emitterConcurrency: int(env.LOCKSTEP_EMITTER_CONCURRENCY ?? fromFile('emitterConcurrency'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
-    retrySchedule: schedule(env.LOCKSTEP_RETRY_SCHEDULE ?? fromFile('retrySchedule')),
-    throttledMinMs: int(env.LOCKSTEP_THROTTLED_MIN_MS ?? fromFile('throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
-    retryAfterMaxMs: int(env.LOCKSTEP_RETRY_AFTER_MAX_MS ?? fromFile('retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
-    disableAfterDeadMs: int(env.LOCKSTEP_DISABLE_AFTER_DEAD_MS ?? fromFile('disableAfterDeadMs'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
-    allowPrivateNetworks: bool(env.LOCKSTEP_ALLOW_PRIVATE_NETWORKS ?? fromFile('allowPrivateNetworks'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
-    allowCidrs: list(env.LOCKSTEP_ALLOW_CIDRS ?? fromFile('allowCidrs') ?? []),
-    logLevel: env.LOCKSTEP_LOG_LEVEL ?? str(fromFile('logLevel'), 'logLevel'),
-    dataDir: env.LOCKSTEP_DATA_DIR ?? str(fromFile('dataDir'), 'dataDir'),
-    bodyLimitBytes: int(env.LOCKSTEP_BODY_LIMIT_BYTES ?? fromFile('bodyLimitBytes'), 'LOCKSTEP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024),
-    defaultTimeoutMs: int(env.LOCKSTEP_DEFAULT_TIMEOUT_MS ?? fromFile('defaultTimeoutMs'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
-    maxMessagesPerTurn: int(env.LOCKSTEP_MAX_MESSAGES_PER_TURN ?? fromFile('maxMessagesPerTurn'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
-    maxTurnMs: int(env.LOCKSTEP_MAX_TURN_MS ?? fromFile('maxTurnMs'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
+    host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
+    port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
+    apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? ''),
+    redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
+    redisPrefix: text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)'),
+    lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
+    etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS', 'etcdHosts'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
+    consulAddr: url(setting('LOCKSTEP_CONSUL_ADDR', 'consulAddr'), 'LOCKSTEP_CONSUL_ADDR', ['http:', 'https:'], 'http://127.0.0.1:8500'),
+    lockTtlMs: int(setting('LOCKSTEP_LOCK_TTL_MS', 'lockTtlMs'), 'LOCKSTEP_LOCK_TTL_MS', 500, 600_000),
+    emitterId: text(env.LOCKSTEP_EMITTER_ID ?? `${hostname()}-${process.pid}`, 'LOCKSTEP_EMITTER_ID'),
+    emitterConcurrency: int(setting('LOCKSTEP_EMITTER_CONCURRENCY', 'emitterConcurrency'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
+    retrySchedule: schedule(setting('LOCKSTEP_RETRY_SCHEDULE', 'retrySchedule'), 'LOCKSTEP_RETRY_SCHEDULE'),
+    strictRetrySchedule: schedule(setting('LOCKSTEP_STRICT_RETRY_SCHEDULE', 'strictRetrySchedule'), 'LOCKSTEP_STRICT_RETRY_SCHEDULE'),
+    breakerFailures: int(setting('LOCKSTEP_BREAKER_FAILURES', 'breakerFailures'), 'LOCKSTEP_BREAKER_FAILURES', 1, 1000),
+    throttledMinMs: int(setting('LOCKSTEP_THROTTLED_MIN_MS', 'throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
+    retryAfterMaxMs: int(setting('LOCKSTEP_RETRY_AFTER_MAX_MS', 'retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
+    disableAfterDeadMs: int(setting('LOCKSTEP_DISABLE_AFTER_DEAD_MS', 'disableAfterDeadMs'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
+    allowPrivateNetworks: bool(setting('LOCKSTEP_ALLOW_PRIVATE_NETWORKS', 'allowPrivateNetworks'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
+    allowCidrs: cidrs(setting('LOCKSTEP_ALLOW_CIDRS', 'allowCidrs') ?? [], 'LOCKSTEP_ALLOW_CIDRS'),
+    allowEvictingRedis: bool(setting('LOCKSTEP_ALLOW_EVICTING_REDIS', 'allowEvictingRedis'), 'LOCKSTEP_ALLOW_EVICTING_REDIS') ?? false,
+    redisFsync: oneOf(setting('LOCKSTEP_REDIS_FSYNC', 'redisFsync') ?? 'everysec', 'LOCKSTEP_REDIS_FSYNC', ['always', 'everysec'] as const),
+    logLevel: oneOf(setting('LOCKSTEP_LOG_LEVEL', 'logLevel'), 'LOCKSTEP_LOG_LEVEL', LOG_LEVELS),
+    dataDir: text(setting('LOCKSTEP_DATA_DIR', 'dataDir'), 'LOCKSTEP_DATA_DIR'),
+    bodyLimitBytes: int(setting('LOCKSTEP_BODY_LIMIT_BYTES', 'bodyLimitBytes'), 'LOCKSTEP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024),
+    defaultTimeoutMs: int(setting('LOCKSTEP_DEFAULT_TIMEOUT_MS', 'defaultTimeoutMs'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
+    maxMessagesPerTurn: int(setting('LOCKSTEP_MAX_MESSAGES_PER_TURN', 'maxMessagesPerTurn'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
+    maxTurnMs: int(setting('LOCKSTEP_MAX_TURN_MS', 'maxTurnMs'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
     metricsPort: env.LOCKSTEP_METRICS_PORT ? int(env.LOCKSTEP_METRICS_PORT, 'LOCKSTEP_METRICS_PORT', 0, 65535) : undefined,
-    metricsReceiverLabels: bool(env.LOCKSTEP_METRICS_RECEIVER_LABELS ?? fromFile('metricsReceiverLabels'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
-    reconcileEveryMs: int(env.LOCKSTEP_RECONCILE_EVERY_MS ?? fromFile('reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
+    metricsReceiverLabels: bool(setting('LOCKSTEP_METRICS_RECEIVER_LABELS', 'metricsReceiverLabels'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
+    reconcileEveryMs: int(setting('LOCKSTEP_RECONCILE_EVERY_MS', 'reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
   };
 }
 
@@ -100,41 +119,10 @@ function readJson(path: string): Record<string, unknown> {
   }
 }
 
-function str(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new ConfigError(`${name} must be a string in config/*.json`);
-  return value;
-}
-
-function int(value: unknown, name: string, min: number, max: number): number {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
-
-function bool(value: unknown, name: string): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value;
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`);
-}
-
-function list(value: unknown): string[] {
-  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
-  return items.map((item) => item.trim()).filter(Boolean);
-}
-
-function backend(value: unknown): LockBackendName {
-  if (value === 'redis' || value === 'etcd' || value === 'consul') return value;
-  throw new ConfigError(`LOCKSTEP_LOCK_BACKEND must be redis, etcd or consul, got ${JSON.stringify(value)}`);
-}
-
-function schedule(value: unknown): number[] {
-  const seconds = Array.isArray(value) ? value : String(value).split(',').map((s) => s.trim());
-  const delays = seconds.map((s) => (typeof s === 'number' ? s : s === '' ? NaN : Number(s)));
-  if (delays.length === 0 || delays.some((d) => !Number.isFinite(d) || d < 0 || d > 30 * 86400)) {
-    throw new ConfigError(`LOCKSTEP_RETRY_SCHEDULE must be a comma list of seconds (decimals allowed), e.g. 5,300,1800; got ${JSON.stringify(value)}`);
-  }
-  return delays.map((d) => Math.round(d * 1000));
+/** Comma list of bearer tokens; each must be sendable in an Authorization header. */
+function tokens(value: string): string[] {
+  const all = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = all.find((token) => !TOKEN.test(token));
+  if (bad !== undefined) throw new ConfigError(`LOCKSTEP_API_TOKEN: each comma-separated token must be letters, digits and -._~+/ only (no spaces), e.g. $(openssl rand -hex 24); token ${all.indexOf(bad) + 1} is not`);
+  return all;
 }

@@ -65,7 +65,11 @@ function subnetList(network: string, prefix: number, family: 'ipv4' | 'ipv6'): B
 
 /** `[::1]` → `::1`, `fe80::1%eth0` → `fe80::1`: the forms URLs and resolvers hand us, as BlockList wants them. */
 function normalizeIp(ip: string): string {
-  return ip.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
+  return ip
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .toLowerCase();
 }
 
 /**

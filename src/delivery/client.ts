@@ -1,8 +1,12 @@
-import { promises as dns, type LookupAddress, type LookupAllOptions } from 'node:dns';
-import { readFileSync } from 'node:fs';
-import { isIP, type LookupFunction } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { promises as dns } from 'node:dns';
+import { Agent, type Dispatcher } from 'undici';
+import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
+import { BodyCapture, boundedHeaders, parseRetryAfter, readBounded } from './bounded-response.js';
+import { BLOCKED_ADDRESS_CODE, guardedConnector, type Resolver } from './guarded-connector.js';
+
+export { parseRetryAfter } from './bounded-response.js';
+export type { Resolver } from './guarded-connector.js';
 
 export interface DeliveryRequest {
   url: string;
@@ -50,27 +54,20 @@ export interface DeliveryClientOptions {
   resolve?: Resolver;
 }
 
-export type Resolver = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
-
 type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
 interface Failure {
   kind: ErrorKind;
   error: string;
 }
 
-const BLOCKED_CODE = 'ELOCKSTEP_BLOCKED_ADDRESS';
-const ALLOW_HINT = 'allow it with LOCKSTEP_ALLOW_CIDRS';
-/** A body this much longer than what is kept is read and dropped so its connection can be reused; longer ones are cut. */
-const DRAIN_BYTES = 64 * 1024;
 /** setTimeout's ceiling; beyond it Node fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Sends webhooks through one undici Agent: a keep-alive pool per origin, one request per
- * connection at a time, and no redirects (undici follows none unless told to; API.md counts a 3xx
- * as a failure). The address guard runs inside the connector, on IP literals before any socket
- * exists and on every address a name resolves to, the very addresses the socket then uses, so DNS
- * rebinding cannot slip past a check made earlier.
+ * connection at a time, and no redirects (undici follows none unless told to; a 3xx counts as a
+ * failure: README, "What a receiver gets"). The address guard runs inside the connector
+ * (guarded-connector.ts), so every address a socket uses has passed it.
  */
 export class DeliveryClient {
   private readonly agent: Agent;
@@ -81,7 +78,7 @@ export class DeliveryClient {
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxResponseHeaderBytes = options.maxResponseHeaderBytes ?? 8 * 1024;
-    this.userAgent = options.userAgent ?? defaultUserAgent();
+    this.userAgent = options.userAgent ?? `Lockstep/${VERSION}`;
     this.agent = new Agent({
       connections: options.connections ?? null,
       pipelining: 1,
@@ -174,7 +171,10 @@ class Deadline {
   private readonly timer: NodeJS.Timeout;
   private readonly onAbort = (): void => this.fire({ kind: 'aborted', error: `aborted: ${reasonText(this.caller.reason)}` });
 
-  constructor(private readonly caller: AbortSignal, timeoutMs: number) {
+  constructor(
+    private readonly caller: AbortSignal,
+    timeoutMs: number,
+  ) {
     const delay = Math.min(Math.max(Number.isFinite(timeoutMs) ? timeoutMs : MAX_TIMER_MS, 1), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.fire({ kind: 'timeout', error: `timed out after ${timeoutMs} ms` }), delay);
     if (caller.aborted) this.onAbort();
@@ -198,115 +198,8 @@ class Deadline {
   }
 }
 
-/** The guard inside undici's connector: literals are judged before net.connect (which skips lookup for them). */
-function guardedConnector(guard: AddressGuard, resolve: Resolver): buildConnector.connector {
-  const connect = buildConnector({ lookup: guardedLookup(guard, resolve) });
-  return (options, callback) => {
-    const reason = isIP(options.hostname) ? guard.check(options.hostname) : null;
-    if (reason === null) return connect(options, callback);
-    const error = blockedError(`address ${options.hostname} is blocked (${reason}); ${ALLOW_HINT}`);
-    queueMicrotask(() => callback(error, null));
-  };
-}
-
-/**
- * The lookup net.connect uses: it keeps only the addresses the guard allows, for every family and
- * for both the single-answer and `all` forms (Happy Eyeballs asks for all). A name with no allowed
- * address fails before any socket is opened.
- */
-function guardedLookup(guard: AddressGuard, resolve: Resolver): LookupFunction {
-  return (hostname, options, callback) => {
-    const answer = (addresses: LookupAddress[]): void => {
-      const allowed = addresses.filter(({ address }) => guard.check(address) === null);
-      const first = allowed[0];
-      if (first === undefined) return callback(noAllowedAddress(hostname, addresses, guard), []);
-      if (options.all) return callback(null, allowed);
-      return callback(null, first.address, first.family);
-    };
-    resolve(hostname, { ...options, all: true }).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
-  };
-}
-
-function noAllowedAddress(hostname: string, addresses: LookupAddress[], guard: AddressGuard): NodeJS.ErrnoException {
-  if (addresses.length === 0) return Object.assign(new Error(`${hostname} resolves to no address`), { code: 'ENOTFOUND' });
-  const refused = addresses.map(({ address }) => `${address} (${guard.check(address)})`).join(', ');
-  return blockedError(`${hostname} resolves to blocked addresses only: ${refused}; ${ALLOW_HINT}`);
-}
-
-function blockedError(message: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(message);
-  error.code = BLOCKED_CODE;
-  return error;
-}
-
-/** The first `maxBytes` of a response body; the rest is only counted. */
-class BodyCapture {
-  private readonly chunks: Buffer[] = [];
-  private keptBytes = 0;
-  seenBytes = 0;
-
-  constructor(readonly maxBytes: number) {}
-
-  add(chunk: Buffer): void {
-    this.seenBytes += chunk.length;
-    if (this.keptBytes >= this.maxBytes) return;
-    const part = chunk.subarray(0, this.maxBytes - this.keptBytes);
-    this.chunks.push(part);
-    this.keptBytes += part.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-}
-
-/**
- * Reads a response body into `capture`. A remainder up to DRAIN_BYTES past what is kept is read
- * and dropped so the connection goes back to the pool; anything longer is cut off, which closes
- * the connection (cheaper than reading megabytes a receiver should not have sent).
- */
-function readBounded(body: Dispatcher.ResponseData['body'], capture: BodyCapture): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.on('data', (chunk: Buffer) => {
-      capture.add(chunk);
-      if (capture.seenBytes <= capture.maxBytes + DRAIN_BYTES) return;
-      body.destroy();
-      resolve();
-    });
-    body.once('close', resolve);
-    // `on`, not `once`: a late error after we have cut the body off must not go unhandled.
-    body.on('error', reject);
-  });
-}
-
-function boundedHeaders(headers: Dispatcher.ResponseData['headers'], maxBytes: number): Record<string, string> {
-  const kept: Record<string, string> = {};
-  let size = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
-    if (size + name.length + text.length > maxBytes) continue; // a huge header must not crowd out the small ones after it
-    size += name.length + text.length;
-    kept[name] = text;
-  }
-  return kept;
-}
-
-/** `Retry-After` as milliseconds from now: delay-seconds (a decimal tolerated) or an HTTP-date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | string[] | undefined): number | null {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!text) return null;
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const ms = Number(text) * 1000;
-    return Number.isFinite(ms) ? Math.round(ms) : null;
-  }
-  // Date.parse takes almost anything ("1", "2024"); an HTTP-date starts with a day name.
-  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(text)) return null;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-}
-
 function failureOf(error: unknown): Failure {
-  const blocked = findCause(error, (e) => e.code === BLOCKED_CODE);
+  const blocked = findCause(error, (e) => e.code === BLOCKED_ADDRESS_CODE);
   if (blocked) return { kind: 'blocked-address', error: blocked.message };
   return { kind: 'network', error: describe(error) };
 }
@@ -334,14 +227,4 @@ function describe(error: unknown): string {
   if (coded.errors?.length) return coded.errors.map(describe).join('; ');
   if (coded.address) return `${coded.code} ${coded.address}${coded.port ? `:${coded.port}` : ''}`;
   return coded.message.includes(coded.code ?? '') ? coded.message : `${coded.code}: ${coded.message}`;
-}
-
-/** `Lockstep/<version>` from package.json, two levels up from both src/delivery and dist/delivery. */
-function defaultUserAgent(): string {
-  try {
-    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof version === 'string' ? `Lockstep/${version}` : 'Lockstep';
-  } catch {
-    return 'Lockstep';
-  }
 }

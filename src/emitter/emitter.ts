@@ -5,7 +5,7 @@ import type { DeliveryClient } from '../delivery/client.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import { sleep } from '../locks/held-lock.js';
+import { sleep } from '../lib/abort.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
@@ -49,7 +49,7 @@ export class Emitter {
       lockWaitMs: Math.min(config.lockTtlMs, 5000),
       maxMessagesPerTurn: config.maxMessagesPerTurn,
       maxTurnMs: config.maxTurnMs,
-      retry: { schedule: config.retrySchedule, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
+      retry: { schedule: config.retrySchedule, strictSchedule: config.strictRetrySchedule, breakerFailures: config.breakerFailures, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
     }, log, this.stopping.signal, metrics);
     metrics.watchLocks(locks, () => this.drainer.counters.aborted);
   }

@@ -1,8 +1,13 @@
-import { acquireWithin, AttemptGuard, HeldLockRegistry, SessionKeeper, sleep, type LockSession, type TrackedLock } from './held-lock.js';
+import { sleep, withLinkedSignal } from '../lib/abort.js';
+import { acquireWithin, AttemptGuard } from './acquire.js';
+import { consulRenewEveryMs, consulSessionTtlS, CONSUL_MIN_SESSION_TTL_S } from './cadence.js';
+import { monotonicNow } from './clock.js';
+import { ConsulClient, ConsulError, REQUEST_TIMEOUT_MS, sessionGone, type KeyRead, type KvEntry } from './consul-client.js';
+import { HeldLockRegistry } from './registry.js';
+import { SessionKeeper, type LockSession } from './session-keeper.js';
+import type { TrackedLock } from './tracked-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
-/** Consul's default `session_ttl_min`: a real agent refuses shorter session TTLs. */
-const CONSUL_MIN_SESSION_TTL_S = 10;
 /**
  * Lock-delay after our session is invalidated. Consul's 15 s default exists to keep a stale holder
  * out; here fences and the local deadline (which has already stopped us) do that, so a short delay
@@ -13,24 +18,9 @@ const LOCK_DELAY = '1s';
 const LOCK_DELAY_RETRY_MS = 250;
 /** Blocking queries on held keys: long, but well inside undici's 300 s headers timeout. */
 const WATCH_WAIT_MS = 60_000;
-const REQUEST_TIMEOUT_MS = 5000;
-
-interface KvEntry {
-  Key: string;
-  Value: string | null;
-  Session?: string;
-  LockIndex: number;
-  ModifyIndex: number;
-}
 
 interface ConsulSession extends LockSession {
   readonly id: string;
-}
-
-/** A key's state as of a Consul index (`X-Consul-Index`), for the next blocking query. */
-interface KeyRead {
-  entry: KvEntry | undefined;
-  index: number;
 }
 
 export interface ConsulTuning {
@@ -42,14 +32,8 @@ export interface ConsulTuning {
   minSessionTtlS?: number;
 }
 
-class ConsulError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 /**
- * Consul backend, on Consul's documented HTTP API with plain fetch. ONE session per process,
+ * Consul backend, on Consul's documented HTTP API (consul-client.ts). ONE session per process,
  * `Behavior: "delete"` and no health checks (only its TTL ends it, as with the other backends).
  * A receiver is taken with `PUT /v1/kv/<key>?acquire=<session>`; the fence is the key's ModifyIndex,
  * read consistently right after (a Raft index, so it grows across the key being deleted and
@@ -77,9 +61,9 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   private readonly held: HeldLockRegistry;
   private readonly sessions: SessionKeeper<ConsulSession>;
   private readonly attempts = new AttemptGuard();
-  private readonly base: string;
+  private readonly consul: ConsulClient;
   private readonly sessionTtlS: number;
-  private readonly headers: Record<string, string>;
+  private readonly renewEveryMs: number;
   /** Aborts every blocking query when the backend closes. */
   private readonly stopped = new AbortController();
   /** A renewal may not outlive the lock TTL: one stuck that long has failed. */
@@ -92,20 +76,18 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     private readonly options: LockBackendOptions,
     tuning: ConsulTuning = {},
   ) {
-    this.base = addr.replace(/\/+$/, '');
+    this.consul = new ConsulClient(addr);
     this.held = new HeldLockRegistry(options.ttlMs);
     this.sessions = new SessionKeeper(this.held, () => this.createSession(), (session) => this.destroySession(session));
-    this.sessionTtlS = Math.max(tuning.minSessionTtlS ?? CONSUL_MIN_SESSION_TTL_S, Math.ceil(options.ttlMs / 1000));
+    const minSessionTtlS = tuning.minSessionTtlS ?? CONSUL_MIN_SESSION_TTL_S;
+    this.sessionTtlS = consulSessionTtlS(options.ttlMs, minSessionTtlS);
+    this.renewEveryMs = consulRenewEveryMs(options.ttlMs, minSessionTtlS);
     this.renewTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(1000, options.ttlMs));
-    // Consul's own CLI and clients read the ACL token from this variable
-    const token = process.env.CONSUL_HTTP_TOKEN;
-    this.headers = { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) };
   }
 
   async start(): Promise<void> {
     await this.sessions.session();
-    const every = Math.min((this.sessionTtlS * 1000) / 2, this.options.ttlMs / 3);
-    this.heartbeat = setInterval(() => void this.renew(), Math.max(100, Math.floor(every)));
+    this.heartbeat = setInterval(() => void this.renew(), this.renewEveryMs);
     this.heartbeat.unref();
   }
 
@@ -123,8 +105,8 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     try {
       // One step, and only our own key: the delete applies only while the key is exactly as our
       // acquire wrote it (its ModifyIndex is our fence). Deleting it wakes waiters like a release.
-      if (await this.call<boolean>('DELETE', `${key}?cas=${lock.fence}`)) return;
-      await this.call('PUT', `${key}?release=${session.id}`); // changed since: release it only if still ours
+      if (await this.consul.call<boolean>('DELETE', `${key}?cas=${lock.fence}`)) return;
+      await this.consul.call('PUT', `${key}?release=${session.id}`); // changed since: release it only if still ours
     } catch {
       await this.sessions.abandon(session, 'renewal-failed'); // else the key would outlive its lock
     }
@@ -132,9 +114,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
 
   async holders(): Promise<LockHolder[]> {
     const prefix = `${this.options.prefix}/locks/`;
-    const response = await this.request('GET', `${this.keyPath('')}?recurse&consistent`);
-    if (response.status === 404) return [];
-    const entries = (await this.json<KvEntry[]>(response, 'GET holders')) ?? [];
+    const entries = await this.consul.list(`${this.keyPath('')}?recurse&consistent`);
     return entries
       .filter((entry) => entry.Session)
       .map((entry) => ({ receiverId: entry.Key.slice(prefix.length), fence: entry.ModifyIndex, ...decodeHolder(entry.Value) }))
@@ -143,7 +123,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
 
   async ping(): Promise<boolean> {
     // the agent answers "" while the cluster has no leader, and then no lock can be taken
-    return this.call<string>('GET', '/v1/status/leader', undefined, 1000).then((leader) => Boolean(leader), () => false);
+    return this.consul.call<string>('GET', '/v1/status/leader', undefined, 1000).then((leader) => Boolean(leader), () => false);
   }
 
   stats(): LockStats {
@@ -159,8 +139,8 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   }
 
   private async createSession(): Promise<ConsulSession> {
-    const sentAt = Date.now();
-    const { ID } = await this.call<{ ID: string }>('PUT', '/v1/session/create', {
+    const sentAt = monotonicNow();
+    const { ID } = await this.consul.call<{ ID: string }>('PUT', '/v1/session/create', {
       Name: `lockstep ${this.options.emitterId}`,
       TTL: `${this.sessionTtlS}s`,
       Behavior: 'delete',
@@ -172,16 +152,16 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   }
 
   private async destroySession(session: ConsulSession): Promise<void> {
-    await this.call('PUT', `/v1/session/destroy/${session.id}`);
+    await this.consul.call('PUT', `/v1/session/destroy/${session.id}`);
   }
 
   private async renew(): Promise<void> {
     const session = this.sessions.live;
     if (this.renewing || !session) return;
     this.renewing = true;
-    const sentAt = Date.now();
+    const sentAt = monotonicNow();
     try {
-      await this.call('PUT', `/v1/session/renew/${session.id}`, undefined, this.renewTimeoutMs);
+      await this.consul.call('PUT', `/v1/session/renew/${session.id}`, undefined, this.renewTimeoutMs);
       this.sessions.renewed(session, sentAt);
     } catch (error) {
       const gone = error instanceof ConsulError && error.status === 404;
@@ -202,11 +182,11 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     const holder = { emitterId: this.options.emitterId, since: new Date().toISOString() };
     let entry: KvEntry | undefined;
     try {
-      if (!(await this.call<boolean>('PUT', `${key}?acquire=${session.id}`, holder))) return null;
+      if (!(await this.consul.call<boolean>('PUT', `${key}?acquire=${session.id}`, holder))) return null;
       entry = (await this.read(receiverId)).entry;
     } catch (error) {
       // an acquire we got no answer to may still have been applied: release it if it is ours
-      if (!sessionGone(error)) await this.call('PUT', `${key}?release=${session.id}`).catch(() => this.sessions.abandon(session, 'renewal-failed'));
+      if (!sessionGone(error)) await this.consul.call('PUT', `${key}?release=${session.id}`).catch(() => this.sessions.abandon(session, 'renewal-failed'));
       throw error;
     }
     if (entry?.Session !== session.id) return null; // invalidated in between: not ours any more
@@ -224,52 +204,23 @@ export class ConsulReceiverLocks implements ReceiverLocks {
         if (entry?.Session !== session.id) return lock.lose('stolen');
         seen = next;
       } catch {
-        await sleep(LOCK_DELAY_RETRY_MS, AbortSignal.any([lock.lost, this.stopped.signal])); // unreachable: renewals and the deadline decide
+        // unreachable: renewals and the deadline decide
+        await withLinkedSignal([lock.lost, this.stopped.signal], (stop) => sleep(LOCK_DELAY_RETRY_MS, stop));
         if (this.stopped.signal.aborted) return;
       }
     }
   }
 
-  private async read(receiverId: string): Promise<KeyRead> {
-    return this.keyRead(await this.request('GET', `${this.keyPath(receiverId)}?consistent`), 0);
+  private read(receiverId: string): Promise<KeyRead> {
+    return this.consul.readKey(`${this.keyPath(receiverId)}?consistent`, 0);
   }
 
   /** `GET ?index=N&wait=…`: answers once the key changed after index N, or when the wait ends. */
-  private async blockingRead(receiverId: string, index: number, waitMs: number, signal: AbortSignal | undefined): Promise<KeyRead> {
+  private blockingRead(receiverId: string, index: number, waitMs: number, signal: AbortSignal | undefined): Promise<KeyRead> {
     const query = index > 0 ? `?index=${index}&wait=${Math.max(1, Math.ceil(waitMs))}ms` : '';
     // Consul adds up to wait/16 of jitter to a blocking query
     const timeoutMs = index > 0 ? Math.ceil(waitMs + waitMs / 16) + REQUEST_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
-    const stop = AbortSignal.any([this.stopped.signal, ...(signal ? [signal] : [])]);
-    return this.keyRead(await this.request('GET', `${this.keyPath(receiverId)}${query}`, undefined, timeoutMs, stop), index);
-  }
-
-  private async keyRead(response: Response, previous: number): Promise<KeyRead> {
-    const index = Number(response.headers.get('x-consul-index'));
-    let entries: KvEntry[] | undefined;
-    if (response.status === 404) await response.text(); // no such key; read the body so the connection is reused
-    else entries = await this.json<KvEntry[]>(response, 'GET key');
-    // Consul: an index that went backwards (or is missing) means start over from 0
-    return { entry: entries?.[0], index: Number.isSafeInteger(index) && index > 0 && index >= previous ? index : 0 };
-  }
-
-  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-    return this.json<T>(await this.request(method, path, body, timeoutMs), `${method} ${path}`);
-  }
-
-  private request(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    return fetch(`${this.base}${path}`, {
-      method,
-      headers: this.headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-    });
-  }
-
-  private async json<T>(response: Response, what: string): Promise<T> {
-    const text = await response.text();
-    if (!response.ok) throw new ConsulError(response.status, `consul ${what}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+    return this.consul.readKey(`${this.keyPath(receiverId)}${query}`, index, timeoutMs, [this.stopped.signal, signal]);
   }
 
   private keyPath(receiverId: string): string {
@@ -289,9 +240,9 @@ class KeyChanges {
   constructor(private readonly read: (index: number, waitMs: number, signal: AbortSignal | undefined) => Promise<KeyRead>) {}
 
   async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    const giveUpAt = Date.now() + ms;
+    const giveUpAt = monotonicNow() + ms;
     for (;;) {
-      const remaining = giveUpAt - Date.now();
+      const remaining = giveUpAt - monotonicNow();
       if (remaining <= 0 || signal?.aborted) return;
       // a free key that still refused us is in its lock-delay, whose end no write announces
       const waitMs = this.free ? Math.min(remaining, LOCK_DELAY_RETRY_MS) : remaining;
@@ -305,11 +256,6 @@ class KeyChanges {
       if (this.free) return;
     }
   }
-}
-
-/** Consul refuses an acquire under a session it no longer knows (expired or destroyed): `invalid session "<id>"`. */
-function sessionGone(error: unknown): boolean {
-  return error instanceof ConsulError && /invalid session/i.test(error.message);
 }
 
 function decodeHolder(value: string | null): { emitterId: string; since: string } {

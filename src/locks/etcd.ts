@@ -1,5 +1,11 @@
 import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease, type Watcher } from 'etcd3';
-import { acquireWithin, AttemptGuard, HeldLockRegistry, SessionKeeper, sleep, whenLost, type LockSession, type TrackedLock } from './held-lock.js';
+import { sleep, withLinkedSignal } from '../lib/abort.js';
+import { acquireWithin, AttemptGuard } from './acquire.js';
+import { etcdLeaseTtlS } from './cadence.js';
+import { monotonicNow } from './clock.js';
+import { HeldLockRegistry } from './registry.js';
+import { SessionKeeper, type LockSession } from './session-keeper.js';
+import { whenLost, type TrackedLock } from './tracked-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
@@ -10,7 +16,7 @@ const REQUEST_TIMEOUT_MS = 5000;
 interface LeaseSession extends LockSession {
   readonly lease: Lease;
   id: string;
-  /** Send times of keep-alives not answered yet, oldest first: etcd answers them in order on one stream. */
+  /** Send times (monotonic) of keep-alives not answered yet, oldest first: etcd answers them in order on one stream. */
   readonly unanswered: number[];
 }
 
@@ -49,11 +55,12 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     private readonly options: LockBackendOptions,
   ) {
     // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none).
-    // No lock's safety depends on it (deadlines count from confirmed keep-alives), so it can be generous.
+    // No lock's safety depends on it (deadlines count from confirmed keep-alives), so it can be generous;
+    // gRPC wants a wall-clock time here and turns it into a timeout as the call starts, microseconds later.
     this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }) });
     this.held = new HeldLockRegistry(options.ttlMs);
     this.leases = new SessionKeeper(this.held, () => this.grant(), (session) => session.lease.revoke());
-    this.leaseTtlS = Math.max(1, Math.ceil(options.ttlMs / 1000));
+    this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
   }
 
   async start(): Promise<void> {
@@ -172,13 +179,13 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 
   /** Grants a lease (the keeper makes it the live one) and follows its keep-alives. */
   private async grant(): Promise<LeaseSession> {
-    const sentAt = Date.now();
+    const sentAt = monotonicNow();
     const lease = this.client.lease(this.leaseTtlS, { autoKeepAlive: true });
     const session: LeaseSession = { lease, id: '', confirmedAt: sentAt, unanswered: [], abandoned: false };
     const giveUp = (): void => void this.leases.abandon(session, 'renewal-failed');
     // listeners first: etcd3 starts keeping the lease alive as soon as it is granted
     lease.on('keepaliveEstablished', () => (session.unanswered.length = 0)); // a new stream: older requests get no answer
-    lease.on('keepaliveFired', () => session.unanswered.push(Date.now()));
+    lease.on('keepaliveFired', () => session.unanswered.push(monotonicNow()));
     lease.on('keepaliveSucceeded', () => {
       const sent = session.unanswered.shift();
       if (sent !== undefined) this.leases.renewed(session, sent);
@@ -233,7 +240,7 @@ class KeyDeletions {
     if (this.deletions === this.seen) {
       const woken = new AbortController();
       this.wake = () => woken.abort();
-      await sleep(ms, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+      await withLinkedSignal([signal, woken.signal], (stop) => sleep(ms, stop));
       this.wake = undefined;
     }
     this.seen = this.deletions;

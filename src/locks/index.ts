@@ -4,6 +4,8 @@ import type { ReceiverLocks } from './types.js';
 
 export * from './types.js';
 
+export { ttlProblem } from './cadence.js';
+
 /** Builds the lock backend named by `LOCKSTEP_LOCK_BACKEND` for a process called `emitterId`. */
 export async function createReceiverLocks(config: Config, redisUrl: string, emitterId: string): Promise<ReceiverLocks> {
   const options = { emitterId, ttlMs: config.lockTtlMs, prefix: config.redisPrefix };

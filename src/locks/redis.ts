@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { readLua } from '../lua.js';
 import { connectRedis } from '../redis.js';
-import { acquireWithin, HeldLockRegistry, sleep } from './held-lock.js';
+import { sleep, withLinkedSignal } from '../lib/abort.js';
+import { acquireWithin } from './acquire.js';
+import { renewEveryMs } from './cadence.js';
+import { monotonicNow } from './clock.js';
+import { HeldLockRegistry } from './registry.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 const ACQUIRE = readLua(import.meta.url, './lua/acquire.lua');
@@ -49,7 +53,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     redis.on('error', () => {}); // reported through failed commands and lost locks
     await redis.connect();
     this.redis = redis;
-    this.heartbeat = setInterval(() => void this.renewAll(), Math.max(50, Math.floor(this.options.ttlMs / 3)));
+    this.heartbeat = setInterval(() => void this.renewAll(), renewEveryMs('redis', this.options.ttlMs));
     this.heartbeat.unref();
   }
 
@@ -94,8 +98,8 @@ export class RedisReceiverLocks implements ReceiverLocks {
 
   private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
-    const sentAt = Date.now();
-    const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date(sentAt).toISOString() });
+    const sentAt = monotonicNow();
+    const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
     const fence = await this.commands().lockAcquire(
       this.key('lock', receiverId), this.key('fence', receiverId), this.key('locks'),
       this.session, this.options.ttlMs, receiverId, holder,
@@ -107,7 +111,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     if (this.renewing || this.held.size === 0) return;
     this.renewing = true;
     const locks = this.held.all();
-    const sentAt = Date.now();
+    const sentAt = monotonicNow();
     try {
       const keys = locks.map((lock) => this.key('lock', lock.receiverId));
       const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
@@ -128,9 +132,8 @@ export class RedisReceiverLocks implements ReceiverLocks {
     const set = this.waiters.get(receiverId) ?? new Set();
     set.add(onRelease);
     this.waiters.set(receiverId, set);
-    const stop = signal ? AbortSignal.any([signal, wake.signal]) : wake.signal;
     try {
-      await sleep(ms, stop);
+      await withLinkedSignal([signal, wake.signal], (stop) => sleep(ms, stop));
     } finally {
       set.delete(onRelease);
       if (set.size === 0) this.waiters.delete(receiverId);

@@ -21,7 +21,7 @@ export interface HeldLock {
   readonly since: Date;
   /** Fires (with a `LockLostError` as reason) when the lock is lost or released. */
   readonly lost: AbortSignal;
-  /** Local deadline (epoch ms) past which this process must treat the lock as lost. */
+  /** Local deadline past which this process must treat the lock as lost, on the monotonic clock (`performance.now()` ms). */
   deadline(): number;
   /** True while the lock is held and the local deadline has not passed. Check before every send. */
   isHeld(): boolean;

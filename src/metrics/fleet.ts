@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import type { Metrics } from './index.js';
+import type { Metrics } from './metrics.js';
 import type { ProcessReport } from './types.js';
 
 export const REPORT_EVERY_MS = 2000;
@@ -36,15 +36,29 @@ export class FleetReporter {
   async stop(): Promise<void> {
     clearTimeout(this.timer);
     const { redis, keys } = this.store;
-    await redis.multi().del(keys.process(this.identity.id)).zrem(keys.processes, this.identity.id).exec().catch(() => {});
+    await redis
+      .multi()
+      .del(keys.process(this.identity.id))
+      .zrem(keys.processes, this.identity.id)
+      .exec()
+      .catch(() => {});
   }
 
   private async report(): Promise<void> {
     const report: ProcessReport = {
-      ...this.identity, host: hostname(), pid: process.pid, startedAt: this.startedAt, reportedAt: new Date().toISOString(), ...(await this.metrics.snapshot()),
+      ...this.identity,
+      host: hostname(),
+      pid: process.pid,
+      startedAt: this.startedAt,
+      reportedAt: new Date().toISOString(),
+      ...(await this.metrics.snapshot()),
     };
     const { redis, keys } = this.store;
-    await redis.multi().set(keys.process(this.identity.id), JSON.stringify(report), 'PX', FORGET_AFTER_MS).zadd(keys.processes, Date.now(), this.identity.id).exec();
+    await redis
+      .multi()
+      .set(keys.process(this.identity.id), JSON.stringify(report), 'PX', FORGET_AFTER_MS)
+      .zadd(keys.processes, Date.now(), this.identity.id)
+      .exec();
   }
 }
 

@@ -21,6 +21,10 @@ export class Keys {
   queue(receiverId: string): string {
     return `${this.prefix}:q:${receiverId}`;
   }
+  /** Sorted set of the receiver's deliveries that must be attempted again: score = due time (Redis clock, ms). */
+  retries(receiverId: string): string {
+    return `${this.prefix}:rt:${receiverId}`;
+  }
   /** Sorted set of the receiver's dead deliveries: score = time of death, member = message id. */
   dead(receiverId: string): string {
     return `${this.prefix}:dead:${receiverId}`;

@@ -67,7 +67,7 @@ export class ReceiverStore {
     // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body.
     const next: StoredConfig = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() };
     const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
-    if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak');
+    if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
     if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
     await transaction.incr(this.keys.receiversVersion).exec();
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
@@ -82,14 +82,15 @@ export class ReceiverStore {
     return new Set(ids.filter((_, index) => replies[index]?.[1] === 1));
   }
 
-  /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn). */
-  async markDeleting(id: string): Promise<void> {
-    await this.redis.hset(this.keys.receiver(id), 'enabled', '0', 'disabledReason', 'being deleted');
+  /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
+  async markDeleting(id: string): Promise<boolean> {
+    return (await this.redis.markDeleting(this.keys.receiver(id), this.keys.receiversVersion)) === 1;
   }
 
+  /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, id, k.prefix)) === 1;
+    return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, k.retries(id), id, k.prefix)) === 1;
   }
 
   /**
@@ -98,7 +99,7 @@ export class ReceiverStore {
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys;
-    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), filter.since?.getTime() ?? 0, k.prefix, id, ...(filter.messageIds ?? []));
+    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), k.retries(id), filter.since?.getTime() ?? 0, k.prefix, id, ...(filter.messageIds ?? []));
   }
 
   async directory(): Promise<ReceiverDirectory> {
@@ -121,6 +122,7 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
   return {
     id,
     ...config,
+    ordering: config.ordering ?? 'unordered', // receivers stored before the setting existed
     enabled: hash.enabled === '1',
     ...(hash.enabled !== '1' && hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
     health: {
@@ -128,6 +130,11 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
       lastFailureAt: isoOrNull(hash.lastFailureAt),
       consecutiveFailures: Number(hash.failStreak ?? 0),
       nextRetryAt: backoffUntil > Date.now() ? new Date(backoffUntil).toISOString() : null,
+      breaker: {
+        state: hash.breakerOpenedAt ? 'open' : 'closed',
+        since: isoOrNull(hash.breakerOpenedAt),
+        nextProbeAt: hash.breakerOpenedAt && backoffUntil > 0 ? new Date(backoffUntil).toISOString() : null,
+      },
       ...counts,
     },
   };

@@ -6,11 +6,12 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  claimDelivery(receiverKey: string, queueKey: string, now: number, claim: string, prefix: string, receiverId: string, lookAhead: number): Promise<string[]>;
-  completeDelivery(...keysAndArgs: Arg[]): Promise<string>;
+  claimWindow(receiverKey: string, queueKey: string, retriesKey: string, fence: number, lockService: string, prefix: string, receiverId: string, size: number, breakerThreshold: number): Promise<string[]>;
+  recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  replayDead(deadKey: string, queueKey: string, receiverKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
+  replayDead(deadKey: string, queueKey: string, receiverKey: string, retriesKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
 }
 
 export type StoreRedis = Redis & StoreCommands;
@@ -26,10 +27,11 @@ export function storePipeline(redis: StoreRedis): StorePipeline {
 
 const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][] = [
   ['acceptMessage', 'accept.lua'],
-  ['claimDelivery', 'claim.lua', 2],
-  ['completeDelivery', 'complete.lua', 6],
-  ['deleteReceiver', 'delete-receiver.lua', 5],
-  ['replayDead', 'replay.lua', 3],
+  ['claimWindow', 'claim.lua', 3],
+  ['recordAttempts', 'record.lua'],
+  ['deleteReceiver', 'delete-receiver.lua', 6],
+  ['markDeleting', 'mark-deleting.lua', 2],
+  ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
 ];
 

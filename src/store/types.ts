@@ -1,5 +1,11 @@
 /** The stored shapes, as the API returns them (see ../shared/API.md). */
 
+/**
+ * `unordered`: a failed delivery waits for its own retry while the others go on. `strict`: nothing
+ * is sent to the receiver while an earlier delivery waits for its retry (Svix's "FIFO endpoints").
+ */
+export type ReceiverOrdering = 'unordered' | 'strict';
+
 export interface ReceiverSettings {
   url: string;
   eventTypes: string[];
@@ -8,6 +14,7 @@ export interface ReceiverSettings {
   headers: Record<string, string>;
   timeoutMs: number;
   enabled: boolean;
+  ordering: ReceiverOrdering;
 }
 
 export interface Receiver extends ReceiverSettings {
@@ -59,6 +66,8 @@ export interface ReceiverHealth {
   lastFailureAt: string | null;
   consecutiveFailures: number;
   nextRetryAt: string | null;
+  /** `open`: the receiver backs off as a whole, one probe per retry step, until a success closes it. */
+  breaker: { state: 'closed' | 'open'; since: string | null; nextProbeAt: string | null };
   queueDepth: number;
   /** Deliveries that used up their retries and wait for a replay. */
   deadLetters: number;

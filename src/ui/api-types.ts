@@ -2,7 +2,11 @@
  * The shapes of the API responses the dashboard reads: the server's own declarations (pure type
  * modules, compiled into the dashboard's program too), plus the few it only sends as JSON.
  */
-export type { Attempt, DeadLetter, Delivery, Message, Page, ReceiverView as Receiver } from '../store/types.js';
+import type { ReceiverView } from '../store/types.js';
+
+export type { Attempt, DeadLetter, Delivery, Message, Page } from '../store/types.js';
+/** A receiver as list and get show it: no secret (GET …/secret has it), credential headers masked. */
+export type Receiver = Omit<ReceiverView, 'secret'>;
 export type { FleetStats as Stats, ProcessReport } from '../metrics/types.js';
 
 export interface LockHolder {

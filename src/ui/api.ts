@@ -10,7 +10,10 @@ export const session = {
 
 /** Raised for any answer but 2xx, with the API's own message (it names the field at fault). */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -29,21 +29,41 @@ function route(): void {
   const [name, param] = window.location.hash.replace(/^#\/?/, '').split('/');
   const key = name === 'receivers' && param ? 'receiver' : name || 'overview';
   const page = ROUTES[key] ?? overviewPage;
-  for (const link of nav.querySelectorAll('a[data-route]')) link.classList.toggle('active', link.getAttribute('data-route') === (key === 'receiver' ? 'receivers' : key));
+  for (const link of nav.querySelectorAll('a[data-route]'))
+    link.classList.toggle('active', link.getAttribute('data-route') === (key === 'receiver' ? 'receivers' : key));
   leavePage = page(view, param ? decodeURIComponent(param) : undefined);
 }
 
 function showSignIn(message = ''): void {
   nav.hidden = true;
-  const token = h('input', { type: 'password', name: 'token', autocomplete: 'current-password', required: true, 'aria-label': 'API token', placeholder: 'lst_…' });
+  const token = h('input', {
+    type: 'password',
+    name: 'token',
+    autocomplete: 'current-password',
+    required: true,
+    'aria-label': 'API token',
+    placeholder: 'lst_…',
+  });
   const problem = h('p', { class: 'error', role: 'alert' }, message);
-  const form = h('form', { class: 'sign-in', onsubmit: (event: Event) => {
-    event.preventDefault();
-    void signIn(token.value.trim(), problem);
-  } },
-  h('h1', {}, 'Sign in to Lockstep'),
-  h('p', {}, 'Paste the API token: LOCKSTEP_API_TOKEN, or for `lockstep all` the file .lockstep/api-token. It stays in this tab only (session storage) and is sent as a bearer token.'),
-  token, h('button', { type: 'submit' }, 'Sign in'), problem);
+  const form = h(
+    'form',
+    {
+      class: 'sign-in',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        void signIn(token.value.trim(), problem);
+      },
+    },
+    h('h1', {}, 'Sign in to Lockstep'),
+    h(
+      'p',
+      {},
+      'Paste the API token: LOCKSTEP_API_TOKEN, or for `lockstep all` the file .lockstep/api-token. It stays in this tab only (session storage) and is sent as a bearer token.',
+    ),
+    token,
+    h('button', { type: 'submit' }, 'Sign in'),
+    problem,
+  );
   fill(view, form);
   token.focus();
 }
@@ -54,9 +74,10 @@ async function signIn(token: string, problem: HTMLElement): Promise<void> {
     session.signIn(token);
     route();
   } catch (error) {
-    problem.textContent = error instanceof ApiError && error.status === 401
-      ? 'That token was refused. Check LOCKSTEP_API_TOKEN (a comma list accepts several).'
-      : `Could not reach the API: ${(error as Error).message}`;
+    problem.textContent =
+      error instanceof ApiError && error.status === 401
+        ? 'That token was refused. Check LOCKSTEP_API_TOKEN (a comma list accepts several).'
+        : `Could not reach the API: ${(error as Error).message}`;
   }
 }
 

@@ -41,8 +41,11 @@ function between(before: ProcessReport[], after: ProcessReport[], seconds: numbe
   }
   const buckets = [...lag.entries()].sort((a, b) => a[0] - b[0]);
   return {
-    acceptedPerS: accepted / seconds, deliveredPerS: delivered / seconds, failedPerS: failed / seconds,
-    lagP50Ms: quantile(buckets, delivered, 0.5), lagP99Ms: quantile(buckets, delivered, 0.99),
+    acceptedPerS: accepted / seconds,
+    deliveredPerS: delivered / seconds,
+    failedPerS: failed / seconds,
+    lagP50Ms: quantile(buckets, delivered, 0.5),
+    lagP99Ms: quantile(buckets, delivered, 0.99),
   };
 }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
@@ -7,6 +6,7 @@ import type { Running } from '../../src/start.js';
 import { startInProcess } from '../support/in-process.js';
 import { ApiClient, TEST_TOKEN } from '../support/lockstep.js';
 import { RedisServer } from '../support/redis.js';
+import { storedState } from '../support/snapshot.js';
 
 /**
  * A few hundred generated bad requests: each must get a 4xx (never a 500), nothing stored may
@@ -32,16 +32,7 @@ after(async () => {
   await redis?.destroy();
 });
 
-/**
- * Every key and its serialized value: the whole stored state, except the process reports
- * (metrics/fleet.ts), which the running process rewrites every 2 s whatever the requests do.
- */
-async function snapshot(): Promise<string> {
-  const keys = (await admin.keys('*')).filter((key) => !/:procs?(:|$)/.test(key)).sort();
-  const hash = createHash('sha256');
-  for (const key of keys) hash.update(key).update((await admin.dumpBuffer(key)) ?? Buffer.alloc(0));
-  return `${keys.length}:${hash.digest('hex')}`;
-}
+const snapshot = (): Promise<string> => storedState(admin);
 
 function random<T>(items: readonly T[], seed: { n: number }): T {
   seed.n = (seed.n * 1103515245 + 12345) % 2 ** 31;

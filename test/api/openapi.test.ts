@@ -57,7 +57,7 @@ describe('OpenAPI document (/docs)', () => {
   test('documents every public route, and no hidden one', () => {
     const names = operations.map((documented) => documented.name);
     for (const name of ['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/receivers', 'GET /v1/receivers', 'GET /v1/receivers/{id}', 'PATCH /v1/receivers/{id}',
-      'DELETE /v1/receivers/{id}', 'GET /v1/receivers/{id}/dead-letters', 'POST /v1/receivers/{id}/replay', 'POST /v1/messages', 'POST /v1/messages/batch',
+      'DELETE /v1/receivers/{id}', 'GET /v1/receivers/{id}/secret', 'GET /v1/receivers/{id}/dead-letters', 'POST /v1/receivers/{id}/replay', 'POST /v1/messages', 'POST /v1/messages/batch',
       'GET /v1/messages/{id}', 'POST /v1/messages/{id}/resend', 'GET /v1/locks', 'GET /v1/stats']) {
       assert.ok(names.includes(name), `${name} is documented`);
     }
@@ -112,6 +112,13 @@ describe('OpenAPI document (/docs)', () => {
     for (const secret of shown.match(/"whsec_[^"]*"/g) ?? []) assert.match(secret, /^"whsec_[A-Za-z0-9+/]{32,}={0,2}"$/, `${secret} is a signing secret`);
     assert.match(shown, /"emitterId":"worker-1-4242"/);
     assert.match(shown, /"fence":\d+/);
+  });
+
+  test('the signing secret is in the create\'s 201 and GET …/secret only, schema and example', () => {
+    const withSecret = operations.flatMap(({ name, operation }) => Object.entries(operation.responses)
+      .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
+      .map(([status]) => `${name} ${status}`));
+    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
   });
 
   test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {

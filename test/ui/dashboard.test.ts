@@ -60,6 +60,24 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await screenshot('receivers');
   });
 
+  test('the receiver page shows no secret and masks credential headers until "Reveal secret" asks for it', async () => {
+    const { id, secret } = await api.createReceiver({ url: receiver.url('private'), eventTypes: ['private.*'], headers: { authorization: 'Bearer dash-credential-42', 'x-tenant': 'acme' } });
+    await open(`receivers/${id}`);
+    const details = page.locator('.details');
+    await details.getByText('x-tenant: acme').waitFor();
+    await details.getByText('authorization: ••••••••').waitFor();
+    const html = await page.content();
+    assert.ok(!html.includes(secret) && !html.includes('dash-credential-42'), 'neither the secret nor the credential is on the page');
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await details.getByText(secret).waitFor();
+    await screenshot('receiver-secret');
+    await page.waitForTimeout(3500); // one refresh of the details: the revealed secret stays
+    await details.getByText(secret).waitFor({ timeout: 1000 });
+    await page.getByRole('button', { name: 'Hide' }).click();
+    await details.getByText(secret).waitFor({ state: 'detached' });
+    assert.ok(!(await page.content()).includes('dash-credential-42'));
+  });
+
   test('a disabled receiver shows why, and Enable resumes it', async () => {
     const { id } = await api.createReceiver({ url: receiver.url('paused'), eventTypes: ['paused.*'] });
     await api.request('PATCH', `/v1/receivers/${id}`, { enabled: false });

@@ -1,39 +1,85 @@
--- Claim the next due delivery of one receiver, in acceptance order. Called only by the emitter
--- that holds the receiver's lock, so a delivery left 'delivering' by a crashed emitter is simply
--- claimed again.
+-- Claim the next window of due deliveries of one receiver, for the holder of its lock.
 --
--- KEYS[1] receiver hash, KEYS[2] receiver queue
--- ARGV[1] now (ms), ARGV[2] claim token, ARGV[3] key prefix, ARGV[4] receiver id, ARGV[5] look-ahead
+-- The receiver's queue (KEYS[2], by acceptance sequence) holds every unfinished delivery; its
+-- retry set (KEYS[3], by due time) those that were attempted and must go again (failed, aborted,
+-- replayed). `frontier` in the receiver hash is the highest sequence whose first attempt was
+-- recorded, so first attempts are the queue's members above it, taken in acceptance order, and a
+-- window claimed by a holder that died before recording it is simply claimed again.
 --
--- Returns {'gone'} | {'disabled'} | {'empty'} | {'wait', untilMs}
---       | {'send', messageId, attemptNumber, failures, failStreak, receiverConfig, eventType, payload, createdAt}
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak')
+-- A window: the due retries first (oldest due first), then first attempts, up to ARGV[5].
+-- `ordering: strict`: while a retry is waiting, nothing else goes (the whole queue holds).
+-- Breaker: while the receiver's consecutive failures reach ARGV[6], the window is ONE delivery
+-- (the probe); `backoffUntil` holds the receiver as a whole between probes.
+--
+-- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
+-- ARGV[1] fence, ARGV[2] lock service, ARGV[3] key prefix, ARGV[4] receiver id,
+-- ARGV[5] window size, ARGV[6] breaker threshold
+--
+-- Returns {'gone'} | {'fenced', mark} | {'disabled'} | {'empty'} | {'wait', inMs}
+--       | {'send', config, failStreak, then per delivery: messageId, seq, attempts, failures,
+--          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt}
+-- A first attempt's state is known without reading it (no attempts, no failures, its sequence is
+-- its score): only retries read their delivery, which keeps the hot path to a few commands.
+--@include includes/now.lua
+--@include includes/fence.lua
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2])
+-- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
+local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
+if mark then return {'fenced', string.format('%d', mark)} end
 if receiver[1] ~= '1' then return {'disabled'} end
-local now = tonumber(ARGV[1])
-local backoffUntil = tonumber(receiver[2] or '0')
-if backoffUntil > now then return {'wait', tostring(backoffUntil)} end
 
-local messageIds = redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[5]) - 1)
-if #messageIds == 0 then return {'empty'} end
-local soonest = nil
-for _, messageId in ipairs(messageIds) do
-  local deliveriesKey = ARGV[3] .. ':dlv:' .. messageId
-  local raw = redis.call('HGET', deliveriesKey, ARGV[4])
-  if not raw then
-    -- the message is gone (expired or removed): never let it block the queue
-    redis.call('ZREM', KEYS[2], messageId)
-  else
-    local delivery = cjson.decode(raw)
-    if delivery.dueAt <= now then
-      delivery.status = 'delivering'
-      delivery.claim = ARGV[2]
-      redis.call('HSET', deliveriesKey, ARGV[4], cjson.encode(delivery))
-      local message = redis.call('HMGET', ARGV[3] .. ':msg:' .. messageId, 'eventType', 'payload', 'createdAt')
-      return {'send', messageId, tostring(delivery.attempts + 1), tostring(delivery.failures),
-              receiver[4] or '0', receiver[3], message[1], message[2], message[3]}
-    end
-    if soonest == nil or delivery.dueAt < soonest then soonest = delivery.dueAt end
+local now = redisNow()
+local backoffUntil = tonumber(receiver[2] or '0')
+if backoffUntil > now then return {'wait', string.format('%d', backoffUntil - now)} end
+
+local config = cjson.decode(receiver[3])
+local failStreak = tonumber(receiver[4] or '0')
+local limit = tonumber(ARGV[5])
+if failStreak >= tonumber(ARGV[6]) then limit = 1 end
+
+local chosen = {}
+local firstRetry = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+if #firstRetry > 0 then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+  for _, messageId in ipairs(due) do chosen[#chosen + 1] = {messageId, false} end
+  if #due == 0 and config.ordering == 'strict' then
+    return {'wait', string.format('%d', tonumber(firstRetry[2]) - now)}
   end
 end
-return {'wait', string.format('%d', soonest or now)}
+if #chosen < limit then
+  local fresh = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (receiver[5] or '0'), '+inf', 'WITHSCORES', 'LIMIT', 0, limit - #chosen)
+  for i = 1, #fresh, 2 do chosen[#chosen + 1] = {fresh[i], fresh[i + 1]} end
+end
+
+local window = {'send', receiver[3], tostring(failStreak)}
+for _, pick in ipairs(chosen) do
+  local messageId, seq = pick[1], pick[2]
+  local attempts, failures = '0', '0'
+  if not seq then
+    local raw = redis.call('HGET', ARGV[3] .. ':dlv:' .. messageId, ARGV[4])
+    if raw then
+      local delivery = cjson.decode(raw)
+      seq, attempts, failures = string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures)
+    else
+      -- the message is gone (expired or removed): never let it block the queue
+      redis.call('ZREM', KEYS[2], messageId)
+      redis.call('ZREM', KEYS[3], messageId)
+    end
+  end
+  if seq then
+    local message = redis.call('HMGET', ARGV[3] .. ':msg:' .. messageId, 'eventType', 'payload', 'createdAt')
+    if message[1] then
+      local origin = pick[2] and 'f' or 'r'
+      for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3]}) do
+        window[#window + 1] = field
+      end
+    else
+      redis.call('ZREM', KEYS[2], messageId)
+      redis.call('ZREM', KEYS[3], messageId)
+    end
+  end
+end
+if #window > 3 then return window end
+if #firstRetry > 0 then return {'wait', string.format('%d', math.max(0, tonumber(firstRetry[2]) - now))} end
+return {'empty'}

@@ -1,6 +1,7 @@
 -- Delete a receiver: cancel its unfinished deliveries and drop its queue in one step, so no
 -- emitter can claim anything of it afterwards.
--- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] dead set, KEYS[4] receivers set, KEYS[5] receivers version
+-- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] dead set, KEYS[4] receivers set, KEYS[5] receivers version,
+-- KEYS[6] retry set
 -- ARGV[1] receiver id, ARGV[2] key prefix
 -- Returns 1 when deleted, 0 when there was no such receiver.
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -14,7 +15,7 @@ for _, messageId in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     redis.call('HSET', deliveriesKey, ARGV[1], cjson.encode(delivery))
   end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('INCR', KEYS[5])
 return 1

@@ -1,7 +1,9 @@
 -- Put a receiver's dead deliveries back in its queue, in their original acceptance order, with a
 -- fresh retry schedule; the receiver's backoff is cleared. Either those dead since a time, or
 -- only the named ones (ids that are not dead letters of this receiver are skipped).
--- KEYS[1] dead set, KEYS[2] queue, KEYS[3] receiver hash
+-- A replayed delivery goes back into the queue (it is unfinished again) and into the retry set,
+-- due at once: its first attempt was made long ago, so it is claimed as a retry (claim.lua).
+-- KEYS[1] dead set, KEYS[2] queue, KEYS[3] receiver hash, KEYS[4] retry set
 -- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id, ARGV[4..] message ids (optional)
 -- Returns how many deliveries were re-queued.
 local messageIds
@@ -23,10 +25,12 @@ for _, messageId in ipairs(messageIds) do
     delivery.dueAt = 0
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
     redis.call('ZADD', KEYS[2], delivery.seq, messageId)
+    redis.call('ZADD', KEYS[4], 0, messageId)
   end
   redis.call('ZREM', KEYS[1], messageId)
 end
 if #messageIds > 0 then
   redis.call('HSET', KEYS[3], 'failStreak', 0, 'backoffUntil', 0)
+  redis.call('HDEL', KEYS[3], 'breakerOpenedAt')
 end
 return #messageIds

@@ -17,14 +17,22 @@ export function deadLetterList(into: HTMLElement, receiverId: string): () => voi
   return poll(REFRESH_MS, status, async () => {
     const page = await api<ApiPage<DeadLetter>>('GET', `/v1/receivers/${receiverId}/dead-letters?limit=${SHOWN}`);
     replayAll.toggleAttribute('disabled', page.data.length === 0);
-    fill(list, table(
-      ['message', 'event type', 'died', 'attempts', 'last answer', ''],
-      page.data.map((letter) => [
-        messageLink(letter.messageId), letter.eventType, ago(letter.diedAt), letter.attempts, lastAnswer(letter),
-        h('button', { type: 'button', 'data-message': letter.messageId, onclick: () => void replay(receiverId, letter.messageId) }, 'Replay'),
-      ]),
-      'No dead letters: every delivery succeeded or is still being retried.',
-    ), page.next ? h('p', { class: 'sub' }, `Showing the ${SHOWN} most recent.`) : null);
+    fill(
+      list,
+      table(
+        ['message', 'event type', 'died', 'attempts', 'last answer', ''],
+        page.data.map((letter) => [
+          messageLink(letter.messageId),
+          letter.eventType,
+          ago(letter.diedAt),
+          letter.attempts,
+          lastAnswer(letter),
+          h('button', { type: 'button', 'data-message': letter.messageId, onclick: () => void replay(receiverId, letter.messageId) }, 'Replay'),
+        ]),
+        'No dead letters: every delivery succeeded or is still being retried.',
+      ),
+      page.next ? h('p', { class: 'sub' }, `Showing the ${SHOWN} most recent.`) : null,
+    );
   });
 }
 

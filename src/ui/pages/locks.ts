@@ -12,15 +12,29 @@ export const locksPage: Page = (view) => {
   const status = statusLine();
   const backend = h('span', { class: 'badge' });
   const holders = h('section', {});
-  fill(view, heading('Lock holders', status, backend), h('p', { class: 'sub' }, 'Which emitter is sending to which receiver right now. One holder per receiver, always; the fence goes up with every new holder.'), holders);
+  fill(
+    view,
+    heading('Lock holders', status, backend),
+    h('p', { class: 'sub' }, 'Which emitter is sending to which receiver right now. One holder per receiver, always; the fence goes up with every new holder.'),
+    holders,
+  );
   return poll(REFRESH_MS, status, async () => {
     const [locks, urls] = await Promise.all([api<Locks>('GET', '/v1/locks'), receiverUrls()]);
     backend.textContent = `backend: ${locks.backend}`;
     const now = Date.now();
-    fill(holders, table(
-      ['receiver', 'emitter', 'fence', 'since', 'held for'],
-      locks.data.map((holder) => [receiverCell(holder.receiverId, urls), h('span', { class: 'mono' }, holder.emitterId), holder.fence, time(holder.since), duration(now - Date.parse(holder.since))]),
-      'No receiver is being served right now: every queue is empty or waiting for its retry time.',
-    ));
+    fill(
+      holders,
+      table(
+        ['receiver', 'emitter', 'fence', 'since', 'held for'],
+        locks.data.map((holder) => [
+          receiverCell(holder.receiverId, urls),
+          h('span', { class: 'mono' }, holder.emitterId),
+          holder.fence,
+          time(holder.since),
+          duration(now - Date.parse(holder.since)),
+        ]),
+        'No receiver is being served right now: every queue is empty or waiting for its retry time.',
+      ),
+    );
   });
 };

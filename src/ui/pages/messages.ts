@@ -10,11 +10,28 @@ const FINAL = new Set(['delivered', 'dead', 'cancelled']);
 
 export const messagesPage: Page = (view, id) => {
   const status = statusLine();
-  const input = h('input', { type: 'search', name: 'message-id', placeholder: 'msg_…', value: id ?? '', 'aria-label': 'message id', size: 34, required: true, pattern: 'msg_[0-9a-z]{26}' });
-  const search = h('form', { class: 'search', onsubmit: (event: Event) => {
-    event.preventDefault();
-    window.location.hash = `#/messages/${input.value.trim()}`;
-  } }, input, h('button', { type: 'submit' }, 'Find'));
+  const input = h('input', {
+    type: 'search',
+    name: 'message-id',
+    placeholder: 'msg_…',
+    value: id ?? '',
+    'aria-label': 'message id',
+    size: 34,
+    required: true,
+    pattern: 'msg_[0-9a-z]{26}',
+  });
+  const search = h(
+    'form',
+    {
+      class: 'search',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        window.location.hash = `#/messages/${input.value.trim()}`;
+      },
+    },
+    input,
+    h('button', { type: 'submit' }, 'Find'),
+  );
   const result = h('section', {});
   fill(view, heading('Messages', status, search), result);
   if (!id) {
@@ -37,25 +54,57 @@ export const messagesPage: Page = (view, id) => {
 };
 
 function describe(message: Message, urls: Map<string, string>): HTMLElement {
-  return h('div', {},
-    h('dl', { class: 'details' },
-      h('dt', {}, 'id'), h('dd', { class: 'mono' }, message.id),
-      h('dt', {}, 'event type'), h('dd', {}, message.eventType),
-      h('dt', {}, 'accepted'), h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`)),
+  return h(
+    'div',
+    {},
+    h(
+      'dl',
+      { class: 'details' },
+      h('dt', {}, 'id'),
+      h('dd', { class: 'mono' }, message.id),
+      h('dt', {}, 'event type'),
+      h('dd', {}, message.eventType),
+      h('dt', {}, 'accepted'),
+      h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`),
+    ),
     h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2))),
-    message.deliveries.length === 0 ? h('p', { class: 'empty' }, 'No receiver matched this event type.') : message.deliveries.map((delivery) => deliveryCard(delivery, urls)));
+    message.deliveries.length === 0
+      ? h('p', { class: 'empty' }, 'No receiver matched this event type.')
+      : message.deliveries.map((delivery) => deliveryCard(delivery, urls)),
+  );
 }
 
 const TONES = { delivered: 'ok', dead: 'bad', retrying: 'warn', cancelled: 'idle', pending: 'idle', delivering: 'warn' } as const;
 
 function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElement {
-  return h('article', { class: 'delivery', 'data-receiver': delivery.receiverId },
-    h('h2', {}, 'to ', receiverCell(delivery.receiverId, urls), ' ', pill(delivery.status, TONES[delivery.status]),
-      delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null),
-    table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], delivery.attempts.map(attemptRow), 'No attempt yet.'));
+  return h(
+    'article',
+    { class: 'delivery', 'data-receiver': delivery.receiverId },
+    h(
+      'h2',
+      {},
+      'to ',
+      receiverCell(delivery.receiverId, urls),
+      ' ',
+      pill(delivery.status, TONES[delivery.status]),
+      delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null,
+    ),
+    table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], delivery.attempts.map(attemptRow), 'No attempt yet.'),
+  );
 }
 
 function attemptRow(attempt: Attempt): (string | number | HTMLElement)[] {
-  const answer = attempt.statusCode !== null ? pill(`HTTP ${attempt.statusCode}`, attempt.statusCode < 300 ? 'ok' : 'bad') : pill(excerpt(attempt.error, 60) || 'no answer', 'bad');
-  return [attempt.attempt, time(attempt.startedAt), answer, `${Math.round(attempt.durationMs)} ms`, h('span', { class: 'mono' }, attempt.emitterId), attempt.fence, h('code', {}, excerpt(attempt.responseBody, 120))];
+  const answer =
+    attempt.statusCode !== null
+      ? pill(`HTTP ${attempt.statusCode}`, attempt.statusCode < 300 ? 'ok' : 'bad')
+      : pill(excerpt(attempt.error, 60) || 'no answer', 'bad');
+  return [
+    attempt.attempt,
+    time(attempt.startedAt),
+    answer,
+    `${Math.round(attempt.durationMs)} ms`,
+    h('span', { class: 'mono' }, attempt.emitterId),
+    attempt.fence,
+    h('code', {}, excerpt(attempt.responseBody, 120)),
+  ];
 }

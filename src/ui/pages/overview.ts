@@ -29,10 +29,21 @@ function summaryCards(stats: Stats): HTMLElement[] {
   const { depth, oldestAgeS } = stats.queue;
   const held = stats.processes.reduce((sum, report) => sum + report.receiversHeld, 0);
   const card = (label: string, value: string, note = '', tone = ''): HTMLElement =>
-    h('div', { class: `card ${tone}` }, h('div', { class: 'card-value' }, value), h('div', { class: 'card-label' }, label), note ? h('div', { class: 'card-note' }, note) : null);
+    h(
+      'div',
+      { class: `card ${tone}` },
+      h('div', { class: 'card-value' }, value),
+      h('div', { class: 'card-label' }, label),
+      note ? h('div', { class: 'card-note' }, note) : null,
+    );
   return [
     card('pending deliveries', String(depth.pending), oldestAgeS.pending > 0 ? `oldest ${duration(oldestAgeS.pending * 1000)}` : 'none waiting'),
-    card('in receiver backoff', String(depth.retrying), oldestAgeS.retrying > 0 ? `oldest ${duration(oldestAgeS.retrying * 1000)}` : '', depth.retrying > 0 ? 'warn' : ''),
+    card(
+      'in receiver backoff',
+      String(depth.retrying),
+      oldestAgeS.retrying > 0 ? `oldest ${duration(oldestAgeS.retrying * 1000)}` : '',
+      depth.retrying > 0 ? 'warn' : '',
+    ),
     card('dead letters', String(depth.dead), depth.dead > 0 ? 'replay them from Dead letters' : '', depth.dead > 0 ? 'bad' : ''),
     card('receivers being served', String(held), `lock backend: ${stats.lockBackend}`),
     card('processes', String(stats.processes.length), stats.processes.length === 0 ? 'no process reported in 6 s' : ''),
@@ -48,15 +59,27 @@ function chartsOf(stats: StatsHistory): HTMLElement[] {
   const slots = Math.min(stats.size, Math.max(MIN_SLOTS, intervals.length));
   const span = `${duration(slots * REFRESH_MS)} ago`;
   return [
-    lineChart('Throughput', 'per second', [
-      { name: 'accepted', tone: 'blue', values: intervals.map((i) => i.acceptedPerS) },
-      { name: 'delivered', tone: 'green', values: intervals.map((i) => i.deliveredPerS) },
-      { name: 'failed', tone: 'red', values: intervals.map((i) => i.failedPerS) },
-    ], slots, span),
-    lineChart('Acceptance → delivered', 'ms', [
-      { name: 'p50', tone: 'green', values: intervals.map((i) => i.lagP50Ms) },
-      { name: 'p99', tone: 'orange', values: intervals.map((i) => i.lagP99Ms) },
-    ], slots, span),
+    lineChart(
+      'Throughput',
+      'per second',
+      [
+        { name: 'accepted', tone: 'blue', values: intervals.map((i) => i.acceptedPerS) },
+        { name: 'delivered', tone: 'green', values: intervals.map((i) => i.deliveredPerS) },
+        { name: 'failed', tone: 'red', values: intervals.map((i) => i.failedPerS) },
+      ],
+      slots,
+      span,
+    ),
+    lineChart(
+      'Acceptance → delivered',
+      'ms',
+      [
+        { name: 'p50', tone: 'green', values: intervals.map((i) => i.lagP50Ms) },
+        { name: 'p99', tone: 'orange', values: intervals.map((i) => i.lagP99Ms) },
+      ],
+      slots,
+      span,
+    ),
   ];
 }
 
@@ -65,9 +88,16 @@ function processTable(stats: Stats): HTMLElement {
   return table(
     ['process', 'role', 'host / pid', 'version', 'up', 'receivers held', 'accepted', 'delivered', 'failed', 'last report'],
     stats.processes.map((report) => [
-      h('span', { class: 'mono' }, report.id), report.role, `${report.host} / ${report.pid}`, report.version,
-      duration(now - Date.parse(report.startedAt)), report.receiversHeld, report.accepted, report.attempts.delivered,
-      report.attempts.failed + report.attempts.dead + report.attempts.gone, ago(report.reportedAt, now),
+      h('span', { class: 'mono' }, report.id),
+      report.role,
+      `${report.host} / ${report.pid}`,
+      report.version,
+      duration(now - Date.parse(report.startedAt)),
+      report.receiversHeld,
+      report.accepted,
+      report.attempts.delivered,
+      report.attempts.failed + report.attempts.dead + report.attempts.gone,
+      ago(report.reportedAt, now),
     ]),
     'No Lockstep process has reported in the last 6 s.',
   );

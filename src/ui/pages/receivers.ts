@@ -17,15 +17,18 @@ export function healthPill(receiver: Receiver): HTMLElement {
 
 /** Enabling clears the disabled reason and the backoff and resumes the receiver's queue at once. */
 function enableButton(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
-  return h('button', { type: 'button', class: 'secondary', onclick: async () => {
-    try {
-      await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true });
-      toast(`Enabled ${receiver.url}: its queue resumes now.`);
-      await refresh();
-    } catch (error) {
-      toast(`Could not enable: ${(error as Error).message}`, 'error');
-    }
-  } }, 'Enable');
+  // A click handler's promise goes nowhere: enable() reports its own failure in a toast.
+  return h('button', { type: 'button', class: 'secondary', onclick: () => void enable(receiver, refresh) }, 'Enable');
+}
+
+async function enable(receiver: Receiver, refresh: () => Promise<void>): Promise<void> {
+  try {
+    await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true });
+    toast(`Enabled ${receiver.url}: its queue resumes now.`);
+    await refresh();
+  } catch (error) {
+    toast(`Could not enable: ${(error as Error).message}`, 'error');
+  }
 }
 
 export const receiversPage: Page = (view) => {
@@ -34,18 +37,26 @@ export const receiversPage: Page = (view) => {
   fill(view, heading('Receivers', status), list);
   return poll(REFRESH_MS, status, async () => {
     const receivers = await allReceivers();
-    fill(list, table(
-      ['receiver', 'health', 'last success', 'backlog', 'dead letters', 'next retry'],
-      receivers.map((receiver) => [
-        h('div', {}, h('div', { class: 'url' }, receiver.url), h('div', { class: 'sub' }, receiverLink(receiver.id), receiver.description ? ` · ${receiver.description}` : '')),
-        healthPill(receiver),
-        ago(receiver.health.lastSuccessAt),
-        receiver.health.queueDepth,
-        receiver.health.deadLetters > 0 ? h('a', { href: `#/receivers/${receiver.id}` }, String(receiver.health.deadLetters)) : '0',
-        ago(receiver.health.nextRetryAt),
-      ]),
-      'No receiver yet: register one with POST /v1/receivers (see API docs).',
-    ));
+    fill(
+      list,
+      table(
+        ['receiver', 'health', 'last success', 'backlog', 'dead letters', 'next retry'],
+        receivers.map((receiver) => [
+          h(
+            'div',
+            {},
+            h('div', { class: 'url' }, receiver.url),
+            h('div', { class: 'sub' }, receiverLink(receiver.id), receiver.description ? ` · ${receiver.description}` : ''),
+          ),
+          healthPill(receiver),
+          ago(receiver.health.lastSuccessAt),
+          receiver.health.queueDepth,
+          receiver.health.deadLetters > 0 ? h('a', { href: `#/receivers/${receiver.id}` }, String(receiver.health.deadLetters)) : '0',
+          ago(receiver.health.nextRetryAt),
+        ]),
+        'No receiver yet: register one with POST /v1/receivers (see API docs).',
+      ),
+    );
   });
 };
 
@@ -55,7 +66,9 @@ export const receiverPage: Page = (view, id) => {
   const dead = h('section', {});
   fill(view, heading('Receiver', status), details, h('h2', {}, 'Dead letters'), dead);
   const stopDead = deadLetterList(dead, id ?? '');
-  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh));
+  // The secret is fetched only when asked for and kept across refreshes until hidden again.
+  const secret: SecretState = { shown: undefined };
+  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh, secret));
   const stopDetails = poll(REFRESH_MS, status, refresh);
   return () => {
     stopDead();
@@ -63,15 +76,43 @@ export const receiverPage: Page = (view, id) => {
   };
 };
 
-function describe(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
+interface SecretState {
+  shown: string | undefined;
+}
+
+/** The signing secret is never in the receiver's own answer: "Reveal" asks GET …/secret for it. */
+function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promise<void>): (Node | string)[] {
+  const toggle = (label: string, action: () => Promise<void>): HTMLElement => h('button', { type: 'button', class: 'secondary', onclick: async () => {
+    try {
+      await action();
+      await refresh();
+    } catch (error) {
+      toast(`Could not read the secret: ${(error as Error).message}`, 'error');
+    }
+  } }, label);
+  if (state.shown === undefined) {
+    return ['hidden ', toggle('Reveal secret', async () => {
+      state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
+    })];
+  }
+  return [h('span', { class: 'mono secret' }, state.shown), ' ', toggle('Hide', async () => {
+    state.shown = undefined;
+  })];
+}
+
+function describe(receiver: Receiver, refresh: () => Promise<void>, secret: SecretState): HTMLElement {
   const row = (label: string, ...value: (Node | string)[]): HTMLElement[] => [h('dt', {}, label), h('dd', {}, ...value)];
   const { health } = receiver;
-  return h('dl', {},
+  return h(
+    'dl',
+    {},
     row('url', h('span', { class: 'url' }, receiver.url)),
     row('id', h('span', { class: 'mono' }, receiver.id)),
     row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
+    row('signing secret', ...secretRow(receiver, secret, refresh)),
+    Object.keys(receiver.headers).length > 0 ? row('headers', h('span', { class: 'mono headers' }, Object.entries(receiver.headers).map(([name, value]) => `${name}: ${value}`).join('\n'))) : [],
     row('last success', ago(health.lastSuccessAt)),
     row('last failure', ago(health.lastFailureAt)),
     row('consecutive failures', String(health.consecutiveFailures)),

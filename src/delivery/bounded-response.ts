@@ -1,0 +1,72 @@
+import type { Dispatcher } from 'undici';
+
+// What is kept of a receiver's answer: bounded, so a hostile or broken receiver costs little memory.
+
+/** A body this much longer than what is kept is read and dropped so its connection can be reused; longer ones are cut. */
+const DRAIN_BYTES = 64 * 1024;
+
+/** The first `maxBytes` of a response body; the rest is only counted. */
+export class BodyCapture {
+  private readonly chunks: Buffer[] = [];
+  private keptBytes = 0;
+  seenBytes = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  add(chunk: Buffer): void {
+    this.seenBytes += chunk.length;
+    if (this.keptBytes >= this.maxBytes) return;
+    const part = chunk.subarray(0, this.maxBytes - this.keptBytes);
+    this.chunks.push(part);
+    this.keptBytes += part.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+/**
+ * Reads a response body into `capture`. A remainder up to DRAIN_BYTES past what is kept is read
+ * and dropped so the connection goes back to the pool; anything longer is cut off, which closes
+ * the connection (cheaper than reading megabytes a receiver should not have sent).
+ */
+export function readBounded(body: Dispatcher.ResponseData['body'], capture: BodyCapture): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.on('data', (chunk: Buffer) => {
+      capture.add(chunk);
+      if (capture.seenBytes <= capture.maxBytes + DRAIN_BYTES) return;
+      body.destroy();
+      resolve();
+    });
+    body.once('close', resolve);
+    // `on`, not `once`: a late error after we have cut the body off must not go unhandled.
+    body.on('error', reject);
+  });
+}
+
+export function boundedHeaders(headers: Dispatcher.ResponseData['headers'], maxBytes: number): Record<string, string> {
+  const kept: Record<string, string> = {};
+  let size = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    const text = Array.isArray(value) ? value.join(', ') : (value ?? '');
+    if (size + name.length + text.length > maxBytes) continue; // a huge header must not crowd out the small ones after it
+    size += name.length + text.length;
+    kept[name] = text;
+  }
+  return kept;
+}
+
+/** `Retry-After` as milliseconds from now: delay-seconds (a decimal tolerated) or an HTTP-date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return null;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const ms = Number(text) * 1000;
+    return Number.isFinite(ms) ? Math.round(ms) : null;
+  }
+  // Date.parse takes almost anything ("1", "2024"); an HTTP-date starts with a day name.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? /i.test(text)) return null;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}

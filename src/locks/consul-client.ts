@@ -1,0 +1,95 @@
+import { linkSignals } from '../lib/abort.js';
+
+export const REQUEST_TIMEOUT_MS = 5000;
+
+export interface KvEntry {
+  Key: string;
+  Value: string | null;
+  Session?: string;
+  LockIndex: number;
+  ModifyIndex: number;
+}
+
+/** A key's state as of a Consul index (`X-Consul-Index`), for the next blocking query. */
+export interface KeyRead {
+  entry: KvEntry | undefined;
+  index: number;
+}
+
+export class ConsulError extends Error {
+  override readonly name = 'ConsulError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Consul refuses an acquire under a session it no longer knows (expired or destroyed): `invalid session "<id>"`. */
+export function sessionGone(error: unknown): boolean {
+  return error instanceof ConsulError && /invalid session/i.test(error.message);
+}
+
+/**
+ * The few calls of Consul's documented HTTP API the lock backend needs, on plain fetch: JSON in
+ * and out, a timeout on every request, `CONSUL_HTTP_TOKEN` as Consul's own CLI reads it.
+ */
+export class ConsulClient {
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(addr: string) {
+    this.base = addr.replace(/\/+$/, '');
+    const token = process.env.CONSUL_HTTP_TOKEN;
+    this.headers = { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) };
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+    return this.exchange(method, path, { body, timeoutMs }, (response) => this.json<T>(response, `${method} ${path}`));
+  }
+
+  /** A KV read (plain, or a blocking query when the path carries `?index=`) as entry + index. */
+  readKey(path: string, previous: number, timeoutMs = REQUEST_TIMEOUT_MS, signals: (AbortSignal | undefined)[] = []): Promise<KeyRead> {
+    return this.exchange('GET', path, { timeoutMs, signals }, async (response) => {
+      const index = Number(response.headers.get('x-consul-index'));
+      let entries: KvEntry[] | undefined;
+      if (response.status === 404) await response.text(); // no such key; read the body so the connection is reused
+      else entries = await this.json<KvEntry[]>(response, 'GET key');
+      // Consul: an index that went backwards (or is missing) means start over from 0
+      return { entry: entries?.[0], index: Number.isSafeInteger(index) && index > 0 && index >= previous ? index : 0 };
+    });
+  }
+
+  /** Every entry under a key prefix (`?recurse`); none when there is no such key. */
+  list(path: string): Promise<KvEntry[]> {
+    return this.exchange('GET', path, {}, async (response) => {
+      if (response.status !== 404) return (await this.json<KvEntry[]>(response, 'GET list')) ?? [];
+      await response.text();
+      return [];
+    });
+  }
+
+  /** One request, its answer read by `read`, all under the timeout and the caller's signals. */
+  private async exchange<T>(
+    method: string,
+    path: string,
+    { body, timeoutMs = REQUEST_TIMEOUT_MS, signals = [] }: { body?: unknown; timeoutMs?: number; signals?: (AbortSignal | undefined)[] },
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    // not AbortSignal.any: it would leave a record on the long-lived signals for every request
+    const linked = linkSignals(AbortSignal.timeout(timeoutMs), ...signals);
+    try {
+      const init = { method, headers: this.headers, signal: linked.signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+      return await read(await fetch(`${this.base}${path}`, init));
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async json<T>(response: Response, what: string): Promise<T> {
+    const text = await response.text();
+    if (!response.ok) throw new ConsulError(response.status, `consul ${what}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}

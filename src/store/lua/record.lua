@@ -1,0 +1,139 @@
+-- Record a batch of attempts of one receiver, in the order they were made, and move each
+-- delivery on; update the receiver's health and its circuit breaker. For the holder of its lock.
+--
+-- Every attempt is appended to its message's history first, refused or not: it is a request that
+-- really reached the receiver, and the history is the account of what was sent (a refused
+-- record carries its stale fence, so it reads as such). Then fencing (includes/fence.lua): a fence
+-- below the receiver's mark changes nothing else and answers 'fenced'.
+--
+-- Per outcome: delivered → final, out of the queue and the retry set; failed → into the retry
+-- set at now + its delay, or `dead` after its last retry; aborted (the lock was lost mid-request)
+-- and gone (410: the receiver is disabled) → into the retry set, due at once. A delivery no
+-- longer in the queue (cancelled by a delete meanwhile, or already final) is left as it is
+-- ('stale'). The delivery's new state is written from what the claim handed out (its sequence,
+-- attempts and failures), without reading it first: the queue membership is the check.
+--
+-- Breaker: `failStreak` counts consecutive failed attempts; once it reaches ARGV[6], or on a
+-- throttling answer (hold > 0: 429/503 with Retry-After), the receiver backs off as a whole until
+-- now + the next breaker step (ARGV[7], ms, one per further failure) or the hold, whichever is
+-- later; a success closes it.
+--
+-- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
+-- version, then per outcome: its deliveries hash, its attempts list
+-- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
+-- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
+-- (comma-separated ms), then per outcome: message id, sequence, attempts and failures before this
+-- attempt, 'r' (claimed from the retry set) or 'f' (a first attempt), attempt JSON, outcome kind,
+-- retry delay ms, '1' when final, hold ms
+--
+-- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), then each delivery's new status}
+--@include includes/now.lua
+--@include includes/fence.lua
+local FIELDS = 10
+local count = (#ARGV - 7) / FIELDS
+for i = 0, count - 1 do
+  redis.call('RPUSH', KEYS[7 + i * 2], ARGV[13 + i * FIELDS])
+end
+local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
+-- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
+if not receiver[5] then return {'recorded', 0} end
+if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
+
+local now = redisNow()
+local streak = tonumber(receiver[1] or '0')
+local frontier = tonumber(receiver[2] or '0')
+local holdUntil = 0
+local failedHere = false
+local result = {'recorded', 0}
+local health = {}
+
+for i = 0, count - 1 do
+  local deliveriesKey = KEYS[6 + i * 2]
+  local base = 8 + i * FIELDS
+  local messageId, seq, outcome = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 6]
+  local fromRetries = ARGV[base + 4] == 'r'
+  local delivery = {seq = seq, attempts = tonumber(ARGV[base + 2]) + 1, failures = tonumber(ARGV[base + 3]), dueAt = 0}
+  local final = outcome == 'delivered' or (outcome == 'failed' and ARGV[base + 8] == '1')
+  -- still unfinished? (a final outcome's ZREM answers that and does its work in one command)
+  local unfinished
+  if final then unfinished = redis.call('ZREM', KEYS[2], messageId) == 1
+  else unfinished = redis.call('ZSCORE', KEYS[2], messageId) ~= false end
+  if not unfinished then
+    result[#result + 1] = 'stale'
+  else
+    if seq > frontier then frontier = seq end
+    if final and fromRetries then redis.call('ZREM', KEYS[3], messageId) end
+    if outcome == 'delivered' then
+      delivery.status = 'delivered'
+      streak = 0
+      health.lastSuccessAt = now
+    elseif outcome == 'aborted' or outcome == 'gone' then
+      delivery.status = 'retrying'
+      delivery.dueAt = now
+      redis.call('ZADD', KEYS[3], now, messageId)
+      if outcome == 'gone' then
+        redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'gone')
+        redis.call('INCR', KEYS[5])
+        health.lastFailureAt = now
+      end
+    else
+      delivery.failures = delivery.failures + 1
+      streak = streak + 1
+      failedHere = true
+      health.lastFailureAt = now
+      local hold = tonumber(ARGV[base + 9])
+      if hold > 0 and now + hold > holdUntil then holdUntil = now + hold end
+      if final then
+        delivery.status = 'dead'
+        redis.call('ZADD', KEYS[4], now, messageId)
+        -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
+        local dyingSince = tonumber(receiver[7] or '')
+        if not dyingSince then
+          receiver[7] = tostring(now)
+          redis.call('HSET', KEYS[1], 'dyingSince', now)
+        elseif now - dyingSince >= tonumber(ARGV[4]) then
+          redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', ARGV[5])
+          redis.call('INCR', KEYS[5])
+        end
+      else
+        delivery.status = 'retrying'
+        delivery.dueAt = now + tonumber(ARGV[base + 7])
+        redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
+      end
+    end
+    redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
+    result[#result + 1] = delivery.status
+  end
+end
+
+local threshold = tonumber(ARGV[6])
+local backoffUntil = 0
+if failedHere and streak >= threshold then
+  local steps = {}
+  for step in string.gmatch(ARGV[7], '[^,]+') do steps[#steps + 1] = tonumber(step) end
+  backoffUntil = now + steps[math.min(streak - threshold + 1, #steps)]
+end
+if holdUntil > backoffUntil then backoffUntil = holdUntil end
+local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
+if health.lastSuccessAt then
+  fields[#fields + 1] = 'lastSuccessAt'
+  fields[#fields + 1] = health.lastSuccessAt
+  if receiver[7] then redis.call('HDEL', KEYS[1], 'dyingSince') end
+end
+if health.lastFailureAt then
+  fields[#fields + 1] = 'lastFailureAt'
+  fields[#fields + 1] = health.lastFailureAt
+end
+if backoffUntil > 0 then
+  fields[#fields + 1] = 'backoffUntil'
+  fields[#fields + 1] = backoffUntil
+  if not receiver[3] then
+    fields[#fields + 1] = 'breakerOpenedAt'
+    fields[#fields + 1] = now
+    result[2] = 1
+  end
+elseif streak == 0 and (receiver[3] or receiver[4]) then
+  redis.call('HDEL', KEYS[1], 'breakerOpenedAt', 'backoffUntil')
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+return result

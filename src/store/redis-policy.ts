@@ -1,0 +1,31 @@
+import type { Redis } from 'ioredis';
+import { ConfigError } from '../config/error.js';
+import type { Logger } from '../logger.js';
+import { redactUrl } from '../redis.js';
+
+/**
+ * Lockstep keeps accepted messages in Redis and nowhere else: a Redis allowed to evict keys under
+ * memory pressure would drop them without a word. So start-up refuses any `maxmemory-policy` but
+ * `noeviction` (then a full Redis refuses writes, intake answers 503, and nothing accepted is lost),
+ * unless the operator overrides it knowingly.
+ */
+/** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
+export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
+  const policy = await readPolicy(redis);
+  if (policy === 'noeviction') return undefined;
+  const why = `Redis at ${redactUrl(url)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
+  if (allowEvicting) {
+    log.warn({ maxmemoryPolicy: policy, code: 'LOCKSTEP_EVICTING_REDIS' }, `DANGER: ${why} Starting anyway because LOCKSTEP_ALLOW_EVICTING_REDIS=true; accepted messages may be lost.`);
+    return `Redis maxmemory-policy is ${policy}: it may EVICT accepted messages (LOCKSTEP_ALLOW_EVICTING_REDIS=true); set it to noeviction`;
+  }
+  throw new ConfigError(
+    `${why} Set it to noeviction (redis.conf: "maxmemory-policy noeviction", or at once: redis-cli CONFIG SET maxmemory-policy noeviction; ` +
+      'on a managed Redis, its parameter group), then start again. To start anyway and accept that messages may be lost, set LOCKSTEP_ALLOW_EVICTING_REDIS=true.',
+  );
+}
+
+/** From INFO, which managed services (that often disable CONFIG) still answer. */
+async function readPolicy(redis: Redis): Promise<string> {
+  const info = await redis.info('memory');
+  return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+}

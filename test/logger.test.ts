@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { pino, type Logger } from 'pino';
+import { REDACT_PATHS, serializeError } from '../src/logger-redact.js';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+/** Logs through the same serializers and redaction as createLogger, into a string. */
+function capture(write: (log: Logger) => void): string {
+  let out = '';
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => { out += chunk.toString(); done(); } });
+  write(pino({ serializers: { err: serializeError, error: serializeError }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink));
+  return out;
+}
+
+test('an ioredis-style error keeps its type, message, code and command name, never the command args', () => {
+  const failed = Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { command: { name: 'hset', args: ['lockstep:rcv:x', 'config', `{"secret":"${SECRET}","headers":{"authorization":"Bearer hdr"}}`] } });
+  const error = Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), {
+    name: 'ReplyError', code: 'EXECABORT', command: { name: 'exec', args: [] }, previousErrors: [failed], lastValue: `payload ${SECRET}`,
+  });
+  const line = capture((log) => log.error({ err: error }, 'failed'));
+  assert.ok(!line.includes(SECRET) && !line.includes('Bearer hdr') && !line.includes('lastValue'), line);
+  const logged = JSON.parse(line) as { err: { message: string; code: string; command: string; previousErrors: { message: string; command: string }[] } };
+  assert.equal(logged.err.code, 'EXECABORT');
+  assert.equal(logged.err.command, 'exec');
+  assert.match(logged.err.previousErrors[0]?.message ?? '', /^OOM command not allowed/);
+  assert.equal(logged.err.previousErrors[0]?.command, 'hset');
+});
+
+test('JSON errors lose the input they quote; signing keys in any message are cut; causes are serialized the same way', () => {
+  let parseError: unknown;
+  try {
+    JSON.parse(`{"secret": "${SECRET}" oops}`);
+  } catch (error) {
+    parseError = error;
+  }
+  const wrapped = new Error(`could not use ${SECRET}`, { cause: parseError });
+  const line = capture((log) => log.warn({ err: wrapped, error: parseError }, 'bad'));
+  assert.ok(!line.includes('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), line);
+  assert.match(line, /whsec_\[redacted\]/);
+  assert.match(line, /"cause":\{"type":"SyntaxError"/);
+});
+
+test('fields that hold data are censored whoever logs them', () => {
+  const line = capture((log) => log.info({ receiverId: 'rcv_1', secret: SECRET, headers: { a: 'b' }, payload: { n: 1 }, receiver: { secret: SECRET, config: '{}' }, req: { headers: { authorization: 'Bearer t' } } }, 'x'));
+  const logged = JSON.parse(line) as Record<string, unknown>;
+  assert.equal(logged.receiverId, 'rcv_1');
+  for (const field of ['secret', 'headers', 'payload']) assert.equal(logged[field], '[redacted]', field);
+  assert.deepEqual(logged.receiver, { secret: '[redacted]', config: '[redacted]' });
+  assert.deepEqual(logged.req, { headers: '[redacted]' });
+});
