@@ -43,7 +43,11 @@ export function judge(input: VerdictInput): Verdict {
   finalStates(input, verdict);
   order(input, verdict);
   for (const crash of input.crashes) {
-    verdict.violations.push({ invariant: 'emitters-stay-up', at: crash.at, detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(0, 600)}` });
+    verdict.violations.push({
+      invariant: 'emitters-stay-up',
+      at: crash.at,
+      detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(0, 600)}`,
+    });
   }
   return verdict;
 }
@@ -51,7 +55,9 @@ export function judge(input: VerdictInput): Verdict {
 /** ", whose wall clock was stepped to +120 s at +11.2s, 0 s at +31.2s" — or nothing for an emitter never stepped. */
 function clockHistory(input: VerdictInput, emitterId: string): string {
   const steps = input.clockSteps.filter((s) => s.emitterId === emitterId);
-  return steps.length === 0 ? '' : `, whose wall clock was stepped to ${steps.map((s) => `${s.offsetS > 0 ? '+' : ''}${s.offsetS} s at ${input.stamp(s.at)}`).join(', ')}`;
+  return steps.length === 0
+    ? ''
+    : `, whose wall clock was stepped to ${steps.map((s) => `${s.offsetS > 0 ? '+' : ''}${s.offsetS} s at ${input.stamp(s.at)}`).join(', ')}`;
 }
 
 /** The emitter that sent `fence` for `messageId` to `receiverId`, from the API's attempt records. */
@@ -68,7 +74,12 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
       const sender = senderOf(input, other.messageId, overlap.receiver, other.fence);
       const frozen = pauses.find((p) => p.emitterId === sender && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from);
       const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender)}` : 'an emitter the API has no attempt record for'}, begun at ${stamp(other.start)}) was still in flight`;
-      if (frozen) verdict.excused.push({ invariant: 'no-overlap', at: overlap.at, detail: `${detail}; its sender was SIGSTOPped ${stamp(frozen.from)}–${stamp(frozen.to)} (README guarantee 1's stated limit)` });
+      if (frozen)
+        verdict.excused.push({
+          invariant: 'no-overlap',
+          at: overlap.at,
+          detail: `${detail}; its sender was SIGSTOPped ${stamp(frozen.from)}–${stamp(frozen.to)} (README guarantee 1's stated limit)`,
+        });
       else verdict.violations.push({ invariant: 'no-overlap', at: overlap.at, detail });
     }
   }
@@ -76,7 +87,11 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
 
 function staleFences({ receiver, stamp }: VerdictInput, verdict: Verdict): void {
   for (const stale of receiver.staleFences) {
-    verdict.violations.push({ invariant: 'no-stale-fence', ...(stale.at ? { at: stale.at } : {}), detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)` });
+    verdict.violations.push({
+      invariant: 'no-stale-fence',
+      ...(stale.at ? { at: stale.at } : {}),
+      detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)`,
+    });
   }
 }
 
@@ -96,16 +111,28 @@ function finalStates(input: VerdictInput, verdict: Verdict): void {
       const name = input.names.get(delivery.receiverId) ?? delivery.receiverId;
       const last = delivery.attempts.at(-1);
       if (delivery.status !== 'delivered' && delivery.status !== 'dead') {
-        open.set(name, [...(open.get(name) ?? []), { invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}${clockHistory(input, last.emitterId)}` : 'none'})` }]);
+        open.set(name, [
+          ...(open.get(name) ?? []),
+          {
+            invariant: 'delivered-or-dead',
+            detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}${clockHistory(input, last.emitterId)}` : 'none'})`,
+          },
+        ]);
       } else if (delivery.status === 'delivered' && !ok.has(`${name}|${message.id}`)) {
-        verdict.violations.push({ invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: recorded delivered, but the receiver never answered it 2xx` });
+        verdict.violations.push({
+          invariant: 'delivered-or-dead',
+          detail: `message #${message.n} ${message.id} → ${name}: recorded delivered, but the receiver never answered it 2xx`,
+        });
       }
     }
   }
   const heads = [...open].map(([name, findings]) => {
     const retry = input.nextRetryInS.get(name);
     const head = findings[0] as Finding;
-    return { ...head, detail: `${head.detail}; ${findings.length - 1} more open behind it${retry === undefined ? '' : `; the receiver's next retry is ${retry} s away (health.nextRetryAt)`}` };
+    return {
+      ...head,
+      detail: `${head.detail}; ${findings.length - 1} more open behind it${retry === undefined ? '' : `; the receiver's next retry is ${retry} s away (health.nextRetryAt)`}`,
+    };
   });
   verdict.violations.push(...heads, ...[...open.values()].flatMap((findings) => findings.slice(1)));
   verdict.notes.push(`deliveries by status after settling: ${JSON.stringify(Object.fromEntries(byStatus))}`);
@@ -132,7 +159,8 @@ function order(input: VerdictInput, verdict: Verdict): void {
     const due = expectedSeen[at] as AcceptedMessage;
     const request = requests.find((r) => r.messageId === firstSeen[at]);
     verdict.violations.push({
-      invariant: 'acceptance-order', ...(request ? { at: request.start } : {}),
+      invariant: 'acceptance-order',
+      ...(request ? { at: request.start } : {}),
       detail: `${name}: first attempt of message #${came?.n} (${firstSeen[at]}) arrived${request ? ` at ${input.stamp(request.start)} (fence ${request.fence})` : ''} before the first attempt of #${due.n} (${due.id}), accepted earlier; ${displaced} of ${expectedSeen.length} first attempts out of place`,
     });
   }

@@ -91,10 +91,14 @@ export class Intake {
     const body = JSON.stringify({ eventType: 'chaos.event', payload: { n }, receiverIds });
     while (Date.now() < giveUpAt) {
       const answer = await fetch(`${this.client.url}/v1/messages`, {
-        method: 'POST', body, signal: AbortSignal.timeout(5000),
+        method: 'POST',
+        body,
+        signal: AbortSignal.timeout(5000),
         headers: { authorization: `Bearer ${this.client.token}`, 'content-type': 'application/json', 'idempotency-key': `chaos-${n}` },
-      }).then(async (response) => ({ status: String(response.status), body: response.status === 202 ? ((await response.json()) as { id: string }) : undefined }),
-        (error: unknown) => ({ status: error instanceof Error ? error.name : 'error', body: undefined }));
+      }).then(
+        async (response) => ({ status: String(response.status), body: response.status === 202 ? ((await response.json()) as { id: string }) : undefined }),
+        (error: unknown) => ({ status: error instanceof Error ? error.name : 'error', body: undefined }),
+      );
       this.answers.set(answer.status, (this.answers.get(answer.status) ?? 0) + 1);
       if (answer.body) return answer.body.id;
       await new Promise((resolve) => setTimeout(resolve, 200));
