@@ -1,5 +1,5 @@
-import type { ApiClient } from '../support/lockstep.js';
 import { ChaosCluster } from './cluster.js';
+import { whyOpen } from './diagnose.js';
 import { describeFault, FaultRunner } from './faults.js';
 import { faultKinds, planFaults, type ChaosBackend } from './plan.js';
 import { settle } from './settle.js';
@@ -79,9 +79,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     o.out(
       `[${runner.stamp()}] ${settledAfterMs === undefined ? `NOT settled within ${o.settleSeconds} s` : `settled in ${(settledAfterMs / 1000).toFixed(1)} s`}`,
     );
-    const nextRetryInS = await nextRetries(client, ids);
+    const admin = cluster.fleet.redis.client();
+    const whyStillOpen = await whyOpen(client, admin, ids).finally(() => admin.disconnect());
     const verdict = judge({
-      nextRetryInS,
+      whyStillOpen,
       receiver,
       names,
       accepted: intake.accepted,
@@ -99,17 +100,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await cluster.stop();
   }
-}
-
-/** Each receiver's next retry (health.nextRetryAt), in seconds from now: shows a backoff set on a stepped clock. */
-async function nextRetries(client: ApiClient, ids: Map<string, string>): Promise<Map<string, number>> {
-  const result = new Map<string, number>();
-  for (const [name, id] of ids) {
-    const { body } = await client.request<{ health?: { nextRetryAt: string | null } }>('GET', `/v1/receivers/${id}`).catch(() => ({ body: undefined }));
-    const at = body?.health?.nextRetryAt;
-    if (at) result.set(name, Math.round((Date.parse(at) - Date.now()) / 1000));
-  }
-  return result;
 }
 
 /** The report's tail: counts, then every violation by invariant, precise enough to start debugging from. */

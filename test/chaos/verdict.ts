@@ -29,8 +29,8 @@ export interface VerdictInput {
   views: Map<string, MessageView>;
   pauses: PauseWindow[];
   clockSteps: { emitterId: string; at: number; offsetS: number }[];
-  /** Receiver name → its next retry, seconds from the end of the settle phase (only receivers that have one). */
-  nextRetryInS: Map<string, number>;
+  /** Receiver name → what its schedule says after the settle phase (next retry, breaker, drain job due). */
+  whyStillOpen: Map<string, string>;
   crashes: { emitterId: string; code: number | null; at: number; lastLogs: string[] }[];
   stamp: (at: number) => string;
 }
@@ -127,11 +127,11 @@ function finalStates(input: VerdictInput, verdict: Verdict): void {
     }
   }
   const heads = [...open].map(([name, findings]) => {
-    const retry = input.nextRetryInS.get(name);
+    const why = input.whyStillOpen.get(name);
     const head = findings[0] as Finding;
     return {
       ...head,
-      detail: `${head.detail}; ${findings.length - 1} more open behind it${retry === undefined ? '' : `; the receiver's next retry is ${retry} s away (health.nextRetryAt)`}`,
+      detail: `${head.detail}; ${findings.length - 1} more open behind it${why === undefined ? '' : `; ${name}: ${why}`}`,
     };
   });
   verdict.violations.push(...heads, ...[...open.values()].flatMap((findings) => findings.slice(1)));
