@@ -6,9 +6,10 @@ import { replayCommand, report, runChaos, type ChaosOptions } from '../chaos/run
 
 /**
  * Issue 10 item 6 in `npm test`: 60 s of the randomized fault run per lock backend (about 85 s
- * each with start-up and a settle phase of at most 10 s, 4.5 minutes for the three). The seed is fixed per backend so a CI
- * failure replays as is; `LOCKSTEP_CHAOS_SEED` runs another one. The whole report goes to the
- * test's diagnostics; a failure names every violation and the command that replays it.
+ * each with start-up and a settle phase of at most 10 s; 4.5 minutes for the three). The seed is
+ * fixed per backend so a CI failure replays as is; `LOCKSTEP_CHAOS_SEED` runs another one. The
+ * whole report goes to the test's diagnostics; a failure names every violation and the command
+ * that replays it.
  */
 const SECONDS = Number(process.env.LOCKSTEP_CHAOS_SECONDS ?? 60);
 const SEEDS: Record<ChaosBackend, number> = { redis: 1001, etcd: 1002, 'consul-double': 1003 };
