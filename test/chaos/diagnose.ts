@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ApiClient } from '../support/lockstep.js';
 
@@ -11,6 +12,7 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
   const now = Date.now();
   const inS = (at: number): string => `${Math.round((at - now) / 1000)} s`;
   const jobs = await delayedDrainJobs(redis, prefix).catch(() => new Map<string, number>());
+  const queue = new Queue('drain', { connection: redis, prefix });
   const notes = new Map<string, string>();
   for (const [name, id] of ids) {
     const { body } = await client
@@ -22,10 +24,24 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
     const breaker = body?.health?.breaker;
     if (breaker?.state === 'open') facts.push(`breaker open${breaker.nextProbeAt ? `, next probe in ${inS(Date.parse(breaker.nextProbeAt))}` : ''}`);
     const due = jobs.get(id);
-    if (due !== undefined) facts.push(`its drain job is delayed until ${inS(due)} from now`);
-    if (facts.length > 0) notes.set(name, facts.join(', '));
+    facts.push(due !== undefined ? `its drain job is delayed until ${inS(due)} from now` : await jobState(queue, id, now));
+    notes.set(name, facts.join(', '));
   }
+  await queue.close();
   return notes;
+}
+
+/** The receiver's drain job as BullMQ has it: missing, waiting, or active (and for how long). */
+async function jobState(queue: Queue, receiverId: string, now: number): Promise<string> {
+  try {
+    const jobId = await queue.getDeduplicationJobId(receiverId);
+    const job = jobId ? await queue.getJob(jobId) : undefined;
+    if (!job) return 'it has no drain job';
+    const state = await job.getState();
+    return `its drain job is ${state}${state === 'active' && job.processedOn ? ` (taken ${Math.round((now - job.processedOn) / 1000)} s ago)` : ''}`;
+  } catch (error) {
+    return `its drain job could not be read (${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 /** Receiver id → when its delayed drain job is due (epoch ms). BullMQ scores a delayed job timestamp × 4096 + a counter. */

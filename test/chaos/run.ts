@@ -1,5 +1,6 @@
 import { ChaosCluster } from './cluster.js';
 import { whyOpen } from './diagnose.js';
+import { HolderWatch } from './holders.js';
 import { describeFault, FaultRunner } from './faults.js';
 import { faultKinds, planFaults, type ChaosBackend } from './plan.js';
 import { settle } from './settle.js';
@@ -66,10 +67,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const t0 = Date.now();
     intake.hangCutoff = t0 + Math.max(0, o.seconds - 10) * 1000;
     const runner = new FaultRunner(cluster, o.out, t0);
+    const holders = new HolderWatch(client);
+    holders.start();
     intake.start();
     await runner.run(plan);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + o.seconds * 1000 - Date.now())));
     await intake.stop();
+    holders.stop();
     for (const slot of cluster.slots) if (slot.clock.offsetS !== 0) runner.clockSteps.push({ emitterId: slot.id, at: Date.now(), offsetS: 0 });
     await cluster.healAll();
     o.out(
@@ -91,6 +95,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       clockSteps: runner.clockSteps,
       crashes: cluster.crashes,
       stamp: (at) => runner.stamp(at),
+      holderOf: (receiverId, fence) => holders.holder(receiverId, fence),
     });
     if (intake.unresolved.length > 0)
       verdict.notes.push(`${intake.unresolved.length} messages never got a 202 within 30 s of retries (left out of the checks)`);

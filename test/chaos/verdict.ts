@@ -33,6 +33,8 @@ export interface VerdictInput {
   whyStillOpen: Map<string, string>;
   crashes: { emitterId: string; code: number | null; at: number; lastLogs: string[] }[];
   stamp: (at: number) => string;
+  /** Who was seen holding a receiver under a fence (polled), for senders with no attempt record. */
+  holderOf: (receiverId: string, fence: number) => string | undefined;
 }
 
 /** Checks the four invariants on what the receivers themselves recorded, and the API's final states. */
@@ -52,19 +54,30 @@ export function judge(input: VerdictInput): Verdict {
   return verdict;
 }
 
-/** ", whose wall clock was stepped to +120 s at +11.2s, 0 s at +31.2s" — or nothing for an emitter never stepped. */
-function clockHistory(input: VerdictInput, emitterId: string): string {
-  const steps = input.clockSteps.filter((s) => s.emitterId === emitterId);
-  return steps.length === 0
-    ? ''
-    : `, whose wall clock was stepped to ${steps.map((s) => `${s.offsetS > 0 ? '+' : ''}${s.offsetS} s at ${input.stamp(s.at)}`).join(', ')}`;
+/**
+ * The emitter's wall-clock steps, for a report line: at a moment (`at`), the offset in force then;
+ * without one, its last six steps. Nothing for an emitter never stepped.
+ */
+function clockHistory(input: VerdictInput, emitter: string, at?: number): string {
+  const id = emitter.split(' ')[0];
+  const steps = input.clockSteps.filter((s) => s.emitterId === id);
+  const signed = (n: number): string => `${n > 0 ? '+' : ''}${n} s`;
+  if (at !== undefined) {
+    const inForce = steps.filter((s) => s.at <= at).at(-1);
+    return inForce && inForce.offsetS !== 0 ? `, whose wall clock was ${signed(inForce.offsetS)} off then (since ${input.stamp(inForce.at)})` : '';
+  }
+  const shown = steps.slice(-6).map((s) => `${signed(s.offsetS)} at ${input.stamp(s.at)}`);
+  return steps.length === 0 ? '' : `, whose wall clock was stepped to ${steps.length > 6 ? '… ' : ''}${shown.join(', ')}`;
 }
 
-/** The emitter that sent `fence` for `messageId` to `receiverId`, from the API's attempt records. */
+/** The emitter that sent `fence` to `receiverName`: from the API's attempt records, else from the polled lock holders. */
 function senderOf(input: VerdictInput, messageId: string, receiverName: string, fence: number): string | undefined {
   const view = input.views.get(messageId);
   const delivery = view?.deliveries.find((d) => input.names.get(d.receiverId) === receiverName);
-  return delivery?.attempts.find((a) => a.fence === fence)?.emitterId;
+  const recorded = delivery?.attempts.find((a) => a.fence === fence)?.emitterId;
+  const receiverId = [...input.names].find(([, name]) => name === receiverName)?.[0];
+  const seen = receiverId === undefined ? undefined : input.holderOf(receiverId, fence);
+  return recorded ?? (seen ? `${seen} (seen holding it in /v1/locks; no attempt recorded)` : undefined);
 }
 
 function overlaps(input: VerdictInput, verdict: Verdict): void {
@@ -72,8 +85,10 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
   for (const overlap of input.receiver.overlaps) {
     for (const other of overlap.others) {
       const sender = senderOf(input, other.messageId, overlap.receiver, other.fence);
-      const frozen = pauses.find((p) => p.emitterId === sender && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from);
-      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender)}` : 'an emitter the API has no attempt record for'}, begun at ${stamp(other.start)}) was still in flight`;
+      const frozen = pauses.find(
+        (p) => sender?.split(' ')[0] === p.emitterId && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from,
+      );
+      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender, overlap.at)}` : 'an emitter neither the API nor /v1/locks names'}, begun at ${stamp(other.start)}) was still in flight`;
       if (frozen)
         verdict.excused.push({
           invariant: 'no-overlap',

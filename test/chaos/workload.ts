@@ -20,7 +20,8 @@ export function chaosReceivers(): ChaosReceiver[] {
     ...Array.from({ length: 6 }, (_, i) => ({ name: `failing-${i + 1}`, behaviour: { ...fence, failRate: 0.3, delayMs: i % 2 === 0 ? 0 : 30 } })),
     // a short timeout: each of its messages costs (retries + 1) × timeout before it is dead
     { name: HANG, behaviour: { ...fence, hang: true }, timeoutMs: 1000 },
-    { name: 'throttled', behaviour: { ...fence, failRate: 0.3, failStatus: 429, headers: { 'retry-after': '1' } } },
+    // 10 %: each 429 pauses the whole receiver ≥ 1 s; at 30 % it could not keep up with its share of the intake
+    { name: 'throttled', behaviour: { ...fence, failRate: 0.1, failStatus: 429, headers: { 'retry-after': '1' } } },
   ];
 }
 
@@ -32,7 +33,7 @@ export interface AcceptedMessage {
 }
 
 /** Every this many messages one also goes to the hanging receiver (few: each one ties it up for seconds). */
-const HANG_EVERY = 250;
+const HANG_EVERY = 500;
 /** A message the API refused (503 while Redis restarts) is sent again, same idempotency key, for this long. */
 const GIVE_UP_MS = 30_000;
 
