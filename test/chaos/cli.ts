@@ -9,7 +9,13 @@ const BACKENDS: ChaosBackend[] = ['redis', 'etcd', 'consul-double'];
 
 function options(): ChaosOptions {
   const { values } = parseArgs({
-    options: { backend: { type: 'string', default: 'redis' }, seconds: { type: 'string', default: '60' }, seed: { type: 'string' }, settle: { type: 'string', default: '60' }, rate: { type: 'string', default: '15' } },
+    options: {
+      backend: { type: 'string', default: 'redis' },
+      seconds: { type: 'string', default: '60' },
+      seed: { type: 'string' },
+      settle: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '15' },
+    },
   });
   const backend = values.backend as ChaosBackend;
   const number = (name: string, value: string | undefined): number => {
@@ -20,7 +26,14 @@ function options(): ChaosOptions {
   if (!BACKENDS.includes(backend)) usage(`--backend must be one of ${BACKENDS.join(', ')}`);
   // no seed given: draw one, and print it like any other so the run can be replayed
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : number('seed', values.seed);
-  return { backend, seconds: number('seconds', values.seconds), seed, settleSeconds: number('settle', values.settle), rate: number('rate', values.rate), out: (line) => console.log(line) };
+  return {
+    backend,
+    seconds: number('seconds', values.seconds),
+    seed,
+    settleSeconds: number('settle', values.settle),
+    rate: number('rate', values.rate),
+    out: (line) => console.log(line),
+  };
 }
 
 function usage(problem: string): never {

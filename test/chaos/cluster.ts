@@ -32,7 +32,14 @@ export class ChaosCluster {
   static async start(backend: ChaosBackend, env: Record<string, string>): Promise<ChaosCluster> {
     const fleet = await Fleet.start(0, env, backend);
     const slots: EmitterSlot[] = [];
-    for (let i = 0; i < EMITTERS; i++) slots.push({ id: `emitter-${i + 1}`, clock: new SteppableClock(), proxy: await TcpProxy.start(fleet.lockServer.port), process: undefined, paused: false });
+    for (let i = 0; i < EMITTERS; i++)
+      slots.push({
+        id: `emitter-${i + 1}`,
+        clock: new SteppableClock(),
+        proxy: await TcpProxy.start(fleet.lockServer.port),
+        process: undefined,
+        paused: false,
+      });
     const cluster = new ChaosCluster(fleet, backend, slots);
     for (const slot of slots) await cluster.startEmitter(slot);
     return cluster;

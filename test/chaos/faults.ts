@@ -43,7 +43,10 @@ export class FaultRunner {
       await sleep(Math.max(0, this.t0 + fault.at - Date.now()));
       const target = fault.emitter === undefined ? 'services' : this.cluster.slot(fault.emitter).id;
       const previous = this.chains.get(target) ?? Promise.resolve();
-      this.chains.set(target, previous.then(() => this.apply(fault, target)));
+      this.chains.set(
+        target,
+        previous.then(() => this.apply(fault, target)),
+      );
     }
     await Promise.all(this.chains.values());
   }
@@ -112,12 +115,18 @@ export class FaultRunner {
 export function describeFault(fault: PlannedFault, target: string): string {
   const ms = fault.durationMs ?? 0;
   switch (fault.kind) {
-    case 'kill-emitter': return `kill -9 ${target}, restart after ${ms} ms`;
-    case 'pause-emitter': return `SIGSTOP ${target} for ${ms} ms, then SIGCONT`;
-    case 'partition-emitter': return `blackhole ${target}'s lock-service link for ${ms} ms, then heal (${fault.heal === 'hold' ? 'held bytes delivered late' : 'connections reset'})`;
-    case 'restart-lock-service': return `restart the lock service (down ${ms} ms)`;
-    case 'restart-redis': return `restart Redis, AOF on (down ${ms} ms)`;
-    case 'step-clock': return `step ${target}'s wall clock by ${signed(fault.stepS ?? 0)} s (now ${signed(fault.offsetS ?? 0)} s off true time)`;
+    case 'kill-emitter':
+      return `kill -9 ${target}, restart after ${ms} ms`;
+    case 'pause-emitter':
+      return `SIGSTOP ${target} for ${ms} ms, then SIGCONT`;
+    case 'partition-emitter':
+      return `blackhole ${target}'s lock-service link for ${ms} ms, then heal (${fault.heal === 'hold' ? 'held bytes delivered late' : 'connections reset'})`;
+    case 'restart-lock-service':
+      return `restart the lock service (down ${ms} ms)`;
+    case 'restart-redis':
+      return `restart Redis, AOF on (down ${ms} ms)`;
+    case 'step-clock':
+      return `step ${target}'s wall clock by ${signed(fault.stepS ?? 0)} s (now ${signed(fault.offsetS ?? 0)} s off true time)`;
   }
 }
 

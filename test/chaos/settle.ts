@@ -11,7 +11,11 @@ export function isFinal(view: MessageView | undefined): boolean {
  * The settle phase: reads every accepted message from the API until all are final (delivered,
  * dead) or `timeoutMs` has passed. Final messages are not read again. Returns the last view of each.
  */
-export async function settle(client: ApiClient, accepted: AcceptedMessage[], timeoutMs: number): Promise<{ views: Map<string, MessageView>; settledAfterMs: number | undefined }> {
+export async function settle(
+  client: ApiClient,
+  accepted: AcceptedMessage[],
+  timeoutMs: number,
+): Promise<{ views: Map<string, MessageView>; settledAfterMs: number | undefined }> {
   const views = new Map<string, MessageView>();
   const startedAt = Date.now();
   for (;;) {

@@ -29,8 +29,12 @@ export interface VerdictInput {
   views: Map<string, MessageView>;
   pauses: PauseWindow[];
   clockSteps: { emitterId: string; at: number; offsetS: number }[];
+  /** Receiver name → what its schedule says after the settle phase (next retry, breaker, drain job due). */
+  whyStillOpen: Map<string, string>;
   crashes: { emitterId: string; code: number | null; at: number; lastLogs: string[] }[];
   stamp: (at: number) => string;
+  /** Who was seen holding a receiver under a fence (polled), for senders with no attempt record. */
+  holderOf: (receiverId: string, fence: number) => string | undefined;
 }
 
 /** Checks the four invariants on what the receivers themselves recorded, and the API's final states. */
@@ -41,22 +45,39 @@ export function judge(input: VerdictInput): Verdict {
   finalStates(input, verdict);
   order(input, verdict);
   for (const crash of input.crashes) {
-    verdict.violations.push({ invariant: 'emitters-stay-up', at: crash.at, detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(0, 600)}` });
+    verdict.violations.push({
+      invariant: 'emitters-stay-up',
+      at: crash.at,
+      detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(0, 600)}`,
+    });
   }
   return verdict;
 }
 
-/** ", whose wall clock was stepped to +120 s at +11.2s, 0 s at +31.2s" — or nothing for an emitter never stepped. */
-function clockHistory(input: VerdictInput, emitterId: string): string {
-  const steps = input.clockSteps.filter((s) => s.emitterId === emitterId);
-  return steps.length === 0 ? '' : `, whose wall clock was stepped to ${steps.map((s) => `${s.offsetS > 0 ? '+' : ''}${s.offsetS} s at ${input.stamp(s.at)}`).join(', ')}`;
+/**
+ * The emitter's wall-clock steps, for a report line: at a moment (`at`), the offset in force then;
+ * without one, its last six steps. Nothing for an emitter never stepped.
+ */
+function clockHistory(input: VerdictInput, emitter: string, at?: number): string {
+  const id = emitter.split(' ')[0];
+  const steps = input.clockSteps.filter((s) => s.emitterId === id);
+  const signed = (n: number): string => `${n > 0 ? '+' : ''}${n} s`;
+  if (at !== undefined) {
+    const inForce = steps.filter((s) => s.at <= at).at(-1);
+    return inForce && inForce.offsetS !== 0 ? `, whose wall clock was ${signed(inForce.offsetS)} off then (since ${input.stamp(inForce.at)})` : '';
+  }
+  const shown = steps.slice(-6).map((s) => `${signed(s.offsetS)} at ${input.stamp(s.at)}`);
+  return steps.length === 0 ? '' : `, whose wall clock was stepped to ${steps.length > 6 ? '… ' : ''}${shown.join(', ')}`;
 }
 
-/** The emitter that sent `fence` for `messageId` to `receiverId`, from the API's attempt records. */
+/** The emitter that sent `fence` to `receiverName`: from the API's attempt records, else from the polled lock holders. */
 function senderOf(input: VerdictInput, messageId: string, receiverName: string, fence: number): string | undefined {
   const view = input.views.get(messageId);
   const delivery = view?.deliveries.find((d) => input.names.get(d.receiverId) === receiverName);
-  return delivery?.attempts.find((a) => a.fence === fence)?.emitterId;
+  const recorded = delivery?.attempts.find((a) => a.fence === fence)?.emitterId;
+  const receiverId = [...input.names].find(([, name]) => name === receiverName)?.[0];
+  const seen = receiverId === undefined ? undefined : input.holderOf(receiverId, fence);
+  return recorded ?? (seen ? `${seen} (seen holding it in /v1/locks; no attempt recorded)` : undefined);
 }
 
 function overlaps(input: VerdictInput, verdict: Verdict): void {
@@ -64,9 +85,16 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
   for (const overlap of input.receiver.overlaps) {
     for (const other of overlap.others) {
       const sender = senderOf(input, other.messageId, overlap.receiver, other.fence);
-      const frozen = pauses.find((p) => p.emitterId === sender && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from);
-      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender)}` : 'an emitter the API has no attempt record for'}, begun at ${stamp(other.start)}) was still in flight`;
-      if (frozen) verdict.excused.push({ invariant: 'no-overlap', at: overlap.at, detail: `${detail}; its sender was SIGSTOPped ${stamp(frozen.from)}–${stamp(frozen.to)} (README guarantee 1's stated limit)` });
+      const frozen = pauses.find(
+        (p) => sender?.split(' ')[0] === p.emitterId && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from,
+      );
+      const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender, overlap.at)}` : 'an emitter neither the API nor /v1/locks names'}, begun at ${stamp(other.start)}) was still in flight`;
+      if (frozen)
+        verdict.excused.push({
+          invariant: 'no-overlap',
+          at: overlap.at,
+          detail: `${detail}; its sender was SIGSTOPped ${stamp(frozen.from)}–${stamp(frozen.to)} (README guarantee 1's stated limit)`,
+        });
       else verdict.violations.push({ invariant: 'no-overlap', at: overlap.at, detail });
     }
   }
@@ -74,7 +102,11 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
 
 function staleFences({ receiver, stamp }: VerdictInput, verdict: Verdict): void {
   for (const stale of receiver.staleFences) {
-    verdict.violations.push({ invariant: 'no-stale-fence', ...(stale.at ? { at: stale.at } : {}), detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)` });
+    verdict.violations.push({
+      invariant: 'no-stale-fence',
+      ...(stale.at ? { at: stale.at } : {}),
+      detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)`,
+    });
   }
 }
 
@@ -94,13 +126,29 @@ function finalStates(input: VerdictInput, verdict: Verdict): void {
       const name = input.names.get(delivery.receiverId) ?? delivery.receiverId;
       const last = delivery.attempts.at(-1);
       if (delivery.status !== 'delivered' && delivery.status !== 'dead') {
-        open.set(name, [...(open.get(name) ?? []), { invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}${clockHistory(input, last.emitterId)}` : 'none'})` }]);
+        open.set(name, [
+          ...(open.get(name) ?? []),
+          {
+            invariant: 'delivered-or-dead',
+            detail: `message #${message.n} ${message.id} → ${name}: still ${delivery.status} after the settle phase (${delivery.attempts.length} attempts; last: ${last ? `${last.statusCode ?? last.error} by ${last.emitterId} fence ${last.fence}${clockHistory(input, last.emitterId)}` : 'none'})`,
+          },
+        ]);
       } else if (delivery.status === 'delivered' && !ok.has(`${name}|${message.id}`)) {
-        verdict.violations.push({ invariant: 'delivered-or-dead', detail: `message #${message.n} ${message.id} → ${name}: recorded delivered, but the receiver never answered it 2xx` });
+        verdict.violations.push({
+          invariant: 'delivered-or-dead',
+          detail: `message #${message.n} ${message.id} → ${name}: recorded delivered, but the receiver never answered it 2xx`,
+        });
       }
     }
   }
-  const heads = [...open.values()].map((findings) => ({ ...(findings[0] as Finding), detail: `${(findings[0] as Finding).detail}; ${findings.length - 1} more open behind it` }));
+  const heads = [...open].map(([name, findings]) => {
+    const why = input.whyStillOpen.get(name);
+    const head = findings[0] as Finding;
+    return {
+      ...head,
+      detail: `${head.detail}; ${findings.length - 1} more open behind it${why === undefined ? '' : `; ${name}: ${why}`}`,
+    };
+  });
   verdict.violations.push(...heads, ...[...open.values()].flatMap((findings) => findings.slice(1)));
   verdict.notes.push(`deliveries by status after settling: ${JSON.stringify(Object.fromEntries(byStatus))}`);
   if (open.size > 0) verdict.notes.push(`open deliveries by receiver: ${[...open].map(([name, findings]) => `${name} ${findings.length}`).join(', ')}`);
@@ -126,7 +174,8 @@ function order(input: VerdictInput, verdict: Verdict): void {
     const due = expectedSeen[at] as AcceptedMessage;
     const request = requests.find((r) => r.messageId === firstSeen[at]);
     verdict.violations.push({
-      invariant: 'acceptance-order', ...(request ? { at: request.start } : {}),
+      invariant: 'acceptance-order',
+      ...(request ? { at: request.start } : {}),
       detail: `${name}: first attempt of message #${came?.n} (${firstSeen[at]}) arrived${request ? ` at ${input.stamp(request.start)} (fence ${request.fence})` : ''} before the first attempt of #${due.n} (${due.id}), accepted earlier; ${displaced} of ${expectedSeen.length} first attempts out of place`,
     });
   }

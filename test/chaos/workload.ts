@@ -20,7 +20,8 @@ export function chaosReceivers(): ChaosReceiver[] {
     ...Array.from({ length: 6 }, (_, i) => ({ name: `failing-${i + 1}`, behaviour: { ...fence, failRate: 0.3, delayMs: i % 2 === 0 ? 0 : 30 } })),
     // a short timeout: each of its messages costs (retries + 1) × timeout before it is dead
     { name: HANG, behaviour: { ...fence, hang: true }, timeoutMs: 1000 },
-    { name: 'throttled', behaviour: { ...fence, failRate: 0.3, failStatus: 429, headers: { 'retry-after': '1' } } },
+    // 10 %: each 429 pauses the whole receiver ≥ 1 s; at 30 % it could not keep up with its share of the intake
+    { name: 'throttled', behaviour: { ...fence, failRate: 0.1, failStatus: 429, headers: { 'retry-after': '1' } } },
   ];
 }
 
@@ -32,7 +33,7 @@ export interface AcceptedMessage {
 }
 
 /** Every this many messages one also goes to the hanging receiver (few: each one ties it up for seconds). */
-const HANG_EVERY = 250;
+const HANG_EVERY = 500;
 /** A message the API refused (503 while Redis restarts) is sent again, same idempotency key, for this long. */
 const GIVE_UP_MS = 30_000;
 
@@ -46,6 +47,8 @@ export class Intake {
   /** Messages given up on: perhaps accepted, perhaps not (a receiver may see their ids). */
   readonly unresolved: number[] = [];
   readonly answers = new Map<string, number>();
+  /** No more messages to the hanging receiver after this (epoch ms): each costs it ~10 s to go dead, more than a short settle phase. */
+  hangCutoff = Infinity;
   private running = false;
   private loop: Promise<void> | undefined;
   private readonly prng: Prng;
@@ -75,7 +78,7 @@ export class Intake {
     for (let n = 0; this.running; n++) {
       const chosen = new Set<string>();
       for (let k = this.prng.int(1, 3); k > 0; k--) chosen.add(this.prng.pick(names));
-      if (n % HANG_EVERY === HANG_EVERY - 1) chosen.add(HANG);
+      if (n % HANG_EVERY === HANG_EVERY - 1 && Date.now() < this.hangCutoff) chosen.add(HANG);
       const ids = [...chosen].map((name) => this.receiverIds.get(name) as string);
       const id = await this.send(n, ids);
       if (id) this.accepted.push({ n, id, receiverIds: ids });
@@ -89,10 +92,14 @@ export class Intake {
     const body = JSON.stringify({ eventType: 'chaos.event', payload: { n }, receiverIds });
     while (Date.now() < giveUpAt) {
       const answer = await fetch(`${this.client.url}/v1/messages`, {
-        method: 'POST', body, signal: AbortSignal.timeout(5000),
+        method: 'POST',
+        body,
+        signal: AbortSignal.timeout(5000),
         headers: { authorization: `Bearer ${this.client.token}`, 'content-type': 'application/json', 'idempotency-key': `chaos-${n}` },
-      }).then(async (response) => ({ status: String(response.status), body: response.status === 202 ? ((await response.json()) as { id: string }) : undefined }),
-        (error: unknown) => ({ status: error instanceof Error ? error.name : 'error', body: undefined }));
+      }).then(
+        async (response) => ({ status: String(response.status), body: response.status === 202 ? ((await response.json()) as { id: string }) : undefined }),
+        (error: unknown) => ({ status: error instanceof Error ? error.name : 'error', body: undefined }),
+      );
       this.answers.set(answer.status, (this.answers.get(answer.status) ?? 0) + 1);
       if (answer.body) return answer.body.id;
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -20,7 +20,11 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
     let fleet: Fleet;
     const cleanups: (() => Promise<void> | void)[] = [];
     before(async () => {
-      fleet = await Fleet.start(0, { LOCKSTEP_LOCK_TTL_MS: String(TTL_MS), LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05', LOCKSTEP_MAX_MESSAGES_PER_TURN: '5' }, locks);
+      fleet = await Fleet.start(
+        0,
+        { LOCKSTEP_LOCK_TTL_MS: String(TTL_MS), LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05,0.05', LOCKSTEP_MAX_MESSAGES_PER_TURN: '5' },
+        locks,
+      );
     });
     after(() => fleet?.stop());
     beforeEach(() => fleet.stopEmitters());
@@ -29,7 +33,15 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
     });
 
     async function allDelivered(messages: string[], timeoutMs: number): Promise<boolean> {
-      return waitFor('every message delivered', async () => (await Promise.all(messages.map((m) => fleet.client.message(m)))).every((v) => v.deliveries[0]?.status === 'delivered'), timeoutMs, 250).then(() => true, () => false);
+      return waitFor(
+        'every message delivered',
+        async () => (await Promise.all(messages.map((m) => fleet.client.message(m)))).every((v) => v.deliveries[0]?.status === 'delivered'),
+        timeoutMs,
+        250,
+      ).then(
+        () => true,
+        () => false,
+      );
     }
 
     test('clock stepped back 120 s, then cut off from the lock service mid-request: aborted within the TTL of the cut, another emitter takes over, no overlap', async (t) => {
@@ -38,11 +50,23 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
       const proxy = await TcpProxy.start(fleet.lockServer.port);
       const stepped = await fleet.addEmitter(`${locks}-stepped-back`, { ...fleet.lockServer.envVia(proxy.port), ...clock.env() });
       // SIGKILL, not SIGTERM: on the unfixed code its request would hang for the rest of the file
-      cleanups.push(() => clock.destroy(), () => proxy.close(), () => stepped.kill('SIGKILL'));
+      cleanups.push(
+        () => clock.destroy(),
+        () => proxy.close(),
+        () => stepped.kill('SIGKILL'),
+      );
       receiver.set('back', { hang: true, checkFence: true });
       const { id } = await client.createReceiver({ url: receiver.url('back'), timeoutMs: 60_000 });
-      const messages = [(await client.post('back.event', { i: 0 }, { receiverIds: [id] })).id, (await client.post('back.event', { i: 1 }, { receiverIds: [id] })).id];
-      await waitFor('the stepped emitter to be mid-request', async () => (await fleet.holderOf(id))?.emitterId === `${locks}-stepped-back` && receiver.inFlightTo('back') === 1, 20_000, 20);
+      const messages = [
+        (await client.post('back.event', { i: 0 }, { receiverIds: [id] })).id,
+        (await client.post('back.event', { i: 1 }, { receiverIds: [id] })).id,
+      ];
+      await waitFor(
+        'the stepped emitter to be mid-request',
+        async () => (await fleet.holderOf(id))?.emitterId === `${locks}-stepped-back` && receiver.inFlightTo('back') === 1,
+        20_000,
+        20,
+      );
       receiver.set('back', { status: 200, checkFence: true }); // the hanging request keeps hanging; later ones succeed
       await fleet.addEmitter(`${locks}-standby`);
 
@@ -53,16 +77,25 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
       // long enough to see the abort and the takeover, never the 120 s the unfixed deadline waits
       const takenOver = (): boolean => receiver.for('back').some((r) => r.status === 200);
       await waitFor('the abort and the takeover', () => receiver.for('back').some((r) => r.aborted) && takenOver(), TTL_MS * 3 + 5000, 10).catch(() => {});
-      const overlaps = receiver.overlaps.filter((o) => o.receiver === 'back').map((o) => `fence ${o.fence} started at ${o.at - cutAt} ms while fence ${o.others.map((x) => x.fence).join(',')} was in flight`);
+      const overlaps = receiver.overlaps
+        .filter((o) => o.receiver === 'back')
+        .map((o) => `fence ${o.fence} started at ${o.at - cutAt} ms while fence ${o.others.map((x) => x.fence).join(',')} was in flight`);
       const timeline = `${describeRequests(receiver.for('back'), cutAt)}; still in flight: ${receiver.inFlightTo('back')}; overlaps: ${overlaps.join('; ') || 'none'}`;
       t.diagnostic(`${locks}, stepped back 120 s, cut at 0 ms (TTL ${TTL_MS} ms): ${timeline}`);
       const aborted = receiver.for('back').find((r) => r.aborted);
-      assert.ok(aborted, `the in-flight request was not aborted within ${TTL_MS * 3 + 5000} ms of the cut (the lock deadline must not follow the wall clock back): ${timeline}`);
+      assert.ok(
+        aborted,
+        `the in-flight request was not aborted within ${TTL_MS * 3 + 5000} ms of the cut (the lock deadline must not follow the wall clock back): ${timeline}`,
+      );
       assert.ok(aborted.end - cutAt <= TTL_MS + SLACK_MS, `aborted ${aborted.end - cutAt} ms after the cut; must be ≤ TTL + ${SLACK_MS} ms`);
       const takeover = receiver.for('back').find((r) => r.status === 200);
       assert.ok(takeover, `no other emitter delivered: ${timeline}`);
       assert.ok(takeover.start >= aborted.end, 'the new holder started after the abort');
-      assert.deepEqual(receiver.overlaps.filter((o) => o.receiver === 'back'), [], 'no overlapping requests');
+      assert.deepEqual(
+        receiver.overlaps.filter((o) => o.receiver === 'back'),
+        [],
+        'no overlapping requests',
+      );
       assert.deepEqual(receiver.staleFences, []);
       assert.ok(await allDelivered(messages, 20_000), 'both messages delivered');
     });
@@ -76,7 +109,10 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
       const messages: string[] = [];
       for (let i = 0; i < 150; i++) messages.push((await client.post('forward.event', { i }, { receiverIds: [id] })).id);
       const emitter = await fleet.addEmitter(`${locks}-stepped-forward`, { ...clock.env(), LOCKSTEP_METRICS_PORT: String(metricsPort) });
-      cleanups.push(() => clock.destroy(), () => emitter.kill('SIGKILL'));
+      cleanups.push(
+        () => clock.destroy(),
+        () => emitter.kill('SIGKILL'),
+      );
       // a request in flight: its turn certainly holds the lock at the step (between turns it holds none)
       const lostBefore = await locksLost(metricsPort);
       await waitFor('the drain to be under way', () => receiver.for('forward').length >= 12 && receiver.inFlightTo('forward') === 1, 20_000, 1);
@@ -84,21 +120,33 @@ for (const locks of ['redis', 'etcd'] as FleetLocks[]) {
       const steppedAt = Date.now();
       const done = await allDelivered(messages, 30_000);
       const lost = await locksLost(metricsPort);
-      const after = receiver.for('forward').filter((r) => r.start >= steppedAt).sort((a, b) => a.seq - b.seq);
+      const after = receiver
+        .for('forward')
+        .filter((r) => r.start >= steppedAt)
+        .sort((a, b) => a.seq - b.seq);
       const gaps = after.slice(1).map((r, i) => r.start - (after[i] as RecordedRequest).end);
       const longestGap = Math.max(0, ...gaps);
       const abortedLogs = emitter.json().filter((line) => String(line.msg).includes('aborted'));
       // the step took effect: the emitter signs with its own wall clock (webhook-timestamp, seconds)
       const skewS = Math.max(...after.map((r) => Number(r.headers['webhook-timestamp']) - Math.floor(r.start / 1000)));
-      const around = receiver.for('forward').sort((a, b) => a.seq - b.seq).slice(8, 20).map((r) => `${r.start - steppedAt}ms/f${r.fence}/+${Number(r.headers['webhook-timestamp']) - Math.floor(r.start / 1000)}s`);
+      const around = receiver
+        .for('forward')
+        .sort((a, b) => a.seq - b.seq)
+        .slice(8, 20)
+        .map((r) => `${r.start - steppedAt}ms/f${r.fence}/+${Number(r.headers['webhook-timestamp']) - Math.floor(r.start / 1000)}s`);
       t.diagnostic(`around the step: ${around.join(' ')}`);
-      t.diagnostic(`${locks}, stepped forward 120 s: locks lost before ${JSON.stringify(lostBefore)}, after ${JSON.stringify(lost)}; ${after.length} requests after the step, ${after.filter((r) => r.aborted).length} aborted, longest pause ${longestGap} ms; all delivered: ${done}; emitter clock ahead by ${skewS} s`);
+      t.diagnostic(
+        `${locks}, stepped forward 120 s: locks lost before ${JSON.stringify(lostBefore)}, after ${JSON.stringify(lost)}; ${after.length} requests after the step, ${after.filter((r) => r.aborted).length} aborted, longest pause ${longestGap} ms; all delivered: ${done}; emitter clock ahead by ${skewS} s`,
+      );
       assert.ok(skewS >= 100, `the emitter's wall clock was stepped (webhook-timestamp ${skewS} s ahead)`);
       assert.deepEqual(lost, {}, 'lockstep_locks_lost_total stays 0 across a forward step');
       assert.equal(abortedLogs.length, 0, `no request aborted: ${JSON.stringify(abortedLogs.slice(0, 3))}`);
       assert.ok(done, 'every message delivered within 30 s of the step');
       assert.ok(longestGap < TTL_MS, `the drain never stopped for a TTL or more (longest pause ${longestGap} ms)`);
-      assert.deepEqual(receiver.overlaps.filter((o) => o.receiver === 'forward'), []);
+      assert.deepEqual(
+        receiver.overlaps.filter((o) => o.receiver === 'forward'),
+        [],
+      );
     });
   });
 }
@@ -112,6 +160,7 @@ function describeRequests(requests: RecordedRequest[], zero: number): string {
 async function locksLost(port: number): Promise<Record<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const lost: Record<string, number> = {};
-  for (const match of text.matchAll(/^lockstep_locks_lost_total\{cause="([^"]+)"\} (\d+)/gm)) if (Number(match[2]) > 0) lost[match[1] as string] = Number(match[2]);
+  for (const match of text.matchAll(/^lockstep_locks_lost_total\{cause="([^"]+)"\} (\d+)/gm))
+    if (Number(match[2]) > 0) lost[match[1] as string] = Number(match[2]);
   return lost;
 }

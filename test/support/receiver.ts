@@ -115,7 +115,8 @@ export class TestReceiver {
     const detail = this.inFlightDetail.get(receiver) ?? new Set<InFlightRequest>();
     this.inFlightDetail.set(receiver, detail);
     // the others are kept by reference: their fences are filled in once their bodies are read
-    const overlap: Overlap | undefined = running > 1 ? { receiver, at: start, seq: self.seq, fence: 0, messageId: self.messageId, others: [...detail] } : undefined;
+    const overlap: Overlap | undefined =
+      running > 1 ? { receiver, at: start, seq: self.seq, fence: 0, messageId: self.messageId, others: [...detail] } : undefined;
     if (overlap) this.overlaps.push(overlap);
     detail.add(self);
     let body = '';
@@ -132,8 +133,16 @@ export class TestReceiver {
     detail.delete(self);
     if (aborted) status = 0;
     this.requests.push({
-      seq: self.seq, receiver, start, end: Date.now(), status, messageId: String(request.headers['webhook-id'] ?? ''), fence, aborted,
-      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])), body,
+      seq: self.seq,
+      receiver,
+      start,
+      end: Date.now(),
+      status,
+      messageId: String(request.headers['webhook-id'] ?? ''),
+      fence,
+      aborted,
+      headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])),
+      body,
     });
     if (!aborted) response.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers }).end(status < 300 ? 'ok' : 'nope');
   }

@@ -24,13 +24,15 @@ export class TcpProxy {
   /** Bytes held back during a 'hold'/'reset' blackhole, per destination socket, in order. */
   private readonly held = new Map<Socket, Buffer[]>();
 
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(targetPort: number): Promise<TcpProxy> {
     const port = await freePort();
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => proxy?.connect(client, targetPort));
-    proxy = new TcpProxy(server, port);
+    const server = createServer((client) => proxy.connect(client, targetPort));
+    const proxy = new TcpProxy(server, port);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return proxy;
   }
@@ -62,7 +64,10 @@ export class TcpProxy {
 
   private connect(client: Socket, targetPort: number): void {
     const upstream = createConnection(targetPort, '127.0.0.1');
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       this.sockets.add(from);
       from.on('data', (chunk: Buffer) => {
         if (!this.blackholed) to.write(chunk);
