@@ -39,7 +39,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
   try {
     const tokens = role === 'emitter' ? undefined : resolveTokens(role, config);
     const redis = await resolveRedis(role, config, log, stops);
-    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs });
+    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs, retentionMs: config.retentionMs });
     await store.connect();
     stops.push(() => store.close());
     const redisWarning = await checkEvictionPolicy(store.redis, redis, config.allowEvictingRedis, log);

@@ -41,8 +41,15 @@ export class Keys {
   deliveries(messageId: string): string {
     return `${this.prefix}:dlv:${messageId}`;
   }
-  /** List of the message's attempts (JSON, each naming its receiver). */
-  attempts(messageId: string): string {
+  /**
+   * List of one delivery's attempts (JSON): its first 3 and last 10, with a marker `{"omitted": n}`
+   * between them once some were left out (lua/includes/retention.lua).
+   */
+  attempts(messageId: string, receiverId: string): string {
+    return `${this.prefix}:att:${messageId}:${receiverId}`;
+  }
+  /** List of all the message's attempts, as stored before per-delivery lists: read, never written. */
+  legacyAttempts(messageId: string): string {
     return `${this.prefix}:att:${messageId}`;
   }
   /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */

@@ -73,7 +73,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual([stored.status, stored.attempts], ['pending', 0]);
     assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
     // the request A really sent is still in the history, with A's fence
-    const history = (await store.redis.lrange(store.keys.attempts(d1), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await store.redis.lrange(store.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(history.map((h) => [h.emitterId, h.fence]), [['5', 5]]);
     const done = await record(receiverId, holder(6), byB as ClaimedDelivery, { kind: 'delivered' });
     assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, statuses: ['delivered'] });

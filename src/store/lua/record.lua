@@ -18,21 +18,36 @@
 -- now + the next breaker step (ARGV[7], ms, one per further failure) or the hold, whichever is
 -- later; a success closes it.
 --
+-- Retention (includes/retention.lua): the delivery's attempts list keeps its first 3 and last 10;
+-- a delivery that becomes final may make its whole message final, which then expires ARGV[8] ms
+-- later; a dead delivery also trims the dead set of entries older than that (their messages are gone).
+--
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
--- version, then per outcome: its deliveries hash, its attempts list
+-- version, then per outcome: its deliveries hash, its attempts list (this delivery's)
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
 -- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
--- (comma-separated ms), then per outcome: message id, sequence, attempts and failures before this
+-- (comma-separated ms), ARGV[8] retention ms, ARGV[9] key prefix, then per outcome: message id, sequence, attempts and failures before this
 -- attempt, 'r' (claimed from the retry set) or 'f' (a first attempt), attempt JSON, outcome kind,
 -- retry delay ms, '1' when final, hold ms
 --
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), then each delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
+--@include includes/retention.lua
 local FIELDS = 10
-local count = (#ARGV - 7) / FIELDS
+local FIRST = 10
+local count = (#ARGV - FIRST + 1) / FIELDS
+local retentionMs, prefix = tonumber(ARGV[8]), ARGV[9]
 for i = 0, count - 1 do
-  redis.call('RPUSH', KEYS[7 + i * 2], ARGV[13 + i * FIELDS])
+  local attemptsKey = KEYS[7 + i * 2]
+  local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
+  if length == 1 then
+    -- a late record (a cancelled or already final delivery) must not outlive its message
+    local ttl = redis.call('PTTL', KEYS[6 + i * 2])
+    if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
+  else
+    trimAttempts(attemptsKey, length)
+  end
 end
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
@@ -49,7 +64,7 @@ local health = {}
 
 for i = 0, count - 1 do
   local deliveriesKey = KEYS[6 + i * 2]
-  local base = 8 + i * FIELDS
+  local base = FIRST + i * FIELDS
   local messageId, seq, outcome = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 6]
   local fromRetries = ARGV[base + 4] == 'r'
   local delivery = {seq = seq, attempts = tonumber(ARGV[base + 2]) + 1, failures = tonumber(ARGV[base + 3]), dueAt = 0}
@@ -86,6 +101,7 @@ for i = 0, count - 1 do
       if final then
         delivery.status = 'dead'
         redis.call('ZADD', KEYS[4], now, messageId)
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%d', now - retentionMs))
         -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
         local dyingSince = tonumber(receiver[7] or '')
         if not dyingSince then
@@ -102,6 +118,7 @@ for i = 0, count - 1 do
       end
     end
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
+    if final then closeDelivery(prefix, messageId, retentionMs, now) end
     result[#result + 1] = delivery.status
   end
 end

@@ -3,13 +3,20 @@
 -- only the named ones (ids that are not dead letters of this receiver are skipped).
 -- A replayed delivery goes back into the queue (it is unfinished again) and into the retry set,
 -- due at once: its first attempt was made long ago, so it is claimed as a retry (claim.lua).
+-- Its message is unfinished again, so it no longer expires (includes/retention.lua); dead
+-- letters older than the retention (their messages are gone) are dropped first.
 -- KEYS[1] dead set, KEYS[2] queue, KEYS[3] receiver hash, KEYS[4] retry set
--- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id, ARGV[4..] message ids (optional)
+-- ARGV[1] since (ms), ARGV[2] key prefix, ARGV[3] receiver id, ARGV[4] retention ms,
+-- ARGV[5..] message ids (optional)
 -- Returns how many deliveries were re-queued.
+--@include includes/now.lua
+--@include includes/retention.lua
+local now = redisNow()
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now - tonumber(ARGV[4])))
 local messageIds
-if #ARGV > 3 then
+if #ARGV > 4 then
   messageIds = {}
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     if redis.call('ZSCORE', KEYS[1], ARGV[i]) then messageIds[#messageIds + 1] = ARGV[i] end
   end
 else
@@ -26,6 +33,7 @@ for _, messageId in ipairs(messageIds) do
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
     redis.call('ZADD', KEYS[2], delivery.seq, messageId)
     redis.call('ZADD', KEYS[4], 0, messageId)
+    reopenDeliveries(ARGV[2], messageId, 1, now)
   end
   redis.call('ZREM', KEYS[1], messageId)
 end
