@@ -5,12 +5,14 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
+import { QueueStats } from './queue-stats.js';
 import { ReceiverStore } from './receivers.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { DeadLetterPage } from './dead-letters.js';
+export type { QueueState } from './queue-stats.js';
 
 /** 30 days: `LOCKSTEP_RETENTION_MS`'s default. */
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
@@ -31,6 +33,7 @@ export class Store {
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
   readonly drains: DrainQueue;
+  readonly queueStats: QueueStats;
 
   constructor(
     readonly redisUrl: string,
@@ -50,6 +53,7 @@ export class Store {
     this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
     this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
     this.drains = new DrainQueue(redis, prefix);
+    this.queueStats = new QueueStats(redis, this.keys, retentionMs);
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -60,6 +64,7 @@ export class Store {
       if (Date.now() > giveUpAt) throw new Error(`cannot reach Redis at ${this.redisUrl}: is it running, and is LOCKSTEP_REDIS_URL right?`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await this.queueStats.countOnce();
   }
 
   async ping(): Promise<boolean> {

@@ -60,6 +60,14 @@ export class Keys {
   get processes(): string {
     return `${this.prefix}:procs`;
   }
+  /** Hash of queue counters (`queued`, `retrying`, `dead`), kept by the scripts: lua/includes/stats.lua. */
+  get stats(): string {
+    return `${this.prefix}:stats`;
+  }
+  /** Sorted set of receiver ids by their oldest delivery of a kind (lua/includes/stats.lua). */
+  heads(kind: 'pending' | 'retrying' | 'dead'): string {
+    return `${this.prefix}:heads:${kind}`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }

@@ -21,6 +21,8 @@ export interface StoreCommands {
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  countStats(statsKey: string, receiversKey: string, prefix: string): Promise<number>;
+  trimDead(deadHeadsKey: string, prefix: string, retentionMs: number, limit: number): Promise<number>;
   replayDead(
     deadKey: string,
     queueKey: string,
@@ -53,6 +55,8 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
+  ['countStats', 'count-stats.lua', 2],
+  ['trimDead', 'trim-dead.lua', 1],
 ];
 
 export function defineStoreCommands(redis: Redis): StoreRedis {

@@ -16,6 +16,7 @@
 -- covers any receiver left with work but no job), so a hot receiver costs intake no queue call.
 --@include includes/now.lua
 --@include includes/retention.lua
+--@include includes/stats.lua
 local FIRST_RECEIVER = 11
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
@@ -47,8 +48,11 @@ for _, i in ipairs(chosen) do
   redis.call('HSET', KEYS[2], receiverId, cjson.encode({status = 'pending', seq = seq, failures = 0, attempts = 0, dueAt = 0}))
   if redis.call('ZCARD', queueKey) == 0 then toWake[#toWake + 1] = receiverId end
   redis.call('ZADD', queueKey, seq, ARGV[1])
+  -- the receiver's oldest never-attempted delivery, unless it has an older one already
+  redis.call('ZADD', ARGV[9] .. ':heads:pending', 'NX', seq, receiverId)
   accepted[#accepted + 1] = receiverId
 end
+bumpStats(ARGV[9], #accepted - 3, 0, 0)
 accepted[3] = table.concat(toWake, ',')
 local receiverIds = {unpack(accepted, 4)}
 local fields = {'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','), 'open', #receiverIds}

@@ -7,6 +7,7 @@
 -- Returns 1 when deleted, 0 when there was no such receiver.
 --@include includes/now.lua
 --@include includes/retention.lua
+--@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local now = redisNow()
 for _, messageId in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -20,6 +21,8 @@ for _, messageId in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     closeDelivery(ARGV[2], messageId, tonumber(ARGV[3]), now)
   end
 end
+bumpStats(ARGV[2], -redis.call('ZCARD', KEYS[2]), -redis.call('ZCARD', KEYS[6]), -redis.call('ZCARD', KEYS[3]))
+for _, kind in ipairs({'pending', 'retrying', 'dead'}) do redis.call('ZREM', ARGV[2] .. ':heads:' .. kind, ARGV[1]) end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('INCR', KEYS[5])

@@ -18,6 +18,9 @@
 -- now + the next breaker step (ARGV[7], ms, one per further failure) or the hold, whichever is
 -- later; a success closes it.
 --
+-- Queue statistics (includes/stats.lua): counters from the ZADD/ZREM replies, then the
+-- receiver's heads once per batch.
+--
 -- Retention (includes/retention.lua): the delivery's attempts list keeps its first 3 and last 10;
 -- a delivery that becomes final may make its whole message final, which then expires ARGV[8] ms
 -- later; a dead delivery also trims the dead set of entries older than that (their messages are gone).
@@ -34,6 +37,7 @@
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/retention.lua
+--@include includes/stats.lua
 local FIELDS = 10
 local FIRST = 10
 local count = (#ARGV - FIRST + 1) / FIELDS
@@ -61,6 +65,8 @@ local holdUntil = 0
 local failedHere = false
 local result = {'recorded', 0}
 local health = {}
+local queued, retrying, dead = 0, 0, 0
+local deadHeadNeeded = false
 
 for i = 0, count - 1 do
   local deliveriesKey = KEYS[6 + i * 2]
@@ -77,7 +83,8 @@ for i = 0, count - 1 do
     result[#result + 1] = 'stale'
   else
     if seq > frontier then frontier = seq end
-    if final and fromRetries then redis.call('ZREM', KEYS[3], messageId) end
+    if final then queued = queued - 1 end
+    if final and fromRetries then retrying = retrying - redis.call('ZREM', KEYS[3], messageId) end
     if outcome == 'delivered' then
       delivery.status = 'delivered'
       streak = 0
@@ -85,7 +92,7 @@ for i = 0, count - 1 do
     elseif outcome == 'aborted' or outcome == 'gone' then
       delivery.status = 'retrying'
       delivery.dueAt = now
-      redis.call('ZADD', KEYS[3], now, messageId)
+      retrying = retrying + redis.call('ZADD', KEYS[3], now, messageId)
       if outcome == 'gone' then
         redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'gone')
         redis.call('INCR', KEYS[5])
@@ -100,8 +107,9 @@ for i = 0, count - 1 do
       if hold > 0 and now + hold > holdUntil then holdUntil = now + hold end
       if final then
         delivery.status = 'dead'
-        redis.call('ZADD', KEYS[4], now, messageId)
-        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%d', now - retentionMs))
+        dead = dead + redis.call('ZADD', KEYS[4], now, messageId)
+        trimDead(prefix, ARGV[3], KEYS[4], now - retentionMs)
+        deadHeadNeeded = true
         -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
         local dyingSince = tonumber(receiver[7] or '')
         if not dyingSince then
@@ -114,7 +122,7 @@ for i = 0, count - 1 do
       else
         delivery.status = 'retrying'
         delivery.dueAt = now + tonumber(ARGV[base + 7])
-        redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
+        retrying = retrying + redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
       end
     end
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
@@ -122,6 +130,10 @@ for i = 0, count - 1 do
     result[#result + 1] = delivery.status
   end
 end
+
+bumpStats(prefix, queued, retrying, dead)
+refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
+if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
 
 local threshold = tonumber(ARGV[6])
 local backoffUntil = 0

@@ -11,8 +11,10 @@
 -- Returns how many deliveries were re-queued.
 --@include includes/now.lua
 --@include includes/retention.lua
+--@include includes/stats.lua
 local now = redisNow()
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', now - tonumber(ARGV[4])))
+trimDead(ARGV[2], ARGV[3], KEYS[1], now - tonumber(ARGV[4]))
+local queued, retrying, dead = 0, 0, 0
 local messageIds
 if #ARGV > 4 then
   messageIds = {}
@@ -31,12 +33,16 @@ for _, messageId in ipairs(messageIds) do
     delivery.failures = 0
     delivery.dueAt = 0
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
-    redis.call('ZADD', KEYS[2], delivery.seq, messageId)
-    redis.call('ZADD', KEYS[4], 0, messageId)
+    queued = queued + redis.call('ZADD', KEYS[2], delivery.seq, messageId)
+    retrying = retrying + redis.call('ZADD', KEYS[4], 0, messageId)
+    -- attempted before: it waits as a retry, the receiver's oldest one if it is older
+    redis.call('ZADD', ARGV[2] .. ':heads:retrying', 'LT', delivery.seq, ARGV[3])
     reopenDeliveries(ARGV[2], messageId, 1, now)
   end
-  redis.call('ZREM', KEYS[1], messageId)
+  dead = dead - redis.call('ZREM', KEYS[1], messageId)
 end
+bumpStats(ARGV[2], queued, retrying, dead)
+refreshDeadHead(ARGV[2], ARGV[3], KEYS[1])
 if #messageIds > 0 then
   redis.call('HSET', KEYS[3], 'failStreak', 0, 'backoffUntil', 0)
   redis.call('HDEL', KEYS[3], 'breakerOpenedAt')

@@ -8,6 +8,7 @@
 -- Returns {'not-found'} | {'unknown-receiver', id} | {'resent', receiverIds...}
 --@include includes/now.lua
 --@include includes/retention.lua
+--@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found'} end
 local explicit = ARGV[2] == 'explicit'
 local targets = {}
@@ -33,8 +34,11 @@ for _, target in ipairs(targets) do
     delivery.claim = nil
     delivery.seq = redis.call('INCR', KEYS[3])
     redis.call('HSET', KEYS[2], target.id, cjson.encode(delivery))
-    redis.call('ZADD', target.queue, delivery.seq, ARGV[1])
-    redis.call('ZREM', target.dead, ARGV[1])
+    local queued = redis.call('ZADD', target.queue, delivery.seq, ARGV[1])
+    redis.call('ZADD', ARGV[3] .. ':heads:pending', 'NX', delivery.seq, target.id)
+    local dead = redis.call('ZREM', target.dead, ARGV[1])
+    if dead > 0 then refreshDeadHead(ARGV[3], target.id, target.dead) end
+    bumpStats(ARGV[3], queued, 0, -dead)
     reopened = reopened + 1
   end
   resent[#resent + 1] = target.id
