@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { EtcdServer } from '../test/support/etcd.js';
-import { ApiClient, LockstepProcess } from '../test/support/lockstep.js';
+import { ApiClient, LockstepProcess, TEST_TOKEN } from '../test/support/lockstep.js';
 import { freePort } from '../test/support/ports.js';
 import { RedisServer } from '../test/support/redis.js';
 import { CommandDelta, commandCounts, type CommandCounts } from './redis-stats.js';
@@ -114,7 +114,8 @@ function procMemoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 
 /** The sum of a Prometheus counter's samples whose labels contain `labels` (e.g. `op="release"`). */
 export async function scrapeCounter(metricsUrl: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
+  // the API's /metrics wants a token (an emitter's own ignores it)
+  const text = await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
   return text
     .split('\n')
     .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && line.includes(labels))

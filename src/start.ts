@@ -39,7 +39,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
   try {
     const tokens = role === 'emitter' ? undefined : resolveTokens(role, config);
     const redis = await resolveRedis(role, config, log, stops);
-    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs });
+    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs, retentionMs: config.retentionMs });
     await store.connect();
     stops.push(() => store.close());
     const redisWarning = await checkEvictionPolicy(store.redis, redis, config.allowEvictingRedis, log);
@@ -52,7 +52,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
       const queues = new QueueSnapshot(store);
       metrics.watchQueues(queues);
-      const app = await buildApi({ store, locks, guard, metrics, queues, tokens: tokens.tokens, bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
+      const app = await buildApi({ store, locks, guard, metrics, queues, tokens: tokens.tokens, metricsTokens: config.metricsPublic ? undefined : [...tokens.tokens, ...config.metricsTokens], bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
       url = await listen(app, config);
       stops.push(() => app.close());
     }

@@ -39,6 +39,7 @@ export const message = {
   deliveries: [{
     receiverId: RECEIVER_ID, status: 'retrying', nextAttemptAt: '2026-11-22T14:36:01.519Z',
     attempts: [examples.attempt],
+    omittedAttempts: 0,
   }],
 } as const;
 

@@ -22,6 +22,8 @@ export interface ApiOptions {
   locks: ReceiverLocks;
   guard: AddressGuard;
   tokens: string[];
+  /** Bearer tokens /metrics accepts; undefined = no token needed (LOCKSTEP_METRICS_PUBLIC). */
+  metricsTokens: string[] | undefined;
   bodyLimitBytes: number;
   defaultTimeoutMs: number;
   log: Logger;
@@ -31,7 +33,7 @@ export interface ApiOptions {
 const METRICS_EXAMPLE = `# HELP lockstep_messages_accepted_total Messages accepted by intake
 # TYPE lockstep_messages_accepted_total counter
 lockstep_messages_accepted_total 18211
-# HELP lockstep_queue_depth Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)
+# HELP lockstep_queue_depth Deliveries waiting, by state (pending: not attempted yet; retrying: attempted, waiting for another attempt; dead)
 # TYPE lockstep_queue_depth gauge
 lockstep_queue_depth{state="pending"} 120
 lockstep_queue_depth{state="retrying"} 3
@@ -60,13 +62,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
-  app.get('/metrics', {
-    schema: {
-      tags: ['health'], summary: 'Prometheus metrics (no auth, like /healthz: bounded labels, no payloads)',
-      response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
-    },
-  }, async (_request, reply) =>
-    reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
+  await app.register((scope, _options, done) => {
+    if (options.metricsTokens) requireBearerToken(scope, options.metricsTokens);
+    scope.get('/metrics', {
+      schema: {
+        tags: ['health'], summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
+        ...(options.metricsTokens ? {} : { security: [] }),
+        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
+      },
+    }, async (_request, reply) =>
+      reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
+    done();
+  });
   await app.register(async (v1) => {
     requireBearerToken(v1, options.tokens);
     await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });

@@ -55,11 +55,18 @@ export interface Config {
   metricsPort: number | undefined;
   /** Label delivery metrics by receiver id (only for small fleets: one series per receiver). */
   metricsReceiverLabels: boolean;
+  /** Bearer tokens the API's /metrics accepts besides the API tokens (Prometheus's own). */
+  metricsTokens: string[];
+  /** Serve the API's /metrics without a token. */
+  metricsPublic: boolean;
+  /** A message whose deliveries are all final is removed (with its attempts) this long after. */
+  retentionMs: number;
 }
 
 export { ConfigError };
 
 export type RedisFsync = 'always' | 'everysec';
+const THIRTY_DAYS_MS = 30 * 86_400_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Characters a bearer token (RFC 6750 token68) may hold: anything else could never be sent. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -79,7 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
     port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
-    apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? ''),
+    apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? '', 'LOCKSTEP_API_TOKEN'),
     redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
     redisPrefix: text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)'),
     lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
@@ -107,6 +114,9 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.LOCKSTEP_METRICS_PORT ? int(env.LOCKSTEP_METRICS_PORT, 'LOCKSTEP_METRICS_PORT', 0, 65535) : undefined,
     metricsReceiverLabels: bool(setting('LOCKSTEP_METRICS_RECEIVER_LABELS', 'metricsReceiverLabels'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
     reconcileEveryMs: int(setting('LOCKSTEP_RECONCILE_EVERY_MS', 'reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
+    metricsTokens: tokens(env.LOCKSTEP_METRICS_TOKEN ?? '', 'LOCKSTEP_METRICS_TOKEN'),
+    metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC', 'metricsPublic'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
+    retentionMs: int(setting('LOCKSTEP_RETENTION_MS', 'retentionMs') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
   };
 }
 
@@ -120,9 +130,9 @@ function readJson(path: string): Record<string, unknown> {
 }
 
 /** Comma list of bearer tokens; each must be sendable in an Authorization header. */
-function tokens(value: string): string[] {
+function tokens(value: string, name: string): string[] {
   const all = value.split(',').map((t) => t.trim()).filter(Boolean);
   const bad = all.find((token) => !TOKEN.test(token));
-  if (bad !== undefined) throw new ConfigError(`LOCKSTEP_API_TOKEN: each comma-separated token must be letters, digits and -._~+/ only (no spaces), e.g. $(openssl rand -hex 24); token ${all.indexOf(bad) + 1} is not`);
+  if (bad !== undefined) throw new ConfigError(`${name}: each comma-separated token must be letters, digits and -._~+/ only (no spaces), e.g. $(openssl rand -hex 24); token ${all.indexOf(bad) + 1} is not`);
   return all;
 }

@@ -118,10 +118,15 @@ export class Emitter {
     }
   }
 
-  /** Gives every receiver that has work but neither a drain job nor a wake-up noted a job (no-op when all is well). */
+  /**
+   * Gives every receiver that has work but neither a drain job nor a wake-up noted a job (no-op when
+   * all is well), and drops dead letters past the retention from receivers that stopped failing (a
+   * bounded batch).
+   */
   private async reconcile(): Promise<void> {
     const { store, log } = this.options;
     try {
+      await store.queueStats.trimExpiredDeadLetters();
       const receiverIds = await store.redis.zrange(store.keys.receivers, 0, -1);
       const pipeline = store.redis.pipeline();
       for (const id of receiverIds) pipeline.zcard(store.keys.queue(id)).hget(store.keys.receiver(id), 'enabled');

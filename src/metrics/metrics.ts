@@ -160,12 +160,12 @@ export class Metrics {
     });
   }
 
-  /** Queue depth and oldest pending age per state, read from Redis at scrape time (API). */
+  /** Queue depth and oldest pending age per state, from the store's counters at scrape time (API). */
   watchQueues(snapshot: QueueSnapshot): void {
     const registers = [this.registry];
     new Gauge({
       name: 'lockstep_queue_depth',
-      help: 'Deliveries waiting, by state (pending: due; retrying: receiver in backoff; dead)',
+      help: 'Deliveries waiting, by state (pending: not attempted yet; retrying: attempted, waiting for another attempt; dead)',
       labelNames: ['state'],
       registers,
       async collect() {

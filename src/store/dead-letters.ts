@@ -1,47 +1,64 @@
+import { readAttempts } from './attempts.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
-import type { Attempt, DeadLetter, Page } from './types.js';
+import type { DeadLetter, Page } from './types.js';
 
 /** Cursor of the next page: `<died at, ms>.<message id>` of this page's last entry. */
 export type DeadLetterPage = Page<DeadLetter>;
-
-type StoredAttempt = Attempt & { receiverId: string };
 
 export class DeadLetterStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** Dead letters that died longer ago than this are gone with their messages. */
+    private readonly retentionMs: number,
   ) {}
 
   /** The receiver's dead letters, most recent death first (ties: newest message first). */
   async list(receiverId: string, limit: number, cursor: string | undefined): Promise<DeadLetterPage> {
-    const entries = await this.page(this.keys.dead(receiverId), limit + 1, cursor);
+    const k = this.keys;
+    // entries past retention are left out here and trimmed when the receiver's next delivery dies or is replayed
+    const since = Date.now() - this.retentionMs;
+    const entries = await this.page(k.dead(receiverId), limit + 1, cursor, since);
     const shown = entries.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const { messageId } of shown) pipeline.hmget(this.keys.message(messageId), 'eventType', 'createdAt').lrange(this.keys.attempts(messageId), 0, -1);
+    for (const { messageId } of shown) {
+      pipeline
+        .hmget(k.message(messageId), 'eventType', 'createdAt')
+        .lrange(k.legacyAttempts(messageId), 0, -1)
+        .lrange(k.attempts(messageId, receiverId), 0, -1);
+    }
     const replies = (await pipeline.exec()) ?? [];
-    const data = shown.map(({ messageId, diedAt }, i): DeadLetter => {
-      const [eventType, createdAt] = (replies[i * 2]?.[1] ?? []) as (string | null)[];
-      const attempts = ((replies[i * 2 + 1]?.[1] ?? []) as string[])
-        .map((json) => JSON.parse(json) as StoredAttempt)
-        .filter((attempt) => attempt.receiverId === receiverId);
-      const last = attempts.at(-1);
-      const lastAttempt = last ? (({ receiverId: _, ...attempt }) => attempt)(last) : null;
-      return { messageId, eventType: eventType ?? '', messageCreatedAt: createdAt ?? '', diedAt: new Date(diedAt).toISOString(), attempts: attempts.length, lastAttempt };
+    const data = shown.flatMap(({ messageId, diedAt }, i): DeadLetter[] => {
+      const [eventType, createdAt] = (replies[i * 3]?.[1] ?? []) as (string | null)[];
+      if (!createdAt) return []; // its message expired a moment before the entry's retention ran out
+      const { attempts, omitted } = readAttempts(receiverId, (replies[i * 3 + 1]?.[1] ?? []) as string[], (replies[i * 3 + 2]?.[1] ?? []) as string[]);
+      const lastAttempt = attempts.at(-1) ?? null;
+      return [
+        {
+          messageId,
+          eventType: eventType ?? '',
+          messageCreatedAt: createdAt,
+          diedAt: new Date(diedAt).toISOString(),
+          attempts: attempts.length + omitted,
+          lastAttempt,
+        },
+      ];
     });
     const lastShown = shown.at(-1);
     return { data, next: entries.length > limit && lastShown ? `${lastShown.diedAt}.${lastShown.messageId}` : null };
   }
 
-  /** Up to `count` entries of the dead set after the cursor, in (score desc, member desc) order. */
-  private async page(key: string, count: number, cursor: string | undefined): Promise<{ messageId: string; diedAt: number }[]> {
-    if (!cursor) return pairs(await this.redis.zrevrangebyscore(key, '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, count));
+  /** Up to `count` entries of the dead set after the cursor and not before `since`, in (score desc, member desc) order. */
+  private async page(key: string, count: number, cursor: string | undefined, since: number): Promise<{ messageId: string; diedAt: number }[]> {
+    if (!cursor) return pairs(await this.redis.zrevrangebyscore(key, '+inf', since, 'WITHSCORES', 'LIMIT', 0, count));
     const [score, member] = [cursor.slice(0, cursor.indexOf('.')), cursor.slice(cursor.indexOf('.') + 1)];
-    const [sameScore, lower] = (await this.redis
-      .pipeline()
-      .zrevrangebyscore(key, score, score) // equal scores come in reverse lexical order too
-      .zrevrangebyscore(key, `(${score}`, '-inf', 'WITHSCORES', 'LIMIT', 0, count)
-      .exec()) ?? [];
+    const [sameScore, lower] =
+      (await this.redis
+        .pipeline()
+        .zrevrangebyscore(key, score, Math.max(Number(score), since)) // equal scores come in reverse lexical order too
+        .zrevrangebyscore(key, `(${score}`, since, 'WITHSCORES', 'LIMIT', 0, count)
+        .exec()) ?? [];
     const rest = ((sameScore?.[1] ?? []) as string[]).filter((id) => id < member).map((messageId) => ({ messageId, diedAt: Number(score) }));
     return [...rest, ...pairs((lower?.[1] ?? []) as string[])].slice(0, count);
   }

@@ -88,6 +88,8 @@ export class DeliveryStore {
     private readonly keys: Keys,
     /** A receiver whose deliveries keep ending dead this long (no success between) is disabled. */
     private readonly disableAfterDeadMs: number,
+    /** A message whose deliveries are all final is removed this long after (Redis expiry). */
+    private readonly retentionMs: number,
   ) {}
 
   /** Claims up to `size` due deliveries; one (the probe) while `breakerThreshold` consecutive failures stand. */
@@ -99,7 +101,13 @@ export class DeliveryStore {
    * Records `records` (in the order the attempts were made) and, with `claimNext`, claims the next
    * window in the same round trip.
    */
-  async record(receiverId: string, holder: Holder, records: AttemptRecord[], breaker: BreakerPolicy, claimNext?: number): Promise<{ result: RecordResult; next?: Claim }> {
+  async record(
+    receiverId: string,
+    holder: Holder,
+    records: AttemptRecord[],
+    breaker: BreakerPolicy,
+    claimNext?: number,
+  ): Promise<{ result: RecordResult; next?: Claim }> {
     const pipeline = storePipeline(this.redis);
     if (records.length > 0) pipeline.recordAttempts(...this.recordArgs(receiverId, holder, records, breaker));
     if (claimNext) pipeline.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold));
@@ -112,22 +120,47 @@ export class DeliveryStore {
 
   private claimArgs(receiverId: string, holder: Holder, size: number, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {
     const k = this.keys;
-    return [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), holder.fence.value, holder.fence.service, k.prefix, receiverId, size, breakerThreshold];
+    return [
+      k.receiver(receiverId),
+      k.queue(receiverId),
+      k.retries(receiverId),
+      holder.fence.value,
+      holder.fence.service,
+      k.prefix,
+      receiverId,
+      size,
+      breakerThreshold,
+    ];
   }
 
   private recordArgs(receiverId: string, holder: Holder, records: AttemptRecord[], breaker: BreakerPolicy): [number, ...(string | number)[]] {
     const k = this.keys;
     const keys = [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), k.dead(receiverId), k.receiversVersion];
     const args: (string | number)[] = [
-      holder.fence.value, holder.fence.service, receiverId, this.disableAfterDeadMs,
-      `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`, breaker.threshold, breaker.stepsMs.map(Math.round).join(','),
+      holder.fence.value,
+      holder.fence.service,
+      receiverId,
+      this.disableAfterDeadMs,
+      `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`,
+      breaker.threshold,
+      breaker.stepsMs.map(Math.round).join(','),
+      this.retentionMs,
+      k.prefix,
     ];
     for (const { delivery, attempt, outcome } of records) {
-      keys.push(k.deliveries(delivery.messageId), k.attempts(delivery.messageId));
+      keys.push(k.deliveries(delivery.messageId), k.attempts(delivery.messageId, receiverId));
       const failed = outcome.kind === 'failed' ? outcome : undefined;
       args.push(
-        delivery.messageId, delivery.seq, delivery.attempt - 1, delivery.failures, delivery.retry ? 'r' : 'f',
-        JSON.stringify({ receiverId, ...attempt }), outcome.kind, Math.round(failed?.retryInMs ?? 0), failed?.final ? '1' : '0', Math.round(failed?.holdMs ?? 0),
+        delivery.messageId,
+        delivery.seq,
+        delivery.attempt - 1,
+        delivery.failures,
+        delivery.retry ? 'r' : 'f',
+        JSON.stringify({ receiverId, ...attempt }),
+        outcome.kind,
+        Math.round(failed?.retryInMs ?? 0),
+        failed?.final ? '1' : '0',
+        Math.round(failed?.holdMs ?? 0),
       );
     }
     return [keys.length, ...keys, ...args];
@@ -135,7 +168,12 @@ export class DeliveryStore {
 }
 
 function humanDuration(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
   const [size, name] = units.find(([unit]) => ms >= unit) ?? [1, 'millisecond'];
   const count = Math.round(ms / size);
   return `${count} ${name}${count === 1 ? '' : 's'}`;
@@ -152,8 +190,27 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   const { url, secret, headers, timeoutMs, ordering, retrySchedule } = JSON.parse(config) as ClaimedReceiver;
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
-    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as string[] as [string, string, string, string, string, string, string, string];
-    deliveries.push({ receiverId, messageId, seq: Number(seq), retry: origin === 'r', attempt: Number(attempts) + 1, failures: Number(failures), eventType, payloadJson, createdAt });
+    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    deliveries.push({
+      receiverId,
+      messageId,
+      seq: Number(seq),
+      retry: origin === 'r',
+      attempt: Number(attempts) + 1,
+      failures: Number(failures),
+      eventType,
+      payloadJson,
+      createdAt,
+    });
   }
   const receiver: ClaimedReceiver = { url, secret, headers, timeoutMs, ordering: ordering ?? 'unordered', ...(retrySchedule ? { retrySchedule } : {}) };
   return { kind, receiver, failStreak: Number(failStreak), deliveries };

@@ -5,12 +5,24 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
+import { QueueStats } from './queue-stats.js';
 import { ReceiverStore } from './receivers.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { DeadLetterPage } from './dead-letters.js';
+export type { QueueState } from './queue-stats.js';
+
+/** 30 days: `LOCKSTEP_RETENTION_MS`'s default. */
+export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
+
+export interface StoreOptions {
+  /** A receiver whose deliveries keep ending dead this long (no success between) is disabled. */
+  disableAfterDeadMs: number;
+  /** A message whose deliveries are all final is removed this long after (default 30 days). */
+  retentionMs?: number;
+}
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
 export class Store {
@@ -21,8 +33,13 @@ export class Store {
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
   readonly drains: DrainQueue;
+  readonly queueStats: QueueStats;
 
-  constructor(readonly redisUrl: string, prefix: string, options: { disableAfterDeadMs: number }) {
+  constructor(
+    readonly redisUrl: string,
+    prefix: string,
+    options: StoreOptions,
+  ) {
     this.keys = new Keys(prefix);
     // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
     // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
@@ -30,11 +47,13 @@ export class Store {
     const redis = defineStoreCommands(connectRedis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
-    this.receivers = new ReceiverStore(redis, this.keys);
-    this.messages = new MessageStore(redis, this.keys, this.receivers);
-    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs);
-    this.deadLetters = new DeadLetterStore(redis, this.keys);
+    const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    this.receivers = new ReceiverStore(redis, this.keys, retentionMs);
+    this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs);
+    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
+    this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
     this.drains = new DrainQueue(redis, this.keys);
+    this.queueStats = new QueueStats(redis, this.keys, retentionMs);
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -45,10 +64,14 @@ export class Store {
       if (Date.now() > giveUpAt) throw new Error(`cannot reach Redis at ${this.redisUrl}: is it running, and is LOCKSTEP_REDIS_URL right?`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await this.queueStats.countOnce();
   }
 
   async ping(): Promise<boolean> {
-    return this.redis.ping().then(() => true, () => false);
+    return this.redis.ping().then(
+      () => true,
+      () => false,
+    );
   }
 
   async close(): Promise<void> {

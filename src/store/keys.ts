@@ -45,8 +45,15 @@ export class Keys {
   deliveries(messageId: string): string {
     return `${this.prefix}:dlv:${messageId}`;
   }
-  /** List of the message's attempts (JSON, each naming its receiver). */
-  attempts(messageId: string): string {
+  /**
+   * List of one delivery's attempts (JSON): its first 3 and last 10, with a marker `{"omitted": n}`
+   * between them once some were left out (lua/includes/retention.lua).
+   */
+  attempts(messageId: string, receiverId: string): string {
+    return `${this.prefix}:att:${messageId}:${receiverId}`;
+  }
+  /** List of all the message's attempts, as stored before per-delivery lists: read, never written. */
+  legacyAttempts(messageId: string): string {
     return `${this.prefix}:att:${messageId}`;
   }
   /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */
@@ -56,6 +63,14 @@ export class Keys {
   /** Sorted set of process ids, score = time of their last report. */
   get processes(): string {
     return `${this.prefix}:procs`;
+  }
+  /** Hash of queue counters (`queued`, `retrying`, `dead`), kept by the scripts: lua/includes/stats.lua. */
+  get stats(): string {
+    return `${this.prefix}:stats`;
+  }
+  /** Sorted set of receiver ids by their oldest delivery of a kind (lua/includes/stats.lua). */
+  heads(kind: 'pending' | 'retrying' | 'dead'): string {
+    return `${this.prefix}:heads:${kind}`;
   }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;

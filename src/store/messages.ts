@@ -1,8 +1,9 @@
 import { newId } from '../ids.js';
+import { readAttempts } from './attempts.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
-import type { AcceptedMessage, Attempt, Delivery, DeliveryStatus, Message } from './types.js';
+import type { AcceptedMessage, Delivery, DeliveryStatus, Message } from './types.js';
 
 export interface NewMessage {
   eventType: string;
@@ -12,10 +13,7 @@ export interface NewMessage {
   idempotencyKey?: string;
 }
 
-export type ResendResult =
-  | { kind: 'resent'; message: AcceptedMessage }
-  | { kind: 'not-found' }
-  | { kind: 'unknown-receiver'; receiverId: string };
+export type ResendResult = { kind: 'resent'; message: AcceptedMessage } | { kind: 'not-found' } | { kind: 'unknown-receiver'; receiverId: string };
 
 export type AcceptResult =
   /** `toWake`: the receivers that may have no drain job yet (their queue was empty). */
@@ -36,8 +34,6 @@ interface StoredDelivery {
   dueAt: number;
 }
 
-type StoredAttempt = Attempt & { receiverId: string };
-
 export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
   private directory: ReceiverDirectory | undefined;
@@ -46,6 +42,8 @@ export class MessageStore {
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
     private readonly receivers: ReceiverStore,
+    /** A message whose deliveries are all final is removed this long after (Redis expiry). */
+    private readonly retentionMs: number,
   ) {}
 
   accept(input: NewMessage): Promise<AcceptResult> {
@@ -94,23 +92,22 @@ export class MessageStore {
   }
 
   async get(id: string): Promise<Message | null> {
-    const [message, deliveries, attempts] = (await this.redis
-      .multi()
-      .hgetall(this.keys.message(id))
-      .hgetall(this.keys.deliveries(id))
-      .lrange(this.keys.attempts(id), 0, -1)
-      .exec()) ?? [];
+    const [message, deliveries, legacy] =
+      (await this.redis.multi().hgetall(this.keys.message(id)).hgetall(this.keys.deliveries(id)).lrange(this.keys.legacyAttempts(id), 0, -1).exec()) ?? [];
     const fields = message?.[1] as Record<string, string> | undefined;
     if (!fields?.createdAt) return null;
-    const history = ((attempts?.[1] ?? []) as string[]).map((json) => JSON.parse(json) as StoredAttempt);
+    const stored = Object.entries((deliveries?.[1] ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b));
+    const lists = this.redis.pipeline();
+    for (const [receiverId] of stored) lists.lrange(this.keys.attempts(id, receiverId), 0, -1);
+    const attempts = stored.length > 0 ? ((await lists.exec()) ?? []) : [];
     return {
       id,
       eventType: fields.eventType as string,
       payload: JSON.parse(fields.payload as string) as unknown,
       createdAt: fields.createdAt,
-      deliveries: Object.entries((deliveries?.[1] ?? {}) as Record<string, string>)
-        .map(([receiverId, json]) => toDelivery(receiverId, JSON.parse(json) as StoredDelivery, history))
-        .sort((a, b) => a.receiverId.localeCompare(b.receiverId)),
+      deliveries: stored.map(([receiverId, json], i) =>
+        toDelivery(receiverId, JSON.parse(json) as StoredDelivery, [(legacy?.[1] ?? []) as string[], (attempts[i]?.[1] ?? []) as string[]]),
+      ),
     };
   }
 
@@ -122,7 +119,7 @@ export class MessageStore {
     const k = this.keys;
     const keys = [k.message(id), k.deliveries(id), k.sequence];
     for (const receiverId of targets) keys.push(k.receiver(receiverId), k.queue(receiverId), k.dead(receiverId));
-    const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, id, receiverIds ? 'explicit' : 'default', ...targets);
+    const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, id, receiverIds ? 'explicit' : 'default', k.prefix, ...targets);
     if (kind === 'not-found') return { kind };
     if (kind === 'unknown-receiver') return { kind, receiverId: rest[0] as string };
     return { kind: 'resent', message: { ...stored, receiverIds: rest } };
@@ -138,7 +135,11 @@ export class MessageStore {
   private async toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
     const [kind, first] = reply;
     if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
-    if (kind === 'duplicate') return { kind, message: (await this.getAccepted(first as string)) as AcceptedMessage };
+    if (kind === 'duplicate') {
+      // expired between the script and this read (its retention ran out that moment): answer with the id only
+      const stored = await this.getAccepted(first as string);
+      return { kind, message: stored ?? { id: first as string, eventType: message.eventType, createdAt: message.createdAt, receiverIds: [] } };
+    }
     return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
   }
 
@@ -147,9 +148,18 @@ export class MessageStore {
     const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
     return [
-      keys.length, ...keys,
-      message.id, input.eventType, JSON.stringify(input.payload), message.createdAt,
-      input.receiverIds ? 'explicit' : 'match', version ?? '', input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
+      keys.length,
+      ...keys,
+      message.id,
+      input.eventType,
+      JSON.stringify(input.payload),
+      message.createdAt,
+      input.receiverIds ? 'explicit' : 'match',
+      version ?? '',
+      input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
+      this.retentionMs,
+      k.prefix,
+      input.idempotencyKey ?? '',
       ...receiverIds,
     ];
   }
@@ -159,12 +169,14 @@ function matching(directory: ReceiverDirectory, eventType: string): string[] {
   return directory.receivers.filter((r) => r.enabled && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
 }
 
-function toDelivery(receiverId: string, stored: StoredDelivery, history: StoredAttempt[]): Delivery {
+function toDelivery(receiverId: string, stored: StoredDelivery, [legacy, own]: [string[], string[]]): Delivery {
   const waiting = stored.status === 'retrying' && stored.dueAt > Date.now();
+  const history = readAttempts(receiverId, legacy, own);
   return {
     receiverId,
     status: stored.status,
     nextAttemptAt: waiting ? new Date(stored.dueAt).toISOString() : null,
-    attempts: history.filter((a) => a.receiverId === receiverId).map(({ receiverId: _, ...attempt }) => attempt),
+    attempts: history.attempts,
+    omittedAttempts: history.omitted,
   };
 }

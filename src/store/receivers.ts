@@ -21,6 +21,8 @@ export class ReceiverStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** Dead letters older than this are gone with their messages (lua/includes/retention.lua). */
+    private readonly retentionMs: number,
   ) {}
 
   async create(settings: ReceiverSettings): Promise<ReceiverView> {
@@ -38,7 +40,8 @@ export class ReceiverStore {
   }
 
   async get(id: string): Promise<ReceiverView | null> {
-    const [hash, depth, dead] = await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcard(this.keys.dead(id)).exec() ?? [];
+    const [hash, depth, dead] =
+      (await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcount(this.keys.dead(id), this.deadSince(), '+inf').exec()) ?? [];
     return toView(id, hash?.[1] as ReceiverHash, { queueDepth: Number(depth?.[1] ?? 0), deadLetters: Number(dead?.[1] ?? 0) });
   }
 
@@ -46,10 +49,15 @@ export class ReceiverStore {
     const ids = await this.redis.zrangebylex(this.keys.receivers, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
     const page = ids.slice(0, limit);
     const pipeline = this.redis.pipeline();
-    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcard(this.keys.dead(id));
+    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcount(this.keys.dead(id), this.deadSince(), '+inf');
     const replies = (await pipeline.exec()) ?? [];
     const data = page
-      .map((id, i) => toView(id, replies[i * 3]?.[1] as ReceiverHash, { queueDepth: Number(replies[i * 3 + 1]?.[1] ?? 0), deadLetters: Number(replies[i * 3 + 2]?.[1] ?? 0) }))
+      .map((id, i) =>
+        toView(id, replies[i * 3]?.[1] as ReceiverHash, {
+          queueDepth: Number(replies[i * 3 + 1]?.[1] ?? 0),
+          deadLetters: Number(replies[i * 3 + 2]?.[1] ?? 0),
+        }),
+      )
       .filter((receiver): receiver is ReceiverView => receiver !== null);
     return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
   }
@@ -90,7 +98,19 @@ export class ReceiverStore {
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.redis.deleteReceiver(k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, k.retries(id), id, k.prefix)) === 1;
+    return (
+      (await this.redis.deleteReceiver(
+        k.receiver(id),
+        k.queue(id),
+        k.dead(id),
+        k.receivers,
+        k.receiversVersion,
+        k.retries(id),
+        id,
+        k.prefix,
+        this.retentionMs,
+      )) === 1
+    );
   }
 
   /**
@@ -99,7 +119,22 @@ export class ReceiverStore {
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys;
-    return this.redis.replayDead(k.dead(id), k.queue(id), k.receiver(id), k.retries(id), filter.since?.getTime() ?? 0, k.prefix, id, ...(filter.messageIds ?? []));
+    return this.redis.replayDead(
+      k.dead(id),
+      k.queue(id),
+      k.receiver(id),
+      k.retries(id),
+      filter.since?.getTime() ?? 0,
+      k.prefix,
+      id,
+      this.retentionMs,
+      ...(filter.messageIds ?? []),
+    );
+  }
+
+  /** Dead letters that died before this (ms) are past retention: their messages are gone, they are not counted. */
+  private deadSince(): number {
+    return Date.now() - this.retentionMs;
   }
 
   async directory(): Promise<ReceiverDirectory> {

@@ -6,14 +6,36 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  claimWindow(receiverKey: string, queueKey: string, retriesKey: string, fence: number, lockService: string, prefix: string, receiverId: string, size: number, breakerThreshold: number): Promise<string[]>;
+  claimWindow(
+    receiverKey: string,
+    queueKey: string,
+    retriesKey: string,
+    fence: number,
+    lockService: string,
+    prefix: string,
+    receiverId: string,
+    size: number,
+    breakerThreshold: number,
+  ): Promise<string[]>;
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
-  replayDead(deadKey: string, queueKey: string, receiverKey: string, retriesKey: string, since: number, prefix: string, receiverId: string, ...messageIds: string[]): Promise<number>;
+  countStats(statsKey: string, receiversKey: string, prefix: string): Promise<number>;
+  trimDead(deadHeadsKey: string, prefix: string, retentionMs: number, limit: number): Promise<number>;
+  replayDead(
+    deadKey: string,
+    queueKey: string,
+    receiverKey: string,
+    retriesKey: string,
+    since: number,
+    prefix: string,
+    receiverId: string,
+    retentionMs: number,
+    ...messageIds: string[]
+  ): Promise<number>;
 }
 
 export type StoreRedis = Redis & StoreCommands;
@@ -37,6 +59,8 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],
   ['promoteDue', 'promote-due.lua', 1],
+  ['countStats', 'count-stats.lua', 2],
+  ['trimDead', 'trim-dead.lua', 1],
 ];
 
 export function defineStoreCommands(redis: Redis): StoreRedis {

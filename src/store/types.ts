@@ -42,7 +42,10 @@ export interface Delivery {
   receiverId: string;
   status: DeliveryStatus;
   nextAttemptAt: string | null;
+  /** The first 3 and the last 10 attempts, in order. */
   attempts: Attempt[];
+  /** Attempts made between those shown and left out of the history (0 for 13 attempts or fewer). */
+  omittedAttempts: number;
 }
 
 export interface Message {

@@ -156,7 +156,7 @@ describe('OpenAPI document (/docs)', () => {
     assert.deepEqual(jsonExampleOf(byName('GET /readyz') as Operation, 503), { status: 'unavailable', redis: true, lockBackend: { name: 'etcd', ok: false } });
     const metricsExample = examplesOf(byName('GET /metrics')?.responses['200']?.content?.['text/plain'] ?? {})[0];
     assert.equal(typeof metricsExample, 'string');
-    const metrics = await fetch(`${api.url}/metrics`);
+    const metrics = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
     assert.match(await metrics.text(), /^# HELP lockstep_/);
     assert.match(String(metricsExample), /^# HELP lockstep_/, 'the example reads like the real answer');

@@ -101,7 +101,7 @@ describe('delivery path (API + emitter in one process)', () => {
   });
 
   test('GET /metrics: Prometheus text with intake, attempts, queues and lock operations', async () => {
-    const response = await fetch(`${api.url}/metrics`);
+    const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
     const text = await response.text();

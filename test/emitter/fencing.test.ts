@@ -104,7 +104,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       const delivery = await stored(messageId, id);
       assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
     }
-    const history = (await store.redis.lrange(store.keys.attempts(messageIds[0] as string), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await store.redis.lrange(store.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(history.map((a) => [a.emitterId, a.statusCode]), [['us', 200]], 'the request we really sent is recorded');
     assert.equal(await mark(id), '1000');
   });

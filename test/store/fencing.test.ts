@@ -23,9 +23,19 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     await redis?.destroy();
   });
 
-  const newReceiver = async (): Promise<string> => (await store.receivers.create({
-    url: 'https://example.com/hook', eventTypes: [], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: '', headers: {}, timeoutMs: 1000, enabled: true, ordering: 'unordered',
-  })).id;
+  const newReceiver = async (): Promise<string> =>
+    (
+      await store.receivers.create({
+        url: 'https://example.com/hook',
+        eventTypes: [],
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        description: '',
+        headers: {},
+        timeoutMs: 1000,
+        enabled: true,
+        ordering: 'unordered',
+      })
+    ).id;
   const accept = async (receiverId: string): Promise<string> => {
     const result = await store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [receiverId] });
     assert.equal(result.kind, 'accepted');
@@ -34,14 +44,25 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   const storedDelivery = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
     JSON.parse((await store.redis.hget(store.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
   const attempt = (fence: number, emitterId: string): Attempt => ({
-    attempt: 1, startedAt: new Date().toISOString(), durationMs: 3, statusCode: 200, error: null, emitterId, fence,
+    attempt: 1,
+    startedAt: new Date().toISOString(),
+    durationMs: 3,
+    statusCode: 200,
+    error: null,
+    emitterId,
+    fence,
   });
   const holder = (value: number, service = 'redis'): Holder => ({ fence: { service, value } });
   const breaker: BreakerPolicy = { threshold: 5, stepsMs: [1000] };
   const claim = (receiverId: string, fence: Holder) => store.deliveries.claim(receiverId, fence, 32, breaker.threshold);
   const windowOf = (claimed: Claim): ClaimedDelivery[] => (claimed.kind === 'send' ? claimed.deliveries : []);
   const record = (receiverId: string, fence: Holder, delivery: ClaimedDelivery, outcome: Outcome, statusCode = 200) =>
-    store.deliveries.record(receiverId, fence, [{ delivery, attempt: { ...attempt(fence.fence.value, String(fence.fence.value)), statusCode }, outcome }], breaker);
+    store.deliveries.record(
+      receiverId,
+      fence,
+      [{ delivery, attempt: { ...attempt(fence.fence.value, String(fence.fence.value)), statusCode }, outcome }],
+      breaker,
+    );
 
   test("the issue's scenario: a late claim from A (fence 5) after B (fence 6) claimed D1 is refused and changes nothing", async () => {
     const receiverId = await newReceiver();
@@ -54,7 +75,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual(a, { kind: 'fenced', maxFence: 6 }, "A's late claim is refused");
     assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
-    const byB = await record(receiverId, holder(6), claimedByB as ClaimedDelivery, { kind: 'delivered' });
+    const byB = await record(receiverId, holder(6), claimedByB, { kind: 'delivered' });
     assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
     assert.equal((await claim(receiverId, holder(6))).kind, 'empty', 'D1 is not handed out again');
   });
@@ -73,9 +94,12 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual([stored.status, stored.attempts], ['pending', 0]);
     assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
     // the request A really sent is still in the history, with A's fence
-    const history = (await store.redis.lrange(store.keys.attempts(d1), 0, -1)).map((json) => JSON.parse(json) as Attempt);
-    assert.deepEqual(history.map((h) => [h.emitterId, h.fence]), [['5', 5]]);
-    const done = await record(receiverId, holder(6), byB as ClaimedDelivery, { kind: 'delivered' });
+    const history = (await store.redis.lrange(store.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    assert.deepEqual(
+      history.map((h) => [h.emitterId, h.fence]),
+      [['5', 5]],
+    );
+    const done = await record(receiverId, holder(6), byB, { kind: 'delivered' });
     assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] });
   });
 

@@ -6,25 +6,31 @@
 -- KEYS[5] idempotency key, then for each receiver: its hash, its queue
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
--- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8..] receiver ids
+-- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
+-- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11..] receiver ids
 --
 -- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
 -- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
 -- only those may lack a drain job. A receiver with deliveries queued already has one, waiting,
 -- delayed or running a turn that will claim this message too (and the emitters' reconciler
 -- covers any receiver left with work but no job), so a hot receiver costs intake no queue call.
+--@include includes/now.lua
+--@include includes/retention.lua
+--@include includes/stats.lua
+local FIRST_RECEIVER = 11
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
-  if first then return {'duplicate', first} end
+  -- a key whose message has just expired (the two expire together, one a moment after the other) is free again
+  if first and redis.call('EXISTS', ARGV[9] .. ':msg:' .. first) == 1 then return {'duplicate', first} end
 end
 if not explicit and (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6] then
   return {'stale'}
 end
 
 local chosen = {}
-for i = 8, #ARGV do
-  local receiverKey = KEYS[6 + (i - 8) * 2]
+for i = FIRST_RECEIVER, #ARGV do
+  local receiverKey = KEYS[6 + (i - FIRST_RECEIVER) * 2]
   local enabled = redis.call('HGET', receiverKey, 'enabled')
   if not enabled then
     if explicit then return {'unknown-receiver', ARGV[i]} end
@@ -37,17 +43,30 @@ local accepted = {'accepted', ARGV[1], ''}
 local toWake = {}
 for _, i in ipairs(chosen) do
   local receiverId = ARGV[i]
-  local queueKey = KEYS[7 + (i - 8) * 2]
+  local queueKey = KEYS[7 + (i - FIRST_RECEIVER) * 2]
   local seq = redis.call('INCR', KEYS[3])
   redis.call('HSET', KEYS[2], receiverId, cjson.encode({status = 'pending', seq = seq, failures = 0, attempts = 0, dueAt = 0}))
   if redis.call('ZCARD', queueKey) == 0 then toWake[#toWake + 1] = receiverId end
   redis.call('ZADD', queueKey, seq, ARGV[1])
+  -- the receiver's oldest never-attempted delivery, unless it has an older one already
+  redis.call('ZADD', ARGV[9] .. ':heads:pending', 'NX', seq, receiverId)
   accepted[#accepted + 1] = receiverId
 end
+bumpStats(ARGV[9], #accepted - 3, 0, 0)
 accepted[3] = table.concat(toWake, ',')
 local receiverIds = {unpack(accepted, 4)}
-redis.call('HSET', KEYS[1], 'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','))
+local fields = {'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','), 'open', #receiverIds}
+local now
 if ARGV[7] ~= '0' then
+  now = redisNow()
   redis.call('SET', KEYS[5], ARGV[1], 'EX', ARGV[7])
+  -- remembered so that retention can shorten the key's life, and a resend give it back
+  fields[#fields + 1] = 'idem'
+  fields[#fields + 1] = ARGV[10]
+  fields[#fields + 1] = 'idemUntil'
+  fields[#fields + 1] = string.format('%d', now + tonumber(ARGV[7]) * 1000)
 end
+redis.call('HSET', KEYS[1], unpack(fields))
+-- a message that matched no receiver is final at once
+if #receiverIds == 0 then expireMessage(ARGV[9], ARGV[1], tonumber(ARGV[8]), now or redisNow()) end
 return accepted

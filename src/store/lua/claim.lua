@@ -22,6 +22,7 @@
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
 --@include includes/fence.lua
+--@include includes/stats.lua
 local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2])
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
@@ -63,8 +64,7 @@ for _, pick in ipairs(chosen) do
       seq, attempts, failures = string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures)
     else
       -- the message is gone (expired or removed): never let it block the queue
-      redis.call('ZREM', KEYS[2], messageId)
-      redis.call('ZREM', KEYS[3], messageId)
+      dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
     end
   end
   if seq then
@@ -75,8 +75,7 @@ for _, pick in ipairs(chosen) do
         window[#window + 1] = field
       end
     else
-      redis.call('ZREM', KEYS[2], messageId)
-      redis.call('ZREM', KEYS[3], messageId)
+      dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
     end
   end
 end

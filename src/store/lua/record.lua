@@ -18,11 +18,18 @@
 -- now + the next breaker step (ARGV[7], ms, one per further failure) or the hold, whichever is
 -- later; a success closes it.
 --
+-- Queue statistics (includes/stats.lua): counters from the ZADD/ZREM replies, then the
+-- receiver's heads once per batch.
+--
+-- Retention (includes/retention.lua): the delivery's attempts list keeps its first 3 and last 10;
+-- a delivery that becomes final may make its whole message final, which then expires ARGV[8] ms
+-- later; a dead delivery also trims the dead set of entries older than that (their messages are gone).
+--
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
--- version, then per outcome: its deliveries hash, its attempts list
+-- version, then per outcome: its deliveries hash, its attempts list (this delivery's)
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
 -- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
--- (comma-separated ms), then per outcome: message id, sequence, attempts and failures before this
+-- (comma-separated ms), ARGV[8] retention ms, ARGV[9] key prefix, then per outcome: message id, sequence, attempts and failures before this
 -- attempt, 'r' (claimed from the retry set) or 'f' (a first attempt), attempt JSON, outcome kind,
 -- retry delay ms, '1' when final, hold ms
 --
@@ -30,10 +37,22 @@
 -- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
+--@include includes/retention.lua
+--@include includes/stats.lua
 local FIELDS = 10
-local count = (#ARGV - 7) / FIELDS
+local FIRST = 10
+local count = (#ARGV - FIRST + 1) / FIELDS
+local retentionMs, prefix = tonumber(ARGV[8]), ARGV[9]
 for i = 0, count - 1 do
-  redis.call('RPUSH', KEYS[7 + i * 2], ARGV[13 + i * FIELDS])
+  local attemptsKey = KEYS[7 + i * 2]
+  local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
+  if length == 1 then
+    -- a late record (a cancelled or already final delivery) must not outlive its message
+    local ttl = redis.call('PTTL', KEYS[6 + i * 2])
+    if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
+  else
+    trimAttempts(attemptsKey, length)
+  end
 end
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
@@ -47,10 +66,12 @@ local holdUntil = 0
 local failedHere = false
 local result = {'recorded', 0, receiver[5] == '1' and 1 or 0}
 local health = {}
+local queued, retrying, dead = 0, 0, 0
+local deadHeadNeeded = false
 
 for i = 0, count - 1 do
   local deliveriesKey = KEYS[6 + i * 2]
-  local base = 8 + i * FIELDS
+  local base = FIRST + i * FIELDS
   local messageId, seq, outcome = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 6]
   local fromRetries = ARGV[base + 4] == 'r'
   local delivery = {seq = seq, attempts = tonumber(ARGV[base + 2]) + 1, failures = tonumber(ARGV[base + 3]), dueAt = 0}
@@ -63,7 +84,8 @@ for i = 0, count - 1 do
     result[#result + 1] = 'stale'
   else
     if seq > frontier then frontier = seq end
-    if final and fromRetries then redis.call('ZREM', KEYS[3], messageId) end
+    if final then queued = queued - 1 end
+    if final and fromRetries then retrying = retrying - redis.call('ZREM', KEYS[3], messageId) end
     if outcome == 'delivered' then
       delivery.status = 'delivered'
       streak = 0
@@ -71,7 +93,7 @@ for i = 0, count - 1 do
     elseif outcome == 'aborted' or outcome == 'gone' then
       delivery.status = 'retrying'
       delivery.dueAt = now
-      redis.call('ZADD', KEYS[3], now, messageId)
+      retrying = retrying + redis.call('ZADD', KEYS[3], now, messageId)
       if outcome == 'gone' then
         redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'gone')
         redis.call('INCR', KEYS[5])
@@ -86,7 +108,9 @@ for i = 0, count - 1 do
       if hold > 0 and now + hold > holdUntil then holdUntil = now + hold end
       if final then
         delivery.status = 'dead'
-        redis.call('ZADD', KEYS[4], now, messageId)
+        dead = dead + redis.call('ZADD', KEYS[4], now, messageId)
+        trimDead(prefix, ARGV[3], KEYS[4], now - retentionMs)
+        deadHeadNeeded = true
         -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
         local dyingSince = tonumber(receiver[7] or '')
         if not dyingSince then
@@ -99,13 +123,18 @@ for i = 0, count - 1 do
       else
         delivery.status = 'retrying'
         delivery.dueAt = now + tonumber(ARGV[base + 7])
-        redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
+        retrying = retrying + redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
       end
     end
     redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
+    if final then closeDelivery(prefix, messageId, retentionMs, now) end
     result[#result + 1] = delivery.status
   end
 end
+
+bumpStats(prefix, queued, retrying, dead)
+refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
+if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
 
 local threshold = tonumber(ARGV[6])
 local backoffUntil = 0

@@ -2,14 +2,18 @@
 -- (a delivery still waiting in a queue is left where it is). The attempt history is kept.
 -- KEYS[1] message hash, KEYS[2] deliveries hash, KEYS[3] sequence, then per receiver: its hash,
 -- its queue, its dead set
+-- A message with an unfinished delivery again no longer expires (includes/retention.lua).
 -- ARGV[1] message id, ARGV[2] 'explicit' (unknown receivers are an error) or 'default'
--- (receivers deleted since are skipped), ARGV[3..] receiver ids
+-- (receivers deleted since are skipped), ARGV[3] key prefix, ARGV[4..] receiver ids
 -- Returns {'not-found'} | {'unknown-receiver', id} | {'resent', receiverIds...}
+--@include includes/now.lua
+--@include includes/retention.lua
+--@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found'} end
 local explicit = ARGV[2] == 'explicit'
 local targets = {}
-for i = 3, #ARGV do
-  local base = 4 + (i - 3) * 3
+for i = 4, #ARGV do
+  local base = 4 + (i - 4) * 3
   if redis.call('EXISTS', KEYS[base]) == 1 then
     targets[#targets + 1] = {id = ARGV[i], queue = KEYS[base + 1], dead = KEYS[base + 2]}
   elseif explicit then
@@ -18,6 +22,7 @@ for i = 3, #ARGV do
 end
 
 local resent = {'resent'}
+local reopened = 0
 local unfinished = {pending = true, delivering = true, retrying = true}
 for _, target in ipairs(targets) do
   local raw = redis.call('HGET', KEYS[2], target.id)
@@ -29,8 +34,12 @@ for _, target in ipairs(targets) do
     delivery.claim = nil
     delivery.seq = redis.call('INCR', KEYS[3])
     redis.call('HSET', KEYS[2], target.id, cjson.encode(delivery))
-    redis.call('ZADD', target.queue, delivery.seq, ARGV[1])
-    redis.call('ZREM', target.dead, ARGV[1])
+    local queued = redis.call('ZADD', target.queue, delivery.seq, ARGV[1])
+    redis.call('ZADD', ARGV[3] .. ':heads:pending', 'NX', delivery.seq, target.id)
+    local dead = redis.call('ZREM', target.dead, ARGV[1])
+    if dead > 0 then refreshDeadHead(ARGV[3], target.id, target.dead) end
+    bumpStats(ARGV[3], queued, 0, -dead)
+    reopened = reopened + 1
   end
   resent[#resent + 1] = target.id
 end
@@ -41,4 +50,6 @@ for i = 2, #resent do
   end
 end
 redis.call('HSET', KEYS[1], 'receiverIds', known)
+-- counted once the hash lists every delivery, so a message stored before `open` counts them all
+if reopened > 0 then reopenDeliveries(ARGV[3], ARGV[1], reopened, redisNow()) end
 return resent

@@ -89,8 +89,15 @@ function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElemen
       pill(delivery.status, TONES[delivery.status]),
       delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null,
     ),
-    table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], delivery.attempts.map(attemptRow), 'No attempt yet.'),
+    table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], attemptRows(delivery), 'No attempt yet.'),
   );
+}
+
+/** The attempts kept (the first 3 and the last 10), with a row saying how many were left out between. */
+function attemptRows(delivery: Delivery): (string | number | HTMLElement)[][] {
+  const rows = delivery.attempts.map(attemptRow);
+  if (delivery.omittedAttempts > 0) rows.splice(3, 0, ['…', h('span', { class: 'sub' }, `${delivery.omittedAttempts} more attempts not kept`), '', '', '', '', '']);
+  return rows;
 }
 
 function attemptRow(attempt: Attempt): (string | number | HTMLElement)[] {

@@ -39,7 +39,7 @@ function summaryCards(stats: Stats): HTMLElement[] {
   return [
     card('pending deliveries', String(depth.pending), oldestAgeS.pending > 0 ? `oldest ${duration(oldestAgeS.pending * 1000)}` : 'none waiting'),
     card(
-      'in receiver backoff',
+      'waiting for a retry',
       String(depth.retrying),
       oldestAgeS.retrying > 0 ? `oldest ${duration(oldestAgeS.retrying * 1000)}` : '',
       depth.retrying > 0 ? 'warn' : '',

@@ -1,0 +1,71 @@
+-- Retention. A message's hash keeps `open`, the number of its deliveries that are not final
+-- (delivered, dead and cancelled are final). The script that closes the last one sets every key
+-- of the message to expire `retention` ms later (Redis expiry: no sweep ever walks the messages);
+-- a resend or replay that opens one again takes the expiry off. The idempotency key never
+-- outlives its message (a repeat would be answered with a message that is gone) nor its own 24 h.
+-- Needs includes/now.lua. `prefix` is the installation's key prefix.
+
+local function messageKeys(prefix, messageId)
+  local dlvKey = prefix .. ':dlv:' .. messageId
+  -- the legacy whole-message attempts list (stored before per-delivery lists) goes too
+  local keys = {prefix .. ':msg:' .. messageId, dlvKey, prefix .. ':att:' .. messageId}
+  for _, receiverId in ipairs(redis.call('HKEYS', dlvKey)) do
+    keys[#keys + 1] = prefix .. ':att:' .. messageId .. ':' .. receiverId
+  end
+  return keys
+end
+
+local function expireMessage(prefix, messageId, retentionMs, now)
+  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PEXPIRE', key, retentionMs) end
+  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
+  if idem[1] and now + retentionMs < tonumber(idem[2]) then
+    redis.call('PEXPIRE', prefix .. ':idem:' .. idem[1], retentionMs)
+  end
+end
+
+local function keepMessage(prefix, messageId, now)
+  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PERSIST', key) end
+  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
+  if idem[1] and tonumber(idem[2]) > now then
+    redis.call('PEXPIREAT', prefix .. ':idem:' .. idem[1], idem[2])
+  end
+end
+
+-- Counts the open deliveries from their states: for messages stored before `open` existed.
+local function countOpen(prefix, messageId)
+  local open = 0
+  for _, raw in ipairs(redis.call('HVALS', prefix .. ':dlv:' .. messageId)) do
+    local status = cjson.decode(raw).status
+    if status == 'pending' or status == 'delivering' or status == 'retrying' then open = open + 1 end
+  end
+  redis.call('HSET', prefix .. ':msg:' .. messageId, 'open', open)
+  return open
+end
+
+-- One delivery of the message became final (call it after writing its new state).
+local function closeDelivery(prefix, messageId, retentionMs, now)
+  local open = redis.call('HINCRBY', prefix .. ':msg:' .. messageId, 'open', -1)
+  if open < 0 then open = countOpen(prefix, messageId) end
+  if open == 0 then expireMessage(prefix, messageId, retentionMs, now) end
+end
+
+-- `count` deliveries of the message are unfinished again (call it after writing their new state).
+local function reopenDeliveries(prefix, messageId, count, now)
+  local messageKey = prefix .. ':msg:' .. messageId
+  if redis.call('HEXISTS', messageKey, 'open') == 1 then redis.call('HINCRBY', messageKey, 'open', count)
+  else countOpen(prefix, messageId) end
+  keepMessage(prefix, messageId, now)
+end
+
+-- Keeps a delivery's attempts list at its first 3 and last 10 attempts. Past 13, the 4th entry is
+-- a marker {"omitted": n} counting those dropped between. Call it after each RPUSH (its reply).
+local function trimAttempts(key, length)
+  if length == 14 then
+    redis.call('LSET', key, 3, '{"omitted":1}')
+  elseif length > 14 then
+    local omitted = cjson.decode(redis.call('LINDEX', key, 3)).omitted or 0
+    redis.call('LSET', key, 3, cjson.encode({omitted = omitted + 1}))
+    redis.call('LSET', key, 4, '')
+    redis.call('LREM', key, 1, '')
+  end
+end

@@ -1,0 +1,44 @@
+-- Queue statistics kept by the scripts that change the queues, so that /metrics and /v1/stats read
+-- a few keys instead of every receiver's (issue 12). `<prefix>:stats` counts `queued` (every
+-- unfinished delivery: the queues' sizes), `retrying` (those waiting for another attempt: the
+-- retry sets' sizes) and `dead` (the dead sets' sizes); each script adds what its own ZADD/ZREM
+-- replies say changed. Per receiver, three "heads" sorted sets (member = receiver id) point at the
+-- oldest of each kind: `heads:pending` (score = sequence of its oldest never-attempted delivery:
+-- the first queue member above `frontier`), `heads:retrying` (its oldest delivery attempted
+-- before: queue members at or below `frontier` are exactly its retry set) and `heads:dead`
+-- (time of its oldest dead letter, so expired ones are trimmed without a scan).
+
+local function bumpStats(prefix, queued, retrying, dead)
+  local key = prefix .. ':stats'
+  if queued ~= 0 then redis.call('HINCRBY', key, 'queued', queued) end
+  if retrying ~= 0 then redis.call('HINCRBY', key, 'retrying', retrying) end
+  if dead ~= 0 then redis.call('HINCRBY', key, 'dead', dead) end
+end
+
+local function setHead(key, score, receiverId)
+  if score then redis.call('ZADD', key, score, receiverId) else redis.call('ZREM', key, receiverId) end
+end
+
+-- The receiver's pending and retrying heads, from its queue and `frontier`.
+local function refreshHeads(prefix, receiverId, queueKey, frontier)
+  local oldest = redis.call('ZRANGE', queueKey, 0, 0, 'WITHSCORES')
+  setHead(prefix .. ':heads:retrying', (#oldest > 0 and tonumber(oldest[2]) <= frontier) and oldest[2] or nil, receiverId)
+  local fresh = redis.call('ZRANGEBYSCORE', queueKey, '(' .. string.format('%d', frontier), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  setHead(prefix .. ':heads:pending', fresh[2], receiverId)
+end
+
+local function refreshDeadHead(prefix, receiverId, deadKey)
+  setHead(prefix .. ':heads:dead', redis.call('ZRANGE', deadKey, 0, 0, 'WITHSCORES')[2], receiverId)
+end
+
+-- Drops dead letters that died before `cutoff` (ms): their messages are gone (retention).
+local function trimDead(prefix, receiverId, deadKey, cutoff)
+  local removed = redis.call('ZREMRANGEBYSCORE', deadKey, '-inf', '(' .. string.format('%d', cutoff))
+  if removed > 0 then bumpStats(prefix, 0, 0, -removed) end
+  return removed
+end
+
+-- A delivery whose message is gone leaves the receiver's queue and retry set.
+local function dropDelivery(prefix, queueKey, retriesKey, messageId)
+  bumpStats(prefix, -redis.call('ZREM', queueKey, messageId), -redis.call('ZREM', retriesKey, messageId), 0)
+end

@@ -1,0 +1,63 @@
+import { idTimestamp } from '../ids.js';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+
+/** Deliveries by state across every receiver, and how old the oldest of each kind is. */
+export interface QueueState {
+  /** pending: not attempted yet; retrying: attempted, waiting for another attempt; dead: dead letters. */
+  depth: { pending: number; retrying: number; dead: number };
+  oldestAgeS: { pending: number; retrying: number };
+}
+
+/** How many receivers one call of the dead-letter trim handles at most (bounded work per call). */
+const TRIM_BATCH = 100;
+
+/**
+ * The queues at a glance, from the counters and "heads" the scripts keep (lua/includes/stats.lua):
+ * five commands whatever the number of receivers, instead of a scan of each one.
+ */
+export class QueueStats {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+    private readonly retentionMs: number,
+  ) {}
+
+  /** Counts the statistics from every receiver once, if they were never kept (new or upgraded installation). */
+  async countOnce(): Promise<void> {
+    await this.redis.countStats(this.keys.stats, this.keys.receivers, this.keys.prefix);
+  }
+
+  async read(): Promise<QueueState> {
+    const k = this.keys;
+    const [counts, pendingHead, retryingHead] = await Promise.all([
+      this.redis.hmget(k.stats, 'queued', 'retrying', 'dead'),
+      this.redis.zrange(k.heads('pending'), 0, 0, 'WITHSCORES'),
+      this.redis.zrange(k.heads('retrying'), 0, 0, 'WITHSCORES'),
+    ]);
+    const [queued, retrying, dead] = counts.map((count) => Math.max(0, Number(count ?? 0))) as [number, number, number];
+    const [pendingAge, retryingAge] = await Promise.all([this.ageOf(pendingHead), this.ageOf(retryingHead)]);
+    return { depth: { pending: Math.max(0, queued - retrying), retrying, dead }, oldestAgeS: { pending: pendingAge, retrying: retryingAge } };
+  }
+
+  /**
+   * Drops dead letters past the retention from receivers whose oldest one is that old, a bounded
+   * batch at a time; returns how many receivers it trimmed.
+   */
+  async trimExpiredDeadLetters(maxBatches = 10): Promise<number> {
+    let trimmed = 0;
+    for (let round = 0; round < maxBatches; round++) {
+      const batch = await this.redis.trimDead(this.keys.heads('dead'), this.keys.prefix, this.retentionMs, TRIM_BATCH);
+      trimmed += batch;
+      if (batch < TRIM_BATCH) break;
+    }
+    return trimmed;
+  }
+
+  /** Seconds since the head's delivery was accepted (its message id carries the time); 0 when none. */
+  private async ageOf([receiverId, seq]: string[]): Promise<number> {
+    if (!receiverId || !seq) return 0;
+    const [messageId] = await this.redis.zrangebyscore(this.keys.queue(receiverId), seq, seq, 'LIMIT', 0, 1);
+    return messageId ? Math.max(0, (Date.now() - idTimestamp(messageId)) / 1000) : 0;
+  }
+}

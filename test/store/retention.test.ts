@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
+import { Store } from '../../src/store/index.js';
+import type { Attempt } from '../../src/store/types.js';
+import { RedisServer } from '../support/redis.js';
+
+const RETENTION_MS = 1500;
+
+/**
+ * Issue 12 item 1 on a real redis-server: a message whose deliveries are all final (delivered,
+ * dead, cancelled) is removed with its deliveries, attempts and idempotency key RETENTION_MS after
+ * it became final, by Redis expiry; a resend or replay keeps it; a delivery keeps its first 3 and
+ * last 10 attempts and counts the rest.
+ */
+describe('retention: final messages expire, attempts are bounded', () => {
+  let redis: RedisServer;
+  let store: Store;
+  before(async () => {
+    redis = await RedisServer.start();
+    store = new Store(redis.url, 'ret', { disableAfterDeadMs: 3_600_000, retentionMs: RETENTION_MS });
+    await store.connect();
+  });
+  after(async () => {
+    await store?.close();
+    await redis?.destroy();
+  });
+
+  const holder: Holder = { fence: { service: 'redis', value: 1 } };
+  const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
+  const newReceiver = async (): Promise<string> =>
+    (
+      await store.receivers.create({
+        url: 'https://example.com/hook',
+        eventTypes: ['ret.*'],
+        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+        description: '',
+        headers: {},
+        timeoutMs: 1000,
+        enabled: true,
+        ordering: 'unordered',
+      })
+    ).id;
+  const accept = async (receiverIds: string[], idempotencyKey?: string): Promise<string> => {
+    const result = await store.messages.accept({ eventType: 'ret.event', payload: { n: 1 }, receiverIds, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    assert.equal(result.kind, 'accepted');
+    return result.message.id;
+  };
+  const attempt = (statusCode: number): Attempt => ({
+    attempt: 1,
+    startedAt: new Date().toISOString(),
+    durationMs: 1,
+    statusCode,
+    error: null,
+    emitterId: 'e',
+    fence: 1,
+  });
+  /** Claims the receiver's next delivery and records `outcome` for it. */
+  const deliver = async (receiverId: string, outcome: Outcome): Promise<ClaimedDelivery> => {
+    const claim = await store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
+    assert.equal(claim.kind, 'send');
+    const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail('nothing claimed');
+    const statusCode = outcome.kind === 'delivered' ? 200 : 500;
+    await store.deliveries.record(receiverId, holder, [{ delivery, attempt: { ...attempt(statusCode), attempt: delivery.attempt }, outcome }], breaker);
+    return delivery;
+  };
+  const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
+  const messageKeys = (messageId: string, receiverIds: string[]): string[] => [
+    store.keys.message(messageId),
+    store.keys.deliveries(messageId),
+    ...receiverIds.map((id) => store.keys.attempts(messageId, id)),
+  ];
+  /** Remaining lives (ms) of the message's keys: -1 = no expiry, -2 = gone. */
+  const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => store.redis.pttl(key)));
+  const expiring = (ttl: number): boolean => ttl > 0 && ttl <= RETENTION_MS;
+
+  test('a delivered message, its deliveries, attempts and idempotency key are removed RETENTION_MS after it became final', async () => {
+    const receiverId = await newReceiver();
+    const messageId = await accept([receiverId], 'order-1');
+    const keys = [...messageKeys(messageId, [receiverId]), store.keys.idempotency('order-1')];
+    assert.deepEqual((await ttls(keys)).slice(0, 2), [-1, -1], 'an unfinished message does not expire');
+    await deliver(receiverId, { kind: 'delivered' });
+    const lives = await ttls(keys);
+    assert.ok(lives.every(expiring), `every key expires within the retention once final: ${lives.join(', ')}`);
+    assert.equal((await store.messages.get(messageId))?.deliveries[0]?.status, 'delivered');
+    await sleep(RETENTION_MS + 200);
+    assert.equal(await store.messages.get(messageId), null, 'GET /v1/messages/:id answers 404');
+    assert.deepEqual(
+      await ttls(keys),
+      keys.map(() => -2),
+      'nothing of it is left',
+    );
+    const again = await store.messages.accept({ eventType: 'ret.event', payload: {}, receiverIds: [receiverId], idempotencyKey: 'order-1' });
+    assert.equal(again.kind, 'accepted', 'its idempotency key is free again');
+  });
+
+  test('a message expires only once every delivery is final; its dead letter goes with it', async () => {
+    const [a, b] = [await newReceiver(), await newReceiver()];
+    const messageId = await accept([a, b]);
+    await deliver(a, { kind: 'delivered' });
+    assert.deepEqual(await ttls(messageKeys(messageId, [a])), [-1, -1, -1], 'one delivery still open: kept');
+    await deliver(b, dead);
+    assert.ok((await ttls(messageKeys(messageId, [a, b]))).every(expiring));
+    assert.deepEqual(
+      (await store.deadLetters.list(b, 10, undefined)).data.map((letter) => letter.messageId),
+      [messageId],
+    );
+    assert.equal((await store.receivers.get(b))?.health.deadLetters, 1);
+    await sleep(RETENTION_MS + 200);
+    assert.equal(await store.messages.get(messageId), null);
+    assert.deepEqual((await store.deadLetters.list(b, 10, undefined)).data, [], 'the dead-letters list no longer shows it');
+    assert.equal((await store.receivers.get(b))?.health.deadLetters, 0);
+    await accept([b]);
+    await deliver(b, dead);
+    assert.equal(await store.redis.zscore(store.keys.dead(b), messageId), null, 'the next death trims the old entry from the dead set');
+  });
+
+  test('cancelled by a receiver delete is final too', async () => {
+    const receiverId = await newReceiver();
+    const messageId = await accept([receiverId]);
+    assert.equal(await store.receivers.delete(receiverId), true);
+    assert.ok((await ttls(messageKeys(messageId, []))).every(expiring));
+    await sleep(RETENTION_MS + 200);
+    assert.equal(await store.messages.get(messageId), null);
+  });
+
+  test('a message that matched no receiver expires too', async () => {
+    const result = await store.messages.accept({ eventType: 'nobody.listens', payload: {} });
+    assert.equal(result.kind, 'accepted');
+    assert.ok(expiring(await store.redis.pttl(store.keys.message(result.message.id))));
+  });
+
+  test('a resend or a replay keeps the message again (and gives the idempotency key its 24 h back)', async () => {
+    const receiverId = await newReceiver();
+    const messageId = await accept([receiverId], 'order-2');
+    await deliver(receiverId, { kind: 'delivered' });
+    assert.ok(expiring(await store.redis.pttl(store.keys.idempotency('order-2'))));
+    assert.equal((await store.messages.resend(messageId, undefined)).kind, 'resent');
+    assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the resend is open');
+    assert.ok((await store.redis.pttl(store.keys.idempotency('order-2'))) > 23 * 3_600_000);
+    await deliver(receiverId, dead);
+    assert.ok((await ttls(messageKeys(messageId, [receiverId]))).every(expiring));
+    assert.equal(await store.receivers.replayDead(receiverId, { messageIds: [messageId] }), 1);
+    assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the replay is open');
+    await sleep(RETENTION_MS + 200);
+    assert.equal((await store.messages.get(messageId))?.deliveries[0]?.status, 'pending', 'still there after the retention');
+  });
+
+  test('a message stored before the open count existed is counted from its deliveries', async () => {
+    const [a, b] = [await newReceiver(), await newReceiver()];
+    const messageId = await accept([a, b]);
+    await store.redis.hdel(store.keys.message(messageId), 'open');
+    await deliver(a, { kind: 'delivered' });
+    assert.equal(await store.redis.pttl(store.keys.message(messageId)), -1, 'b is still open');
+    await deliver(b, { kind: 'delivered' });
+    assert.ok(expiring(await store.redis.pttl(store.keys.message(messageId))));
+  });
+
+  test('a delivery keeps its first 3 and last 10 attempts, and counts those left out', async () => {
+    const receiverId = await newReceiver();
+    const messageId = await accept([receiverId]);
+    for (let i = 0; i < 19; i++) await deliver(receiverId, { kind: 'aborted' }); // due again at once
+    await deliver(receiverId, { kind: 'delivered' });
+    const [delivery] = (await store.messages.get(messageId))?.deliveries ?? [];
+    assert.deepEqual(
+      delivery?.attempts.map((a) => a.attempt),
+      [1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+    );
+    assert.equal(delivery?.omittedAttempts, 7);
+    assert.equal(await store.redis.llen(store.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
+  });
+});
