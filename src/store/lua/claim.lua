@@ -10,6 +10,10 @@
 -- `ordering: strict`: while a retry is waiting, nothing else goes (the whole queue holds).
 -- Breaker: while the receiver's consecutive failures reach ARGV[6], the window is ONE delivery
 -- (the probe); `backoffUntil` holds the receiver as a whole between probes.
+-- Rate limit (config `rateLimitPerSecond`, `rateLimitBurst`): GCRA on Redis's clock, kept in the
+-- receiver hash (`tat`), decided here for every emitter and slot alike: a window holds no more
+-- deliveries than the limiter allows now (requests started never exceed burst + rate × t in any
+-- window t), and a claim that may send none says how long to wait.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] key prefix, ARGV[4] receiver id,
@@ -22,7 +26,7 @@
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
 --@include includes/fence.lua
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2])
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
 local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
@@ -37,6 +41,16 @@ local config = cjson.decode(receiver[3])
 local failStreak = tonumber(receiver[4] or '0')
 local limit = tonumber(ARGV[5])
 if failStreak >= tonumber(ARGV[6]) then limit = 1 end
+local rate = tonumber(config.rateLimitPerSecond)
+local interval, base = 0, now
+if rate then
+  interval = 1000 / rate
+  local tolerance = ((tonumber(config.rateLimitBurst) or 1) - 1) * interval
+  base = math.max(tonumber(receiver[7] or '0'), now)
+  local allowed = math.floor((now + tolerance - base) / interval) + 1
+  if allowed < 1 then return {'wait', string.format('%d', math.ceil(base - tolerance - now))} end
+  if allowed < limit then limit = allowed end
+end
 
 local chosen = {}
 local firstRetry = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
@@ -53,6 +67,7 @@ if #chosen < limit then
 end
 
 local window = {'send', receiver[3], tostring(failStreak)}
+local sending = 0
 for _, pick in ipairs(chosen) do
   local messageId, seq = pick[1], pick[2]
   local attempts, failures = '0', '0'
@@ -71,6 +86,7 @@ for _, pick in ipairs(chosen) do
     local message = redis.call('HMGET', ARGV[3] .. ':msg:' .. messageId, 'eventType', 'payload', 'createdAt')
     if message[1] then
       local origin = pick[2] and 'f' or 'r'
+      sending = sending + 1
       for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3]}) do
         window[#window + 1] = field
       end
@@ -80,6 +96,9 @@ for _, pick in ipairs(chosen) do
     end
   end
 end
-if #window > 3 then return window end
+if sending > 0 then
+  if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * sending)) end
+  return window
+end
 if #firstRetry > 0 then return {'wait', string.format('%d', math.max(0, tonumber(firstRetry[2]) - now))} end
 return {'empty'}
