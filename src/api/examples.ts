@@ -12,19 +12,20 @@ const AT = '2026-11-22T14:35:31.519Z';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export const examples = {
-  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': 'billing-7Hq2x' }, timeoutMs: 15000 },
-  receiverPatch: { enabled: true },
+  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': 'billing-7Hq2x' }, timeoutMs: 15000, maxInFlight: 4, rateLimitPerSecond: 20, rateLimitBurst: 5 },
+  receiverPatch: { enabled: true, maxInFlight: 2, rateLimitPerSecond: null },
   /** As list, get and patch show it: no secret, credential header values masked. */
   receiver: {
     id: RECEIVER_ID, url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'],
-    description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': MASK }, timeoutMs: 15000, enabled: true, createdAt: AT, updatedAt: AT,
+    description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': MASK }, timeoutMs: 15000, enabled: true,
+    maxInFlight: 4, rateLimitPerSecond: 20, rateLimitBurst: 5, createdAt: AT, updatedAt: AT,
     health: { lastSuccessAt: AT, lastFailureAt: null, consecutiveFailures: 0, nextRetryAt: null, queueDepth: 3, deadLetters: 0 },
   },
   secret: { secret: SECRET },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
   attempt: { attempt: 1, startedAt: AT, durationMs: 38, statusCode: 503, error: null, emitterId: 'worker-1-4242', fence: 17, responseBody: '{"error":"maintenance"}', responseHeaders: { 'retry-after': '30' } },
-  lock: { receiverId: RECEIVER_ID, emitterId: 'worker-1-4242', fence: 17, since: AT },
+  lock: { receiverId: RECEIVER_ID, slot: 0, emitterId: 'worker-1-4242', fence: 17, since: AT },
   messageIds: [MESSAGE_ID],
   receiverId: RECEIVER_ID,
   messageId: MESSAGE_ID,

@@ -7,7 +7,7 @@ export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (a
   app.get('/locks', {
     schema: {
       tags: ['locks'],
-      summary: 'Who holds which receiver right now, across every emitter',
+      summary: 'Who holds which receiver (each held slot of it) right now, across every emitter',
       response: {
         200: withExample({
           type: 'object',
@@ -15,7 +15,12 @@ export const lockRoutes: FastifyPluginAsync<{ locks: ReceiverLocks }> = async (a
             backend: { type: 'string' },
             data: {
               type: 'array',
-              items: { type: 'object', properties: { receiverId: { type: 'string' }, emitterId: { type: 'string' }, fence: { type: 'integer' }, since: { type: 'string' } } },
+              items: { type: 'object', properties: {
+                  receiverId: { type: 'string' },
+                  slot: { type: 'integer', description: 'which of the receiver\'s maxInFlight lock slots: 0 is its own lock (the one emitter dispatching to it), 1… the other lanes' },
+                  emitterId: { type: 'string' }, fence: { type: 'integer', description: 'the slot\'s own fence' }, since: { type: 'string' },
+                },
+              },
             },
           },
         }, { backend: 'redis', data: [examples.lock] }),

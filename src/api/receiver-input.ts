@@ -1,6 +1,6 @@
 import type { AddressGuard } from '../delivery/address-guard.js';
 import { isValidSecret } from '../delivery/sign.js';
-import type { ReceiverSettings } from '../store/types.js';
+import type { ReceiverPatch, ReceiverSettings } from '../store/types.js';
 import { badField } from './errors.js';
 import { MASK } from './receiver-view.js';
 
@@ -23,14 +23,14 @@ export const blockedUrl = (problem: string) => badField('url', `points at a bloc
 export const badHeaderValue = (name: string) =>
   badField(`headers.${name}`, 'holds a character a header value cannot carry (CR, LF, NUL, another control character, or one above U+00FF)', 422);
 
-export function checkReceiverInput<T extends Partial<ReceiverSettings>>(body: T, guard: AddressGuard): T {
+export function checkReceiverInput<T extends ReceiverPatch>(body: T, guard: AddressGuard): T {
   const url = parseUrl(body.url ?? '');
   const blocked = guard.literalUrlProblem(url.toString());
   if (blocked) throw blockedUrl(blocked);
   return checkReceiverFields(body);
 }
 
-export function checkReceiverFields<T extends Partial<ReceiverSettings>>(body: T): T {
+export function checkReceiverFields<T extends ReceiverPatch>(body: T): T {
   if (body.secret !== undefined && !isValidSecret(body.secret)) throw badField('secret', 'must be "whsec_" followed by base64 of 24 to 64 bytes');
   for (const [name, value] of Object.entries(body.headers ?? {})) {
     if (RESERVED_HEADERS.test(name)) throw badField(`headers.${name}`, 'is set by Lockstep and cannot be overridden');
@@ -38,6 +38,18 @@ export function checkReceiverFields<T extends Partial<ReceiverSettings>>(body: T
     if (BAD_HEADER_VALUE.test(value)) throw badHeaderValue(name);
   }
   return body;
+}
+
+/**
+ * `strict` means one request at a time: a strict receiver with maxInFlight > 1 is refused, naming
+ * the field the request set (a PATCH is checked against the stored receiver's other field).
+ */
+export function checkFlowControl(body: Partial<Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>>, stored?: Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>): void {
+  const ordering = body.ordering ?? stored?.ordering;
+  const maxInFlight = body.maxInFlight ?? stored?.maxInFlight ?? 1;
+  if (ordering !== 'strict' || maxInFlight <= 1) return;
+  if (body.maxInFlight !== undefined) throw badField('maxInFlight', 'must be 1 for a receiver with ordering "strict", which takes one request at a time', 422);
+  throw badField('ordering', `cannot be "strict" while maxInFlight is ${maxInFlight}: strict means one request at a time (set maxInFlight to 1 too)`, 422);
 }
 
 function parseUrl(raw: string): URL {

@@ -3,11 +3,11 @@ import type { AddressGuard } from '../delivery/address-guard.js';
 import { generateSecret } from '../delivery/sign.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Store } from '../store/index.js';
-import type { ReceiverSettings, ReceiverView } from '../store/types.js';
+import type { ReceiverPatch, ReceiverView } from '../store/types.js';
 import { badField, notFound } from './errors.js';
 import { ID_PATTERN } from '../ids.js';
 import { createdReceiver, deadLetterPage, errorExample, examples } from './examples.js';
-import { badHeaderValue, blockedUrl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
+import { badHeaderValue, blockedUrl, checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { publicReceiver, unmaskHeaders } from './receiver-view.js';
 import {
   createReceiverBody, deadLetterPageSchema, errorBodyOf, errorExamples, errorResponses, patchReceiverBody, patternMismatch, receiverIdParams, receiverSchema, receiverSecretSchema, createdReceiverSchema, withExample,
@@ -20,7 +20,7 @@ export interface ReceiverRoutesOptions {
   defaultTimeoutMs: number;
 }
 
-type CreateBody = Partial<ReceiverSettings> & { url: string };
+type CreateBody = ReceiverPatch & { url: string };
 type IdParams = { id: string };
 
 const tags = ['receivers'];
@@ -52,9 +52,13 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
     },
   }, async (request, reply) => {
     const body = checkReceiverInput(request.body, options.guard);
+    checkFlowControl(body);
+    const { rateLimitPerSecond, retrySchedule } = body;
     const receiver = await store.receivers.create({
       url: body.url, eventTypes: body.eventTypes ?? [], secret: body.secret ?? generateSecret(), description: body.description ?? '',
       headers: body.headers ?? {}, timeoutMs: body.timeoutMs ?? options.defaultTimeoutMs, enabled: body.enabled ?? true, ordering: body.ordering ?? 'unordered',
+      maxInFlight: body.maxInFlight ?? 1, rateLimitBurst: body.rateLimitBurst ?? 1,
+      ...(typeof rateLimitPerSecond === 'number' ? { rateLimitPerSecond } : {}), ...(retrySchedule ? { retrySchedule } : {}),
     });
     request.log.info({ receiverId: receiver.id }, 'receiver registered');
     return reply.status(201).send({ ...publicReceiver(receiver), secret: receiver.secret });
@@ -89,11 +93,12 @@ export const receiverRoutes: FastifyPluginAsync<ReceiverRoutesOptions> = async (
     return { secret };
   });
 
-  app.patch<{ Params: IdParams; Body: Partial<ReceiverSettings> }>('/receivers/:id', {
+  app.patch<{ Params: IdParams; Body: ReceiverPatch }>('/receivers/:id', {
     schema: { tags, summary: 'Change any field of a receiver; enabling it resumes its queue', params: receiverIdParams, body: withExample(patchReceiverBody, examples.receiverPatch), response: { 200: receiverResponse, ...errorsOf.patch } },
   }, async (request) => {
     const body = request.body.headers ? { ...request.body, headers: unmaskHeaders(request.body.headers, (await found(store, request.params.id)).headers) } : request.body;
     const patch = body.url === undefined ? checkReceiverFields(body) : checkReceiverInput(body as CreateBody, options.guard);
+    if (patch.ordering === 'strict' || (patch.maxInFlight ?? 1) > 1) checkFlowControl(patch, await found(store, request.params.id));
     const updated = await store.receivers.update(request.params.id, patch);
     if (!updated) throw notFound(`receiver ${request.params.id}`);
     if (updated.enabledNow) await store.drains.wake(request.params.id);

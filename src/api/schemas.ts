@@ -87,6 +87,22 @@ const receiverFields = {
     type: 'string', enum: ['unordered', 'strict'],
     description: '`unordered` (default): a failed delivery waits for its own retry while the others go on. `strict`: nothing is sent while an earlier delivery waits for its retry (completion in acceptance order).',
   },
+  maxInFlight: {
+    type: 'integer', minimum: 1, maximum: 256,
+    description: 'requests in flight to this receiver at once, across every emitter (default 1: one at a time). Above 1, first attempts start in acceptance order and may complete in any order; `strict` receivers must keep 1 (422).',
+    examples: [4],
+  },
+  rateLimitPerSecond: {
+    type: ['number', 'null'], minimum: 0.01, maximum: 10000,
+    description: 'requests started per second, across every emitter: never more than `rateLimitBurst + rateLimitPerSecond × t` in any window of t seconds. Absent: no limit; `null` in a PATCH removes it.',
+    examples: [20],
+  },
+  rateLimitBurst: { type: 'integer', minimum: 1, maximum: 100000, description: 'requests that may start at once after an idle spell, with `rateLimitPerSecond` (default 1)', examples: [5] },
+  retrySchedule: {
+    type: ['array', 'null'], minItems: 1, maxItems: 50, items: { type: 'number', minimum: 0, maximum: 604800 },
+    description: 'seconds between attempts, used instead of LOCKSTEP_RETRY_SCHEDULE; its length is the number of retries. Absent: the default; `null` in a PATCH goes back to it.',
+    examples: [[5, 60, 600]],
+  },
 } as const;
 
 export const createReceiverBody = { type: 'object', additionalProperties: false, properties: receiverFields, required: ['url'] } as const;

@@ -1,10 +1,13 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
 import { idTimestamp } from '../ids.js';
+import { sleep, withLinkedSignal } from '../lib/abort.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder, RecordResult } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
+import { LaneSet, type Lane } from './lanes.js';
+import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
 import { webhookRequest } from './webhook-request.js';
@@ -36,6 +39,18 @@ export interface DrainCounters {
 
 /** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
 const WINDOW = 32;
+/** A claim that may send nothing for at most this long (rate limit, a short backoff) waits inside the turn, keeping the locks. */
+const WAIT_IN_TURN_MS = 1000;
+
+/** The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is rare. */
+function windowFor(lanes: number): number {
+  return Math.min(256, WINDOW * Math.ceil(lanes / 4));
+}
+
+/** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
+function lanesWanted(receiver: ClaimedReceiver): number {
+  return receiver.ordering === 'strict' ? 1 : Math.max(1, Math.min(256, receiver.maxInFlight));
+}
 
 /**
  * One turn on one receiver: take its lock, then claim windows of its due deliveries and send them
@@ -46,6 +61,12 @@ const WINDOW = 32;
  * Within a window, a failure stops the sending before the next request when the receiver is
  * `strict`, when the breaker opens (consecutive failures, or a 429/503), or when the lock is lost;
  * an `unordered` receiver's other deliveries go on. The next claim then says when to come back.
+ *
+ * `maxInFlight` N > 1: the turn also tries lock slots 1..N-1 once (lanes.ts); every held slot is a
+ * lane, and the lanes take the window's deliveries in order, each starting its request the moment
+ * it takes one, so first attempts start in acceptance order while completions interleave. Losing
+ * slot k aborts lane k's request only; losing slot 0 ends the turn. A stop (breaker, strict, 429,
+ * 410, disabled) stops every lane before its next request.
  */
 export class ReceiverDrainer {
   readonly counters: DrainCounters = { attempts: 0, delivered: 0, failed: 0, aborted: 0, turns: 0, fenced: 0 };
@@ -67,65 +88,124 @@ export class ReceiverDrainer {
     if (!lock) return { kind: 'busy' };
     this.metrics.lockAcquired(performance.now() - asked);
     this.counters.turns++;
+    const lanes = new LaneSet(this.locks, lock);
     try {
-      return await this.drainWhileHeld(lock);
+      return await this.drainWhileHeld(lock, lanes);
     } finally {
+      await lanes.release();
       await this.locks.release(lock);
     }
   }
 
-  private async drainWhileHeld(lock: HeldLock): Promise<TurnEnd> {
+  private async drainWhileHeld(lock: HeldLock, lanes: LaneSet): Promise<TurnEnd> {
     const holder: Holder = { fence: { service: this.locks.backend, value: lock.fence } };
     const { retry, maxMessagesPerTurn, maxTurnMs } = this.options;
     const turnEndsAt = performance.now() + maxTurnMs;
     // A lock lost between acquire and here (a pause, a slow reply) claims nothing: the claim would
     // raise the store's fence mark for a holder that can no longer send.
     if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
-    let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures);
-    for (let sent = 0; ; ) {
+    // how far ahead a rate-limited claim may reserve: the longest wait worth keeping the locks for, within the turn
+    const horizon = (): number => Math.max(0, Math.min(WAIT_IN_TURN_MS, turnEndsAt - performance.now()));
+    // when the last claim was sent and answered, on our clock (the pacer's anchor)
+    const timing = { sentAt: performance.now(), answeredAt: 0 };
+    let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
+    timing.answeredAt = performance.now();
+    for (let sent = 0; ;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
-      // a duration on Redis's clock, turned into a time on ours (BullMQ's delays run on ours)
-      if (claim.kind === 'wait') return { kind: 'later', at: Date.now() + claim.inMs };
+      if (claim.kind === 'wait') {
+        // a short wait (the rate limit's next slot) is spent holding the locks; a long one gives the receiver back
+        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || sent >= maxMessagesPerTurn)
+          return { kind: 'later', at: Date.now() + claim.inMs };
+        await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
+        if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
+        timing.sentAt = performance.now();
+        claim = await this.store.claim(
+          lock.receiverId,
+          holder,
+          Math.min(windowFor(lanes.all.length), maxMessagesPerTurn - sent),
+          retry.breakerFailures,
+          horizon(),
+        );
+        timing.answeredAt = performance.now();
+        continue;
+      }
       if (claim.kind !== 'send') return { kind: 'done' };
+      await lanes.resize(lanesWanted(claim.receiver));
       const schedule = scheduleFor(claim.receiver, retry);
-      const recorder = new AttemptRecorder(this.store, lock.receiverId, holder, breakerFor(schedule, retry), (records, result) => this.recorded(records, result));
-      sent += await this.sendWindow(lock, claim, schedule, recorder);
-      const budget = Math.min(WINDOW, maxMessagesPerTurn - sent);
+      const recorder = new AttemptRecorder(
+        this.store,
+        lock.receiverId,
+        holder,
+        breakerFor(schedule, retry),
+        (records, result) => this.recorded(records, result),
+        claim.deliveries,
+      );
+      const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length) : undefined;
+      sent += await this.sendWindow(lock, lanes.all, claim, schedule, recorder, pacer);
+      const budget = Math.min(windowFor(lanes.all.length), maxMessagesPerTurn - sent);
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
-      const { fenced, next } = await recorder.settle(more ? budget : undefined);
+      timing.sentAt = performance.now();
+      const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);
+      timing.answeredAt = performance.now();
       if (fenced) return this.fenced(lock, undefined);
       if (!next) return { kind: 'later', at: Date.now() };
       claim = next;
     }
   }
 
-  /** Sends a window's deliveries in order until it is done or something says stop; returns how many were sent. */
-  private async sendWindow(lock: HeldLock, claim: Extract<Claim, { kind: 'send' }>, schedule: number[], recorder: AttemptRecorder): Promise<number> {
-    const { receiver } = claim;
+  /**
+   * Sends a window's deliveries in order until it is done or something says stop; returns how many
+   * were sent. Every lane takes the next delivery and starts its request in the same synchronous
+   * step, right after checking its locks, so requests start in the order of the window. A
+   * rate-limited window's lanes first wait for the pacer, in turn.
+   */
+  private async sendWindow(
+    own: HeldLock,
+    lanes: readonly Lane[],
+    claim: Extract<Claim, { kind: 'send' }>,
+    schedule: number[],
+    recorder: AttemptRecorder,
+    pacer: Pacer | undefined,
+  ): Promise<number> {
+    const { receiver, deliveries } = claim;
+    const { breakerFailures } = this.options.retry;
     let streak = claim.failStreak;
-    let sent = 0;
-    for (const delivery of claim.deliveries) {
+    let next = 0;
+    let stop = false;
+    const going = (lane: Lane): boolean => !stop && next < deliveries.length && this.canSend(own) && lane.lock.isHeld() && !recorder.halted;
+    const run = async (lane: Lane): Promise<void> => {
       // The deadline check right before each send: a process that just woke from a pause past its
       // deadline finds its lock lost here and sends nothing.
-      if (!this.canSend(lock) || recorder.halted) break;
-      const record = await this.attempt(receiver, delivery, lock, schedule);
-      recorder.add(record);
-      sent++;
-      const { outcome } = record;
-      if (outcome.kind === 'delivered') streak = 0;
-      else if (outcome.kind === 'failed') streak++;
-      const goOn = outcome.kind === 'delivered' || (outcome.kind === 'failed' && receiver.ordering === 'unordered' && streak < this.options.retry.breakerFailures && outcome.holdMs === 0);
-      if (!goOn) break;
-    }
-    return sent;
+      while (going(lane)) {
+        const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal)));
+        if (pacer && (paced === undefined || !going(lane))) return;
+        const delivery = deliveries[next++] as ClaimedDelivery;
+        const record = await this.attempt(receiver, delivery, own, lane, schedule);
+        if (pacer && paced !== undefined) pacer.answered(paced);
+        recorder.add(record);
+        const { outcome } = record;
+        if (outcome.kind === 'delivered') streak = 0;
+        else if (outcome.kind === 'failed') streak++;
+        // a lost slot ends only its own lane; anything the receiver said about itself ends them all
+        if (outcome.kind === 'aborted') return;
+        const goOn =
+          outcome.kind === 'delivered' || (outcome.kind === 'failed' && receiver.ordering === 'unordered' && streak < breakerFailures && outcome.holdMs === 0);
+        if (!goOn) stop = true;
+      }
+    };
+    await Promise.all(lanes.map(run));
+    return next;
   }
 
-  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, lock: HeldLock, schedule: number[]): Promise<AttemptRecord> {
+  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, schedule: number[]): Promise<AttemptRecord> {
     const startedAt = Date.now();
-    const { body, headers } = webhookRequest(receiver, delivery, lock.fence, startedAt);
-    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lock.lost });
+    // the turn's fence in every request: it never goes down for the receiver, whichever lane sends
+    const { body, headers } = webhookRequest(receiver, delivery, own.fence, startedAt);
+    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
     const outcome = outcomeOf(result, delivery, schedule, this.options.retry);
-    return { delivery, outcome, attempt: this.attemptRecord(delivery, lock, startedAt, result) };
+    const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
+    if (lane.fence) record.lane = lane.fence;
+    return record;
   }
 
   private canSend(lock: HeldLock): boolean {
@@ -141,7 +221,10 @@ export class ReceiverDrainer {
   private fenced(lock: HeldLock, maxFence: number | undefined): TurnEnd {
     this.counters.fenced++;
     this.metrics.lockFenced();
-    this.log.warn({ receiverId: lock.receiverId, fence: lock.fence, maxFence, stillHeldLocally: lock.isHeld() }, 'store refused our fence: a newer holder has the receiver; giving it up');
+    this.log.warn(
+      { receiverId: lock.receiverId, fence: lock.fence, maxFence, stillHeldLocally: lock.isHeld() },
+      'store refused our fence: a newer holder has the receiver; giving it up',
+    );
     return { kind: 'busy' };
   }
 
@@ -150,7 +233,10 @@ export class ReceiverDrainer {
     const statuses = result.kind === 'recorded' ? result.statuses : [];
     if (result.kind === 'recorded' && result.breakerOpened) {
       this.metrics.breakerOpened();
-      this.log.warn({ receiverId: records[0]?.delivery.receiverId }, 'circuit breaker opened: the receiver keeps failing; one probe per retry step from now on');
+      this.log.warn(
+        { receiverId: records[0]?.delivery.receiverId },
+        'circuit breaker opened: the receiver keeps failing; one probe per retry step from now on',
+      );
     }
     for (const [index, { delivery, attempt, outcome }] of records.entries()) {
       const status = statuses[index] ?? (result.kind === 'fenced' ? 'fenced' : 'stale');
@@ -183,7 +269,15 @@ export class ReceiverDrainer {
   }
 
   private logAttempt(delivery: ClaimedDelivery, attempt: Attempt, outcome: string, status: string): void {
-    const fields = { receiverId: delivery.receiverId, messageId: delivery.messageId, attempt: attempt.attempt, statusCode: attempt.statusCode, durationMs: attempt.durationMs, fence: attempt.fence, status };
+    const fields = {
+      receiverId: delivery.receiverId,
+      messageId: delivery.messageId,
+      attempt: attempt.attempt,
+      statusCode: attempt.statusCode,
+      durationMs: attempt.durationMs,
+      fence: attempt.fence,
+      status,
+    };
     if (status === 'dead') this.log.warn(fields, 'delivery dead after its last retry');
     else if (outcome === 'gone') this.log.warn(fields, 'receiver answered 410 Gone: disabled');
     else if (outcome === 'aborted') this.log.info({ ...fields, error: attempt.error }, 'request aborted: lock lost');

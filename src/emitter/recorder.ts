@@ -1,4 +1,4 @@
-import type { AttemptRecord, BreakerPolicy, Claim, DeliveryStore, Holder, RecordResult } from '../store/deliveries.js';
+import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, NextClaim, RecordResult } from '../store/deliveries.js';
 
 /** Outcomes waiting this many in a row go to the store at once... */
 const FLUSH_EVERY = 16;
@@ -13,6 +13,11 @@ const FLUSH_AFTER_MS = 20;
  * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same
  * `webhook-id`: at least once). Each write also tells whether to stop: the store refused our
  * fence (a newer holder), or the receiver was disabled or deleted meanwhile.
+ *
+ * Lanes end their requests out of order, so each batch also says how far the receiver's frontier
+ * may move: to the last first attempt of the window before which every first attempt has been
+ * added (recorded in this batch or an earlier one). A crash then never leaves a first attempt
+ * below the frontier unrecorded. With one lane this is simply the batch's last first attempt.
  */
 export class AttemptRecorder {
   private pending: AttemptRecord[] = [];
@@ -21,6 +26,10 @@ export class AttemptRecorder {
   private failure: Error | undefined;
   private refused = false;
   private disabled = false;
+  /** The window's first attempts, in acceptance order, and how many of them (a prefix) have ended. */
+  private readonly firstAttempts: number[];
+  private readonly ended = new Set<number>();
+  private prefix = 0;
 
   constructor(
     private readonly store: DeliveryStore,
@@ -29,7 +38,10 @@ export class AttemptRecorder {
     private readonly breaker: BreakerPolicy,
     /** Told of each written batch (statuses in the order of `records`), for metrics and logs. */
     private readonly recorded: (records: AttemptRecord[], result: RecordResult) => void,
-  ) {}
+    window: readonly ClaimedDelivery[],
+  ) {
+    this.firstAttempts = window.filter((delivery) => !delivery.retry).map((delivery) => delivery.seq);
+  }
 
   /** True once the store refused our fence: a newer holder has the receiver. */
   get fenced(): boolean {
@@ -43,29 +55,42 @@ export class AttemptRecorder {
 
   add(record: AttemptRecord): void {
     this.pending.push(record);
+    if (!record.delivery.retry) {
+      this.ended.add(record.delivery.seq);
+      while (this.prefix < this.firstAttempts.length && this.ended.has(this.firstAttempts[this.prefix] ?? -1)) this.prefix++;
+    }
     if (this.pending.length >= FLUSH_EVERY) this.flushBehind();
     else this.timer ??= setTimeout(() => this.flushBehind(), FLUSH_AFTER_MS);
   }
 
-  /** Writes everything still waiting and, with `claimNext`, claims that many more in the same round trip. */
-  async settle(claimNext?: number): Promise<{ fenced: boolean; next?: Claim }> {
+  /**
+   * Writes everything still waiting (with the window's rate-limit correction, see pacer.ts) and,
+   * with `claimNext`, claims that many more in the same round trip.
+   */
+  async settle(claimNext?: NextClaim, tatShiftMs = 0): Promise<{ fenced: boolean; next?: Claim }> {
     this.stopTimer();
     await this.writing;
     if (this.failure) throw this.failure;
     if (this.refused) return { fenced: true };
-    return this.write(this.take(), this.disabled ? undefined : claimNext);
+    return this.write(this.take(), this.frontier(), this.disabled ? undefined : claimNext, tatShiftMs);
   }
 
   private flushBehind(): void {
     this.stopTimer();
     const batch = this.take();
     if (batch.length === 0) return;
-    this.writing = this.writing.then(() => this.write(batch).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
+    const frontier = this.frontier();
+    this.writing = this.writing.then(() => this.write(batch, frontier).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
 
-  private async write(batch: AttemptRecord[], claimNext?: number): Promise<{ fenced: boolean; next?: Claim }> {
-    if (batch.length === 0 && !claimNext) return { fenced: this.refused };
-    const { result, next } = await this.store.record(this.receiverId, this.holder, batch, this.breaker, claimNext);
+  /** The last first attempt of the ended prefix of the window (0: none yet). */
+  private frontier(): number {
+    return this.prefix > 0 ? (this.firstAttempts[this.prefix - 1] ?? 0) : 0;
+  }
+
+  private async write(batch: AttemptRecord[], frontier = this.frontier(), claimNext?: NextClaim, tatShiftMs = 0): Promise<{ fenced: boolean; next?: Claim }> {
+    if (batch.length === 0 && !claimNext && tatShiftMs === 0) return { fenced: this.refused };
+    const { result, next } = await this.store.record(this.receiverId, this.holder, { records: batch, frontier, tatShiftMs }, this.breaker, claimNext);
     if (result.kind === 'fenced') this.refused = true;
     else if (!result.enabled) this.disabled = true;
     if (batch.length > 0) this.recorded(batch, result);

@@ -5,6 +5,7 @@ import { monotonicNow } from './clock.js';
 import { ConsulClient, ConsulError, REQUEST_TIMEOUT_MS, sessionGone, type KeyRead, type KvEntry } from './consul-client.js';
 import { HeldLockRegistry } from './registry.js';
 import { SessionKeeper, type LockSession } from './session-keeper.js';
+import { holdersByReceiver } from './slots.js';
 import type { TrackedLock } from './tracked-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
@@ -115,10 +116,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   async holders(): Promise<LockHolder[]> {
     const prefix = `${this.options.prefix}/locks/`;
     const entries = await this.consul.list(`${this.keyPath('')}?recurse&consistent`);
-    return entries
-      .filter((entry) => entry.Session)
-      .map((entry) => ({ receiverId: entry.Key.slice(prefix.length), fence: entry.ModifyIndex, ...decodeHolder(entry.Value) }))
-      .sort((a, b) => a.receiverId.localeCompare(b.receiverId));
+    return holdersByReceiver(entries.filter((entry) => entry.Session).map((entry) => ({ name: entry.Key.slice(prefix.length), fence: entry.ModifyIndex, ...decodeHolder(entry.Value) })));
   }
 
   async ping(): Promise<boolean> {

@@ -6,6 +6,7 @@ import { KeyDeletions } from './etcd-key-deletions.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
 import { SessionKeeper, type LockSession } from './session-keeper.js';
+import { holdersByReceiver } from './slots.js';
 import { whenLost, type TrackedLock } from './tracked-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
@@ -94,9 +95,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   async holders(): Promise<LockHolder[]> {
     const prefix = this.key('');
     const response = await this.client.getAll().prefix(prefix).exec();
-    return response.kvs
-      .map((kv) => ({ receiverId: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) }))
-      .sort((a, b) => a.receiverId.localeCompare(b.receiverId));
+    return holdersByReceiver(response.kvs.map((kv) => ({ name: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) })));
   }
 
   async ping(): Promise<boolean> {

@@ -7,6 +7,7 @@ import { acquireWithin } from './acquire.js';
 import { renewEveryMs } from './cadence.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
+import { holdersByReceiver } from './slots.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 const ACQUIRE = readLua(import.meta.url, './lua/acquire.lua');
@@ -74,10 +75,9 @@ export class RedisReceiverLocks implements ReceiverLocks {
     const entries = Object.entries(await redis.hgetall(this.key('locks')));
     if (entries.length === 0) return [];
     const owners = await redis.mget(entries.map(([receiverId]) => this.key('lock', receiverId)));
-    return entries
-      .filter((_, index) => owners[index] !== null)
-      .map(([receiverId, json]) => ({ receiverId, ...(JSON.parse(json) as Omit<LockHolder, 'receiverId'>) }))
-      .sort((a, b) => a.receiverId.localeCompare(b.receiverId));
+    return holdersByReceiver(
+      entries.filter((_, index) => owners[index] !== null).map(([name, json]) => ({ name, ...(JSON.parse(json) as { emitterId: string; fence: number; since: string }) })),
+    );
   }
 
   async ping(): Promise<boolean> {

@@ -29,6 +29,8 @@ export interface HeldLock {
 
 export interface LockHolder {
   receiverId: string;
+  /** Which of the receiver's `maxInFlight` slots (0 for the receiver's own lock). */
+  slot: number;
   emitterId: string;
   fence: number;
   since: string;

@@ -20,6 +20,10 @@ export interface ClaimedReceiver {
   ordering: ReceiverOrdering;
   /** The receiver's own retry schedule (seconds), when it has one. */
   retrySchedule?: number[];
+  /** Requests in flight at once (lanes); 1 for receivers stored before the setting existed. */
+  maxInFlight: number;
+  rateLimitPerSecond?: number;
+  rateLimitBurst?: number;
 }
 
 /** One delivery of a claimed window. */
@@ -47,7 +51,14 @@ export type Claim =
   /** Nothing may be sent for `inMs` more (backoff, breaker, a strict receiver's retry). */
   | { kind: 'wait'; inMs: number }
   /** Send these, in this order; `failStreak` is the receiver's consecutive failures so far. */
-  | { kind: 'send'; receiver: ClaimedReceiver; failStreak: number; deliveries: ClaimedDelivery[] };
+  | { kind: 'send'; receiver: ClaimedReceiver; failStreak: number; deliveries: ClaimedDelivery[]; rate?: ClaimedRate };
+
+/** A rate-limited window: the limiter's spacing, and how far (ms) its state was ahead of the claim's moment. */
+export interface ClaimedRate {
+  intervalMs: number;
+  burst: number;
+  aheadMs: number;
+}
 
 export type Outcome =
   | { kind: 'delivered' }
@@ -61,6 +72,23 @@ export interface AttemptRecord {
   delivery: ClaimedDelivery;
   attempt: Attempt;
   outcome: Outcome;
+  /** The lock slot (k > 0) it was sent under, when not the holder's own: the store checks its fence too. */
+  lane?: Fence;
+}
+
+/** A batch of attempts, in the order they ended, and how far the receiver's frontier may move with it. */
+export interface AttemptBatch {
+  records: AttemptRecord[];
+  /** Every first attempt of the window up to this sequence is recorded once this batch is (0: no move). */
+  frontier: number;
+  /** Rate limit: the correction (ms) of the window's reservation to what really started (pacer.ts). */
+  tatShiftMs?: number;
+}
+
+/** The next window to claim along with a record: its size, and how far ahead (ms) a rate limit may reserve. */
+export interface NextClaim {
+  size: number;
+  horizonMs: number;
 }
 
 /** How the receiver's breaker is run: the threshold, and the receiver-wide waits once it is open. */
@@ -92,33 +120,41 @@ export class DeliveryStore {
     private readonly retentionMs: number,
   ) {}
 
-  /** Claims up to `size` due deliveries; one (the probe) while `breakerThreshold` consecutive failures stand. */
-  async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number): Promise<Claim> {
-    return parseClaim(receiverId, await this.redis.claimWindow(...this.claimArgs(receiverId, holder, size, breakerThreshold)));
+  /**
+   * Claims up to `size` due deliveries; one (the probe) while `breakerThreshold` consecutive
+   * failures stand; for a rate-limited receiver no more than its limit allows within `horizonMs`.
+   */
+  async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number, horizonMs = 0): Promise<Claim> {
+    return parseClaim(receiverId, await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold)));
   }
 
   /**
-   * Records `records` (in the order the attempts were made) and, with `claimNext`, claims the next
-   * window in the same round trip.
+   * Records a batch (in the order the attempts ended) and, with `claimNext`, claims the next window
+   * in the same round trip. A plain array is a single sender's batch, in claim order.
    */
   async record(
     receiverId: string,
     holder: Holder,
-    records: AttemptRecord[],
+    attempts: AttemptBatch | AttemptRecord[],
     breaker: BreakerPolicy,
-    claimNext?: number,
+    claimNext?: NextClaim,
   ): Promise<{ result: RecordResult; next?: Claim }> {
+    const batch = Array.isArray(attempts) ? inOrder(attempts) : attempts;
+    const { records } = batch;
     const pipeline = storePipeline(this.redis);
-    if (records.length > 0) pipeline.recordAttempts(...this.recordArgs(receiverId, holder, records, breaker));
+    const recording = records.length > 0 || (batch.tatShiftMs ?? 0) !== 0;
+    if (recording) pipeline.recordAttempts(...this.recordArgs(receiverId, holder, batch, breaker));
     if (claimNext) pipeline.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold));
     const replies = (await pipeline.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
-    const result = records.length > 0 ? parseRecord(replies[0]?.[1] as (string | number)[]) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
-    const claimReply = replies[records.length > 0 ? 1 : 0]?.[1] as string[] | undefined;
+    const result = recording
+      ? parseRecord(replies[0]?.[1] as (string | number)[])
+      : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
+    const claimReply = replies[recording ? 1 : 0]?.[1] as string[] | undefined;
     return claimNext && claimReply ? { result, next: parseClaim(receiverId, claimReply) } : { result };
   }
 
-  private claimArgs(receiverId: string, holder: Holder, size: number, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {
+  private claimArgs(receiverId: string, holder: Holder, { size, horizonMs }: NextClaim, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {
     const k = this.keys;
     return [
       k.receiver(receiverId),
@@ -130,10 +166,16 @@ export class DeliveryStore {
       receiverId,
       size,
       breakerThreshold,
+      Math.round(horizonMs),
     ];
   }
 
-  private recordArgs(receiverId: string, holder: Holder, records: AttemptRecord[], breaker: BreakerPolicy): [number, ...(string | number)[]] {
+  private recordArgs(
+    receiverId: string,
+    holder: Holder,
+    { records, frontier, tatShiftMs }: AttemptBatch,
+    breaker: BreakerPolicy,
+  ): [number, ...(string | number)[]] {
     const k = this.keys;
     const keys = [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), k.dead(receiverId), k.receiversVersion];
     const args: (string | number)[] = [
@@ -144,10 +186,12 @@ export class DeliveryStore {
       `failing: its deliveries kept ending dead for ${humanDuration(this.disableAfterDeadMs)}`,
       breaker.threshold,
       breaker.stepsMs.map(Math.round).join(','),
+      frontier,
+      (tatShiftMs ?? 0).toFixed(3),
       this.retentionMs,
       k.prefix,
     ];
-    for (const { delivery, attempt, outcome } of records) {
+    for (const { delivery, attempt, outcome, lane } of records) {
       keys.push(k.deliveries(delivery.messageId), k.attempts(delivery.messageId, receiverId));
       const failed = outcome.kind === 'failed' ? outcome : undefined;
       args.push(
@@ -161,10 +205,16 @@ export class DeliveryStore {
         Math.round(failed?.retryInMs ?? 0),
         failed?.final ? '1' : '0',
         Math.round(failed?.holdMs ?? 0),
+        lane ? `${lane.service}|${lane.value}` : '',
       );
     }
     return [keys.length, ...keys, ...args];
   }
+}
+
+/** A batch from a single sender, whose attempts end in the order they were claimed: the frontier follows its last first attempt. */
+function inOrder(records: AttemptRecord[]): AttemptBatch {
+  return { records, frontier: Math.max(0, ...records.filter(({ delivery }) => !delivery.retry).map(({ delivery }) => delivery.seq)) };
 }
 
 function humanDuration(ms: number): string {
@@ -186,11 +236,13 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   if (kind === 'wait') return { kind, inMs: Number(rest[0]) };
   if (kind === 'fenced') return { kind, maxFence: Number(rest[0]) };
   if (kind !== 'send') return { kind: kind as 'gone' | 'disabled' | 'empty' };
-  const [config, failStreak, ...fields] = rest as [string, string, ...string[]];
-  const { url, secret, headers, timeoutMs, ordering, retrySchedule } = JSON.parse(config) as ClaimedReceiver;
+  const [config, failStreak, ahead, ...fields] = rest as [string, string, string, ...string[]];
+  const { url, secret, headers, timeoutMs, ordering, retrySchedule, maxInFlight, rateLimitPerSecond, rateLimitBurst } = JSON.parse(
+    config,
+  ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'>;
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
-    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as [
+    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as string[] as [
       string,
       string,
       string,
@@ -212,8 +264,17 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
       createdAt,
     });
   }
-  const receiver: ClaimedReceiver = { url, secret, headers, timeoutMs, ordering: ordering ?? 'unordered', ...(retrySchedule ? { retrySchedule } : {}) };
-  return { kind, receiver, failStreak: Number(failStreak), deliveries };
+  const receiver: ClaimedReceiver = {
+    url,
+    secret,
+    headers,
+    timeoutMs,
+    ordering: ordering ?? 'unordered',
+    maxInFlight: maxInFlight ?? 1,
+    ...(retrySchedule ? { retrySchedule } : {}),
+  };
+  const rate = rateLimitPerSecond ? { intervalMs: 1000 / rateLimitPerSecond, burst: rateLimitBurst ?? 1, aheadMs: Number(ahead) } : undefined;
+  return { kind, receiver, failStreak: Number(failStreak), deliveries, ...(rate ? { rate } : {}) };
 }
 
 function parseRecord(reply: (string | number)[]): RecordResult {

@@ -1,7 +1,7 @@
 import { newId } from '../ids.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
-import type { Page, ReceiverSettings, ReceiverView } from './types.js';
+import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
 
 /** The fields of a receiver hash other than `config`. */
 type ReceiverHash = Record<string, string>;
@@ -66,14 +66,16 @@ export class ReceiverStore {
    * Applies a partial update. Returns the new view and whether the receiver was (re-)enabled by
    * it, so the caller can wake its queue. Enabling clears `disabledReason` and the backoff.
    */
-  async update(id: string, patch: Partial<ReceiverSettings>): Promise<{ receiver: ReceiverView; enabledNow: boolean } | null> {
+  async update(id: string, patch: ReceiverPatch): Promise<{ receiver: ReceiverView; enabledNow: boolean } | null> {
     const key = this.keys.receiver(id);
     const [config, wasEnabled] = await this.redis.hmget(key, 'config', 'enabled');
     if (!config) return null;
     const { enabled, ...settings } = patch;
     // Only the `config` field is rewritten: the health fields emitters write are left alone.
     // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body.
-    const next: StoredConfig = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() };
+    const next = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
+    // `null` clears an optional setting (a rate limit, a retry schedule)
+    for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
     const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
     if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
     if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
@@ -157,7 +159,10 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
   return {
     id,
     ...config,
-    ordering: config.ordering ?? 'unordered', // receivers stored before the setting existed
+    // receivers stored before these settings existed
+    ordering: config.ordering ?? 'unordered',
+    maxInFlight: config.maxInFlight ?? 1,
+    rateLimitBurst: config.rateLimitBurst ?? 1,
     enabled: hash.enabled === '1',
     ...(hash.enabled !== '1' && hash.disabledReason ? { disabledReason: hash.disabledReason } : {}),
     health: {

@@ -15,10 +15,26 @@ export interface ReceiverSettings {
   timeoutMs: number;
   enabled: boolean;
   ordering: ReceiverOrdering;
+  /** Requests in flight to the receiver at once, across the whole fleet (1–256; absent = 1, one at a time). */
+  maxInFlight?: number;
+  /** Requests started per second, across the whole fleet; absent = no limit. */
+  rateLimitPerSecond?: number;
+  /** Requests that may start at once after an idle spell (with `rateLimitPerSecond`; absent = 1). */
+  rateLimitBurst?: number;
+  /** Seconds between attempts, instead of LOCKSTEP_RETRY_SCHEDULE (its length = the number of retries). */
+  retrySchedule?: number[];
 }
+
+/** A PATCH: any setting; `null` clears an optional one (back to no limit, or the default schedule). */
+export type ReceiverPatch = Partial<Omit<ReceiverSettings, 'rateLimitPerSecond' | 'retrySchedule'>> & {
+  rateLimitPerSecond?: number | null;
+  retrySchedule?: number[] | null;
+};
 
 export interface Receiver extends ReceiverSettings {
   id: string;
+  maxInFlight: number;
+  rateLimitBurst: number;
   createdAt: string;
   updatedAt: string;
   disabledReason?: string;

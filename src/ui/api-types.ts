@@ -11,6 +11,8 @@ export type { FleetStats as Stats, ProcessReport } from '../metrics/types.js';
 
 export interface LockHolder {
   receiverId: string;
+  /** 0: the receiver's own lock; 1…: its other maxInFlight lanes. */
+  slot: number;
   emitterId: string;
   fence: number;
   since: string;

@@ -11,7 +11,7 @@ const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({ statusCod
 const delivery = (failures: number): ClaimedDelivery => ({
   receiverId: 'rcv', messageId: 'msg', seq: 1, retry: failures > 0, attempt: failures + 1, failures, eventType: 'a', payloadJson: '{}', createdAt: '',
 });
-const receiver = (fields: Partial<ClaimedReceiver> = {}): ClaimedReceiver => ({ url: 'http://x', secret: 'whsec_x', headers: {}, timeoutMs: 1000, ordering: 'unordered', ...fields });
+const receiver = (fields: Partial<ClaimedReceiver> = {}): ClaimedReceiver => ({ url: 'http://x', secret: 'whsec_x', headers: {}, timeoutMs: 1000, ordering: 'unordered', maxInFlight: 1, ...fields });
 
 test('2xx delivered, 410 gone, lock loss aborted', () => {
   assert.deepEqual(outcomeOf(result({ statusCode: 204 }), delivery(0), schedule, policy), { kind: 'delivered' });

@@ -64,6 +64,8 @@ export class TestReceiver {
   readonly staleFences: { receiver: string; fence: number; highest: number; at?: number; messageId?: string }[] = [];
   private readonly behaviours = new Map<string, Behaviour>();
   private readonly inFlight = new Map<string, number>();
+  /** The most requests ever in flight at once, per receiver (maxInFlight checks). */
+  private readonly peak = new Map<string, number>();
   /** The requests in flight per receiver, with what is known of them, for overlap reports. */
   private readonly inFlightDetail = new Map<string, Set<InFlightRequest>>();
   private seq = 0;
@@ -91,6 +93,11 @@ export class TestReceiver {
     this.behaviours.set(name, behaviour);
   }
 
+  /** The most requests to `name` that were ever in flight at once. */
+  peakInFlightTo(name: string): number {
+    return this.peak.get(name) ?? 0;
+  }
+
   /** Requests to `name` that have started and not ended yet. */
   inFlightTo(name: string): number {
     return this.inFlight.get(name) ?? 0;
@@ -111,6 +118,7 @@ export class TestReceiver {
     const behaviour = this.behaviours.get(receiver) ?? {};
     const running = (this.inFlight.get(receiver) ?? 0) + 1;
     this.inFlight.set(receiver, running);
+    if (running > (this.peak.get(receiver) ?? 0)) this.peak.set(receiver, running);
     const self: InFlightRequest = { seq: ++this.seq, start, fence: 0, messageId: String(request.headers['webhook-id'] ?? '') };
     const detail = this.inFlightDetail.get(receiver) ?? new Set<InFlightRequest>();
     this.inFlightDetail.set(receiver, detail);

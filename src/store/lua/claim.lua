@@ -10,20 +10,33 @@
 -- `ordering: strict`: while a retry is waiting, nothing else goes (the whole queue holds).
 -- Breaker: while the receiver's consecutive failures reach ARGV[6], the window is ONE delivery
 -- (the probe); `backoffUntil` holds the receiver as a whole between probes.
+-- Rate limit (config `rateLimitPerSecond`, `rateLimitBurst`): GCRA on Redis's clock, kept in the
+-- receiver hash (`tat`), decided here for every emitter and slot alike: a window holds no more
+-- deliveries than the limiter allows within the next ARGV[7] ms, and reserves them (moves `tat`
+-- on by one interval each); the holder starts each no earlier than the limiter allows (pacer.ts)
+-- and, with the window's last record, corrects the reservation to what really started
+-- (record.lua). So requests started never exceed burst + rate × t in any window t, across every
+-- emitter and lane. A claim that may send none within ARGV[7] ms says how long to wait.
+--
+-- Lanes (maxInFlight > 1) complete out of order, so `frontier` is only the completed prefix and
+-- `high` the highest sequence recorded at all: a first attempt between the two may already be in
+-- the retry set, and is then left to it (read only while high > frontier: never with one lane).
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] key prefix, ARGV[4] receiver id,
--- ARGV[5] window size, ARGV[6] breaker threshold
+-- ARGV[5] window size, ARGV[6] breaker threshold, ARGV[7] rate-limit horizon (ms)
 --
 -- Returns {'gone'} | {'fenced', mark} | {'disabled'} | {'empty'} | {'wait', inMs}
---       | {'send', config, failStreak, then per delivery: messageId, seq, attempts, failures,
+--       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
+--          there is no limit: the holder uses it to report requests that started late), then per
+--          delivery: messageId, seq, attempts, failures,
 --          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt}
 -- A first attempt's state is known without reading it (no attempts, no failures, its sequence is
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/stats.lua
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2])
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
 local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
@@ -38,6 +51,16 @@ local config = cjson.decode(receiver[3])
 local failStreak = tonumber(receiver[4] or '0')
 local limit = tonumber(ARGV[5])
 if failStreak >= tonumber(ARGV[6]) then limit = 1 end
+local rate = tonumber(config.rateLimitPerSecond)
+local interval, base = 0, now
+if rate then
+  interval = 1000 / rate
+  local tolerance = ((tonumber(config.rateLimitBurst) or 1) - 1) * interval
+  base = math.max(tonumber(receiver[7] or '0'), now)
+  local allowed = math.floor((now + tonumber(ARGV[7]) + tolerance - base) / interval) + 1
+  if allowed < 1 then return {'wait', string.format('%d', math.ceil(base - tolerance - now))} end
+  if allowed < limit then limit = allowed end
+end
 
 local chosen = {}
 local firstRetry = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
@@ -49,11 +72,18 @@ if #firstRetry > 0 then
   end
 end
 if #chosen < limit then
+  local frontier = tonumber(receiver[5] or '0')
+  local high = tonumber(receiver[8] or '0')
   local fresh = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (receiver[5] or '0'), '+inf', 'WITHSCORES', 'LIMIT', 0, limit - #chosen)
-  for i = 1, #fresh, 2 do chosen[#chosen + 1] = {fresh[i], fresh[i + 1]} end
+  for i = 1, #fresh, 2 do
+    -- above the completed prefix but already attempted (a lane's outcome recorded out of order)
+    local attempted = high > frontier and tonumber(fresh[i + 1]) <= high and redis.call('ZSCORE', KEYS[3], fresh[i])
+    if not attempted then chosen[#chosen + 1] = {fresh[i], fresh[i + 1]} end
+  end
 end
 
-local window = {'send', receiver[3], tostring(failStreak)}
+local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now)}
+local sending = 0
 for _, pick in ipairs(chosen) do
   local messageId, seq = pick[1], pick[2]
   local attempts, failures = '0', '0'
@@ -71,6 +101,7 @@ for _, pick in ipairs(chosen) do
     local message = redis.call('HMGET', ARGV[3] .. ':msg:' .. messageId, 'eventType', 'payload', 'createdAt')
     if message[1] then
       local origin = pick[2] and 'f' or 'r'
+      sending = sending + 1
       for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3]}) do
         window[#window + 1] = field
       end
@@ -79,6 +110,9 @@ for _, pick in ipairs(chosen) do
     end
   end
 end
-if #window > 3 then return window end
+if sending > 0 then
+  if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * sending)) end
+  return window
+end
 if #firstRetry > 0 then return {'wait', string.format('%d', math.max(0, tonumber(firstRetry[2]) - now))} end
 return {'empty'}

@@ -18,20 +18,33 @@
 -- now + the next breaker step (ARGV[7], ms, one per further failure) or the hold, whichever is
 -- later; a success closes it.
 --
+-- Lanes (maxInFlight > 1): outcomes arrive in completion order, not acceptance order, so the
+-- holder says how far `frontier` may move (ARGV[8]: every first attempt of its window up to that
+-- sequence is recorded by now, 0 = no move); `high` keeps the highest sequence recorded, so the
+-- claim can tell the gaps. An outcome sent on lane slot k > 0 names that slot's lock service and
+-- fence ('<service>|<fence>', '' for slot 0): each slot has a mark of its own, and a refused one
+-- refuses the whole batch, as the holder's own fence does.
+--
 -- Queue statistics (includes/stats.lua): counters from the ZADD/ZREM replies, then the
 -- receiver's heads once per batch.
 --
 -- Retention (includes/retention.lua): the delivery's attempts list keeps its first 3 and last 10;
--- a delivery that becomes final may make its whole message final, which then expires ARGV[8] ms
+-- a delivery that becomes final may make its whole message final, which then expires ARGV[10] ms
 -- later; a dead delivery also trims the dead set of entries older than that (their messages are gone).
+--
+-- Rate limit: the claim reserved its window (moved `tat` on by one interval per delivery); with
+-- the window's last batch the holder corrects that by ARGV[9] ms (pacer.ts: later starts move it
+-- on, unsent reservations give it back), so the next claim starts from an upper bound of the
+-- limiter's true state.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
 -- version, then per outcome: its deliveries hash, its attempts list (this delivery's)
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
 -- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
--- (comma-separated ms), ARGV[8] retention ms, ARGV[9] key prefix, then per outcome: message id, sequence, attempts and failures before this
--- attempt, 'r' (claimed from the retry set) or 'f' (a first attempt), attempt JSON, outcome kind,
--- retry delay ms, '1' when final, hold ms
+-- (comma-separated ms), ARGV[8] frontier candidate, ARGV[9] rate-limit correction (ms), ARGV[10]
+-- retention ms, ARGV[11] key prefix, then per outcome: message id, sequence,
+-- attempts and failures before this attempt, 'r' (claimed from the retry set) or 'f' (a first
+-- attempt), attempt JSON, outcome kind, retry delay ms, '1' when final, hold ms, lane
 --
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
 -- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
@@ -39,10 +52,10 @@
 --@include includes/fence.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIELDS = 10
-local FIRST = 10
+local FIELDS = 11
+local FIRST = 12
 local count = (#ARGV - FIRST + 1) / FIELDS
-local retentionMs, prefix = tonumber(ARGV[8]), ARGV[9]
+local retentionMs, prefix = tonumber(ARGV[10]), ARGV[11]
 for i = 0, count - 1 do
   local attemptsKey = KEYS[7 + i * 2]
   local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
@@ -54,14 +67,35 @@ for i = 0, count - 1 do
     trimAttempts(attemptsKey, length)
   end
 end
-local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
+local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince', 'high')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then return {'recorded', 0, 0} end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
+-- lane slots' fences (maxInFlight > 1 only): all checked before anything is written
+local seen, lanes, laneFields = {}, {}, {}
+for i = 0, count - 1 do
+  local lane = ARGV[FIRST + 10 + i * FIELDS]
+  if lane ~= '' and not seen[lane] then
+    seen[lane] = true
+    local sep = string.find(lane, '|', 1, true)
+    lanes[#lanes + 1] = {string.sub(lane, 1, sep - 1), tonumber(string.sub(lane, sep + 1))}
+    laneFields[#laneFields + 1] = 'maxFence:' .. lanes[#lanes][1]
+  end
+end
+if #lanes > 0 then
+  local marks = redis.call('HMGET', KEYS[1], unpack(laneFields))
+  for n, lane in ipairs(lanes) do
+    if lane[2] < tonumber(marks[n] or '0') then return {'fenced'} end
+  end
+  for n, lane in ipairs(lanes) do
+    if lane[2] > tonumber(marks[n] or '0') then redis.call('HSET', KEYS[1], laneFields[n], string.format('%d', lane[2])) end
+  end
+end
 
 local now = redisNow()
 local streak = tonumber(receiver[1] or '0')
 local frontier = tonumber(receiver[2] or '0')
+local high = tonumber(receiver[8] or '0')
 local holdUntil = 0
 local failedHere = false
 local result = {'recorded', 0, receiver[5] == '1' and 1 or 0}
@@ -83,7 +117,7 @@ for i = 0, count - 1 do
   if not unfinished then
     result[#result + 1] = 'stale'
   else
-    if seq > frontier then frontier = seq end
+    if seq > high then high = seq end
     if final then queued = queued - 1 end
     if final and fromRetries then retrying = retrying - redis.call('ZREM', KEYS[3], messageId) end
     if outcome == 'delivered' then
@@ -132,10 +166,6 @@ for i = 0, count - 1 do
   end
 end
 
-bumpStats(prefix, queued, retrying, dead)
-refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
-if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
-
 local threshold = tonumber(ARGV[6])
 local backoffUntil = 0
 if failedHere and streak >= threshold then
@@ -144,7 +174,17 @@ if failedHere and streak >= threshold then
   backoffUntil = now + steps[math.min(streak - threshold + 1, #steps)]
 end
 if holdUntil > backoffUntil then backoffUntil = holdUntil end
+if tonumber(ARGV[9]) ~= 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'tat', ARGV[9]) end
+local candidate = tonumber(ARGV[8])
+if candidate > frontier then frontier = candidate end
+bumpStats(prefix, queued, retrying, dead)
+refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
+if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
 local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
+if high > frontier then
+  fields[#fields + 1] = 'high'
+  fields[#fields + 1] = string.format('%d', high)
+end
 if health.lastSuccessAt then
   fields[#fields + 1] = 'lastSuccessAt'
   fields[#fields + 1] = health.lastSuccessAt

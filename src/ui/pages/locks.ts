@@ -15,7 +15,11 @@ export const locksPage: Page = (view) => {
   fill(
     view,
     heading('Lock holders', status, backend),
-    h('p', { class: 'sub' }, 'Which emitter is sending to which receiver right now. One holder per receiver, always; the fence goes up with every new holder.'),
+    h(
+      'p',
+      { class: 'sub' },
+      "Which emitter is sending to which receiver right now. One holder per receiver (slot 0), always; a receiver with maxInFlight above 1 has a row per held slot. Each slot's fence goes up with every new holder.",
+    ),
     holders,
   );
   return poll(REFRESH_MS, status, async () => {
@@ -25,9 +29,10 @@ export const locksPage: Page = (view) => {
     fill(
       holders,
       table(
-        ['receiver', 'emitter', 'fence', 'since', 'held for'],
+        ['receiver', 'slot', 'emitter', 'fence', 'since', 'held for'],
         locks.data.map((holder) => [
           receiverCell(holder.receiverId, urls),
+          holder.slot,
           h('span', { class: 'mono' }, holder.emitterId),
           holder.fence,
           time(holder.since),

@@ -113,6 +113,7 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
     row('ordering', receiver.ordering === 'strict' ? 'strict: one at a time, completions in acceptance order' : 'unordered: a failed delivery waits for its own retry'),
+    row('flow control', flowControl(receiver)),
     row('signing secret', ...secretRow(receiver, secret, refresh)),
     Object.keys(receiver.headers).length > 0 ? row('headers', h('span', { class: 'mono headers' }, Object.entries(receiver.headers).map(([name, value]) => `${name}: ${value}`).join('\n'))) : [],
     row('last success', ago(health.lastSuccessAt)),
@@ -128,4 +129,12 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('next retry', ago(health.nextRetryAt)),
     receiver.description ? row('description', receiver.description) : [],
   );
+}
+
+/** maxInFlight, the rate limit and the retry schedule, as one line. */
+function flowControl(receiver: Receiver): string {
+  const parts = [`${receiver.maxInFlight} in flight at most`];
+  parts.push(receiver.rateLimitPerSecond !== undefined ? `${receiver.rateLimitPerSecond}/s, burst ${receiver.rateLimitBurst}` : 'no rate limit');
+  if (receiver.retrySchedule) parts.push(`retries after ${receiver.retrySchedule.map((s) => `${s} s`).join(', ')}`);
+  return parts.join(' · ');
 }
