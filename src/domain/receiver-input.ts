@@ -1,8 +1,8 @@
 import type { AddressGuard } from '../delivery/address-guard.js';
 import { isValidSecret } from '../delivery/sign.js';
-import type { ReceiverSettings } from '../store/types.js';
-import { badField } from './errors.js';
-import { MASK } from './receiver-view.js';
+import type { ReceiverSettings } from '../shapes/receivers.js';
+import { badField } from '../errors.js';
+import { MASK } from '../shapes/receivers.js';
 
 /** The checks a receiver's fields get beyond their JSON schema, before anything is stored. */
 
@@ -14,11 +14,11 @@ const RESERVED_HEADERS = /^(host|content-type|content-length|transfer-encoding|c
  * latin-1. Refused here, a CR/LF cannot split a request and a bad value cannot make every delivery
  * of the receiver fail later.
  */
-// eslint-disable-next-line no-control-regex
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A url the address guard refuses; `problem` is what the guard says about it. */
-export const blockedUrl = (problem: string) => badField('url', `points at a blocked address (${problem}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
+export const blockedUrl = (problem: string) =>
+  badField('url', `points at a blocked address (${problem}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
 
 export const badHeaderValue = (name: string) =>
   badField(`headers.${name}`, 'holds a character a header value cannot carry (CR, LF, NUL, another control character, or one above U+00FF)', 422);
@@ -34,7 +34,8 @@ export function checkReceiverFields<T extends Partial<ReceiverSettings>>(body: T
   if (body.secret !== undefined && !isValidSecret(body.secret)) throw badField('secret', 'must be "whsec_" followed by base64 of 24 to 64 bytes');
   for (const [name, value] of Object.entries(body.headers ?? {})) {
     if (RESERVED_HEADERS.test(name)) throw badField(`headers.${name}`, 'is set by Lockstep and cannot be overridden');
-    if (value === MASK) throw badField(`headers.${name}`, 'is the mask shown for a hidden value, and no header of that name is stored to keep; send the real value', 422);
+    if (value === MASK)
+      throw badField(`headers.${name}`, 'is the mask shown for a hidden value, and no header of that name is stored to keep; send the real value', 422);
     if (BAD_HEADER_VALUE.test(value)) throw badHeaderValue(name);
   }
   return body;
