@@ -62,7 +62,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const { message, duplicate } = await messages.accept(request.body, headerKey(request));
+      const { message, duplicate } = await messages.accept(request.body, headerKey(request), request.log);
       if (duplicate) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send(message);
     },
@@ -93,7 +93,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const results = await messages.acceptBatch(request.body.messages, headerKey(request));
+      const results = await messages.acceptBatch(request.body.messages, headerKey(request), request.log);
       if (results.length > 0 && results.every((result) => result.duplicate)) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send({ data: results.map(({ message, duplicate }) => (duplicate ? { ...message, duplicate } : message)) });
     },
@@ -123,7 +123,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
         response: { 202: acceptedResponse, ...errorsOf.resend },
       },
     },
-    async (request, reply) => reply.status(202).send(await messages.resend(request.params.id, request.body?.receiverIds)),
+    async (request, reply) => reply.status(202).send(await messages.resend(request.params.id, request.body?.receiverIds, request.log)),
   );
   done();
 };

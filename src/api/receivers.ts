@@ -55,7 +55,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       },
     },
     async (request, reply) => {
-      const receiver = await receivers.create(request.body);
+      const receiver = await receivers.create(request.body, request.log);
       return reply.status(201).send({ ...publicReceiver(receiver), secret: receiver.secret });
     },
   );
@@ -94,7 +94,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         response: { 200: withExample(ReceiverSecretSchema, examples.secret), ...errorsOf.secret },
       },
     },
-    async (request) => ({ secret: await receivers.secret(request.params.id) }),
+    async (request) => ({ secret: await receivers.secret(request.params.id, request.log) }),
   );
 
   app.patch(
@@ -108,7 +108,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         response: { 200: receiverResponse, ...errorsOf.patch },
       },
     },
-    async (request) => publicReceiver(await receivers.update(request.params.id, request.body)),
+    async (request) => publicReceiver(await receivers.update(request.params.id, request.body, request.log)),
   );
 
   app.delete(
@@ -154,7 +154,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         response: { 202: withExample(ReplayResultResponse, { count: 1 }), ...errorsOf.replay },
       },
     },
-    async (request, reply) => reply.status(202).send({ count: await receivers.replay(request.params.id, request.body ?? {}) }),
+    async (request, reply) => reply.status(202).send({ count: await receivers.replay(request.params.id, request.body ?? {}, request.log) }),
   );
   done();
 };

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { DomainLog } from './log.js';
 import type { Store } from '../store/index.js';
 
 /** How long an accept may wait for its drain jobs to be queued before leaving that to the reconciler. */
@@ -9,7 +9,7 @@ const SCHEDULE_TIMEOUT_MS = 1000;
  * that very moment: BullMQ waits for its connection), the emitters' reconciler queues them later,
  * so the accept stands and is not held up.
  */
-export async function scheduleDrains(store: Store, log: Logger, receiverIds: string[]): Promise<void> {
+export async function scheduleDrains(store: Store, log: DomainLog, receiverIds: string[]): Promise<void> {
   if (receiverIds.length === 0) return;
   const scheduling = store.drains.schedule([...new Set(receiverIds)]);
   let timer: NodeJS.Timeout | undefined;

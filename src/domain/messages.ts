@@ -6,6 +6,7 @@ import type { NewMessage as StoredNewMessage } from '../store/messages.js';
 import type { Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
+import type { DomainLog } from './log.js';
 import { checkPayloadDepth } from './payload-depth.js';
 
 /** The wire shape and the store's input are one shape: this fails to compile the day they part. */
@@ -33,8 +34,8 @@ export class Messages {
   constructor(private readonly options: MessagesOptions) {}
 
   /** Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the Idempotency-Key header. */
-  async accept(input: NewMessage, headerKey: string | undefined): Promise<Accepted> {
-    const { store, metrics, log } = this.options;
+  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted> {
+    const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
     const result = await store.messages.accept({ eventType: input.eventType, payload: input.payload, receiverIds: input.receiverIds, idempotencyKey });
@@ -53,8 +54,8 @@ export class Messages {
    * stored refuses the messages naming it: a 409 says which were stored, thrown after those were
    * counted and their queues woken.
    */
-  async acceptBatch(messages: NewMessage[], batchKey: string | undefined): Promise<Accepted[]> {
-    const { store, metrics, log } = this.options;
+  async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted[]> {
+    const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await this.refuseUnknownReceivers(messages);
     const results = await store.messages.acceptMany(
@@ -79,8 +80,8 @@ export class Messages {
   }
 
   /** A new delivery of a stored message to each receiver (default: the receivers it went to). */
-  async resend(id: string, receiverIds: string[] | undefined): Promise<AcceptedMessage> {
-    const { store, log } = this.options;
+  async resend(id: string, receiverIds: string[] | undefined, log: DomainLog = this.options.log): Promise<AcceptedMessage> {
+    const { store } = this.options;
     const result = await store.messages.resend(id, receiverIds);
     if (result.kind === 'not-found') throw notFound(`message ${id}`);
     if (result.kind === 'unknown-receiver') throw unknownReceiver(`receiverIds[${receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);

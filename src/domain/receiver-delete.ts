@@ -1,7 +1,7 @@
 import type { ReceiverLocks } from '../locks/types.js';
-import type { Logger } from '../logger.js';
 import { notFound } from '../errors.js';
 import type { Store } from '../store/index.js';
+import type { DomainLog } from './log.js';
 
 /**
  * Deletes of one receiver in this process, one after another. This process has one lock session,
@@ -31,7 +31,7 @@ export class DeleteQueue {
  * after its in-flight request and no other emitter starts one while we wait. A receiver that is
  * gone at any step (another process deleted it meanwhile) is not found, as for a delete that came after.
  */
-export async function deleteUnderLock(store: Store, locks: ReceiverLocks, log: Logger, id: string): Promise<void> {
+export async function deleteUnderLock(store: Store, locks: ReceiverLocks, log: DomainLog, id: string): Promise<void> {
   const receiver = await store.receivers.get(id);
   if (!receiver || !(await store.receivers.markDeleting(id))) throw notFound(`receiver ${id}`);
   const lock = await locks.acquire(id, { waitMs: receiver.timeoutMs + 5000 });

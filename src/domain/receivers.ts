@@ -5,6 +5,7 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { CreateReceiver, PatchReceiver } from '../shapes/receivers.js';
 import type { DeadLetterPage, ReceiverPage, ReceiverView, Store } from '../store/index.js';
+import type { DomainLog } from './log.js';
 import { checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
@@ -31,8 +32,8 @@ export class Receivers {
 
   constructor(private readonly options: ReceiversOptions) {}
 
-  async create(input: CreateReceiver): Promise<ReceiverView> {
-    const { store, guard, defaultTimeoutMs, log } = this.options;
+  async create(input: CreateReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+    const { store, guard, defaultTimeoutMs } = this.options;
     const body = checkReceiverInput(input, guard);
     const receiver = await store.receivers.create({
       url: body.url,
@@ -57,15 +58,15 @@ export class Receivers {
     return (await this.options.store.receivers.get(id)) ?? Promise.reject(notFound(`receiver ${id}`));
   }
 
-  async secret(id: string): Promise<string> {
+  async secret(id: string, log: DomainLog = this.options.log): Promise<string> {
     const { secret } = await this.get(id);
-    this.options.log.info({ receiverId: id }, 'receiver secret read');
+    log.info({ receiverId: id }, 'receiver secret read');
     return secret;
   }
 
   /** Changes the given fields; a masked header value keeps the stored one; enabling wakes its queue. */
-  async update(id: string, input: PatchReceiver): Promise<ReceiverView> {
-    const { store, guard, log } = this.options;
+  async update(id: string, input: PatchReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+    const { store, guard } = this.options;
     const body = input.headers ? { ...input, headers: unmaskHeaders(input.headers, (await this.get(id)).headers) } : input;
     const patch = body.url === undefined ? checkReceiverFields(body) : checkReceiverInput({ ...body, url: body.url }, guard);
     const updated = await store.receivers.update(id, patch);
@@ -87,8 +88,8 @@ export class Receivers {
   }
 
   /** Re-queues dead deliveries (all, those dead since a time, or the listed messages) and wakes the queue; returns how many. */
-  async replay(id: string, filter: { since?: string; messageIds?: string[] }): Promise<number> {
-    const { store, log } = this.options;
+  async replay(id: string, filter: { since?: string; messageIds?: string[] }, log: DomainLog = this.options.log): Promise<number> {
+    const { store } = this.options;
     const { since, messageIds } = filter;
     if (since !== undefined && messageIds !== undefined) throw sinceWithMessageIds();
     await this.get(id);
