@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, type Config, type Role } from './config/index.js';
+import { isStartFailure } from './dependency-errors.js';
 import { createLogger } from './logger.js';
 import { redactUrl } from './redis.js';
 import { startLockstep, StartError, VERSION, type Running } from './start.js';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     running = await startLockstep(role, config, log);
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
-    if (error instanceof StartError || (error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message))) fail(error.message, 1);
+    if (error instanceof StartError || isStartFailure(error)) fail(error.message, 1);
     throw error;
   }
   printBanner(role, config, running);
@@ -58,7 +59,9 @@ function printBanner(role: Role, config: Config, running: Running): void {
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
     role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,
     running.redisWarning ? `  ⚠ ${running.redisWarning}` : undefined,
-    running.allowPrivateNetworks ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)' : undefined,
+    running.allowPrivateNetworks
+      ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)'
+      : undefined,
     running.url ? `  try:         curl -H "Authorization: Bearer <token>" ${running.url}/v1/receivers` : undefined,
   ];
   process.stderr.write(`${lines.filter(Boolean).join('\n')}\n`);

@@ -45,5 +45,3 @@ function takeRandomBytes(count: number): Buffer {
 export function idTimestamp(id: string): number {
   return [...id.slice(4, 14)].reduce((ms, char) => ms * 32 + CROCKFORD.indexOf(char), 0);
 }
-
-export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;

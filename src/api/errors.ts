@@ -1,41 +1,27 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { redisFailure } from '../dependency-errors.js';
+import { isLockstepError, type LockstepError } from '../errors.js';
+import type { ErrorBody } from '../shapes/common.js';
 
-/** An error the client can fix, with the field it concerns. */
-export class HttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+export { REDIS_OUT_OF_MEMORY, REDIS_UNAVAILABLE } from '../dependency-errors.js';
 
-export const badField = (field: string, problem: string, statusCode = 400): HttpError => new HttpError(statusCode, `${field} ${problem}`, field);
-export const notFound = (what: string): HttpError => new HttpError(404, `${what} not found`);
+export const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  503: 'Service Unavailable',
+};
 
-export const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 503: 'Service Unavailable' };
+/** How long a client should wait before retrying a 503, by what caused it. */
+const RETRY_AFTER_S: Partial<Record<LockstepError['code'], string>> = { LOCKSTEP_REDIS_UNAVAILABLE: '1', LOCKSTEP_REDIS_OUT_OF_MEMORY: '5' };
 
-/**
- * What a 503 says when Redis is cut: a write may have reached Redis before its answer was lost, so
- * the only honest statement is that it may or may not be stored, and the safe retry is an
- * idempotent one.
- */
-export const REDIS_UNAVAILABLE = 'Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, '
-  + 'and for a message retry with the same Idempotency-Key so that it cannot be stored twice.';
-
-export const REDIS_OUT_OF_MEMORY = 'Redis is out of memory (maxmemory reached, policy noeviction) and refuses writes: this request was not completed. '
-  + 'Retry once the operator has freed memory or raised maxmemory; for a message, retry with the same Idempotency-Key.';
-
-/** Redis refusing writes because maxmemory is reached (directly, or as the reason a MULTI was discarded). */
-function isRedisOutOfMemory(error: Error): boolean {
-  const previous = (error as { previousErrors?: unknown }).previousErrors;
-  return /^OOM |\bOOM command not allowed/.test(error.message) || (Array.isArray(previous) && previous.some((e) => e instanceof Error && isRedisOutOfMemory(e)));
-}
-
-/** ioredis's ways of saying Redis is unreachable right now. */
-function isRedisUnavailable(error: Error): boolean {
-  return error.name === 'MaxRetriesPerRequestError' || /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING/i.test(error.message);
+/** The body a Lockstep error leaves as; documented error examples use it too, so they read exactly as sent. */
+export function errorBodyOf(error: LockstepError): ErrorBody {
+  return { statusCode: error.statusCode, error: REASONS[error.statusCode] ?? 'Error', message: error.message, ...(error.field ? { field: error.field } : {}) };
 }
 
 /**
@@ -43,22 +29,22 @@ function isRedisUnavailable(error: Error): boolean {
  * field; an unreachable Redis is a 503 with Retry-After (never a hang, never a 500).
  */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | HttpError | Error, request, reply) => {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if ('validation' in error && error.validation) {
       const [first] = error.validation;
-      const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params as Record<string, unknown> | undefined);
+      const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params);
       return send(400, first?.keyword === 'additionalProperties' ? `${field} is not a known field` : `${field} ${first?.message ?? 'is invalid'}`, field);
     }
+    if (isLockstepError(error) && error.statusCode < 500) return send(error.statusCode, error.message, error.field);
+    // fastify's own client errors (FST_ERR_CTP_*: body too large, bad JSON, unsupported media type)
     const statusCode = (error as { statusCode?: number }).statusCode;
-    if (statusCode && statusCode >= 400 && statusCode < 500) return send(statusCode, error.message, (error as HttpError).field);
-    if (isRedisUnavailable(error)) {
-      void reply.header('retry-after', '1');
-      return send(503, REDIS_UNAVAILABLE);
-    }
-    if (isRedisOutOfMemory(error)) {
-      request.log.error({ err: error }, 'Redis is out of memory and refuses writes: raise maxmemory or free memory');
-      void reply.header('retry-after', '5');
-      return send(503, REDIS_OUT_OF_MEMORY);
+    if (statusCode && statusCode >= 400 && statusCode < 500) return send(statusCode, error.message);
+    const redis = redisFailure(error);
+    if (redis) {
+      if (redis.code === 'LOCKSTEP_REDIS_OUT_OF_MEMORY')
+        request.log.error({ err: error }, 'Redis is out of memory and refuses writes: raise maxmemory or free memory');
+      void reply.header('retry-after', RETRY_AFTER_S[redis.code] ?? '1');
+      return send(503, redis.message);
     }
     request.log.error({ err: error }, 'unexpected error');
     return send(500, 'internal error; see the server log');

@@ -1,5 +1,6 @@
+import type { ErrorBody } from '../shapes/common.js';
+import { MASK } from '../shapes/receivers.js';
 import { REASONS, REDIS_UNAVAILABLE } from './errors.js';
-import { MASK } from './receiver-view.js';
 
 /**
  * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
@@ -12,19 +13,56 @@ const AT = '2026-11-22T14:35:31.519Z';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export const examples = {
-  newReceiver: { url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'], description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': 'billing-7Hq2x' }, timeoutMs: 15000, maxInFlight: 4, rateLimitPerSecond: 20, rateLimitBurst: 5 },
+  newReceiver: {
+    url: 'https://billing.example.com/webhooks',
+    eventTypes: ['invoice.*'],
+    description: 'billing service',
+    headers: { 'x-tenant': 'acme', 'x-api-key': 'billing-7Hq2x' },
+    timeoutMs: 15000,
+    maxInFlight: 4,
+    rateLimitPerSecond: 20,
+    rateLimitBurst: 5,
+  },
   receiverPatch: { enabled: true, maxInFlight: 2, rateLimitPerSecond: null },
   /** As list, get and patch show it: no secret, credential header values masked. */
   receiver: {
-    id: RECEIVER_ID, url: 'https://billing.example.com/webhooks', eventTypes: ['invoice.*'],
-    description: 'billing service', headers: { 'x-tenant': 'acme', 'x-api-key': MASK }, timeoutMs: 15000, enabled: true,
-    maxInFlight: 4, rateLimitPerSecond: 20, rateLimitBurst: 5, createdAt: AT, updatedAt: AT,
-    health: { lastSuccessAt: AT, lastFailureAt: null, consecutiveFailures: 0, nextRetryAt: null, queueDepth: 3, deadLetters: 0 },
+    id: RECEIVER_ID,
+    url: 'https://billing.example.com/webhooks',
+    eventTypes: ['invoice.*'],
+    description: 'billing service',
+    headers: { 'x-tenant': 'acme', 'x-api-key': MASK },
+    timeoutMs: 15000,
+    enabled: true,
+    ordering: 'unordered',
+    maxInFlight: 4,
+    rateLimitPerSecond: 20,
+    rateLimitBurst: 5,
+    createdAt: AT,
+    updatedAt: AT,
+    health: {
+      lastSuccessAt: AT,
+      lastFailureAt: null,
+      consecutiveFailures: 0,
+      nextRetryAt: null,
+      breaker: { state: 'closed', since: null, nextProbeAt: null },
+      queueDepth: 3,
+      deadLetters: 0,
+    },
   },
   secret: { secret: SECRET },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
-  attempt: { attempt: 1, startedAt: AT, durationMs: 38, statusCode: 503, error: null, emitterId: 'worker-1-4242', fence: 17, responseBody: '{"error":"maintenance"}', responseHeaders: { 'retry-after': '30' } },
+  attempt: {
+    attempt: 1,
+    startedAt: AT,
+    durationMs: 38,
+    statusCode: 503,
+    error: null,
+    emitterId: 'worker-1-4242',
+    fence: 17,
+    responseBody: '{"error":"maintenance"}',
+    responseHeaders: { 'retry-after': '30' },
+  },
   lock: { receiverId: RECEIVER_ID, slot: 0, emitterId: 'worker-1-4242', fence: 17, since: AT },
   messageIds: [MESSAGE_ID],
   receiverId: RECEIVER_ID,
@@ -36,16 +74,32 @@ export const examples = {
 export const createdReceiver = { ...examples.receiver, secret: SECRET, health: { ...examples.receiver.health, lastSuccessAt: null, queueDepth: 0 } } as const;
 
 export const message = {
-  id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, payload: examples.newMessage.payload,
-  deliveries: [{
-    receiverId: RECEIVER_ID, status: 'retrying', nextAttemptAt: '2026-11-22T14:36:01.519Z',
-    attempts: [examples.attempt],
-    omittedAttempts: 0,
-  }],
+  id: MESSAGE_ID,
+  eventType: 'invoice.paid',
+  createdAt: AT,
+  payload: examples.newMessage.payload,
+  deliveries: [
+    {
+      receiverId: RECEIVER_ID,
+      status: 'retrying',
+      nextAttemptAt: '2026-11-22T14:36:01.519Z',
+      attempts: [examples.attempt],
+      omittedAttempts: 0,
+    },
+  ],
 } as const;
 
 export const deadLetterPage = {
-  data: [{ messageId: MESSAGE_ID, eventType: 'invoice.paid', messageCreatedAt: AT, diedAt: '2026-11-23T12:01:02.003Z', attempts: 8, lastAttempt: { ...examples.attempt, attempt: 8 } }],
+  data: [
+    {
+      messageId: MESSAGE_ID,
+      eventType: 'invoice.paid',
+      messageCreatedAt: AT,
+      diedAt: '2026-11-23T12:01:02.003Z',
+      attempts: 8,
+      lastAttempt: { ...examples.attempt, attempt: 8 },
+    },
+  ],
   next: null,
 } as const;
 
@@ -56,8 +110,9 @@ const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
   401: { message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
   404: { message: `receiver ${RECEIVER_ID} not found` },
   409: {
-    message: `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. `
-      + 'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
+    message:
+      `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. ` +
+      'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
     field: 'messages[3].receiverIds',
   },
   413: { message: 'Request body is too large' },
@@ -66,6 +121,6 @@ const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
 };
 
 /** The error body a status comes with, as an example. */
-export function errorExample(status: ErrorStatus): { statusCode: number; error: string; message: string; field?: string } {
+export function errorExample(status: ErrorStatus): ErrorBody {
   return { statusCode: status, error: REASONS[status] ?? '', ...MESSAGES[status] };
 }

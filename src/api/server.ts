@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
+import { Messages } from '../domain/messages.js';
+import { Receivers } from '../domain/receivers.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, QueueSnapshot } from '../metrics/index.js';
@@ -64,22 +66,30 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
   await app.register((scope, _options, done) => {
     if (options.metricsTokens) requireBearerToken(scope, options.metricsTokens);
-    scope.get('/metrics', {
-      schema: {
-        tags: ['health'], summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
-        ...(options.metricsTokens ? {} : { security: [] }),
-        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
+    scope.get(
+      '/metrics',
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
+          ...(options.metricsTokens ? {} : { security: [] }),
+          response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
+        },
       },
-    }, async (_request, reply) =>
-      reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()));
+      async (_request, reply) => reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),
+    );
     done();
   });
-  await app.register(async (v1) => {
-    requireBearerToken(v1, options.tokens);
-    await v1.register(receiverRoutes, { store: options.store, locks: options.locks, guard: options.guard, defaultTimeoutMs: options.defaultTimeoutMs });
-    await v1.register(messageRoutes, { store: options.store, metrics: options.metrics, bodyLimitBytes: options.bodyLimitBytes });
-    await v1.register(lockRoutes, { locks: options.locks });
-    await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
-  }, { prefix: '/v1' });
+  await app.register(
+    async (v1) => {
+      requireBearerToken(v1, options.tokens);
+      const { store, locks, guard, metrics, defaultTimeoutMs } = options;
+      await v1.register(receiverRoutes, { receivers: new Receivers({ store, locks, guard, defaultTimeoutMs, log: options.log }) });
+      await v1.register(messageRoutes, { messages: new Messages({ store, metrics, log: options.log }), bodyLimitBytes: options.bodyLimitBytes });
+      await v1.register(lockRoutes, { locks: options.locks });
+      await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
+    },
+    { prefix: '/v1' },
+  );
   return app;
 }

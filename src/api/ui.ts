@@ -4,7 +4,8 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 
 /** Nothing the dashboard loads may come from anywhere else. */
-const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * Where `npm run build` put the dashboard: beside this module once compiled (dist/api → dist/ui);
@@ -20,11 +21,16 @@ function builtDashboard(): string | undefined {
 export const uiRoutes: FastifyPluginAsync = async (app) => {
   const root = builtDashboard();
   if (!root) {
-    app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.status(503).send({ statusCode: 503, message: 'the dashboard is not built: run `npm run build`' }));
+    app.get('/ui', { schema: { hide: true } }, async (_request, reply) =>
+      reply.status(503).send({ statusCode: 503, message: 'the dashboard is not built: run `npm run build`' }),
+    );
     return;
   }
   await app.register(fastifyStatic, {
-    root, prefix: '/ui/', decorateReply: false, schemaHide: true,
+    root,
+    prefix: '/ui/',
+    decorateReply: false,
+    schemaHide: true,
     setHeaders: (response) => {
       response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
       response.setHeader('x-content-type-options', 'nosniff');

@@ -5,6 +5,7 @@ import type { DeliveryClient } from '../delivery/client.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
+import { failedBackend } from '../dependency-errors.js';
 import { sleep } from '../lib/abort.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
@@ -72,7 +73,7 @@ export class Emitter {
     });
     this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
     this.worker.on('failed', (job, error) => {
-      this.options.metrics.backendError(/etcd|consul|grpc|lock/i.test(error.message) ? 'lock' : 'redis');
+      this.options.metrics.backendError(failedBackend(error));
       log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
     });
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);

@@ -1,24 +1,10 @@
 /**
- * The shapes of the API responses the dashboard reads: the server's own declarations (pure type
- * modules, compiled into the dashboard's program too), plus the few it only sends as JSON.
+ * The shapes of the API answers the dashboard reads: the server's own declarations in src/shapes
+ * (TypeBox schemas and the types derived from them), imported as types only, so the browser
+ * loads none of it.
  */
-import type { ReceiverView } from '../store/types.js';
-
-export type { Attempt, DeadLetter, Delivery, Message, Page } from '../store/types.js';
+export type { Page } from '../shapes/common.js';
+export type { LockHolder, Locks, ProcessReport, Stats } from '../shapes/fleet.js';
+export type { Attempt, Delivery, Message } from '../shapes/messages.js';
 /** A receiver as list and get show it: no secret (GET …/secret has it), credential headers masked. */
-export type Receiver = Omit<ReceiverView, 'secret'>;
-export type { FleetStats as Stats, ProcessReport } from '../metrics/types.js';
-
-export interface LockHolder {
-  receiverId: string;
-  /** 0: the receiver's own lock; 1…: its other maxInFlight lanes. */
-  slot: number;
-  emitterId: string;
-  fence: number;
-  since: string;
-}
-
-export interface Locks {
-  backend: string;
-  data: LockHolder[];
-}
+export type { DeadLetter, PublicReceiver as Receiver } from '../shapes/receivers.js';

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Running } from '../../src/start.js';
-import { startInProcess } from '../support/in-process.js';
+import { before, describe, test } from 'node:test';
+import type { ErrorBody } from '../../src/shapes/common.js';
+import type { CreatedReceiver, PublicReceiver as Receiver } from '../../src/shapes/receivers.js';
+import { useLockstep } from '../support/in-process.js';
 import { ApiClient } from '../support/lockstep.js';
-import { RedisServer } from '../support/redis.js';
-
-type Receiver = { id: string; url: string; secret: string; eventTypes: string[]; enabled: boolean; timeoutMs: number; disabledReason?: string; health: { queueDepth: number } };
-type ErrorBody = { statusCode: number; message: string; field?: string };
 
 describe('management and intake API', () => {
-  let redis: RedisServer;
-  let running: Running;
+  const context = useLockstep('api', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_BODY_LIMIT_BYTES: '65536' });
   let api: ApiClient;
-
-  before(async () => {
-    redis = await RedisServer.start();
-    ({ running, api } = await startInProcess('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_BODY_LIMIT_BYTES: '65536' }));
-  });
-  after(async () => {
-    await running?.stop();
-    await redis?.destroy();
-  });
+  before(() => ({ api } = context()));
 
   const count = async (): Promise<number> => (await api.request<{ data: unknown[] }>('GET', '/v1/receivers?limit=500')).body.data.length;
 
@@ -32,7 +20,12 @@ describe('management and intake API', () => {
   });
 
   test('every /v1 route refuses a missing or wrong token with 401', async () => {
-    for (const [method, path] of [['GET', '/v1/receivers'], ['POST', '/v1/messages'], ['GET', '/v1/locks'], ['GET', '/v1/messages/msg_0000000000000000000000000a']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/receivers'],
+      ['POST', '/v1/messages'],
+      ['GET', '/v1/locks'],
+      ['GET', '/v1/messages/msg_0000000000000000000000000a'],
+    ]) {
       for (const token of ['', 'wrong']) {
         const response = await new ApiClient(api.url, token).request<ErrorBody>(method as string, path as string);
         assert.equal(response.status, 401, `${method} ${path} with token "${token}"`);
@@ -42,7 +35,7 @@ describe('management and intake API', () => {
   });
 
   test('registers a receiver with defaults: generated whsec_ secret, all events, enabled', async () => {
-    const { status, body } = await api.request<Receiver & { createdAt: string }>('POST', '/v1/receivers', { url: 'https://example.com/hook' });
+    const { status, body } = await api.request<CreatedReceiver>('POST', '/v1/receivers', { url: 'https://example.com/hook' });
     assert.equal(status, 201);
     assert.match(body.id, /^rcv_[0-9a-z]{26}$/);
     assert.match(body.secret, /^whsec_[A-Za-z0-9+/]{32}$/);
@@ -91,15 +84,26 @@ describe('management and intake API', () => {
     const all: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { data: Receiver[]; next: string | null } } = await api.request('GET', `/v1/receivers?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { status: number; body: { data: Receiver[]; next: string | null } } = await api.request(
+        'GET',
+        `/v1/receivers?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(page.status, 200);
       assert.ok(page.body.data.length <= 2);
       all.push(...page.body.data.map((r) => r.id));
       cursor = page.body.next;
     } while (cursor);
     const positions = created.map((r) => all.indexOf(r.id));
-    assert.deepEqual(positions, [...positions].sort((a, b) => a - b));
-    for (const [query, field] of [['limit=0', 'querystring.limit'], ['limit=abc', 'querystring.limit'], ['cursor=bogus', 'querystring.cursor'], ['other=1', 'querystring.other']]) {
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+    );
+    for (const [query, field] of [
+      ['limit=0', 'querystring.limit'],
+      ['limit=abc', 'querystring.limit'],
+      ['cursor=bogus', 'querystring.cursor'],
+      ['other=1', 'querystring.other'],
+    ]) {
       const response = await api.request<ErrorBody>('GET', `/v1/receivers?${query}`);
       assert.equal(response.status, 400, query);
       assert.equal(response.body.field, field);
@@ -144,7 +148,10 @@ describe('management and intake API', () => {
     assert.deepEqual(explicit.receiverIds, [users.id]);
     const message = await api.message(explicit.id);
     assert.deepEqual(message.payload, { n: 1 });
-    assert.deepEqual(message.deliveries.map((d) => [d.receiverId, d.status, d.attempts.length]), [[users.id, 'pending', 0]]);
+    assert.deepEqual(
+      message.deliveries.map((d) => [d.receiverId, d.status, d.attempts.length]),
+      [[users.id, 'pending', 0]],
+    );
 
     const depth = async (): Promise<number> => (await api.request<Receiver>('GET', `/v1/receivers/${users.id}`)).body.health.queueDepth;
     const before = await depth();
@@ -174,11 +181,18 @@ describe('management and intake API', () => {
     assert.equal(again.status, 202);
     assert.equal(again.body.id, first.body.id);
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
-    const concurrent = await Promise.all(Array.from({ length: 50 }, () => api.request<{ id: string }>('POST', '/v1/messages', { eventType: 'idem.test', payload: {}, idempotencyKey: 'k-2' })));
+    const concurrent = await Promise.all(
+      Array.from({ length: 50 }, () => api.request<{ id: string }>('POST', '/v1/messages', { eventType: 'idem.test', payload: {}, idempotencyKey: 'k-2' })),
+    );
     assert.equal(new Set(concurrent.map((r) => r.body.id)).size, 1);
     assert.ok(concurrent.every((r) => r.status === 202));
     assert.equal((await api.request<Receiver>('GET', `/v1/receivers/${receiver.id}`)).body.health.queueDepth, 2);
-    const mismatch = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'idem.test', payload: {}, idempotencyKey: 'a' }, { 'idempotency-key': 'b' });
+    const mismatch = await api.request<ErrorBody>(
+      'POST',
+      '/v1/messages',
+      { eventType: 'idem.test', payload: {}, idempotencyKey: 'a' },
+      { 'idempotency-key': 'b' },
+    );
     assert.equal(mismatch.body.field, 'idempotencyKey');
   });
 
@@ -195,10 +209,15 @@ describe('management and intake API', () => {
     assert.equal(await depth(), 2);
 
     const unknown = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
-      messages: [{ eventType: 'batch.item', payload: {} }, { eventType: 'batch.item', payload: {}, receiverIds: ['rcv_0000000000000000000000000a'] }],
+      messages: [
+        { eventType: 'batch.item', payload: {} },
+        { eventType: 'batch.item', payload: {}, receiverIds: ['rcv_0000000000000000000000000a'] },
+      ],
     });
     assert.deepEqual([unknown.status, unknown.body.field], [422, 'messages[1].receiverIds[0]']);
-    const tooMany = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages: Array.from({ length: 1001 }, () => ({ eventType: 'batch.item', payload: {} })) });
+    const tooMany = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
+      messages: Array.from({ length: 1001 }, () => ({ eventType: 'batch.item', payload: {} })),
+    });
     assert.deepEqual([tooMany.status, tooMany.body.field], [400, 'messages']);
     const badItem = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages: [{ eventType: 'batch.item', payload: {} }, { payload: {} }] });
     assert.deepEqual([badItem.status, badItem.body.field], [400, 'messages.1.eventType']);
@@ -211,7 +230,16 @@ describe('management and intake API', () => {
     assert.equal(locks.body.backend, 'redis');
     assert.deepEqual(locks.body.data, []);
     const openapi = (await (await fetch(`${api.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    for (const path of ['/v1/receivers', '/v1/receivers/{id}', '/v1/messages', '/v1/messages/batch', '/v1/messages/{id}', '/v1/locks', '/v1/receivers/{id}/replay', '/v1/messages/{id}/resend']) {
+    for (const path of [
+      '/v1/receivers',
+      '/v1/receivers/{id}',
+      '/v1/messages',
+      '/v1/messages/batch',
+      '/v1/messages/{id}',
+      '/v1/locks',
+      '/v1/receivers/{id}/replay',
+      '/v1/messages/{id}/resend',
+    ]) {
       assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
     }
   });

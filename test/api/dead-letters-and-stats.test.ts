@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import type { ErrorBody, Page } from '../../src/shapes/common.js';
+import type { Stats } from '../../src/shapes/fleet.js';
+import type { DeadLetter } from '../../src/shapes/receivers.js';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import type { TestReceiver } from '../support/receiver.js';
 
-interface DeadLetterPage {
-  data: { messageId: string; eventType: string; diedAt: string; attempts: number; lastAttempt: { statusCode: number; responseBody: string } | null }[];
-  next: string | null;
-}
-interface ErrorBody { statusCode: number; message: string; field?: string }
-interface Stats {
-  queue: { depth: Record<string, number> };
-  processes: { id: string; role: string; pid: number; accepted: number; attempts: Record<string, number>; lagBucketsMs: [number, number][] }[];
-}
+type DeadLetterPage = Page<DeadLetter>;
 
 describe('dead letters, fleet stats and the dashboard files (API + emitter in one process)', () => {
   const schedule = '0.05,0.05,0.05';
@@ -24,8 +19,10 @@ describe('dead letters, fleet stats and the dashboard files (API + emitter in on
   const ids: string[] = [];
   before(() => ({ api, receiver } = context()));
 
-  const deadLetters = (query = ''): Promise<{ status: number; body: DeadLetterPage }> => api.request<DeadLetterPage>('GET', `/v1/receivers/${receiverId}/dead-letters${query}`);
-  const health = async (): Promise<{ deadLetters: number; queueDepth: number }> => (await api.request<{ health: { deadLetters: number; queueDepth: number } }>('GET', `/v1/receivers/${receiverId}`)).body.health;
+  const deadLetters = (query = ''): Promise<{ status: number; body: DeadLetterPage }> =>
+    api.request<DeadLetterPage>('GET', `/v1/receivers/${receiverId}/dead-letters${query}`);
+  const health = async (): Promise<{ deadLetters: number; queueDepth: number }> =>
+    (await api.request<{ health: { deadLetters: number; queueDepth: number } }>('GET', `/v1/receivers/${receiverId}`)).body.health;
 
   test('lists dead letters newest first, with the last answer, page by page', async () => {
     receiver.set('dead-end', { status: 500 });
@@ -35,8 +32,18 @@ describe('dead letters, fleet stats and the dashboard files (API + emitter in on
     await waitFor('three dead letters', async () => (await health()).deadLetters === 3, 15_000);
     const first = await deadLetters('?limit=2');
     assert.equal(first.status, 200);
-    assert.deepEqual(first.body.data.map((letter) => letter.messageId), [ids[2], ids[1]], 'the last to die comes first');
-    assert.deepEqual(first.body.data.map((letter) => [letter.eventType, letter.attempts, letter.lastAttempt?.statusCode, letter.lastAttempt?.responseBody]), [['dl.event', 4, 500, 'nope'], ['dl.event', 4, 500, 'nope']]);
+    assert.deepEqual(
+      first.body.data.map((letter) => letter.messageId),
+      [ids[2], ids[1]],
+      'the last to die comes first',
+    );
+    assert.deepEqual(
+      first.body.data.map((letter) => [letter.eventType, letter.attempts, letter.lastAttempt?.statusCode, letter.lastAttempt?.responseBody]),
+      [
+        ['dl.event', 4, 500, 'nope'],
+        ['dl.event', 4, 500, 'nope'],
+      ],
+    );
     assert.ok(first.body.next);
     const second = await deadLetters(`?limit=2&cursor=${first.body.next}`);
     assert.deepEqual([second.body.data.map((letter) => letter.messageId), second.body.next], [[ids[0]], null]);
@@ -48,7 +55,10 @@ describe('dead letters, fleet stats and the dashboard files (API + emitter in on
     const replay = await api.request<{ count: number }>('POST', `/v1/receivers/${receiverId}/replay`, { messageIds: [ids[0], notDeadHere] });
     assert.deepEqual([replay.status, replay.body.count], [202, 1], 'ids that are not dead letters of this receiver are skipped');
     await waitFor('the replayed message to be delivered', async () => (await api.message(ids[0] as string)).deliveries[0]?.status === 'delivered', 15_000);
-    assert.deepEqual((await deadLetters()).body.data.map((letter) => letter.messageId), [ids[2], ids[1]]);
+    assert.deepEqual(
+      (await deadLetters()).body.data.map((letter) => letter.messageId),
+      [ids[2], ids[1]],
+    );
     assert.equal((await health()).deadLetters, 2);
   });
 
@@ -70,16 +80,25 @@ describe('dead letters, fleet stats and the dashboard files (API + emitter in on
   test('stats show this process with its counters and the queues', async () => {
     assert.equal((await api.request('GET', '/v1/stats', undefined, { authorization: 'Bearer wrong' })).status, 401);
     let stats: Stats | undefined;
-    await waitFor('a report counting the deliveries', async () => {
-      stats = (await api.request<Stats>('GET', '/v1/stats')).body;
-      return (stats.processes[0]?.attempts.delivered ?? 0) >= 1;
-    }, 10_000, 200);
+    await waitFor(
+      'a report counting the deliveries',
+      async () => {
+        stats = (await api.request<Stats>('GET', '/v1/stats')).body;
+        return (stats.processes[0]?.attempts.delivered ?? 0) >= 1;
+      },
+      10_000,
+      200,
+    );
     const [self] = stats?.processes ?? [];
     assert.deepEqual([stats?.processes.length, self?.role, self?.pid], [1, 'all', process.pid]);
     assert.equal(self?.accepted, 3);
     assert.equal(self?.attempts.dead, 3);
     const lagCounts = self?.lagBucketsMs.map(([, count]) => count) ?? [];
-    assert.deepEqual(lagCounts, [...lagCounts].sort((a, b) => a - b), 'cumulative buckets');
+    assert.deepEqual(
+      lagCounts,
+      [...lagCounts].sort((a, b) => a - b),
+      'cumulative buckets',
+    );
     assert.equal(lagCounts.at(-1), 1, 'one delivery so far, within the last bucket');
     assert.equal(stats?.queue.depth.dead, 2);
   });

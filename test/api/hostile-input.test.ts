@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import { useLockstep } from '../support/in-process.js';
 import { waitFor, type ApiClient } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
+import type { ErrorBody } from '../../src/shapes/common.js';
 
-type ErrorBody = { statusCode: number; message: string; field?: string };
 type Accepted = { id: string; duplicate?: boolean };
 
 /** Issue 12 item 5: the hostile requests it lists, each answered exactly. */
@@ -48,7 +48,11 @@ describe('hostile input, exactly', () => {
       const single = await api.request<ErrorBody>('POST', '/v1/messages', `{"eventType":"deep.one","payload":${deep}}`);
       assert.ok(single.status >= 400 && single.status < 500, `single → ${single.status} ${JSON.stringify(single.body)}`);
       assert.equal(single.body.field, 'payload');
-      const batch = await api.request<ErrorBody>('POST', '/v1/messages/batch', `{"messages":[{"eventType":"deep.one","payload":1},{"eventType":"deep.two","payload":${deep}}]}`);
+      const batch = await api.request<ErrorBody>(
+        'POST',
+        '/v1/messages/batch',
+        `{"messages":[{"eventType":"deep.one","payload":1},{"eventType":"deep.two","payload":${deep}}]}`,
+      );
       assert.ok(batch.status >= 400 && batch.status < 500, `batch → ${batch.status}`);
       assert.equal(batch.body.field, 'messages[1].payload');
     }
@@ -59,12 +63,21 @@ describe('hostile input, exactly', () => {
 
   test('POST /v1/messages/batch honours Idempotency-Key for the whole batch', async () => {
     const { id } = await api.createReceiver({ url: receiver.url('batch'), eventTypes: ['batch.*'] });
-    const body = { messages: [{ eventType: 'batch.a', payload: { n: 1 } }, { eventType: 'batch.b', payload: { n: 2 } }] };
+    const body = {
+      messages: [
+        { eventType: 'batch.a', payload: { n: 1 } },
+        { eventType: 'batch.b', payload: { n: 2 } },
+      ],
+    };
     const first = await api.request<{ data: Accepted[] }>('POST', '/v1/messages/batch', body, { 'idempotency-key': 'batch-key-1' });
     assert.equal(first.status, 202);
     const again = await api.request<{ data: Accepted[] }>('POST', '/v1/messages/batch', body, { 'idempotency-key': 'batch-key-1' });
     assert.equal(again.status, 202);
-    assert.deepEqual(again.body.data.map((m) => m.id), first.body.data.map((m) => m.id), 'the same ids');
+    assert.deepEqual(
+      again.body.data.map((m) => m.id),
+      first.body.data.map((m) => m.id),
+      'the same ids',
+    );
     assert.ok(again.body.data.every((m) => m.duplicate === true));
     assert.equal(again.headers.get('idempotent-replayed'), 'true');
     await waitFor('both delivered', () => receiver.for('batch').filter((r) => r.status === 200).length >= 2, 10_000);
@@ -92,9 +105,18 @@ describe('hostile input, exactly', () => {
     assert.match(cut.body.message, /same Idempotency-Key/);
     await waitFor('the four stored messages delivered', () => new Set(receiver.for('cut').map((r) => r.messageId)).size === 4, 10_000);
     await admin.del(`lockstep:rcv:${gone}`);
-    const retry = await api.request<{ data: Accepted[] } & ErrorBody>('POST', '/v1/messages/batch', { messages: messages.map((m) => ({ ...m, receiverIds: [live] })) }, { 'idempotency-key': 'cut-batch' });
+    const retry = await api.request<{ data: Accepted[] } & ErrorBody>(
+      'POST',
+      '/v1/messages/batch',
+      { messages: messages.map((m) => ({ ...m, receiverIds: [live] })) },
+      { 'idempotency-key': 'cut-batch' },
+    );
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
-    assert.deepEqual(retry.body.data.map((m) => m.duplicate === true), [true, true, false, true, true], 'only the missing one is new');
+    assert.deepEqual(
+      retry.body.data.map((m) => m.duplicate === true),
+      [true, true, false, true, true],
+      'only the missing one is new',
+    );
     await waitFor('all five delivered once each', () => new Set(receiver.for('cut').map((r) => r.messageId)).size === 5, 10_000);
     assert.equal(receiver.for('cut').length, 5);
   });

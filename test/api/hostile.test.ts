@@ -1,36 +1,32 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import type { Redis } from 'ioredis';
-import type { Running } from '../../src/start.js';
-import { startInProcess } from '../support/in-process.js';
-import { ApiClient, TEST_TOKEN } from '../support/lockstep.js';
-import { RedisServer } from '../support/redis.js';
+import { useLockstep } from '../support/in-process.js';
+import { TEST_TOKEN, type ApiClient } from '../support/lockstep.js';
 import { storedState } from '../support/snapshot.js';
 
 /**
  * A few hundred generated bad requests: each must get a 4xx (never a 500), nothing stored may
  * change, and the server must keep serving.
  */
-let redis: RedisServer;
-let running: Running;
+const context = useLockstep('api', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false' });
 let api: ApiClient;
 let admin: Redis;
 let receiverId: string;
 let messageId: string;
 
-before(async () => {
-  redis = await RedisServer.start();
-  ({ running, api } = await startInProcess('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false' }));
-  admin = redis.client();
+/**
+ * Called first thing in the test, not from a `before` hook: at a file's top level node 20 runs
+ * `before` hooks concurrently, so a hook here could not wait for useLockstep's.
+ */
+async function setUp(): Promise<void> {
+  ({ api } = context());
+  admin = context().redis.client();
   receiverId = (await api.createReceiver({ url: 'https://example.com/hook', eventTypes: ['a.*'] })).id;
   messageId = (await api.post('a.b', { ok: true })).id;
-});
-after(async () => {
-  admin?.disconnect();
-  await running?.stop();
-  await redis?.destroy();
-});
+}
+after(() => admin?.disconnect());
 
 const snapshot = (): Promise<string> => storedState(admin);
 
@@ -39,19 +35,80 @@ function random<T>(items: readonly T[], seed: { n: number }): T {
   return items[seed.n % items.length] as T;
 }
 
-const junkValues = [null, true, 0, -1, 1e308, '', ' ', 'x'.repeat(5000), [], [[[]]], {}, { a: { b: { c: {} } } }, '<script>', '../../etc/passwd', '\u0000', 'rcv_', 'msg_x', 'ftp://x', 'http://', 'http://localhost:1', 'http://10.0.0.1/', 'http://[::ffff:7f00:1]/', 'http://0x7f.1/', 'javascript:alert(1)', 'https://u:p@example.com/'];
+const junkValues = [
+  null,
+  true,
+  0,
+  -1,
+  1e308,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  [],
+  [[[]]],
+  {},
+  { a: { b: { c: {} } } },
+  '<script>',
+  '../../etc/passwd',
+  '\u0000',
+  'rcv_',
+  'msg_x',
+  'ftp://x',
+  'http://',
+  'http://localhost:1',
+  'http://10.0.0.1/',
+  'http://[::ffff:7f00:1]/',
+  'http://0x7f.1/',
+  'javascript:alert(1)',
+  'https://u:p@example.com/',
+];
 
 function badRequests(seed: { n: number }): [method: string, path: string, body: string | undefined, headers: Record<string, string>][] {
   const cases: [string, string, string | undefined, Record<string, string>][] = [];
   const json = { 'content-type': 'application/json' };
   for (let i = 0; i < 60; i++) {
-    cases.push(['POST', '/v1/receivers', JSON.stringify({ url: random(junkValues, seed), [random(['eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'zzz'], seed)]: random(junkValues, seed) }), json]);
-    cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: random(junkValues, seed), payload: 1, [random(['receiverIds', 'idempotencyKey', 'zzz'], seed)]: random(junkValues, seed) }), json]);
-    cases.push(['PATCH', `/v1/receivers/${receiverId}`, JSON.stringify({ [random(['url', 'eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'id', 'createdAt'], seed)]: random(junkValues.filter((v) => typeof v !== 'boolean'), seed) }), json]);
+    cases.push([
+      'POST',
+      '/v1/receivers',
+      JSON.stringify({
+        url: random(junkValues, seed),
+        [random(['eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'zzz'], seed)]: random(junkValues, seed),
+      }),
+      json,
+    ]);
+    cases.push([
+      'POST',
+      '/v1/messages',
+      JSON.stringify({ eventType: random(junkValues, seed), payload: 1, [random(['receiverIds', 'idempotencyKey', 'zzz'], seed)]: random(junkValues, seed) }),
+      json,
+    ]);
+    cases.push([
+      'PATCH',
+      `/v1/receivers/${receiverId}`,
+      JSON.stringify({
+        [random(['url', 'eventTypes', 'headers', 'secret', 'timeoutMs', 'enabled', 'id', 'createdAt'], seed)]: random(
+          junkValues.filter((v) => typeof v !== 'boolean'),
+          seed,
+        ),
+      }),
+      json,
+    ]);
+    /* eslint-disable @typescript-eslint/no-base-to-string -- junk on purpose: an object's "[object Object]" is one more bad value */
     cases.push(['GET', `/v1/receivers?${random(['limit', 'cursor', 'x'], seed)}=${encodeURIComponent(String(random(junkValues, seed)))}`, undefined, {}]);
     cases.push([random(['GET', 'DELETE', 'PATCH'], seed), `/v1/receivers/${encodeURIComponent(String(random(junkValues, seed)))}x`, undefined, {}]);
-    cases.push(['GET', `/v1/receivers/${receiverId}/dead-letters?${random(['limit', 'cursor', 'x'], seed)}=${encodeURIComponent(String(random(junkValues, seed)))}`, undefined, {}]);
-    cases.push(['POST', `/v1/receivers/${receiverId}/replay`, JSON.stringify({ [random(['messageIds', 'since', 'status', 'zzz'], seed)]: random(junkValues, seed) }), json]);
+    cases.push([
+      'GET',
+      `/v1/receivers/${receiverId}/dead-letters?${random(['limit', 'cursor', 'x'], seed)}=${encodeURIComponent(String(random(junkValues, seed)))}`,
+      undefined,
+      {},
+    ]);
+    /* eslint-enable @typescript-eslint/no-base-to-string */
+    cases.push([
+      'POST',
+      `/v1/receivers/${receiverId}/replay`,
+      JSON.stringify({ [random(['messageIds', 'since', 'status', 'zzz'], seed)]: random(junkValues, seed) }),
+      json,
+    ]);
   }
   const truncated = ['{', '{"url":', '[1,2', '"just a string"', 'null', '{"url": "https://example.com"', '\u00ff\u00fe', 'eventType=a'];
   for (const body of truncated) {
@@ -59,7 +116,12 @@ function badRequests(seed: { n: number }): [method: string, path: string, body: 
   }
   cases.push(['POST', '/v1/receivers', 'url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }]);
   cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: 'a.b', payload: 'x'.repeat(300 * 1024) }), json]);
-  cases.push(['POST', '/v1/messages', JSON.stringify({ eventType: 'a.b', payload: {}, receiverIds: Array.from({ length: 1001 }, (_, i) => `rcv_${String(i).padStart(26, '0')}`) }), json]);
+  cases.push([
+    'POST',
+    '/v1/messages',
+    JSON.stringify({ eventType: 'a.b', payload: {}, receiverIds: Array.from({ length: 1001 }, (_, i) => `rcv_${String(i).padStart(26, '0')}`) }),
+    json,
+  ]);
   cases.push(['POST', '/v1/receivers', JSON.stringify({ url: 'https://example.com', eventTypes: Array.from({ length: 3000 }, (_, i) => `t.${i}`) }), json]);
   cases.push(['POST', `/v1/receivers/${receiverId}/replay`, JSON.stringify({ since: 'yesterday' }), json]);
   cases.push(['POST', `/v1/messages/${messageId}/resend`, JSON.stringify({ receiverIds: ['rcv_0000000000000000000000000a'] }), json]);
@@ -81,6 +143,7 @@ function send(method: string, path: string, body: string | undefined, headers: R
 }
 
 test('hundreds of bad requests: each a 4xx, nothing changed, server healthy', async (t) => {
+  await setUp();
   const before = await snapshot();
   const cases = badRequests({ n: 42 });
   const statuses = new Map<number, number>();

@@ -1,63 +1,15 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { LookupAddress } from 'node:dns';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { AddressGuard } from '../../src/delivery/address-guard.js';
 import { DeliveryClient, parseRetryAfter, type DeliveryClientOptions, type DeliveryRequest, type Resolver } from '../../src/delivery/client.js';
 import { generateSecret, signatureHeaders } from '../../src/delivery/sign.js';
+import { TestReceiver } from '../support/receiver.js';
 
-interface Received {
-  path: string;
-  method: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-type Answer = (response: ServerResponse, request: IncomingMessage) => void;
-
-/** A real HTTP receiver on 127.0.0.1 that counts sockets and requests and answers as the test says. */
-class Receiver {
-  sockets = 0;
-  readonly received: Received[] = [];
-  answer: Answer = (response) => response.end();
-  private readonly server: Server;
-
-  private constructor() {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        this.received.push({ path: request.url ?? '', method: request.method ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-        this.answer(response, request);
-      });
-    });
-    this.server.on('connection', () => this.sockets++);
-  }
-
-  static async start(): Promise<Receiver> {
-    const receiver = new Receiver();
-    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
-    return receiver;
-  }
-
-  get port(): number {
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  url(path = '/hook', host = '127.0.0.1'): string {
-    return `http://${host}:${this.port}${path}`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
-
-let receiver: Receiver;
-before(async () => (receiver = await Receiver.start()));
+let receiver: TestReceiver;
+before(async () => (receiver = await TestReceiver.start()));
 after(() => receiver.close());
 beforeEach(() => (receiver.answer = (response) => response.end()));
 
@@ -66,10 +18,13 @@ const guardOn = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: [] }
 const never = new AbortController().signal;
 
 /** Runs `use` with a fresh client (guard off unless said otherwise) and always closes it. */
-async function withClient(options: Partial<DeliveryClientOptions>, use: (send: (fields?: Partial<DeliveryRequest>) => ReturnType<DeliveryClient['send']>) => Promise<void>): Promise<void> {
+async function withClient(
+  options: Partial<DeliveryClientOptions>,
+  use: (send: (fields?: Partial<DeliveryRequest>) => ReturnType<DeliveryClient['send']>) => Promise<void>,
+): Promise<void> {
   const client = new DeliveryClient({ guard: guardOff, ...options });
   try {
-    await use((fields = {}) => client.send({ url: receiver.url(), headers: {}, body: '{}', timeoutMs: 5000, signal: never, ...fields }));
+    await use((fields = {}) => client.send({ url: receiver.address(), headers: {}, body: '{}', timeoutMs: 5000, signal: never, ...fields }));
   } finally {
     await client.close();
   }
@@ -94,7 +49,7 @@ test('the receiver gets one POST with JSON, our user-agent, the caller headers a
   const body = '{"type":"invoice.paid","timestamp":"2024-01-01T00:00:00.000Z","data":{"n":1},"fence":7}';
   const signed = signatureHeaders(secret, 'msg_abc', Math.floor(Date.now() / 1000), body);
   await withClient({}, async (send) => {
-    const result = await send({ url: receiver.url('/hook?x=1'), body, headers: { 'X-Tenant': 'acme', 'Content-Type': 'text/plain', ...signed } });
+    const result = await send({ url: receiver.address('/hook?x=1'), body, headers: { 'X-Tenant': 'acme', 'Content-Type': 'text/plain', ...signed } });
     assert.equal(result.statusCode, 200);
   });
   const got = receiver.received.at(-1);
@@ -103,7 +58,11 @@ test('the receiver gets one POST with JSON, our user-agent, the caller headers a
   assert.equal(got.headers['content-type'], 'application/json', 'one content type, always JSON');
   assert.match(got.headers['user-agent'] ?? '', /^Lockstep\/\d+\.\d+\.\d+/);
   assert.equal(got.headers['x-tenant'], 'acme');
-  const headers = { 'webhook-id': String(got.headers['webhook-id']), 'webhook-timestamp': String(got.headers['webhook-timestamp']), 'webhook-signature': String(got.headers['webhook-signature']) };
+  const headers = {
+    'webhook-id': String(got.headers['webhook-id']),
+    'webhook-timestamp': String(got.headers['webhook-timestamp']),
+    'webhook-signature': String(got.headers['webhook-signature']),
+  };
   assert.deepEqual(new Webhook(secret).verify(got.body, headers), JSON.parse(body));
 });
 
@@ -125,11 +84,11 @@ test('status codes are reported as they are, with the response headers and body'
 test('redirects are reported, never followed', async () => {
   await withClient({}, async (send) => {
     for (const status of [301, 302, 303, 307, 308]) {
-      receiver.answer = (response) => response.writeHead(status, { location: receiver.url('/elsewhere') }).end();
+      receiver.answer = (response) => response.writeHead(status, { location: receiver.address('/elsewhere') }).end();
       const before = receiver.received.length;
       const result = await send();
       assert.equal(result.statusCode, status);
-      assert.equal(result.responseHeaders.location, receiver.url('/elsewhere'));
+      assert.equal(result.responseHeaders.location, receiver.address('/elsewhere'));
       assert.equal(receiver.received.length - before, 1, `${status}: one request only`);
     }
   });
@@ -201,12 +160,12 @@ test('an abort while the body streams is an abort too, not a timeout', async () 
 test('a signal aborted before the send sends nothing at all', async () => {
   const lock = new AbortController();
   lock.abort(new Error('lock on rcv_y lost: fenced'));
-  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  const [sockets, requests] = [receiver.connections, receiver.received.length];
   await withClient({}, async (send) => {
     const result = await send({ signal: lock.signal });
     assert.deepEqual([result.errorKind, result.error], ['aborted', 'aborted: lock on rcv_y lost: fenced']);
   });
-  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests]);
+  assert.deepEqual([receiver.connections, receiver.received.length], [sockets, requests]);
 });
 
 test('a 5 MB answer: only maxResponseBytes are kept and the connection is cut, not read to the end', async () => {
@@ -233,9 +192,9 @@ test('a 5 MB answer: only maxResponseBytes are kept and the connection is cut, n
 test('a modest remainder past maxResponseBytes is drained so the connection is reused', async () => {
   receiver.answer = (response) => response.end('y'.repeat(40 * 1024));
   await withClient({ maxResponseBytes: 1000 }, async (send) => {
-    const before = receiver.sockets;
+    const before = receiver.connections;
     for (let i = 0; i < 3; i++) assert.equal((await send()).responseBody, 'y'.repeat(1000));
-    assert.equal(receiver.sockets - before, 1);
+    assert.equal(receiver.connections - before, 1);
   });
 });
 
@@ -255,9 +214,20 @@ test('Retry-After: delay-seconds or an HTTP-date, anything else ignored', async 
   const inAMinute = parseRetryAfter(new Date(Date.now() + 60_000).toUTCString()) ?? 0;
   assert.ok(inAMinute > 58_000 && inAMinute <= 60_000, String(inAMinute));
   const cases: [string | string[] | undefined, number | null][] = [
-    ['120', 120_000], [' 5 ', 5000], ['0', 0], ['1.5', 1500], [['7', '8'], 7000],
-    ['Wed, 21 Oct 2015 07:28:00 GMT', 0], ['Sunday, 06-Nov-94 08:49:37 GMT', 0], ['Sun Nov  6 08:49:37 1994', 0], // dates in the past
-    ['soon', null], ['-5', null], ['2024-01-01', null], ['1e3', null], ['', null], [undefined, null],
+    ['120', 120_000],
+    [' 5 ', 5000],
+    ['0', 0],
+    ['1.5', 1500],
+    [['7', '8'], 7000],
+    ['Wed, 21 Oct 2015 07:28:00 GMT', 0],
+    ['Sunday, 06-Nov-94 08:49:37 GMT', 0],
+    ['Sun Nov  6 08:49:37 1994', 0], // dates in the past
+    ['soon', null],
+    ['-5', null],
+    ['2024-01-01', null],
+    ['1e3', null],
+    ['', null],
+    [undefined, null],
   ];
   for (const [value, expected] of cases) assert.equal(parseRetryAfter(value), expected, String(value));
 
@@ -274,41 +244,44 @@ test('Retry-After: delay-seconds or an HTTP-date, anything else ignored', async 
 
 test('keep-alive: twenty sequential requests use one connection', async () => {
   await withClient({}, async (send) => {
-    const before = receiver.sockets;
+    const before = receiver.connections;
     for (let i = 0; i < 20; i++) assert.equal((await send()).statusCode, 200);
-    assert.equal(receiver.sockets - before, 1);
+    assert.equal(receiver.connections - before, 1);
   });
 });
 
 test('receivers sharing an origin do not queue behind each other unless connections says so', async () => {
   receiver.answer = (response) => void setTimeout(() => response.end(), 150);
-  for (const [connections, sockets] of [[undefined, 3], [1, 1]] as const) {
+  for (const [connections, sockets] of [
+    [undefined, 3],
+    [1, 1],
+  ] as const) {
     await withClient({ connections }, async (send) => {
-      const before = receiver.sockets;
+      const before = receiver.connections;
       const started = performance.now();
       await Promise.all([send(), send(), send()]);
       const took = performance.now() - started;
-      assert.equal(receiver.sockets - before, sockets, `connections ${connections}`);
+      assert.equal(receiver.connections - before, sockets, `connections ${connections}`);
       assert.ok(sockets === 3 ? took < 400 : took >= 440, `connections ${connections}: ${took.toFixed(0)} ms`);
     });
   }
 });
 
 test('guard on: loopback is refused before any connection, by IP literal in any spelling and by name', async () => {
-  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  const [sockets, requests] = [receiver.connections, receiver.received.length];
   await withClient({ guard: guardOn }, async (send) => {
     for (const host of ['127.0.0.1', '2130706433', '0x7f.1', '[::1]', '[::ffff:127.0.0.1]']) {
-      const result = await send({ url: receiver.url('/hook', host) });
+      const result = await send({ url: receiver.address('/hook', host) });
       assert.equal(result.errorKind, 'blocked-address', host);
       assert.match(result.error ?? '', /is blocked \(loopback\); allow it with LOCKSTEP_ALLOW_CIDRS/, host);
       assert.equal(result.statusCode, null);
     }
     // A name is judged on what it resolves to, at connect time: what DNS rebinding would exploit.
-    const named = await send({ url: receiver.url('/hook', 'localhost') });
+    const named = await send({ url: receiver.address('/hook', 'localhost') });
     assert.equal(named.errorKind, 'blocked-address', named.error ?? '');
     assert.match(named.error ?? '', /^localhost resolves to blocked addresses only: .*\(loopback\)/);
   });
-  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
+  assert.deepEqual([receiver.connections, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
 });
 
 test('guard on: any name is judged on the addresses it resolves to at connect time, and only allowed ones are dialled', async () => {
@@ -316,28 +289,31 @@ test('guard on: any name is judged on the addresses it resolves to at connect ti
   const answers: Record<string, LookupAddress[]> = {
     'rebind.test': [{ address: '127.0.0.1', family: 4 }], // what a rebinding DNS answers on the second query
     'mapped.test': [{ address: '::ffff:127.0.0.1', family: 6 }],
-    'mixed.test': [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }],
+    'mixed.test': [
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+    ],
     'empty.test': [],
   };
-  const resolve: Resolver = async (hostname) => (asked.push(hostname), answers[hostname] ?? []);
-  const [sockets, requests] = [receiver.sockets, receiver.received.length];
+  const resolve: Resolver = (hostname) => (asked.push(hostname), Promise.resolve(answers[hostname] ?? []));
+  const [sockets, requests] = [receiver.connections, receiver.received.length];
   await withClient({ guard: guardOn, resolve }, async (send) => {
     for (const host of ['rebind.test', 'mapped.test', 'mixed.test']) {
-      const result = await send({ url: receiver.url('/hook', host) });
+      const result = await send({ url: receiver.address('/hook', host) });
       assert.equal(result.errorKind, 'blocked-address', host);
       assert.ok(result.error?.startsWith(`${host} resolves to blocked addresses only: `), result.error ?? '');
       assert.match(result.error ?? '', /127\.0\.0\.1 \(loopback\)/);
     }
-    const empty = await send({ url: receiver.url('/hook', 'empty.test') });
+    const empty = await send({ url: receiver.address('/hook', 'empty.test') });
     assert.deepEqual([empty.errorKind, empty.error], ['network', 'ENOTFOUND: empty.test resolves to no address']);
   });
   assert.deepEqual(asked, ['rebind.test', 'mapped.test', 'mixed.test', 'empty.test']);
-  assert.deepEqual([receiver.sockets, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
+  assert.deepEqual([receiver.connections, receiver.received.length], [sockets, requests], 'the receiver saw no connection at all');
 
   // ::1 stays blocked, 127.0.0.1 is allowed: the socket goes to 127.0.0.1 only (the receiver listens on nothing else).
   const allowV4 = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: ['127.0.0.1/32'] });
   await withClient({ guard: allowV4, resolve }, async (send) => {
-    const result = await send({ url: receiver.url('/hook', 'mixed.test') });
+    const result = await send({ url: receiver.address('/hook', 'mixed.test') });
     assert.equal(result.statusCode, 200, result.error ?? '');
   });
   assert.equal(receiver.received.at(-1)?.headers.host, `mixed.test:${receiver.port}`);
@@ -345,7 +321,7 @@ test('guard on: any name is judged on the addresses it resolves to at connect ti
 
 test('guard off delivers to loopback by IP and by name', async () => {
   await withClient({ guard: guardOff }, async (send) => {
-    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.url('/hook', host) })).statusCode, 200, host);
+    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.address('/hook', host) })).statusCode, 200, host);
   });
 });
 
@@ -353,13 +329,13 @@ test('an allow-listed CIDR lets loopback through with the guard on', async () =>
   const guard = new AddressGuard({ allowPrivateNetworks: false, allowCidrs: ['127.0.0.0/8'] });
   receiver.answer = (response) => response.writeHead(204).end();
   await withClient({ guard }, async (send) => {
-    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.url('/hook', host) })).statusCode, 204, host);
-    assert.equal((await send({ url: receiver.url('/hook', '[::1]') })).errorKind, 'blocked-address', '::1 is not in the list');
+    for (const host of ['127.0.0.1', 'localhost']) assert.equal((await send({ url: receiver.address('/hook', host) })).statusCode, 204, host);
+    assert.equal((await send({ url: receiver.address('/hook', '[::1]') })).errorKind, 'blocked-address', '::1 is not in the list');
   });
 });
 
 test('connection errors are network errors that name the cause', async () => {
-  const spare = await Receiver.start();
+  const spare = await TestReceiver.start();
   const port = spare.port;
   await spare.close(); // a port nobody listens on
   await withClient({}, async (send) => {

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Running } from '../../src/start.js';
-import { startInProcess } from '../support/in-process.js';
-import type { ApiClient } from '../support/lockstep.js';
+import { test } from 'node:test';
+import { useLockstep } from '../support/in-process.js';
 import { waitFor } from '../support/ports.js';
-import { TestReceiver } from '../support/receiver.js';
-import { RedisServer } from '../support/redis.js';
 
 /**
  * Intake queues a drain job only for a receiver whose queue was empty; everything else rests on
@@ -13,25 +9,10 @@ import { RedisServer } from '../support/redis.js';
  * as a FLUSH of the wrong keys or a restore from an older backup would), the emitters'
  * reconciler must find the receiver and deliver its backlog, in order.
  */
-let redis: RedisServer;
-let receiver: TestReceiver;
-let api: ApiClient;
-const stops: Running[] = [];
-
-before(async () => {
-  redis = await RedisServer.start();
-  receiver = await TestReceiver.start();
-  const started = await startInProcess('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true' });
-  stops.push(started.running);
-  api = started.api;
-});
-after(async () => {
-  for (const running of stops.reverse()) await running.stop();
-  await receiver?.close();
-  await redis?.destroy();
-});
+const context = useLockstep('api', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true' });
 
 test('a receiver left with work but no drain job is found by the reconciler and drained in order', async () => {
+  const { api, receiver, redis } = context();
   await api.createReceiver({ url: receiver.url('orphan') });
   const ids = [(await api.post('orphan.event', { n: 0 })).id];
   const admin = redis.client();
@@ -42,8 +23,10 @@ test('a receiver left with work but no drain job is found by the reconciler and 
   assert.deepEqual(await admin.keys('lockstep:drain:*'), [], 'later messages to a receiver with queued work queue no job');
   admin.disconnect();
 
-  const emitter = await startInProcess('emitter', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RECONCILE_EVERY_MS: '300' });
-  stops.push(emitter.running);
+  await context().startMore('emitter', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RECONCILE_EVERY_MS: '300' });
   await waitFor('the backlog delivered', () => receiver.for('orphan').length >= 4, 10_000);
-  assert.deepEqual(receiver.for('orphan').map((request) => request.messageId), ids);
+  assert.deepEqual(
+    receiver.for('orphan').map((request) => request.messageId),
+    ids,
+  );
 });

@@ -19,23 +19,33 @@ export interface InProcessLockstep {
   api: ApiClient;
   redis: RedisServer;
   receiver: TestReceiver;
+  /** Starts another Lockstep of `role` on the same Redis (e.g. an emitter); it is stopped first, after the suite. */
+  startMore(role: Role, env: Record<string, string>): Promise<{ running: Running; api: ApiClient }>;
 }
 
 /**
  * For a suite: a real Redis, a recording receiver and an in-process Lockstep of `role`, started
- * before its tests and stopped after them. Call the returned function inside a test.
+ * before its tests and stopped after them. Call the returned function inside a test, or in a
+ * `before` hook of a describe() (at a file's top level node 20 runs `before` hooks concurrently).
  */
 export function useLockstep(role: Role, env: Record<string, string>): () => InProcessLockstep {
   let context: InProcessLockstep | undefined;
   let running: Running | undefined;
+  const more: Running[] = [];
   before(async () => {
     const redis = await RedisServer.start();
     const receiver = await TestReceiver.start();
     const started = await startInProcess(role, { LOCKSTEP_REDIS_URL: redis.url, ...env });
     running = started.running;
-    context = { api: started.api, redis, receiver };
+    const startMore = async (otherRole: Role, otherEnv: Record<string, string>): Promise<{ running: Running; api: ApiClient }> => {
+      const other = await startInProcess(otherRole, { LOCKSTEP_REDIS_URL: redis.url, ...otherEnv });
+      more.push(other.running);
+      return other;
+    };
+    context = { api: started.api, redis, receiver, startMore };
   });
   after(async () => {
+    for (const other of more.reverse()) await other.stop();
     await running?.stop();
     await context?.receiver.close();
     await context?.redis.destroy();

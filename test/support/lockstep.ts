@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { AcceptedMessage, Message } from '../../src/shapes/messages.js';
+import type { CreatedReceiver } from '../../src/shapes/receivers.js';
 import { freePort, waitFor } from './ports.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -14,7 +16,11 @@ export class LockstepProcess {
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
 
-  private constructor(readonly role: string, readonly env: Record<string, string>, readonly url?: string) {
+  private constructor(
+    readonly role: string,
+    readonly env: Record<string, string>,
+    readonly url?: string,
+  ) {
     this.child = spawn(process.execPath, [CLI, role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       let partial = '';
@@ -30,10 +36,17 @@ export class LockstepProcess {
   static async start(role: 'all' | 'api' | 'emitter', env: Record<string, string>): Promise<LockstepProcess> {
     const port = role === 'emitter' ? undefined : await freePort();
     const url = port ? `http://127.0.0.1:${port}` : undefined;
-    const proc = new LockstepProcess(role, {
-      LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'info', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
-      ...(port ? { LOCKSTEP_PORT: String(port) } : {}), ...env,
-    }, url);
+    const proc = new LockstepProcess(
+      role,
+      {
+        LOCKSTEP_API_TOKEN: TEST_TOKEN,
+        LOCKSTEP_LOG_LEVEL: 'info',
+        LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+        ...(port ? { LOCKSTEP_PORT: String(port) } : {}),
+        ...env,
+      },
+      url,
+    );
     // The banner is printed once everything is up, whatever the log level.
     const ready = (): boolean => proc.logs.some((line) => line.startsWith('Lockstep ') && line.includes(`role ${role}`));
     try {
@@ -86,9 +99,17 @@ export class LockstepProcess {
 
 /** A small client for the Lockstep API. */
 export class ApiClient {
-  constructor(readonly url: string, readonly token = TEST_TOKEN) {}
+  constructor(
+    readonly url: string,
+    readonly token = TEST_TOKEN,
+  ) {}
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -98,14 +119,14 @@ export class ApiClient {
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T, headers: response.headers };
   }
 
-  async createReceiver(fields: Record<string, unknown>): Promise<{ id: string; secret: string }> {
-    const { status, body } = await this.request<{ id: string; secret: string }>('POST', '/v1/receivers', fields);
+  async createReceiver(fields: Record<string, unknown>): Promise<CreatedReceiver> {
+    const { status, body } = await this.request<CreatedReceiver>('POST', '/v1/receivers', fields);
     if (status !== 201) throw new Error(`createReceiver: ${status} ${JSON.stringify(body)}`);
     return body;
   }
 
-  async post(eventType: string, payload: unknown, extra: Record<string, unknown> = {}): Promise<{ id: string; receiverIds: string[] }> {
-    const { status, body } = await this.request<{ id: string; receiverIds: string[] }>('POST', '/v1/messages', { eventType, payload, ...extra });
+  async post(eventType: string, payload: unknown, extra: Record<string, unknown> = {}): Promise<AcceptedMessage> {
+    const { status, body } = await this.request<AcceptedMessage>('POST', '/v1/messages', { eventType, payload, ...extra });
     if (status !== 202) throw new Error(`post: ${status} ${JSON.stringify(body)}`);
     return body;
   }
@@ -115,12 +136,7 @@ export class ApiClient {
   }
 }
 
-export interface MessageView {
-  id: string;
-  eventType: string;
-  payload: unknown;
-  createdAt: string;
-  deliveries: { receiverId: string; status: string; attempts: { attempt: number; statusCode: number | null; error: string | null; emitterId: string; fence: number; durationMs: number }[] }[];
-}
+/** GET /v1/messages/:id, as src/shapes declares it. */
+export type MessageView = Message;
 
 export { freePort, waitFor };

@@ -34,6 +34,17 @@ export interface RecordedRequest {
   body: string;
 }
 
+/** A request as the raw mode (`answer`) saw it, recorded as soon as its body was read. */
+export interface ReceivedRequest {
+  path: string;
+  method: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** Answers a request in raw mode: the test writes the response itself (or never does). */
+export type Answer = (response: ServerResponse, request: IncomingMessage) => void;
+
 /** A request still in flight when another one to the same receiver arrived. */
 export interface InFlightRequest {
   seq: number;
@@ -57,6 +68,9 @@ export interface Overlap {
  * A real HTTP receiver for tests: each path `/r/<name>` is one webhook endpoint with its own
  * behaviour. It records every request's start and end and counts overlapping requests per
  * receiver: the thing Lockstep must never cause.
+ *
+ * Raw mode, for tests of the delivery client itself: while `answer` is set, every request, on any
+ * path, is recorded in `received` and answered by it instead (see `address`).
  */
 export class TestReceiver {
   readonly requests: RecordedRequest[] = [];
@@ -73,6 +87,10 @@ export class TestReceiver {
   private readonly server: Server;
   /** Every socket that ever connected (for connection-count assertions). */
   connections = 0;
+  /** Raw mode: set, it answers every request (see the class comment). */
+  answer: Answer | undefined;
+  /** The requests raw mode answered, in arrival order. */
+  readonly received: ReceivedRequest[] = [];
 
   private constructor() {
     this.server = createServer((request, response) => void this.handle(request, response));
@@ -85,8 +103,18 @@ export class TestReceiver {
     return receiver;
   }
 
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The URL of receiver `name` (a path of its own, with its own behaviour). */
   url(name: string): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/r/${name}`;
+    return `http://127.0.0.1:${this.port}/r/${name}`;
+  }
+
+  /** Any URL on this server, under any host name that resolves to it (raw mode). */
+  address(path = '/hook', host = '127.0.0.1'): string {
+    return `http://${host}:${this.port}${path}`;
   }
 
   set(name: string, behaviour: Behaviour): void {
@@ -113,6 +141,7 @@ export class TestReceiver {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.answer) return this.handleRaw(request, response, this.answer);
     const start = Date.now();
     const receiver = (request.url ?? '').replace(/^\/r\//, '');
     const behaviour = this.behaviours.get(receiver) ?? {};
@@ -153,6 +182,13 @@ export class TestReceiver {
       body,
     });
     if (!aborted) response.writeHead(status, { 'content-type': 'text/plain', ...behaviour.headers }).end(status < 300 ? 'ok' : 'nope');
+  }
+
+  private async handleRaw(request: IncomingMessage, response: ServerResponse, answer: Answer): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    this.received.push({ path: request.url ?? '', method: request.method ?? '', headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+    answer(response, request);
   }
 
   private statusFor(receiver: string, behaviour: Behaviour, fence: number, self: InFlightRequest): number {

@@ -1,5 +1,5 @@
 import type { AcceptResult } from '../store/messages.js';
-import { badField, type HttpError } from './errors.js';
+import { badField, type LockstepError } from '../errors.js';
 
 /**
  * The batch's `Idempotency-Key` covers every message in it: each message without a key of its own
@@ -15,7 +15,7 @@ export function batchMessageKey(batchKey: string, index: number): string {
 /** `0, 1, 3-7` for the indexes given in ascending order (runs of three or more as a range). */
 export function indexList(indexes: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < indexes.length; ) {
+  for (let i = 0; i < indexes.length;) {
     let j = i;
     while (j + 1 < indexes.length && (indexes[j + 1] as number) === (indexes[j] as number) + 1) j += 1;
     if (j - i >= 2) parts.push(`${indexes[i]}-${indexes[j]}`);
@@ -30,7 +30,7 @@ export function indexList(indexes: number[]): string {
  * deleted between the up-front check and the write: says exactly which were stored and how to
  * store the rest without storing any twice.
  */
-export function batchCut(results: AcceptResult[], withKey: boolean): HttpError | undefined {
+export function batchCut(results: AcceptResult[], withKey: boolean): LockstepError | undefined {
   const missing = results.flatMap((result, index) => (result.kind === 'unknown-receiver' ? [{ index, receiverId: result.receiverId }] : []));
   const [first] = missing;
   if (!first) return undefined;
@@ -40,8 +40,8 @@ export function batchCut(results: AcceptResult[], withKey: boolean): HttpError |
     : 'Send only the messages not stored again (the whole batch again would store the others twice; an Idempotency-Key makes such a retry safe).';
   return badField(
     `messages[${first.index}].receiverIds`,
-    `names a receiver deleted just now (${first.receiverId}); stored: ${stored.length > 0 ? `messages ${indexList(stored)}` : 'none'} (${stored.length} of ${results.length}); `
-      + `not stored: messages ${indexList(missing.map((m) => m.index))}. ${retry}`,
+    `names a receiver deleted just now (${first.receiverId}); stored: ${stored.length > 0 ? `messages ${indexList(stored)}` : 'none'} (${stored.length} of ${results.length}); ` +
+      `not stored: messages ${indexList(missing.map((m) => m.index))}. ${retry}`,
     409,
   );
 }

@@ -1,4 +1,4 @@
-import { badField } from './errors.js';
+import { badField } from '../errors.js';
 
 /**
  * How deep a payload may nest. JSON.stringify recurses and runs out of stack near 5,000 levels
@@ -7,7 +7,8 @@ import { badField } from './errors.js';
  */
 export const MAX_PAYLOAD_DEPTH = 64;
 
-export const tooDeep = (field: string) => badField(field, `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels (objects and arrays inside each other); receivers could not parse it`, 422);
+export const tooDeep = (field: string) =>
+  badField(field, `is nested deeper than ${MAX_PAYLOAD_DEPTH} levels (objects and arrays inside each other); receivers could not parse it`, 422);
 
 /** Refuses a payload nested deeper than the limit; iterative, so a hostile depth cannot overflow the stack here either. */
 export function checkPayloadDepth(payload: unknown, field: string): void {

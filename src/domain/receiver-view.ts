@@ -1,3 +1,4 @@
+import { MASK, type PublicReceiver } from '../shapes/receivers.js';
 import type { ReceiverView } from '../store/types.js';
 
 /**
@@ -6,10 +7,8 @@ import type { ReceiverView } from '../store/types.js';
  * a support script, a log of API responses) does not hand out every receiver's secret. Custom
  * header values that look like credentials are masked for the same reason.
  */
-export type PublicReceiver = Omit<ReceiverView, 'secret'>;
-
-/** Shown instead of a credential header's value. Not a valid header value, so it can never be a real one. */
-export const MASK = '••••••••';
+export type { PublicReceiver };
+export { MASK };
 
 /** `authorization`, `proxy-authorization`, `cookie`, and any name holding `token`, `key` or `secret`. */
 const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|token|key|secret/i;

@@ -1,8 +1,8 @@
 import type { AddressGuard } from '../delivery/address-guard.js';
 import { isValidSecret } from '../delivery/sign.js';
-import type { ReceiverPatch, ReceiverSettings } from '../store/types.js';
-import { badField } from './errors.js';
-import { MASK } from './receiver-view.js';
+import type { PatchReceiver, ReceiverSettings } from '../shapes/receivers.js';
+import { badField } from '../errors.js';
+import { MASK } from '../shapes/receivers.js';
 
 /** The checks a receiver's fields get beyond their JSON schema, before anything is stored. */
 
@@ -14,42 +14,31 @@ const RESERVED_HEADERS = /^(host|content-type|content-length|transfer-encoding|c
  * latin-1. Refused here, a CR/LF cannot split a request and a bad value cannot make every delivery
  * of the receiver fail later.
  */
-// eslint-disable-next-line no-control-regex
 const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A url the address guard refuses; `problem` is what the guard says about it. */
-export const blockedUrl = (problem: string) => badField('url', `points at a blocked address (${problem}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
+export const blockedUrl = (problem: string) =>
+  badField('url', `points at a blocked address (${problem}); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development`, 422);
 
 export const badHeaderValue = (name: string) =>
   badField(`headers.${name}`, 'holds a character a header value cannot carry (CR, LF, NUL, another control character, or one above U+00FF)', 422);
 
-export function checkReceiverInput<T extends ReceiverPatch>(body: T, guard: AddressGuard): T {
+export function checkReceiverInput<T extends PatchReceiver>(body: T, guard: AddressGuard): T {
   const url = parseUrl(body.url ?? '');
   const blocked = guard.literalUrlProblem(url.toString());
   if (blocked) throw blockedUrl(blocked);
   return checkReceiverFields(body);
 }
 
-export function checkReceiverFields<T extends ReceiverPatch>(body: T): T {
+export function checkReceiverFields<T extends PatchReceiver>(body: T): T {
   if (body.secret !== undefined && !isValidSecret(body.secret)) throw badField('secret', 'must be "whsec_" followed by base64 of 24 to 64 bytes');
   for (const [name, value] of Object.entries(body.headers ?? {})) {
     if (RESERVED_HEADERS.test(name)) throw badField(`headers.${name}`, 'is set by Lockstep and cannot be overridden');
-    if (value === MASK) throw badField(`headers.${name}`, 'is the mask shown for a hidden value, and no header of that name is stored to keep; send the real value', 422);
+    if (value === MASK)
+      throw badField(`headers.${name}`, 'is the mask shown for a hidden value, and no header of that name is stored to keep; send the real value', 422);
     if (BAD_HEADER_VALUE.test(value)) throw badHeaderValue(name);
   }
   return body;
-}
-
-/**
- * `strict` means one request at a time: a strict receiver with maxInFlight > 1 is refused, naming
- * the field the request set (a PATCH is checked against the stored receiver's other field).
- */
-export function checkFlowControl(body: Partial<Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>>, stored?: Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>): void {
-  const ordering = body.ordering ?? stored?.ordering;
-  const maxInFlight = body.maxInFlight ?? stored?.maxInFlight ?? 1;
-  if (ordering !== 'strict' || maxInFlight <= 1) return;
-  if (body.maxInFlight !== undefined) throw badField('maxInFlight', 'must be 1 for a receiver with ordering "strict", which takes one request at a time', 422);
-  throw badField('ordering', `cannot be "strict" while maxInFlight is ${maxInFlight}: strict means one request at a time (set maxInFlight to 1 too)`, 422);
 }
 
 function parseUrl(raw: string): URL {
@@ -63,4 +52,16 @@ function parseUrl(raw: string): URL {
   if (url.username || url.password) throw badField('url', 'must not contain credentials; use `headers` (e.g. authorization) instead');
   if (!url.hostname) throw badField('url', 'has no host');
   return url;
+}
+
+/**
+ * `strict` means one request at a time: a receiver cannot be strict with maxInFlight above 1 (422,
+ * naming the field the request set; `stored` fills in what a PATCH leaves out).
+ */
+export function checkFlowControl(body: Partial<Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>>, stored?: Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>): void {
+  const ordering = body.ordering ?? stored?.ordering;
+  const maxInFlight = body.maxInFlight ?? stored?.maxInFlight ?? 1;
+  if (ordering !== 'strict' || maxInFlight <= 1) return;
+  if (body.maxInFlight !== undefined) throw badField('maxInFlight', 'must be 1 for a receiver with ordering "strict", which takes one request at a time', 422);
+  throw badField('ordering', `cannot be "strict" while maxInFlight is ${maxInFlight}: strict means one request at a time (set maxInFlight to 1 too)`, 422);
 }

@@ -1,0 +1,61 @@
+import { isLockstepError, LockstepError } from './errors.js';
+
+/**
+ * The one place that reads the failures of the libraries Lockstep talks to (ioredis, etcd3, the
+ * Consul client) and turns them into LockstepError codes. Those libraries give no stable code for
+ * most of their failures, so this is the only file that may look at their message text; everything
+ * else decides by `code`. When src/store and src/locks throw LockstepError themselves at the point
+ * of failure, the text checks below stop being reached and can go.
+ */
+
+/**
+ * What a 503 says when Redis is cut: a write may have reached Redis before its answer was lost, so
+ * the only honest statement is that it may or may not be stored, and the safe retry is an
+ * idempotent one.
+ */
+export const REDIS_UNAVAILABLE =
+  'Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, ' +
+  'and for a message retry with the same Idempotency-Key so that it cannot be stored twice.';
+
+export const REDIS_OUT_OF_MEMORY =
+  'Redis is out of memory (maxmemory reached, policy noeviction) and refuses writes: this request was not completed. ' +
+  'Retry once the operator has freed memory or raised maxmemory; for a message, retry with the same Idempotency-Key.';
+
+/** Redis refusing writes because maxmemory is reached (directly, or as the reason a MULTI was discarded). */
+function isRedisOutOfMemory(error: Error): boolean {
+  const previous = (error as { previousErrors?: unknown }).previousErrors;
+  return (
+    /^OOM |\bOOM command not allowed/.test(error.message) || (Array.isArray(previous) && previous.some((e) => e instanceof Error && isRedisOutOfMemory(e)))
+  );
+}
+
+/** ioredis's ways of saying Redis is unreachable right now. */
+function isRedisUnavailable(error: Error): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING/i.test(error.message)
+  );
+}
+
+/** A Redis failure as Lockstep's own error (503), or undefined when `error` is not one. */
+export function redisFailure(error: Error): LockstepError | undefined {
+  if (isLockstepError(error, 'LOCKSTEP_REDIS_UNAVAILABLE') || isLockstepError(error, 'LOCKSTEP_REDIS_OUT_OF_MEMORY')) return error;
+  if (isRedisUnavailable(error)) return new LockstepError('LOCKSTEP_REDIS_UNAVAILABLE', 503, REDIS_UNAVAILABLE, { cause: error });
+  if (isRedisOutOfMemory(error)) return new LockstepError('LOCKSTEP_REDIS_OUT_OF_MEMORY', 503, REDIS_OUT_OF_MEMORY, { cause: error });
+  return undefined;
+}
+
+/** Which backend a failed drain turn's error came from, for `lockstep_backend_errors_total`. */
+export function failedBackend(error: Error): 'lock' | 'redis' {
+  if (isLockstepError(error)) return error.code === 'LOCKSTEP_LOCK_BACKEND' ? 'lock' : 'redis';
+  return /etcd|consul|grpc|lock/i.test(error.message) ? 'lock' : 'redis';
+}
+
+/**
+ * A start-up failure the operator can act on from its message alone (exit 1, no stack): ours, or
+ * one of the dependencies that could not be started or reached (redis-server, Redis, etcd, Consul).
+ */
+export function isStartFailure(error: unknown): error is Error {
+  if (isLockstepError(error)) return error.code === 'LOCKSTEP_START' || error.code === 'LOCKSTEP_LOCK_BACKEND' || error.code === 'LOCKSTEP_REDIS_UNAVAILABLE';
+  return error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message);
+}

@@ -1,0 +1,107 @@
+import type { AddressGuard } from '../delivery/address-guard.js';
+import { generateSecret } from '../delivery/sign.js';
+import { badField, notFound } from '../errors.js';
+import type { ReceiverLocks } from '../locks/types.js';
+import type { Logger } from '../logger.js';
+import type { CreateReceiver, PatchReceiver } from '../shapes/receivers.js';
+import type { DeadLetterPage, ReceiverPage, ReceiverView, Store } from '../store/index.js';
+import type { DomainLog } from './log.js';
+import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
+import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
+import { unmaskHeaders } from './receiver-view.js';
+
+export interface ReceiversOptions {
+  store: Store;
+  locks: ReceiverLocks;
+  guard: AddressGuard;
+  /** A new receiver's `timeoutMs` when it sets none. */
+  defaultTimeoutMs: number;
+  log: Logger;
+}
+
+export const sinceWithMessageIds = () => badField('since', 'cannot be combined with messageIds; send one of them');
+
+/**
+ * The rules of receivers, whoever asks (API routes today, the CLI or another route tomorrow):
+ * input checked beyond its schema before anything is stored, defaults filled in, the queue woken
+ * when a change lets it deliver again, deletion under the receiver's lock. Failures are
+ * LockstepErrors naming the field or the receiver.
+ */
+export class Receivers {
+  private readonly deletes = new DeleteQueue();
+
+  constructor(private readonly options: ReceiversOptions) {}
+
+  async create(input: CreateReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+    const { store, guard, defaultTimeoutMs } = this.options;
+    const body = checkReceiverInput(input, guard);
+    checkFlowControl(body);
+    const receiver = await store.receivers.create({
+      url: body.url,
+      eventTypes: body.eventTypes ?? [],
+      secret: body.secret ?? generateSecret(),
+      description: body.description ?? '',
+      headers: body.headers ?? {},
+      timeoutMs: body.timeoutMs ?? defaultTimeoutMs,
+      enabled: body.enabled ?? true,
+      ordering: body.ordering ?? 'unordered',
+      maxInFlight: body.maxInFlight ?? 1,
+      rateLimitBurst: body.rateLimitBurst ?? 1,
+      ...(body.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: body.rateLimitPerSecond }),
+      ...(body.retrySchedule === undefined ? {} : { retrySchedule: body.retrySchedule }),
+    });
+    log.info({ receiverId: receiver.id }, 'receiver registered');
+    return receiver;
+  }
+
+  list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
+    return this.options.store.receivers.list(limit, cursor);
+  }
+
+  /** The receiver, or a not-found LockstepError. */
+  async get(id: string): Promise<ReceiverView> {
+    return (await this.options.store.receivers.get(id)) ?? Promise.reject(notFound(`receiver ${id}`));
+  }
+
+  async secret(id: string, log: DomainLog = this.options.log): Promise<string> {
+    const { secret } = await this.get(id);
+    log.info({ receiverId: id }, 'receiver secret read');
+    return secret;
+  }
+
+  /** Changes the given fields; a masked header value keeps the stored one; enabling wakes its queue. */
+  async update(id: string, input: PatchReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+    const { store, guard } = this.options;
+    const body = input.headers ? { ...input, headers: unmaskHeaders(input.headers, (await this.get(id)).headers) } : input;
+    const patch = body.url === undefined ? checkReceiverFields(body) : checkReceiverInput({ ...body, url: body.url }, guard);
+    if (patch.ordering === 'strict' || (patch.maxInFlight ?? 1) > 1) checkFlowControl(patch, await this.get(id));
+    const updated = await store.receivers.update(id, patch);
+    if (!updated) throw notFound(`receiver ${id}`);
+    if (updated.enabledNow) await store.drains.wake(id);
+    log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');
+    return updated.receiver;
+  }
+
+  /** Deletes under the receiver's lock: once this returns, nothing is being sent to it and nothing will be. */
+  delete(id: string): Promise<void> {
+    const { store, locks, log } = this.options;
+    return this.deletes.run(id, () => deleteUnderLock(store, locks, log, id));
+  }
+
+  async deadLetters(id: string, limit: number, cursor: string | undefined): Promise<DeadLetterPage> {
+    await this.get(id);
+    return this.options.store.deadLetters.list(id, limit, cursor);
+  }
+
+  /** Re-queues dead deliveries (all, those dead since a time, or the listed messages) and wakes the queue; returns how many. */
+  async replay(id: string, filter: { since?: string; messageIds?: string[] }, log: DomainLog = this.options.log): Promise<number> {
+    const { store } = this.options;
+    const { since, messageIds } = filter;
+    if (since !== undefined && messageIds !== undefined) throw sinceWithMessageIds();
+    await this.get(id);
+    const count = await store.receivers.replayDead(id, { ...(since ? { since: new Date(since) } : {}), ...(messageIds ? { messageIds } : {}) });
+    if (count > 0) await store.drains.wake(id);
+    log.info({ receiverId: id, count }, 'dead deliveries replayed');
+    return count;
+  }
+}

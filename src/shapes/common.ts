@@ -1,0 +1,75 @@
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+/**
+ * Building blocks of the wire shapes. This folder is pure data (TypeBox only, no Node imports): the
+ * API validates and documents with it, the dashboard (src/ui, compiled for the browser) and the
+ * tests read the TypeScript types derived from it with Static<>.
+ */
+
+export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;
+export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
+export const EVENT_FILTER_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
+
+/** `{type: [t, 'null']}`: the compact JSON Schema form the document has always used (not an anyOf). */
+export function Nullable<T extends 'string' | 'integer'>(type: T, options: object = {}): TUnsafe<(T extends 'string' ? string : number) | null> {
+  return Type.Unsafe({ ...options, type: [type, 'null'] });
+}
+
+/** `{type: 'string', enum: [...]}` (TypeBox's own unions of literals would document an anyOf of consts). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: object = {}): TUnsafe<T[number]> {
+  return Type.Unsafe({ ...options, type: 'string', enum: [...values] });
+}
+
+/** An object of string values under free names (`additionalProperties`, as JSON Schema says it plainly). */
+export function StringMap(value: object = {}, options: object = {}): TUnsafe<Record<string, string>> {
+  return Type.Unsafe({ ...options, type: 'object', additionalProperties: { type: 'string', ...value } });
+}
+
+/**
+ * An object of numbers under free names in the document (a new key reaches clients at once); `K`
+ * says which names the server sends today, for the TypeScript type.
+ */
+export function NumberMap<K extends string = string>(options: object = {}): TUnsafe<Record<K, number>> {
+  return Type.Unsafe({ ...options, type: 'object', additionalProperties: { type: 'number' } });
+}
+
+/** A request body that may also be `null` or absent (`type: ['object', 'null']`). */
+export function OrNull<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
+  return Type.Unsafe({ ...schema, type: ['object', 'null'] });
+}
+
+/**
+ * A response schema as sent: the same shape without `required`. Fastify serializes responses with
+ * fast-json-stringify, which turns a missing required field into a 500; the document has never
+ * promised presence either. The TypeScript type (what handlers must return and what the
+ * dashboard reads) keeps the required fields.
+ */
+export function Response<T extends TSchema>(schema: T): T {
+  return withoutRequired(schema) as T;
+}
+
+function withoutRequired(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutRequired);
+  if (value === null || typeof value !== 'object') return value;
+  const copy: Record<string | symbol, unknown> = { ...value }; // keeps TypeBox's symbol keys
+  delete copy.required;
+  for (const key of Object.keys(copy)) copy[key] = withoutRequired(copy[key]);
+  return copy;
+}
+
+/** Every error body: `field` names the request part at fault when there is one. */
+export const ErrorBodySchema = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.Optional(Type.String()),
+  message: Type.String(),
+  field: Type.Optional(Type.String()),
+});
+export type ErrorBody = Static<typeof ErrorBodySchema>;
+
+/** One page of a list; `next` is the cursor of the following page, null on the last. */
+export const PageSchema = <T extends TSchema>(item: T) => Type.Object({ data: Type.Array(item), next: Nullable('string') });
+export interface Page<T> {
+  data: T[];
+  next: string | null;
+}

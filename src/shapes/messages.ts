@@ -1,0 +1,81 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_TYPE_PATTERN, ID_PATTERN, Nullable, OrNull, Response, StringEnum, StringMap } from './common.js';
+
+export const IdempotencyKeySchema = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' });
+const ReceiverIds = Type.Array(Type.String({ pattern: ID_PATTERN.rcv }), { minItems: 1, maxItems: 1000, uniqueItems: true });
+
+/** POST /v1/messages, and each message of a batch. */
+export const NewMessageSchema = Type.Object(
+  {
+    eventType: Type.String({ minLength: 1, maxLength: 256, pattern: EVENT_TYPE_PATTERN, examples: ['invoice.paid'] }),
+    payload: Type.Unknown({
+      description: 'any JSON value, sent to receivers as `data`; nested at most 64 levels deep (422 beyond)',
+      examples: [{ invoiceId: 'inv_1', amount: 4200 }],
+    }),
+    /** Explicit receivers; absent = every enabled receiver whose event types match. */
+    receiverIds: Type.Optional(ReceiverIds),
+    idempotencyKey: Type.Optional(IdempotencyKeySchema),
+  },
+  { additionalProperties: false },
+);
+export type NewMessage = Static<typeof NewMessageSchema>;
+
+export const BatchBodySchema = Type.Object({ messages: Type.Array(NewMessageSchema, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
+export type BatchBody = Static<typeof BatchBodySchema>;
+
+export const IdempotencyHeadersSchema = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKeySchema) });
+
+export const ResendBodySchema = OrNull(Type.Object({ receiverIds: Type.Optional(ReceiverIds) }, { additionalProperties: false }));
+export type ResendBody = Static<typeof ResendBodySchema>;
+
+/** What a 202 of an accept or a resend says. */
+export const AcceptedMessageSchema = Type.Object({
+  id: Type.String(),
+  eventType: Type.String(),
+  createdAt: Type.String(),
+  receiverIds: Type.Array(Type.String()),
+});
+export type AcceptedMessage = Static<typeof AcceptedMessageSchema>;
+export const AcceptedMessageResponse = Response(AcceptedMessageSchema);
+
+/** A batch's answer, in order; `duplicate` marks a message stored by an earlier request with the same key. */
+export const BatchAcceptedResponse = Response(
+  Type.Object({
+    data: Type.Array(Type.Object({ ...AcceptedMessageSchema.properties, duplicate: Type.Optional(Type.Boolean()) })),
+  }),
+);
+
+export const AttemptSchema = Type.Object({
+  attempt: Type.Integer(),
+  startedAt: Type.String(),
+  durationMs: Type.Number(),
+  statusCode: Nullable('integer'),
+  error: Nullable('string'),
+  emitterId: Type.String(),
+  fence: Type.Integer(),
+  responseBody: Type.Optional(Type.String()),
+  responseHeaders: Type.Optional(StringMap()),
+});
+export type Attempt = Static<typeof AttemptSchema>;
+
+export const DELIVERY_STATUSES = ['pending', 'delivering', 'delivered', 'retrying', 'dead', 'cancelled'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const DeliverySchema = Type.Object({
+  receiverId: Type.String(),
+  status: StringEnum(DELIVERY_STATUSES),
+  nextAttemptAt: Nullable('string'),
+  attempts: Type.Array(AttemptSchema, { description: 'the first 3 and the last 10 attempts' }),
+  omittedAttempts: Type.Integer({ description: 'attempts made between those listed and left out (0 up to 13 attempts)' }),
+});
+export type Delivery = Static<typeof DeliverySchema>;
+
+export const MessageSchema = Type.Object({
+  id: Type.String(),
+  eventType: Type.String(),
+  createdAt: Type.String(),
+  payload: Type.Unknown(),
+  deliveries: Type.Array(DeliverySchema),
+});
+export type Message = Static<typeof MessageSchema>;
+export const MessageResponse = Response(MessageSchema);
