@@ -59,17 +59,21 @@ local retentionMs, prefix = tonumber(ARGV[10]), ARGV[11]
 for i = 0, count - 1 do
   local attemptsKey = KEYS[7 + i * 2]
   local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
-  if length == 1 then
-    -- a late record (a cancelled or already final delivery) must not outlive its message
-    local ttl = redis.call('PTTL', KEYS[6 + i * 2])
-    if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
-  else
-    trimAttempts(attemptsKey, length)
-  end
+  if length > 1 then trimAttempts(attemptsKey, length) end
+end
+-- A late record of a delivery that is already final (its message expiring) or gone: its new
+-- attempts list must not outlive the message. Checked only for those (below), not on the hot path.
+local function boundLateAttempts(i)
+  local attemptsKey = KEYS[7 + i * 2]
+  local ttl = redis.call('PTTL', KEYS[6 + i * 2])
+  if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
 end
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince', 'high')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
-if not receiver[5] then return {'recorded', 0, 0} end
+if not receiver[5] then
+  for i = 0, count - 1 do boundLateAttempts(i) end
+  return {'recorded', 0, 0}
+end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
 -- lane slots' fences (maxInFlight > 1 only): all checked before anything is written
 local seen, lanes, laneFields = {}, {}, {}
@@ -115,6 +119,7 @@ for i = 0, count - 1 do
   if final then unfinished = redis.call('ZREM', KEYS[2], messageId) == 1
   else unfinished = redis.call('ZSCORE', KEYS[2], messageId) ~= false end
   if not unfinished then
+    boundLateAttempts(i)
     result[#result + 1] = 'stale'
   else
     if seq > high then high = seq end

@@ -5,29 +5,34 @@
 -- outlives its message (a repeat would be answered with a message that is gone) nor its own 24 h.
 -- Needs includes/now.lua. `prefix` is the installation's key prefix.
 
-local function messageKeys(prefix, messageId)
-  local dlvKey = prefix .. ':dlv:' .. messageId
-  -- the legacy whole-message attempts list (stored before per-delivery lists) goes too
-  local keys = {prefix .. ':msg:' .. messageId, dlvKey, prefix .. ':att:' .. messageId}
-  for _, receiverId in ipairs(redis.call('HKEYS', dlvKey)) do
+-- Every key of a message. Its receivers come from the message hash (`receiverIds`, which resend
+-- keeps up to date), read in the same command as its idempotency key: one read, not two. The
+-- whole-message attempts list of messages stored before per-delivery lists (`legacy`) only when
+-- the message predates `open` (countOpen found it), so new messages pay nothing for it.
+local function messageKeys(prefix, messageId, legacy)
+  local messageKey = prefix .. ':msg:' .. messageId
+  local fields = redis.call('HMGET', messageKey, 'receiverIds', 'idem', 'idemUntil')
+  local keys = {messageKey, prefix .. ':dlv:' .. messageId}
+  if legacy then keys[#keys + 1] = prefix .. ':att:' .. messageId end
+  for receiverId in string.gmatch(fields[1] or '', '[^,]+') do
     keys[#keys + 1] = prefix .. ':att:' .. messageId .. ':' .. receiverId
   end
-  return keys
+  return keys, fields[2], tonumber(fields[3] or '0')
 end
 
-local function expireMessage(prefix, messageId, retentionMs, now)
-  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PEXPIRE', key, retentionMs) end
-  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
-  if idem[1] and now + retentionMs < tonumber(idem[2]) then
-    redis.call('PEXPIRE', prefix .. ':idem:' .. idem[1], retentionMs)
+local function expireMessage(prefix, messageId, retentionMs, now, legacy)
+  local keys, idem, idemUntil = messageKeys(prefix, messageId, legacy)
+  for _, key in ipairs(keys) do redis.call('PEXPIRE', key, retentionMs) end
+  if idem and now + retentionMs < idemUntil then
+    redis.call('PEXPIRE', prefix .. ':idem:' .. idem, retentionMs)
   end
 end
 
 local function keepMessage(prefix, messageId, now)
-  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PERSIST', key) end
-  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
-  if idem[1] and tonumber(idem[2]) > now then
-    redis.call('PEXPIREAT', prefix .. ':idem:' .. idem[1], idem[2])
+  local keys, idem, idemUntil = messageKeys(prefix, messageId, true)
+  for _, key in ipairs(keys) do redis.call('PERSIST', key) end
+  if idem and idemUntil > now then
+    redis.call('PEXPIREAT', prefix .. ':idem:' .. idem, idemUntil)
   end
 end
 
@@ -45,8 +50,9 @@ end
 -- One delivery of the message became final (call it after writing its new state).
 local function closeDelivery(prefix, messageId, retentionMs, now)
   local open = redis.call('HINCRBY', prefix .. ':msg:' .. messageId, 'open', -1)
-  if open < 0 then open = countOpen(prefix, messageId) end
-  if open == 0 then expireMessage(prefix, messageId, retentionMs, now) end
+  local legacy = open < 0
+  if legacy then open = countOpen(prefix, messageId) end
+  if open == 0 then expireMessage(prefix, messageId, retentionMs, now, legacy) end
 end
 
 -- `count` deliveries of the message are unfinished again (call it after writing their new state).
