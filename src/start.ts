@@ -16,7 +16,9 @@ import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
 import { checkEvictionPolicy } from './store/redis-policy.js';
 
-export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 export interface Running {
   url: string | undefined;

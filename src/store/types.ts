@@ -1,4 +1,4 @@
-/** The stored shapes, as the API returns them (see ../shared/API.md). */
+/** The stored shapes, as the API returns them (README: Walk-through, "What a receiver gets"). */
 
 /**
  * `unordered`: a failed delivery waits for its own retry while the others go on. `strict`: nothing

@@ -13,7 +13,7 @@ export interface Behaviour {
   failStatus?: number;
   /** Never answer (until the client gives up). */
   hang?: boolean;
-  /** Refuse (409) a `fence` lower than the highest seen, as the API.md advises receivers to. */
+  /** Refuse (409) a `fence` lower than the highest seen, as the README advises receivers to. */
   checkFence?: boolean;
   /** Extra response headers (e.g. retry-after). */
   headers?: Record<string, string>;
