@@ -41,6 +41,12 @@ export interface DrainCounters {
 const WINDOW = 32;
 /** A claim that may send nothing for at most this long (rate limit, a short backoff) waits inside the turn, keeping the locks. */
 const WAIT_IN_TURN_MS = 1000;
+/**
+ * After a request that got no answer (timed out, cut off), the lane waits this long before its
+ * next request: the aborted connection's close reaches the receiver a moment after we drop it,
+ * and the receiver must see it closed before the next request arrives, or it would see two.
+ */
+const CLOSE_SETTLE_MS = 25;
 
 /** The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is rare. */
 function windowFor(lanes: number): number {
@@ -191,6 +197,7 @@ export class ReceiverDrainer {
         const goOn =
           outcome.kind === 'delivered' || (outcome.kind === 'failed' && receiver.ordering === 'unordered' && streak < breakerFailures && outcome.holdMs === 0);
         if (!goOn) stop = true;
+        else if (record.attempt.statusCode === null) await withLinkedSignal([this.stopping, lane.signal], (signal) => sleep(CLOSE_SETTLE_MS, signal));
       }
     };
     await Promise.all(lanes.map(run));
