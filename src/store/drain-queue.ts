@@ -34,19 +34,29 @@ export class DrainQueue {
   /** Makes sure each receiver has a drain job (no-op for a receiver that already has one). */
   async schedule(receiverIds: string[]): Promise<void> {
     if (receiverIds.length === 0) return;
-    await this.queue.addBulk(receiverIds.map((receiverId) => ({
-      name: 'drain',
-      data: { receiverId },
-      opts: { deduplication: { id: receiverId, keepLastIfActive: true } },
-    })));
+    await this.queue.addBulk(
+      receiverIds.map((receiverId) => ({
+        name: 'drain',
+        data: { receiverId },
+        opts: { deduplication: { id: receiverId, keepLastIfActive: true } },
+      })),
+    );
   }
 
   /** Like `schedule`, but also brings a job that waits out a backoff forward to now. */
   async wake(receiverId: string): Promise<void> {
     const jobId = await this.queue.getDeduplicationJobId(receiverId);
     const job = jobId ? await this.queue.getJob(jobId) : undefined;
-    if (job && (await job.isDelayed())) await job.promote().catch(() => {}); // raced to active: fine
+    if (job && (await job.isDelayed()))
+      await job.promote().catch(() => {}); // raced to active: fine
     else await this.schedule([receiverId]);
+  }
+
+  /** Those of `receiverIds` that have no drain job (waiting, delayed or active). */
+  async withoutJob(receiverIds: string[]): Promise<string[]> {
+    const orphans: string[] = [];
+    for (const id of receiverIds) if (!(await this.queue.getDeduplicationJobId(id))) orphans.push(id);
+    return orphans;
   }
 
   async close(): Promise<void> {

@@ -137,6 +137,18 @@ export class ReceiverStore {
     return Date.now() - this.retentionMs;
   }
 
+  /**
+   * Enabled receivers with unfinished deliveries: a scan of every receiver (two commands each, one
+   * round trip), for the emitters' infrequent check for receivers left without a drain job.
+   */
+  async withWork(): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.receivers, 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.zcard(this.keys.queue(id)).hget(this.keys.receiver(id), 'enabled');
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.filter((_, i) => Number(replies[i * 2]?.[1]) > 0 && replies[i * 2 + 1]?.[1] === '1');
+  }
+
   async directory(): Promise<ReceiverDirectory> {
     const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), this.redis.zrange(this.keys.receivers, 0, -1)]);
     const pipeline = this.redis.pipeline();
