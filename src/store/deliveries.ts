@@ -1,4 +1,5 @@
 import type { Keys } from './keys.js';
+import { as, Batch } from './batch.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
 import type { Attempt, ReceiverOrdering } from './types.js';
 
@@ -107,14 +108,12 @@ export class DeliveryStore {
     breaker: BreakerPolicy,
     claimNext?: number,
   ): Promise<{ result: RecordResult; next?: Claim }> {
-    const pipeline = storePipeline(this.redis);
-    if (records.length > 0) pipeline.recordAttempts(...this.recordArgs(receiverId, holder, records, breaker));
-    if (claimNext) pipeline.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold));
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    const result = records.length > 0 ? parseRecord(replies[0]?.[1] as (string | number)[]) : { kind: 'recorded' as const, breakerOpened: false, statuses: [] };
-    const claimReply = replies[records.length > 0 ? 1 : 0]?.[1] as string[] | undefined;
-    return claimNext && claimReply ? { result, next: parseClaim(receiverId, claimReply) } : { result };
+    const batch = new Batch(storePipeline(this.redis));
+    const recorded = records.length > 0 ? batch.add((p) => p.recordAttempts(...this.recordArgs(receiverId, holder, records, breaker)), as.mixed) : undefined;
+    const claimed = claimNext ? batch.add((p) => p.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold)), as.list) : undefined;
+    await batch.run();
+    const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, statuses: [] };
+    return claimed ? { result, next: parseClaim(receiverId, claimed.value) } : { result };
   }
 
   private claimArgs(receiverId: string, holder: Holder, size: number, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {
