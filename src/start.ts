@@ -14,7 +14,6 @@ import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
-import { checkEvictionPolicy } from './store/redis-policy.js';
 
 import { VERSION } from './version.js';
 
@@ -44,7 +43,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs, retentionMs: config.retentionMs });
     await store.connect();
     stops.push(() => store.close());
-    const redisWarning = await checkEvictionPolicy(store.redis, redis, config.allowEvictingRedis, log);
+    const redisWarning = await store.checkEvictionPolicy(config.allowEvictingRedis, log);
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
     const metrics = new Metrics(config.metricsReceiverLabels);

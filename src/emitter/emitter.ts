@@ -128,14 +128,7 @@ export class Emitter {
     const { store, log } = this.options;
     try {
       await store.queueStats.trimExpiredDeadLetters();
-      const receiverIds = await store.redis.zrange(store.keys.receivers, 0, -1);
-      const pipeline = store.redis.pipeline();
-      for (const id of receiverIds) pipeline.zcard(store.keys.queue(id)).hget(store.keys.receiver(id), 'enabled');
-      const replies = (await pipeline.exec()) ?? [];
-      const withWork = receiverIds.filter((_, i) => Number(replies[i * 2]?.[1]) > 0 && replies[i * 2 + 1]?.[1] === '1');
-      const waiting = await store.drains.waiting(withWork);
-      const orphans: string[] = [];
-      for (const id of withWork) if (!waiting.has(id) && !(await store.drains.queue.getDeduplicationJobId(id))) orphans.push(id);
+      const orphans = await store.drains.withoutJob(await store.receivers.withWork());
       if (orphans.length > 0) {
         log.info({ receivers: orphans.length }, 'scheduling receivers that had work but no drain job');
         await store.drains.schedule(orphans);

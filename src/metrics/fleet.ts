@@ -35,13 +35,7 @@ export class FleetReporter {
   /** Stops reporting and takes this process off the list at once (a stopped process is not "gone"). */
   async stop(): Promise<void> {
     clearTimeout(this.timer);
-    const { redis, keys } = this.store;
-    await redis
-      .multi()
-      .del(keys.process(this.identity.id))
-      .zrem(keys.processes, this.identity.id)
-      .exec()
-      .catch(() => {});
+    await this.store.fleet.remove(this.identity.id).catch(() => {});
   }
 
   private async report(): Promise<void> {
@@ -53,21 +47,12 @@ export class FleetReporter {
       reportedAt: new Date().toISOString(),
       ...(await this.metrics.snapshot()),
     };
-    const { redis, keys } = this.store;
-    await redis
-      .multi()
-      .set(keys.process(this.identity.id), JSON.stringify(report), 'PX', FORGET_AFTER_MS)
-      .zadd(keys.processes, Date.now(), this.identity.id)
-      .exec();
+    await this.store.fleet.write(this.identity.id, JSON.stringify(report), FORGET_AFTER_MS);
   }
 }
 
 /** The processes that reported lately, oldest first. */
 export async function readFleet(store: Store): Promise<ProcessReport[]> {
-  const { redis, keys } = store;
-  await redis.zremrangebyscore(keys.processes, '-inf', Date.now() - FORGET_AFTER_MS);
-  const ids = await redis.zrange(keys.processes, 0, -1);
-  if (ids.length === 0) return [];
-  const reports = await redis.mget(ids.map((id) => keys.process(id)));
-  return reports.flatMap((json) => (json ? [JSON.parse(json) as ProcessReport] : [])).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  const reports = await store.fleet.read(FORGET_AFTER_MS);
+  return reports.map((json) => JSON.parse(json) as ProcessReport).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }

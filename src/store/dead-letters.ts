@@ -1,4 +1,5 @@
 import { readAttempts } from './attempts.js';
+import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { DeadLetter, Page } from './types.js';
@@ -21,18 +22,18 @@ export class DeadLetterStore {
     const since = Date.now() - this.retentionMs;
     const entries = await this.page(k.dead(receiverId), limit + 1, cursor, since);
     const shown = entries.slice(0, limit);
-    const pipeline = this.redis.pipeline();
-    for (const { messageId } of shown) {
-      pipeline
-        .hmget(k.message(messageId), 'eventType', 'createdAt')
-        .lrange(k.legacyAttempts(messageId), 0, -1)
-        .lrange(k.attempts(messageId, receiverId), 0, -1);
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const data = shown.flatMap(({ messageId, diedAt }, i): DeadLetter[] => {
-      const [eventType, createdAt] = (replies[i * 3]?.[1] ?? []) as (string | null)[];
+    const batch = new Batch(this.redis.pipeline());
+    const read = shown.map((entry) => ({
+      ...entry,
+      message: batch.add((p) => p.hmget(k.message(entry.messageId), 'eventType', 'createdAt'), as.texts),
+      legacy: batch.add((p) => p.lrange(k.legacyAttempts(entry.messageId), 0, -1), as.list),
+      own: batch.add((p) => p.lrange(k.attempts(entry.messageId, receiverId), 0, -1), as.list),
+    }));
+    await batch.run();
+    const data = read.flatMap(({ messageId, diedAt, message, legacy, own }): DeadLetter[] => {
+      const [eventType, createdAt] = message.value;
       if (!createdAt) return []; // its message expired a moment before the entry's retention ran out
-      const { attempts, omitted } = readAttempts(receiverId, (replies[i * 3 + 1]?.[1] ?? []) as string[], (replies[i * 3 + 2]?.[1] ?? []) as string[]);
+      const { attempts, omitted } = readAttempts(receiverId, legacy.value, own.value);
       const lastAttempt = attempts.at(-1) ?? null;
       return [
         {
@@ -53,14 +54,13 @@ export class DeadLetterStore {
   private async page(key: string, count: number, cursor: string | undefined, since: number): Promise<{ messageId: string; diedAt: number }[]> {
     if (!cursor) return pairs(await this.redis.zrevrangebyscore(key, '+inf', since, 'WITHSCORES', 'LIMIT', 0, count));
     const [score, member] = [cursor.slice(0, cursor.indexOf('.')), cursor.slice(cursor.indexOf('.') + 1)];
-    const [sameScore, lower] =
-      (await this.redis
-        .pipeline()
-        .zrevrangebyscore(key, score, Math.max(Number(score), since)) // equal scores come in reverse lexical order too
-        .zrevrangebyscore(key, `(${score}`, since, 'WITHSCORES', 'LIMIT', 0, count)
-        .exec()) ?? [];
-    const rest = ((sameScore?.[1] ?? []) as string[]).filter((id) => id < member).map((messageId) => ({ messageId, diedAt: Number(score) }));
-    return [...rest, ...pairs((lower?.[1] ?? []) as string[])].slice(0, count);
+    const batch = new Batch(this.redis.pipeline());
+    // equal scores come in reverse lexical order too
+    const sameScore = batch.add((p) => p.zrevrangebyscore(key, score, Math.max(Number(score), since)), as.list);
+    const lower = batch.add((p) => p.zrevrangebyscore(key, `(${score}`, since, 'WITHSCORES', 'LIMIT', 0, count), as.list);
+    await batch.run();
+    const rest = sameScore.value.filter((id) => id < member).map((messageId) => ({ messageId, diedAt: Number(score) }));
+    return [...rest, ...pairs(lower.value)].slice(0, count);
   }
 }
 

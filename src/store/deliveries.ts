@@ -1,4 +1,5 @@
 import type { Keys } from './keys.js';
+import { as, Batch } from './batch.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
 import type { Attempt, ReceiverOrdering } from './types.js';
 
@@ -141,17 +142,13 @@ export class DeliveryStore {
   ): Promise<{ result: RecordResult; next?: Claim }> {
     const batch = Array.isArray(attempts) ? inOrder(attempts) : attempts;
     const { records } = batch;
-    const pipeline = storePipeline(this.redis);
+    const pipeline = new Batch(storePipeline(this.redis));
     const recording = records.length > 0 || (batch.tatShiftMs ?? 0) !== 0;
-    if (recording) pipeline.recordAttempts(...this.recordArgs(receiverId, holder, batch, breaker));
-    if (claimNext) pipeline.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold));
-    const replies = (await pipeline.exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    const result = recording
-      ? parseRecord(replies[0]?.[1] as (string | number)[])
-      : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
-    const claimReply = replies[recording ? 1 : 0]?.[1] as string[] | undefined;
-    return claimNext && claimReply ? { result, next: parseClaim(receiverId, claimReply) } : { result };
+    const recorded = recording ? pipeline.add((p) => p.recordAttempts(...this.recordArgs(receiverId, holder, batch, breaker)), as.mixed) : undefined;
+    const claimed = claimNext ? pipeline.add((p) => p.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold)), as.list) : undefined;
+    await pipeline.run();
+    const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
+    return claimed ? { result, next: parseClaim(receiverId, claimed.value) } : { result };
   }
 
   private claimArgs(receiverId: string, holder: Holder, { size, horizonMs }: NextClaim, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {

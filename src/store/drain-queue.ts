@@ -45,11 +45,13 @@ export class DrainQueue {
   /** Makes sure each receiver has a drain job (no-op for a receiver that already has one). */
   async schedule(receiverIds: string[]): Promise<void> {
     if (receiverIds.length === 0) return;
-    await this.queue.addBulk(receiverIds.map((receiverId) => ({
-      name: 'drain',
-      data: { receiverId },
-      opts: { deduplication: { id: receiverId, keepLastIfActive: true } },
-    })));
+    await this.queue.addBulk(
+      receiverIds.map((receiverId) => ({
+        name: 'drain',
+        data: { receiverId },
+        opts: { deduplication: { id: receiverId, keepLastIfActive: true } },
+      })),
+    );
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
@@ -75,6 +77,14 @@ export class DrainQueue {
     if (receiverIds.length === 0) return new Set();
     const scores = await this.store.zmscore(this.keys.wake, ...receiverIds);
     return new Set(receiverIds.filter((_, index) => scores[index] !== null));
+  }
+
+  /** Those of `receiverIds` that have neither a drain job (waiting or active) nor a wake-up noted. */
+  async withoutJob(receiverIds: string[]): Promise<string[]> {
+    const waiting = await this.waiting(receiverIds);
+    const orphans: string[] = [];
+    for (const id of receiverIds) if (!waiting.has(id) && !(await this.queue.getDeduplicationJobId(id))) orphans.push(id);
+    return orphans;
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
 import { connectRedis } from '../redis.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
+import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverStore } from './receivers.js';
+import { checkEvictionPolicy } from './redis-policy.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
@@ -26,14 +29,16 @@ export interface StoreOptions {
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
 export class Store {
-  readonly keys: Keys;
-  readonly redis: Redis;
+  // Only src/store talks to Redis: the rest of the code goes through the stores below.
+  private readonly keys: Keys;
+  private readonly redis: Redis;
   readonly receivers: ReceiverStore;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
   readonly drains: DrainQueue;
   readonly queueStats: QueueStats;
+  readonly fleet: FleetReports;
 
   constructor(
     readonly redisUrl: string,
@@ -54,6 +59,7 @@ export class Store {
     this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
     this.drains = new DrainQueue(redis, this.keys);
     this.queueStats = new QueueStats(redis, this.keys, retentionMs);
+    this.fleet = new FleetReports(redis, this.keys);
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -65,6 +71,11 @@ export class Store {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await this.queueStats.countOnce();
+  }
+
+  /** Refuses a Redis that may evict keys unless allowed (then returns the banner's warning): see redis-policy.ts. */
+  checkEvictionPolicy(allowEvicting: boolean, log: Logger): Promise<string | undefined> {
+    return checkEvictionPolicy(this.redis, this.redisUrl, allowEvicting, log);
   }
 
   async ping(): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { newId } from '../ids.js';
 import { readAttempts } from './attempts.js';
+import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
@@ -70,9 +71,7 @@ export class MessageStore {
       const replies = await this.runAccepts(sent.map(({ args }) => args));
       const stale: number[] = [];
       for (const [position, { index, message }] of sent.entries()) {
-        const [error, reply] = replies[position] ?? [new Error('no reply')];
-        if (error) throw error;
-        const fields = reply as string[];
+        const fields = replies[position] ?? [];
         if (fields[0] === 'stale') stale.push(index);
         else results[index] = await this.toAcceptResult(fields, message);
       }
@@ -83,31 +82,34 @@ export class MessageStore {
   }
 
   /** One accept script per message, in one round trip: a pipeline for several, a plain call for one (cheaper). */
-  private async runAccepts(argsList: AcceptArgs[]): Promise<[Error | null, unknown][]> {
+  private async runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
     const [only] = argsList;
-    if (argsList.length === 1 && only) return [[null, await this.redis.acceptMessage(...only)]];
-    const pipeline = storePipeline(this.redis);
-    for (const args of argsList) pipeline.acceptMessage(...args);
-    return (await pipeline.exec()) ?? [];
+    if (argsList.length === 1 && only) return [await this.redis.acceptMessage(...only)];
+    const batch = new Batch(storePipeline(this.redis));
+    const replies = argsList.map((args) => batch.add((p) => p.acceptMessage(...args), as.list));
+    await batch.run();
+    return replies.map((reply) => reply.value);
   }
 
   async get(id: string): Promise<Message | null> {
-    const [message, deliveries, legacy] =
-      (await this.redis.multi().hgetall(this.keys.message(id)).hgetall(this.keys.deliveries(id)).lrange(this.keys.legacyAttempts(id), 0, -1).exec()) ?? [];
-    const fields = message?.[1] as Record<string, string> | undefined;
-    if (!fields?.createdAt) return null;
-    const stored = Object.entries((deliveries?.[1] ?? {}) as Record<string, string>).sort(([a], [b]) => a.localeCompare(b));
-    const lists = this.redis.pipeline();
-    for (const [receiverId] of stored) lists.lrange(this.keys.attempts(id, receiverId), 0, -1);
-    const attempts = stored.length > 0 ? ((await lists.exec()) ?? []) : [];
+    const read = new Batch(this.redis.multi());
+    const message = read.add((p) => p.hgetall(this.keys.message(id)), as.hash);
+    const deliveries = read.add((p) => p.hgetall(this.keys.deliveries(id)), as.hash);
+    const legacy = read.add((p) => p.lrange(this.keys.legacyAttempts(id), 0, -1), as.list);
+    await read.run();
+    const { eventType, payload, createdAt } = message.value;
+    if (!createdAt || eventType === undefined || payload === undefined) return null;
+    const lists = new Batch(this.redis.pipeline());
+    const stored = Object.entries(deliveries.value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([receiverId, json]) => ({ receiverId, json, own: lists.add((p) => p.lrange(this.keys.attempts(id, receiverId), 0, -1), as.list) }));
+    await lists.run();
     return {
       id,
-      eventType: fields.eventType as string,
-      payload: JSON.parse(fields.payload as string) as unknown,
-      createdAt: fields.createdAt,
-      deliveries: stored.map(([receiverId, json], i) =>
-        toDelivery(receiverId, JSON.parse(json) as StoredDelivery, [(legacy?.[1] ?? []) as string[], (attempts[i]?.[1] ?? []) as string[]]),
-      ),
+      eventType,
+      payload: JSON.parse(payload) as unknown,
+      createdAt,
+      deliveries: stored.map(({ receiverId, json, own }) => toDelivery(receiverId, JSON.parse(json) as StoredDelivery, [legacy.value, own.value])),
     };
   }
 

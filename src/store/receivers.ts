@@ -1,4 +1,5 @@
 import { newId } from '../ids.js';
+import { as, Batch, type Reply } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
@@ -40,25 +41,19 @@ export class ReceiverStore {
   }
 
   async get(id: string): Promise<ReceiverView | null> {
-    const [hash, depth, dead] =
-      (await this.redis.multi().hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcount(this.keys.dead(id), this.deadSince(), '+inf').exec()) ?? [];
-    return toView(id, hash?.[1] as ReceiverHash, { queueDepth: Number(depth?.[1] ?? 0), deadLetters: Number(dead?.[1] ?? 0) });
+    const batch = new Batch(this.redis.multi());
+    const view = this.queueView(batch, id);
+    await batch.run();
+    return view();
   }
 
   async list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
     const ids = await this.redis.zrangebylex(this.keys.receivers, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
     const page = ids.slice(0, limit);
-    const pipeline = this.redis.pipeline();
-    for (const id of page) pipeline.hgetall(this.keys.receiver(id)).zcard(this.keys.queue(id)).zcount(this.keys.dead(id), this.deadSince(), '+inf');
-    const replies = (await pipeline.exec()) ?? [];
-    const data = page
-      .map((id, i) =>
-        toView(id, replies[i * 3]?.[1] as ReceiverHash, {
-          queueDepth: Number(replies[i * 3 + 1]?.[1] ?? 0),
-          deadLetters: Number(replies[i * 3 + 2]?.[1] ?? 0),
-        }),
-      )
-      .filter((receiver): receiver is ReceiverView => receiver !== null);
+    const batch = new Batch(this.redis.pipeline());
+    const views = page.map((id) => this.queueView(batch, id));
+    await batch.run();
+    const data = views.map((view) => view()).filter((receiver): receiver is ReceiverView => receiver !== null);
     return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
   }
 
@@ -86,10 +81,10 @@ export class ReceiverStore {
   /** Which of `ids` name existing receivers. */
   async existing(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.exists(this.keys.receiver(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return new Set(ids.filter((_, index) => replies[index]?.[1] === 1));
+    const batch = new Batch(this.redis.pipeline());
+    const found = ids.map((id) => ({ id, exists: batch.add((p) => p.exists(this.keys.receiver(id)), as.count) }));
+    await batch.run();
+    return new Set(found.filter(({ exists }) => exists.value === 1).map(({ id }) => id));
   }
 
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
@@ -134,20 +129,48 @@ export class ReceiverStore {
     );
   }
 
+  /** Queues the reads of one receiver's view into `batch`; the returned function builds it once the batch ran. */
+  private queueView(batch: Batch, id: string): () => ReceiverView | null {
+    const hash: Reply<ReceiverHash> = batch.add((p) => p.hgetall(this.keys.receiver(id)), as.hash);
+    const depth = batch.add((p) => p.zcard(this.keys.queue(id)), as.count);
+    const dead = batch.add((p) => p.zcount(this.keys.dead(id), this.deadSince(), '+inf'), as.count);
+    return () => toView(id, hash.value, { queueDepth: depth.value, deadLetters: dead.value });
+  }
+
   /** Dead letters that died before this (ms) are past retention: their messages are gone, they are not counted. */
   private deadSince(): number {
     return Date.now() - this.retentionMs;
   }
 
+  /**
+   * Enabled receivers with unfinished deliveries: a scan of every receiver (two commands each, one
+   * round trip), for the emitters' infrequent check for receivers left without a drain job.
+   */
+  async withWork(): Promise<string[]> {
+    const ids = await this.redis.zrange(this.keys.receivers, 0, -1);
+    const batch = new Batch(this.redis.pipeline());
+    const found = ids.map((id) => ({
+      id,
+      depth: batch.add((p) => p.zcard(this.keys.queue(id)), as.count),
+      enabled: batch.add((p) => p.hget(this.keys.receiver(id), 'enabled'), as.text),
+    }));
+    await batch.run();
+    return found.filter(({ depth, enabled }) => depth.value > 0 && enabled.value === '1').map(({ id }) => id);
+  }
+
   async directory(): Promise<ReceiverDirectory> {
     const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), this.redis.zrange(this.keys.receivers, 0, -1)]);
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.receiver(id), 'config', 'enabled');
-    const replies = (await pipeline.exec()) ?? [];
-    const receivers = ids.flatMap((id, i) => {
-      const [config, enabled] = (replies[i]?.[1] ?? []) as (string | null)[];
-      return config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1' }] : [];
-    });
+    const batch = new Batch(this.redis.pipeline());
+    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.receiver(id), 'config', 'enabled'), as.texts) }));
+    await batch.run();
+    const receivers = fields.flatMap(
+      ({
+        id,
+        fields: {
+          value: [config, enabled],
+        },
+      }) => (config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1' }] : []),
+    );
     return { version: version ?? '0', receivers };
   }
 }

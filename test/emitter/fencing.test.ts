@@ -8,6 +8,7 @@ import type { ReceiverLocks } from '../../src/locks/types.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { Store } from '../../src/store/index.js';
+import { probe, type Probe } from '../store/probe.js';
 import type { Attempt } from '../../src/store/types.js';
 import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -22,6 +23,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
   const TTL_MS = 600;
   let redis: RedisServer;
   let store: Store;
+  let raw: Probe;
   let locks: RedisReceiverLocks;
   let receiver: TestReceiver;
   let client: DeliveryClient;
@@ -37,6 +39,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'drainfence', { disableAfterDeadMs: 3_600_000 });
+    raw = probe(redis, 'drainfence');
     await store.connect();
     locks = new RedisReceiverLocks(redis.url, { emitterId: 'us', ttlMs: TTL_MS, prefix: 'drainfence' });
     await locks.start();
@@ -51,6 +54,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
     await locks?.close();
     await client?.close();
     await receiver?.close();
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -68,8 +72,8 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
     return { id, messageIds };
   };
   const stored = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-    JSON.parse((await store.redis.hget(store.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
-  const mark = (receiverId: string) => store.redis.hget(store.keys.receiver(receiverId), 'maxFence:redis');
+    JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+  const mark = (receiverId: string) => raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis');
   const fencedMetric = async (): Promise<number> => Number(/^lockstep_locks_lost_total\{cause="fenced"\} (\d+)$/m.exec(await metrics.registry.metrics())?.[1]);
   // a newer holder (another emitter, after our lock had expired unseen) claims with a far higher fence
   const newerHolderClaims = (receiverId: string) => store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 1000 } }, 32, 5);
@@ -104,7 +108,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       const delivery = await stored(messageId, id);
       assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
     }
-    const history = (await store.redis.lrange(store.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await raw.redis.lrange(raw.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(history.map((a) => [a.emitterId, a.statusCode]), [['us', 200]], 'the request we really sent is recorded');
     assert.equal(await mark(id), '1000');
   });

@@ -4,6 +4,7 @@ import { AttemptRecorder } from '../../src/emitter/recorder.js';
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { Store } from '../../src/store/index.js';
 import { RedisServer } from '../support/redis.js';
+import { probe, type Probe } from '../store/probe.js';
 
 /**
  * What lanes (maxInFlight > 1) need of the store, against a real redis-server: outcomes recorded
@@ -14,13 +15,16 @@ import { RedisServer } from '../support/redis.js';
  */
 describe('lanes in the store: frontier, slot fences, rate reservation', () => {
   let redis: RedisServer;
+  let raw: Probe;
   let store: Store;
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'lanes', { disableAfterDeadMs: 3_600_000 });
+    raw = probe(redis, 'lanes');
     await store.connect();
   });
   after(async () => {
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -81,7 +85,7 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
     }
     const { fenced } = await recorder.settle();
     assert.equal(fenced, false);
-    const fields = await store.redis.hmget(store.keys.receiver(receiverId), 'frontier', 'high');
+    const fields = await raw.redis.hmget(raw.keys.receiver(receiverId), 'frontier', 'high');
     assert.deepEqual(fields, [String(d1.seq), String(d5.seq)], 'the frontier stops below the first attempt still unrecorded');
 
     // the next holder: 2 again and 6 as first attempts; 3 waits in the retry set; 4 and 5 are done
@@ -100,10 +104,10 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
     const lane = (value: number) => ({ service: 'redis:2', value });
     const first = await store.deliveries.record(receiverId, holder, { records: [recordOf(a, { kind: 'delivered' }, lane(7))], frontier: a.seq }, breaker);
     assert.equal(first.result.kind, 'recorded');
-    assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'maxFence:redis:2'), '7');
+    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis:2'), '7');
     const stale = await store.deliveries.record(receiverId, holder, { records: [recordOf(b, { kind: 'delivered' }, lane(6))], frontier: b.seq }, breaker);
     assert.deepEqual(stale.result, { kind: 'fenced' });
-    assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'frontier'), String(a.seq), 'the refused batch moved nothing');
+    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'frontier'), String(a.seq), 'the refused batch moved nothing');
   });
 
   test('rate limit: a claim reserves what the limit allows within its horizon; the last record corrects the reservation', async () => {
@@ -114,12 +118,12 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
     // burst 2 at once, then one per 100 ms: 2 + 10 within 1 s (the 12th is due at exactly 1 s)
     assert.equal(windowOf(claim).length, 12);
     assert.deepEqual(claim.kind === 'send' ? { ...claim.rate, aheadMs: 0 } : undefined, { intervalMs: 100, burst: 2, aheadMs: 0 });
-    const reserved = Number(await store.redis.hget(store.keys.receiver(receiverId), 'tat'));
+    const reserved = Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'tat'));
     const refusedNow = await store.deliveries.claim(receiverId, holder, 32, breaker.threshold, 0);
     assert.equal(refusedNow.kind, 'wait', 'nothing more now');
     // the holder sent only one of the twelve: it gives the rest of the reservation back
     const [one] = windowOf(claim) as [ClaimedDelivery];
     await store.deliveries.record(receiverId, holder, { records: [recordOf(one, { kind: 'delivered' })], frontier: one.seq, tatShiftMs: -1100 }, breaker);
-    assert.equal(Number(await store.redis.hget(store.keys.receiver(receiverId), 'tat')), reserved - 1100);
+    assert.equal(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'tat')), reserved - 1100);
   });
 });

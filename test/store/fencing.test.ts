@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { Store } from '../../src/store/index.js';
+import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
 import { RedisServer } from '../support/redis.js';
 
@@ -13,12 +14,15 @@ import { RedisServer } from '../support/redis.js';
 describe('the store refuses stale holders (fencing in Redis)', () => {
   let redis: RedisServer;
   let store: Store;
+  let raw: Probe;
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'fencing', { disableAfterDeadMs: 3_600_000 });
+    raw = probe(redis, 'fencing');
     await store.connect();
   });
   after(async () => {
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -42,7 +46,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     return result.message.id;
   };
   const storedDelivery = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-    JSON.parse((await store.redis.hget(store.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+    JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
   const attempt = (fence: number, emitterId: string): Attempt => ({
     attempt: 1,
     startedAt: new Date().toISOString(),
@@ -73,7 +77,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
 
     const a = await claim(receiverId, holder(5));
     assert.deepEqual(a, { kind: 'fenced', maxFence: 6 }, "A's late claim is refused");
-    assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
+    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
     const byB = await record(receiverId, holder(6), claimedByB, { kind: 'delivered' });
     assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
@@ -92,9 +96,9 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual(late.result, { kind: 'fenced' });
     const stored = await storedDelivery(d1, receiverId);
     assert.deepEqual([stored.status, stored.attempts], ['pending', 0]);
-    assert.equal(await store.redis.hget(store.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
+    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
     // the request A really sent is still in the history, with A's fence
-    const history = (await store.redis.lrange(store.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await raw.redis.lrange(raw.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(
       history.map((h) => [h.emitterId, h.fence]),
       [['5', 5]],
@@ -120,6 +124,6 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     await accept(receiverId);
     assert.equal(await store.receivers.delete(receiverId), true);
     assert.equal((await claim(receiverId, holder(6))).kind, 'gone');
-    assert.equal(await store.redis.exists(store.keys.receiver(receiverId)), 0);
+    assert.equal(await raw.redis.exists(raw.keys.receiver(receiverId)), 0);
   });
 });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { Store } from '../../src/store/index.js';
+import { probe, type Probe } from './probe.js';
 import { RedisServer } from '../support/redis.js';
 
 const RETENTION_MS = 1500;
@@ -21,12 +22,15 @@ interface Truth {
 describe('queue statistics kept by the scripts', () => {
   let redis: RedisServer;
   let store: Store;
+  let raw: Probe;
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'qs', { disableAfterDeadMs: 3_600_000, retentionMs: RETENTION_MS });
+    raw = probe(redis, 'qs');
     await store.connect();
   });
   after(async () => {
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -68,29 +72,29 @@ describe('queue statistics kept by the scripts', () => {
   const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
 
   const scan = async (): Promise<Truth> => {
-    const k = store.keys;
+    const k = raw.keys;
     const truth: Truth = { depth: { queued: 0, retrying: 0, dead: 0 }, heads: { pending: {}, retrying: {}, dead: {} } };
-    for (const id of await store.redis.zrange(k.receivers, 0, -1)) {
-      const queue = await store.redis.zrange(k.queue(id), 0, -1, 'WITHSCORES');
-      const frontier = Number((await store.redis.hget(k.receiver(id), 'frontier')) ?? 0);
+    for (const id of await raw.redis.zrange(k.receivers, 0, -1)) {
+      const queue = await raw.redis.zrange(k.queue(id), 0, -1, 'WITHSCORES');
+      const frontier = Number((await raw.redis.hget(k.receiver(id), 'frontier')) ?? 0);
       truth.depth.queued += queue.length / 2;
-      truth.depth.retrying += await store.redis.zcard(k.retries(id));
-      truth.depth.dead += await store.redis.zcard(k.dead(id));
+      truth.depth.retrying += await raw.redis.zcard(k.retries(id));
+      truth.depth.dead += await raw.redis.zcard(k.dead(id));
       const seqs = queue.filter((_, i) => i % 2 === 1).map(Number);
       const oldestRetry = seqs.find((seq) => seq <= frontier);
       const oldestFresh = seqs.find((seq) => seq > frontier);
       if (oldestRetry !== undefined) truth.heads.retrying[id] = oldestRetry;
       if (oldestFresh !== undefined) truth.heads.pending[id] = oldestFresh;
-      const [, died] = await store.redis.zrange(k.dead(id), 0, 0, 'WITHSCORES');
+      const [, died] = await raw.redis.zrange(k.dead(id), 0, 0, 'WITHSCORES');
       if (died !== undefined) truth.heads.dead[id] = Number(died);
     }
     return truth;
   };
   const kept = async (): Promise<Truth> => {
-    const k = store.keys;
-    const [queued, retrying, dead] = (await store.redis.hmget(k.stats, 'queued', 'retrying', 'dead')).map(Number) as [number, number, number];
+    const k = raw.keys;
+    const [queued, retrying, dead] = (await raw.redis.hmget(k.stats, 'queued', 'retrying', 'dead')).map(Number) as [number, number, number];
     const heads = async (kind: 'pending' | 'retrying' | 'dead'): Promise<Record<string, number>> => {
-      const flat = await store.redis.zrange(k.heads(kind), 0, -1, 'WITHSCORES');
+      const flat = await raw.redis.zrange(k.heads(kind), 0, -1, 'WITHSCORES');
       return Object.fromEntries(flat.flatMap((member, i) => (i % 2 === 0 ? [[member, Number(flat[i + 1])]] : [])));
     };
     return { depth: { queued, retrying, dead }, heads: { pending: await heads('pending'), retrying: await heads('retrying'), dead: await heads('dead') } };
@@ -120,7 +124,7 @@ describe('queue statistics kept by the scripts', () => {
 
     assert.equal(await store.receivers.replayDead(b, {}), 3);
     assert.deepEqual((await agree('a replay')).depth, { queued: 7, retrying: 3, dead: 2 });
-    const [deadOfA] = await store.redis.zrange(store.keys.dead(a), 0, 0);
+    const [deadOfA] = await raw.redis.zrange(raw.keys.dead(a), 0, 0);
     assert.equal((await store.messages.resend(deadOfA as string, [a])).kind, 'resent');
     assert.deepEqual((await agree('a resend')).depth, { queued: 8, retrying: 3, dead: 1 });
     assert.ok((await store.queueStats.read()).oldestAgeS.retrying > 0, 'the oldest retry has an age');
@@ -133,7 +137,7 @@ describe('queue statistics kept by the scripts', () => {
     assert.deepEqual((await agree('the dead-letter trim')).depth, { queued: 3, retrying: 0, dead: 0 });
 
     const before = await kept();
-    await store.redis.del(store.keys.stats);
+    await raw.redis.del(raw.keys.stats);
     await store.queueStats.countOnce();
     assert.deepEqual(await kept(), before, 'counting from scratch finds the same');
   });

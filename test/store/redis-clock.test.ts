@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { Store } from '../../src/store/index.js';
+import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
 import { RedisServer } from '../support/redis.js';
 
@@ -19,13 +20,16 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
   const realNow = Date.now;
   let redis: RedisServer;
   let store: Store;
+  let raw: Probe;
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'clock', { disableAfterDeadMs: 3_600_000 });
+    raw = probe(redis, 'clock');
     await store.connect();
   });
   after(async () => {
     Date.now = realNow;
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -40,12 +44,19 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
     }
   };
   const redisNow = async (): Promise<number> => {
-    const [seconds, micros] = await store.redis.time();
+    const [seconds, micros] = await raw.redis.time();
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   };
   const claimed = async (): Promise<{ receiverId: string; delivery: ClaimedDelivery }> => {
     const { id } = await store.receivers.create({
-      url: 'https://example.com/hook', eventTypes: [], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: '', headers: {}, timeoutMs: 1000, enabled: true, ordering: 'unordered',
+      url: 'https://example.com/hook',
+      eventTypes: [],
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      description: '',
+      headers: {},
+      timeoutMs: 1000,
+      enabled: true,
+      ordering: 'unordered',
     });
     assert.equal((await store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [id] })).kind, 'accepted');
     const claim = await claimOf(id);
@@ -60,8 +71,8 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
   };
   const failedAttempt: Attempt = { attempt: 1, startedAt: new Date().toISOString(), durationMs: 2, statusCode: 500, error: null, emitterId: 'e', fence: 1 };
   const schedule = async (receiverId: string, messageId: string): Promise<{ retryAt: number; dueAt: number }> => {
-    const retryAt = Number(await store.redis.zscore(store.keys.retries(receiverId), messageId));
-    const delivery = JSON.parse((await store.redis.hget(store.keys.deliveries(messageId), receiverId)) ?? '{}') as { dueAt: number };
+    const retryAt = Number(await raw.redis.zscore(raw.keys.retries(receiverId), messageId));
+    const delivery = JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { dueAt: number };
     return { retryAt, dueAt: delivery.dueAt };
   };
   const near = (actual: number, expected: number, what: string): void =>
@@ -76,7 +87,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
       const { retryAt, dueAt } = await schedule(receiverId, delivery.messageId);
       near(retryAt, before + 5000, 'retry due');
       near(dueAt, before + 5000, 'dueAt');
-      near(Number(await store.redis.hget(store.keys.receiver(receiverId), 'backoffUntil')), before + 5000, 'backoffUntil (a 503 holds the receiver)');
+      near(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'backoffUntil')), before + 5000, 'backoffUntil (a 503 holds the receiver)');
     });
   }
 
@@ -102,7 +113,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
     const before = await redisNow();
     const status = await withClockOff(OFF_MS, () => fail(receiverId, delivery, { kind: 'failed', retryInMs: 1000, final: true, holdMs: 0 }));
     assert.equal(status, 'dead');
-    near(Number(await store.redis.zscore(store.keys.dead(receiverId), delivery.messageId)), before, 'time of death');
-    near(Number(await store.redis.hget(store.keys.receiver(receiverId), 'dyingSince')), before, 'dyingSince');
+    near(Number(await raw.redis.zscore(raw.keys.dead(receiverId), delivery.messageId)), before, 'time of death');
+    near(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'dyingSince')), before, 'dyingSince');
   });
 });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { Store } from '../../src/store/index.js';
+import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
 import { RedisServer } from '../support/redis.js';
 
@@ -17,12 +18,15 @@ const RETENTION_MS = 1500;
 describe('retention: final messages expire, attempts are bounded', () => {
   let redis: RedisServer;
   let store: Store;
+  let raw: Probe;
   before(async () => {
     redis = await RedisServer.start();
     store = new Store(redis.url, 'ret', { disableAfterDeadMs: 3_600_000, retentionMs: RETENTION_MS });
+    raw = probe(redis, 'ret');
     await store.connect();
   });
   after(async () => {
+    raw?.redis.disconnect();
     await store?.close();
     await redis?.destroy();
   });
@@ -67,18 +71,18 @@ describe('retention: final messages expire, attempts are bounded', () => {
   };
   const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
   const messageKeys = (messageId: string, receiverIds: string[]): string[] => [
-    store.keys.message(messageId),
-    store.keys.deliveries(messageId),
-    ...receiverIds.map((id) => store.keys.attempts(messageId, id)),
+    raw.keys.message(messageId),
+    raw.keys.deliveries(messageId),
+    ...receiverIds.map((id) => raw.keys.attempts(messageId, id)),
   ];
   /** Remaining lives (ms) of the message's keys: -1 = no expiry, -2 = gone. */
-  const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => store.redis.pttl(key)));
+  const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => raw.redis.pttl(key)));
   const expiring = (ttl: number): boolean => ttl > 0 && ttl <= RETENTION_MS;
 
   test('a delivered message, its deliveries, attempts and idempotency key are removed RETENTION_MS after it became final', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId], 'order-1');
-    const keys = [...messageKeys(messageId, [receiverId]), store.keys.idempotency('order-1')];
+    const keys = [...messageKeys(messageId, [receiverId]), raw.keys.idempotency('order-1')];
     assert.deepEqual((await ttls(keys)).slice(0, 2), [-1, -1], 'an unfinished message does not expire');
     await deliver(receiverId, { kind: 'delivered' });
     const lives = await ttls(keys);
@@ -113,7 +117,7 @@ describe('retention: final messages expire, attempts are bounded', () => {
     assert.equal((await store.receivers.get(b))?.health.deadLetters, 0);
     await accept([b]);
     await deliver(b, dead);
-    assert.equal(await store.redis.zscore(store.keys.dead(b), messageId), null, 'the next death trims the old entry from the dead set');
+    assert.equal(await raw.redis.zscore(raw.keys.dead(b), messageId), null, 'the next death trims the old entry from the dead set');
   });
 
   test('cancelled by a receiver delete is final too', async () => {
@@ -128,17 +132,17 @@ describe('retention: final messages expire, attempts are bounded', () => {
   test('a message that matched no receiver expires too', async () => {
     const result = await store.messages.accept({ eventType: 'nobody.listens', payload: {} });
     assert.equal(result.kind, 'accepted');
-    assert.ok(expiring(await store.redis.pttl(store.keys.message(result.message.id))));
+    assert.ok(expiring(await raw.redis.pttl(raw.keys.message(result.message.id))));
   });
 
   test('a resend or a replay keeps the message again (and gives the idempotency key its 24 h back)', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId], 'order-2');
     await deliver(receiverId, { kind: 'delivered' });
-    assert.ok(expiring(await store.redis.pttl(store.keys.idempotency('order-2'))));
+    assert.ok(expiring(await raw.redis.pttl(raw.keys.idempotency('order-2'))));
     assert.equal((await store.messages.resend(messageId, undefined)).kind, 'resent');
     assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the resend is open');
-    assert.ok((await store.redis.pttl(store.keys.idempotency('order-2'))) > 23 * 3_600_000);
+    assert.ok((await raw.redis.pttl(raw.keys.idempotency('order-2'))) > 23 * 3_600_000);
     await deliver(receiverId, dead);
     assert.ok((await ttls(messageKeys(messageId, [receiverId]))).every(expiring));
     assert.equal(await store.receivers.replayDead(receiverId, { messageIds: [messageId] }), 1);
@@ -150,11 +154,11 @@ describe('retention: final messages expire, attempts are bounded', () => {
   test('a message stored before the open count existed is counted from its deliveries', async () => {
     const [a, b] = [await newReceiver(), await newReceiver()];
     const messageId = await accept([a, b]);
-    await store.redis.hdel(store.keys.message(messageId), 'open');
+    await raw.redis.hdel(raw.keys.message(messageId), 'open');
     await deliver(a, { kind: 'delivered' });
-    assert.equal(await store.redis.pttl(store.keys.message(messageId)), -1, 'b is still open');
+    assert.equal(await raw.redis.pttl(raw.keys.message(messageId)), -1, 'b is still open');
     await deliver(b, { kind: 'delivered' });
-    assert.ok(expiring(await store.redis.pttl(store.keys.message(messageId))));
+    assert.ok(expiring(await raw.redis.pttl(raw.keys.message(messageId))));
   });
 
   test('a delivery keeps its first 3 and last 10 attempts, and counts those left out', async () => {
@@ -168,6 +172,6 @@ describe('retention: final messages expire, attempts are bounded', () => {
       [1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
     );
     assert.equal(delivery?.omittedAttempts, 7);
-    assert.equal(await store.redis.llen(store.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
+    assert.equal(await raw.redis.llen(raw.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
   });
 });
