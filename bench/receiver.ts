@@ -3,6 +3,7 @@
 //
 //   POST <any path>       answered 200 at once; arrival time, webhook-id and fence recorded
 //   POST /hang/<name>     never answered; start and socket-close time recorded (lock-loss scenario)
+//   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 after <ms> (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
@@ -49,6 +50,7 @@ function hang(request: IncomingMessage): void {
 }
 
 const FENCE = /"fence":(\d+)/;
+const SLOW = /^\/slow\/(\d+)\//;
 
 const server = createServer((request, response) => {
   if (control(request, response)) return;
@@ -60,7 +62,9 @@ const server = createServer((request, response) => {
     arrivals.at.push(now());
     arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
     arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));
-    response.end('ok');
+    const delayMs = Number(SLOW.exec(request.url ?? '')?.[1] ?? 0);
+    if (delayMs > 0) setTimeout(() => response.end('ok'), delayMs);
+    else response.end('ok');
   });
 });
 server.keepAliveTimeout = 120_000;
