@@ -115,6 +115,7 @@ export class ReceiverDrainer {
     let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
     timing.answeredAt = performance.now();
     let rateLimited = false;
+    let lastPacer: Pacer | undefined;
     for (let sent = 0; ;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
@@ -145,7 +146,8 @@ export class ReceiverDrainer {
         (records, result) => this.recorded(records, result),
         claim.deliveries,
       );
-      const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length) : undefined;
+      const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
+      lastPacer = pacer;
       sent += await this.sendWindow(lock, lanes.all, claim, schedule, recorder, pacer);
       rateLimited = claim.rate !== undefined;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent);
