@@ -43,6 +43,11 @@ export class BenchReceiver {
     return `${this.helper.url}/${hang ? 'hang' : 'r'}/${name}`;
   }
 
+  /** The webhook URL of receiver `name` answering after `delayMs`. */
+  slowUrl(name: string, delayMs: number): string {
+    return `${this.helper.url}/slow/${delayMs}/${name}`;
+  }
+
   stats(): Promise<ReceiverStats> {
     return this.get<ReceiverStats>('/__stats');
   }

@@ -5,6 +5,7 @@
 //   POST /hang/<name>     never answered; start and socket-close time recorded (lock-loss scenario)
 //   POST /flaky/<name>    answered 500 to 5 % of requests (a seeded sequence), not recorded then;
 //                         the others as POST <any path> (flaky-receiver scenario)
+//   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 after <ms> (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
@@ -60,6 +61,7 @@ function random(): number {
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
+const SLOW = /^\/slow\/(\d+)\//;
 
 const server = createServer((request, response) => {
   if (control(request, response)) return;
@@ -72,7 +74,9 @@ const server = createServer((request, response) => {
     arrivals.at.push(now());
     arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
     arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));
-    response.end('ok');
+    const delayMs = Number(SLOW.exec(request.url ?? '')?.[1] ?? 0);
+    if (delayMs > 0) setTimeout(() => response.end('ok'), delayMs);
+    else response.end('ok');
   });
 });
 server.keepAliveTimeout = 120_000;

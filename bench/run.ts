@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [-- --backend redis|etcd|all] [-- --profile] [-- --only hot,latency]
+// npm run bench [-- --quick] [-- --backend redis|etcd|all] [-- --profile] [-- --only hot,latency,flow-lanes,flow-rate]
 //
 // Real Redis (and etcd), real Lockstep processes (`node dist/cli.js api|emitter`), a receiver in
 // its own process. Every figure is printed beside a baseline measured in the same run, because
@@ -13,6 +13,7 @@ import { emptyRow, machine, markdownTable, writeResults, type Row } from './repo
 import { failover } from './scenarios/failover.js';
 import { fanOut } from './scenarios/fan-out.js';
 import { flaky } from './scenarios/flaky.js';
+import { flowLanes, flowRate } from './scenarios/flow-control.js';
 import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
@@ -36,6 +37,8 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
   ['soak', soak],
+  ['flow-lanes', flowLanes],
+  ['flow-rate', flowRate],
 ];
 
 function parseArgs(args: string[]): Options {

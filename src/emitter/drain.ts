@@ -48,9 +48,13 @@ const WAIT_IN_TURN_MS = 1000;
  */
 const CLOSE_SETTLE_MS = 25;
 
-/** The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is rare. */
-function windowFor(lanes: number): number {
-  return Math.min(256, WINDOW * Math.ceil(lanes / 4));
+/**
+ * The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is
+ * rare. A rate-limited receiver's window is as large as the limit allows within the claim's
+ * horizon (claim.lua caps it): each window costs the pacer about one round trip of its rate.
+ */
+function windowFor(lanes: number, rateLimited: boolean): number {
+  return rateLimited ? 256 : Math.min(256, WINDOW * Math.ceil(lanes / 4));
 }
 
 /** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
@@ -116,6 +120,8 @@ export class ReceiverDrainer {
     const timing = { sentAt: performance.now(), answeredAt: 0 };
     let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
     timing.answeredAt = performance.now();
+    let rateLimited = false;
+    let lastPacer: Pacer | undefined;
     for (let sent = 0; ;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
@@ -128,7 +134,7 @@ export class ReceiverDrainer {
         claim = await this.store.claim(
           lock.receiverId,
           holder,
-          Math.min(windowFor(lanes.all.length), maxMessagesPerTurn - sent),
+          Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent),
           retry.breakerFailures,
           horizon(),
         );
@@ -146,9 +152,11 @@ export class ReceiverDrainer {
         (records, result) => this.recorded(records, result),
         claim.deliveries,
       );
-      const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length) : undefined;
+      const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
+      lastPacer = pacer;
       sent += await this.sendWindow(lock, lanes.all, claim, schedule, recorder, pacer);
-      const budget = Math.min(windowFor(lanes.all.length), maxMessagesPerTurn - sent);
+      rateLimited = claim.rate !== undefined;
+      const budget = Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent);
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);

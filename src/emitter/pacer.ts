@@ -35,8 +35,14 @@ export class Pacer {
     private readonly claim: { sentAt: number; answeredAt: number },
     /** Deliveries the claim reserved. */
     private readonly reserved: number,
+    /**
+     * The previous window's `tat`, when this turn paced one already: only this turn has sent
+     * since (it holds slot 0), so its own count is the true one, and re-anchoring on the claim
+     * would cost a round trip of the rate per window.
+     */
+    carried?: number,
   ) {
-    this.tat = claim.answeredAt + rate.aheadMs;
+    this.tat = carried ?? claim.answeredAt + rate.aheadMs;
     this.toleranceMs = (Math.max(1, rate.burst) - 1) * rate.intervalMs;
   }
 
@@ -59,6 +65,11 @@ export class Pacer {
   /** The `index`-th admitted request was answered (or given up) now. */
   answered(index: number): void {
     this.tat = Math.max(this.tat, performance.now() + (this.admitted - index) * this.rate.intervalMs);
+  }
+
+  /** The limiter's state on this process's clock, for the turn's next window. */
+  get localTat(): number {
+    return this.tat;
   }
 
   /** What to add to the stored state (ms on Redis's clock) so that it is an upper bound of the true one again. */
