@@ -28,7 +28,11 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
     const breaker = body?.health?.breaker;
     if (breaker?.state === 'open') facts.push(`breaker open${breaker.nextProbeAt ? `, next probe in ${inS(Date.parse(breaker.nextProbeAt))}` : ''}`);
     const holder = locks.find((l) => l.receiverId === id);
-    facts.push(holder ? `its lock is held by ${holder.emitterId} under fence ${holder.fence} since ${inS(Date.parse(holder.since))}` : 'its lock is free');
+    facts.push(
+      holder
+        ? `its lock is held by ${holder.emitterId} under fence ${holder.fence} for ${Math.round((now - Date.parse(holder.since)) / 1000)} s`
+        : 'its lock is free',
+    );
     const due = jobs.get(id);
     facts.push(due !== undefined ? `its drain job is delayed until ${inS(due)} from now` : await jobState(queue, id, now));
     notes.set(name, facts.join(', '));
