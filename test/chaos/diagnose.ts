@@ -4,8 +4,8 @@ import type { ApiClient } from '../support/lockstep.js';
 
 /**
  * Why a receiver's queue is still open after the settle phase, as facts read from the system:
- * its next retry and breaker probe (the API's health) and when its BullMQ drain job is due (read
- * from the queue's delayed set). Each in seconds from now: a time ~120 s or ~240 s out is a
+ * its next retry and breaker probe (the API's health), who holds its lock (/v1/locks), and its
+ * BullMQ drain job (when it is due, read from the delayed set, or its state). Each in seconds from now: a time ~120 s or ~240 s out is a
  * schedule written on a stepped wall clock.
  */
 export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, string>, prefix = 'lockstep'): Promise<Map<string, string>> {
@@ -13,6 +13,10 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
   const inS = (at: number): string => `${Math.round((at - now) / 1000)} s`;
   const jobs = await delayedDrainJobs(redis, prefix).catch(() => new Map<string, number>());
   const queue = new Queue('drain', { connection: redis, prefix });
+  const locks = await client.request<{ data: { receiverId: string; emitterId: string; fence: number; since: string }[] }>('GET', '/v1/locks').then(
+    ({ body }) => body.data,
+    () => [],
+  );
   const notes = new Map<string, string>();
   for (const [name, id] of ids) {
     const { body } = await client
@@ -23,6 +27,12 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
     if (retryAt) facts.push(`next retry in ${inS(Date.parse(retryAt))}`);
     const breaker = body?.health?.breaker;
     if (breaker?.state === 'open') facts.push(`breaker open${breaker.nextProbeAt ? `, next probe in ${inS(Date.parse(breaker.nextProbeAt))}` : ''}`);
+    const holder = locks.find((l) => l.receiverId === id);
+    facts.push(
+      holder
+        ? `its lock is held by ${holder.emitterId} under fence ${holder.fence} for ${Math.round((now - Date.parse(holder.since)) / 1000)} s`
+        : 'its lock is free',
+    );
     const due = jobs.get(id);
     facts.push(due !== undefined ? `its drain job is delayed until ${inS(due)} from now` : await jobState(queue, id, now));
     notes.set(name, facts.join(', '));

@@ -100,12 +100,18 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
   }
 }
 
-function staleFences({ receiver, stamp }: VerdictInput, verdict: Verdict): void {
-  for (const stale of receiver.staleFences) {
+function staleFences(input: VerdictInput, verdict: Verdict): void {
+  const { stamp } = input;
+  for (const stale of input.receiver.staleFences) {
+    const at = stale.at ?? 0;
+    const sender = stale.messageId ? senderOf(input, stale.messageId, stale.receiver, stale.fence) : undefined;
+    // a sender frozen between its deadline check and the write sends once on waking: say so when it fits
+    const woke = input.pauses.find((p) => sender?.split(' ')[0] === p.emitterId && p.from <= at && at <= p.to + WAKE_GRACE_MS);
+    const context = woke ? `; its sender was SIGSTOPped ${stamp(woke.from)}–${stamp(woke.to)}: it sent on waking, past its deadline` : '';
     verdict.violations.push({
       invariant: 'no-stale-fence',
       ...(stale.at ? { at: stale.at } : {}),
-      detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)`,
+      detail: `${stale.receiver}: fence ${stale.fence} (${stale.messageId ?? '?'}, sent by ${sender ?? 'an emitter neither the API nor /v1/locks names'}) arrived at ${stale.at ? stamp(stale.at) : '?'} after fence ${stale.highest} had been seen: a stale holder sent (refused with 409)${context}`,
     });
   }
 }
