@@ -129,12 +129,12 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
 }
 
 /** Why a server could not listen, as the setting to change; anything unforeseen as it is. */
-function listenProblem(error: unknown, host: string, port: number, portVariable: string): unknown {
+function listenProblem(error: unknown, host: string, port: number, portVariable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new StartError(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
   if (code === 'EACCES') return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConfigError(`LOCKSTEP_HOST=${host} is not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 or one of its own addresses`);
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The data directory must be creatable and writable: say so, naming the setting. */

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import type { Running } from '../../src/start.js';
 import { startInProcess } from '../support/in-process.js';
-import { ApiClient, TEST_TOKEN } from '../support/lockstep.js';
+import { type ApiClient, TEST_TOKEN } from '../support/lockstep.js';
 import { rawRequest, type RawRequest } from '../support/raw-http.js';
 import { RedisServer } from '../support/redis.js';
 import { storedState } from '../support/snapshot.js';

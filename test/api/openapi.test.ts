@@ -172,8 +172,8 @@ describe('OpenAPI document (/docs)', () => {
     assert.ok(assets.some((asset) => asset.pathname.endsWith('.js')), 'the page loads its script');
     assert.deepEqual([...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map(([url]) => url).filter((url) => new URL(url).origin !== origin), [], 'no URL of another host');
     for (const asset of assets) {
-      assert.equal(asset.origin, origin, `${asset} is served from this origin`);
-      assert.equal((await fetch(asset)).status, 200, `${asset} loads`);
+      assert.equal(asset.origin, origin, `${asset.href} is served from this origin`);
+      assert.equal((await fetch(asset)).status, 200, `${asset.href} loads`);
     }
   });
 });

@@ -46,7 +46,7 @@ test('unordered (default): a receiver failing 5 % of requests drains 500 message
   const failures = receiver.for('flaky').filter((r) => r.status === 500).length;
   console.log(`# healthy drained in ${healthyMs} ms; flaky (${failures} failures) in ${flakyMs} ms`);
   // first attempts still start in acceptance order, one at a time
-  const order = firstAttemptOrder(receiver.for('flaky')).map((id) => Number(JSON.parse(receiver.for('flaky').find((r) => r.messageId === id)?.body ?? '{}').data.n));
+  const order = firstAttemptOrder(receiver.for('flaky')).map((id) => Number((JSON.parse(receiver.for('flaky').find((r) => r.messageId === id)?.body ?? '{}') as { data: { n: number } }).data.n));
   assert.deepEqual(order, [...order].sort((a, b) => a - b), 'first attempts in acceptance order');
   assert.equal(receiver.overlaps.length, 0, 'never two requests at once');
 });

@@ -36,6 +36,6 @@ test('a linked signal aborts with the first source and its reason; an aborted so
   a.abort('a later');
   assert.equal(linked.signal.reason, 'b first');
   assert.equal(linkSignals(a.signal).signal.reason, 'a later');
-  const seen = await withLinkedSignal([new AbortController().signal], async (signal) => signal.aborted);
+  const seen = await withLinkedSignal([new AbortController().signal], (signal) => Promise.resolve(signal.aborted));
   assert.equal(seen, false);
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrackedLock } from '../../src/locks/tracked-lock.js';
-import { LockLostError } from '../../src/locks/types.js';
+import { type LockLostError } from '../../src/locks/types.js';
 
 test('the local deadline fires on its own, even when Node runs the timer a little early', async () => {
   // Node timers fire up to ~1 ms before the clock reaches their target in a few runs out of a

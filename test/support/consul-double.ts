@@ -71,9 +71,9 @@ export class ConsulDouble {
 
   /** Starts the double in this process, on `port` (default: any free one). */
   static async start({ minSessionTtlMs = 10_000, port = 0 }: { minSessionTtlMs?: number; port?: number } = {}): Promise<ConsulDouble> {
-    let double: ConsulDouble | undefined;
-    const server = createServer((request, response) => void double?.handle(request, response));
-    double = new ConsulDouble(server, minSessionTtlMs);
+    // the handler runs only once the server listens, after `double` exists
+    const server = createServer((request, response) => void double.handle(request, response));
+    const double = new ConsulDouble(server, minSessionTtlMs);
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     return double;
   }
@@ -271,7 +271,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
 
 /** Consul durations: "10s", "1500ms", "1m", "0s". */
 function duration(value: unknown, fallback: number): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(String(value ?? ''));
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(typeof value === 'string' ? value : '');
   if (!match) return fallback;
   return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
 }

@@ -83,21 +83,24 @@ interface SecretState {
 
 /** The signing secret is never in the receiver's own answer: "Reveal" asks GET …/secret for it. */
 function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promise<void>): (Node | string)[] {
-  const toggle = (label: string, action: () => Promise<void>): HTMLElement => h('button', { type: 'button', class: 'secondary', onclick: async () => {
+  const run = async (action: () => Promise<void>): Promise<void> => {
     try {
       await action();
       await refresh();
     } catch (error) {
       toast(`Could not read the secret: ${(error as Error).message}`, 'error');
     }
-  } }, label);
+  };
+  // a click handler's promise goes nowhere: run() reports its own failure in a toast
+  const toggle = (label: string, action: () => Promise<void>): HTMLElement => h('button', { type: 'button', class: 'secondary', onclick: () => void run(action) }, label);
   if (state.shown === undefined) {
     return ['hidden ', toggle('Reveal secret', async () => {
       state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
     })];
   }
-  return [h('span', { class: 'mono secret' }, state.shown), ' ', toggle('Hide', async () => {
+  return [h('span', { class: 'mono secret' }, state.shown), ' ', toggle('Hide', () => {
     state.shown = undefined;
+    return Promise.resolve();
   })];
 }
 
