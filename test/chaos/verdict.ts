@@ -89,7 +89,15 @@ function overlaps(input: VerdictInput, verdict: Verdict): void {
         (p) => sender?.split(' ')[0] === p.emitterId && p.from <= overlap.at && overlap.at <= p.to + WAKE_GRACE_MS && other.start <= p.from,
       );
       const detail = `${overlap.receiver}: a request under fence ${overlap.fence} (${overlap.messageId}) began at ${stamp(overlap.at)} while one under fence ${other.fence} (${other.messageId}, sent by ${sender ? `${sender}${clockHistory(input, sender, overlap.at)}` : 'an emitter neither the API nor /v1/locks names'}, begun at ${stamp(other.start)}) was still in flight`;
-      if (frozen)
+      // the sender had already aborted it (closed the connection); only the receiver's own handler still ran
+      const abortedBefore = other.closedAt !== undefined && other.closedAt <= overlap.at;
+      if (abortedBefore && !frozen)
+        verdict.excused.push({
+          invariant: 'no-overlap',
+          at: overlap.at,
+          detail: `${detail}; but its sender had aborted it at ${stamp(other.closedAt ?? 0)} (connection closed): only the receiver's own handler was still running it`,
+        });
+      else if (frozen)
         verdict.excused.push({
           invariant: 'no-overlap',
           at: overlap.at,

@@ -52,6 +52,8 @@ export interface InFlightRequest {
   /** Unknown (0, '') until its body has been read. */
   fence: number;
   messageId: string;
+  /** When the sender closed the connection (an abort), if it did while the handler still ran. */
+  closedAt?: number;
 }
 
 /** Two requests at one receiver at once: `seq`/`fence` is the one that arrived, `others` were in flight. */
@@ -149,6 +151,10 @@ export class TestReceiver {
     this.inFlight.set(receiver, running);
     if (running > (this.peak.get(receiver) ?? 0)) this.peak.set(receiver, running);
     const self: InFlightRequest = { seq: ++this.seq, start, fence: 0, messageId: String(request.headers['webhook-id'] ?? '') };
+    const onClose = (): void => {
+      self.closedAt ??= Date.now();
+    };
+    request.socket.once('close', onClose);
     const detail = this.inFlightDetail.get(receiver) ?? new Set<InFlightRequest>();
     this.inFlightDetail.set(receiver, detail);
     // the others are kept by reference: their fences are filled in once their bodies are read
@@ -168,6 +174,7 @@ export class TestReceiver {
     if (request.socket.destroyed) aborted = true;
     this.inFlight.set(receiver, (this.inFlight.get(receiver) ?? 1) - 1);
     detail.delete(self);
+    request.socket.off('close', onClose); // keep-alive sockets outlive the request
     if (aborted) status = 0;
     this.requests.push({
       seq: self.seq,
