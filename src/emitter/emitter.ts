@@ -127,7 +127,6 @@ export class Emitter {
   private async reconcile(): Promise<void> {
     const { store, log } = this.options;
     try {
-      await store.queueStats.trimExpiredDeadLetters();
       const orphans = await store.drains.withoutJob(await store.receivers.withWork());
       if (orphans.length > 0) {
         log.info({ receivers: orphans.length }, 'scheduling receivers that had work but no drain job');
@@ -136,6 +135,8 @@ export class Emitter {
     } catch (error) {
       log.debug({ err: error }, 'reconcile skipped: Redis unavailable');
     }
+    // after the orphan check, and apart from it: a failure here must never keep a receiver without its job
+    await store.queueStats.trimExpiredDeadLetters().catch((error: unknown) => log.debug({ err: error }, 'dead-letter trim skipped'));
   }
 }
 
