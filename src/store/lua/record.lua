@@ -42,21 +42,26 @@ local FIELDS = 10
 local FIRST = 10
 local count = (#ARGV - FIRST + 1) / FIELDS
 local retentionMs, prefix = tonumber(ARGV[8]), ARGV[9]
+local created = {}
 for i = 0, count - 1 do
   local attemptsKey = KEYS[7 + i * 2]
   local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
-  if length == 1 then
-    -- a late record (a cancelled or already final delivery) must not outlive its message
-    local ttl = redis.call('PTTL', KEYS[6 + i * 2])
-    if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
-  else
-    trimAttempts(attemptsKey, length)
-  end
+  if length == 1 then created[i] = true else trimAttempts(attemptsKey, length) end
+end
+-- A list this record created for a delivery it does not move on (cancelled, final already, or
+-- fenced) must not outlive its message: it takes the message's remaining life. (A delivery moved
+-- on gets its list's expiry with the rest of its message.)
+local function fitToMessage(i)
+  if not created[i] then return end
+  local ttl = redis.call('PTTL', KEYS[6 + i * 2])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[7 + i * 2], ttl) elseif ttl == -2 then redis.call('DEL', KEYS[7 + i * 2]) end
 end
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
-if not receiver[5] then return {'recorded', 0} end
-if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
+if not receiver[5] or checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
+  for i = 0, count - 1 do fitToMessage(i) end
+  return receiver[5] and {'fenced'} or {'recorded', 0}
+end
 
 local now = redisNow()
 local streak = tonumber(receiver[1] or '0')
@@ -80,6 +85,7 @@ for i = 0, count - 1 do
   if final then unfinished = redis.call('ZREM', KEYS[2], messageId) == 1
   else unfinished = redis.call('ZSCORE', KEYS[2], messageId) ~= false end
   if not unfinished then
+    fitToMessage(i)
     result[#result + 1] = 'stale'
   else
     if seq > frontier then frontier = seq end

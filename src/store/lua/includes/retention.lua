@@ -5,30 +5,29 @@
 -- outlives its message (a repeat would be answered with a message that is gone) nor its own 24 h.
 -- Needs includes/now.lua. `prefix` is the installation's key prefix.
 
+-- The message's keys, and its idempotency key's name and end (ms) when it has one. One HMGET:
+-- `receiverIds` names every receiver of its deliveries hash (accept and resend keep both).
 local function messageKeys(prefix, messageId)
-  local dlvKey = prefix .. ':dlv:' .. messageId
-  -- the legacy whole-message attempts list (stored before per-delivery lists) goes too
-  local keys = {prefix .. ':msg:' .. messageId, dlvKey, prefix .. ':att:' .. messageId}
-  for _, receiverId in ipairs(redis.call('HKEYS', dlvKey)) do
+  local fields = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'receiverIds', 'idem', 'idemUntil', 'legacy')
+  local keys = {prefix .. ':msg:' .. messageId, prefix .. ':dlv:' .. messageId}
+  -- the whole-message attempts list of a message stored before per-delivery lists
+  if fields[4] then keys[#keys + 1] = prefix .. ':att:' .. messageId end
+  for receiverId in string.gmatch(fields[1] or '', '[^,]+') do
     keys[#keys + 1] = prefix .. ':att:' .. messageId .. ':' .. receiverId
   end
-  return keys
+  return keys, fields[2], tonumber(fields[3] or '0')
 end
 
 local function expireMessage(prefix, messageId, retentionMs, now)
-  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PEXPIRE', key, retentionMs) end
-  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
-  if idem[1] and now + retentionMs < tonumber(idem[2]) then
-    redis.call('PEXPIRE', prefix .. ':idem:' .. idem[1], retentionMs)
-  end
+  local keys, idem, idemUntil = messageKeys(prefix, messageId)
+  for _, key in ipairs(keys) do redis.call('PEXPIRE', key, retentionMs) end
+  if idem and now + retentionMs < idemUntil then redis.call('PEXPIRE', prefix .. ':idem:' .. idem, retentionMs) end
 end
 
 local function keepMessage(prefix, messageId, now)
-  for _, key in ipairs(messageKeys(prefix, messageId)) do redis.call('PERSIST', key) end
-  local idem = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'idem', 'idemUntil')
-  if idem[1] and tonumber(idem[2]) > now then
-    redis.call('PEXPIREAT', prefix .. ':idem:' .. idem[1], idem[2])
-  end
+  local keys, idem, idemUntil = messageKeys(prefix, messageId)
+  for _, key in ipairs(keys) do redis.call('PERSIST', key) end
+  if idem and idemUntil > now then redis.call('PEXPIREAT', prefix .. ':idem:' .. idem, idemUntil) end
 end
 
 -- Counts the open deliveries from their states: for messages stored before `open` existed.
@@ -38,7 +37,8 @@ local function countOpen(prefix, messageId)
     local status = cjson.decode(raw).status
     if status == 'pending' or status == 'delivering' or status == 'retrying' then open = open + 1 end
   end
-  redis.call('HSET', prefix .. ':msg:' .. messageId, 'open', open)
+  -- stored before `open` existed: its attempts may be in the whole-message list too
+  redis.call('HSET', prefix .. ':msg:' .. messageId, 'open', open, 'legacy', 1)
   return open
 end
 
