@@ -129,6 +129,17 @@ describe('retention: final messages expire, attempts are bounded', () => {
     assert.equal(await store.messages.get(messageId), null);
   });
 
+  test('an attempt recorded after its delivery was cancelled does not outlive its message', async () => {
+    const receiverId = await newReceiver();
+    const messageId = await accept([receiverId]);
+    const claim = await store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
+    const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail('nothing claimed');
+    assert.equal(await store.receivers.delete(receiverId), true); // while the request is in flight
+    await store.deliveries.record(receiverId, holder, [{ delivery, attempt: attempt(200), outcome: { kind: 'delivered' } }], breaker);
+    assert.equal(await raw.redis.llen(raw.keys.attempts(messageId, receiverId)), 1, 'the request that was sent is in the history');
+    assert.ok(expiring(await raw.redis.pttl(raw.keys.attempts(messageId, receiverId))), 'and goes with its message');
+  });
+
   test('a message that matched no receiver expires too', async () => {
     const result = await store.messages.accept({ eventType: 'nobody.listens', payload: {} });
     assert.equal(result.kind, 'accepted');

@@ -56,14 +56,17 @@ local FIELDS = 11
 local FIRST = 12
 local count = (#ARGV - FIRST + 1) / FIELDS
 local retentionMs, prefix = tonumber(ARGV[10]), ARGV[11]
+local created = {}
 for i = 0, count - 1 do
   local attemptsKey = KEYS[7 + i * 2]
   local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
-  if length > 1 then trimAttempts(attemptsKey, length) end
+  if length == 1 then created[i] = true else trimAttempts(attemptsKey, length) end
 end
--- A late record of a delivery that is already final (its message expiring) or gone: its new
--- attempts list must not outlive the message. Checked only for those (below), not on the hot path.
+-- A list this record created for a delivery it does not move on (cancelled, final already, or
+-- fenced) must not outlive its message: it takes the message's remaining life. (A delivery moved
+-- on gets its list's expiry with the rest of its message.)
 local function boundLateAttempts(i)
+  if not created[i] then return end
   local attemptsKey = KEYS[7 + i * 2]
   local ttl = redis.call('PTTL', KEYS[6 + i * 2])
   if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
@@ -74,7 +77,10 @@ if not receiver[5] then
   for i = 0, count - 1 do boundLateAttempts(i) end
   return {'recorded', 0, 0}
 end
-if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then return {'fenced'} end
+if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
+  for i = 0, count - 1 do boundLateAttempts(i) end
+  return {'fenced'}
+end
 -- lane slots' fences (maxInFlight > 1 only): all checked before anything is written
 local seen, lanes, laneFields = {}, {}, {}
 for i = 0, count - 1 do

@@ -5,35 +5,29 @@
 -- outlives its message (a repeat would be answered with a message that is gone) nor its own 24 h.
 -- Needs includes/now.lua. `prefix` is the installation's key prefix.
 
--- Every key of a message. Its receivers come from the message hash (`receiverIds`, which resend
--- keeps up to date), read in the same command as its idempotency key: one read, not two. The
--- whole-message attempts list of messages stored before per-delivery lists (`legacy`) only when
--- the message predates `open` (countOpen found it), so new messages pay nothing for it.
-local function messageKeys(prefix, messageId, legacy)
-  local messageKey = prefix .. ':msg:' .. messageId
-  local fields = redis.call('HMGET', messageKey, 'receiverIds', 'idem', 'idemUntil')
-  local keys = {messageKey, prefix .. ':dlv:' .. messageId}
-  if legacy then keys[#keys + 1] = prefix .. ':att:' .. messageId end
+-- The message's keys, and its idempotency key's name and end (ms) when it has one. One HMGET:
+-- `receiverIds` names every receiver of its deliveries hash (accept and resend keep both).
+local function messageKeys(prefix, messageId)
+  local fields = redis.call('HMGET', prefix .. ':msg:' .. messageId, 'receiverIds', 'idem', 'idemUntil', 'legacy')
+  local keys = {prefix .. ':msg:' .. messageId, prefix .. ':dlv:' .. messageId}
+  -- the whole-message attempts list of a message stored before per-delivery lists
+  if fields[4] then keys[#keys + 1] = prefix .. ':att:' .. messageId end
   for receiverId in string.gmatch(fields[1] or '', '[^,]+') do
     keys[#keys + 1] = prefix .. ':att:' .. messageId .. ':' .. receiverId
   end
   return keys, fields[2], tonumber(fields[3] or '0')
 end
 
-local function expireMessage(prefix, messageId, retentionMs, now, legacy)
-  local keys, idem, idemUntil = messageKeys(prefix, messageId, legacy)
+local function expireMessage(prefix, messageId, retentionMs, now)
+  local keys, idem, idemUntil = messageKeys(prefix, messageId)
   for _, key in ipairs(keys) do redis.call('PEXPIRE', key, retentionMs) end
-  if idem and now + retentionMs < idemUntil then
-    redis.call('PEXPIRE', prefix .. ':idem:' .. idem, retentionMs)
-  end
+  if idem and now + retentionMs < idemUntil then redis.call('PEXPIRE', prefix .. ':idem:' .. idem, retentionMs) end
 end
 
 local function keepMessage(prefix, messageId, now)
-  local keys, idem, idemUntil = messageKeys(prefix, messageId, true)
+  local keys, idem, idemUntil = messageKeys(prefix, messageId)
   for _, key in ipairs(keys) do redis.call('PERSIST', key) end
-  if idem and idemUntil > now then
-    redis.call('PEXPIREAT', prefix .. ':idem:' .. idem, idemUntil)
-  end
+  if idem and idemUntil > now then redis.call('PEXPIREAT', prefix .. ':idem:' .. idem, idemUntil) end
 end
 
 -- Counts the open deliveries from their states: for messages stored before `open` existed.
@@ -43,16 +37,16 @@ local function countOpen(prefix, messageId)
     local status = cjson.decode(raw).status
     if status == 'pending' or status == 'delivering' or status == 'retrying' then open = open + 1 end
   end
-  redis.call('HSET', prefix .. ':msg:' .. messageId, 'open', open)
+  -- stored before `open` existed: its attempts may be in the whole-message list too
+  redis.call('HSET', prefix .. ':msg:' .. messageId, 'open', open, 'legacy', 1)
   return open
 end
 
 -- One delivery of the message became final (call it after writing its new state).
 local function closeDelivery(prefix, messageId, retentionMs, now)
   local open = redis.call('HINCRBY', prefix .. ':msg:' .. messageId, 'open', -1)
-  local legacy = open < 0
-  if legacy then open = countOpen(prefix, messageId) end
-  if open == 0 then expireMessage(prefix, messageId, retentionMs, now, legacy) end
+  if open < 0 then open = countOpen(prefix, messageId) end
+  if open == 0 then expireMessage(prefix, messageId, retentionMs, now) end
 end
 
 -- `count` deliveries of the message are unfinished again (call it after writing their new state).
