@@ -23,7 +23,7 @@ export class AttemptRecorder {
   private pending: AttemptRecord[] = [];
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
-  private failure: unknown;
+  private failure: Error | undefined;
   private refused = false;
   private disabled = false;
   /** The window's first attempts, in acceptance order, and how many of them (a prefix) have ended. */
@@ -80,7 +80,9 @@ export class AttemptRecorder {
     const batch = this.take();
     if (batch.length === 0) return;
     const frontier = this.frontier();
-    this.writing = this.writing.then(() => this.write(batch, frontier).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error));
+    this.writing = this.writing
+      .then(() => this.write(batch, frontier).then(() => undefined))
+      .catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
 
   /** The last first attempt of the ended prefix of the window (0: none yet). */

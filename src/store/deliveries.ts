@@ -238,7 +238,7 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'>;
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
-    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as string[] as [
+    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as [
       string,
       string,
       string,
