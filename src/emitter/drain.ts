@@ -191,11 +191,12 @@ export class ReceiverDrainer {
       // The deadline check right before each send: a process that just woke from a pause past its
       // deadline finds its lock lost here and sends nothing.
       while (going(lane)) {
-        const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal)));
-        if (pacer && (paced === undefined || !going(lane))) return;
-        const delivery = deliveries[next++] as ClaimedDelivery;
+        const take = (): ClaimedDelivery | undefined => (going(lane) ? deliveries[next++] : undefined);
+        const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal, take, () => going(lane))));
+        if (pacer && !paced) return;
+        const delivery = paced ? paced.item : (deliveries[next++] as ClaimedDelivery);
         const record = await this.attempt(receiver, delivery, own, lane, schedule);
-        if (pacer && paced !== undefined) pacer.answered(paced);
+        if (paced) pacer?.answered(paced.index);
         recorder.add(record);
         const { outcome } = record;
         if (outcome.kind === 'delivered') streak = 0;

@@ -47,16 +47,20 @@ export class Pacer {
   }
 
   /**
-   * Waits, in the order asked, until one more request may start, and counts it as started now
-   * (the caller starts it right away, or a little conservatively never). False when `signal` ends the wait.
+   * Waits, in the order asked, until one more request may start, then takes what it sends with
+   * `take` (in the same step: a lane that finds nothing left uses up no room) and counts it as
+   * started now; the caller starts it right away. Undefined when `signal` ends the wait or nothing is left
+   * (`wanted` says so before any wait: a lane with nothing left to take does not wait its turn).
    */
-  admit(signal: AbortSignal): Promise<number | undefined> {
+  admit<T>(signal: AbortSignal, take: () => T | undefined, wanted: () => boolean): Promise<{ index: number; item: T } | undefined> {
     const turn = this.queue.then(async () => {
+      if (!wanted()) return undefined;
       const wait = this.tat - this.toleranceMs - performance.now();
       if (wait > 0) await sleep(wait, signal);
-      if (signal.aborted) return undefined;
+      const item = signal.aborted ? undefined : take();
+      if (item === undefined) return undefined;
       this.tat = Math.max(this.tat, performance.now()) + this.rate.intervalMs;
-      return this.admitted++;
+      return { index: this.admitted++, item };
     });
     this.queue = turn.then(() => undefined);
     return turn;

@@ -80,7 +80,9 @@ export class AttemptRecorder {
     const batch = this.take();
     if (batch.length === 0) return;
     const frontier = this.frontier();
-    this.writing = this.writing.then(() => this.write(batch, frontier).then(() => undefined)).catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
+    this.writing = this.writing
+      .then(() => this.write(batch, frontier).then(() => undefined))
+      .catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
 
   /** The last first attempt of the ended prefix of the window (0: none yet). */

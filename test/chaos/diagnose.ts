@@ -5,7 +5,8 @@ import type { ApiClient } from '../support/lockstep.js';
 /**
  * Why a receiver's queue is still open after the settle phase, as facts read from the system:
  * its next retry and breaker probe (the API's health), who holds its lock (/v1/locks), and its
- * BullMQ drain job (when it is due, read from the delayed set, or its state). Each in seconds from now: a time ~120 s or ~240 s out is a
+ * BullMQ drain job (when it is due, read from the delayed set, or its state), and its entry in the
+ * wake set (a turn's work for later, on Redis's clock). Each in seconds from now: a time ~120 s or ~240 s out is a
  * schedule written on a stepped wall clock.
  */
 export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, string>, prefix = 'lockstep'): Promise<Map<string, string>> {
@@ -35,6 +36,8 @@ export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, 
     );
     const due = jobs.get(id);
     facts.push(due !== undefined ? `its drain job is delayed until ${inS(due)} from now` : await jobState(queue, id, now));
+    const wakeAt = await redis.zscore(`${prefix}:wake`, id).catch(() => null);
+    if (wakeAt !== null) facts.push(`its next turn is noted in the wake set for ${inS(Number(wakeAt))} from now`);
     notes.set(name, facts.join(', '));
   }
   await queue.close();
