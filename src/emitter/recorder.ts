@@ -50,7 +50,7 @@ export class AttemptRecorder {
 
   /** True once nothing more may be sent in this window: fenced, or the receiver disabled or deleted. */
   get halted(): boolean {
-    return this.refused || this.disabled;
+    return this.refused || this.disabled || this.failure !== undefined;
   }
 
   add(record: AttemptRecord): void {
@@ -80,8 +80,11 @@ export class AttemptRecorder {
     const batch = this.take();
     if (batch.length === 0) return;
     const frontier = this.frontier();
+    // After a failed write nothing more is written: a later batch would move the frontier over the
+    // failed one's first attempts, which would then never be sent. The turn fails at settle and the
+    // next holder sends everything unrecorded again.
     this.writing = this.writing
-      .then(() => this.write(batch, frontier).then(() => undefined))
+      .then(() => (this.failure ? undefined : this.write(batch, frontier).then(() => undefined)))
       .catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
 

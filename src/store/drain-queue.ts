@@ -83,8 +83,23 @@ export class DrainQueue {
   async withoutJob(receiverIds: string[]): Promise<string[]> {
     const waiting = await this.waiting(receiverIds);
     const orphans: string[] = [];
-    for (const id of receiverIds) if (!waiting.has(id) && !(await this.queue.getDeduplicationJobId(id))) orphans.push(id);
+    for (const id of receiverIds) if (!waiting.has(id) && !(await this.hasLiveJob(id))) orphans.push(id);
     return orphans;
+  }
+
+  /**
+   * Whether the receiver's deduplication key names a job that will still run. A key left behind
+   * by a job that is gone or finished (a kill -9 or a Redis restart at the wrong moment) would make
+   * BullMQ drop every new job for the receiver as a duplicate, for good: such a key is removed.
+   */
+  private async hasLiveJob(receiverId: string): Promise<boolean> {
+    const jobId = await this.queue.getDeduplicationJobId(receiverId);
+    if (!jobId) return false;
+    const job = await this.queue.getJob(jobId);
+    const state = job ? await job.getState() : 'unknown';
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true;
+    await this.queue.removeDeduplicationKey(receiverId);
+    return false;
   }
 
   async close(): Promise<void> {
