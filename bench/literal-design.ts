@@ -38,7 +38,12 @@ const worker = new Worker<{ n: number }>(
     }
     try {
       const body = JSON.stringify({ type: 'bench.literal', data: { n: job.data.n }, fence: lock.fence });
-      const response = await request(receiverUrl, { method: 'POST', body, headers: { 'content-type': 'application/json', 'webhook-id': `lit_${job.data.n}` }, signal: lock.lost });
+      const response = await request(receiverUrl, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'webhook-id': `lit_${job.data.n}` },
+        signal: lock.lost,
+      });
       await response.body.text();
     } finally {
       await locks.release(lock);

@@ -56,7 +56,24 @@ function scrub(message: string, type: string): string {
  * defence behind the habit of logging ids only.
  */
 export const REDACT_PATHS = [
-  'secret', '*.secret', 'headers', '*.headers', 'payload', '*.payload', 'payloadJson', '*.payloadJson', 'body', '*.body',
-  'config', '*.config', 'args', '*.args', 'responseBody', '*.responseBody', 'responseHeaders', '*.responseHeaders',
-  'req.headers', 'res.headers',
+  'secret',
+  '*.secret',
+  'headers',
+  '*.headers',
+  'payload',
+  '*.payload',
+  'payloadJson',
+  '*.payloadJson',
+  'body',
+  '*.body',
+  'config',
+  '*.config',
+  'args',
+  '*.args',
+  'responseBody',
+  '*.responseBody',
+  'responseHeaders',
+  '*.responseHeaders',
+  'req.headers',
+  'res.headers',
 ];

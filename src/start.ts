@@ -53,7 +53,19 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
       const queues = new QueueSnapshot(store);
       metrics.watchQueues(queues);
-      const app = await buildApi({ store, locks, guard, metrics, queues, tokens: tokens.tokens, metricsTokens: config.metricsPublic ? undefined : [...tokens.tokens, ...config.metricsTokens], bodyLimitBytes: config.bodyLimitBytes, defaultTimeoutMs: config.defaultTimeoutMs, log: log.child({ component: 'api' }), version: VERSION });
+      const app = await buildApi({
+        store,
+        locks,
+        guard,
+        metrics,
+        queues,
+        tokens: tokens.tokens,
+        metricsTokens: config.metricsPublic ? undefined : [...tokens.tokens, ...config.metricsTokens],
+        bodyLimitBytes: config.bodyLimitBytes,
+        defaultTimeoutMs: config.defaultTimeoutMs,
+        log: log.child({ component: 'api' }),
+        version: VERSION,
+      });
       url = await listen(app, config);
       stops.push(() => app.close());
     }
@@ -61,10 +73,23 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, config.emitterId, stops);
       const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}` });
       stops.push(() => client.close());
-      const emitter = new Emitter({ config, store, locks, client, metrics, log: log.child({ component: 'emitter', emitterId: config.emitterId }), reconcileEveryMs: config.reconcileEveryMs });
+      const emitter = new Emitter({
+        config,
+        store,
+        locks,
+        client,
+        metrics,
+        log: log.child({ component: 'emitter', emitterId: config.emitterId }),
+        reconcileEveryMs: config.reconcileEveryMs,
+      });
       emitter.start();
       stops.push(() => emitter.stop());
-      if (config.metricsPort !== undefined) stops.push(await serveMetrics(metrics, config.host, config.metricsPort, log).catch((error: unknown) => Promise.reject(listenProblem(error, config.host, config.metricsPort ?? 0, 'LOCKSTEP_METRICS_PORT'))));
+      if (config.metricsPort !== undefined)
+        stops.push(
+          await serveMetrics(metrics, config.host, config.metricsPort, log).catch((error: unknown) =>
+            Promise.reject(listenProblem(error, config.host, config.metricsPort ?? 0, 'LOCKSTEP_METRICS_PORT')),
+          ),
+        );
     }
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
@@ -78,7 +103,10 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
 
 async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
   if (config.redisUrl) return config.redisUrl;
-  if (role !== 'all') throw new StartError(`LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`);
+  if (role !== 'all')
+    throw new StartError(
+      `LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`,
+    );
   makeDataDir(config.dataDir);
   const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);
   log.info({ dir: embedded.dir, url: embedded.url, appendfsync: config.redisFsync }, 'started embedded redis-server (AOF on)');
@@ -100,7 +128,9 @@ async function startLocks(config: Config, redisUrl: string, identity: string, st
 function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string } {
   if (config.apiTokens.length > 0) return { tokens: config.apiTokens, source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})` };
   if (role !== 'all' || process.env.NODE_ENV === 'production') {
-    throw new StartError(`LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`);
+    throw new StartError(
+      `LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`,
+    );
   }
   const file = join(config.dataDir, 'api-token');
   if (existsSync(file)) {
@@ -132,8 +162,10 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
 function listenProblem(error: unknown, host: string, port: number, portVariable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new StartError(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
-  if (code === 'EACCES') return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
-  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ConfigError(`LOCKSTEP_HOST=${host} is not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 or one of its own addresses`);
+  if (code === 'EACCES')
+    return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new ConfigError(`LOCKSTEP_HOST=${host} is not an address of this machine (${code}); use 127.0.0.1, 0.0.0.0 or one of its own addresses`);
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -143,7 +175,9 @@ function makeDataDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    throw new ConfigError(`LOCKSTEP_DATA_DIR=${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a directory this user can write`);
+    throw new ConfigError(
+      `LOCKSTEP_DATA_DIR=${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a directory this user can write`,
+    );
   }
 }
 

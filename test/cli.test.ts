@@ -8,12 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from './support/ports.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const cleanEnv = (): Record<string, string> => Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOCKSTEP_') && key !== 'NODE_ENV')) as Record<string, string>;
+const cleanEnv = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOCKSTEP_') && key !== 'NODE_ENV')) as Record<string, string>;
 
 test('`lockstep all` with no Redis URL starts a private redis-server, prints the banner, and stops cleanly on SIGTERM', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [CLI, 'all'], { env: { ...cleanEnv(), LOCKSTEP_PORT: String(port), LOCKSTEP_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'all'], {
+    env: { ...cleanEnv(), LOCKSTEP_PORT: String(port), LOCKSTEP_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   child.stdout.resume();
@@ -43,7 +47,9 @@ test('without redis-server installed, `lockstep all` says how to install it', as
   const nodeOnly = mkdtempSync(join(tmpdir(), 'lockstep-path-'));
   symlinkSync(process.execPath, join(nodeOnly, 'node'));
   const result = spawnSync(process.execPath, [CLI, 'all'], {
-    env: { ...cleanEnv(), PATH: nodeOnly, LOCKSTEP_DATA_DIR: join(nodeOnly, 'data'), LOCKSTEP_PORT: String(await freePort()) }, encoding: 'utf8', timeout: 20_000,
+    env: { ...cleanEnv(), PATH: nodeOnly, LOCKSTEP_DATA_DIR: join(nodeOnly, 'data'), LOCKSTEP_PORT: String(await freePort()) },
+    encoding: 'utf8',
+    timeout: 20_000,
   });
   rmSync(nodeOnly, { recursive: true, force: true });
   assert.equal(result.status, 1);
@@ -53,7 +59,8 @@ test('without redis-server installed, `lockstep all` says how to install it', as
 });
 
 test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and roles are named', () => {
-  const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), LOCKSTEP_PORT: '1', ...env }, encoding: 'utf8', timeout: 20_000 });
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), LOCKSTEP_PORT: '1', ...env }, encoding: 'utf8', timeout: 20_000 });
   assert.match(run(['emitter']).stderr, /LOCKSTEP_REDIS_URL is required for role "emitter"/);
   assert.match(run(['api'], { LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:1' }).stderr, /LOCKSTEP_API_TOKEN is required/);
   const badPort = run(['api'], { LOCKSTEP_PORT: 'x' });

@@ -43,6 +43,7 @@ test('lockstep services share one environment, every variable one Lockstep reads
     assert.equal(env.LOCKSTEP_ETCD_HOSTS, 'http://etcd1:2379,http://etcd2:2379,http://etcd3:2379');
     assert.match(env.LOCKSTEP_CONSUL_ADDR ?? '', /consul1:8500/);
     assert.equal(env.NODE_ENV, 'production');
-    for (const variable of Object.keys(env).filter((v) => v.startsWith('LOCKSTEP_'))) assert.ok(CONFIG_VARIABLES.includes(variable), `${name}: ${variable} is read by src/config`);
+    for (const variable of Object.keys(env).filter((v) => v.startsWith('LOCKSTEP_')))
+      assert.ok(CONFIG_VARIABLES.includes(variable), `${name}: ${variable} is read by src/config`);
   }
 });

@@ -9,15 +9,26 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 /** Logs through the same serializers and redaction as createLogger, into a string. */
 function capture(write: (log: Logger) => void): string {
   let out = '';
-  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => { out += chunk.toString(); done(); } });
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      out += chunk.toString();
+      done();
+    },
+  });
   write(pino({ serializers: { err: serializeError, error: serializeError }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink));
   return out;
 }
 
 test('an ioredis-style error keeps its type, message, code and command name, never the command args', () => {
-  const failed = Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { command: { name: 'hset', args: ['lockstep:rcv:x', 'config', `{"secret":"${SECRET}","headers":{"authorization":"Bearer hdr"}}`] } });
+  const failed = Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), {
+    command: { name: 'hset', args: ['lockstep:rcv:x', 'config', `{"secret":"${SECRET}","headers":{"authorization":"Bearer hdr"}}`] },
+  });
   const error = Object.assign(new Error('EXECABORT Transaction discarded because of previous errors.'), {
-    name: 'ReplyError', code: 'EXECABORT', command: { name: 'exec', args: [] }, previousErrors: [failed], lastValue: `payload ${SECRET}`,
+    name: 'ReplyError',
+    code: 'EXECABORT',
+    command: { name: 'exec', args: [] },
+    previousErrors: [failed],
+    lastValue: `payload ${SECRET}`,
   });
   const line = capture((log) => log.error({ err: error }, 'failed'));
   assert.ok(!line.includes(SECRET) && !line.includes('Bearer hdr') && !line.includes('lastValue'), line);
@@ -43,7 +54,19 @@ test('JSON errors lose the input they quote; signing keys in any message are cut
 });
 
 test('fields that hold data are censored whoever logs them', () => {
-  const line = capture((log) => log.info({ receiverId: 'rcv_1', secret: SECRET, headers: { a: 'b' }, payload: { n: 1 }, receiver: { secret: SECRET, config: '{}' }, req: { headers: { authorization: 'Bearer t' } } }, 'x'));
+  const line = capture((log) =>
+    log.info(
+      {
+        receiverId: 'rcv_1',
+        secret: SECRET,
+        headers: { a: 'b' },
+        payload: { n: 1 },
+        receiver: { secret: SECRET, config: '{}' },
+        req: { headers: { authorization: 'Bearer t' } },
+      },
+      'x',
+    ),
+  );
   const logged = JSON.parse(line) as Record<string, unknown>;
   assert.equal(logged.receiverId, 'rcv_1');
   for (const field of ['secret', 'headers', 'payload']) assert.equal(logged[field], '[redacted]', field);

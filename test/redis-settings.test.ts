@@ -27,16 +27,24 @@ test('a Redis that may evict keys is refused at start, saying why and how to fix
   admin.disconnect();
   for (const role of ['api', 'emitter'] as const) {
     const refused = LockstepProcess.start(role, { LOCKSTEP_REDIS_URL: redis.url });
-    await assert.rejects(refused, (error: Error) => {
-      assert.match(error.message, /configuration problem: Redis at redis:\/\/127\.0\.0\.1:\d+\/? has maxmemory-policy "allkeys-lru"/);
-      assert.match(error.message, /silently delete keys/);
-      assert.match(error.message, /CONFIG SET maxmemory-policy noeviction/);
-      assert.match(error.message, /LOCKSTEP_ALLOW_EVICTING_REDIS=true/);
-      assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
-      return true;
-    }, role);
+    await assert.rejects(
+      refused,
+      (error: Error) => {
+        assert.match(error.message, /configuration problem: Redis at redis:\/\/127\.0\.0\.1:\d+\/? has maxmemory-policy "allkeys-lru"/);
+        assert.match(error.message, /silently delete keys/);
+        assert.match(error.message, /CONFIG SET maxmemory-policy noeviction/);
+        assert.match(error.message, /LOCKSTEP_ALLOW_EVICTING_REDIS=true/);
+        assert.doesNotMatch(error.message, /\n\s+at /, 'no stack trace');
+        return true;
+      },
+      role,
+    );
   }
-  const cli = spawnSync(process.execPath, [CLI, 'api'], { env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_PORT: '0', LOCKSTEP_REDIS_URL: redis.url }, encoding: 'utf8', timeout: 20_000 });
+  const cli = spawnSync(process.execPath, [CLI, 'api'], {
+    env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_PORT: '0', LOCKSTEP_REDIS_URL: redis.url },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.equal(cli.status, 2, cli.stderr);
   assert.match(cli.stderr, /^lockstep: configuration problem: Redis at /m); // BullMQ prints its own one-line warning first
 });
@@ -47,7 +55,10 @@ test('LOCKSTEP_ALLOW_EVICTING_REDIS=true starts anyway, with a warning in the lo
     const warning = proc.json().find((line) => line.code === 'LOCKSTEP_EVICTING_REDIS');
     assert.equal(warning?.level, 40, 'logged at warn');
     assert.match(String(warning?.msg), /DANGER: .*allkeys-lru.*may be lost/);
-    assert.ok(proc.logs.some((line) => /⚠ Redis maxmemory-policy is allkeys-lru: it may EVICT/.test(line)), 'banner warns');
+    assert.ok(
+      proc.logs.some((line) => /⚠ Redis maxmemory-policy is allkeys-lru: it may EVICT/.test(line)),
+      'banner warns',
+    );
     assert.equal((await fetch(`${proc.url}/healthz`)).status, 200);
   } finally {
     assert.equal(await proc.stop(), 0);
@@ -67,8 +78,11 @@ test('a Redis user that may run neither INFO nor CONFIG is a configuration probl
   });
 });
 
-test('LOCKSTEP_REDIS_FSYNC sets the embedded Redis\'s appendfsync (default everysec)', async () => {
-  for (const [fsync, expected] of [[undefined, 'everysec'], ['always', 'always']] as const) {
+test("LOCKSTEP_REDIS_FSYNC sets the embedded Redis's appendfsync (default everysec)", async () => {
+  for (const [fsync, expected] of [
+    [undefined, 'everysec'],
+    ['always', 'always'],
+  ] as const) {
     const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-fsync-'));
     const proc = await LockstepProcess.start('all', { LOCKSTEP_DATA_DIR: dataDir, ...(fsync ? { LOCKSTEP_REDIS_FSYNC: fsync } : {}) });
     try {

@@ -15,7 +15,10 @@ async function drainOf(ctx: BenchContext, stack: Stack, path: string, total: num
   const client = await stack.api();
   const { id } = await client.createReceiver({ url: `${ctx.receiver.origin}${path}`, eventTypes: [`bench.${path.split('/')[1]}`] });
   await ctx.receiver.reset();
-  await enqueue(client, Array.from({ length: total }, (_, n) => ({ eventType: `bench.${path.split('/')[1]}`, payload: { n }, receiverIds: [id] })));
+  await enqueue(
+    client,
+    Array.from({ length: total }, (_, n) => ({ eventType: `bench.${path.split('/')[1]}`, payload: { n }, receiverIds: [id] })),
+  );
   const budgetMs = ctx.sizes.drainBudgetMs + 10_000; // the last failures' retries come 5 s (± 20 %) after them
   await ctx.receiver.drain(total, budgetMs);
   const { at } = await ctx.receiver.arrivals();

@@ -20,7 +20,9 @@ const LITERAL = fileURLToPath(new URL('../literal-design.ts', import.meta.url));
  */
 async function literalDesign(ctx: BenchContext, stack: Stack, total: number, baseline: number): Promise<Row> {
   await ctx.receiver.reset();
-  const child = spawn(process.execPath, ['--import', 'tsx', LITERAL, stack.redis.url, ctx.receiver.url('literal'), String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', LITERAL, stack.redis.url, ctx.receiver.url('literal'), String(total)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -54,12 +54,26 @@ export const soak: BackendScenario = async (ctx, backend) => {
     const about = `${(durationMs / 60_000).toFixed(0)} min at ${RATE} msg/s over ${RECEIVERS} receivers (${accepted} accepted), retention ${RETENTION_MS / 1000} s; baseline = first sample after the retention period (${first.atS} s)`;
     return [
       limitRow({
-        scenario: 'soak: Redis used_memory at the end', backend, figure: last.redisMiB, unit: 'MiB', baseline: first.redisMiB, baselineLabel: `at ${first.atS} s`,
-        target: `≤ ${FLAT} × baseline`, limit: first.redisMiB * FLAT, notes: `${about}; MiB at ${timeline((s) => s.redisMiB)}`,
+        scenario: 'soak: Redis used_memory at the end',
+        backend,
+        figure: last.redisMiB,
+        unit: 'MiB',
+        baseline: first.redisMiB,
+        baselineLabel: `at ${first.atS} s`,
+        target: `≤ ${FLAT} × baseline`,
+        limit: first.redisMiB * FLAT,
+        notes: `${about}; MiB at ${timeline((s) => s.redisMiB)}`,
       }),
       limitRow({
-        scenario: 'soak: emitter RSS at the end (largest)', backend, figure: maxRss(last), unit: 'MiB', baseline: maxRss(first), baselineLabel: `at ${first.atS} s`,
-        target: `≤ ${FLAT} × baseline`, limit: maxRss(first) * FLAT, notes: `${about}; MiB at ${timeline(maxRss)}`,
+        scenario: 'soak: emitter RSS at the end (largest)',
+        backend,
+        figure: maxRss(last),
+        unit: 'MiB',
+        baseline: maxRss(first),
+        baselineLabel: `at ${first.atS} s`,
+        target: `≤ ${FLAT} × baseline`,
+        limit: maxRss(first) * FLAT,
+        notes: `${about}; MiB at ${timeline(maxRss)}`,
       }),
     ];
   } finally {

@@ -73,7 +73,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           tags: ['health'],
           summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
           ...(options.metricsTokens ? {} : { security: [] }),
-          response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } } },
+          response: {
+            200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
+          },
         },
       },
       async (_request, reply) => reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),

@@ -131,8 +131,14 @@ function readJson(path: string): Record<string, unknown> {
 
 /** Comma list of bearer tokens; each must be sendable in an Authorization header. */
 function tokens(value: string, name: string): string[] {
-  const all = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const all = value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const bad = all.find((token) => !TOKEN.test(token));
-  if (bad !== undefined) throw new ConfigError(`${name}: each comma-separated token must be letters, digits and -._~+/ only (no spaces), e.g. $(openssl rand -hex 24); token ${all.indexOf(bad) + 1} is not`);
+  if (bad !== undefined)
+    throw new ConfigError(
+      `${name}: each comma-separated token must be letters, digits and -._~+/ only (no spaces), e.g. $(openssl rand -hex 24); token ${all.indexOf(bad) + 1} is not`,
+    );
   return all;
 }

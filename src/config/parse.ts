@@ -57,7 +57,9 @@ export function url(value: unknown, name: string, schemes: string[], example: st
     parsed = undefined;
   }
   if (!parsed || !schemes.includes(parsed.protocol) || !parsed.hostname) {
-    throw new ConfigError(`${name} must be a ${schemes.map((s) => s.replace(':', '')).join(' or ')} URL such as ${example}, got ${JSON.stringify(redactPassword(raw))}`);
+    throw new ConfigError(
+      `${name} must be a ${schemes.map((s) => s.replace(':', '')).join(' or ')} URL such as ${example}, got ${JSON.stringify(redactPassword(raw))}`,
+    );
   }
   return raw;
 }
@@ -76,14 +78,20 @@ export function cidrs(value: unknown, name: string): string[] {
     const bits = isIPv4(network) ? 32 : 128;
     const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
     if (!isIP(network) || extra !== undefined || !(prefix <= bits)) {
-      throw new ConfigError(`${name}: ${JSON.stringify(cidr)} is not a CIDR such as 10.1.0.0/16 or fd00::/8 (comma list; a bare address means just that address)`);
+      throw new ConfigError(
+        `${name}: ${JSON.stringify(cidr)} is not a CIDR such as 10.1.0.0/16 or fd00::/8 (comma list; a bare address means just that address)`,
+      );
     }
     return cidr;
   });
 }
 
 export function schedule(value: unknown, name: string): number[] {
-  const seconds = Array.isArray(value) ? value : String(value).split(',').map((s) => s.trim());
+  const seconds = Array.isArray(value)
+    ? value
+    : String(value)
+        .split(',')
+        .map((s) => s.trim());
   const delays = seconds.map((s) => (typeof s === 'number' ? s : s === '' ? NaN : Number(s)));
   if (delays.length === 0 || delays.some((d) => !Number.isFinite(d) || d < 0 || d > 30 * 86400)) {
     throw new ConfigError(`${name} must be a comma list of seconds (decimals allowed), e.g. 5,300,1800; got ${JSON.stringify(value)}`);

@@ -58,7 +58,10 @@ function parseUrl(raw: string): URL {
  * `strict` means one request at a time: a receiver cannot be strict with maxInFlight above 1 (422,
  * naming the field the request set; `stored` fills in what a PATCH leaves out).
  */
-export function checkFlowControl(body: Partial<Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>>, stored?: Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>): void {
+export function checkFlowControl(
+  body: Partial<Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>>,
+  stored?: Pick<ReceiverSettings, 'ordering' | 'maxInFlight'>,
+): void {
   const ordering = body.ordering ?? stored?.ordering;
   const maxInFlight = body.maxInFlight ?? stored?.maxInFlight ?? 1;
   if (ordering !== 'strict' || maxInFlight <= 1) return;

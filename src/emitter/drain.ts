@@ -1,11 +1,11 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
-import { idTimestamp } from '../ids.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder, RecordResult } from '../store/deliveries.js';
+import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
+import { AttemptAccounting, type DrainCounters } from './attempt-accounting.js';
 import { LaneSet, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
@@ -25,16 +25,6 @@ export interface DrainOptions {
   maxMessagesPerTurn: number;
   maxTurnMs: number;
   retry: RetryPolicy;
-}
-
-export interface DrainCounters {
-  attempts: number;
-  delivered: number;
-  failed: number;
-  aborted: number;
-  turns: number;
-  /** Turns ended because the store refused our fence: a newer holder had taken the receiver. */
-  fenced: number;
 }
 
 /** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
@@ -79,7 +69,7 @@ function lanesWanted(receiver: ClaimedReceiver): number {
  * 410, disabled) stops every lane before its next request.
  */
 export class ReceiverDrainer {
-  readonly counters: DrainCounters = { attempts: 0, delivered: 0, failed: 0, aborted: 0, turns: 0, fenced: 0 };
+  private readonly accounting: AttemptAccounting;
 
   constructor(
     private readonly locks: ReceiverLocks,
@@ -90,7 +80,13 @@ export class ReceiverDrainer {
     /** Aborts on shutdown: no new send starts, the turn ends and the job is handed back. */
     private readonly stopping: AbortSignal,
     private readonly metrics: Metrics,
-  ) {}
+  ) {
+    this.accounting = new AttemptAccounting(metrics, log);
+  }
+
+  get counters(): DrainCounters {
+    return this.accounting.counters;
+  }
 
   async runTurn(receiverId: string): Promise<TurnEnd> {
     const asked = performance.now();
@@ -149,7 +145,7 @@ export class ReceiverDrainer {
         lock.receiverId,
         holder,
         breakerFor(schedule, retry),
-        (records, result) => this.recorded(records, result),
+        (records, result) => this.accounting.recorded(records, result),
         claim.deliveries,
       );
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
@@ -244,25 +240,6 @@ export class ReceiverDrainer {
     return { kind: 'busy' };
   }
 
-  /** Counts and logs a batch the store has written. */
-  private recorded(records: AttemptRecord[], result: RecordResult): void {
-    const statuses = result.kind === 'recorded' ? result.statuses : [];
-    if (result.kind === 'recorded' && result.breakerOpened) {
-      this.metrics.breakerOpened();
-      this.log.warn(
-        { receiverId: records[0]?.delivery.receiverId },
-        'circuit breaker opened: the receiver keeps failing; one probe per retry step from now on',
-      );
-    }
-    for (const [index, { delivery, attempt, outcome }] of records.entries()) {
-      const status = statuses[index] ?? (result.kind === 'fenced' ? 'fenced' : 'stale');
-      this.count(outcome.kind);
-      this.metrics.attempt(delivery.receiverId, status === 'dead' ? 'dead' : outcome.kind, attempt.durationMs, Date.now() - idTimestamp(delivery.messageId));
-      if (status === 'dead' || outcome.kind !== 'delivered') this.logAttempt(delivery, attempt, outcome.kind, status);
-      else if (this.log.isLevelEnabled('debug')) this.logAttempt(delivery, attempt, outcome.kind, status);
-    }
-  }
-
   private attemptRecord(delivery: ClaimedDelivery, lock: HeldLock, startedAt: number, result: DeliveryResult): Attempt {
     return {
       attempt: delivery.attempt,
@@ -275,28 +252,5 @@ export class ReceiverDrainer {
       responseBody: result.responseBody,
       responseHeaders: result.responseHeaders,
     };
-  }
-
-  private count(kind: AttemptRecord['outcome']['kind']): void {
-    this.counters.attempts++;
-    if (kind === 'delivered') this.counters.delivered++;
-    else if (kind === 'aborted') this.counters.aborted++;
-    else this.counters.failed++;
-  }
-
-  private logAttempt(delivery: ClaimedDelivery, attempt: Attempt, outcome: string, status: string): void {
-    const fields = {
-      receiverId: delivery.receiverId,
-      messageId: delivery.messageId,
-      attempt: attempt.attempt,
-      statusCode: attempt.statusCode,
-      durationMs: attempt.durationMs,
-      fence: attempt.fence,
-      status,
-    };
-    if (status === 'dead') this.log.warn(fields, 'delivery dead after its last retry');
-    else if (outcome === 'gone') this.log.warn(fields, 'receiver answered 410 Gone: disabled');
-    else if (outcome === 'aborted') this.log.info({ ...fields, error: attempt.error }, 'request aborted: lock lost');
-    else this.log.debug({ ...fields, error: attempt.error }, 'attempt');
   }
 }

@@ -49,13 +49,27 @@ export class Emitter {
     const { config, store, locks, client, log, metrics } = options;
     this.connection = connectRedis(store.redisUrl);
     this.connection.on('error', () => {});
-    this.drainer = new ReceiverDrainer(locks, store.deliveries, client, {
-      emitterId: config.emitterId,
-      lockWaitMs: Math.min(config.lockTtlMs, 5000),
-      maxMessagesPerTurn: config.maxMessagesPerTurn,
-      maxTurnMs: config.maxTurnMs,
-      retry: { schedule: config.retrySchedule, strictSchedule: config.strictRetrySchedule, breakerFailures: config.breakerFailures, throttledMinMs: config.throttledMinMs, retryAfterMaxMs: config.retryAfterMaxMs },
-    }, log, this.stopping.signal, metrics);
+    this.drainer = new ReceiverDrainer(
+      locks,
+      store.deliveries,
+      client,
+      {
+        emitterId: config.emitterId,
+        lockWaitMs: Math.min(config.lockTtlMs, 5000),
+        maxMessagesPerTurn: config.maxMessagesPerTurn,
+        maxTurnMs: config.maxTurnMs,
+        retry: {
+          schedule: config.retrySchedule,
+          strictSchedule: config.strictRetrySchedule,
+          breakerFailures: config.breakerFailures,
+          throttledMinMs: config.throttledMinMs,
+          retryAfterMaxMs: config.retryAfterMaxMs,
+        },
+      },
+      log,
+      this.stopping.signal,
+      metrics,
+    );
     metrics.watchLocks(locks, () => this.drainer.counters.aborted);
   }
 
@@ -139,4 +153,3 @@ export class Emitter {
     await store.queueStats.trimExpiredDeadLetters().catch((error: unknown) => log.debug({ err: error }, 'dead-letter trim skipped'));
   }
 }
-

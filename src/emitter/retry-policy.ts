@@ -28,7 +28,13 @@ export function breakerFor(schedule: number[], policy: RetryPolicy, random: () =
 }
 
 /** Turns what the receiver answered into what happens to the delivery (README "Delivery semantics"). */
-export function outcomeOf(result: DeliveryResult, delivery: ClaimedDelivery, schedule: number[], policy: RetryPolicy, random: () => number = Math.random): Outcome {
+export function outcomeOf(
+  result: DeliveryResult,
+  delivery: ClaimedDelivery,
+  schedule: number[],
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): Outcome {
   const status = result.statusCode;
   if (status !== null && status >= 200 && status < 300) return { kind: 'delivered' };
   if (status === 410) return { kind: 'gone' };

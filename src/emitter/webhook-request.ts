@@ -6,7 +6,12 @@ import type { ClaimedDelivery, ClaimedReceiver } from '../store/deliveries.js';
  * JSON text it was stored as, never parsed and serialised again. The receiver's own headers go
  * first so they can never replace the content type or the signature.
  */
-export function webhookRequest(receiver: ClaimedReceiver, delivery: ClaimedDelivery, fence: number, nowMs: number): { body: string; headers: Record<string, string> } {
+export function webhookRequest(
+  receiver: ClaimedReceiver,
+  delivery: ClaimedDelivery,
+  fence: number,
+  nowMs: number,
+): { body: string; headers: Record<string, string> } {
   const body = `{"type":${JSON.stringify(delivery.eventType)},"timestamp":${JSON.stringify(delivery.createdAt)},"data":${delivery.payloadJson},"fence":${fence}}`;
   const headers = {
     ...receiver.headers,

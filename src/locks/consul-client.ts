@@ -54,7 +54,8 @@ export class ConsulClient {
     return this.exchange('GET', path, { timeoutMs, signals }, async (response) => {
       const index = Number(response.headers.get('x-consul-index'));
       let entries: KvEntry[] | undefined;
-      if (response.status === 404) await response.text(); // no such key; read the body so the connection is reused
+      if (response.status === 404)
+        await response.text(); // no such key; read the body so the connection is reused
       else entries = await this.json<KvEntry[]>(response, 'GET key');
       // Consul: an index that went backwards (or is missing) means start over from 0
       return { entry: entries?.[0], index: Number.isSafeInteger(index) && index > 0 && index >= previous ? index : 0 };

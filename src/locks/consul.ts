@@ -79,7 +79,11 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   ) {
     this.consul = new ConsulClient(addr);
     this.held = new HeldLockRegistry(options.ttlMs);
-    this.sessions = new SessionKeeper(this.held, () => this.createSession(), (session) => this.destroySession(session));
+    this.sessions = new SessionKeeper(
+      this.held,
+      () => this.createSession(),
+      (session) => this.destroySession(session),
+    );
     const minSessionTtlS = tuning.minSessionTtlS ?? CONSUL_MIN_SESSION_TTL_S;
     this.sessionTtlS = consulSessionTtlS(options.ttlMs, minSessionTtlS);
     this.renewEveryMs = consulRenewEveryMs(options.ttlMs, minSessionTtlS);
@@ -96,7 +100,12 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     // the key's deletion wakes a waiter, expiries included: the poll is only a backstop
     const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
     const changes = new KeyChanges((index, waitMs, signal) => this.blockingRead(receiverId, index, waitMs, signal));
-    return acquireWithin(() => this.tryAcquire(receiverId), (ms, signal) => changes.wait(ms, signal), options, pollMs);
+    return acquireWithin(
+      () => this.tryAcquire(receiverId),
+      (ms, signal) => changes.wait(ms, signal),
+      options,
+      pollMs,
+    );
   }
 
   async release(lock: HeldLock): Promise<void> {
@@ -116,12 +125,19 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   async holders(): Promise<LockHolder[]> {
     const prefix = `${this.options.prefix}/locks/`;
     const entries = await this.consul.list(`${this.keyPath('')}?recurse&consistent`);
-    return holdersByReceiver(entries.filter((entry) => entry.Session).map((entry) => ({ name: entry.Key.slice(prefix.length), fence: entry.ModifyIndex, ...decodeHolder(entry.Value) })));
+    return holdersByReceiver(
+      entries
+        .filter((entry) => entry.Session)
+        .map((entry) => ({ name: entry.Key.slice(prefix.length), fence: entry.ModifyIndex, ...decodeHolder(entry.Value) })),
+    );
   }
 
   async ping(): Promise<boolean> {
     // the agent answers "" while the cluster has no leader, and then no lock can be taken
-    return this.consul.call<string>('GET', '/v1/status/leader', undefined, 1000).then((leader) => Boolean(leader), () => false);
+    return this.consul.call<string>('GET', '/v1/status/leader', undefined, 1000).then(
+      (leader) => Boolean(leader),
+      () => false,
+    );
   }
 
   stats(): LockStats {

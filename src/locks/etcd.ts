@@ -59,9 +59,17 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none).
     // No lock's safety depends on it (deadlines count from confirmed keep-alives), so it can be generous;
     // gRPC wants a wall-clock time here and turns it into a timeout as the call starts, microseconds later.
-    this.client = new Etcd3({ hosts, dialTimeout: 2000, defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }) });
+    this.client = new Etcd3({
+      hosts,
+      dialTimeout: 2000,
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
+    });
     this.held = new HeldLockRegistry(options.ttlMs);
-    this.leases = new SessionKeeper(this.held, () => this.grant(), (session) => session.lease.revoke());
+    this.leases = new SessionKeeper(
+      this.held,
+      () => this.grant(),
+      (session) => session.lease.revoke(),
+    );
     this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
   }
 
@@ -74,7 +82,12 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
     const deletions = new KeyDeletions(this.client, this.key(receiverId));
     try {
-      return await acquireWithin(() => this.tryAcquire(receiverId, deletions), (ms, signal) => deletions.wait(ms, signal), options, pollMs);
+      return await acquireWithin(
+        () => this.tryAcquire(receiverId, deletions),
+        (ms, signal) => deletions.wait(ms, signal),
+        options,
+        pollMs,
+      );
     } finally {
       deletions.close();
     }
@@ -95,7 +108,9 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   async holders(): Promise<LockHolder[]> {
     const prefix = this.key('');
     const response = await this.client.getAll().prefix(prefix).exec();
-    return holdersByReceiver(response.kvs.map((kv) => ({ name: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) })));
+    return holdersByReceiver(
+      response.kvs.map((kv) => ({ name: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) })),
+    );
   }
 
   async ping(): Promise<boolean> {
@@ -106,7 +121,10 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       .get(`${this.options.prefix}/ping`)
       .options({ deadline: Date.now() + PING_TIMEOUT_MS })
       .exists()
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     try {
       return await Promise.race([read, sleep(PING_TIMEOUT_MS, settled.signal).then(() => false)]);
     } finally {
@@ -128,7 +146,10 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   private async tryAcquire(receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
     return this.attempts.run(receiverId, () =>
-      this.leases.withSession((session) => this.take(session, receiverId, deletions), (error) => error instanceof EtcdLeaseInvalidError),
+      this.leases.withSession(
+        (session) => this.take(session, receiverId, deletions),
+        (error) => error instanceof EtcdLeaseInvalidError,
+      ),
     );
   }
 
@@ -140,8 +161,10 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     try {
       const result = await this.client.if(key, 'Create', '==', 0).then(this.client.put(key).value(value).lease(session.id)).else(this.client.get(key)).commit();
       const existing = result.responses[0]?.response_range?.kvs[0];
-      if (result.succeeded) fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
-      else if (existing && String(existing.lease) === session.id) fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
+      if (result.succeeded)
+        fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
+      else if (existing && String(existing.lease) === session.id)
+        fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
       else return deletions.after(Number(result.header.revision));
     } catch (error) {
       if (!(error instanceof EtcdLeaseInvalidError)) await this.dropOwnKey(session, key); // else nothing was written
@@ -196,7 +219,8 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       session.id = await lease.grant();
       const { grantedTTL } = await this.client.leaseClient.leaseTimeToLive({ ID: session.id });
       // the local deadline assumes etcd keeps a key at least the configured TTL after a keep-alive
-      if (Number(grantedTTL) * 1000 < this.options.ttlMs) throw new Error(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
+      if (Number(grantedTTL) * 1000 < this.options.ttlMs)
+        throw new Error(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
     } catch (error) {
       giveUp();
       throw error;

@@ -60,7 +60,12 @@ export class RedisReceiverLocks implements ReceiverLocks {
 
   acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     const pollMs = Math.max(20, Math.min(250, Math.floor(this.options.ttlMs / 8)));
-    return acquireWithin(() => this.tryAcquire(receiverId), (ms, signal) => this.waitForRelease(receiverId, ms, signal), options, pollMs);
+    return acquireWithin(
+      () => this.tryAcquire(receiverId),
+      (ms, signal) => this.waitForRelease(receiverId, ms, signal),
+      options,
+      pollMs,
+    );
   }
 
   async release(lock: HeldLock): Promise<void> {
@@ -76,12 +81,19 @@ export class RedisReceiverLocks implements ReceiverLocks {
     if (entries.length === 0) return [];
     const owners = await redis.mget(entries.map(([receiverId]) => this.key('lock', receiverId)));
     return holdersByReceiver(
-      entries.filter((_, index) => owners[index] !== null).map(([name, json]) => ({ name, ...(JSON.parse(json) as { emitterId: string; fence: number; since: string }) })),
+      entries
+        .filter((_, index) => owners[index] !== null)
+        .map(([name, json]) => ({ name, ...(JSON.parse(json) as { emitterId: string; fence: number; since: string }) })),
     );
   }
 
   async ping(): Promise<boolean> {
-    return this.commands().ping().then(() => true, () => false);
+    return this.commands()
+      .ping()
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
   stats(): LockStats {
@@ -101,8 +113,13 @@ export class RedisReceiverLocks implements ReceiverLocks {
     const sentAt = monotonicNow();
     const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
     const fence = await this.commands().lockAcquire(
-      this.key('lock', receiverId), this.key('fence', receiverId), this.key('locks'),
-      this.session, this.options.ttlMs, receiverId, holder,
+      this.key('lock', receiverId),
+      this.key('fence', receiverId),
+      this.key('locks'),
+      this.session,
+      this.options.ttlMs,
+      receiverId,
+      holder,
     );
     return fence ? this.held.add(receiverId, fence, sentAt) : null;
   }
@@ -115,7 +132,10 @@ export class RedisReceiverLocks implements ReceiverLocks {
     try {
       const keys = locks.map((lock) => this.key('lock', lock.receiverId));
       const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
-      this.held.renewed(locks.filter((_, index) => renewed[index] === 1), sentAt);
+      this.held.renewed(
+        locks.filter((_, index) => renewed[index] === 1),
+        sentAt,
+      );
       for (const [index, lock] of locks.entries()) if (renewed[index] !== 1) lock.lose('renewal-refused');
     } catch {
       this.held.loseAll('renewal-failed');

@@ -5,7 +5,9 @@ import { NumberMap, Response, StringEnum } from './common.js';
 /** GET /v1/locks: who holds which receiver right now. */
 export const LockHolderSchema = Type.Object({
   receiverId: Type.String(),
-  slot: Type.Integer({ description: "which of the receiver's maxInFlight lock slots: 0 is its own lock (the one emitter dispatching to it), 1… the other lanes" }),
+  slot: Type.Integer({
+    description: "which of the receiver's maxInFlight lock slots: 0 is its own lock (the one emitter dispatching to it), 1… the other lanes",
+  }),
   emitterId: Type.String(),
   fence: Type.Integer({ description: "the slot's own fence" }),
   since: Type.String(),

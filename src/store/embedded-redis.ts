@@ -27,10 +27,30 @@ export class EmbeddedRedis {
     const dir = resolve(dataDir, 'redis');
     mkdirSync(dir, { recursive: true });
     const port = await freeLoopbackPort();
-    const child = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', fsync,
-      '--save', '', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--daemonize', 'no',
-    ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        fsync,
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'yes',
+        '--daemonize',
+        'no',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     const server = new EmbeddedRedis(child, `redis://127.0.0.1:${port}`, dir);
     await server.waitUntilReady();
     return server;
@@ -49,7 +69,10 @@ export class EmbeddedRedis {
       if (this.child.exitCode !== null) throw new Error(`redis-server exited at start (code ${this.child.exitCode}); see its message above`);
       const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => {});
-      const ok = await client.connect().then(() => client.ping(), () => null);
+      const ok = await client.connect().then(
+        () => client.ping(),
+        () => null,
+      );
       client.disconnect();
       if (ok === 'PONG') return;
       if (Date.now() > giveUpAt) throw new Error('redis-server did not answer within 10 s');

@@ -18,7 +18,10 @@ export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicti
   if (policy === 'noeviction') return undefined;
   const why = `Redis at ${redactUrl(url)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
   if (allowEvicting) {
-    log.warn({ maxmemoryPolicy: policy, code: 'LOCKSTEP_EVICTING_REDIS' }, `DANGER: ${why} Starting anyway because LOCKSTEP_ALLOW_EVICTING_REDIS=true; accepted messages may be lost.`);
+    log.warn(
+      { maxmemoryPolicy: policy, code: 'LOCKSTEP_EVICTING_REDIS' },
+      `DANGER: ${why} Starting anyway because LOCKSTEP_ALLOW_EVICTING_REDIS=true; accepted messages may be lost.`,
+    );
     return `Redis maxmemory-policy is ${policy}: it may EVICT accepted messages (LOCKSTEP_ALLOW_EVICTING_REDIS=true); set it to noeviction`;
   }
   throw new ConfigError(
@@ -33,12 +36,18 @@ export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicti
  * problem too, not a stack trace.
  */
 async function readPolicy(redis: Redis, url: string): Promise<string> {
-  const fromInfo = await redis.info('memory').then((info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1], () => undefined);
+  const fromInfo = await redis.info('memory').then(
+    (info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1],
+    () => undefined,
+  );
   if (fromInfo) return fromInfo;
-  const fromConfig = await redis.config('GET', 'maxmemory-policy').then((reply) => (reply as string[])[1], (error: Error) => error);
+  const fromConfig = await redis.config('GET', 'maxmemory-policy').then(
+    (reply) => (reply as string[])[1],
+    (error: Error) => error,
+  );
   if (typeof fromConfig === 'string') return fromConfig;
   throw new ConfigError(
-    `cannot read the maxmemory-policy of Redis at ${redactUrl(url)} (INFO and CONFIG GET refused${fromConfig instanceof Error ? `: ${fromConfig.message.slice(0, 120)}` : ''}): `
-      + 'allow Lockstep\'s Redis user "INFO" (ACL: +info), or, if you know the policy is noeviction, set LOCKSTEP_ALLOW_EVICTING_REDIS=true to start without the check.',
+    `cannot read the maxmemory-policy of Redis at ${redactUrl(url)} (INFO and CONFIG GET refused${fromConfig instanceof Error ? `: ${fromConfig.message.slice(0, 120)}` : ''}): ` +
+      'allow Lockstep\'s Redis user "INFO" (ACL: +info), or, if you know the policy is noeviction, set LOCKSTEP_ALLOW_EVICTING_REDIS=true to start without the check.',
   );
 }

@@ -6,7 +6,18 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
-  claimWindow(receiverKey: string, queueKey: string, retriesKey: string, fence: number, lockService: string, prefix: string, receiverId: string, size: number, breakerThreshold: number, rateHorizonMs: number): Promise<string[]>;
+  claimWindow(
+    receiverKey: string,
+    queueKey: string,
+    retriesKey: string,
+    fence: number,
+    lockService: string,
+    prefix: string,
+    receiverId: string,
+    size: number,
+    breakerThreshold: number,
+    rateHorizonMs: number,
+  ): Promise<string[]>;
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;

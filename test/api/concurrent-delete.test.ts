@@ -45,8 +45,15 @@ describe('concurrent deletes of one receiver in one API process', () => {
 
     const answers = await Promise.all(deletes);
     const statuses = answers.map((answer) => answer.status);
-    assert.deepEqual(answers.filter((answer) => answer.status >= 500).map((answer) => answer.body.message), [], `statuses ${statuses.join()}`);
-    assert.ok(statuses.every((status) => status === 204 || status === 404), `statuses ${statuses.join()}`);
+    assert.deepEqual(
+      answers.filter((answer) => answer.status >= 500).map((answer) => answer.body.message),
+      [],
+      `statuses ${statuses.join()}`,
+    );
+    assert.ok(
+      statuses.every((status) => status === 204 || status === 404),
+      `statuses ${statuses.join()}`,
+    );
     // one deleted it; each of the others ran after it, as a delete sent afterwards would, and found it gone
     assert.deepEqual(statuses.filter((status) => status === 204).length, 1, `statuses ${statuses.join()}`);
     assert.equal((await api.request('GET', `/v1/receivers/${id}`)).status, 404);

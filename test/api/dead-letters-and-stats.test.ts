@@ -12,7 +12,12 @@ type DeadLetterPage = Page<DeadLetter>;
 
 describe('dead letters, fleet stats and the dashboard files (API + emitter in one process)', () => {
   const schedule = '0.05,0.05,0.05';
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: schedule, LOCKSTEP_STRICT_RETRY_SCHEDULE: schedule, LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', {
+    LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+    LOCKSTEP_RETRY_SCHEDULE: schedule,
+    LOCKSTEP_STRICT_RETRY_SCHEDULE: schedule,
+    LOCKSTEP_THROTTLED_MIN_MS: '0',
+  });
   let api: ApiClient;
   let receiver: TestReceiver;
   let receiverId: string;

@@ -42,14 +42,41 @@ interface Hostile extends RawRequest {
 }
 
 const text = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) }, fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('', ' ', '\u0000', '\r\n', '../../etc/passwd', '<script>', '%00', 'rcv_', 'msg_', '__proto__', 'constructor', '😀'.repeat(50), '\u202e\u200b'),
+  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
+  fc.string({ unit: 'grapheme', maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 40 }),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\r\n',
+    '../../etc/passwd',
+    '<script>',
+    '%00',
+    'rcv_',
+    'msg_',
+    '__proto__',
+    'constructor',
+    '😀'.repeat(50),
+    '\u202e\u200b',
+  ),
   { weight: 1, arbitrary: fc.integer({ min: 1000, max: 70_000 }).map((n) => 'x'.repeat(n)) },
 );
-const deep = fc.tuple(fc.integer({ min: 65, max: 120_000 }), fc.boolean()).map(([depth, array]) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`));
-const junk: fc.Arbitrary<unknown> = fc.oneof(fc.jsonValue({ maxDepth: 4 }), text, fc.anything({ maxDepth: 3 }), fc.constantFrom(null, true, -1, 1e308, [], {}, [[[]]]));
+const deep = fc
+  .tuple(fc.integer({ min: 65, max: 120_000 }), fc.boolean())
+  .map(([depth, array]) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`));
+const junk: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  text,
+  fc.anything({ maxDepth: 3 }),
+  fc.constantFrom(null, true, -1, 1e308, [], {}, [[[]]]),
+);
 /** A JSON text that is a junk value, a junk object with unknown fields, or not JSON at all. */
-const junkJson = fc.oneof(junk.map((value) => JSON.stringify(value) ?? 'null'), deep, fc.constantFrom('{', '{"url":', '[1,2', '\u00ff\u00fe', 'eventType=a', '{"a":1}}'));
+const junkJson = fc.oneof(
+  junk.map((value) => JSON.stringify(value) ?? 'null'),
+  deep,
+  fc.constantFrom('{', '{"url":', '[1,2', '\u00ff\u00fe', 'eventType=a', '{"a":1}}'),
+);
 const knownFieldsOf = {
   receiver: ['url', 'eventTypes', 'secret', 'description', 'headers', 'timeoutMs', 'enabled'],
   message: ['eventType', 'payload', 'receiverIds', 'idempotencyKey'],
@@ -57,15 +84,33 @@ const knownFieldsOf = {
   resend: ['receiverIds'],
 };
 /** An object with some known fields set to junk and at least one field no route knows. */
-const withUnknownField = (known: string[]) => fc.tuple(fc.dictionary(fc.constantFrom(...known), junk, { maxKeys: 4 }), fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !known.includes(key) && key !== '__proto__'), junk)
-  .map(([fields, unknown, value]) => JSON.stringify({ ...fields, [unknown]: value }));
-const badHeaderValue = fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\r', '\n', '\u0000', '\u0001', '\u007f', '\u0100', '\u2028', '😀'), fc.string({ maxLength: 10 })).map((parts) => parts.join(''));
+const withUnknownField = (known: string[]) =>
+  fc
+    .tuple(
+      fc.dictionary(fc.constantFrom(...known), junk, { maxKeys: 4 }),
+      fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !known.includes(key) && key !== '__proto__'),
+      junk,
+    )
+    .map(([fields, unknown, value]) => JSON.stringify({ ...fields, [unknown]: value }));
+const badHeaderValue = fc
+  .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\r', '\n', '\u0000', '\u0001', '\u007f', '\u0100', '\u2028', '😀'), fc.string({ maxLength: 10 }))
+  .map((parts) => parts.join(''));
 /** Bodies each route refuses whatever else they hold. */
 const refusedBody = {
   receiver: fc.oneof(
     withUnknownField(knownFieldsOf.receiver),
-    fc.tuple(junk.filter((url) => typeof url !== 'string'), junk).map(([url, eventTypes]) => JSON.stringify({ url, eventTypes })),
-    fc.tuple(fc.string({ minLength: 1, maxLength: 20 }).filter((n) => /^[a-z][a-z0-9-]*$/.test(n)), badHeaderValue).map(([name, value]) => JSON.stringify({ url: 'https://example.com/x', headers: { [`x-${name}`]: value } })),
+    fc
+      .tuple(
+        junk.filter((url) => typeof url !== 'string'),
+        junk,
+      )
+      .map(([url, eventTypes]) => JSON.stringify({ url, eventTypes })),
+    fc
+      .tuple(
+        fc.string({ minLength: 1, maxLength: 20 }).filter((n) => /^[a-z][a-z0-9-]*$/.test(n)),
+        badHeaderValue,
+      )
+      .map(([name, value]) => JSON.stringify({ url: 'https://example.com/x', headers: { [`x-${name}`]: value } })),
   ),
   patch: fc.oneof(
     withUnknownField(knownFieldsOf.receiver),
@@ -84,10 +129,20 @@ const refusedBody = {
     fc.array(withUnknownField(knownFieldsOf.message), { minLength: 1, maxLength: 5 }).map((messages) => `{"messages":[${messages.join(',')}]}`),
     deep.map((payload) => `{"messages":[{"eventType":"a.b","payload":1},{"eventType":"a.c","payload":${payload}}]}`),
   ),
-  replay: fc.oneof(withUnknownField(knownFieldsOf.replay), text.filter((since) => Number.isNaN(Date.parse(since))).map((since) => JSON.stringify({ since }))),
-  resend: fc.oneof(withUnknownField(knownFieldsOf.resend), junk.filter((ids) => !Array.isArray(ids) && ids !== null && ids !== undefined).map((receiverIds) => JSON.stringify({ receiverIds }))),
+  replay: fc.oneof(
+    withUnknownField(knownFieldsOf.replay),
+    text.filter((since) => Number.isNaN(Date.parse(since))).map((since) => JSON.stringify({ since })),
+  ),
+  resend: fc.oneof(
+    withUnknownField(knownFieldsOf.resend),
+    junk.filter((ids) => !Array.isArray(ids) && ids !== null && ids !== undefined).map((receiverIds) => JSON.stringify({ receiverIds })),
+  ),
 };
-const badId = fc.oneof(text, fc.stringMatching(/^(rcv|msg)_[0-9a-z]{26}$/), fc.constantFrom('rcv_0000000000000000000000000a', 'msg_0000000000000000000000000a', '%2e%2e', '..', '%00'));
+const badId = fc.oneof(
+  text,
+  fc.stringMatching(/^(rcv|msg)_[0-9a-z]{26}$/),
+  fc.constantFrom('rcv_0000000000000000000000000a', 'msg_0000000000000000000000000a', '%2e%2e', '..', '%00'),
+);
 const encode = (id: string): string => encodeURIComponent(id) || '%20';
 
 function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, string][] }>[] {
@@ -100,37 +155,98 @@ function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, 
     json('POST', `/v1/receivers/${receiverId}/replay`, refusedBody.replay),
     json('POST', `/v1/messages/${messageId}/resend`, refusedBody.resend),
     // valid bodies refused for their headers: an Idempotency-Key no client may send, a wrong content type
-    fc.tuple(fc.constantFrom('/v1/messages', '/v1/messages/batch'), fc.oneof(fc.string({ unit: 'grapheme', maxLength: 300 }).filter((k) => !/^[\x21-\x7e]{1,256}$/.test(k.trim()) && !/[\r\n]/.test(k)), fc.constant('x'.repeat(257))))
-      .map(([path, key]) => ({ method: 'POST', path, writes: true, headers: [['idempotency-key', key]] as [string, string][], body: Buffer.from(path.endsWith('batch') ? '{"messages":[{"eventType":"a.b","payload":1}]}' : '{"eventType":"a.b","payload":1}') })),
-    fc.tuple(fc.constantFrom('/v1/receivers', '/v1/messages'), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'))
+    fc
+      .tuple(
+        fc.constantFrom('/v1/messages', '/v1/messages/batch'),
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 300 }).filter((k) => !/^[\x21-\x7e]{1,256}$/.test(k.trim()) && !/[\r\n]/.test(k)),
+          fc.constant('x'.repeat(257)),
+        ),
+      )
+      .map(([path, key]) => ({
+        method: 'POST',
+        path,
+        writes: true,
+        headers: [['idempotency-key', key]] as [string, string][],
+        body: Buffer.from(path.endsWith('batch') ? '{"messages":[{"eventType":"a.b","payload":1}]}' : '{"eventType":"a.b","payload":1}'),
+      })),
+    fc
+      .tuple(
+        fc.constantFrom('/v1/receivers', '/v1/messages'),
+        fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'),
+      )
       .map(([path, type]) => ({ method: 'POST', path, writes: true, contentType: type, body: Buffer.from('url=https://example.com&eventType=a.b') })),
     // bad ids on every route that takes one
-    fc.tuple(fc.constantFrom('GET', 'PATCH', 'DELETE'), badId).map(([method, id]) => ({ method, path: `/v1/receivers/${encode(id)}`, writes: method !== 'GET', body: Buffer.from('{"enabled":true}') })),
-    fc.tuple(fc.constantFrom('secret', 'dead-letters'), badId).map(([what, id]) => ({ method: 'GET', path: `/v1/receivers/${encode(id)}/${what}`, writes: false })),
+    fc
+      .tuple(fc.constantFrom('GET', 'PATCH', 'DELETE'), badId)
+      .map(([method, id]) => ({ method, path: `/v1/receivers/${encode(id)}`, writes: method !== 'GET', body: Buffer.from('{"enabled":true}') })),
+    fc
+      .tuple(fc.constantFrom('secret', 'dead-letters'), badId)
+      .map(([what, id]) => ({ method: 'GET', path: `/v1/receivers/${encode(id)}/${what}`, writes: false })),
     badId.map((id) => ({ method: 'POST', path: `/v1/receivers/${encode(id)}/replay`, writes: true, body: Buffer.from('{}') })),
     badId.map((id) => ({ method: 'GET', path: `/v1/messages/${encode(id)}`, writes: false })),
     badId.map((id) => ({ method: 'POST', path: `/v1/messages/${encode(id)}/resend`, writes: true, body: Buffer.from('{}') })),
     // junk query strings and junk bodies on read routes
-    fc.tuple(fc.constantFrom('/v1/receivers', `/v1/receivers/${receiverId}/dead-letters`, '/v1/locks', '/v1/stats', '/healthz', '/readyz', '/metrics', '/docs/json', '/ui/'), fc.constantFrom('limit', 'cursor', 'x', 'limit[]'), text)
+    fc
+      .tuple(
+        fc.constantFrom(
+          '/v1/receivers',
+          `/v1/receivers/${receiverId}/dead-letters`,
+          '/v1/locks',
+          '/v1/stats',
+          '/healthz',
+          '/readyz',
+          '/metrics',
+          '/docs/json',
+          '/ui/',
+        ),
+        fc.constantFrom('limit', 'cursor', 'x', 'limit[]'),
+        text,
+      )
       .map(([path, name, value]) => ({ method: 'GET', path: `${path}?${name}=${encodeURIComponent(value)}`, writes: false })),
-    fc.tuple(fc.constantFrom('GET', 'PUT', 'OPTIONS', 'TRACE', 'PROPFIND'), fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/stats', '/', '/v1/../v1/receivers'), junkJson)
+    fc
+      .tuple(
+        fc.constantFrom('GET', 'PUT', 'OPTIONS', 'TRACE', 'PROPFIND'),
+        fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/stats', '/', '/v1/../v1/receivers'),
+        junkJson,
+      )
       .map(([method, path, body]) => ({ method, path, writes: method !== 'GET', body: Buffer.from(body) })),
     // bodies that are not JSON at all, or junk JSON, on every writing route
-    fc.tuple(fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/messages/batch', `/v1/receivers/${receiverId}/replay`), fc.oneof(junkJson.filter((b) => !b.startsWith('{"')), fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1'))))
+    fc
+      .tuple(
+        fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/messages/batch', `/v1/receivers/${receiverId}/replay`),
+        fc.oneof(
+          junkJson.filter((b) => !b.startsWith('{"')),
+          fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+        ),
+      )
       .map(([path, body]) => ({ method: 'POST', path, writes: true, body: Buffer.from(body, 'latin1') })),
   ];
 }
 
 /** Extra header lines: harmless ones, bad values, unknown names; sometimes no or a wrong token. */
-const extraHeaders = fc.array(fc.tuple(fc.constantFrom('x-junk', 'accept', 'x-forwarded-for', 'accept-encoding', 'x-request-id'), fc.oneof(text.filter((t) => !/[\r\n]/.test(t) && t.length < 8000), badHeaderValue)), { maxLength: 3 });
-const auth = fc.oneof({ weight: 8, arbitrary: fc.constant(`Bearer ${TEST_TOKEN}`) }, { weight: 1, arbitrary: fc.constantFrom('', 'Bearer ', 'Bearer wrong', `Basic ${TEST_TOKEN}`, `Bearer ${TEST_TOKEN}x`) });
+const extraHeaders = fc.array(
+  fc.tuple(
+    fc.constantFrom('x-junk', 'accept', 'x-forwarded-for', 'accept-encoding', 'x-request-id'),
+    fc.oneof(
+      text.filter((t) => !/[\r\n]/.test(t) && t.length < 8000),
+      badHeaderValue,
+    ),
+  ),
+  { maxLength: 3 },
+);
+const auth = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(`Bearer ${TEST_TOKEN}`) },
+  { weight: 1, arbitrary: fc.constantFrom('', 'Bearer ', 'Bearer wrong', `Basic ${TEST_TOKEN}`, `Bearer ${TEST_TOKEN}x`) },
+);
 
 const hostile: fc.Arbitrary<Hostile> = fc.tuple(fc.oneof(...routes()), extraHeaders, auth).map(([request, extra, authorization]) => {
   const { contentType, ...rest } = request as typeof request & { contentType?: string };
   return {
     ...rest,
     headers: [
-      ['authorization', authorization], ...(rest.body ? [['content-type', contentType ?? 'application/json'] as [string, string]] : []),
+      ['authorization', authorization],
+      ...(rest.body ? [['content-type', contentType ?? 'application/json'] as [string, string]] : []),
       // as UTF-8 bytes: a raw character above U+00FF would be cut to its low byte, maybe a valid one
       ...[...(rest.headers ?? []), ...extra].map(([name, value]) => [name, Buffer.from(value, 'utf8').toString('latin1')] as [string, string]),
     ],
@@ -141,13 +257,20 @@ test('1,000 generated hostile requests across every route: no 5xx, every write r
   const before = await storedState(admin);
   const statuses = new Map<number, number>();
   const seed = process.env.LOCKSTEP_FUZZ_SEED ? Number(process.env.LOCKSTEP_FUZZ_SEED) : 20261130;
-  await fc.assert(fc.asyncProperty(hostile, async (request) => {
-    const status = await rawRequest(api.url, request);
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    // 0: the server closed the connection without an answer (what Node's parser does with a NUL in a header line)
-    assert.ok(status === 0 || status < 500, `${status} for ${request.method} ${request.path.slice(0, 200)}`);
-    if (request.writes) assert.ok(status === 0 || (status >= 400 && status < 500), `a write was not refused: ${status} for ${request.method} ${request.path.slice(0, 200)} ${request.body?.toString().slice(0, 200)}`);
-  }), { numRuns: 1000, seed, endOnFailure: true });
+  await fc.assert(
+    fc.asyncProperty(hostile, async (request) => {
+      const status = await rawRequest(api.url, request);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      // 0: the server closed the connection without an answer (what Node's parser does with a NUL in a header line)
+      assert.ok(status === 0 || status < 500, `${status} for ${request.method} ${request.path.slice(0, 200)}`);
+      if (request.writes)
+        assert.ok(
+          status === 0 || (status >= 400 && status < 500),
+          `a write was not refused: ${status} for ${request.method} ${request.path.slice(0, 200)} ${request.body?.toString().slice(0, 200)}`,
+        );
+    }),
+    { numRuns: 1000, seed, endOnFailure: true },
+  );
   t.diagnostic(`statuses: ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
   assert.equal(await storedState(admin), before, 'stored state unchanged');
   assert.equal((await fetch(`${api.url}/healthz`)).status, 200);

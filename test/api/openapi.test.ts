@@ -4,24 +4,43 @@ import { Ajv } from 'ajv';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 
-interface Media { schema?: object; example?: unknown; examples?: Record<string, { value: unknown }> }
-interface Response { description?: string; content?: Record<string, Media> }
+interface Media {
+  schema?: object;
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
+interface Response {
+  description?: string;
+  content?: Record<string, Media>;
+}
 interface Operation {
   summary?: string;
   parameters?: { in: string; name: string; example?: unknown }[];
   requestBody?: { content: Record<string, Media> };
   responses: Record<string, Response>;
 }
-interface OpenApi { paths: Record<string, Record<string, Operation>> }
-interface Documented { name: string; method: string; path: string; operation: Operation }
-interface ErrorExample { statusCode?: number; message?: string; field?: string }
+interface OpenApi {
+  paths: Record<string, Record<string, Operation>>;
+}
+interface Documented {
+  name: string;
+  method: string;
+  path: string;
+  operation: Operation;
+}
+interface ErrorExample {
+  statusCode?: number;
+  message?: string;
+  field?: string;
+}
 
 /** The examples a media type shows: `example`, or each of `examples`. */
 const examplesOf = (media: Media): unknown[] => (media.example !== undefined ? [media.example] : Object.values(media.examples ?? {}).map((e) => e.value));
 
 const operationsOf = (doc: OpenApi): Documented[] =>
   Object.entries(doc.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })));
+    Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })),
+  );
 
 const isSuccess = (status: string): boolean => status.startsWith('2');
 
@@ -56,12 +75,32 @@ describe('OpenAPI document (/docs)', () => {
 
   test('documents every public route, and no hidden one', () => {
     const names = operations.map((documented) => documented.name);
-    for (const name of ['GET /healthz', 'GET /readyz', 'GET /metrics', 'POST /v1/receivers', 'GET /v1/receivers', 'GET /v1/receivers/{id}', 'PATCH /v1/receivers/{id}',
-      'DELETE /v1/receivers/{id}', 'GET /v1/receivers/{id}/secret', 'GET /v1/receivers/{id}/dead-letters', 'POST /v1/receivers/{id}/replay', 'POST /v1/messages', 'POST /v1/messages/batch',
-      'GET /v1/messages/{id}', 'POST /v1/messages/{id}/resend', 'GET /v1/locks', 'GET /v1/stats']) {
+    for (const name of [
+      'GET /healthz',
+      'GET /readyz',
+      'GET /metrics',
+      'POST /v1/receivers',
+      'GET /v1/receivers',
+      'GET /v1/receivers/{id}',
+      'PATCH /v1/receivers/{id}',
+      'DELETE /v1/receivers/{id}',
+      'GET /v1/receivers/{id}/secret',
+      'GET /v1/receivers/{id}/dead-letters',
+      'POST /v1/receivers/{id}/replay',
+      'POST /v1/messages',
+      'POST /v1/messages/batch',
+      'GET /v1/messages/{id}',
+      'POST /v1/messages/{id}/resend',
+      'GET /v1/locks',
+      'GET /v1/stats',
+    ]) {
       assert.ok(names.includes(name), `${name} is documented`);
     }
-    assert.deepEqual(names.filter((name) => / \/(ui|docs)\b/.test(name)), [], 'the dashboard and /docs themselves are hidden');
+    assert.deepEqual(
+      names.filter((name) => / \/(ui|docs)\b/.test(name)),
+      [],
+      'the dashboard and /docs themselves are hidden',
+    );
   });
 
   test('every operation has a summary, an example request body and an example for each 2xx response', () => {
@@ -92,7 +131,9 @@ describe('OpenAPI document (/docs)', () => {
     for (const { name, operation } of operations) {
       const media = [
         ...Object.entries(operation.requestBody?.content ?? {}).map(([type, m]): [string, Media] => [`request ${type}`, m]),
-        ...Object.entries(operation.responses).flatMap(([status, response]) => Object.entries(response.content ?? {}).map(([type, m]): [string, Media] => [`${status} ${type}`, m])),
+        ...Object.entries(operation.responses).flatMap(([status, response]) =>
+          Object.entries(response.content ?? {}).map(([type, m]): [string, Media] => [`${status} ${type}`, m]),
+        ),
       ];
       for (const [where, shown] of media) {
         const validate = ajv.compile(shown.schema ?? {});
@@ -114,10 +155,12 @@ describe('OpenAPI document (/docs)', () => {
     assert.match(shown, /"fence":\d+/);
   });
 
-  test('the signing secret is in the create\'s 201 and GET …/secret only, schema and example', () => {
-    const withSecret = operations.flatMap(({ name, operation }) => Object.entries(operation.responses)
-      .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
-      .map(([status]) => `${name} ${status}`));
+  test("the signing secret is in the create's 201 and GET …/secret only, schema and example", () => {
+    const withSecret = operations.flatMap(({ name, operation }) =>
+      Object.entries(operation.responses)
+        .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
+        .map(([status]) => `${name} ${status}`),
+    );
     assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
   });
 
@@ -132,7 +175,8 @@ describe('OpenAPI document (/docs)', () => {
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
       const badInput = jsonExampleOf(operation, 400);
       if (takesInput && !(badInput?.field && badInput.message?.startsWith(badInput.field))) problems.push(`${name}: no 400 naming its field`);
-      if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? '')) problems.push(`${name}: no 404 for an unknown id`);
+      if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
+        problems.push(`${name}: no 404 for an unknown id`);
       if (!path.includes('{id}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
     }
     assert.deepEqual(problems, []);
@@ -169,8 +213,15 @@ describe('OpenAPI document (/docs)', () => {
     const html = await page.text();
     const origin = new URL(api.url).origin;
     const assets = [...html.matchAll(/\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)].map((match) => new URL(match[1] ?? '', page.url));
-    assert.ok(assets.some((asset) => asset.pathname.endsWith('.js')), 'the page loads its script');
-    assert.deepEqual([...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map(([url]) => url).filter((url) => new URL(url).origin !== origin), [], 'no URL of another host');
+    assert.ok(
+      assets.some((asset) => asset.pathname.endsWith('.js')),
+      'the page loads its script',
+    );
+    assert.deepEqual(
+      [...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map(([url]) => url).filter((url) => new URL(url).origin !== origin),
+      [],
+      'no URL of another host',
+    );
     for (const asset of assets) {
       assert.equal(asset.origin, origin, `${asset.href} is served from this origin`);
       assert.equal((await fetch(asset)).status, 200, `${asset.href} loads`);

@@ -16,8 +16,12 @@ describe('secrets stay secret in API answers', () => {
   let api: ApiClient;
   let receiver: TestReceiver;
   const headers = {
-    authorization: 'Bearer auth-value-1', Cookie: 'session=cookie-value-2', 'x-api-key': 'key-value-3', 'X-Auth-Token': 'token-value-4',
-    'x-client-secret': 'secret-value-5', 'x-tenant': 'acme',
+    authorization: 'Bearer auth-value-1',
+    Cookie: 'session=cookie-value-2',
+    'x-api-key': 'key-value-3',
+    'X-Auth-Token': 'token-value-4',
+    'x-client-secret': 'secret-value-5',
+    'x-tenant': 'acme',
   };
   const credentials = ['auth-value-1', 'cookie-value-2', 'key-value-3', 'token-value-4', 'secret-value-5'];
   const masked = { authorization: MASK, Cookie: MASK, 'x-api-key': MASK, 'X-Auth-Token': MASK, 'x-client-secret': MASK, 'x-tenant': 'acme' };

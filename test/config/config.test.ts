@@ -16,8 +16,13 @@ test('defaults come from config/default.json', () => {
 
 test('the environment overrides files; NODE_ENV picks config/<env>.json', () => {
   const config = loadConfig({
-    NODE_ENV: 'production', LOCKSTEP_PORT: '9000', LOCKSTEP_API_TOKEN: 'a, b', LOCKSTEP_RETRY_SCHEDULE: '0.5,2',
-    LOCKSTEP_ETCD_HOSTS: 'http://e1:2379,http://e2:2379', LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_EMITTER_ID: 'e-1',
+    NODE_ENV: 'production',
+    LOCKSTEP_PORT: '9000',
+    LOCKSTEP_API_TOKEN: 'a, b',
+    LOCKSTEP_RETRY_SCHEDULE: '0.5,2',
+    LOCKSTEP_ETCD_HOSTS: 'http://e1:2379,http://e2:2379',
+    LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false',
+    LOCKSTEP_EMITTER_ID: 'e-1',
   });
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.port, 9000);
@@ -29,7 +34,17 @@ test('the environment overrides files; NODE_ENV picks config/<env>.json', () => 
 });
 
 test('bad values are refused with the variable named', () => {
-  for (const [name, value] of [['LOCKSTEP_PORT', 'eighty'], ['LOCKSTEP_LOCK_BACKEND', 'zookeeper'], ['LOCKSTEP_RETRY_SCHEDULE', '5,,x'], ['LOCKSTEP_LOCK_TTL_MS', '10'], ['LOCKSTEP_ALLOW_PRIVATE_NETWORKS', 'maybe']] as const) {
-    assert.throws(() => loadConfig({ [name]: value }), (error: Error) => error instanceof ConfigError && error.message.includes(name), name);
+  for (const [name, value] of [
+    ['LOCKSTEP_PORT', 'eighty'],
+    ['LOCKSTEP_LOCK_BACKEND', 'zookeeper'],
+    ['LOCKSTEP_RETRY_SCHEDULE', '5,,x'],
+    ['LOCKSTEP_LOCK_TTL_MS', '10'],
+    ['LOCKSTEP_ALLOW_PRIVATE_NETWORKS', 'maybe'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (error: Error) => error instanceof ConfigError && error.message.includes(name),
+      name,
+    );
   }
 });

@@ -53,14 +53,21 @@ const BAD: [name: string, value: string][] = [
 
 test('every bad setting is a ConfigError naming its variable', () => {
   for (const [name, value] of BAD) {
-    assert.throws(() => loadConfig({ [name]: value }), (error: Error) => error instanceof ConfigError && error.message.includes(name), `${name}=${JSON.stringify(value)}`);
+    assert.throws(
+      () => loadConfig({ [name]: value }),
+      (error: Error) => error instanceof ConfigError && error.message.includes(name),
+      `${name}=${JSON.stringify(value)}`,
+    );
   }
 });
 
 test('good values of the new and newly checked settings are taken', () => {
   const config = loadConfig({
-    LOCKSTEP_ALLOW_CIDRS: '10.1.0.0/16, fd00::/8,192.168.1.7', LOCKSTEP_REDIS_FSYNC: 'always', LOCKSTEP_ALLOW_EVICTING_REDIS: 'true',
-    LOCKSTEP_REDIS_URL: 'rediss://:pw@redis.example.com:6380/2', LOCKSTEP_LOG_LEVEL: 'debug',
+    LOCKSTEP_ALLOW_CIDRS: '10.1.0.0/16, fd00::/8,192.168.1.7',
+    LOCKSTEP_REDIS_FSYNC: 'always',
+    LOCKSTEP_ALLOW_EVICTING_REDIS: 'true',
+    LOCKSTEP_REDIS_URL: 'rediss://:pw@redis.example.com:6380/2',
+    LOCKSTEP_LOG_LEVEL: 'debug',
   });
   assert.deepEqual(config.allowCidrs, ['10.1.0.0/16', 'fd00::/8', '192.168.1.7']);
   assert.equal(config.redisFsync, 'always');
@@ -72,8 +79,17 @@ test('good values of the new and newly checked settings are taken', () => {
 
 test('the CLI answers every bad setting with "configuration problem", no stack, exit 2', () => {
   // a few representative ones through the real CLI (each is a process start, so not all of them)
-  for (const [name, value] of [['LOCKSTEP_ALLOW_CIDRS', '10.0.0.0/33'], ['LOCKSTEP_REDIS_FSYNC', 'no'], ['LOCKSTEP_LOG_LEVEL', 'loud'], ['LOCKSTEP_REDIS_URL', 'localhost:6379']] as const) {
-    const result = spawnSync(process.execPath, [CLI, 'api'], { env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:1', [name]: value }, encoding: 'utf8', timeout: 20_000 });
+  for (const [name, value] of [
+    ['LOCKSTEP_ALLOW_CIDRS', '10.0.0.0/33'],
+    ['LOCKSTEP_REDIS_FSYNC', 'no'],
+    ['LOCKSTEP_LOG_LEVEL', 'loud'],
+    ['LOCKSTEP_REDIS_URL', 'localhost:6379'],
+  ] as const) {
+    const result = spawnSync(process.execPath, [CLI, 'api'], {
+      env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:1', [name]: value },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     assert.equal(result.status, 2, `${name}: ${result.stderr}`);
     assert.match(result.stderr, new RegExp(`^lockstep: configuration problem: .*${name}`), name);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${name}: no stack trace`);
@@ -92,7 +108,9 @@ test('settings that only fail when used (listen address, port, data directory) a
     ];
     for (const [role, env, expected] of cases) {
       const result = spawnSync(process.execPath, [CLI, role], {
-        env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_PORT: '0', ...env }, encoding: 'utf8', timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_PORT: '0', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
       });
       assert.equal(result.status, 2, `${JSON.stringify(env)}: ${result.stderr}`);
       assert.match(result.stderr, /^lockstep: configuration problem: /m);

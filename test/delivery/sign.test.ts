@@ -16,11 +16,20 @@ test('a generated secret is whsec_ + base64 of 24 random bytes', () => {
 test('isValidSecret wants whsec_ and canonical base64 of 24 to 64 bytes', () => {
   const b64 = (bytes: number): string => Buffer.alloc(bytes, 7).toString('base64');
   const cases: [string, boolean][] = [
-    [`whsec_${b64(24)}`, true], [`whsec_${b64(32)}`, true], [`whsec_${b64(64)}`, true],
-    [`whsec_${b64(23)}`, false], [`whsec_${b64(65)}`, false], [b64(32), false], ['whsec_', false], ['whsec_short', false],
+    [`whsec_${b64(24)}`, true],
+    [`whsec_${b64(32)}`, true],
+    [`whsec_${b64(64)}`, true],
+    [`whsec_${b64(23)}`, false],
+    [`whsec_${b64(65)}`, false],
+    [b64(32), false],
+    ['whsec_', false],
+    ['whsec_short', false],
     [`whsec_${b64(32).slice(0, -1)}`, false], // truncated: not a multiple of 4
-    [`whsec_${b64(32)} `, false], [`whsec_${b64(32).replace(/.$/, '*')}`, false], [`WHSEC_${b64(32)}`, false],
-    [`whsec_${b64(25)}`, true], [`whsec_${b64(25).replace('w==', 'x==')}`, false], // stray bits before the padding decode to the same bytes: not canonical
+    [`whsec_${b64(32)} `, false],
+    [`whsec_${b64(32).replace(/.$/, '*')}`, false],
+    [`WHSEC_${b64(32)}`, false],
+    [`whsec_${b64(25)}`, true],
+    [`whsec_${b64(25).replace('w==', 'x==')}`, false], // stray bits before the padding decode to the same bytes: not canonical
   ];
   for (const [secret, valid] of cases) assert.equal(isValidSecret(secret), valid, secret);
 });

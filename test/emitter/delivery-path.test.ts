@@ -8,7 +8,10 @@ import type { TestReceiver } from '../support/receiver.js';
 
 describe('delivery path (API + emitter in one process)', () => {
   const context = useLockstep('all', {
-    LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0', LOCKSTEP_LOCK_TTL_MS: '2000',
+    LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+    LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05',
+    LOCKSTEP_THROTTLED_MIN_MS: '0',
+    LOCKSTEP_LOCK_TTL_MS: '2000',
   });
   let api: ApiClient;
   let receiver: TestReceiver;
@@ -16,10 +19,14 @@ describe('delivery path (API + emitter in one process)', () => {
 
   const settled = (id: string, status: string): Promise<MessageView> => {
     let view: MessageView | undefined;
-    return waitFor(`message ${id} to be ${status}`, async () => {
-      view = await api.message(id);
-      return view.deliveries.every((d) => d.status === status);
-    }, 15_000).then(() => view as MessageView);
+    return waitFor(
+      `message ${id} to be ${status}`,
+      async () => {
+        view = await api.message(id);
+        return view.deliveries.every((d) => d.status === status);
+      },
+      15_000,
+    ).then(() => view as MessageView);
   };
 
   test('delivers in acceptance order with Standard Webhooks signatures, custom headers and fences', async () => {
@@ -29,7 +36,10 @@ describe('delivery path (API + emitter in one process)', () => {
     await settled(ids.at(-1) as string, 'delivered');
     await waitFor('all 30 requests', () => receiver.for('ordered').length >= 30);
     const requests = receiver.for('ordered');
-    assert.deepEqual(requests.map((r) => r.messageId), ids);
+    assert.deepEqual(
+      requests.map((r) => r.messageId),
+      ids,
+    );
     const webhook = new Webhook(target.secret);
     for (const [index, request] of requests.entries()) {
       const verified = webhook.verify(request.body, request.headers) as { type: string; data: { i: number }; fence: number; timestamp: string };
@@ -55,7 +65,15 @@ describe('delivery path (API + emitter in one process)', () => {
     const target = await api.createReceiver({ url: receiver.url('flaky'), eventTypes: ['flaky.*'] });
     const { id } = await api.post('flaky.event', {});
     const dead = await settled(id, 'dead');
-    assert.deepEqual(dead.deliveries[0]?.attempts.map((a) => [a.attempt, a.statusCode]), [[1, 500], [2, 500], [3, 500], [4, 500]]);
+    assert.deepEqual(
+      dead.deliveries[0]?.attempts.map((a) => [a.attempt, a.statusCode]),
+      [
+        [1, 500],
+        [2, 500],
+        [3, 500],
+        [4, 500],
+      ],
+    );
     assert.equal(receiver.for('flaky').length, 4);
     receiver.set('flaky', { status: 204 });
     const replay = await api.request<{ count: number }>('POST', `/v1/receivers/${target.id}/replay`, { status: 'dead' });
@@ -86,7 +104,13 @@ describe('delivery path (API + emitter in one process)', () => {
     await api.request('PATCH', `/v1/receivers/${target.id}`, { enabled: true });
     await settled(first.id, 'delivered');
     await settled(second.id, 'delivered');
-    assert.deepEqual(receiver.for('gone').slice(1).map((r) => r.messageId), [first.id, second.id]);
+    assert.deepEqual(
+      receiver
+        .for('gone')
+        .slice(1)
+        .map((r) => r.messageId),
+      [first.id, second.id],
+    );
   });
 
   test('resend makes a new delivery of a delivered message', async () => {
@@ -106,11 +130,20 @@ describe('delivery path (API + emitter in one process)', () => {
     assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
     const text = await response.text();
     for (const series of [
-      /^lockstep_messages_accepted_total [1-9]/m, /^lockstep_delivery_attempts_total\{outcome="delivered"\} [1-9]/m, /^lockstep_delivery_attempts_total\{outcome="dead"\} [1-9]/m,
-      /^lockstep_attempt_duration_seconds_bucket\{le="0.1",outcome="delivered"\} [1-9]/m, /^lockstep_queue_depth\{state="pending"\} \d+/m, /^lockstep_queue_depth\{state="dead"\} \d+/m,
-      /^lockstep_oldest_pending_age_seconds\{state="retrying"\} /m, /^lockstep_lock_operations_total\{op="acquired"\} [1-9]/m, /^lockstep_receivers_held \d+/m,
-      /^lockstep_locks_lost_total\{cause="deadline"\} 0/m, /^lockstep_lock_acquire_seconds_count [1-9]/m, /^lockstep_requests_aborted_total \d+/m,
-    ]) assert.match(text, series);
+      /^lockstep_messages_accepted_total [1-9]/m,
+      /^lockstep_delivery_attempts_total\{outcome="delivered"\} [1-9]/m,
+      /^lockstep_delivery_attempts_total\{outcome="dead"\} [1-9]/m,
+      /^lockstep_attempt_duration_seconds_bucket\{le="0.1",outcome="delivered"\} [1-9]/m,
+      /^lockstep_queue_depth\{state="pending"\} \d+/m,
+      /^lockstep_queue_depth\{state="dead"\} \d+/m,
+      /^lockstep_oldest_pending_age_seconds\{state="retrying"\} /m,
+      /^lockstep_lock_operations_total\{op="acquired"\} [1-9]/m,
+      /^lockstep_receivers_held \d+/m,
+      /^lockstep_locks_lost_total\{cause="deadline"\} 0/m,
+      /^lockstep_lock_acquire_seconds_count [1-9]/m,
+      /^lockstep_requests_aborted_total \d+/m,
+    ])
+      assert.match(text, series);
     assert.doesNotMatch(text, /rcv_/, 'no receiver ids in labels by default');
   });
 
@@ -123,9 +156,15 @@ describe('delivery path (API + emitter in one process)', () => {
     assert.equal((await api.request('DELETE', `/v1/receivers/${target.id}`)).status, 204);
     const deletedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.ok(receiver.for('slow').every((r) => r.start <= deletedAt), 'no request started after the 204');
+    assert.ok(
+      receiver.for('slow').every((r) => r.start <= deletedAt),
+      'no request started after the 204',
+    );
     const statuses = await Promise.all(ids.map(async (id) => (await api.message(id)).deliveries[0]?.status));
     assert.ok(statuses.includes('cancelled'));
-    assert.ok(statuses.every((s) => s === 'delivered' || s === 'cancelled'), statuses.join());
+    assert.ok(
+      statuses.every((s) => s === 'delivered' || s === 'cancelled'),
+      statuses.join(),
+    );
   });
 });

@@ -31,10 +31,22 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
   let drainer: ReceiverDrainer;
   const stopping = new AbortController();
 
-  const drainerWith = (lockBackend: ReceiverLocks): ReceiverDrainer => new ReceiverDrainer(lockBackend, store.deliveries, client, {
-    emitterId: 'us', lockWaitMs: 1000, maxMessagesPerTurn: 100, maxTurnMs: 10_000,
-    retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
-  }, createLogger('silent'), stopping.signal, metrics);
+  const drainerWith = (lockBackend: ReceiverLocks): ReceiverDrainer =>
+    new ReceiverDrainer(
+      lockBackend,
+      store.deliveries,
+      client,
+      {
+        emitterId: 'us',
+        lockWaitMs: 1000,
+        maxMessagesPerTurn: 100,
+        maxTurnMs: 10_000,
+        retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
+      },
+      createLogger('silent'),
+      stopping.signal,
+      metrics,
+    );
 
   before(async () => {
     redis = await RedisServer.start();
@@ -61,7 +73,14 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
 
   const receiverWithMessages = async (name: string, count: number): Promise<{ id: string; messageIds: string[] }> => {
     const { id } = await store.receivers.create({
-      url: receiver.url(name), eventTypes: [], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: '', headers: {}, timeoutMs: 5000, enabled: true, ordering: 'unordered',
+      url: receiver.url(name),
+      eventTypes: [],
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      description: '',
+      headers: {},
+      timeoutMs: 5000,
+      enabled: true,
+      ordering: 'unordered',
     });
     const messageIds: string[] = [];
     for (let i = 0; i < count; i++) {
@@ -109,7 +128,11 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
     }
     const history = (await raw.redis.lrange(raw.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
-    assert.deepEqual(history.map((a) => [a.emitterId, a.statusCode]), [['us', 200]], 'the request we really sent is recorded');
+    assert.deepEqual(
+      history.map((a) => [a.emitterId, a.statusCode]),
+      [['us', 200]],
+      'the request we really sent is recorded',
+    );
     assert.equal(await mark(id), '1000');
   });
 

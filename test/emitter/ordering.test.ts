@@ -41,13 +41,23 @@ test('unordered (default): a receiver failing 5 % of requests drains 500 message
   await waitFor('the healthy receiver to get all 500', () => delivered(receiver.for('healthy')).length >= 500, 60_000);
   const healthyMs = Date.now() - started;
   const limitMs = 2 * healthyMs + 3000;
-  await waitFor(`the flaky receiver to get all 500 within ${limitMs} ms`, () => new Set(delivered(receiver.for('flaky')).map((r) => r.messageId)).size >= 500, Math.max(1, started + limitMs - Date.now()));
+  await waitFor(
+    `the flaky receiver to get all 500 within ${limitMs} ms`,
+    () => new Set(delivered(receiver.for('flaky')).map((r) => r.messageId)).size >= 500,
+    Math.max(1, started + limitMs - Date.now()),
+  );
   const flakyMs = Date.now() - started;
   const failures = receiver.for('flaky').filter((r) => r.status === 500).length;
   console.log(`# healthy drained in ${healthyMs} ms; flaky (${failures} failures) in ${flakyMs} ms`);
   // first attempts still start in acceptance order, one at a time
-  const order = firstAttemptOrder(receiver.for('flaky')).map((id) => Number((JSON.parse(receiver.for('flaky').find((r) => r.messageId === id)?.body ?? '{}') as { data: { n: number } }).data.n));
-  assert.deepEqual(order, [...order].sort((a, b) => a - b), 'first attempts in acceptance order');
+  const order = firstAttemptOrder(receiver.for('flaky')).map((id) =>
+    Number((JSON.parse(receiver.for('flaky').find((r) => r.messageId === id)?.body ?? '{}') as { data: { n: number } }).data.n),
+  );
+  assert.deepEqual(
+    order,
+    [...order].sort((a, b) => a - b),
+    'first attempts in acceptance order',
+  );
   assert.equal(receiver.overlaps.length, 0, 'never two requests at once');
 });
 
@@ -63,12 +73,18 @@ test('a receiver that always fails gets at most breaker-threshold + one request 
   // 5 first attempts, then one probe per ~1 s step (±20 %): at most 5 + 3.5 / 0.8 → 9 in the window
   assert.ok(requests <= 5 + Math.ceil(3500 / 800), `${requests} requests after the breaker opened ${Date.now() - openedAt} ms ago`);
   assert.ok(requests >= 6, 'the probes go on');
-  const { body } = await client.request<{ health: { breaker: { state: string; since: string | null; nextProbeAt: string | null }; consecutiveFailures: number } }>('GET', `/v1/receivers/${target.id}`);
+  const { body } = await client.request<{
+    health: { breaker: { state: string; since: string | null; nextProbeAt: string | null }; consecutiveFailures: number };
+  }>('GET', `/v1/receivers/${target.id}`);
   assert.equal(body.health.breaker.state, 'open');
   assert.ok(body.health.breaker.since);
   assert.ok(body.health.consecutiveFailures >= 5);
   receiver.set('down', {});
-  await waitFor('the probe to close the breaker and everything to be delivered', () => new Set(delivered(receiver.for('down')).map((r) => r.messageId)).size >= 40, 20_000);
+  await waitFor(
+    'the probe to close the breaker and everything to be delivered',
+    () => new Set(delivered(receiver.for('down')).map((r) => r.messageId)).size >= 40,
+    20_000,
+  );
   const healed = await client.request<{ health: { breaker: { state: string } } }>('GET', `/v1/receivers/${target.id}`);
   assert.equal(healed.body.health.breaker.state, 'closed');
 });
@@ -80,7 +96,11 @@ test('strict: a receiver failing 20 % at random completes its deliveries in acce
   await queue('strict.event', 40);
   await waitFor('all 40 delivered', () => delivered(receiver.for('strict')).length >= 40, 60_000);
   const completions = delivered(receiver.for('strict')).map((r) => Number((JSON.parse(r.body) as { data: { n: number } }).data.n));
-  assert.deepEqual(completions, Array.from({ length: 40 }, (_, i) => i), 'completed in acceptance order');
+  assert.deepEqual(
+    completions,
+    Array.from({ length: 40 }, (_, i) => i),
+    'completed in acceptance order',
+  );
   assert.ok(receiver.for('strict').length > 40, 'some attempts failed and were retried');
 });
 

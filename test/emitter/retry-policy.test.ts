@@ -4,14 +4,45 @@ import type { DeliveryResult } from '../../src/delivery/client.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from '../../src/emitter/retry-policy.js';
 import type { ClaimedDelivery, ClaimedReceiver } from '../../src/store/deliveries.js';
 
-const policy: RetryPolicy = { schedule: [5000, 300_000, 1_800_000], strictSchedule: [1000, 5000], breakerFailures: 5, throttledMinMs: 60_000, retryAfterMaxMs: 3_600_000 };
+const policy: RetryPolicy = {
+  schedule: [5000, 300_000, 1_800_000],
+  strictSchedule: [1000, 5000],
+  breakerFailures: 5,
+  throttledMinMs: 60_000,
+  retryAfterMaxMs: 3_600_000,
+};
 const schedule = policy.schedule;
 const middle = (): number => 0.5; // no jitter
-const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({ statusCode: null, errorKind: null, error: null, durationMs: 1, responseHeaders: {}, responseBody: '', retryAfterMs: null, ...fields });
-const delivery = (failures: number): ClaimedDelivery => ({
-  receiverId: 'rcv', messageId: 'msg', seq: 1, retry: failures > 0, attempt: failures + 1, failures, eventType: 'a', payloadJson: '{}', createdAt: '',
+const result = (fields: Partial<DeliveryResult>): DeliveryResult => ({
+  statusCode: null,
+  errorKind: null,
+  error: null,
+  durationMs: 1,
+  responseHeaders: {},
+  responseBody: '',
+  retryAfterMs: null,
+  ...fields,
 });
-const receiver = (fields: Partial<ClaimedReceiver> = {}): ClaimedReceiver => ({ url: 'http://x', secret: 'whsec_x', headers: {}, timeoutMs: 1000, ordering: 'unordered', maxInFlight: 1, ...fields });
+const delivery = (failures: number): ClaimedDelivery => ({
+  receiverId: 'rcv',
+  messageId: 'msg',
+  seq: 1,
+  retry: failures > 0,
+  attempt: failures + 1,
+  failures,
+  eventType: 'a',
+  payloadJson: '{}',
+  createdAt: '',
+});
+const receiver = (fields: Partial<ClaimedReceiver> = {}): ClaimedReceiver => ({
+  url: 'http://x',
+  secret: 'whsec_x',
+  headers: {},
+  timeoutMs: 1000,
+  ordering: 'unordered',
+  maxInFlight: 1,
+  ...fields,
+});
 
 test('2xx delivered, 410 gone, lock loss aborted', () => {
   assert.deepEqual(outcomeOf(result({ statusCode: 204 }), delivery(0), schedule, policy), { kind: 'delivered' });
@@ -21,8 +52,18 @@ test('2xx delivered, 410 gone, lock loss aborted', () => {
 
 test("failures follow the delivery's own step on the schedule, and the last one is final", () => {
   assert.deepEqual(outcomeOf(result({ statusCode: 500 }), delivery(0), schedule, policy, middle), { kind: 'failed', retryInMs: 5000, final: false, holdMs: 0 });
-  assert.deepEqual(outcomeOf(result({ statusCode: 302 }), delivery(1), schedule, policy, middle), { kind: 'failed', retryInMs: 300_000, final: false, holdMs: 0 });
-  assert.deepEqual(outcomeOf(result({ errorKind: 'network', error: 'ECONNREFUSED' }), delivery(2), schedule, policy, middle), { kind: 'failed', retryInMs: 1_800_000, final: false, holdMs: 0 });
+  assert.deepEqual(outcomeOf(result({ statusCode: 302 }), delivery(1), schedule, policy, middle), {
+    kind: 'failed',
+    retryInMs: 300_000,
+    final: false,
+    holdMs: 0,
+  });
+  assert.deepEqual(outcomeOf(result({ errorKind: 'network', error: 'ECONNREFUSED' }), delivery(2), schedule, policy, middle), {
+    kind: 'failed',
+    retryInMs: 1_800_000,
+    final: false,
+    holdMs: 0,
+  });
   assert.equal((outcomeOf(result({ statusCode: 500 }), delivery(3), schedule, policy, middle) as { final: boolean }).final, true);
 });
 
@@ -48,7 +89,7 @@ test('429 and 503 honour Retry-After within bounds and hold the whole receiver; 
   assert.equal(failed({ statusCode: 500 }).holdMs, 0, 'an ordinary failure holds only its own delivery');
 });
 
-test('the schedule: the receiver\'s own, else the default of its ordering; the breaker steps along it', () => {
+test("the schedule: the receiver's own, else the default of its ordering; the breaker steps along it", () => {
   assert.deepEqual(scheduleFor(receiver(), policy), policy.schedule);
   assert.deepEqual(scheduleFor(receiver({ ordering: 'strict' }), policy), policy.strictSchedule);
   assert.deepEqual(scheduleFor(receiver({ ordering: 'strict', retrySchedule: [0.5, 2] }), policy), [500, 2000]);

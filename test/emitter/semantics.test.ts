@@ -30,10 +30,14 @@ describe('a receiver whose deliveries keep dying is disabled', () => {
     const target = await api.createReceiver({ url: receiver.url('broken') });
     for (let i = 0; i < 20; i++) await api.post('broken.event', { i });
     let view: { enabled: boolean; disabledReason?: string } = { enabled: true };
-    await waitFor('the receiver to be disabled', async () => {
-      view = (await api.request<typeof view>('GET', `/v1/receivers/${target.id}`)).body;
-      return !view.enabled;
-    }, 10_000);
+    await waitFor(
+      'the receiver to be disabled',
+      async () => {
+        view = (await api.request<typeof view>('GET', `/v1/receivers/${target.id}`)).body;
+        return !view.enabled;
+      },
+      10_000,
+    );
     assert.match(view.disabledReason ?? '', /^failing: its deliveries kept ending dead for 500 milliseconds$/);
     const sent = receiver.for('broken').length;
     await new Promise((resolve) => setTimeout(resolve, 400));

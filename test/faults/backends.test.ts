@@ -27,16 +27,26 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       const messages: string[] = [];
       for (let i = 0; i < count; i++) messages.push((await client.post(`${name}.event`, { i }, { receiverIds: [id] })).id);
       let fence = 0;
-      await waitFor(`${emitterId} to be sending to ${name}`, async () => {
-        const holder = await fleet.holderOf(id);
-        fence = holder?.fence ?? 0;
-        return holder?.emitterId === emitterId && receiver.for(name).length >= 1;
-      }, 20_000, 20);
+      await waitFor(
+        `${emitterId} to be sending to ${name}`,
+        async () => {
+          const holder = await fleet.holderOf(id);
+          fence = holder?.fence ?? 0;
+          return holder?.emitterId === emitterId && receiver.for(name).length >= 1;
+        },
+        20_000,
+        20,
+      );
       return { id, messages, fence };
     }
 
     async function allDelivered(messages: string[]): Promise<void> {
-      await waitFor('every message delivered', async () => (await Promise.all(messages.map((m) => fleet.client.message(m)))).every((v) => v.deliveries[0]?.status === 'delivered'), 60_000, 250);
+      await waitFor(
+        'every message delivered',
+        async () => (await Promise.all(messages.map((m) => fleet.client.message(m)))).every((v) => v.deliveries[0]?.status === 'delivered'),
+        60_000,
+        250,
+      );
     }
 
     test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s, all delivered, no overlap', async (t) => {
@@ -47,11 +57,22 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       const killedAt = Date.now();
       const { receiver } = fleet;
       await waitFor('deliveries to resume', () => receiver.for('killed').some((r) => r.start > killedAt), ttlMs + 5000, 10);
-      const resumedAfter = Math.min(...receiver.for('killed').filter((r) => r.start > killedAt).map((r) => r.start)) - killedAt;
+      const resumedAfter =
+        Math.min(
+          ...receiver
+            .for('killed')
+            .filter((r) => r.start > killedAt)
+            .map((r) => r.start),
+        ) - killedAt;
       t.diagnostic(`${locks}: deliveries resumed ${resumedAfter} ms after kill -9 (TTL ${ttlMs} ms)`);
       assert.ok(resumedAfter <= ttlMs + 1000, `resumed after ${resumedAfter} ms`);
       await allDelivered(messages);
-      assert.ok(receiver.for('killed').filter((r) => r.start > killedAt).every((r) => r.fence > fence));
+      assert.ok(
+        receiver
+          .for('killed')
+          .filter((r) => r.start > killedAt)
+          .every((r) => r.fence > fence),
+      );
       assert.deepEqual(receiver.overlaps, []);
       assert.deepEqual(receiver.staleFences, []);
     });
@@ -67,7 +88,9 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       await allDelivered(messages);
       const { receiver } = fleet;
       const staleAfterWake = receiver.for('paused').filter((r) => r.start >= resumedAt && r.fence <= fence);
-      t.diagnostic(`${locks}: paused ${resumedAt - pausedAt} ms; ${receiver.for('paused').filter((r) => r.start > pausedAt).length} requests by others meanwhile; ${staleAfterWake.length} from the woken emitter`);
+      t.diagnostic(
+        `${locks}: paused ${resumedAt - pausedAt} ms; ${receiver.for('paused').filter((r) => r.start > pausedAt).length} requests by others meanwhile; ${staleAfterWake.length} from the woken emitter`,
+      );
       assert.deepEqual(staleAfterWake, [], 'the woken emitter sent nothing under its old fence');
       assert.deepEqual(receiver.staleFences, [], 'no stale fence was ever sent');
       assert.deepEqual(receiver.overlaps, []);
@@ -81,7 +104,12 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
         receiver.set('cut', { hang: true, checkFence: true });
         const { id } = await client.createReceiver({ url: receiver.url('cut'), timeoutMs: 60_000 });
         const message = (await client.post('cut.event', {}, { receiverIds: [id] })).id;
-        await waitFor('the isolated emitter to hold the receiver', async () => (await fleet.holderOf(id))?.emitterId === `${locks}-isolated` && receiver.inFlightTo('cut') === 1, 20_000, 20);
+        await waitFor(
+          'the isolated emitter to hold the receiver',
+          async () => (await fleet.holderOf(id))?.emitterId === `${locks}-isolated` && receiver.inFlightTo('cut') === 1,
+          20_000,
+          20,
+        );
         receiver.set('cut', { status: 200, checkFence: true }); // the hanging request keeps hanging; the next one succeeds
         await fleet.addEmitter(`${locks}-standby`);
         const cutAt = Date.now();
@@ -89,9 +117,14 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
         await waitFor('another emitter to deliver', () => receiver.for('cut').some((r) => r.status === 200), ttlMs * 4 + 5000, 10);
         const aborted = receiver.for('cut').find((r) => r.aborted);
         const takeover = receiver.for('cut').find((r) => r.status === 200);
-        assert.ok(aborted, `the isolated request was aborted: ${JSON.stringify(receiver.for('cut').map((r) => [r.start - cutAt, r.end - cutAt, r.status, r.fence, r.aborted]))}`);
+        assert.ok(
+          aborted,
+          `the isolated request was aborted: ${JSON.stringify(receiver.for('cut').map((r) => [r.start - cutAt, r.end - cutAt, r.status, r.fence, r.aborted]))}`,
+        );
         assert.ok(takeover);
-        t.diagnostic(`${locks} timeline: cut off at 0 ms → in-flight request aborted at ${aborted.end - cutAt} ms → another emitter sent at ${takeover.start - cutAt} ms (TTL ${ttlMs} ms)`);
+        t.diagnostic(
+          `${locks} timeline: cut off at 0 ms → in-flight request aborted at ${aborted.end - cutAt} ms → another emitter sent at ${takeover.start - cutAt} ms (TTL ${ttlMs} ms)`,
+        );
         assert.ok(aborted.end < takeover.start, 'aborted before the new holder started');
         assert.ok(aborted.end - cutAt <= ttlMs, 'aborted by the local deadline, within the TTL');
         await allDelivered([message]);

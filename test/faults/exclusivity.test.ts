@@ -44,10 +44,21 @@ test('zero overlaps, acceptance order, monotonic fences, everything delivered', 
   t.diagnostic(`accepted ${MESSAGES} messages in ${Date.now() - startedAt} ms`);
 
   const expectedPerReceiver = (i: number): string[] => accepted.filter((m) => m.group === i % GROUPS).map((m) => m.id);
-  await waitFor('every delivery to succeed', () => names.every((name, i) => {
-    const ok = new Set(receiver.for(name).filter((r) => r.status >= 200 && r.status < 300).map((r) => r.messageId));
-    return ok.size === expectedPerReceiver(i).length;
-  }), 150_000, 200);
+  await waitFor(
+    'every delivery to succeed',
+    () =>
+      names.every((name, i) => {
+        const ok = new Set(
+          receiver
+            .for(name)
+            .filter((r) => r.status >= 200 && r.status < 300)
+            .map((r) => r.messageId),
+        );
+        return ok.size === expectedPerReceiver(i).length;
+      }),
+    150_000,
+    200,
+  );
   t.diagnostic(`all ${MESSAGES * (RECEIVERS / GROUPS)} deliveries done after ${Date.now() - startedAt} ms; ${receiver.requests.length} requests`);
 
   assert.deepEqual(receiver.overlaps, [], 'no receiver ever saw two requests at once');
@@ -64,6 +75,9 @@ test('zero overlaps, acceptance order, monotonic fences, everything delivered', 
   const sample = accepted.filter((_, i) => i % 50 === 0);
   for (const { id } of sample) {
     const view = await client.message(id);
-    assert.ok(view.deliveries.every((d) => d.status === 'delivered'), `${id}: ${JSON.stringify(view.deliveries.map((d) => d.status))}`);
+    assert.ok(
+      view.deliveries.every((d) => d.status === 'delivered'),
+      `${id}: ${JSON.stringify(view.deliveries.map((d) => d.status))}`,
+    );
   }
 });

@@ -30,17 +30,31 @@ after(async () => {
 });
 
 test('Redis out of memory while registering, posting and delivering: no secret, header value or payload in any log', async () => {
-  const env = { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOG_LEVEL: 'trace', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0', LOCKSTEP_RECONCILE_EVERY_MS: '500' };
+  const env = {
+    LOCKSTEP_REDIS_URL: redis.url,
+    LOCKSTEP_LOG_LEVEL: 'trace',
+    LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05',
+    LOCKSTEP_THROTTLED_MIN_MS: '0',
+    LOCKSTEP_RECONCILE_EVERY_MS: '500',
+  };
   procs = [await LockstepProcess.start('api', env), await LockstepProcess.start('emitter', env)];
   const api = new ApiClient(procs[0]?.url as string);
   receiver.set('slow', { delayMs: 20, status: 500 });
-  const register = (): Promise<{ status: number; body: { id?: string; message?: string } }> => api.request('POST', '/v1/receivers', {
-    url: receiver.url('slow'), secret: SECRET, headers: { authorization: `Bearer ${HEADER_VALUE}`, 'x-plain': HEADER_VALUE },
-  });
+  const register = (): Promise<{ status: number; body: { id?: string; message?: string } }> =>
+    api.request('POST', '/v1/receivers', {
+      url: receiver.url('slow'),
+      secret: SECRET,
+      headers: { authorization: `Bearer ${HEADER_VALUE}`, 'x-plain': HEADER_VALUE },
+    });
   const post = (n: number): Promise<{ status: number; body: { message?: string } }> =>
     api.request('POST', '/v1/messages', { eventType: 'oom.event', payload: { marker: PAYLOAD, n, pad: `${PAYLOAD} `.repeat(400) } });
   const batch = (n: number): Promise<{ status: number; body: { message?: string } }> =>
-    api.request('POST', '/v1/messages/batch', { messages: [{ eventType: 'oom.event', payload: { marker: PAYLOAD, n } }, { eventType: 'oom.batch', payload: PAYLOAD }] });
+    api.request('POST', '/v1/messages/batch', {
+      messages: [
+        { eventType: 'oom.event', payload: { marker: PAYLOAD, n } },
+        { eventType: 'oom.batch', payload: PAYLOAD },
+      ],
+    });
 
   const { body: first } = await register();
   for (let n = 0; n < 20; n++) assert.equal((await post(n)).status, 202);
@@ -52,7 +66,12 @@ test('Redis out of memory while registering, posting and delivering: no secret, 
   const count = (status: number): void => void statuses.set(status, (statuses.get(status) ?? 0) + 1);
   let oomAnswer = '';
   for (let n = 20; n < 400 && (statuses.get(503) ?? 0) < 30; n++) {
-    const answers = await Promise.all([post(n), batch(n), register(), api.request('PATCH', `/v1/receivers/${first.id}`, { headers: { 'x-plain': HEADER_VALUE, 'x-api-key': HEADER_VALUE } })]);
+    const answers = await Promise.all([
+      post(n),
+      batch(n),
+      register(),
+      api.request('PATCH', `/v1/receivers/${first.id}`, { headers: { 'x-plain': HEADER_VALUE, 'x-api-key': HEADER_VALUE } }),
+    ]);
     for (const answer of answers) {
       count(answer.status);
       if (answer.status === 503) oomAnswer = (answer.body as { message?: string }).message ?? '';
@@ -68,8 +87,15 @@ test('Redis out of memory while registering, posting and delivering: no secret, 
   for (const proc of procs) await proc.stop();
 
   const lines = procs.flatMap((proc) => proc.logs.map((line) => `${proc.role}: ${line}`));
-  assert.ok(lines.some((line) => /api: .*OOM/.test(line)), 'the API logged the out-of-memory errors');
+  assert.ok(
+    lines.some((line) => /api: .*OOM/.test(line)),
+    'the API logged the out-of-memory errors',
+  );
   const secretBody = SECRET.slice('whsec_'.length);
   const leaks = lines.filter((line) => line.includes(secretBody) || line.includes(HEADER_VALUE) || line.includes(PAYLOAD));
-  assert.deepEqual(leaks.map((line) => line.slice(0, 400)), [], `${leaks.length} of ${lines.length} log lines leak`);
+  assert.deepEqual(
+    leaks.map((line) => line.slice(0, 400)),
+    [],
+    `${leaks.length} of ${lines.length} log lines leak`,
+  );
 });

@@ -23,7 +23,9 @@ test('Redis stopped for 5 s under load: API answers 503 meanwhile, emitters reco
   const producer = (async () => {
     for (let n = 0; producing; n++) {
       const started = Date.now();
-      const response = await client.request<{ id: string }>('POST', '/v1/messages', { eventType: `${names[n % names.length]}.event`, payload: { n } }).catch(() => ({ status: 0, body: { id: '' } }));
+      const response = await client
+        .request<{ id: string }>('POST', '/v1/messages', { eventType: `${names[n % names.length]}.event`, payload: { n } })
+        .catch(() => ({ status: 0, body: { id: '' } }));
       slowest = Math.max(slowest, Date.now() - started);
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       if (response.status === 202) accepted.push(response.body.id);
@@ -48,12 +50,20 @@ test('Redis stopped for 5 s under load: API answers 503 meanwhile, emitters reco
   t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(statuses))}; slowest answer ${slowest} ms`);
   assert.ok((statuses.get(503) ?? 0) > 0, 'the API answered 503 while Redis was down');
   assert.ok(slowest < 3000, `no request hung (slowest ${slowest} ms)`);
-  assert.ok([...statuses.keys()].every((status) => status === 202 || status === 503), 'only 202 and 503');
+  assert.ok(
+    [...statuses.keys()].every((status) => status === 202 || status === 503),
+    'only 202 and 503',
+  );
 
-  await waitFor('every accepted message to be delivered', () => {
-    const delivered = new Set(receiver.requests.filter((r) => r.status === 200).map((r) => r.messageId));
-    return accepted.every((id) => delivered.has(id));
-  }, 60_000, 250);
+  await waitFor(
+    'every accepted message to be delivered',
+    () => {
+      const delivered = new Set(receiver.requests.filter((r) => r.status === 200).map((r) => r.messageId));
+      return accepted.every((id) => delivered.has(id));
+    },
+    60_000,
+    250,
+  );
   const perMessage = new Map<string, number>();
   for (const request of receiver.requests.filter((r) => r.status === 200)) perMessage.set(request.messageId, (perMessage.get(request.messageId) ?? 0) + 1);
   const twice = [...perMessage.values()].filter((count) => count > 1).length;

@@ -26,11 +26,25 @@ test('SIGTERM on an emitter: in-flight request finished and recorded, locks rele
   assert.equal(await stopping.exited, 0, 'exit code 0');
   const exitedAfter = Date.now() - signalledAt;
   await waitFor('the other emitter to take over', () => receiver.for('slow').some((r) => r.start > signalledAt + 50), 5000);
-  const resumedAfter = Math.min(...receiver.for('slow').filter((r) => r.start > signalledAt + 50).map((r) => r.start)) - signalledAt;
+  const resumedAfter =
+    Math.min(
+      ...receiver
+        .for('slow')
+        .filter((r) => r.start > signalledAt + 50)
+        .map((r) => r.start),
+    ) - signalledAt;
   t.diagnostic(`emitter exited ${exitedAfter} ms after SIGTERM; the receiver resumed elsewhere after ${resumedAfter} ms (TTL ${TTL_MS} ms)`);
   assert.ok(resumedAfter < TTL_MS / 2, 'resumed without waiting for the TTL');
-  assert.ok(receiver.requests.every((r) => !r.aborted), 'the in-flight request was finished, not cut');
-  await waitFor('every message delivered', async () => (await Promise.all(ids.map((id) => client.message(id)))).every((m) => m.deliveries[0]?.status === 'delivered'), 20_000, 200);
+  assert.ok(
+    receiver.requests.every((r) => !r.aborted),
+    'the in-flight request was finished, not cut',
+  );
+  await waitFor(
+    'every message delivered',
+    async () => (await Promise.all(ids.map((id) => client.message(id)))).every((m) => m.deliveries[0]?.status === 'delivered'),
+    20_000,
+    200,
+  );
   assert.deepEqual(receiver.overlaps, []);
   assert.equal(new Set(receiver.for('slow').map((r) => r.messageId)).size, ids.length);
   assert.equal(receiver.for('slow').length, ids.length, 'nothing was sent twice');

@@ -59,16 +59,18 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       let overlaps = 0;
       const fences: number[] = [];
       const startedAt = Date.now();
-      await Promise.all(contenders.map(async (locks) => {
-        const lock = await locks.acquire('rcv_contended', { waitMs: 60_000 });
-        assert.ok(lock, 'every contender gets its turn');
-        if (++inside > 1) overlaps++;
-        fences.push(lock.fence);
-        await sleep(2);
-        assert.ok(lock.isHeld(), 'still held after 2 ms');
-        inside--;
-        await locks.release(lock);
-      }));
+      await Promise.all(
+        contenders.map(async (locks) => {
+          const lock = await locks.acquire('rcv_contended', { waitMs: 60_000 });
+          assert.ok(lock, 'every contender gets its turn');
+          if (++inside > 1) overlaps++;
+          fences.push(lock.fence);
+          await sleep(2);
+          assert.ok(lock.isHeld(), 'still held after 2 ms');
+          inside--;
+          await locks.release(lock);
+        }),
+      );
       t.diagnostic(`${name}: 50 contenders each held the lock once in ${Date.now() - startedAt} ms; ${overlaps} overlaps`);
       assert.equal(overlaps, 0, 'never two holders at once');
       assert.equal(fences.length, 50);
@@ -96,7 +98,9 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
         lastFence = next.fence;
       }
       const median = [...handovers].sort((a, b) => a - b)[2] as number;
-      t.diagnostic(`${name}: release → waiter holds it: ${handovers.join(', ')} ms, median ${median} ms (woken only by its poll, a waiter would wait up to 250 ms on Redis, 2 s on etcd and Consul)`);
+      t.diagnostic(
+        `${name}: release → waiter holds it: ${handovers.join(', ')} ms, median ${median} ms (woken only by its poll, a waiter would wait up to 250 ms on Redis, 2 s on etcd and Consul)`,
+      );
       // woken only by its poll, a waiter would take 0–250 ms or more, spread over the rounds' phases: a median ≥ ~75 ms
       assert.ok(median < 50, `handovers ${handovers.join(', ')} ms`);
     });
@@ -116,7 +120,9 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
         const taken = await other.acquire('rcv_partition', { waitMs: service.handsOverWithinMs + 5000 });
         const takenAt = Date.now();
         assert.ok(taken, 'the other client gets the lock once the service lets go');
-        t.diagnostic(`${name}: cut at 0 ms; holder lost at ${lostAt - cutAt} ms (its deadline ${Math.round(held.deadline() - cutAtMonotonic)} ms); other acquired at ${takenAt - cutAt} ms`);
+        t.diagnostic(
+          `${name}: cut at 0 ms; holder lost at ${lostAt - cutAt} ms (its deadline ${Math.round(held.deadline() - cutAtMonotonic)} ms); other acquired at ${takenAt - cutAt} ms`,
+        );
         assert.ok(lostAt > 0 && lostAt < takenAt, 'lost fired before the other client got in');
         assert.ok(taken.fence > held.fence);
       } finally {
@@ -140,7 +146,9 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       holder.child.kill('SIGCONT');
       const wokeAt = Date.now();
       const [, cause, at] = await holder.line(/^lost (\S+) (\d+)$/, 5000);
-      t.diagnostic(`${name}: frozen at 0 ms; holder's deadline ${deadline - frozenAt} ms; waiter acquired at ${takenAt - frozenAt} ms; holder woke and saw lost (${cause}) ${Number(at) - wokeAt} ms after SIGCONT`);
+      t.diagnostic(
+        `${name}: frozen at 0 ms; holder's deadline ${deadline - frozenAt} ms; waiter acquired at ${takenAt - frozenAt} ms; holder woke and saw lost (${cause}) ${Number(at) - wokeAt} ms after SIGCONT`,
+      );
       assert.ok(Number(at) - wokeAt < 1000, 'the woken holder notices at once');
     });
 
@@ -154,7 +162,9 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       const killedAt = Date.now();
       const lock = await waiting;
       const failover = Date.now() - killedAt;
-      t.diagnostic(`${name}: failover ${failover} ms after kill -9 (lock TTL ${service.ttlMs} ms, the service hands over within ${service.handsOverWithinMs} ms)`);
+      t.diagnostic(
+        `${name}: failover ${failover} ms after kill -9 (lock TTL ${service.ttlMs} ms, the service hands over within ${service.handsOverWithinMs} ms)`,
+      );
       assert.ok(lock, 'acquired after the crash');
       assert.ok(lock.fence > Number(fence));
       assert.ok(failover <= service.handsOverWithinMs + 1000, `failover took ${failover} ms`);
@@ -183,17 +193,38 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       for (const id of ids) held.push((await owner.acquire(id, { waitMs: 0 })) as HeldLock);
       const observer = await client('observer');
       const listed = (await observer.holders()).filter((h) => ids.includes(h.receiverId));
-      assert.deepEqual(listed.map((h) => [h.receiverId, h.emitterId, h.fence]), held.map((l) => [l.receiverId, 'closing-owner', l.fence]));
-      assert.ok(listed.every((h) => !Number.isNaN(Date.parse(h.since))), 'since is a timestamp');
+      assert.deepEqual(
+        listed.map((h) => [h.receiverId, h.emitterId, h.fence]),
+        held.map((l) => [l.receiverId, 'closing-owner', l.fence]),
+      );
+      assert.ok(
+        listed.every((h) => !Number.isNaN(Date.parse(h.since))),
+        'since is a timestamp',
+      );
       await owner.close();
-      assert.ok(held.every((lock) => lock.lost.aborted), 'close() loses every held lock');
-      assert.deepEqual({ ...owner.stats(), renewals: 0 }, { acquireAttempts: 3, acquired: 3, releases: 3, renewals: 0, lost: { 'renewal-failed': 0, 'renewal-refused': 0, deadline: 0, stolen: 0, released: 0, shutdown: 0 } });
+      assert.ok(
+        held.every((lock) => lock.lost.aborted),
+        'close() loses every held lock',
+      );
+      assert.deepEqual(
+        { ...owner.stats(), renewals: 0 },
+        {
+          acquireAttempts: 3,
+          acquired: 3,
+          releases: 3,
+          renewals: 0,
+          lost: { 'renewal-failed': 0, 'renewal-refused': 0, deadline: 0, stolen: 0, released: 0, shutdown: 0 },
+        },
+      );
       for (const id of ids) {
         const lock = await observer.acquire(id, { waitMs: 0 });
         assert.ok(lock, `${id} free right after close()`);
         await observer.release(lock);
       }
-      assert.deepEqual((await observer.holders()).filter((h) => ids.includes(h.receiverId)), []);
+      assert.deepEqual(
+        (await observer.holders()).filter((h) => ids.includes(h.receiverId)),
+        [],
+      );
       assert.equal(await observer.ping(), true);
     });
   });

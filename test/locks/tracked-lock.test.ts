@@ -14,7 +14,11 @@ test('the local deadline fires on its own, even when Node runs the timer a littl
   for (const lock of locks) lock.lost.addEventListener('abort', () => lostAt.set(lock, performance.now()));
   await sleep(ttlMs);
   const missed = locks.filter((lock) => !lostAt.has(lock));
-  assert.deepEqual(missed.map((lock) => lock.receiverId), [], 'every deadline fired without anyone calling isHeld()');
+  assert.deepEqual(
+    missed.map((lock) => lock.receiverId),
+    [],
+    'every deadline fired without anyone calling isHeld()',
+  );
   for (const lock of locks) {
     assert.ok((lostAt.get(lock) as number) >= lock.deadline(), 'never before the deadline');
     assert.equal((lock.lost.reason as LockLostError).reason, 'deadline');

@@ -22,16 +22,30 @@ const ids = async (): Promise<string[]> => (await stats()).processes.map((report
 test('the API and every emitter report; a stopped one leaves at once, a killed one within 6 s', async () => {
   await waitFor('three processes reporting', async () => (await ids()).length === 3, 10_000, 200);
   const roles = (await stats()).processes.map((report) => [report.role, report.pid]);
-  assert.deepEqual(roles.filter(([role]) => role === 'emitter').map(([, pid]) => pid).sort(), fleet.emitters.map((emitter) => emitter.pid).sort());
-  assert.deepEqual(roles.filter(([role]) => role === 'api').map(([, pid]) => pid), [fleet.api.pid]);
+  assert.deepEqual(
+    roles
+      .filter(([role]) => role === 'emitter')
+      .map(([, pid]) => pid)
+      .sort(),
+    fleet.emitters.map((emitter) => emitter.pid).sort(),
+  );
+  assert.deepEqual(
+    roles.filter(([role]) => role === 'api').map(([, pid]) => pid),
+    [fleet.api.pid],
+  );
 
   await fleet.client.createReceiver({ url: fleet.receiver.url('counted') });
   for (let i = 0; i < 20; i++) await fleet.client.post('fleet.event', { i });
-  await waitFor('the reports to count 20 accepted and 20 delivered', async () => {
-    const { processes } = await stats();
-    const sum = (pick: (report: Stats['processes'][number]) => number): number => processes.reduce((total, report) => total + pick(report), 0);
-    return sum((report) => report.accepted) === 20 && sum((report) => report.attempts.delivered ?? 0) === 20;
-  }, 15_000, 200);
+  await waitFor(
+    'the reports to count 20 accepted and 20 delivered',
+    async () => {
+      const { processes } = await stats();
+      const sum = (pick: (report: Stats['processes'][number]) => number): number => processes.reduce((total, report) => total + pick(report), 0);
+      return sum((report) => report.accepted) === 20 && sum((report) => report.attempts.delivered ?? 0) === 20;
+    },
+    15_000,
+    200,
+  );
 
   const [first, second] = fleet.emitters;
   await first?.stop();

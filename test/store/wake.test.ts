@@ -39,7 +39,7 @@ test("a wake-up noted by an emitter whose clock is 120 s off is due on Redis's c
   assert.deepEqual(await store.drains.waiting(['rcv_ahead', 'rcv_behind', 'rcv_none']), new Set(['rcv_ahead', 'rcv_behind']));
   assert.equal(await store.drains.promoteDue(), 0, 'nothing is due yet');
   await new Promise((resolve) => setTimeout(resolve, 400));
-  assert.equal(await store.drains.promoteDue(), 2, 'both are due 300 ms later, whatever their emitters\' clocks said');
+  assert.equal(await store.drains.promoteDue(), 2, "both are due 300 ms later, whatever their emitters' clocks said");
   assert.ok(await store.drains.queue.getDeduplicationJobId('rcv_ahead'), 'each got a drain job');
   assert.deepEqual(await store.drains.waiting(['rcv_ahead', 'rcv_behind']), new Set());
 });

@@ -12,7 +12,10 @@ export abstract class ChildServer {
   readonly dir: string;
   private child: ChildProcess | undefined;
 
-  protected constructor(readonly port: number, name: string) {
+  protected constructor(
+    readonly port: number,
+    name: string,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `lockstep-${name}-`));
   }
 

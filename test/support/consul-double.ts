@@ -129,8 +129,11 @@ export class ConsulDouble {
     if (ttlMs && ttlMs < this.minSessionTtlMs) return `Invalid Session TTL '${String(spec.TTL)}', must be at least ${this.minSessionTtlMs} ms`;
     const id = randomUUID();
     this.sessions.set(id, {
-      id, ttlMs: ttlMs || Infinity, behavior: spec.Behavior === 'delete' ? 'delete' : 'release',
-      lockDelayMs: duration(spec.LockDelay, 15_000), expiresAt: Date.now() + (ttlMs || Infinity),
+      id,
+      ttlMs: ttlMs || Infinity,
+      behavior: spec.Behavior === 'delete' ? 'delete' : 'release',
+      lockDelayMs: duration(spec.LockDelay, 15_000),
+      expiresAt: Date.now() + (ttlMs || Infinity),
     });
     this.index++;
     return { ID: id };
@@ -147,7 +150,13 @@ export class ConsulDouble {
     send(200, [{ ID: id, TTL: `${session.ttlMs / 1000}s` }]);
   }
 
-  private async kvCall(method: string, key: string, query: URLSearchParams, body: string, send: (status: number, payload: unknown, index?: number) => void): Promise<void> {
+  private async kvCall(
+    method: string,
+    key: string,
+    query: URLSearchParams,
+    body: string,
+    send: (status: number, payload: unknown, index?: number) => void,
+  ): Promise<void> {
     if (method === 'GET') {
       const recurse = query.has('recurse');
       const wanted = Number(query.get('index') ?? 0);
@@ -240,7 +249,10 @@ export class ConsulDouble {
  * one event loop with the server. Controls (`expireSession`) exist only in-process.
  */
 export class ConsulDoubleProcess extends ChildServer {
-  private constructor(port: number, private readonly minSessionTtlMs: number) {
+  private constructor(
+    port: number,
+    private readonly minSessionTtlMs: number,
+  ) {
     super(port, 'consul-double');
   }
 

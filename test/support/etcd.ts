@@ -12,7 +12,10 @@ import { freePort } from './ports.js';
  * that stops answering without closing any connection.
  */
 export class EtcdServer extends ChildServer {
-  private constructor(port: number, private readonly peerPort: number) {
+  private constructor(
+    port: number,
+    private readonly peerPort: number,
+  ) {
     super(port, 'etcd');
   }
 
@@ -42,12 +45,31 @@ export class EtcdServer extends ChildServer {
 
   protected command(): [string, string[]] {
     const peer = `http://127.0.0.1:${this.peerPort}`;
-    return ['etcd', [
-      '--name', 'lockstep-test', '--data-dir', this.dir,
-      '--listen-client-urls', this.url, '--advertise-client-urls', this.url,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `lockstep-test=${peer}`,
-      '--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'error',
-    ]];
+    return [
+      'etcd',
+      [
+        '--name',
+        'lockstep-test',
+        '--data-dir',
+        this.dir,
+        '--listen-client-urls',
+        this.url,
+        '--advertise-client-urls',
+        this.url,
+        '--listen-peer-urls',
+        peer,
+        '--initial-advertise-peer-urls',
+        peer,
+        '--initial-cluster',
+        `lockstep-test=${peer}`,
+        '--heartbeat-interval',
+        '50',
+        '--election-timeout',
+        '500',
+        '--log-level',
+        'error',
+      ],
+    ];
   }
 
   protected async ready(): Promise<boolean> {

@@ -40,7 +40,9 @@ export class Fleet {
     const receiver = await TestReceiver.start();
     const common = { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_THROTTLED_MIN_MS: '0', ...lockServer.env, ...env };
     const api = await LockstepProcess.start('api', common);
-    const emitters = await Promise.all(Array.from({ length: emitterCount }, (_, i) => LockstepProcess.start('emitter', { ...common, LOCKSTEP_EMITTER_ID: `emitter-${i + 1}` })));
+    const emitters = await Promise.all(
+      Array.from({ length: emitterCount }, (_, i) => LockstepProcess.start('emitter', { ...common, LOCKSTEP_EMITTER_ID: `emitter-${i + 1}` })),
+    );
     return new Fleet(redis, receiver, api, emitters, new ApiClient(api.url as string), common, lockServer);
   }
 
@@ -59,10 +61,12 @@ export class Fleet {
 
   /** Stops every running emitter (SIGTERM), so the next test starts with only the ones it adds. */
   async stopEmitters(): Promise<void> {
-    await Promise.all(this.emitters.splice(0).map(async (emitter) => {
-      emitter.resume();
-      await emitter.stop();
-    }));
+    await Promise.all(
+      this.emitters.splice(0).map(async (emitter) => {
+        emitter.resume();
+        await emitter.stop();
+      }),
+    );
   }
 
   async holderOf(receiverId: string): Promise<{ emitterId: string; fence: number } | undefined> {
@@ -94,5 +98,12 @@ async function startLockServer(locks: FleetLocks, redis: RedisServer): Promise<L
   const double = await ConsulDouble.start();
   const via = (port: number): Record<string, string> => ({ LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: `http://127.0.0.1:${port}` });
   const unsupported = (): Promise<void> => Promise.reject(new Error('the Consul double is not restarted'));
-  return { env: { ...via(double.port), LOCKSTEP_LOCK_TTL_MS: '10000' }, port: double.port, envVia: via, stop: unsupported, start: unsupported, destroy: () => double.close() };
+  return {
+    env: { ...via(double.port), LOCKSTEP_LOCK_TTL_MS: '10000' },
+    port: double.port,
+    envVia: via,
+    stop: unsupported,
+    start: unsupported,
+    destroy: () => double.close(),
+  };
 }

@@ -64,14 +64,41 @@ export async function startLockService(name: LockServiceName): Promise<LockServi
     case 'consul-double': {
       // session TTL = the lock TTL (2 s): the double allows it, as a server with session_ttl_min = 1s would
       const double = await ConsulDoubleProcess.start({ minSessionTtlMs: 1000 });
-      const spec = (prefix: string, port = double.port): LockClientSpec => ({ backend: 'consul', address: `http://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix, consulMinSessionTtlS: 1 });
-      return { ...common, backend: 'consul', handsOverWithinMs: TTL_MS + CONSUL_LOCK_DELAY_MS, port: double.port, spec, dropHolder: dropConsulHolder(double.url), destroy: () => double.destroy() };
+      const spec = (prefix: string, port = double.port): LockClientSpec => ({
+        backend: 'consul',
+        address: `http://127.0.0.1:${port}`,
+        ttlMs: TTL_MS,
+        prefix,
+        consulMinSessionTtlS: 1,
+      });
+      return {
+        ...common,
+        backend: 'consul',
+        handsOverWithinMs: TTL_MS + CONSUL_LOCK_DELAY_MS,
+        port: double.port,
+        spec,
+        dropHolder: dropConsulHolder(double.url),
+        destroy: () => double.destroy(),
+      };
     }
     case 'consul': {
       const agent = new URL(process.env.LOCKSTEP_CONSUL_ADDR ?? 'http://127.0.0.1:8500');
       const agentPort = Number(agent.port || 8500);
-      const spec = (prefix: string, port = agentPort): LockClientSpec => ({ backend: 'consul', address: `${agent.protocol}//${agent.hostname}:${port}`, ttlMs: TTL_MS, prefix });
-      return { ...common, backend: 'consul', handsOverWithinMs: 2 * 10_000 + CONSUL_LOCK_DELAY_MS, port: agentPort, spec, dropHolder: dropConsulHolder(spec('').address), destroy: async () => {} };
+      const spec = (prefix: string, port = agentPort): LockClientSpec => ({
+        backend: 'consul',
+        address: `${agent.protocol}//${agent.hostname}:${port}`,
+        ttlMs: TTL_MS,
+        prefix,
+      });
+      return {
+        ...common,
+        backend: 'consul',
+        handsOverWithinMs: 2 * 10_000 + CONSUL_LOCK_DELAY_MS,
+        port: agentPort,
+        spec,
+        dropHolder: dropConsulHolder(spec('').address),
+        destroy: async () => {},
+      };
     }
   }
 }

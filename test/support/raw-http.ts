@@ -39,7 +39,13 @@ export function rawRequest(url: string, request: RawRequest, timeoutMs = 10_000)
     });
     socket.on('error', () => {}); // a reset after the answer is fine; no answer resolves 0 on close
     const body = request.body ?? Buffer.alloc(0);
-    const head = [`${request.method} ${request.path} HTTP/1.1`, `host: ${hostname}:${port}`, 'connection: close', `content-length: ${body.length}`, ...request.headers.map(([name, value]) => `${name}: ${value}`)];
+    const head = [
+      `${request.method} ${request.path} HTTP/1.1`,
+      `host: ${hostname}:${port}`,
+      'connection: close',
+      `content-length: ${body.length}`,
+      ...request.headers.map(([name, value]) => `${name}: ${value}`),
+    ];
     socket.write(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
   });
 }

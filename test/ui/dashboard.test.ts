@@ -10,7 +10,9 @@ import type { TestReceiver } from '../support/receiver.js';
 /** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it when missing). */
 const CHROMIUM = process.env.LOCKSTEP_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const missing = existsSync(CHROMIUM) ? false : `SKIPPED: no browser at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium) or set LOCKSTEP_CHROMIUM; .ci/run installs it.`;
+const missing = existsSync(CHROMIUM)
+  ? false
+  : `SKIPPED: no browser at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium) or set LOCKSTEP_CHROMIUM; .ci/run installs it.`;
 if (missing) console.warn(`\n*** dashboard browser tests ${missing}\n`);
 
 describe('dashboard in a real browser', { skip: missing }, () => {
@@ -61,7 +63,11 @@ describe('dashboard in a real browser', { skip: missing }, () => {
   });
 
   test('the receiver page shows no secret and masks credential headers until "Reveal secret" asks for it', async () => {
-    const { id, secret } = await api.createReceiver({ url: receiver.url('private'), eventTypes: ['private.*'], headers: { authorization: 'Bearer dash-credential-42', 'x-tenant': 'acme' } });
+    const { id, secret } = await api.createReceiver({
+      url: receiver.url('private'),
+      eventTypes: ['private.*'],
+      headers: { authorization: 'Bearer dash-credential-42', 'x-tenant': 'acme' },
+    });
     await open(`receivers/${id}`);
     const details = page.locator('.details');
     await details.getByText('x-tenant: acme').waitFor();
@@ -126,12 +132,20 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await screenshot('dead-letters');
     await replay.first().click();
     await page.waitForURL(`**/#/messages/${messageId}`);
-    await waitFor('every delivery of the replayed message shown delivered', async () => {
-      const shown = await page.locator('article.delivery h2 .pill').allTextContents();
-      return shown.length === 2 && shown.every((status) => status === 'delivered');
-    }, 15_000, 200);
+    await waitFor(
+      'every delivery of the replayed message shown delivered',
+      async () => {
+        const shown = await page.locator('article.delivery h2 .pill').allTextContents();
+        return shown.length === 2 && shown.every((status) => status === 'delivered');
+      },
+      15_000,
+      200,
+    );
     await screenshot('replayed');
-    assert.deepEqual((await api.message(messageId as string)).deliveries.map((delivery) => delivery.status), ['delivered', 'delivered']);
+    assert.deepEqual(
+      (await api.message(messageId as string)).deliveries.map((delivery) => delivery.status),
+      ['delivered', 'delivered'],
+    );
   });
 
   test('the overview charts the fleet and lists this process', async () => {

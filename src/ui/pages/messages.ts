@@ -96,7 +96,8 @@ function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElemen
 /** The attempts kept (the first 3 and the last 10), with a row saying how many were left out between. */
 function attemptRows(delivery: Delivery): (string | number | HTMLElement)[][] {
   const rows = delivery.attempts.map(attemptRow);
-  if (delivery.omittedAttempts > 0) rows.splice(3, 0, ['…', h('span', { class: 'sub' }, `${delivery.omittedAttempts} more attempts not kept`), '', '', '', '', '']);
+  if (delivery.omittedAttempts > 0)
+    rows.splice(3, 0, ['…', h('span', { class: 'sub' }, `${delivery.omittedAttempts} more attempts not kept`), '', '', '', '', '']);
   return rows;
 }
 

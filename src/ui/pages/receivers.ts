@@ -10,7 +10,8 @@ const REFRESH_MS = 3000;
 
 export function healthPill(receiver: Receiver): HTMLElement {
   if (!receiver.enabled) return pill(`disabled: ${receiver.disabledReason ?? 'by operator'}`, 'bad');
-  if (receiver.health.breaker.state === 'open') return pill(`breaker open: one probe per step (${receiver.health.consecutiveFailures} failures in a row)`, 'bad');
+  if (receiver.health.breaker.state === 'open')
+    return pill(`breaker open: one probe per step (${receiver.health.consecutiveFailures} failures in a row)`, 'bad');
   if (receiver.health.consecutiveFailures > 0) return pill(`failing (${receiver.health.consecutiveFailures} in a row)`, 'warn');
   if (receiver.health.lastSuccessAt) return pill('healthy', 'ok');
   return pill('no delivery yet', 'idle');
@@ -92,16 +93,24 @@ function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promis
     }
   };
   // a click handler's promise goes nowhere: run() reports its own failure in a toast
-  const toggle = (label: string, action: () => Promise<void>): HTMLElement => h('button', { type: 'button', class: 'secondary', onclick: () => void run(action) }, label);
+  const toggle = (label: string, action: () => Promise<void>): HTMLElement =>
+    h('button', { type: 'button', class: 'secondary', onclick: () => void run(action) }, label);
   if (state.shown === undefined) {
-    return ['hidden ', toggle('Reveal secret', async () => {
-      state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
-    })];
+    return [
+      'hidden ',
+      toggle('Reveal secret', async () => {
+        state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
+      }),
+    ];
   }
-  return [h('span', { class: 'mono secret' }, state.shown), ' ', toggle('Hide', () => {
-    state.shown = undefined;
-    return Promise.resolve();
-  })];
+  return [
+    h('span', { class: 'mono secret' }, state.shown),
+    ' ',
+    toggle('Hide', () => {
+      state.shown = undefined;
+      return Promise.resolve();
+    }),
+  ];
 }
 
 function describe(receiver: Receiver, refresh: () => Promise<void>, secret: SecretState): HTMLElement {
@@ -115,18 +124,30 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
-    row('ordering', receiver.ordering === 'strict' ? 'strict: one at a time, completions in acceptance order' : 'unordered: a failed delivery waits for its own retry'),
+    row(
+      'ordering',
+      receiver.ordering === 'strict' ? 'strict: one at a time, completions in acceptance order' : 'unordered: a failed delivery waits for its own retry',
+    ),
     row('flow control', flowControl(receiver)),
     row('signing secret', ...secretRow(receiver, secret, refresh)),
-    Object.keys(receiver.headers).length > 0 ? row('headers', h('span', { class: 'mono headers' }, Object.entries(receiver.headers).map(([name, value]) => `${name}: ${value}`).join('\n'))) : [],
+    Object.keys(receiver.headers).length > 0
+      ? row(
+          'headers',
+          h(
+            'span',
+            { class: 'mono headers' },
+            Object.entries(receiver.headers)
+              .map(([name, value]) => `${name}: ${value}`)
+              .join('\n'),
+          ),
+        )
+      : [],
     row('last success', ago(health.lastSuccessAt)),
     row('last failure', ago(health.lastFailureAt)),
     row('consecutive failures', String(health.consecutiveFailures)),
     row(
       'circuit breaker',
-      health.breaker.state === 'open'
-        ? `open (since ${ago(health.breaker.since)}); next probe ${ago(health.breaker.nextProbeAt)}`
-        : 'closed',
+      health.breaker.state === 'open' ? `open (since ${ago(health.breaker.since)}); next probe ${ago(health.breaker.nextProbeAt)}` : 'closed',
     ),
     row('backlog', `${health.queueDepth} ${health.queueDepth === 1 ? 'delivery' : 'deliveries'}`),
     row('next retry', ago(health.nextRetryAt)),
