@@ -1,3 +1,5 @@
+import type { LockHolder } from '../shapes/fleet.js';
+
 /**
  * The one interface every lock backend (Redis, etcd, Consul) implements.
  *
@@ -27,14 +29,8 @@ export interface HeldLock {
   isHeld(): boolean;
 }
 
-export interface LockHolder {
-  receiverId: string;
-  /** Which of the receiver's `maxInFlight` slots (0 for the receiver's own lock). */
-  slot: number;
-  emitterId: string;
-  fence: number;
-  since: string;
-}
+/** Who holds a receiver's lock (one of its slots): the wire shape of `/v1/locks`, declared in src/shapes. */
+export type { LockHolder };
 
 export interface AcquireOptions {
   /** How long to wait for a busy receiver before giving up and returning null. 0 = try once. */

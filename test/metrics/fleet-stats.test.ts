@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { Stats } from '../../src/shapes/fleet.js';
 import { Fleet } from '../support/fleet.js';
 import { waitFor } from '../support/ports.js';
 
 /** GET /v1/stats as the dashboard reads it, with real processes that deliver, stop and die. */
-interface Stats {
-  processes: { id: string; role: string; pid: number; accepted: number; attempts: Record<string, number>; receiversHeld: number }[];
-}
 
 let fleet: Fleet;
 before(async () => {

@@ -15,6 +15,7 @@
 -- delayed or running a turn that will claim this message too (and the emitters' reconciler
 -- covers any receiver left with work but no job), so a hot receiver costs intake no queue call.
 --@include includes/now.lua
+--@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
 local FIRST_RECEIVER = 11
@@ -22,7 +23,7 @@ local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
   -- a key whose message has just expired (the two expire together, one a moment after the other) is free again
-  if first and redis.call('EXISTS', ARGV[9] .. ':msg:' .. first) == 1 then return {'duplicate', first} end
+  if first and redis.call('EXISTS', messageKeyOf(ARGV[9], first)) == 1 then return {'duplicate', first} end
 end
 if not explicit and (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6] then
   return {'stale'}

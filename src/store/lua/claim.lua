@@ -35,6 +35,7 @@
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
 --@include includes/fence.lua
+--@include includes/keys.lua
 --@include includes/stats.lua
 local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
@@ -88,7 +89,7 @@ for _, pick in ipairs(chosen) do
   local messageId, seq = pick[1], pick[2]
   local attempts, failures = '0', '0'
   if not seq then
-    local raw = redis.call('HGET', ARGV[3] .. ':dlv:' .. messageId, ARGV[4])
+    local raw = redis.call('HGET', deliveriesKeyOf(ARGV[3], messageId), ARGV[4])
     if raw then
       local delivery = cjson.decode(raw)
       seq, attempts, failures = string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures)
@@ -98,7 +99,7 @@ for _, pick in ipairs(chosen) do
     end
   end
   if seq then
-    local message = redis.call('HMGET', ARGV[3] .. ':msg:' .. messageId, 'eventType', 'payload', 'createdAt')
+    local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), 'eventType', 'payload', 'createdAt')
     if message[1] then
       local origin = pick[2] and 'f' or 'r'
       sending = sending + 1

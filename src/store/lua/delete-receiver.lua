@@ -6,20 +6,18 @@
 -- ARGV[1] receiver id, ARGV[2] key prefix, ARGV[3] retention ms
 -- Returns 1 when deleted, 0 when there was no such receiver.
 --@include includes/now.lua
+--@include includes/keys.lua
+--@include includes/delivery.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local now = redisNow()
+local function cancel(delivery)
+  delivery.status = 'cancelled'
+  delivery.claim = nil
+end
 for _, messageId in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local deliveriesKey = ARGV[2] .. ':dlv:' .. messageId
-  local raw = redis.call('HGET', deliveriesKey, ARGV[1])
-  if raw then
-    local delivery = cjson.decode(raw)
-    delivery.status = 'cancelled'
-    delivery.claim = nil
-    redis.call('HSET', deliveriesKey, ARGV[1], cjson.encode(delivery))
-    closeDelivery(ARGV[2], messageId, tonumber(ARGV[3]), now)
-  end
+  if changeDelivery(ARGV[2], messageId, ARGV[1], cancel) then closeDelivery(ARGV[2], messageId, tonumber(ARGV[3]), now) end
 end
 bumpStats(ARGV[2], -redis.call('ZCARD', KEYS[2]), -redis.call('ZCARD', KEYS[6]), -redis.call('ZCARD', KEYS[3]))
 for _, kind in ipairs({'pending', 'retrying', 'dead'}) do redis.call('ZREM', ARGV[2] .. ':heads:' .. kind, ARGV[1]) end

@@ -50,6 +50,7 @@
 -- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
+--@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
 local FIELDS = 11

@@ -10,6 +10,8 @@
 -- ARGV[5..] message ids (optional)
 -- Returns how many deliveries were re-queued.
 --@include includes/now.lua
+--@include includes/keys.lua
+--@include includes/delivery.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
 local now = redisNow()
@@ -24,15 +26,14 @@ if #ARGV > 4 then
 else
   messageIds = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
 end
+local function requeue(delivery)
+  delivery.status = 'pending'
+  delivery.failures = 0
+  delivery.dueAt = 0
+end
 for _, messageId in ipairs(messageIds) do
-  local deliveriesKey = ARGV[2] .. ':dlv:' .. messageId
-  local raw = redis.call('HGET', deliveriesKey, ARGV[3])
-  if raw then
-    local delivery = cjson.decode(raw)
-    delivery.status = 'pending'
-    delivery.failures = 0
-    delivery.dueAt = 0
-    redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
+  local delivery = changeDelivery(ARGV[2], messageId, ARGV[3], requeue)
+  if delivery then
     queued = queued + redis.call('ZADD', KEYS[2], delivery.seq, messageId)
     retrying = retrying + redis.call('ZADD', KEYS[4], 0, messageId)
     -- attempted before: it waits as a retry, the receiver's oldest one if it is older

@@ -7,6 +7,7 @@
 -- (receivers deleted since are skipped), ARGV[3] key prefix, ARGV[4..] receiver ids
 -- Returns {'not-found'} | {'unknown-receiver', id} | {'resent', receiverIds...}
 --@include includes/now.lua
+--@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found'} end

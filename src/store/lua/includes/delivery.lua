@@ -1,0 +1,12 @@
+-- One receiver's delivery of a message, changed in place: `change(delivery)` edits the decoded
+-- state, which is written back. Returns the delivery, or nil when there is none (its message is
+-- gone). Needs includes/keys.lua.
+local function changeDelivery(prefix, messageId, receiverId, change)
+  local key = deliveriesKeyOf(prefix, messageId)
+  local raw = redis.call('HGET', key, receiverId)
+  if not raw then return nil end
+  local delivery = cjson.decode(raw)
+  change(delivery)
+  redis.call('HSET', key, receiverId, cjson.encode(delivery))
+  return delivery
+end
