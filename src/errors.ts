@@ -9,6 +9,10 @@ export type LockstepErrorCode =
   | 'LOCKSTEP_BAD_FIELD'
   | 'LOCKSTEP_NOT_FOUND'
   | 'LOCKSTEP_UNAUTHORIZED'
+  /** A valid token whose scopes do not cover the route (403). */
+  | 'LOCKSTEP_FORBIDDEN'
+  /** A resource that exists already (409: a tenant id taken, a tenant that still has receivers). */
+  | 'LOCKSTEP_CONFLICT'
   /** Redis cannot be reached right now: a write may or may not have been stored. */
   | 'LOCKSTEP_REDIS_UNAVAILABLE'
   /** Redis is out of memory (noeviction) and refuses writes. */

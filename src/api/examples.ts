@@ -1,5 +1,6 @@
 import type { ErrorBody } from '../shapes/common.js';
 import { MASK } from '../shapes/receivers.js';
+import { UNAUTHORIZED_V1 } from './auth.js';
 import { REASONS, REDIS_UNAVAILABLE } from './errors.js';
 
 /**
@@ -103,11 +104,12 @@ export const deadLetterPage = {
   next: null,
 } as const;
 
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503;
 
 const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
   400: { message: 'url is not a valid absolute URL', field: 'url' },
-  401: { message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
+  401: { message: UNAUTHORIZED_V1 },
+  403: { message: "this token's scopes do not allow GET /v1/stats: it needs an admin token" },
   404: { message: `receiver ${RECEIVER_ID} not found` },
   409: {
     message:

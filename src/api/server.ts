@@ -8,13 +8,19 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, QueueSnapshot } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
-import { requireBearerToken } from './auth.js';
+import { Tenants } from '../domain/tenants.js';
+import { Tokens } from '../domain/tokens.js';
+import { authorize } from './access.js';
+import { authenticate, requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
 import { lockRoutes } from './locks.js';
+import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
 import { receiverRoutes } from './receivers.js';
 import { statsRoutes } from './stats.js';
+import { tenantRoutes } from './tenants.js';
+import { tokenRoutes } from './tokens.js';
 import { uiRoutes } from './ui.js';
 
 export interface ApiOptions {
@@ -84,10 +90,17 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
-      requireBearerToken(v1, options.tokens);
-      const { store, locks, guard, metrics, defaultTimeoutMs } = options;
-      await v1.register(receiverRoutes, { receivers: new Receivers({ store, locks, guard, defaultTimeoutMs, log: options.log }) });
-      await v1.register(messageRoutes, { messages: new Messages({ store, metrics, log: options.log }), bodyLimitBytes: options.bodyLimitBytes });
+      const { store, locks, guard, metrics, defaultTimeoutMs, log } = options;
+      const tokens = new Tokens({ store, log });
+      authenticate(v1, options.tokens, tokens);
+      authorize(v1, store);
+      const receivers = new Receivers({ store, locks, guard, defaultTimeoutMs, log });
+      const messages = new Messages({ store, metrics, log });
+      await v1.register(receiverRoutes, { receivers });
+      await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes });
+      await v1.register(messageListRoutes, { messages });
+      await v1.register(tenantRoutes, { tenants: new Tenants({ store, receivers, tokens, log }) });
+      await v1.register(tokenRoutes, { tokens });
       await v1.register(lockRoutes, { locks: options.locks });
       await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
     },

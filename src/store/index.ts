@@ -6,16 +6,21 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
+import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
 import { defineStoreCommands } from './scripts.js';
+import { TenantStore } from './tenants.js';
+import { TokenStore } from './tokens.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
+export type { MessageListFilter } from './message-index.js';
+export type { TokenRecord } from './tokens.js';
 
 /** 30 days: `LOCKSTEP_RETENTION_MS`'s default. */
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
@@ -39,6 +44,9 @@ export class Store {
   readonly drains: DrainQueue;
   readonly queueStats: QueueStats;
   readonly fleet: FleetReports;
+  readonly messageIndex: MessageIndex;
+  readonly tenants: TenantStore;
+  readonly tokens: TokenStore;
 
   constructor(
     readonly redisUrl: string,
@@ -60,6 +68,9 @@ export class Store {
     this.drains = new DrainQueue(redis, this.keys);
     this.queueStats = new QueueStats(redis, this.keys, retentionMs);
     this.fleet = new FleetReports(redis, this.keys);
+    this.messageIndex = new MessageIndex(redis, this.keys);
+    this.tenants = new TenantStore(redis, this.keys);
+    this.tokens = new TokenStore(redis, this.keys);
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */

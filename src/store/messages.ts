@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { firstIdAt, newId } from '../ids.js';
 import { readAttempts } from './attempts.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
@@ -12,6 +12,8 @@ export interface NewMessage {
   /** Explicit receivers; absent = every enabled receiver whose event types match. */
   receiverIds?: string[];
   idempotencyKey?: string;
+  /** Only this tenant's receivers; absent = only receivers without a tenant. */
+  tenantId?: string;
 }
 
 export type ResendResult = { kind: 'resent'; message: AcceptedMessage } | { kind: 'not-found' } | { kind: 'unknown-receiver'; receiverId: string };
@@ -65,7 +67,7 @@ export class MessageStore {
       const sent = pending.map((index) => {
         const input = inputs[index] as NewMessage;
         const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
-        const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
+        const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType, input.tenantId);
         return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version) };
       });
       const replies = await this.runAccepts(sent.map(({ args }) => args));
@@ -97,7 +99,7 @@ export class MessageStore {
     const deliveries = read.add((p) => p.hgetall(this.keys.deliveries(id)), as.hash);
     const legacy = read.add((p) => p.lrange(this.keys.legacyAttempts(id), 0, -1), as.list);
     await read.run();
-    const { eventType, payload, createdAt } = message.value;
+    const { eventType, payload, createdAt, tenant } = message.value;
     if (!createdAt || eventType === undefined || payload === undefined) return null;
     const lists = new Batch(this.redis.pipeline());
     const stored = Object.entries(deliveries.value)
@@ -106,6 +108,7 @@ export class MessageStore {
     await lists.run();
     return {
       id,
+      ...(tenant ? { tenantId: tenant } : {}),
       eventType,
       payload: JSON.parse(payload) as unknown,
       createdAt,
@@ -147,7 +150,16 @@ export class MessageStore {
 
   private acceptArgs(message: Omit<AcceptedMessage, 'receiverIds'>, input: NewMessage, receiverIds: string[], version: string | undefined): AcceptArgs {
     const k = this.keys;
-    const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
+    const tenant = input.tenantId ?? '';
+    const keys = [
+      k.message(message.id),
+      k.deliveries(message.id),
+      k.sequence,
+      k.receiversVersion,
+      k.idempotency(input.idempotencyKey ?? ''),
+      k.messageIndex,
+      k.tenantMessages(tenant),
+    ];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
     return [
       keys.length,
@@ -162,13 +174,16 @@ export class MessageStore {
       this.retentionMs,
       k.prefix,
       input.idempotencyKey ?? '',
+      tenant,
+      firstIdAt('msg', Date.now() - this.retentionMs),
       ...receiverIds,
     ];
   }
 }
 
-function matching(directory: ReceiverDirectory, eventType: string): string[] {
-  return directory.receivers.filter((r) => r.enabled && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
+/** The enabled receivers of the message's tenant (or of none) whose filters match; accept.lua checks the tenant again. */
+function matching(directory: ReceiverDirectory, eventType: string, tenantId: string | undefined): string[] {
+  return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
 }
 
 function toDelivery(receiverId: string, stored: StoredDelivery, [legacy, own]: [string[], string[]]): Delivery {

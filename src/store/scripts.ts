@@ -21,6 +21,9 @@ export interface StoreCommands {
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
+  createReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  updateTenant(tenantKey: string, json: string): Promise<number>;
+  deleteTenant(tenantKey: string, tenantsKey: string, receiversKey: string, messagesKey: string, tenantId: string): Promise<number>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -54,7 +57,10 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['acceptMessage', 'accept.lua'],
   ['claimWindow', 'claim.lua', 3],
   ['recordAttempts', 'record.lua'],
-  ['deleteReceiver', 'delete-receiver.lua', 6],
+  ['deleteReceiver', 'delete-receiver.lua', 7],
+  ['createReceiver', 'create-receiver.lua', 5],
+  ['updateTenant', 'update-tenant.lua', 1],
+  ['deleteTenant', 'delete-tenant.lua', 4],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],

@@ -17,6 +17,8 @@ export type ReceiverPatch = PatchReceiver;
 
 export interface Receiver extends ReceiverSettings {
   id: string;
+  /** The tenant it belongs to (immutable); absent = none. */
+  tenantId?: string;
   maxInFlight: number;
   rateLimitBurst: number;
   createdAt: string;
