@@ -33,14 +33,17 @@ export class MessageIndex {
 
   async list(filter: MessageListFilter): Promise<Page<MessageSummary>> {
     const index = filter.tenantId === undefined ? this.keys.messageIndex : this.keys.tenantMessages(filter.tenantId);
-    const floor = filter.since ? `[${firstIdAt('msg', filter.since.getTime())}` : '-';
+    // an id is made a moment before its message's createdAt: read from a second earlier, keep by createdAt
+    const since = filter.since?.toISOString();
+    const floor = filter.since ? `[${firstIdAt('msg', filter.since.getTime() - 1000)}` : '-';
     const found: MessageSummary[] = [];
     let last = filter.cursor;
     for (let scanned = 0; scanned < MAX_SCANNED;) {
       const ids = await this.redis.zrevrangebylex(index, last ? `(${last}` : '+', floor, 'LIMIT', 0, CHUNK);
       scanned += ids.length;
       for (const summary of await this.summaries(ids)) {
-        if (summary && (!filter.eventType || matchesEventType([filter.eventType], summary.eventType))) found.push(summary);
+        if (summary && (!since || summary.createdAt >= since) && (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)))
+          found.push(summary);
         // one more than the page: a next page exists
         if (found.length > filter.limit) return { data: found.slice(0, filter.limit), next: found[filter.limit - 1]?.id ?? null };
       }
