@@ -93,6 +93,17 @@ describe('OpenAPI document (/docs)', () => {
       'POST /v1/messages/{id}/resend',
       'GET /v1/locks',
       'GET /v1/stats',
+      'GET /v1/messages',
+      'POST /v1/receivers/{id}/test',
+      'POST /v1/tenants',
+      'GET /v1/tenants',
+      'GET /v1/tenants/{id}',
+      'PATCH /v1/tenants/{id}',
+      'DELETE /v1/tenants/{id}',
+      'POST /v1/tenants/{id}/portal',
+      'POST /v1/tokens',
+      'GET /v1/tokens',
+      'DELETE /v1/tokens/{id}',
     ]) {
       assert.ok(names.includes(name), `${name} is documented`);
     }
@@ -164,6 +175,15 @@ describe('OpenAPI document (/docs)', () => {
     assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
   });
 
+  test('an API token is in the 201 of POST /v1/tokens only, schema and example', () => {
+    const withToken = operations.flatMap(({ name, operation }) =>
+      Object.entries(operation.responses)
+        .filter(([, response]) => /"token"/.test(JSON.stringify(response.content ?? {})))
+        .map(([status]) => `${name} ${status}`),
+    );
+    assert.deepEqual(withToken, ['POST /v1/tokens 201']);
+  });
+
   test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {
     const problems: string[] = [];
     for (const { name, path, operation } of operations.filter((documented) => documented.path.startsWith('/v1/'))) {
@@ -175,7 +195,10 @@ describe('OpenAPI document (/docs)', () => {
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
       const badInput = jsonExampleOf(operation, 400);
       if (takesInput && !(badInput?.field && badInput.message?.startsWith(badInput.field))) problems.push(`${name}: no 400 naming its field`);
-      if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
+      if (
+        path.includes('{id}') &&
+        !/^(receiver rcv_\w+|message msg_\w+|token tok_\w+|tenant [\w.-]+) not found$/.test(jsonExampleOf(operation, 404)?.message ?? '')
+      )
         problems.push(`${name}: no 404 for an unknown id`);
       if (!path.includes('{id}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
     }
