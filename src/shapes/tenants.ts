@@ -52,7 +52,7 @@ export const PortalRequestSchema = OrNull(
   Type.Object(
     {
       expiresInS: Type.Optional(
-        Type.Integer({ minimum: 60, maximum: 7 * 86400, description: 'how long the link works, in seconds (default 3600, at most 7 days)', examples: [3600] }),
+        Type.Integer({ minimum: 1, maximum: 7 * 86400, description: 'how long the link works, in seconds (default 3600, at most 7 days)', examples: [3600] }),
       ),
     },
     { additionalProperties: false },
