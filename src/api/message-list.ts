@@ -2,14 +2,12 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import type { Messages } from '../domain/messages.js';
 import { EVENT_FILTER_PATTERN } from '../shapes/common.js';
 import { MessageListQuerySchema, MessagePageResponse } from '../shapes/message-list.js';
-import { AcceptedMessageResponse } from '../shapes/messages.js';
-import { examples } from './examples.js';
-import { errorExamples, errorResponses, patternMismatch, receiverIdParams, withExample } from './schemas.js';
+import { errorResponses, patternMismatch, withExample } from './schemas.js';
 import { tenantExamples } from './tenant-examples.js';
 
 const tags = ['messages'];
 
-/** Listing messages, and a receiver's test event: each route is its schema and one call to the messages module. */
+/** Listing messages: the route is its schema and one call to the messages module. */
 export const messageListRoutes: FastifyPluginCallbackTypebox<{ messages: Messages }> = (app, { messages }, done) => {
   app.get(
     '/messages',
@@ -27,20 +25,5 @@ export const messageListRoutes: FastifyPluginCallbackTypebox<{ messages: Message
     async (request) => messages.list(request.query, request.principal),
   );
 
-  app.post(
-    '/receivers/:id/test',
-    {
-      schema: {
-        tags: ['receivers'],
-        summary: 'Send this receiver (only) a `lockstep.test` event, whatever its event types; follow it with GET /v1/messages/{id}',
-        params: receiverIdParams,
-        response: {
-          202: withExample(AcceptedMessageResponse, { ...examples.accepted, eventType: 'lockstep.test' }),
-          ...errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
-        },
-      },
-    },
-    async (request, reply) => reply.status(202).send(await messages.sendTest(request.params.id, request.log)),
-  );
   done();
 };

@@ -17,6 +17,7 @@ import { healthRoutes } from './health.js';
 import { lockRoutes } from './locks.js';
 import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
+import { receiverTestRoutes } from './receiver-test.js';
 import { receiverRoutes } from './receivers.js';
 import { statsRoutes } from './stats.js';
 import { tenantRoutes } from './tenants.js';
@@ -99,6 +100,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       await v1.register(receiverRoutes, { receivers });
       await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes });
       await v1.register(messageListRoutes, { messages });
+      await v1.register(receiverTestRoutes, { messages });
       await v1.register(tenantRoutes, { tenants: new Tenants({ store, receivers, tokens, log }) });
       await v1.register(tokenRoutes, { tokens });
       await v1.register(lockRoutes, { locks: options.locks });

@@ -14,8 +14,8 @@ export const tenantExamples = {
     url: 'https://lockstep.example.com/ui/portal#token=lst_c2hvd24tb25jZS1uZXZlci1zdG9yZWQtaW4tY2xlYXI&tenant=acme',
     expiresAt: '2026-11-22T15:35:31.519Z',
   },
-  newToken: { name: 'billing publisher', scopes: ['publish'], expiresAt: '2027-11-22T00:00:00.000Z' },
-  token: { id: TOKEN_ID, name: 'billing publisher', scopes: ['publish'], expiresAt: '2027-11-22T00:00:00.000Z', createdAt: AT },
+  newToken: { name: 'billing publisher', scopes: ['publish'], expiresAt: '2030-01-01T00:00:00.000Z' },
+  token: { id: TOKEN_ID, name: 'billing publisher', scopes: ['publish'], expiresAt: '2030-01-01T00:00:00.000Z', createdAt: AT },
   tokenId: TOKEN_ID,
   messageSummary: { id: examples.messageId, tenantId: 'acme', eventType: 'invoice.paid', createdAt: AT, receiverIds: [examples.receiverId] },
 } as const;

@@ -90,13 +90,17 @@ export class ReceiverStore {
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
   }
 
-  /** The tenant of each of `ids` that names an existing receiver ('' for one without a tenant). */
+  /** The tenant of each of `ids` whose receiver hash exists ('' for one without a tenant). */
   async tenantsOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
     const batch = new Batch(this.redis.pipeline());
-    const found = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.receiver(id), 'enabled', 'tenant'), as.texts) }));
+    const found = ids.map((id) => ({
+      id,
+      exists: batch.add((p) => p.exists(this.keys.receiver(id)), as.count),
+      tenant: batch.add((p) => p.hget(this.keys.receiver(id), 'tenant'), as.text),
+    }));
     await batch.run();
-    return new Map(found.flatMap(({ id, fields: { value } }) => (value[0] === null ? [] : [[id, value[1] ?? '']])));
+    return new Map(found.flatMap(({ id, exists, tenant }) => (exists.value === 1 ? [[id, tenant.value ?? '']] : [])));
   }
 
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
