@@ -99,6 +99,7 @@ describe('hostile input, exactly', () => {
     const cut = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages }, { 'idempotency-key': 'cut-batch' });
     assert.equal(cut.status, 409, JSON.stringify(cut.body));
     assert.equal(cut.body.field, 'messages[2].receiverIds');
+    assert.equal(cut.body.code, 'LOCKSTEP_BAD_FIELD');
     assert.match(cut.body.message, /messages\[2\]\.receiverIds names a receiver deleted just now \(rcv_0000000000000000000000000g\)/);
     assert.match(cut.body.message, /stored: messages 0, 1, 3, 4 \(4 of 5\)/);
     assert.match(cut.body.message, /not stored: messages 2/);
@@ -126,10 +127,12 @@ describe('hostile input, exactly', () => {
     const posted = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'cut.event', payload: {} }, { 'idempotency-key': 'k-1' });
     assert.equal(posted.status, 503);
     assert.equal(posted.headers.get('retry-after'), '1');
+    assert.equal(posted.body.code, 'LOCKSTEP_REDIS_UNAVAILABLE');
     assert.match(posted.body.message, /may or may not have been stored/);
     assert.match(posted.body.message, /retry with the same Idempotency-Key/);
     const read = await api.request<ErrorBody>('GET', '/v1/receivers');
     assert.equal(read.status, 503);
+    assert.equal(read.body.code, 'LOCKSTEP_REDIS_UNAVAILABLE');
     assert.match(read.body.message, /Redis is unavailable/);
     await context().redis.start();
     admin.disconnect();
