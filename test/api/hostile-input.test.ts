@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { useLockstep } from '../support/in-process.js';
+import { startLockService } from '../support/lock-services.js';
 import { waitFor, type ApiClient } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
 import type { ErrorBody } from '../../src/shapes/common.js';
@@ -136,5 +137,15 @@ describe('hostile input, exactly', () => {
     assert.match(read.body.message, /Redis is unavailable/);
     await context().redis.start();
     admin.disconnect();
+  });
+
+  test('a lock service cut: 503 LOCKSTEP_LOCK_BACKEND naming the service, with Retry-After', async () => {
+    const consul = await startLockService('consul-double');
+    const { api: viaConsul } = await context().startMore('api', { LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: consul.spec('').address });
+    assert.equal((await viaConsul.request('GET', '/v1/locks')).status, 200);
+    await consul.destroy();
+    const cut = await viaConsul.request<ErrorBody>('GET', '/v1/locks');
+    assert.deepEqual([cut.status, cut.body.code, cut.headers.get('retry-after')], [503, 'LOCKSTEP_LOCK_BACKEND', '1'], JSON.stringify(cut.body));
+    assert.match(cut.body.message, /^consul lock service at http:\/\/127\.0\.0\.1:\d+: /);
   });
 });
