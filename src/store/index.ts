@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectRedis } from '../redis.js';
 import { DeadLetterStore } from './dead-letters.js';
@@ -10,6 +11,7 @@ import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
+import { redisBoundary } from './redis-boundary.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
@@ -53,13 +55,15 @@ export class Store {
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
-    this.receivers = new ReceiverStore(redis, this.keys, retentionMs);
-    this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs);
-    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
-    this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
-    this.drains = new DrainQueue(redis, this.keys);
-    this.queueStats = new QueueStats(redis, this.keys, retentionMs);
-    this.fleet = new FleetReports(redis, this.keys);
+    const receivers = new ReceiverStore(redis, this.keys, retentionMs);
+    // each part behind the boundary: a Redis failure leaves the store as a LockstepError
+    this.receivers = redisBoundary(receivers);
+    this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs));
+    this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
+    this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));
+    this.drains = redisBoundary(new DrainQueue(redis, this.keys));
+    this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
+    this.fleet = redisBoundary(new FleetReports(redis, this.keys));
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -67,7 +71,8 @@ export class Store {
     const giveUpAt = Date.now() + timeoutMs;
     await this.redis.connect().catch(() => {});
     while (this.redis.status !== 'ready') {
-      if (Date.now() > giveUpAt) throw new Error(`cannot reach Redis at ${this.redisUrl}: is it running, and is LOCKSTEP_REDIS_URL right?`);
+      if (Date.now() > giveUpAt)
+        throw new LockstepError('LOCKSTEP_REDIS_UNAVAILABLE', 503, `cannot reach Redis at ${this.redisUrl}: is it running, and is LOCKSTEP_REDIS_URL right?`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await this.queueStats.countOnce();
