@@ -8,12 +8,14 @@ import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
+import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
+export type { Rotation } from './receiver-keys.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -33,6 +35,7 @@ export class Store {
   private readonly keys: Keys;
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
+  readonly receiverKeys: ReceiverKeys;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -54,6 +57,7 @@ export class Store {
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.receivers = new ReceiverStore(redis, this.keys, retentionMs);
+    this.receiverKeys = new ReceiverKeys(redis, this.keys);
     this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs);
     this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
     this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
