@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { Signer } from '../../src/delivery/signer.js';
-import { generateKey, isValidKey, publicKeyObject, schemeOfKey, verificationKey } from '../../src/delivery/signing-keys.js';
+import { generateKey, isValidKey, schemeOfKey, verificationKey } from '../../src/delivery/signing-keys.js';
+import { verifiesEd25519 } from '../support/signatures.js';
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const BODY = '{"type":"invoice.paid","timestamp":"2024-01-01T00:00:00.000Z","data":{"amount":10},"fence":3}';
-
-/** Verifies every `v1a` signature of a header with Node's own crypto.verify. */
-function verifiesEd25519(whpk: string, headers: Record<string, string>, body: string): boolean {
-  const text = Buffer.from(`${headers['webhook-id']}.${headers['webhook-timestamp']}.${body}`);
-  return (headers['webhook-signature'] ?? '')
-    .split(' ')
-    .filter((signature) => signature.startsWith('v1a,'))
-    .some((signature) => verify(null, text, publicKeyObject(whpk), Buffer.from(signature.slice(4), 'base64')));
-}
 
 test('a generated ed25519 key is whsk_ + base64 of the 64-byte secret key; its whpk_ is base64 of the 32-byte public key', () => {
   const key = generateKey('ed25519');
