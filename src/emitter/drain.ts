@@ -1,4 +1,5 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
+import type { Signer } from '../delivery/signer.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
@@ -10,7 +11,7 @@ import { LaneSet, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
-import { webhookRequest } from './webhook-request.js';
+import { signerFor, webhookRequest } from './webhook-request.js';
 
 /** How a turn on one receiver ended, which decides what becomes of its drain job. */
 export type TurnEnd =
@@ -152,7 +153,9 @@ export class ReceiverDrainer {
       );
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
       lastPacer = pacer;
-      sent += await this.sendWindow(lock, lanes.all, claim, schedule, recorder, pacer);
+      // the keys of this window, decoded once: a rotation is seen by the next claim
+      const signer = signerFor(claim.receiver, timing.sentAt);
+      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
@@ -175,7 +178,7 @@ export class ReceiverDrainer {
     own: HeldLock,
     lanes: readonly Lane[],
     claim: Extract<Claim, { kind: 'send' }>,
-    schedule: number[],
+    how: { schedule: number[]; signer: Signer },
     recorder: AttemptRecorder,
     pacer: Pacer | undefined,
   ): Promise<number> {
@@ -193,7 +196,7 @@ export class ReceiverDrainer {
         const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal, take, () => going(lane))));
         if (pacer && !paced) return;
         const delivery = paced ? paced.item : (deliveries[next++] as ClaimedDelivery);
-        const record = await this.attempt(receiver, delivery, own, lane, schedule);
+        const record = await this.attempt(receiver, delivery, own, lane, how);
         if (paced) pacer?.answered(paced.index);
         recorder.add(record);
         const { outcome } = record;
@@ -211,10 +214,17 @@ export class ReceiverDrainer {
     return next;
   }
 
-  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, schedule: number[]): Promise<AttemptRecord> {
+  private async attempt(
+    receiver: ClaimedReceiver,
+    delivery: ClaimedDelivery,
+    own: HeldLock,
+    lane: Lane,
+    { schedule, signer }: { schedule: number[]; signer: Signer },
+  ): Promise<AttemptRecord> {
     const startedAt = Date.now();
-    // the turn's fence in every request: it never goes down for the receiver, whichever lane sends
-    const { body, headers } = webhookRequest(receiver, delivery, own.fence, startedAt);
+    // the turn's fence in every request: it never goes down for the receiver, whichever lane sends;
+    // signed with the keys valid at this moment
+    const { body, headers } = webhookRequest(signer, receiver, delivery, own.fence, { nowMs: startedAt, monotonicMs: performance.now() });
     const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
     const outcome = outcomeOf(result, delivery, schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
