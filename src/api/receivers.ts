@@ -49,6 +49,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'createReceiver',
         summary: 'Register a receiver; the answer is the only one, with GET …/secret, that shows its signing secret',
         body: withExample(CreateReceiverSchema, examples.newReceiver),
         response: { 201: withExample(CreatedReceiverResponse, createdReceiver), ...errorsOf.create },
@@ -65,6 +66,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listReceivers',
         summary: 'List receivers, oldest first',
         querystring: listQuery,
         response: { 200: withExample(ReceiverPageResponse, { data: [examples.receiver], next: null }), ...errorsOf.list },
@@ -79,7 +81,13 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
   app.get(
     '/receivers/:id',
     {
-      schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errorsOf.read } },
+      schema: {
+        tags,
+        operationId: 'getReceiver',
+        summary: 'Get a receiver with its health',
+        params: receiverIdParams,
+        response: { 200: receiverResponse, ...errorsOf.read },
+      },
     },
     async (request) => publicReceiver(await receivers.get(request.params.id)),
   );
@@ -89,6 +97,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'getReceiverSecret',
         summary: "The receiver's signing secret (list, get and patch never show it)",
         params: receiverIdParams,
         response: { 200: withExample(ReceiverSecretSchema, examples.secret), ...errorsOf.secret },
@@ -102,6 +111,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'updateReceiver',
         summary: 'Change any field of a receiver; enabling it resumes its queue',
         params: receiverIdParams,
         body: withExample(PatchReceiverSchema, examples.receiverPatch),
@@ -116,6 +126,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'deleteReceiver',
         summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204',
         params: receiverIdParams,
         response: { 204: Type.Null(), ...errorsOf.read },
@@ -132,6 +143,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listDeadLetters',
         summary: "The receiver's dead letters (deliveries that used up their retries), most recent first, with their last attempt",
         params: receiverIdParams,
         querystring: deadLetterQuery,
@@ -146,6 +158,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'replayDeadLetters',
         summary: "Re-queue the receiver's dead deliveries: all, those that died since a time, or the listed messages",
         params: receiverIdParams,
         description:
