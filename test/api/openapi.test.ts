@@ -182,13 +182,13 @@ describe('OpenAPI document (/docs)', () => {
     assert.match(shown, /"fence":\d+/);
   });
 
-  test("the signing secret is in the create's 201 and GET …/secret only, schema and example", () => {
+  test("the signing secret is in the create's 201, GET …/secret and a rotation's 200 only, schema and example", () => {
     const withSecret = operations.flatMap(({ name, operation }) =>
       Object.entries(operation.responses)
-        .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
+        .filter(([, response]) => /"secret":/.test(JSON.stringify(response.content ?? {})))
         .map(([status]) => `${name} ${status}`),
     );
-    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
+    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201', 'POST /v1/receivers/{id}/secret/rotate 200']);
   });
 
   test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {
