@@ -34,6 +34,7 @@ export const examples = {
     headers: { 'x-tenant': 'acme', 'x-api-key': MASK },
     timeoutMs: 15000,
     enabled: true,
+    signatureScheme: 'hmac-sha256',
     ordering: 'unordered',
     maxInFlight: 4,
     rateLimitPerSecond: 20,
@@ -50,7 +51,9 @@ export const examples = {
       deadLetters: 0,
     },
   },
-  secret: { secret: SECRET },
+  secret: { secret: SECRET, signatureScheme: 'hmac-sha256', previousSecretExpiresAt: null },
+  rotate: { overlapMs: 86400000 },
+  rotated: { secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD', previousSecretExpiresAt: '2026-11-23T14:35:31.519Z' },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
   attempt: {

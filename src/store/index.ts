@@ -9,6 +9,7 @@ import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
+import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
 import { redisBoundary } from './redis-boundary.js';
@@ -16,6 +17,7 @@ import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
+export type { Rotation } from './receiver-keys.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -35,6 +37,7 @@ export class Store {
   private readonly keys: Keys;
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
+  readonly receiverKeys: ReceiverKeys;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -58,6 +61,7 @@ export class Store {
     const receivers = new ReceiverStore(redis, this.keys, retentionMs);
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);
+    this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys));
     this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs));
     this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
     this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));

@@ -1,0 +1,44 @@
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+import type { ReceiverSettings } from './types.js';
+
+/** The signing fields of a stored receiver config. */
+type SigningConfig = Pick<ReceiverSettings, 'secret' | 'signatureScheme'> & { previousSecret?: string; updatedAt: string };
+
+export type Rotation = { kind: 'gone' } | { kind: 'rotated'; previousSecretUntil: Date | null };
+
+/** A concurrent change of the receiver's config makes a rotation read and try again; this many times at most. */
+const ROTATE_TRIES = 10;
+
+/**
+ * Key rotation of a receiver. The new key and the old one (`previousSecret`) live in the receiver's
+ * `config`, which every claim reads (claim.lua), so each window is signed with the keys stored when
+ * it was claimed; the overlap's end is the hash field `previousSecretUntil` (Redis ms), which the
+ * claim turns into "the previous key signs for n ms more" on Redis's clock.
+ */
+export class ReceiverKeys {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** Makes `secret` current and keeps the current key signing beside it for `overlapMs`. */
+  async rotate(receiverId: string, next: Pick<ReceiverSettings, 'secret' | 'signatureScheme'>, overlapMs: number): Promise<Rotation> {
+    const key = this.keys.receiver(receiverId);
+    for (let tries = 0; tries < ROTATE_TRIES; tries++) {
+      const read = await this.redis.hget(key, 'config');
+      if (!read) return { kind: 'gone' };
+      const { previousSecret: _dropped, ...config } = JSON.parse(read) as SigningConfig;
+      const rotated: SigningConfig = {
+        ...config,
+        ...next,
+        ...(overlapMs > 0 ? { previousSecret: config.secret } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      const [kind, untilMs] = await this.redis.rotateSecret(key, read, JSON.stringify(rotated), overlapMs);
+      if (kind === 'gone') return { kind };
+      if (kind === 'rotated') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+    }
+    throw new Error(`receiver ${receiverId} kept changing while its key was rotated`);
+  }
+}
