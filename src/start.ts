@@ -111,7 +111,7 @@ async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() 
   if (configured) return configured;
   if (role !== 'all')
     throw new StartError(
-      `LOCKSTEP_REDIS_URL (or LOCKSTEP_REDIS_SENTINELS) is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`,
+      `LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379, or LOCKSTEP_REDIS_SENTINELS=host:port,… for Sentinel); only "all" starts a private Redis`,
     );
   makeDataDir(config.dataDir);
   const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);

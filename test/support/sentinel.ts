@@ -77,9 +77,14 @@ export class SentinelSet {
       sentinels.push(sentinel);
     }
     const set = new SentinelSet(nodes, sentinels);
+    // Connected is not yet acknowledging: a replica with AOF on rewrites it after its first sync and
+    // answers WAIT only after that (the first WAIT was measured at over 1 s).
     await waitFor(
-      'the replicas to sync and every sentinel to see them all',
-      async () => (await set.connectedReplicas(master.port)) === replicas && (await set.replicasSeenBySentinels()) === replicas,
+      'the replicas to sync and acknowledge writes, and every sentinel to see them all',
+      async () =>
+        (await set.connectedReplicas(master.port)) === replicas &&
+        (await set.acknowledgedBy(master.port)) >= replicas &&
+        (await set.replicasSeenBySentinels()) === replicas,
       20_000,
       100,
     );
@@ -128,6 +133,19 @@ export class SentinelSet {
       this.sentinels.map(async (sentinel) => ((await this.ask(sentinel, ['sentinel', 'replicas', MASTER_NAME])) as unknown[]).length),
     );
     return Math.min(...seen);
+  }
+
+  /** How many replicas acknowledge a write on `port` within 100 ms (`WAIT` after it, on its connection). */
+  private async acknowledgedBy(port: number): Promise<number> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const replies = await client.pipeline().incr('harness:ready').wait(10, 100).exec();
+      return Number(replies?.[1]?.[1] ?? 0);
+    } finally {
+      client.disconnect();
+    }
   }
 
   private async ask(server: { port: number }, [command, ...args]: string[]): Promise<unknown> {
