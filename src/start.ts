@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
 import { ConfigError, redisTarget, type Config, type Role } from './config/index.js';
+import { startFailure } from './errors.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { DeliveryClient } from './delivery/client.js';
 import { Emitter } from './emitter/emitter.js';
@@ -110,7 +111,7 @@ async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() 
   const configured = redisTarget(config);
   if (configured) return configured;
   if (role !== 'all')
-    throw new StartError(
+    throw startFailure(
       `LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379, or LOCKSTEP_REDIS_SENTINELS=host:port,… for Sentinel); only "all" starts a private Redis`,
     );
   makeDataDir(config.dataDir);
@@ -134,7 +135,7 @@ async function startLocks(config: Config, redis: RedisTarget, identity: string, 
 function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string } {
   if (config.apiTokens.length > 0) return { tokens: config.apiTokens, source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})` };
   if (role !== 'all' || process.env.NODE_ENV === 'production') {
-    throw new StartError(
+    throw startFailure(
       `LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`,
     );
   }
@@ -167,7 +168,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
 /** Why a server could not listen, as the setting to change; anything unforeseen as it is. */
 function listenProblem(error: unknown, host: string, port: number, portVariable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new StartError(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
+  if (code === 'EADDRINUSE') return startFailure(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
   if (code === 'EACCES')
     return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
@@ -185,9 +186,4 @@ function makeDataDir(dir: string): void {
       `LOCKSTEP_DATA_DIR=${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a directory this user can write`,
     );
   }
-}
-
-/** A start-up problem the operator can fix; the CLI prints its message without a stack. */
-export class StartError extends Error {
-  override readonly name = 'StartError';
 }

@@ -6,6 +6,7 @@ import { connectRedis, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';
+import { lockBackendError, lockCall } from './failure.js';
 import { renewEveryMs } from './cadence.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
@@ -65,7 +66,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
     redis.on('error', () => {}); // reported through failed commands and lost locks
-    await redis.connect();
+    await lockCall('redis', redis.connect());
     await this.replicas.connect();
     this.redis = redis;
     this.heartbeat = setInterval(() => void this.renewAll(), renewEveryMs('redis', this.options.ttlMs));
@@ -74,11 +75,14 @@ export class RedisReceiverLocks implements ReceiverLocks {
 
   acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     const pollMs = Math.max(20, Math.min(250, Math.floor(this.options.ttlMs / 8)));
-    return acquireWithin(
-      () => this.tryAcquire(receiverId),
-      (ms, signal) => this.waitForRelease(receiverId, ms, signal),
-      options,
-      pollMs,
+    return lockCall(
+      'redis',
+      acquireWithin(
+        () => this.tryAcquire(receiverId),
+        (ms, signal) => this.waitForRelease(receiverId, ms, signal),
+        options,
+        pollMs,
+      ),
     );
   }
 
@@ -89,7 +93,11 @@ export class RedisReceiverLocks implements ReceiverLocks {
       .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
   }
 
-  async holders(): Promise<LockHolder[]> {
+  holders(): Promise<LockHolder[]> {
+    return lockCall('redis', this.readHolders());
+  }
+
+  private async readHolders(): Promise<LockHolder[]> {
     const redis = this.commands();
     const entries = Object.entries(await redis.hgetall(this.key('locks')));
     if (entries.length === 0) return [];
@@ -198,7 +206,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   }
 
   private commands(): Redis & LockCommands {
-    if (!this.redis) throw new Error('lock backend not started: call start() first');
+    if (!this.redis) throw lockBackendError('lock backend not started: call start() first');
     return this.redis;
   }
 

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectRedis, describeRedis, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
@@ -9,12 +10,15 @@ import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
+import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
+import { redisBoundary } from './redis-boundary.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
+export type { Rotation } from './receiver-keys.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -36,6 +40,7 @@ export class Store {
   private readonly keys: Keys;
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
+  readonly receiverKeys: ReceiverKeys;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -59,13 +64,16 @@ export class Store {
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.replicas = new ReplicaBarrier(redisTarget, this.keys.replicationMark, options.minReplicas ?? 0);
-    this.receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas);
-    this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs, this.replicas);
-    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
-    this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
-    this.drains = new DrainQueue(redis, this.keys);
-    this.queueStats = new QueueStats(redis, this.keys, retentionMs);
-    this.fleet = new FleetReports(redis, this.keys);
+    const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas);
+    // each part behind the boundary: a Redis failure leaves the store as a LockstepError
+    this.receivers = redisBoundary(receivers);
+    this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas));
+    this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
+    this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
+    this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));
+    this.drains = redisBoundary(new DrainQueue(redis, this.keys));
+    this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
+    this.fleet = redisBoundary(new FleetReports(redis, this.keys));
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -74,7 +82,9 @@ export class Store {
     await this.redis.connect().catch(() => {});
     while (this.redis.status !== 'ready') {
       if (Date.now() > giveUpAt)
-        throw new Error(
+        throw new LockstepError(
+          'LOCKSTEP_REDIS_UNAVAILABLE',
+          503,
           `cannot reach Redis at ${describeRedis(this.redisTarget)}: is it running, and is ${typeof this.redisTarget === 'string' ? 'LOCKSTEP_REDIS_URL' : 'LOCKSTEP_REDIS_SENTINELS (and LOCKSTEP_REDIS_SENTINEL_NAME)'} right?`,
         );
       await new Promise((resolve) => setTimeout(resolve, 100));

@@ -75,7 +75,10 @@ export class ReceiverStore {
     const next = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
     // `null` clears an optional setting (a rate limit, a retry schedule)
     for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
+    // a key set by PATCH replaces the current one at once: no rotation overlap goes on with an older key
+    if (settings.secret !== undefined) delete next.previousSecret;
     const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
+    if (settings.secret !== undefined) transaction.hdel(key, 'previousSecretUntil');
     if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
     if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
     await transaction.incr(this.keys.receiversVersion).exec();
@@ -185,12 +188,15 @@ export class ReceiverStore {
 
 function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth: number; deadLetters: number }): ReceiverView | null {
   if (!hash?.config) return null;
-  const config = JSON.parse(hash.config) as StoredConfig;
+  const { previousSecret, ...config } = JSON.parse(hash.config) as StoredConfig & { previousSecret?: string };
   const backoffUntil = Number(hash.backoffUntil ?? 0);
+  const previousUntil = previousSecret ? Number(hash.previousSecretUntil ?? 0) : 0;
   return {
     id,
     ...config,
+    ...(previousUntil > Date.now() ? { previousSecretExpiresAt: new Date(previousUntil).toISOString() } : {}),
     // receivers stored before these settings existed
+    signatureScheme: config.signatureScheme ?? 'hmac-sha256',
     ordering: config.ordering ?? 'unordered',
     maxInFlight: config.maxInFlight ?? 1,
     rateLimitBurst: config.rateLimitBurst ?? 1,
