@@ -2,7 +2,7 @@
 import { ConfigError, loadConfig, type Config, type Role } from './config/index.js';
 import { isLockstepError } from './errors.js';
 import { createLogger } from './logger.js';
-import { redactUrl } from './redis.js';
+import { describeRedis } from './redis.js';
 import { startLockstep, VERSION, type Running } from './start.js';
 
 const ROLES: Role[] = ['all', 'api', 'emitter'];
@@ -62,7 +62,7 @@ function printBanner(role: Role, config: Config, running: Running): void {
     `Lockstep ${VERSION} — role ${role}`,
     running.url ? `  API          ${running.url}   (OpenAPI: ${running.url}/docs)` : undefined,
     running.url ? `  dashboard    ${running.url}/ui/   (sign in with the API token)` : undefined,
-    `  Redis        ${redactUrl(running.redisUrl)}${config.redisUrl ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}`,
+    `  Redis        ${describeRedis(running.redis)}${config.redisUrl || config.redisSentinels ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}${config.redisMinReplicas > 0 ? `, writes confirmed on ${config.redisMinReplicas} replica(s)` : ''}`,
     `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
     role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,

@@ -28,11 +28,16 @@ function isRedisOutOfMemory(error: Error): boolean {
   );
 }
 
-/** ioredis's ways of saying Redis is unreachable right now. */
+/**
+ * ioredis's ways of saying Redis is unreachable right now; READONLY and UNBLOCKED are a master
+ * demoted by a failover (the connection moves to the new master by itself).
+ */
 function isRedisUnavailable(error: Error): boolean {
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING/i.test(error.message)
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|All sentinels are unreachable/i.test(
+      error.message,
+    )
   );
 }
 

@@ -47,7 +47,7 @@ export class Emitter {
 
   constructor(private readonly options: EmitterOptions) {
     const { config, store, locks, client, log, metrics } = options;
-    this.connection = connectRedis(store.redisUrl);
+    this.connection = connectRedis(store.redisTarget);
     this.connection.on('error', () => {});
     this.drainer = new ReceiverDrainer(
       locks,
