@@ -28,6 +28,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'PATCH /v1/receivers/:id': { tenant: true, owner: 'receiver' },
   'DELETE /v1/receivers/:id': { tenant: true, owner: 'receiver' },
   'GET /v1/receivers/:id/secret': { tenant: true, owner: 'receiver' },
+  'POST /v1/receivers/:id/secret/rotate': { tenant: true, owner: 'receiver' },
   'GET /v1/receivers/:id/dead-letters': { tenant: true, owner: 'receiver' },
   'POST /v1/receivers/:id/replay': { tenant: true, owner: 'receiver' },
   'POST /v1/receivers/:id/test': { tenant: true, owner: 'receiver' },

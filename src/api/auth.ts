@@ -17,7 +17,8 @@ export const UNAUTHORIZED_V1 =
   'missing, wrong, expired or revoked bearer token: send "Authorization: Bearer <token>" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)';
 const UNAUTHORIZED = 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"';
 
-const unauthorized = (message = UNAUTHORIZED) => new LockstepError('LOCKSTEP_UNAUTHORIZED', 401, message);
+/** The 401 of a missing or wrong token: /v1's (any stored token too), or /metrics' (LOCKSTEP_API_TOKEN or LOCKSTEP_METRICS_TOKEN only). */
+export const unauthorized = (message = UNAUTHORIZED) => new LockstepError('LOCKSTEP_UNAUTHORIZED', 401, message);
 
 function bearerOf(request: FastifyRequest): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];

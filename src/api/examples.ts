@@ -1,7 +1,8 @@
 import type { ErrorBody } from '../shapes/common.js';
 import { MASK } from '../shapes/receivers.js';
 import { UNAUTHORIZED_V1 } from './auth.js';
-import { REASONS, REDIS_UNAVAILABLE } from './errors.js';
+import { LockstepError, type LockstepErrorCode } from '../errors.js';
+import { errorBodyOf, REDIS_UNAVAILABLE } from './errors.js';
 
 /**
  * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
@@ -34,6 +35,7 @@ export const examples = {
     headers: { 'x-tenant': 'acme', 'x-api-key': MASK },
     timeoutMs: 15000,
     enabled: true,
+    signatureScheme: 'hmac-sha256',
     ordering: 'unordered',
     maxInFlight: 4,
     rateLimitPerSecond: 20,
@@ -50,7 +52,9 @@ export const examples = {
       deadLetters: 0,
     },
   },
-  secret: { secret: SECRET },
+  secret: { secret: SECRET, signatureScheme: 'hmac-sha256', previousSecretExpiresAt: null },
+  rotate: { overlapMs: 86400000 },
+  rotated: { secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD', previousSecretExpiresAt: '2026-11-23T14:35:31.519Z' },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
   attempt: {
@@ -106,23 +110,25 @@ export const deadLetterPage = {
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503;
 
-const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
-  400: { message: 'url is not a valid absolute URL', field: 'url' },
-  401: { message: UNAUTHORIZED_V1 },
-  403: { message: "this token's scopes do not allow GET /v1/stats: it needs an admin token" },
-  404: { message: `receiver ${RECEIVER_ID} not found` },
+const ERRORS: Record<ErrorStatus, { code: LockstepErrorCode; message: string; field?: string }> = {
+  400: { code: 'LOCKSTEP_BAD_FIELD', message: 'url is not a valid absolute URL', field: 'url' },
+  401: { code: 'LOCKSTEP_UNAUTHORIZED', message: UNAUTHORIZED_V1 },
+  403: { code: 'LOCKSTEP_FORBIDDEN', message: "this token's scopes do not allow GET /v1/stats: it needs an admin token" },
+  404: { code: 'LOCKSTEP_NOT_FOUND', message: `receiver ${RECEIVER_ID} not found` },
   409: {
+    code: 'LOCKSTEP_BAD_FIELD',
     message:
       `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. ` +
       'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
     field: 'messages[3].receiverIds',
   },
-  413: { message: 'Request body is too large' },
-  422: { message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
-  503: { message: REDIS_UNAVAILABLE },
+  413: { code: 'LOCKSTEP_BAD_FIELD', message: 'Request body is too large', field: 'body' },
+  422: { code: 'LOCKSTEP_BAD_FIELD', message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
+  503: { code: 'LOCKSTEP_REDIS_UNAVAILABLE', message: REDIS_UNAVAILABLE },
 };
 
-/** The error body a status comes with, as an example. */
+/** The error body a status comes with, as an example (built as the error handler builds it). */
 export function errorExample(status: ErrorStatus): ErrorBody {
-  return { statusCode: status, error: REASONS[status] ?? '', ...MESSAGES[status] };
+  const { code, message, field } = ERRORS[status];
+  return errorBodyOf(new LockstepError(code, status, message, field ? { field } : {}));
 }

@@ -14,6 +14,7 @@ export const messageListRoutes: FastifyPluginCallbackTypebox<{ messages: Message
     {
       schema: {
         tags,
+        operationId: 'listMessages',
         summary: "Messages, newest first: all, or one tenant's (a tenant token sees only its own), of an event type, since a time",
         querystring: MessageListQuerySchema,
         response: {

@@ -11,6 +11,7 @@ export const receiverTestRoutes: FastifyPluginCallbackTypebox<{ messages: Messag
     {
       schema: {
         tags: ['receivers'],
+        operationId: 'sendTestEvent',
         summary: 'Send this receiver (only) a `lockstep.test` event, whatever its event types; follow it with GET /v1/messages/{id}',
         params: receiverIdParams,
         response: {

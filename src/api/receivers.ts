@@ -4,6 +4,7 @@ import { badField } from '../errors.js';
 import { badHeaderValue, blockedUrl } from '../domain/receiver-input.js';
 import { publicReceiver } from '../domain/receiver-view.js';
 import { sinceWithMessageIds, type Receivers } from '../domain/receivers.js';
+import { badKey, receiverSecret } from '../domain/signing.js';
 import { ID_PATTERN } from '../shapes/common.js';
 import {
   CreatedReceiverResponse,
@@ -18,6 +19,7 @@ import {
   ReplayBodySchema,
   ReplayResultResponse,
 } from '../shapes/receivers.js';
+import { RotatedSecretResponse, RotateSecretSchema } from '../shapes/signing.js';
 import { errorBodyOf } from './errors.js';
 import { createdReceiver, deadLetterPage, errorExample, examples } from './examples.js';
 import { errorExamples, errorResponses, patternMismatch, receiverIdParams, withExample } from './schemas.js';
@@ -39,6 +41,7 @@ const errorsOf = {
   read: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
   patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
   secret: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
+  rotate: errorResponses(errorBodyOf(badKey('hmac-sha256')), errorExamples.receiverNotFound),
   deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR), errorExamples.receiverNotFound),
   replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
 };
@@ -50,6 +53,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'createReceiver',
         summary: 'Register a receiver; the answer is the only one, with GET …/secret, that shows its signing secret',
         body: withExample(CreateReceiverSchema, examples.newReceiver),
         response: { 201: withExample(CreatedReceiverResponse, createdReceiver), ...errorsOf.create },
@@ -57,7 +61,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     },
     async (request, reply) => {
       const receiver = await receivers.create(request.body, request.log, request.principal);
-      return reply.status(201).send({ ...publicReceiver(receiver), secret: receiver.secret });
+      return reply.status(201).send({ ...publicReceiver(receiver), secret: receiverSecret(receiver).secret });
     },
   );
 
@@ -66,6 +70,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listReceivers',
         summary: "List receivers, oldest first: all, or one tenant's (a tenant token sees only its own)",
         querystring: listQuery,
         response: { 200: withExample(ReceiverPageResponse, { data: [examples.receiver], next: null }), ...errorsOf.list },
@@ -81,7 +86,13 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
   app.get(
     '/receivers/:id',
     {
-      schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errorsOf.read } },
+      schema: {
+        tags,
+        operationId: 'getReceiver',
+        summary: 'Get a receiver with its health',
+        params: receiverIdParams,
+        response: { 200: receiverResponse, ...errorsOf.read },
+      },
     },
     async (request) => publicReceiver(await receivers.get(request.params.id)),
   );
@@ -91,12 +102,30 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
-        summary: "The receiver's signing secret (list, get and patch never show it)",
+        operationId: 'getReceiverSecret',
+        summary: "The receiver's signing secret, or its ed25519 public key (list, get and patch never show it), and the end of a rotation's overlap",
         params: receiverIdParams,
         response: { 200: withExample(ReceiverSecretSchema, examples.secret), ...errorsOf.secret },
       },
     },
-    async (request) => ({ secret: await receivers.secret(request.params.id, request.log) }),
+    async (request) => receivers.secret(request.params.id, request.log),
+  );
+
+  app.post(
+    '/receivers/:id/secret/rotate',
+    {
+      schema: {
+        tags,
+        operationId: 'rotateReceiverSecret',
+        summary: 'Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends',
+        description:
+          'Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).',
+        params: receiverIdParams,
+        body: withExample(RotateSecretSchema, examples.rotate),
+        response: { 200: withExample(RotatedSecretResponse, examples.rotated), ...errorsOf.rotate },
+      },
+    },
+    async (request) => receivers.rotateSecret(request.params.id, request.body, request.log),
   );
 
   app.patch(
@@ -104,6 +133,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'updateReceiver',
         summary: 'Change any field of a receiver; enabling it resumes its queue',
         params: receiverIdParams,
         body: withExample(PatchReceiverSchema, examples.receiverPatch),
@@ -118,6 +148,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'deleteReceiver',
         summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204',
         params: receiverIdParams,
         response: { 204: Type.Null(), ...errorsOf.read },
@@ -134,6 +165,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listDeadLetters',
         summary: "The receiver's dead letters (deliveries that used up their retries), most recent first, with their last attempt",
         params: receiverIdParams,
         querystring: deadLetterQuery,
@@ -148,6 +180,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'replayDeadLetters',
         summary: "Re-queue the receiver's dead deliveries: all, those that died since a time, or the listed messages",
         params: receiverIdParams,
         description:

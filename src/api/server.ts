@@ -11,14 +11,16 @@ import type { Store } from '../store/index.js';
 import { Tenants } from '../domain/tenants.js';
 import { Tokens } from '../domain/tokens.js';
 import { authorize } from './access.js';
-import { authenticate, requireBearerToken } from './auth.js';
-import { installErrorHandler } from './errors.js';
+import { ErrorBodySchema } from '../shapes/common.js';
+import { authenticate, requireBearerToken, unauthorized } from './auth.js';
+import { errorBodyOf, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
 import { lockRoutes } from './locks.js';
 import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
 import { receiverTestRoutes } from './receiver-test.js';
 import { receiverRoutes } from './receivers.js';
+import { withExample } from './schemas.js';
 import { statsRoutes } from './stats.js';
 import { tenantRoutes } from './tenants.js';
 import { tokenRoutes } from './tokens.js';
@@ -63,6 +65,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: { title: 'Lockstep', version: options.version, description: 'Webhook delivery: never floods a receiver, never loses an accepted message.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -78,10 +81,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       {
         schema: {
           tags: ['health'],
+          operationId: 'getMetrics',
           summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
           ...(options.metricsTokens ? {} : { security: [] }),
           response: {
             200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
+            ...(options.metricsTokens ? { 401: withExample(ErrorBodySchema, errorBodyOf(unauthorized())) } : {}),
           },
         },
       },

@@ -31,6 +31,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
     {
       schema: {
         tags,
+        operationId: 'createTenant',
         summary: 'Create a tenant (one of your customers); you choose its id',
         body: withExample(CreateTenantSchema, tenantExamples.newTenant),
         response: { 201: tenantResponse, ...errorResponses(patternMismatch('id', TENANT_ID_PATTERN), errorBodyOf(tenantTaken('acme'))) },
@@ -44,6 +45,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
     {
       schema: {
         tags,
+        operationId: 'listTenants',
         summary: 'List tenants by id',
         querystring: TenantListQuerySchema,
         response: {
@@ -57,7 +59,15 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
 
   app.get(
     '/tenants/:id',
-    { schema: { tags, summary: 'Get a tenant', params, response: { 200: tenantResponse, ...errorResponses(badTenantId, tenantNotFound) } } },
+    {
+      schema: {
+        tags,
+        operationId: 'getTenant',
+        summary: 'Get a tenant',
+        params,
+        response: { 200: tenantResponse, ...errorResponses(badTenantId, tenantNotFound) },
+      },
+    },
     async (request) => tenants.get(request.params.id),
   );
 
@@ -66,6 +76,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
     {
       schema: {
         tags,
+        operationId: 'updateTenant',
         summary: "Change a tenant's name or metadata (replaced whole)",
         params,
         body: withExample(PatchTenantSchema, tenantExamples.tenantPatch),
@@ -80,6 +91,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
     {
       schema: {
         tags,
+        operationId: 'deleteTenant',
         summary: 'Delete a tenant: 409 while it has receivers, unless ?cascade=true deletes them (and their queues) first',
         params,
         querystring: TenantDeleteQuerySchema,
@@ -97,6 +109,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
     {
       schema: {
         tags,
+        operationId: 'createPortalLink',
         summary: "A link to the consumer portal for this tenant: its receivers, messages and dead letters, with a short-lived token in the link's fragment",
         params,
         body: withExample(PortalRequestSchema, tenantExamples.portalRequest),

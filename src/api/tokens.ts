@@ -16,6 +16,7 @@ export const tokenRoutes: FastifyPluginCallbackTypebox<{ tokens: Tokens }> = (ap
     {
       schema: {
         tags,
+        operationId: 'createToken',
         summary: 'Create an API token with scopes; the answer is the only time the token is shown (it is stored as its SHA-256)',
         body: withExample(CreateTokenSchema, tenantExamples.newToken),
         response: {
@@ -32,6 +33,7 @@ export const tokenRoutes: FastifyPluginCallbackTypebox<{ tokens: Tokens }> = (ap
     {
       schema: {
         tags,
+        operationId: 'listTokens',
         summary: 'List API tokens, oldest first (never the tokens themselves); expired ones are gone',
         querystring: TokenListQuerySchema,
         response: {
@@ -48,6 +50,7 @@ export const tokenRoutes: FastifyPluginCallbackTypebox<{ tokens: Tokens }> = (ap
     {
       schema: {
         tags,
+        operationId: 'revokeToken',
         summary: 'Revoke a token: every API process refuses it within a second',
         params: TokenParamsSchema,
         response: {

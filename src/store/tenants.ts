@@ -1,3 +1,4 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import type { Tenant } from '../shapes/tenants.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
@@ -9,6 +10,8 @@ export class TenantStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts): a failover must not bring a revoked token back. */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   /** Stores a new tenant; false when its id is taken. */
@@ -18,6 +21,7 @@ export class TenantStore {
       .hsetnx(this.keys.tenant(tenant.id), 'json', JSON.stringify(tenant))
       .zadd(this.keys.tenants, 0, tenant.id) // a no-op when the id was taken
       .exec();
+    await this.replicas.confirm();
     return replies?.[0]?.[1] === 1;
   }
 
@@ -45,7 +49,9 @@ export class TenantStore {
 
   /** Replaces the record; false when the tenant is gone. */
   async update(tenant: Tenant): Promise<boolean> {
-    return (await this.redis.updateTenant(this.keys.tenant(tenant.id), JSON.stringify(tenant))) === 1;
+    const updated = (await this.redis.updateTenant(this.keys.tenant(tenant.id), JSON.stringify(tenant))) === 1;
+    await this.replicas.confirm();
+    return updated;
   }
 
   /** How many receivers the tenant has. */
@@ -57,6 +63,7 @@ export class TenantStore {
   async delete(id: string): Promise<'deleted' | 'not-found' | 'has-receivers'> {
     const k = this.keys;
     const result = await this.redis.deleteTenant(k.tenant(id), k.tenants, k.tenantReceivers(id), k.tenantMessages(id), id);
+    await this.replicas.confirm();
     return result === 1 ? 'deleted' : result === 0 ? 'not-found' : 'has-receivers';
   }
 }

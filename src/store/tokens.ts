@@ -1,3 +1,4 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
@@ -21,6 +22,8 @@ export class TokenStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts): a failover must not bring a revoked token back. */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   async create(record: TokenRecord, digest: string): Promise<void> {
@@ -31,6 +34,7 @@ export class TokenStore {
       transaction.pexpireat(k.token(digest), at).pexpireat(k.tokenId(record.id), at);
     }
     await transaction.exec();
+    await this.replicas.confirm();
   }
 
   /** The record of the token with this digest, or null (unknown, revoked or expired). */
@@ -62,6 +66,7 @@ export class TokenStore {
     const digest = await this.redis.get(k.tokenId(id));
     if (!digest) return false;
     await this.redis.multi().del(k.token(digest), k.tokenId(id)).zrem(k.tokens, id).exec();
+    await this.replicas.confirm();
     return true;
   }
 }

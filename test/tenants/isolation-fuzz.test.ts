@@ -18,6 +18,7 @@ const TEMPLATES: Template[] = [
   { kind: 'rcv', make: (id) => ({ method: 'PATCH', path: `/v1/receivers/${id}`, body: { description: 'taken over', enabled: false } }) },
   { kind: 'rcv', make: (id) => ({ method: 'DELETE', path: `/v1/receivers/${id}` }) },
   { kind: 'rcv', make: (id) => ({ method: 'GET', path: `/v1/receivers/${id}/secret` }) },
+  { kind: 'rcv', make: (id) => ({ method: 'POST', path: `/v1/receivers/${id}/secret/rotate`, body: {} }) },
   { kind: 'rcv', make: (id) => ({ method: 'GET', path: `/v1/receivers/${id}/dead-letters` }) },
   { kind: 'rcv', make: (id) => ({ method: 'GET', path: `/v1/receivers/${id}/dead-letters?limit=1` }) },
   { kind: 'rcv', make: (id) => ({ method: 'POST', path: `/v1/receivers/${id}/replay`, body: { status: 'dead' } }) },

@@ -62,6 +62,11 @@ const MATRIX: [route: string, call: (w: World) => Promise<Call> | Call, expected
   ],
   ['GET /v1/receivers/{id}/secret', (w) => ({ method: 'GET', path: `/v1/receivers/${w.a.live.id}/secret` }), { publish: 403, own: 'ok', other: 404 }],
   [
+    'POST /v1/receivers/{id}/secret/rotate',
+    (w) => ({ method: 'POST', path: `/v1/receivers/${w.rotated.id}/secret/rotate`, body: {} }),
+    { publish: 403, own: 'ok', other: 404 },
+  ],
+  [
     'GET /v1/receivers/{id}/dead-letters',
     (w) => ({ method: 'GET', path: `/v1/receivers/${w.a.failing.id}/dead-letters` }),
     { publish: 403, own: 'ok', other: 404 },
@@ -103,6 +108,8 @@ const MATRIX: [route: string, call: (w: World) => Promise<Call> | Call, expected
 
 interface World {
   admin: ApiClient;
+  /** A receiver of A whose secret the matrix rotates (the others keep theirs). */
+  rotated: { id: string };
   a: TenantWorld;
   b: TenantWorld;
   url: string;
@@ -119,10 +126,12 @@ describe('scoped tokens: every scope against every route', () => {
     receiver = r;
     const [a, b] = [await tenantWorld(admin, receiver, 'scope-a'), await tenantWorld(admin, receiver, 'scope-b')];
     let n = 0;
+    const rotated = await admin.createReceiver({ url: receiver.url('rotated'), tenantId: a.id });
     world = {
       admin,
       a,
       b,
+      rotated,
       url: receiver.url('matrix'),
       freshTenant: async () => (await admin.request<{ id: string }>('POST', '/v1/tenants', { id: `fresh-${n++}` })).body.id,
     };
