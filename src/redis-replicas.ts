@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import { REDIS_UNAVAILABLE, redisFailure } from './dependency-errors.js';
 import { LockstepError } from './errors.js';
 import { connectRedis, type RedisTarget } from './redis.js';
@@ -8,7 +8,7 @@ export const REPLICA_WAIT_MS = 1000;
 
 /**
  * Makes sure writes the master has already answered have reached `minReplicas` replicas before
- * Lockstep acknowledges them (`LOCKSTEP_REDIS_MIN_REPLICAS`): Redis replicates asynchronously, so a
+ * Lockstep acknowledges them (`LOCKSTEP_REDIS_MIN_REPLICAS`): RedisClient replicates asynchronously, so a
  * failover can promote a replica that never saw a write the master confirmed.
  *
  * One round is `INCR <mark>` then `WAIT minReplicas timeout` on a connection of its own. `WAIT`
@@ -19,7 +19,7 @@ export const REPLICA_WAIT_MS = 1000;
  * share the next round (group commit): one round trip to the replicas per burst, not per request.
  */
 export class ReplicaBarrier {
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   /** The round sent, if any: it may have left before a new caller's write was answered. */
   private inFlight: Promise<void> | undefined;
   /** The round that starts when `inFlight` ends; new callers join it. */

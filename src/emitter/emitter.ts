@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
 import { isLockstepError } from '../errors.js';
@@ -39,7 +39,7 @@ export interface EmitterOptions {
 export class Emitter {
   readonly drainer: ReceiverDrainer;
   private readonly stopping = new AbortController();
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private worker: Worker<DrainJob> | undefined;
   private reconciler: NodeJS.Timeout | undefined;
   private waker: NodeJS.Timeout | undefined;
@@ -128,7 +128,7 @@ export class Emitter {
     try {
       await this.options.store.drains.promoteDue();
     } catch (error) {
-      this.options.log.debug({ err: error }, 'wake-up promotion skipped: Redis unavailable');
+      this.options.log.debug({ err: error }, 'wake-up promotion skipped: RedisClient unavailable');
     } finally {
       this.promoting = false;
     }
@@ -148,7 +148,7 @@ export class Emitter {
         await store.drains.schedule(orphans);
       }
     } catch (error) {
-      log.debug({ err: error }, 'reconcile skipped: Redis unavailable');
+      log.debug({ err: error }, 'reconcile skipped: RedisClient unavailable');
     }
     // after the orphan check, and apart from it: a failure here must never keep a receiver without its job
     await store.queueStats.trimExpiredDeadLetters().catch((error: unknown) => log.debug({ err: error }, 'dead-letter trim skipped'));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../logger.js';
 import { describeRedis, type RedisTarget } from '../redis.js';
@@ -10,7 +10,7 @@ import { describeRedis, type RedisTarget } from '../redis.js';
  * unless the operator overrides it knowingly.
  */
 /** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
-export async function checkEvictionPolicy(redis: Redis, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
+export async function checkEvictionPolicy(redis: RedisClient, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
   const policy = await readPolicy(redis, target).catch((error: unknown) => {
     if (allowEvicting) return 'unknown';
     throw error;
@@ -35,7 +35,7 @@ export async function checkEvictionPolicy(redis: Redis, target: RedisTarget, all
  * ACL refuses INFO. A Redis that answers neither cannot be checked: that is a configuration
  * problem too, not a stack trace.
  */
-async function readPolicy(redis: Redis, target: RedisTarget): Promise<string> {
+async function readPolicy(redis: RedisClient, target: RedisTarget): Promise<string> {
   const fromInfo = await redis.info('memory').then(
     (info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1],
     () => undefined,

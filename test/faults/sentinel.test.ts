@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { isLockstepError } from '../../src/errors.js';
 import { RedisReceiverLocks } from '../../src/locks/redis.js';
 import { EtcdServer } from '../support/etcd.js';
-import { ApiClient, LockstepProcess } from '../support/lockstep.js';
+import { FAULT_TEST_ENV, startRoles, type ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
 import { SentinelSet } from '../support/sentinel.js';
@@ -20,30 +20,19 @@ describe('Sentinel: kill -9 of the master under continuous intake and delivery',
   let redis: SentinelSet;
   let etcd: EtcdServer;
   let receiver: TestReceiver;
-  const processes: LockstepProcess[] = [];
+  let roles: Awaited<ReturnType<typeof startRoles>>;
   let client: ApiClient;
 
   before(async () => {
     redis = await SentinelSet.start(2);
     etcd = await EtcdServer.start();
     receiver = await TestReceiver.start();
-    const env = {
-      ...redis.env,
-      LOCKSTEP_LOCK_BACKEND: 'etcd',
-      LOCKSTEP_ETCD_HOSTS: etcd.url,
-      LOCKSTEP_LOCK_TTL_MS: '2000',
-      LOCKSTEP_THROTTLED_MIN_MS: '0',
-      LOCKSTEP_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
-      LOCKSTEP_RECONCILE_EVERY_MS: '1000',
-    };
-    const api = await LockstepProcess.start('api', env);
-    processes.push(api);
-    for (const id of ['emitter-1', 'emitter-2']) processes.push(await LockstepProcess.start('emitter', { ...env, LOCKSTEP_EMITTER_ID: id }));
-    client = new ApiClient(api.url as string);
+    roles = await startRoles({ ...FAULT_TEST_ENV, ...redis.env, LOCKSTEP_LOCK_BACKEND: 'etcd', LOCKSTEP_ETCD_HOSTS: etcd.url }, 2);
+    client = roles.client;
   });
 
   after(async () => {
-    for (const process of processes) await process.stop();
+    await roles?.stop();
     await receiver?.close();
     await etcd?.destroy();
     await redis?.destroy();
