@@ -47,7 +47,7 @@ export const clusterBalance: BackendScenario = async (ctx, backend) => {
     const before = await countsPerMaster(cluster);
     const drain = await measureDrain(ctx, stack, EMITTERS, total, 'cluster-balance');
     const after = await countsPerMaster(cluster);
-    const perMaster = [...after].map(([port, counts]) => ({ port, total: new CommandDelta(before.get(port) ?? new Map(), counts).total }));
+    const perMaster = [...after].map(([port, counts]) => ({ port, total: new CommandDelta(before.get(port) ?? new Map<string, number>(), counts).total }));
     const all = perMaster.reduce((sum, master) => sum + master.total, 0);
     const mean = all / perMaster.length;
     const spread = Math.max(...perMaster.map((master) => Math.abs(master.total - mean) / mean)) * 100;

@@ -1,7 +1,7 @@
-import type { RedisClient } from '../redis.js';
+import { Cluster } from 'ioredis';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../logger.js';
-import { describeRedis, type RedisTarget } from '../redis.js';
+import { describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
 
 /**
  * Lockstep keeps accepted messages in Redis and nowhere else: a Redis allowed to evict keys under
@@ -11,10 +11,13 @@ import { describeRedis, type RedisTarget } from '../redis.js';
  */
 /** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
 export async function checkEvictionPolicy(redis: RedisClient, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
-  const policy = await readPolicy(redis, target).catch((error: unknown) => {
-    if (allowEvicting) return 'unknown';
+  // On a cluster, every master: one evicting master is enough to lose what it holds.
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const policies = await Promise.all(nodes.map((node) => readPolicy(node, target))).catch((error: unknown) => {
+    if (allowEvicting) return ['unknown'];
     throw error;
   });
+  const policy = policies.find((each) => each !== 'noeviction') ?? 'noeviction';
   if (policy === 'noeviction') return undefined;
   const why = `Redis at ${describeRedis(target)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
   if (allowEvicting) {

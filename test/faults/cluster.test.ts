@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { RedisCluster } from '../support/cluster.js';
 import { FAULT_TEST_ENV, startRoles, type ApiClient } from '../support/lockstep.js';
 import { TestReceiver } from '../support/receiver.js';
+import type { RedisServer } from '../support/redis.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 /**
  * Lockstep on a real Redis Cluster (3 masters, 1 replica each), the Redis lock backend on the same
@@ -70,5 +75,29 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
     await receiver.waitForDelivered(accepted, 30_000);
     t.diagnostic(`${accepted.length} accepted, all delivered; ${receiver.deliveredMoreThanOnce()} more than once`);
     assert.deepEqual(receiver.overlaps, []);
+  });
+
+  test('an evicting master anywhere in the cluster is refused at start, even one holding none of the keys', async () => {
+    const keys = await cluster.keysPerNode();
+    let idle: ReturnType<RedisServer['client']> | undefined;
+    for (const node of cluster.nodes) {
+      const client = node.client();
+      if (!idle && keys.get(node.port) === 0 && /role:master/.test(await client.info('replication'))) idle = client;
+      else client.disconnect();
+    }
+    assert.ok(idle, 'a master without keys');
+    await idle.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const result = spawnSync(process.execPath, [CLI, 'api'], {
+        env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_PORT: '0', LOCKSTEP_REDIS_CLUSTER: cluster.seeds },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /configuration problem: .*maxmemory-policy "allkeys-lru"/);
+    } finally {
+      await idle.config('SET', 'maxmemory-policy', 'noeviction');
+      idle.disconnect();
+    }
   });
 });
