@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { badField, isLockstepError, LockstepError } from '../errors.js';
 import type { ErrorBody } from '../shapes/common.js';
 
-export { REDIS_OUT_OF_MEMORY, REDIS_UNAVAILABLE } from '../dependency-errors.js';
+export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',

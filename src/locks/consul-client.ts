@@ -93,7 +93,7 @@ export class ConsulClient {
       const init = { method, headers: this.headers, signal: linked.signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
       return await read(await fetch(`${this.base}${path}`, init));
     } catch (error) {
-      throw lockFailure('consul', error);
+      throw lockFailure('consul', error, this.base);
     } finally {
       linked.dispose();
     }

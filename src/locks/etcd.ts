@@ -52,6 +52,8 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   private readonly leases: SessionKeeper<LeaseSession>;
   private readonly attempts = new AttemptGuard();
   private readonly leaseTtlS: number;
+  /** The etcd endpoints, for messages. */
+  private readonly hosts: string;
 
   constructor(
     hosts: string[],
@@ -72,10 +74,11 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       (session) => session.lease.revoke(),
     );
     this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
+    this.hosts = hosts.join(', ');
   }
 
   async start(): Promise<void> {
-    await lockCall('etcd', this.leases.session());
+    await lockCall('etcd', this.leases.session(), this.hosts);
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
@@ -91,6 +94,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
           options,
           pollMs,
         ),
+        this.hosts,
       );
     } finally {
       deletions.close();
@@ -111,7 +115,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 
   async holders(): Promise<LockHolder[]> {
     const prefix = this.key('');
-    const response = await lockCall('etcd', this.client.getAll().prefix(prefix).exec());
+    const response = await lockCall('etcd', this.client.getAll().prefix(prefix).exec(), this.hosts);
     return holdersByReceiver(
       response.kvs.map((kv) => ({ name: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) })),
     );

@@ -7,16 +7,16 @@ import type { ReceiverLocks } from './types.js';
  * leaves src/locks as Lockstep's own error, its cause kept. With Redis as the lock service, Redis
  * being unreachable is said as for the store (LOCKSTEP_REDIS_UNAVAILABLE).
  */
-export function lockFailure(backend: ReceiverLocks['backend'], error: unknown): LockstepError {
+export function lockFailure(backend: ReceiverLocks['backend'], error: unknown, at?: string): LockstepError {
   if (isLockstepError(error)) return error;
   const redis = backend === 'redis' && error instanceof Error ? redisFailure(error) : undefined;
   const why = error instanceof Error ? error.message : String(error);
-  return redis ?? new LockstepError('LOCKSTEP_LOCK_BACKEND', 503, `${backend} lock service: ${why}`, { cause: error });
+  return redis ?? new LockstepError('LOCKSTEP_LOCK_BACKEND', 503, `${backend} lock service${at ? ` at ${at}` : ''}: ${why}`, { cause: error });
 }
 
-/** `work`, failing only with `lockFailure`. */
-export function lockCall<T>(backend: ReceiverLocks['backend'], work: Promise<T>): Promise<T> {
-  return work.catch((error: unknown) => Promise.reject(lockFailure(backend, error)));
+/** `work`, failing only with `lockFailure` (`at`: the service's address, for the operator). */
+export function lockCall<T>(backend: ReceiverLocks['backend'], work: Promise<T>, at?: string): Promise<T> {
+  return work.catch((error: unknown) => Promise.reject(lockFailure(backend, error, at)));
 }
 
 /** An error of the backend itself (closed, not started): not the lock service's. */

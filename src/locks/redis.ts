@@ -66,7 +66,11 @@ export class RedisReceiverLocks implements ReceiverLocks {
     redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
     redis.on('error', () => {}); // reported through failed commands and lost locks
-    await lockCall('redis', redis.connect());
+    // a connection that never came up is closed, or it would go on reconnecting with nobody to use it
+    await lockCall('redis', redis.connect()).catch((error: unknown) => {
+      redis.disconnect();
+      throw error;
+    });
     await this.replicas.connect();
     this.redis = redis;
     this.heartbeat = setInterval(() => void this.renewAll(), renewEveryMs('redis', this.options.ttlMs));

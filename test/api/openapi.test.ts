@@ -34,6 +34,7 @@ interface Documented {
 }
 interface ErrorExample {
   statusCode?: number;
+  code?: string;
   message?: string;
   field?: string;
 }
@@ -45,6 +46,17 @@ const operationsOf = (doc: OpenApi): Documented[] =>
   Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })),
   );
+
+/** The code each documented error status answers with. */
+const CODE_OF_STATUS: Record<string, string> = {
+  400: 'LOCKSTEP_BAD_FIELD',
+  401: 'LOCKSTEP_UNAUTHORIZED',
+  404: 'LOCKSTEP_NOT_FOUND',
+  409: 'LOCKSTEP_BAD_FIELD',
+  413: 'LOCKSTEP_BAD_FIELD',
+  422: 'LOCKSTEP_BAD_FIELD',
+  503: 'LOCKSTEP_REDIS_UNAVAILABLE',
+};
 
 const isSuccess = (status: string): boolean => status.startsWith('2');
 
@@ -197,6 +209,7 @@ describe('OpenAPI document (/docs)', () => {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => !isSuccess(code))) {
         const example = response.content?.['application/json'] && (examplesOf(response.content['application/json'])[0] as ErrorExample | undefined);
         if (example?.statusCode !== Number(status)) problems.push(`${name} ${status}: example has statusCode ${example?.statusCode}`);
+        if (example?.code !== CODE_OF_STATUS[status]) problems.push(`${name} ${status}: example has code ${example?.code}`);
       }
       if (!/bearer token/.test(jsonExampleOf(operation, 401)?.message ?? '')) problems.push(`${name}: no 401 naming the bearer token`);
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
@@ -251,7 +264,10 @@ describe('OpenAPI document (/docs)', () => {
     );
     for (const asset of assets) {
       assert.equal(asset.origin, origin, `${asset.href} is served from this origin`);
-      assert.equal((await fetch(asset)).status, 200, `${asset.href} loads`);
+      const loaded = await fetch(asset);
+      // read to the end: an unread megabyte holds the connection open, and the server's close waits for it
+      await loaded.arrayBuffer();
+      assert.equal(loaded.status, 200, `${asset.href} loads`);
     }
   });
 });

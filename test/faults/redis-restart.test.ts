@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { ErrorBody } from '../../src/shapes/common.js';
 import { Fleet } from '../support/fleet.js';
 
 let fleet: Fleet;
@@ -36,8 +37,9 @@ test('Redis stopped for 5 s under load: API answers 503 meanwhile, emitters reco
   await redis.stop();
   const stoppedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 2000));
-  const down = await client.request<{ statusCode: number; message: string }>('POST', '/v1/messages', { eventType: 'a.event', payload: {} });
+  const down = await client.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.event', payload: {} });
   assert.equal(down.status, 503, JSON.stringify(down.body));
+  assert.equal(down.body.code, 'LOCKSTEP_REDIS_UNAVAILABLE');
   assert.match(down.body.message, /Redis is unavailable/);
   assert.equal((await fetch(`${client.url}/readyz`)).status, 503);
   await new Promise((resolve) => setTimeout(resolve, 3000 - (Date.now() - stoppedAt - 2000)));
