@@ -1,14 +1,13 @@
-import type { RedisClient } from './redis.js';
 import { REDIS_UNAVAILABLE, redisFailure } from './dependency-errors.js';
 import { LockstepError } from './errors.js';
-import { connectRedis, type RedisTarget } from './redis.js';
+import { connectRedis, type RedisClient, type RedisTarget } from './redis.js';
 
 /** How long one `WAIT` may take before the write it covers is answered 503. */
 export const REPLICA_WAIT_MS = 1000;
 
 /**
  * Makes sure writes the master has already answered have reached `minReplicas` replicas before
- * Lockstep acknowledges them (`LOCKSTEP_REDIS_MIN_REPLICAS`): RedisClient replicates asynchronously, so a
+ * Lockstep acknowledges them (`LOCKSTEP_REDIS_MIN_REPLICAS`): Redis replicates asynchronously, so a
  * failover can promote a replica that never saw a write the master confirmed.
  *
  * One round is `INCR <mark>` then `WAIT minReplicas timeout` on a connection of its own. `WAIT`

@@ -1,5 +1,4 @@
 import { Worker, type Job } from 'bullmq';
-import type { RedisClient } from '../redis.js';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
 import { isLockstepError } from '../errors.js';
@@ -7,7 +6,7 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { sleep } from '../lib/abort.js';
-import { connectRedis } from '../redis.js';
+import { connectRedis, type RedisClient } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
 import { ReceiverDrainer } from './drain.js';
@@ -128,7 +127,7 @@ export class Emitter {
     try {
       await this.options.store.drains.promoteDue();
     } catch (error) {
-      this.options.log.debug({ err: error }, 'wake-up promotion skipped: RedisClient unavailable');
+      this.options.log.debug({ err: error }, 'wake-up promotion skipped: Redis unavailable');
     } finally {
       this.promoting = false;
     }
@@ -148,7 +147,7 @@ export class Emitter {
         await store.drains.schedule(orphans);
       }
     } catch (error) {
-      log.debug({ err: error }, 'reconcile skipped: RedisClient unavailable');
+      log.debug({ err: error }, 'reconcile skipped: Redis unavailable');
     }
     // after the orphan check, and apart from it: a failure here must never keep a receiver without its job
     await store.queueStats.trimExpiredDeadLetters().catch((error: unknown) => log.debug({ err: error }, 'dead-letter trim skipped'));

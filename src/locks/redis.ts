@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis.js';
 import { readLua } from '../lua.js';
 import { LockstepError } from '../errors.js';
-import { connectRedis, type RedisTarget } from '../redis.js';
+import { connectRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';

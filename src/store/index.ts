@@ -1,7 +1,6 @@
-import type { RedisClient } from '../redis.js';
 import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connectRedis, describeRedis, type RedisTarget } from '../redis.js';
+import { connectRedis, describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
