@@ -4,6 +4,7 @@ import { connectRedis } from '../redis.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
+import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
@@ -16,6 +17,7 @@ import { defineStoreCommands } from './scripts.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
+export type { EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -36,6 +38,7 @@ export class Store {
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
   readonly receiverKeys: ReceiverKeys;
+  readonly eventTypes: EventTypeStore;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -58,6 +61,7 @@ export class Store {
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     this.receivers = new ReceiverStore(redis, this.keys, retentionMs);
     this.receiverKeys = new ReceiverKeys(redis, this.keys);
+    this.eventTypes = new EventTypeStore(redis, this.keys);
     this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs);
     this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
     this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);

@@ -161,7 +161,7 @@ describe('OpenAPI document (/docs)', () => {
         .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
         .map(([status]) => `${name} ${status}`),
     );
-    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
+    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201', 'POST /v1/receivers/{id}/secret/rotate 200']);
   });
 
   test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {
@@ -177,7 +177,9 @@ describe('OpenAPI document (/docs)', () => {
       if (takesInput && !(badInput?.field && badInput.message?.startsWith(badInput.field))) problems.push(`${name}: no 400 naming its field`);
       if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
         problems.push(`${name}: no 404 for an unknown id`);
-      if (!path.includes('{id}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
+      if (path.includes('{name}') && !/^event type [\w.-]+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
+        problems.push(`${name}: no 404 for an unknown event type`);
+      if (!path.includes('{id}') && !path.includes('{name}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
     }
     assert.deepEqual(problems, []);
   });
