@@ -62,8 +62,10 @@ test('Redis out of memory while registering, rotating keys, posting and deliveri
     });
 
   const { body: first } = await register();
-  const rotate = (): Promise<{ status: number }> => api.request('POST', `/v1/receivers/${first.id}/secret/rotate`, { secret: ROTATED, overlapMs: 600_000 });
-  const registerEd25519 = (): Promise<{ status: number }> => api.request('POST', '/v1/receivers', { url: receiver.url('slow'), secret: WHSK });
+  const rotate = (): Promise<{ status: number; body: { message?: string } }> =>
+    api.request('POST', `/v1/receivers/${first.id}/secret/rotate`, { secret: ROTATED, overlapMs: 600_000 });
+  const registerEd25519 = (): Promise<{ status: number; body: { message?: string } }> =>
+    api.request('POST', '/v1/receivers', { url: receiver.url('slow'), secret: WHSK });
   assert.equal((await rotate()).status, 200);
   assert.equal((await registerEd25519()).status, 201);
   for (let n = 0; n < 20; n++) assert.equal((await post(n)).status, 202);
