@@ -1,7 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { duplicateEventType, type EventTypes } from '../domain/event-types.js';
-import { notFound } from '../errors.js';
+import { badField, notFound } from '../errors.js';
 import { EVENT_TYPE_NAME, EventTypeListResponse, EventTypeParams, EventTypeResponse, NewEventTypeSchema, PatchEventTypeSchema } from '../shapes/event-types.js';
 import { errorBodyOf } from './errors.js';
 import { eventType, examples } from './examples.js';
@@ -12,12 +12,10 @@ const typeResponse = withExample(EventTypeResponse, eventType);
 const params = withExample(EventTypeParams, { name: 'invoice.paid' });
 
 const errorsOf = {
-  create: errorResponses(errorBodyOf(duplicateEventType('invoice.paid')), {
-    statusCode: 400,
-    error: 'Bad Request',
-    message: 'schema is not a valid JSON Schema (draft-07): schema is invalid: data/type must be equal to one of the allowed values',
-    field: 'schema',
-  }),
+  create: errorResponses(
+    errorBodyOf(duplicateEventType('invoice.paid')),
+    errorBodyOf(badField('schema', 'is not a valid JSON Schema (draft-07): schema is invalid: data/type must be equal to one of the allowed values')),
+  ),
   read: errorResponses(patternMismatch('params.name', EVENT_TYPE_NAME.pattern), errorBodyOf(notFound('event type invoice.paid'))),
 };
 

@@ -10,6 +10,7 @@ export const lockRoutes: FastifyPluginCallbackTypebox<{ locks: ReceiverLocks }> 
     {
       schema: {
         tags: ['locks'],
+        operationId: 'listLocks',
         summary: 'Who holds which receiver (each held slot of it) right now, across every emitter',
         response: { 200: withExample(LocksResponse, { backend: 'redis', data: [examples.lock] }), ...errorResponses() },
       },

@@ -53,6 +53,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
     {
       schema: {
         tags,
+        operationId: 'publishMessage',
         summary: 'Accept an event; 202 once it and its deliveries are stored',
         description:
           '`receiverIds` absent = every enabled receiver whose `eventTypes` match. `Idempotency-Key` header or `idempotencyKey` field: a repeat within 24 h returns the first response and creates nothing.',
@@ -74,6 +75,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       bodyLimit: bodyLimitBytes * BATCH_BODY_FACTOR,
       schema: {
         tags,
+        operationId: 'publishMessageBatch',
         summary: 'Accept up to 1,000 messages in one request (one round trip to Redis)',
         description:
           `Each message is stored atomically, exactly as by POST /v1/messages; the answer lists them in order. An explicit receiver id that does not exist refuses the whole batch with 422 before anything is stored. Body limit: ${BATCH_BODY_FACTOR}× the single-message limit. ` +
@@ -104,6 +106,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
     {
       schema: {
         tags,
+        operationId: 'getMessage',
         summary: 'A message with every delivery and every attempt',
         params: messageIdParams,
         response: { 200: withExample(MessageResponse, messageExample), ...errorsOf.read },
@@ -117,6 +120,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
     {
       schema: {
         tags,
+        operationId: 'resendMessage',
         summary: 'Send a message again: a new delivery to each receiver (default: the receivers it was sent to)',
         params: messageIdParams,
         body: withExample(ResendBodySchema, { receiverIds: [examples.receiverId] }),

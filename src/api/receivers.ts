@@ -52,6 +52,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'createReceiver',
         summary: 'Register a receiver; the answer is the only one, with GET …/secret, that shows its signing secret',
         body: withExample(CreateReceiverSchema, examples.newReceiver),
         response: { 201: withExample(CreatedReceiverResponse, createdReceiver), ...errorsOf.create },
@@ -68,6 +69,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listReceivers',
         summary: 'List receivers, oldest first',
         querystring: listQuery,
         response: { 200: withExample(ReceiverPageResponse, { data: [examples.receiver], next: null }), ...errorsOf.list },
@@ -82,7 +84,13 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
   app.get(
     '/receivers/:id',
     {
-      schema: { tags, summary: 'Get a receiver with its health', params: receiverIdParams, response: { 200: receiverResponse, ...errorsOf.read } },
+      schema: {
+        tags,
+        operationId: 'getReceiver',
+        summary: 'Get a receiver with its health',
+        params: receiverIdParams,
+        response: { 200: receiverResponse, ...errorsOf.read },
+      },
     },
     async (request) => publicReceiver(await receivers.get(request.params.id)),
   );
@@ -92,6 +100,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'getReceiverSecret',
         summary: "The receiver's signing secret, or its ed25519 public key (list, get and patch never show it), and the end of a rotation's overlap",
         params: receiverIdParams,
         response: { 200: withExample(ReceiverSecretSchema, examples.secret), ...errorsOf.secret },
@@ -105,6 +114,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'rotateReceiverSecret',
         summary: 'Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends',
         description:
           'Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).',
@@ -121,6 +131,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'updateReceiver',
         summary: 'Change any field of a receiver; enabling it resumes its queue',
         params: receiverIdParams,
         body: withExample(PatchReceiverSchema, examples.receiverPatch),
@@ -135,6 +146,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'deleteReceiver',
         summary: 'Delete a receiver; its pending deliveries are cancelled and none is sent after the 204',
         params: receiverIdParams,
         response: { 204: Type.Null(), ...errorsOf.read },
@@ -151,6 +163,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'listDeadLetters',
         summary: "The receiver's dead letters (deliveries that used up their retries), most recent first, with their last attempt",
         params: receiverIdParams,
         querystring: deadLetterQuery,
@@ -165,6 +178,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     {
       schema: {
         tags,
+        operationId: 'replayDeadLetters',
         summary: "Re-queue the receiver's dead deliveries: all, those that died since a time, or the listed messages",
         params: receiverIdParams,
         description:

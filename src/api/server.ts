@@ -9,14 +9,17 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, QueueSnapshot } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
+import { ErrorBodySchema } from '../shapes/common.js';
 import { requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
+import { errorExample } from './examples.js';
 import { healthRoutes } from './health.js';
 import { eventTypeDocs } from './event-type-docs.js';
 import { eventTypeRoutes } from './event-types.js';
 import { lockRoutes } from './locks.js';
 import { messageRoutes } from './messages.js';
 import { receiverRoutes } from './receivers.js';
+import { withExample } from './schemas.js';
 import { statsRoutes } from './stats.js';
 import { uiRoutes } from './ui.js';
 
@@ -61,6 +64,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: { title: 'Lockstep', version: options.version, description: 'Webhook delivery: never floods a receiver, never loses an accepted message.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -78,10 +82,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       {
         schema: {
           tags: ['health'],
+          operationId: 'getMetrics',
           summary: 'Prometheus metrics (bearer token: LOCKSTEP_METRICS_TOKEN or an API token, unless LOCKSTEP_METRICS_PUBLIC=true)',
           ...(options.metricsTokens ? {} : { security: [] }),
           response: {
             200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
+            ...(options.metricsTokens ? { 401: withExample(ErrorBodySchema, errorExample(401)) } : {}),
           },
         },
       },

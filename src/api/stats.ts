@@ -56,6 +56,7 @@ export const statsRoutes: FastifyPluginCallbackTypebox<{ store: Store; queues: Q
     {
       schema: {
         tags: ['health'],
+        operationId: 'getStats',
         summary: 'Every running Lockstep process with its counters (reported every 2 s), and queue depths',
         description:
           'Counters are totals since each process started (the same figures as its /metrics); rates are differences between two reads of the same process. A process not heard from for 6 s is left out.',

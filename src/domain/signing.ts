@@ -8,8 +8,8 @@ import type { DomainLog } from './log.js';
 export const DEFAULT_OVERLAP_MS = 86_400_000;
 
 const KEY_FORMS: Record<SignatureScheme, string> = {
-  'hmac-sha256': 'must be "whsec_" followed by base64 of 24 to 64 bytes',
-  ed25519: 'must be "whsk_" followed by base64 of an ed25519 secret key (64 bytes, seed then public key, or the 32-byte seed)',
+  'hmac-sha256': 'must be whsec_ followed by base64 of 24 to 64 bytes',
+  ed25519: 'must be whsk_ followed by base64 of an ed25519 secret key (64 bytes, seed then public key, or the 32-byte seed)',
 };
 
 export const badKey = (scheme: SignatureScheme) => badField('secret', KEY_FORMS[scheme]);

@@ -45,7 +45,7 @@ const CLOSE_SETTLE_MS = 25;
  * horizon (claim.lua caps it): each window costs the pacer about one round trip of its rate.
  */
 function windowFor(lanes: number, rateLimited: boolean): number {
-  return rateLimited ? 256 : Math.min(256, WINDOW * Math.ceil(lanes / 4));
+  return rateLimited ? 256 : Math.min(256, WINDOW * lanes);
 }
 
 /** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
@@ -119,11 +119,13 @@ export class ReceiverDrainer {
     timing.answeredAt = performance.now();
     let rateLimited = false;
     let lastPacer: Pacer | undefined;
+    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time
+    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length - sent;
     for (let sent = 0; ;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
         // a short wait (the rate limit's next slot) is spent holding the locks; a long one gives the receiver back
-        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || sent >= maxMessagesPerTurn)
+        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || budgetLeft(sent) <= 0)
           return { kind: 'later', at: Date.now() + claim.inMs };
         await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
         if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
@@ -131,7 +133,7 @@ export class ReceiverDrainer {
         claim = await this.store.claim(
           lock.receiverId,
           holder,
-          Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent),
+          Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent)),
           retry.breakerFailures,
           horizon(),
         );
@@ -155,7 +157,7 @@ export class ReceiverDrainer {
       const signer = signerFor(claim.receiver, timing.sentAt);
       sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
-      const budget = Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent);
+      const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import type { EventType } from '../shapes/event-types.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
@@ -17,6 +18,8 @@ export class EventTypeStore {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** A catalog change's answer waits for the replicas, as every acknowledged write does. */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   /** Stores a new type; undefined when one of that name exists. */
@@ -24,7 +27,9 @@ export class EventTypeStore {
     const now = new Date().toISOString();
     const stored: StoredEventType = { ...type, createdAt: now, updatedAt: now, version: newVersion() };
     const created = await this.redis.hsetnx(this.keys.eventTypes, type.name, JSON.stringify(stored));
-    return created === 1 ? stored : undefined;
+    if (created !== 1) return undefined;
+    await this.replicas.confirm();
+    return stored;
   }
 
   async get(name: string): Promise<StoredEventType | undefined> {
@@ -59,11 +64,14 @@ export class EventTypeStore {
       version: newVersion(),
     };
     await this.redis.hset(this.keys.eventTypes, name, JSON.stringify(next));
+    await this.replicas.confirm();
     return next;
   }
 
   async delete(name: string): Promise<boolean> {
-    return (await this.redis.hdel(this.keys.eventTypes, name)) === 1;
+    if ((await this.redis.hdel(this.keys.eventTypes, name)) !== 1) return false;
+    await this.replicas.confirm();
+    return true;
   }
 }
 

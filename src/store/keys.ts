@@ -76,6 +76,10 @@ export class Keys {
   get eventTypes(): string {
     return `${this.prefix}:event-types`;
   }
+  /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
+  get replicationMark(): string {
+    return `${this.prefix}:replicated`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }

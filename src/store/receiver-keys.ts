@@ -1,3 +1,4 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { ReceiverSettings } from './types.js';
@@ -20,6 +21,8 @@ export class ReceiverKeys {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** A rotation's answer waits for the replicas: a failover must not bring the old key back. */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   /** Makes `secret` current and keeps the current key signing beside it for `overlapMs`. */
@@ -37,7 +40,10 @@ export class ReceiverKeys {
       };
       const [kind, untilMs] = await this.redis.rotateSecret(key, read, JSON.stringify(rotated), overlapMs);
       if (kind === 'gone') return { kind };
-      if (kind === 'rotated') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+      if (kind === 'rotated') {
+        await this.replicas.confirm();
+        return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+      }
     }
     throw new Error(`receiver ${receiverId} kept changing while its key was rotated`);
   }

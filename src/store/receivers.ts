@@ -1,4 +1,5 @@
 import { newId } from '../ids.js';
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, type Reply } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
@@ -24,6 +25,8 @@ export class ReceiverStore {
     private readonly keys: Keys,
     /** Dead letters older than this are gone with their messages (lua/includes/retention.lua). */
     private readonly retentionMs: number,
+    /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts). */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   async create(settings: ReceiverSettings): Promise<ReceiverView> {
@@ -37,6 +40,7 @@ export class ReceiverStore {
       .zadd(this.keys.receivers, 0, id)
       .incr(this.keys.receiversVersion)
       .exec();
+    await this.replicas.confirm();
     return (await this.get(id)) as ReceiverView;
   }
 
@@ -78,6 +82,7 @@ export class ReceiverStore {
     if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
     if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
     await transaction.incr(this.keys.receiversVersion).exec();
+    await this.replicas.confirm();
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
   }
 
@@ -98,7 +103,7 @@ export class ReceiverStore {
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
-    return (
+    const deleted =
       (await this.redis.deleteReceiver(
         k.receiver(id),
         k.queue(id),
@@ -109,8 +114,9 @@ export class ReceiverStore {
         id,
         k.prefix,
         this.retentionMs,
-      )) === 1
-    );
+      )) === 1;
+    await this.replicas.confirm();
+    return deleted;
   }
 
   /**
@@ -119,7 +125,7 @@ export class ReceiverStore {
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys;
-    return this.redis.replayDead(
+    const count = await this.redis.replayDead(
       k.dead(id),
       k.queue(id),
       k.receiver(id),
@@ -130,6 +136,8 @@ export class ReceiverStore {
       this.retentionMs,
       ...(filter.messageIds ?? []),
     );
+    await this.replicas.confirm();
+    return count;
   }
 
   /** Queues the reads of one receiver's view into `batch`; the returned function builds it once the batch ran. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { Ajv } from 'ajv';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 
@@ -15,11 +17,13 @@ interface Response {
 }
 interface Operation {
   summary?: string;
+  operationId?: string;
   parameters?: { in: string; name: string; example?: unknown }[];
   requestBody?: { content: Record<string, Media> };
   responses: Record<string, Response>;
 }
 interface OpenApi {
+  openapi: string;
   paths: Record<string, Record<string, Operation>>;
 }
 interface Documented {
@@ -30,6 +34,7 @@ interface Documented {
 }
 interface ErrorExample {
   statusCode?: number;
+  code?: string;
   message?: string;
   field?: string;
 }
@@ -42,6 +47,17 @@ const operationsOf = (doc: OpenApi): Documented[] =>
     Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })),
   );
 
+/** The code each documented error status answers with. */
+const CODE_OF_STATUS: Record<string, string> = {
+  400: 'LOCKSTEP_BAD_FIELD',
+  401: 'LOCKSTEP_UNAUTHORIZED',
+  404: 'LOCKSTEP_NOT_FOUND',
+  409: 'LOCKSTEP_BAD_FIELD',
+  413: 'LOCKSTEP_BAD_FIELD',
+  422: 'LOCKSTEP_BAD_FIELD',
+  503: 'LOCKSTEP_REDIS_UNAVAILABLE',
+};
+
 const isSuccess = (status: string): boolean => status.startsWith('2');
 
 /** The JSON example of one documented response, if it has one. */
@@ -51,11 +67,11 @@ const jsonExampleOf = (operation: Operation, status: number): ErrorExample | und
 };
 
 /**
- * A validator for the document's schemas. They are OpenAPI 3.0 schemas: ajv knows `nullable`;
- * `example` is an OpenAPI annotation, declared so that strict mode still catches anything else.
+ * A validator for the document's schemas. OpenAPI 3.1 schemas are JSON Schema 2020-12; `example`
+ * is an OpenAPI annotation, declared so that strict mode still catches anything else.
  */
-function openApiAjv(): Ajv {
-  const ajv = new Ajv({ strict: true, strictTypes: false, allErrors: true });
+function openApiAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: true, strictTypes: false, allErrors: true });
   ajv.addKeyword({ keyword: 'example' });
   ajv.addFormat('date-time', (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) && !Number.isNaN(Date.parse(value)));
   return ajv;
@@ -65,12 +81,35 @@ describe('OpenAPI document (/docs)', () => {
   // the same settings as api.test.ts, so the document is the one the API tests exercise
   const context = useLockstep('api', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'false', LOCKSTEP_BODY_LIMIT_BYTES: '65536' });
   let api: ApiClient;
+  let doc: OpenApi;
   let operations: Documented[];
   before(async () => {
     ({ api } = context());
     const response = await fetch(`${api.url}/docs/json`);
     assert.equal(response.status, 200);
-    operations = operationsOf((await response.json()) as OpenApi);
+    doc = (await response.json()) as OpenApi;
+    operations = operationsOf(doc);
+  });
+
+  test('is a valid OpenAPI 3.1 document for a standard validator', async () => {
+    assert.equal(doc.openapi, '3.1.0');
+    // the parser dereferences in place: give it a copy
+    await SwaggerParser.validate(structuredClone(doc) as unknown as OpenAPIV3_1.Document);
+  });
+
+  test('every operation has a summary, a unique operationId, a 2xx and an error response', () => {
+    const problems: string[] = [];
+    const ids = new Set<string>();
+    for (const { name, operation } of operations) {
+      if (!operation.summary) problems.push(`${name}: no summary`);
+      if (!operation.operationId || !/^[a-z][A-Za-z]+$/.test(operation.operationId)) problems.push(`${name}: operationId ${operation.operationId}`);
+      else if (ids.has(operation.operationId)) problems.push(`${name}: operationId ${operation.operationId} twice`);
+      else ids.add(operation.operationId);
+      const statuses = Object.keys(operation.responses);
+      if (!statuses.some(isSuccess)) problems.push(`${name}: no 2xx response`);
+      if (!statuses.some((status) => /^[45]\d\d$/.test(status))) problems.push(`${name}: no error response`);
+    }
+    assert.deepEqual(problems, []);
   });
 
   test('documents every public route, and no hidden one', () => {
@@ -155,10 +194,10 @@ describe('OpenAPI document (/docs)', () => {
     assert.match(shown, /"fence":\d+/);
   });
 
-  test("the signing secret is in the create's 201 and GET …/secret only, schema and example", () => {
+  test("the signing secret is in the create's 201, GET …/secret and a rotation's 200 only, schema and example", () => {
     const withSecret = operations.flatMap(({ name, operation }) =>
       Object.entries(operation.responses)
-        .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
+        .filter(([, response]) => /"secret":/.test(JSON.stringify(response.content ?? {})))
         .map(([status]) => `${name} ${status}`),
     );
     assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201', 'POST /v1/receivers/{id}/secret/rotate 200']);
@@ -170,6 +209,7 @@ describe('OpenAPI document (/docs)', () => {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => !isSuccess(code))) {
         const example = response.content?.['application/json'] && (examplesOf(response.content['application/json'])[0] as ErrorExample | undefined);
         if (example?.statusCode !== Number(status)) problems.push(`${name} ${status}: example has statusCode ${example?.statusCode}`);
+        if (example?.code !== CODE_OF_STATUS[status]) problems.push(`${name} ${status}: example has code ${example?.code}`);
       }
       if (!/bearer token/.test(jsonExampleOf(operation, 401)?.message ?? '')) problems.push(`${name}: no 401 naming the bearer token`);
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;
