@@ -26,6 +26,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
     {
       schema: {
         tags,
+        operationId: 'createEventType',
         summary: 'Add an event type to the catalog, with a JSON Schema its payloads must match',
         description:
           'From then on intake checks every message of this type against the schema and answers 422 naming the failing JSON path (`payload/amount must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.',
@@ -41,6 +42,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
     {
       schema: {
         tags,
+        operationId: 'listEventTypes',
         summary: 'The whole catalog, by name',
         response: { 200: withExample(EventTypeListResponse, { data: [eventType] }), ...errorResponses() },
       },
@@ -50,7 +52,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
 
   app.get(
     '/event-types/:name',
-    { schema: { tags, summary: 'One event type with its schema', params, response: { 200: typeResponse, ...errorsOf.read } } },
+    { schema: { tags, operationId: 'getEventType', summary: 'One event type with its schema', params, response: { 200: typeResponse, ...errorsOf.read } } },
     async (request) => eventTypes.get(request.params.name),
   );
 
@@ -59,6 +61,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
     {
       schema: {
         tags,
+        operationId: 'updateEventType',
         summary: 'Change an event type’s description, schema (`null` removes it) or `deprecated` flag',
         params,
         body: withExample(PatchEventTypeSchema, examples.eventTypePatch),
@@ -73,6 +76,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
     {
       schema: {
         tags,
+        operationId: 'deleteEventType',
         summary: 'Remove an event type from the catalog (its messages are no longer checked)',
         params,
         response: { 204: Type.Null(), ...errorsOf.read },

@@ -1,8 +1,10 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { EventType, EventTypeList } from '../../src/shapes/event-types.js';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
+import type { OpenAPIV3_1 } from 'openapi-types';
 
 type Problem = { statusCode: number; field?: string; message?: string };
 
@@ -114,7 +116,7 @@ describe('event-type catalog', () => {
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202);
   });
 
-  test('/docs/json describes each catalogued type’s payload', async () => {
+  test('/docs/json describes each catalogued type’s payload, and stays a valid OpenAPI document', async () => {
     const document = (await (await fetch(`${api.url}/docs/json`)).json()) as {
       components: { schemas: Record<string, { description?: string; properties?: object }> };
       paths: Record<string, Record<string, { description?: string }>>;
@@ -123,6 +125,7 @@ describe('event-type catalog', () => {
     assert.equal(component?.description, 'paid');
     assert.deepEqual(component?.properties, { n: { type: 'string' } });
     assert.match(document.paths['/v1/messages']?.post?.description ?? '', /`invoice\.paid`: paid/);
+    await SwaggerParser.validate(structuredClone(document) as unknown as OpenAPIV3_1.Document); // still a valid OpenAPI document
   });
 });
 
