@@ -217,7 +217,9 @@ describe('OpenAPI document (/docs)', () => {
       if (takesInput && !(badInput?.field && badInput.message?.startsWith(badInput.field))) problems.push(`${name}: no 400 naming its field`);
       if (path.includes('{id}') && !/^(receiver|message) (rcv|msg)_\w+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
         problems.push(`${name}: no 404 for an unknown id`);
-      if (!path.includes('{id}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
+      if (path.includes('{name}') && !/^event type [\w.-]+ not found$/.test(jsonExampleOf(operation, 404)?.message ?? ''))
+        problems.push(`${name}: no 404 for an unknown event type`);
+      if (!path.includes('{id}') && !path.includes('{name}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
     }
     assert.deepEqual(problems, []);
   });
