@@ -14,6 +14,7 @@ import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
+import { startTracing } from './tracing/index.js';
 
 import { VERSION } from './version.js';
 
@@ -47,6 +48,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
     const metrics = new Metrics(config.metricsReceiverLabels);
+    // started before the parts that make spans, so that it is stopped (and flushed) after them
+    const tracing = await startTracing(config.tracing, { role, instanceId: config.emitterId, version: VERSION }, log);
+    if (tracing) stops.push(() => tracing.shutdown());
 
     let url: string | undefined;
     if (tokens) {
@@ -65,6 +69,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         defaultTimeoutMs: config.defaultTimeoutMs,
         log: log.child({ component: 'api' }),
         version: VERSION,
+        tracing,
       });
       url = await listen(app, config);
       stops.push(() => app.close());
@@ -81,6 +86,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         metrics,
         log: log.child({ component: 'emitter', emitterId: config.emitterId }),
         reconcileEveryMs: config.reconcileEveryMs,
+        tracing,
       });
       emitter.start();
       stops.push(() => emitter.stop());

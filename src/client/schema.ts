@@ -1992,6 +1992,11 @@ export interface operations {
       query?: never;
       header?: {
         'idempotency-key'?: string;
+        /**
+         * @description W3C trace context of the producer: the intake span and every delivery attempt continue its trace, and receivers get a `traceparent` of the same trace
+         * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+         */
+        traceparent?: string;
       };
       path?: never;
       cookie?: never;
@@ -2164,6 +2169,11 @@ export interface operations {
       query?: never;
       header?: {
         'idempotency-key'?: string;
+        /**
+         * @description W3C trace context of the producer: the intake span and every delivery attempt continue its trace, and receivers get a `traceparent` of the same trace
+         * @example 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+         */
+        traceparent?: string;
       };
       path?: never;
       cookie?: never;

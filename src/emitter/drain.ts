@@ -10,6 +10,7 @@ import { LaneSet, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
+import type { Tracing } from '../tracing/index.js';
 import { webhookRequest } from './webhook-request.js';
 
 /** How a turn on one receiver ended, which decides what becomes of its drain job. */
@@ -25,6 +26,14 @@ export interface DrainOptions {
   maxMessagesPerTurn: number;
   maxTurnMs: number;
   retry: RetryPolicy;
+  /** OpenTelemetry, when configured: a span per attempt, its `traceparent` sent to the receiver. */
+  tracing?: Tracing;
+}
+
+/** What every attempt of a turn shares: the receiver's retry schedule, and how long the turn waited for its lock (ms). */
+interface TurnFacts {
+  schedule: number[];
+  lockWaitMs: number;
 }
 
 /** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
@@ -92,18 +101,19 @@ export class ReceiverDrainer {
     const asked = performance.now();
     const lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
     if (!lock) return { kind: 'busy' };
-    this.metrics.lockAcquired(performance.now() - asked);
+    const lockWaitMs = performance.now() - asked;
+    this.metrics.lockAcquired(lockWaitMs);
     this.counters.turns++;
     const lanes = new LaneSet(this.locks, lock);
     try {
-      return await this.drainWhileHeld(lock, lanes);
+      return await this.drainWhileHeld(lock, lanes, lockWaitMs);
     } finally {
       await lanes.release();
       await this.locks.release(lock);
     }
   }
 
-  private async drainWhileHeld(lock: HeldLock, lanes: LaneSet): Promise<TurnEnd> {
+  private async drainWhileHeld(lock: HeldLock, lanes: LaneSet, lockWaitMs: number): Promise<TurnEnd> {
     const holder: Holder = { fence: { service: this.locks.backend, value: lock.fence } };
     const { retry, maxMessagesPerTurn, maxTurnMs } = this.options;
     const turnEndsAt = performance.now() + maxTurnMs;
@@ -150,7 +160,7 @@ export class ReceiverDrainer {
       );
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
       lastPacer = pacer;
-      sent += await this.sendWindow(lock, lanes.all, claim, schedule, recorder, pacer);
+      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, lockWaitMs }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent);
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
@@ -173,7 +183,7 @@ export class ReceiverDrainer {
     own: HeldLock,
     lanes: readonly Lane[],
     claim: Extract<Claim, { kind: 'send' }>,
-    schedule: number[],
+    turn: TurnFacts,
     recorder: AttemptRecorder,
     pacer: Pacer | undefined,
   ): Promise<number> {
@@ -191,7 +201,7 @@ export class ReceiverDrainer {
         const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal, take, () => going(lane))));
         if (pacer && !paced) return;
         const delivery = paced ? paced.item : (deliveries[next++] as ClaimedDelivery);
-        const record = await this.attempt(receiver, delivery, own, lane, schedule);
+        const record = await this.attempt(receiver, delivery, own, lane, turn);
         if (paced) pacer?.answered(paced.index);
         recorder.add(record);
         const { outcome } = record;
@@ -209,12 +219,23 @@ export class ReceiverDrainer {
     return next;
   }
 
-  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, schedule: number[]): Promise<AttemptRecord> {
+  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, turn: TurnFacts): Promise<AttemptRecord> {
     const startedAt = Date.now();
     // the turn's fence in every request: it never goes down for the receiver, whichever lane sends
     const { body, headers } = webhookRequest(receiver, delivery, own.fence, startedAt);
+    // tracing off: the optional call short-circuits, nothing is allocated for it
+    const span = this.options.tracing?.attempt(delivery.traceparent, {
+      receiverId: delivery.receiverId,
+      messageId: delivery.messageId,
+      attempt: delivery.attempt,
+      fence: own.fence,
+      lockWaitMs: turn.lockWaitMs,
+      url: receiver.url,
+    });
+    if (span) headers.traceparent = span.traceparent;
     const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
-    const outcome = outcomeOf(result, delivery, schedule, this.options.retry);
+    span?.end(result.statusCode, result.errorKind);
+    const outcome = outcomeOf(result, delivery, turn.schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;
