@@ -76,7 +76,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     }
     if (role !== 'api') {
       const locks = await startLocks(config, redis, config.emitterId, stops);
-      const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}` });
+      const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}`, ...(config.egressProxy ? { proxy: config.egressProxy } : {}) });
       stops.push(() => client.close());
       const emitter = new Emitter({
         config,
