@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Resolver } from '../../src/delivery/client.js';
 import type { Message } from '../../src/shapes/messages.js';
@@ -77,17 +82,60 @@ describe('the delivery client through a real tinyproxy (LOCKSTEP_EGRESS_PROXY)',
   });
 });
 
+/** An https receiver on 127.0.0.1 with a self-signed certificate for `localhost` (openssl), noting each request's source address and TLS server name. */
+async function httpsReceiver(): Promise<{ url: string; ca: string; seen: { source: string; servername: string }[]; close: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-tls-'));
+  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(made.status, 0, made.stderr);
+  const seen: { source: string; servername: string }[] = [];
+  const server: Server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (request, response) => {
+    const socket = request.socket as typeof request.socket & { servername?: string };
+    seen.push({ source: socket.remoteAddress ?? '', servername: socket.servername ?? '' });
+    request.resume().on('end', () => response.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = async (): Promise<void> => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url: `https://localhost:${(server.address() as AddressInfo).port}/hook`, ca: cert, seen, close };
+}
+
 describe('Lockstep with LOCKSTEP_EGRESS_PROXY, real processes', () => {
   let redis: RedisServer;
   let receiver: TestReceiver;
   let proxy: Tinyproxy;
   let lockstep: LockstepProcess;
   let api: ApiClient;
+  let tls: Awaited<ReturnType<typeof httpsReceiver>>;
   const sources: string[] = [];
   before(async () => {
-    [redis, receiver, proxy] = await Promise.all([RedisServer.start(), TestReceiver.start(), Tinyproxy.start()]);
+    [redis, receiver, proxy, tls] = await Promise.all([RedisServer.start(), TestReceiver.start(), Tinyproxy.start(), httpsReceiver()]);
     recordSources(receiver, sources);
     lockstep = await LockstepProcess.start('all', {
+      NODE_EXTRA_CA_CERTS: tls.ca, // trusts the https receiver's self-signed certificate
       LOCKSTEP_REDIS_URL: redis.url,
       LOCKSTEP_EGRESS_PROXY: proxy.url,
       LOCKSTEP_RETRY_SCHEDULE: '0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3',
@@ -96,7 +144,7 @@ describe('Lockstep with LOCKSTEP_EGRESS_PROXY, real processes', () => {
   });
   after(async () => {
     await lockstep?.stop();
-    await Promise.all([receiver?.close(), proxy?.destroy(), redis?.destroy()]);
+    await Promise.all([receiver?.close(), proxy?.destroy(), redis?.destroy(), tls?.close()]);
   });
 
   const statusOf = async (id: string): Promise<Message['deliveries'][number] | undefined> => (await api.message(id)).deliveries[0];
@@ -116,5 +164,13 @@ describe('Lockstep with LOCKSTEP_EGRESS_PROXY, real processes', () => {
     await proxy.start();
     await waitFor('the retried delivery', async () => (await statusOf(second.id))?.status === 'delivered');
     assert.deepEqual(sources, [proxy.bindAddress, proxy.bindAddress], 'nothing went around the proxy');
+  });
+
+  test('https through the tunnel: CONNECT to the checked address, TLS to the name (SNI, certificate)', async () => {
+    await api.createReceiver({ url: tls.url, eventTypes: ['secure.*'] });
+    const message = await api.post('secure.one', {});
+    await waitFor('the https delivery', async () => (await statusOf(message.id))?.status === 'delivered');
+    assert.deepEqual(tls.seen, [{ source: proxy.bindAddress, servername: 'localhost' }]);
+    assert.ok(connects(proxy).includes(`127.0.0.1:${new URL(tls.url).port}`), 'the proxy was given the address');
   });
 });
