@@ -18,6 +18,7 @@ import { hotReceiver } from './scenarios/hot-receiver.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
 import { lockLossHolderFrozen, lockLossServiceFrozen } from './scenarios/lock-loss.js';
+import { sentinelFailover } from './scenarios/sentinel-failover.js';
 import { soak } from './scenarios/soak.js';
 import type { Backend } from './stack.js';
 
@@ -34,6 +35,7 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['fan-out', fanOut],
   ['latency', latency],
   ['failover', failover],
+  ['sentinel-failover', sentinelFailover],
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
   ['soak', soak],

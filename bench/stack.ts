@@ -4,6 +4,7 @@ import { EtcdServer } from '../test/support/etcd.js';
 import { ApiClient, LockstepProcess, TEST_TOKEN } from '../test/support/lockstep.js';
 import { freePort } from '../test/support/ports.js';
 import { RedisServer } from '../test/support/redis.js';
+import { SentinelSet } from '../test/support/sentinel.js';
 import { CommandDelta, commandCounts, type CommandCounts } from './redis-stats.js';
 
 export type Backend = 'redis' | 'etcd';
@@ -28,22 +29,40 @@ export class Stack {
 
   private constructor(
     readonly backend: Backend,
+    /** The Redis at start (with Sentinel: the first master). */
     readonly redis: RedisServer,
     readonly etcd: EtcdServer | undefined,
     private readonly env: Record<string, string>,
+    /** Set when the stack runs on a Sentinel-managed Redis. */
+    readonly sentinel?: SentinelSet,
   ) {}
 
   /** `env` is added to every Lockstep process (e.g. a short LOCKSTEP_LOCK_TTL_MS). */
   static async start(backend: Backend, env: Record<string, string> = {}): Promise<Stack> {
     const [redis, etcd] = await Promise.all([RedisServer.start(), backend === 'etcd' ? EtcdServer.start() : undefined]);
-    return new Stack(backend, redis, etcd, {
-      LOCKSTEP_REDIS_URL: redis.url,
-      LOCKSTEP_LOCK_BACKEND: backend,
-      LOCKSTEP_LOG_LEVEL: 'warn',
-      LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
-      ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}),
-      ...env,
-    });
+    return Stack.create(backend, redis, etcd, { LOCKSTEP_REDIS_URL: redis.url, ...env });
+  }
+
+  /** The same on a master with 2 replicas and 3 sentinels (test/support/sentinel.ts). */
+  static async startOnSentinel(backend: Backend, env: Record<string, string> = {}): Promise<Stack> {
+    const [sentinel, etcd] = await Promise.all([SentinelSet.start(2), backend === 'etcd' ? EtcdServer.start() : undefined]);
+    return Stack.create(backend, sentinel.nodes[0] as RedisServer, etcd, { ...sentinel.env, ...env }, sentinel);
+  }
+
+  private static create(backend: Backend, redis: RedisServer, etcd: EtcdServer | undefined, env: Record<string, string>, sentinel?: SentinelSet): Stack {
+    return new Stack(
+      backend,
+      redis,
+      etcd,
+      {
+        LOCKSTEP_LOCK_BACKEND: backend,
+        LOCKSTEP_LOG_LEVEL: 'warn',
+        LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true',
+        ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}),
+        ...env,
+      },
+      sentinel,
+    );
   }
 
   /** Starts the API process (once) and returns a client for it. */
@@ -93,7 +112,7 @@ export class Stack {
     );
     await this.apiProcess?.stop(STOP_GRACE_MS);
     await this.etcd?.destroy();
-    await this.redis.destroy();
+    await (this.sentinel ?? this.redis).destroy();
   }
 }
 

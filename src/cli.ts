@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, type Config, type Role } from './config/index.js';
-import { isStartFailure } from './dependency-errors.js';
+import { isLockstepError } from './errors.js';
 import { createLogger } from './logger.js';
-import { redactUrl } from './redis.js';
-import { startLockstep, StartError, VERSION, type Running } from './start.js';
+import { describeRedis } from './redis.js';
+import { startLockstep, VERSION, type Running } from './start.js';
 
 const ROLES: Role[] = ['all', 'api', 'emitter'];
 const USAGE = `Lockstep ${VERSION}: webhook delivery with per-receiver distributed locks
@@ -37,12 +37,20 @@ async function main(): Promise<void> {
     running = await startLockstep(role, config, log);
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
-    if (error instanceof StartError || isStartFailure(error)) fail(error.message, 1);
+    if (isStartFailure(error)) fail(error.message, 1);
     throw error;
   }
   printBanner(role, config, running);
   log.info({ url: running.url, lockBackend: config.lockBackend, version: VERSION }, 'lockstep started');
   stopOnSignals(running, log);
+}
+
+/**
+ * A start-up failure the operator can act on from its message alone (exit 1, no stack): ours, or a
+ * dependency that could not be started or reached (redis-server, Redis, the lock service).
+ */
+function isStartFailure(error: unknown): error is Error {
+  return isLockstepError(error) && ['LOCKSTEP_START', 'LOCKSTEP_LOCK_BACKEND', 'LOCKSTEP_REDIS_UNAVAILABLE'].includes(error.code);
 }
 
 function isRole(value: string | undefined): value is Role {
@@ -54,7 +62,7 @@ function printBanner(role: Role, config: Config, running: Running): void {
     `Lockstep ${VERSION} — role ${role}`,
     running.url ? `  API          ${running.url}   (OpenAPI: ${running.url}/docs)` : undefined,
     running.url ? `  dashboard    ${running.url}/ui/   (sign in with the API token)` : undefined,
-    `  Redis        ${redactUrl(running.redisUrl)}${config.redisUrl ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}`,
+    `  Redis        ${describeRedis(running.redis)}${config.redisUrl || config.redisSentinels ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}${config.redisMinReplicas > 0 ? `, writes confirmed on ${config.redisMinReplicas} replica(s)` : ''}`,
     `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
     role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,

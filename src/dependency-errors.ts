@@ -1,11 +1,10 @@
 import { isLockstepError, LockstepError } from './errors.js';
 
 /**
- * The one place that reads the failures of the libraries Lockstep talks to (ioredis, etcd3, the
- * Consul client) and turns them into LockstepError codes. Those libraries give no stable code for
- * most of their failures, so this is the only file that may look at their message text; everything
- * else decides by `code`. When src/store and src/locks throw LockstepError themselves at the point
- * of failure, the text checks below stop being reached and can go.
+ * The one place that reads the text of what Lockstep's dependencies answer: ioredis's failures
+ * (ioredis gives no stable code for most of them) and Consul's refusal of a gone session. The
+ * boundaries of src/store (redis-boundary.ts) and src/locks (failure.ts) use it to throw
+ * LockstepErrors; everything else decides by `code`.
  */
 
 /**
@@ -29,11 +28,16 @@ function isRedisOutOfMemory(error: Error): boolean {
   );
 }
 
-/** ioredis's ways of saying Redis is unreachable right now. */
+/**
+ * ioredis's ways of saying Redis is unreachable right now; READONLY and UNBLOCKED are a master
+ * demoted by a failover (the connection moves to the new master by itself).
+ */
 function isRedisUnavailable(error: Error): boolean {
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING/i.test(error.message)
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|All sentinels are unreachable/i.test(
+      error.message,
+    )
   );
 }
 
@@ -45,17 +49,10 @@ export function redisFailure(error: Error): LockstepError | undefined {
   return undefined;
 }
 
-/** Which backend a failed drain turn's error came from, for `lockstep_backend_errors_total`. */
-export function failedBackend(error: Error): 'lock' | 'redis' {
-  if (isLockstepError(error)) return error.code === 'LOCKSTEP_LOCK_BACKEND' ? 'lock' : 'redis';
-  return /etcd|consul|grpc|lock/i.test(error.message) ? 'lock' : 'redis';
-}
-
 /**
- * A start-up failure the operator can act on from its message alone (exit 1, no stack): ours, or
- * one of the dependencies that could not be started or reached (redis-server, Redis, etcd, Consul).
+ * Consul refuses an acquire under a session it no longer knows (expired or destroyed) with a 500
+ * whose body reads `invalid session "<id>"`: no status or code of its own tells it apart.
  */
-export function isStartFailure(error: unknown): error is Error {
-  if (isLockstepError(error)) return error.code === 'LOCKSTEP_START' || error.code === 'LOCKSTEP_LOCK_BACKEND' || error.code === 'LOCKSTEP_REDIS_UNAVAILABLE';
-  return error instanceof Error && /redis-server|cannot reach Redis|etcd|consul/i.test(error.message);
+export function consulSessionGone(body: string): boolean {
+  return /invalid session/i.test(body);
 }

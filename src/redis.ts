@@ -1,25 +1,59 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A master found through Redis Sentinel (`LOCKSTEP_REDIS_SENTINELS`). */
+export interface SentinelTarget {
+  sentinels: HostPort[];
+  /** The master's name in the sentinels' configuration (`LOCKSTEP_REDIS_SENTINEL_NAME`). */
+  name: string;
+  password?: string;
+  sentinelPassword?: string;
+}
+
+/** Where Lockstep's Redis is: a `redis://` URL, or a master that Sentinel names. */
+export type RedisTarget = string | SentinelTarget;
+
 /**
- * One place that opens Redis connections, so every part gets the same resilient settings:
- * reconnect forever with a capped backoff, and let BullMQ's blocking commands wait.
+ * One place that opens Redis connections, so every part (store, drain queue, emitter's worker,
+ * Redis lock backend) gets the same resilient settings: reconnect forever with a capped backoff,
+ * and let BullMQ's blocking commands wait.
+ *
+ * With Sentinel, each (re)connect asks the sentinels for the current master and checks the node's
+ * role (a demoted master is left), and `failoverDetector` drops the connection as soon as a
+ * sentinel announces `+switch-master`: every connection follows a failover without a restart.
  */
-export function connectRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function connectRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+  const common: RedisOptions = {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     lazyConnect: false,
     ...options,
+  };
+  if (typeof target === 'string') return new Redis(target, common);
+  return new Redis({
+    sentinels: target.sentinels,
+    name: target.name,
+    role: 'master',
+    failoverDetector: true,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+    ...common,
   });
 }
 
-/** Redacts the password of a Redis URL for banners and logs. */
-export function redactUrl(url: string): string {
+/** The target for banners, logs and errors: a URL without its password, or the sentinels. */
+export function describeRedis(target: RedisTarget): string {
+  if (typeof target !== 'string') return `master "${target.name}" via sentinels ${target.sentinels.map(({ host, port }) => `${host}:${port}`).join(',')}`;
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(target);
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url;
+    return target;
   }
 }

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './api/server.js';
-import { ConfigError, type Config, type Role } from './config/index.js';
+import { ConfigError, redisTarget, type Config, type Role } from './config/index.js';
+import { startFailure } from './errors.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { DeliveryClient } from './delivery/client.js';
 import { Emitter } from './emitter/emitter.js';
@@ -15,6 +16,7 @@ import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
 import { startTracing } from './tracing/index.js';
+import type { RedisTarget } from './redis.js';
 
 import { VERSION } from './version.js';
 
@@ -22,7 +24,7 @@ export { VERSION };
 
 export interface Running {
   url: string | undefined;
-  redisUrl: string;
+  redis: RedisTarget;
   tokenSource: string;
   allowPrivateNetworks: boolean;
   /** Set when Redis may evict keys and the operator allowed it: the banner shows it. */
@@ -41,7 +43,11 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
   try {
     const tokens = role === 'emitter' ? undefined : resolveTokens(role, config);
     const redis = await resolveRedis(role, config, log, stops);
-    const store = new Store(redis, config.redisPrefix, { disableAfterDeadMs: config.disableAfterDeadMs, retentionMs: config.retentionMs });
+    const store = new Store(redis, config.redisPrefix, {
+      disableAfterDeadMs: config.disableAfterDeadMs,
+      retentionMs: config.retentionMs,
+      minReplicas: config.redisMinReplicas,
+    });
     await store.connect();
     stops.push(() => store.close());
     const redisWarning = await store.checkEvictionPolicy(config.allowEvictingRedis, log);
@@ -100,18 +106,19 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
     stops.push(() => reporter.stop());
-    return { url, redisUrl: redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, redisWarning, stop };
+    return { url, redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, redisWarning, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<string> {
-  if (config.redisUrl) return config.redisUrl;
+async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() => Promise<void>)[]): Promise<RedisTarget> {
+  const configured = redisTarget(config);
+  if (configured) return configured;
   if (role !== 'all')
-    throw new StartError(
-      `LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379); only "all" starts a private Redis`,
+    throw startFailure(
+      `LOCKSTEP_REDIS_URL is required for role "${role}" (e.g. LOCKSTEP_REDIS_URL=redis://127.0.0.1:6379, or LOCKSTEP_REDIS_SENTINELS=host:port,… for Sentinel); only "all" starts a private Redis`,
     );
   makeDataDir(config.dataDir);
   const embedded = await EmbeddedRedis.start(config.dataDir, config.redisFsync);
@@ -120,8 +127,8 @@ async function resolveRedis(role: Role, config: Config, log: Logger, stops: (() 
   return embedded.url;
 }
 
-async function startLocks(config: Config, redisUrl: string, identity: string, stops: (() => Promise<void>)[]): Promise<ReceiverLocks> {
-  const locks = await createReceiverLocks(config, redisUrl, identity);
+async function startLocks(config: Config, redis: RedisTarget, identity: string, stops: (() => Promise<void>)[]): Promise<ReceiverLocks> {
+  const locks = await createReceiverLocks(config, redis, identity);
   await locks.start();
   stops.push(() => locks.close());
   return locks;
@@ -134,7 +141,7 @@ async function startLocks(config: Config, redisUrl: string, identity: string, st
 function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string } {
   if (config.apiTokens.length > 0) return { tokens: config.apiTokens, source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})` };
   if (role !== 'all' || process.env.NODE_ENV === 'production') {
-    throw new StartError(
+    throw startFailure(
       `LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`,
     );
   }
@@ -167,7 +174,7 @@ async function listen(app: FastifyInstance, config: Config): Promise<string> {
 /** Why a server could not listen, as the setting to change; anything unforeseen as it is. */
 function listenProblem(error: unknown, host: string, port: number, portVariable: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new StartError(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
+  if (code === 'EADDRINUSE') return startFailure(`port ${port} on ${host} is in use: stop what uses it or set ${portVariable}`);
   if (code === 'EACCES')
     return new ConfigError(`${portVariable}=${port}: this user may not listen on it (ports below 1024 need privileges); choose a port from 1024 up`);
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
@@ -185,9 +192,4 @@ function makeDataDir(dir: string): void {
       `LOCKSTEP_DATA_DIR=${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): choose a directory this user can write`,
     );
   }
-}
-
-/** A start-up problem the operator can fix; the CLI prints its message without a stack. */
-export class StartError extends Error {
-  override readonly name = 'StartError';
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from './support/ports.js';
+import { RedisServer } from './support/redis.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const cleanEnv = (): Record<string, string> =>
@@ -70,4 +71,21 @@ test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown role "bogus"/);
   assert.equal(run(['--help']).status, 0);
+});
+
+test('an unreachable lock service is named, without a stack, exit 1', async () => {
+  const redis = await RedisServer.start();
+  try {
+    const consul = `http://127.0.0.1:${await freePort()}`;
+    const result = spawnSync(process.execPath, [CLI, 'emitter'], {
+      env: { ...cleanEnv(), LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: consul },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`lockstep: consul lock service at ${consul.replaceAll('.', '\\.')}: `));
+    assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack');
+  } finally {
+    await redis.destroy();
+  }
 });

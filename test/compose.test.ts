@@ -4,7 +4,15 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 
 /** No Docker engine runs here, so docker-compose.yml is checked by reading it. */
-type Service = { command?: string[]; environment?: Record<string, string>; deploy?: { replicas?: number }; image?: string; build?: string };
+type Service = {
+  command?: string[];
+  environment?: Record<string, string>;
+  deploy?: { replicas?: number };
+  image?: string;
+  build?: string;
+  profiles?: string[];
+  depends_on?: Record<string, unknown>;
+};
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 const CONFIG_VARIABLES: string[] = readFileSync(new URL('../src/config/index.ts', import.meta.url), 'utf8').match(/LOCKSTEP_[A-Z_]+/g) ?? [];
@@ -46,4 +54,43 @@ test('lockstep services share one environment, every variable one Lockstep reads
     for (const variable of Object.keys(env).filter((v) => v.startsWith('LOCKSTEP_')))
       assert.ok(CONFIG_VARIABLES.includes(variable), `${name}: ${variable} is read by src/config`);
   }
+});
+
+test('the sentinel profile: a master, 2 replicas of it, 3 sentinels (quorum 2), and Lockstep pointed at the sentinels', () => {
+  const profile = Object.entries(services).filter(([, service]) => service.profiles?.includes('sentinel'));
+  assert.deepEqual(profile.map(([name]) => name).sort(), [
+    'api-sentinel',
+    'emitter-sentinel',
+    'redis-primary',
+    'redis-replica1',
+    'redis-replica2',
+    'sentinel1',
+    'sentinel2',
+    'sentinel3',
+  ]);
+  for (const name of ['redis-primary', 'redis-replica1', 'redis-replica2']) {
+    const command = services[name]?.command?.join(' ') ?? '';
+    assert.match(command, /--appendonly yes/, name);
+    assert.match(command, /--maxmemory-policy noeviction/, name);
+    assert.match(command, /--min-replicas-to-write 1/, name);
+  }
+  for (const name of ['redis-replica1', 'redis-replica2']) assert.match(services[name]?.command?.join(' ') ?? '', /--replicaof redis-primary 6379/);
+  for (const name of ['sentinel1', 'sentinel2', 'sentinel3']) {
+    const command = services[name]?.command?.join(' ') ?? '';
+    assert.match(command, /sentinel monitor mymaster redis-primary 6379 2/, name);
+    assert.match(command, /--sentinel$/, name);
+  }
+  for (const name of ['api-sentinel', 'emitter-sentinel']) {
+    const service = services[name] as Service;
+    const env = service.environment ?? {};
+    assert.equal(env.LOCKSTEP_REDIS_SENTINELS, 'sentinel1:26379,sentinel2:26379,sentinel3:26379');
+    assert.equal(env.LOCKSTEP_REDIS_SENTINEL_NAME, 'mymaster');
+    assert.equal(env.LOCKSTEP_REDIS_URL, undefined, 'the sentinels name the master');
+    assert.equal(env.LOCKSTEP_REDIS_MIN_REPLICAS, '1');
+    assert.ok(!('redis' in (service.depends_on ?? {})), 'does not wait for the single Redis');
+    for (const variable of Object.keys(env).filter((v) => v.startsWith('LOCKSTEP_')))
+      assert.ok(CONFIG_VARIABLES.includes(variable), `${name}: ${variable} is read by src/config`);
+  }
+  assert.deepEqual(services['api-sentinel']?.command, ['api']);
+  assert.deepEqual(services['emitter-sentinel']?.command, ['emitter']);
 });

@@ -1,11 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { redisFailure } from '../dependency-errors.js';
-import { isLockstepError, type LockstepError } from '../errors.js';
+import { badField, isLockstepError, LockstepError } from '../errors.js';
 import type { ErrorBody } from '../shapes/common.js';
 
-export { REDIS_OUT_OF_MEMORY, REDIS_UNAVAILABLE } from '../dependency-errors.js';
+export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
 
-export const REASONS: Record<number, string> = {
+const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
@@ -17,45 +16,68 @@ export const REASONS: Record<number, string> = {
 };
 
 /** How long a client should wait before retrying a 503, by what caused it. */
-const RETRY_AFTER_S: Partial<Record<LockstepError['code'], string>> = { LOCKSTEP_REDIS_UNAVAILABLE: '1', LOCKSTEP_REDIS_OUT_OF_MEMORY: '5' };
+const RETRY_AFTER_S: Partial<Record<LockstepError['code'], string>> = {
+  LOCKSTEP_REDIS_UNAVAILABLE: '1',
+  LOCKSTEP_REDIS_OUT_OF_MEMORY: '5',
+  LOCKSTEP_LOCK_BACKEND: '1',
+};
+
+/** The request part fastify's own client errors (FST_ERR_*) are about; other FST_ERR_CTP_* are about the body. */
+const FASTIFY_FIELDS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'headers.content-type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'headers.content-length',
+  FST_ERR_BAD_URL: 'url',
+};
 
 /** The body a Lockstep error leaves as; documented error examples use it too, so they read exactly as sent. */
 export function errorBodyOf(error: LockstepError): ErrorBody {
-  return { statusCode: error.statusCode, error: REASONS[error.statusCode] ?? 'Error', message: error.message, ...(error.field ? { field: error.field } : {}) };
+  return {
+    statusCode: error.statusCode,
+    // a start-up failure never reaches a request: should one, it is an internal error to the client
+    code: error.code === 'LOCKSTEP_START' ? 'LOCKSTEP_INTERNAL' : error.code,
+    error: REASONS[error.statusCode] ?? 'Error',
+    message: error.message,
+    ...(error.field ? { field: error.field } : {}),
+  };
 }
 
 /**
- * Every error leaves as JSON `{statusCode, error, message, field?}`. Validation problems name the
- * field; an unreachable Redis is a 503 with Retry-After (never a hang, never a 500).
+ * Every error leaves as JSON `{statusCode, code, error, message, field?}`, decided by `code`.
+ * Validation problems name the field; an unreachable Redis or lock service is a 503 with
+ * Retry-After (never a hang, never a 500).
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    if ('validation' in error && error.validation) {
-      const [first] = error.validation;
-      const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params);
-      return send(400, first?.keyword === 'additionalProperties' ? `${field} is not a known field` : `${field} ${first?.message ?? 'is invalid'}`, field);
-    }
-    if (isLockstepError(error) && error.statusCode < 500) return send(error.statusCode, error.message, error.field);
-    // fastify's own client errors (FST_ERR_CTP_*: body too large, bad JSON, unsupported media type)
-    const statusCode = (error as { statusCode?: number }).statusCode;
-    if (statusCode && statusCode >= 400 && statusCode < 500) return send(statusCode, error.message);
-    const redis = redisFailure(error);
-    if (redis) {
-      if (redis.code === 'LOCKSTEP_REDIS_OUT_OF_MEMORY')
-        request.log.error({ err: error }, 'Redis is out of memory and refuses writes: raise maxmemory or free memory');
-      void reply.header('retry-after', RETRY_AFTER_S[redis.code] ?? '1');
-      return send(503, redis.message);
-    }
-    request.log.error({ err: error }, 'unexpected error');
-    return send(500, 'internal error; see the server log');
-
-    function send(code: number, message: string, field?: string) {
-      return reply.status(code).send({ statusCode: code, error: REASONS[code] ?? 'Error', message, ...(field ? { field } : {}) });
-    }
+    const failure = asLockstepError(error);
+    if (failure.code === 'LOCKSTEP_INTERNAL') request.log.error({ err: error }, 'unexpected error');
+    if (failure.code === 'LOCKSTEP_REDIS_OUT_OF_MEMORY')
+      request.log.error({ err: error }, 'Redis is out of memory and refuses writes: raise maxmemory or free memory');
+    if (failure.code === 'LOCKSTEP_LOCK_BACKEND') request.log.warn({ err: error }, 'the lock service failed');
+    const retryAfter = RETRY_AFTER_S[failure.code];
+    if (retryAfter) void reply.header('retry-after', retryAfter);
+    return reply.status(failure.statusCode).send(errorBodyOf(failure));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}; see /docs` }),
+    reply.status(404).send(errorBodyOf(new LockstepError('LOCKSTEP_NOT_FOUND', 404, `no route ${request.method} ${request.url.split('?')[0]}; see /docs`))),
   );
+}
+
+/** What reached the handler, as Lockstep's own error: its validation failures, ours, fastify's own 4xx, or an internal error. */
+function asLockstepError(error: FastifyError | Error): LockstepError {
+  if ('validation' in error && error.validation) {
+    const [first] = error.validation;
+    const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params);
+    return badField(field, first?.keyword === 'additionalProperties' ? 'is not a known field' : (first?.message ?? 'is invalid'));
+  }
+  if (isLockstepError(error)) return error;
+  // fastify's own client errors (FST_ERR_CTP_*: body too large, bad JSON, unsupported media type)
+  const { statusCode, code } = error as Partial<FastifyError>;
+  if (statusCode && statusCode >= 400 && statusCode < 500) {
+    if (statusCode === 404) return new LockstepError('LOCKSTEP_NOT_FOUND', 404, error.message);
+    const field = (code && FASTIFY_FIELDS[code]) ?? (code?.startsWith('FST_ERR_CTP_') ? 'body' : undefined);
+    return new LockstepError('LOCKSTEP_BAD_FIELD', statusCode, error.message, field ? { field } : {});
+  }
+  return new LockstepError('LOCKSTEP_INTERNAL', 500, 'internal error; see the server log', { cause: error });
 }
 
 /** `body/headers/x-a` → `headers.x-a`; a missing or unknown property is named too. */

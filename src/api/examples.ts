@@ -1,6 +1,7 @@
 import type { ErrorBody } from '../shapes/common.js';
 import { MASK } from '../shapes/receivers.js';
-import { REASONS, REDIS_UNAVAILABLE } from './errors.js';
+import { LockstepError, type LockstepErrorCode } from '../errors.js';
+import { errorBodyOf, REDIS_UNAVAILABLE } from './errors.js';
 
 /**
  * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
@@ -33,6 +34,7 @@ export const examples = {
     headers: { 'x-tenant': 'acme', 'x-api-key': MASK },
     timeoutMs: 15000,
     enabled: true,
+    signatureScheme: 'hmac-sha256',
     ordering: 'unordered',
     maxInFlight: 4,
     rateLimitPerSecond: 20,
@@ -49,7 +51,9 @@ export const examples = {
       deadLetters: 0,
     },
   },
-  secret: { secret: SECRET },
+  secret: { secret: SECRET, signatureScheme: 'hmac-sha256', previousSecretExpiresAt: null },
+  rotate: { overlapMs: 86400000 },
+  rotated: { secret: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD', previousSecretExpiresAt: '2026-11-23T14:35:31.519Z' },
   newMessage: { eventType: 'invoice.paid', payload: { invoiceId: 'inv_42', amount: 4200, currency: 'EUR' }, idempotencyKey: 'invoice-42-paid' },
   accepted: { id: MESSAGE_ID, eventType: 'invoice.paid', createdAt: AT, receiverIds: [RECEIVER_ID] },
   attempt: {
@@ -105,22 +109,24 @@ export const deadLetterPage = {
 
 export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 503;
 
-const MESSAGES: Record<ErrorStatus, { message: string; field?: string }> = {
-  400: { message: 'url is not a valid absolute URL', field: 'url' },
-  401: { message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
-  404: { message: `receiver ${RECEIVER_ID} not found` },
+const ERRORS: Record<ErrorStatus, { code: LockstepErrorCode; message: string; field?: string }> = {
+  400: { code: 'LOCKSTEP_BAD_FIELD', message: 'url is not a valid absolute URL', field: 'url' },
+  401: { code: 'LOCKSTEP_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
+  404: { code: 'LOCKSTEP_NOT_FOUND', message: `receiver ${RECEIVER_ID} not found` },
   409: {
+    code: 'LOCKSTEP_BAD_FIELD',
     message:
       `messages[3].receiverIds names a receiver deleted just now (${RECEIVER_ID}); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. ` +
       'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
     field: 'messages[3].receiverIds',
   },
-  413: { message: 'Request body is too large' },
-  422: { message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
-  503: { message: REDIS_UNAVAILABLE },
+  413: { code: 'LOCKSTEP_BAD_FIELD', message: 'Request body is too large', field: 'body' },
+  422: { code: 'LOCKSTEP_BAD_FIELD', message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
+  503: { code: 'LOCKSTEP_REDIS_UNAVAILABLE', message: REDIS_UNAVAILABLE },
 };
 
-/** The error body a status comes with, as an example. */
+/** The error body a status comes with, as an example (built as the error handler builds it). */
 export function errorExample(status: ErrorStatus): ErrorBody {
-  return { statusCode: status, error: REASONS[status] ?? '', ...MESSAGES[status] };
+  const { code, message, field } = ERRORS[status];
+  return errorBodyOf(new LockstepError(code, status, message, field ? { field } : {}));
 }

@@ -1,9 +1,12 @@
-import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { ReceiverLocks } from '../locks/types.js';
 import { ErrorBodySchema } from '../shapes/common.js';
 import { HealthResponse, ReadinessResponse } from '../shapes/fleet.js';
 import type { Store } from '../store/index.js';
 import { withExample } from './schemas.js';
+
+/** fastify's own body for a request that arrives while the server closes: no Lockstep `code`. */
+const ClosingBody = Type.Omit(ErrorBodySchema, ['code', 'field']);
 
 /** Liveness and readiness, without auth, for load balancers and orchestrators. */
 export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; locks: ReceiverLocks }> = (app, { store, locks }, done) => {
@@ -17,7 +20,7 @@ export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; locks: R
         response: {
           200: withExample(HealthResponse, { status: 'ok' }),
           // fastify's own answer to requests arriving while the process shuts down (return503OnClosing)
-          503: withExample(ErrorBodySchema, { statusCode: 503, error: 'Service Unavailable', message: 'Service Unavailable' }),
+          503: withExample(ClosingBody, { statusCode: 503, error: 'Service Unavailable', message: 'Service Unavailable' }),
         },
       },
     },

@@ -4,6 +4,7 @@ import { badField } from '../errors.js';
 import { badHeaderValue, blockedUrl } from '../domain/receiver-input.js';
 import { publicReceiver } from '../domain/receiver-view.js';
 import { sinceWithMessageIds, type Receivers } from '../domain/receivers.js';
+import { badKey, receiverSecret } from '../domain/signing.js';
 import { ID_PATTERN } from '../shapes/common.js';
 import {
   CreatedReceiverResponse,
@@ -17,6 +18,7 @@ import {
   ReplayBodySchema,
   ReplayResultResponse,
 } from '../shapes/receivers.js';
+import { RotatedSecretResponse, RotateSecretSchema } from '../shapes/signing.js';
 import { errorBodyOf } from './errors.js';
 import { createdReceiver, deadLetterPage, errorExample, examples } from './examples.js';
 import { errorExamples, errorResponses, patternMismatch, receiverIdParams, withExample } from './schemas.js';
@@ -38,6 +40,7 @@ const errorsOf = {
   read: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
   patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
   secret: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
+  rotate: errorResponses(errorBodyOf(badKey('hmac-sha256')), errorExamples.receiverNotFound),
   deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR), errorExamples.receiverNotFound),
   replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
 };
@@ -57,7 +60,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
     },
     async (request, reply) => {
       const receiver = await receivers.create(request.body, request.log);
-      return reply.status(201).send({ ...publicReceiver(receiver), secret: receiver.secret });
+      return reply.status(201).send({ ...publicReceiver(receiver), secret: receiverSecret(receiver).secret });
     },
   );
 
@@ -98,12 +101,29 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       schema: {
         tags,
         operationId: 'getReceiverSecret',
-        summary: "The receiver's signing secret (list, get and patch never show it)",
+        summary: "The receiver's signing secret, or its ed25519 public key (list, get and patch never show it), and the end of a rotation's overlap",
         params: receiverIdParams,
         response: { 200: withExample(ReceiverSecretSchema, examples.secret), ...errorsOf.secret },
       },
     },
-    async (request) => ({ secret: await receivers.secret(request.params.id, request.log) }),
+    async (request) => receivers.secret(request.params.id, request.log),
+  );
+
+  app.post(
+    '/receivers/:id/secret/rotate',
+    {
+      schema: {
+        tags,
+        operationId: 'rotateReceiverSecret',
+        summary: 'Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends',
+        description:
+          'Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).',
+        params: receiverIdParams,
+        body: withExample(RotateSecretSchema, examples.rotate),
+        response: { 200: withExample(RotatedSecretResponse, examples.rotated), ...errorsOf.rotate },
+      },
+    },
+    async (request) => receivers.rotateSecret(request.params.id, request.body, request.log),
   );
 
   app.patch(

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../errors.js';
+import { badField, notFound } from '../errors.js';
 import { ErrorBodySchema, ID_PATTERN, type ErrorBody } from '../shapes/common.js';
-import { errorBodyOf, REASONS } from './errors.js';
+import { errorBodyOf } from './errors.js';
 import { errorExample, examples } from './examples.js';
 
 /**
@@ -16,7 +16,7 @@ export function withExample<S extends object>(schema: S, example: unknown): S & 
 
 /** The 400 a request part gets when it does not match its schema's pattern (worded as errors.ts words ajv's error). */
 export function patternMismatch(field: string, pattern: string): ErrorBody {
-  return { statusCode: 400, error: REASONS[400] ?? 'Bad Request', message: `${field} must match pattern "${pattern}"`, field };
+  return errorBodyOf(badField(field, `must match pattern "${pattern}"`));
 }
 
 /** Error examples several routes share: the same id check and the same lookup answer each of them. */

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
+import { LockstepError } from '../errors.js';
+import { errorBodyOf } from './errors.js';
 
 /** Nothing the dashboard loads may come from anywhere else. */
 const CONTENT_SECURITY_POLICY =
@@ -22,7 +24,7 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   const root = builtDashboard();
   if (!root) {
     app.get('/ui', { schema: { hide: true } }, async (_request, reply) =>
-      reply.status(503).send({ statusCode: 503, message: 'the dashboard is not built: run `npm run build`' }),
+      reply.status(503).send(errorBodyOf(new LockstepError('LOCKSTEP_INTERNAL', 503, 'the dashboard is not built: run `npm run build`'))),
     );
     return;
   }

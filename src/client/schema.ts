@@ -96,10 +96,30 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The receiver's signing secret (list, get and patch never show it) */
+    /** The receiver's signing secret, or its ed25519 public key (list, get and patch never show it), and the end of a rotation's overlap */
     get: operations['getReceiverSecret'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/receivers/{id}/secret/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends
+     * @description Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).
+     */
+    post: operations['rotateReceiverSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -308,7 +328,6 @@ export interface operations {
             statusCode: number;
             error?: string;
             message: string;
-            field?: string;
           };
         };
       };
@@ -416,12 +435,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -466,6 +498,7 @@ export interface operations {
            *           },
            *           "timeoutMs": 15000,
            *           "enabled": true,
+           *           "signatureScheme": "hmac-sha256",
            *           "ordering": "unordered",
            *           "maxInFlight": 4,
            *           "rateLimitPerSecond": 20,
@@ -505,6 +538,11 @@ export interface operations {
                *     ]
                */
               eventTypes?: string[];
+              /**
+               * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+               * @enum {string}
+               */
+              signatureScheme?: 'hmac-sha256' | 'ed25519';
               description?: string;
               /**
                * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -550,6 +588,8 @@ export interface operations {
               createdAt?: string;
               updatedAt?: string;
               disabledReason?: string;
+              /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+              previousSecretExpiresAt?: string;
               health?: {
                 lastSuccessAt?: string | null;
                 lastFailureAt?: string | null;
@@ -581,6 +621,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "querystring.limit must match pattern \"^([1-9][0-9]?|[1-4][0-9]{2}|500)$\"",
            *       "field": "querystring.limit"
@@ -588,6 +629,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -603,12 +656,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -624,12 +690,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -677,8 +756,13 @@ export interface operations {
            *     ]
            */
           eventTypes?: string[];
-          /** @description signing secret `whsec_<base64>`; generated when absent */
+          /** @description signing key: `whsec_<base64>` (hmac-sha256) or an ed25519 private key `whsk_<base64>`; generated when absent. Answers show what a receiver verifies with: the `whsec_`, or the public key `whpk_…` */
           secret?: string;
+          /**
+           * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+           * @enum {string}
+           */
+          signatureScheme?: 'hmac-sha256' | 'ed25519';
           description?: string;
           /**
            * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -745,6 +829,7 @@ export interface operations {
            *       },
            *       "timeoutMs": 15000,
            *       "enabled": true,
+           *       "signatureScheme": "hmac-sha256",
            *       "ordering": "unordered",
            *       "maxInFlight": 4,
            *       "rateLimitPerSecond": 20,
@@ -781,6 +866,11 @@ export interface operations {
              *     ]
              */
             eventTypes?: string[];
+            /**
+             * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+             * @enum {string}
+             */
+            signatureScheme?: 'hmac-sha256' | 'ed25519';
             description?: string;
             /**
              * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -826,6 +916,8 @@ export interface operations {
             createdAt?: string;
             updatedAt?: string;
             disabledReason?: string;
+            /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+            previousSecretExpiresAt?: string;
             health?: {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
@@ -843,7 +935,7 @@ export interface operations {
               /** @description deliveries that used up their retries (replay them) */
               deadLetters?: number;
             };
-            /** @description the signing secret: shown here and by GET /v1/receivers/{id}/secret only */
+            /** @description what the receiver verifies with (the `whsec_` secret, or the ed25519 public key `whpk_…`): shown here and by GET /v1/receivers/{id}/secret only */
             secret?: string;
           };
         };
@@ -857,6 +949,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "url is not a valid absolute URL",
            *       "field": "url"
@@ -864,6 +957,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -879,12 +984,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -900,6 +1018,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 422,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Unprocessable Entity",
            *       "message": "headers.x-tenant holds a character a header value cannot carry (CR, LF, NUL, another control character, or one above U+00FF)",
            *       "field": "headers.x-tenant"
@@ -907,6 +1026,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -922,12 +1053,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -971,6 +1115,7 @@ export interface operations {
            *       },
            *       "timeoutMs": 15000,
            *       "enabled": true,
+           *       "signatureScheme": "hmac-sha256",
            *       "ordering": "unordered",
            *       "maxInFlight": 4,
            *       "rateLimitPerSecond": 20,
@@ -1006,6 +1151,11 @@ export interface operations {
              *     ]
              */
             eventTypes?: string[];
+            /**
+             * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+             * @enum {string}
+             */
+            signatureScheme?: 'hmac-sha256' | 'ed25519';
             description?: string;
             /**
              * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -1051,6 +1201,8 @@ export interface operations {
             createdAt?: string;
             updatedAt?: string;
             disabledReason?: string;
+            /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+            previousSecretExpiresAt?: string;
             health?: {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
@@ -1080,6 +1232,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
            *       "field": "params.id"
@@ -1087,6 +1240,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1102,12 +1267,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1123,12 +1301,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1144,12 +1335,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1189,6 +1393,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
            *       "field": "params.id"
@@ -1196,6 +1401,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1211,12 +1428,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1232,12 +1462,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1253,12 +1496,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1302,8 +1558,13 @@ export interface operations {
            *     ]
            */
           eventTypes?: string[];
-          /** @description signing secret `whsec_<base64>`; generated when absent */
+          /** @description signing key: `whsec_<base64>` (hmac-sha256) or an ed25519 private key `whsk_<base64>`; generated when absent. Answers show what a receiver verifies with: the `whsec_`, or the public key `whpk_…` */
           secret?: string;
+          /**
+           * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+           * @enum {string}
+           */
+          signatureScheme?: 'hmac-sha256' | 'ed25519';
           description?: string;
           /**
            * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -1358,6 +1619,7 @@ export interface operations {
            *       },
            *       "timeoutMs": 15000,
            *       "enabled": true,
+           *       "signatureScheme": "hmac-sha256",
            *       "ordering": "unordered",
            *       "maxInFlight": 4,
            *       "rateLimitPerSecond": 20,
@@ -1393,6 +1655,11 @@ export interface operations {
              *     ]
              */
             eventTypes?: string[];
+            /**
+             * @description `hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.
+             * @enum {string}
+             */
+            signatureScheme?: 'hmac-sha256' | 'ed25519';
             description?: string;
             /**
              * @description extra headers sent with every request. Values may not hold control characters (CR, LF, NUL…) or characters above U+00FF (422). In responses, the values of credential-looking headers (authorization, cookie, names holding token, key or secret) are shown as "••••••••"; a PATCH that sends that mask back keeps the stored value.
@@ -1438,6 +1705,8 @@ export interface operations {
             createdAt?: string;
             updatedAt?: string;
             disabledReason?: string;
+            /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+            previousSecretExpiresAt?: string;
             health?: {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
@@ -1467,6 +1736,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "enabled must be boolean",
            *       "field": "enabled"
@@ -1474,6 +1744,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1489,12 +1771,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1510,12 +1805,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1531,6 +1839,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 422,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Unprocessable Entity",
            *       "message": "url points at a blocked address (private); set LOCKSTEP_ALLOW_PRIVATE_NETWORKS=true for development",
            *       "field": "url"
@@ -1538,6 +1847,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1553,12 +1874,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1590,12 +1924,18 @@ export interface operations {
         content: {
           /**
            * @example {
-           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+           *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+           *       "signatureScheme": "hmac-sha256",
+           *       "previousSecretExpiresAt": null
            *     }
            */
           'application/json': {
-            /** @description signing secret `whsec_<base64>` */
-            secret: string;
+            /** @description what the receiver verifies with: the `whsec_` secret (hmac-sha256), or the public key `whpk_<base64>` (ed25519) */
+            secret?: string;
+            /** @enum {string} */
+            signatureScheme?: 'hmac-sha256' | 'ed25519';
+            /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+            previousSecretExpiresAt?: string | null;
           };
         };
       };
@@ -1608,6 +1948,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
            *       "field": "params.id"
@@ -1615,6 +1956,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1630,12 +1983,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1651,12 +2017,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1672,12 +2051,213 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  rotateReceiverSecret: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description receiver id (rcv_…)
+         * @example rcv_01m81ty179n6nkc35tt72nyn5a
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "overlapMs": 86400000
+         *     }
+         */
+        'application/json': {
+          /** @description the new key (`whsec_…` or `whsk_…`: its prefix names the scheme, so a rotation may also change scheme); generated in the receiver’s scheme when absent */
+          secret?: string;
+          /** @description how long the previous key keeps signing beside the new one (default 86400000, 24 h; 0: at once only the new one) */
+          overlapMs?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+           *       "previousSecretExpiresAt": "2026-11-23T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            /** @description what the receiver verifies with: the `whsec_` secret (hmac-sha256), or the public key `whpk_<base64>` (ed25519) */
+            secret?: string;
+            /** @description while a rotation overlaps: when the previous key stops signing (Redis clock); until then every delivery carries both signatures, new first */
+            previousSecretExpiresAt?: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "secret must be whsec_ followed by base64 of 24 to 64 bytes",
+           *       "field": "secret"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1773,6 +2353,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "querystring.cursor must match pattern \"^[0-9]{1,15}\\.msg_[0-9a-z]{26}$\"",
            *       "field": "querystring.cursor"
@@ -1780,6 +2361,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1795,12 +2388,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1816,12 +2422,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1837,12 +2456,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1909,6 +2541,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "since cannot be combined with messageIds; send one of them",
            *       "field": "since"
@@ -1916,6 +2549,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1931,12 +2576,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1952,12 +2610,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -1973,12 +2644,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2064,6 +2748,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "eventType must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
            *       "field": "eventType"
@@ -2071,6 +2756,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2086,12 +2783,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2107,12 +2817,26 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 413,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large"
+           *       "message": "Request body is too large",
+           *       "field": "body"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2128,6 +2852,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 422,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Unprocessable Entity",
            *       "message": "receiverIds[0] names no receiver (rcv_01m81ty179n6nkc35tt72nyn5a)",
            *       "field": "receiverIds[0]"
@@ -2135,6 +2860,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2150,12 +2887,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2269,6 +3019,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "messages.0.eventType must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
            *       "field": "messages.0.eventType"
@@ -2276,6 +3027,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2291,12 +3054,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2312,6 +3088,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 409,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Conflict",
            *       "message": "messages[3].receiverIds names a receiver deleted just now (rcv_01m81ty179n6nkc35tt72nyn5a); stored: messages 0-2, 4 (4 of 5); not stored: messages 3. Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.",
            *       "field": "messages[3].receiverIds"
@@ -2319,6 +3096,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2334,12 +3123,26 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 413,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large"
+           *       "message": "Request body is too large",
+           *       "field": "body"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2355,6 +3158,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 422,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Unprocessable Entity",
            *       "message": "messages[1].payload is nested deeper than 64 levels (objects and arrays inside each other); receivers could not parse it",
            *       "field": "messages[1].payload"
@@ -2362,6 +3166,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2377,12 +3193,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2486,6 +3315,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "params.id must match pattern \"^msg_[0-9a-z]{26}$\"",
            *       "field": "params.id"
@@ -2493,6 +3323,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2508,12 +3350,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2529,12 +3384,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "message msg_01m81ty5qz3thq4wqvkn0xgt6b not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2550,12 +3418,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2625,6 +3506,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
            *       "message": "receiverIds.0 must match pattern \"^rcv_[0-9a-z]{26}$\"",
            *       "field": "receiverIds.0"
@@ -2632,6 +3514,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2647,12 +3541,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2668,12 +3575,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
            *       "error": "Not Found",
            *       "message": "message msg_01m81ty5qz3thq4wqvkn0xgt6b not found"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2689,12 +3609,26 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 413,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large"
+           *       "message": "Request body is too large",
+           *       "field": "body"
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2710,6 +3644,7 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 422,
+           *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Unprocessable Entity",
            *       "message": "receiverIds[0] names no receiver (rcv_01m81ty179n6nkc35tt72nyn5a)",
            *       "field": "receiverIds[0]"
@@ -2717,6 +3652,18 @@ export interface operations {
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2732,12 +3679,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2798,12 +3758,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2819,12 +3792,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -2993,12 +3979,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
            *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;
@@ -3014,12 +4013,25 @@ export interface operations {
           /**
            * @example {
            *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
            *       "error": "Service Unavailable",
            *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
            *     }
            */
           'application/json': {
             statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
             error?: string;
             message: string;
             field?: string;

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { ConfigError } from './error.js';
 import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
-import { bool, cidrs, int, oneOf, schedule, text, url, urls } from './parse.js';
+import type { RedisTarget } from '../redis.js';
+import { bool, cidrs, hostPorts, int, oneOf, schedule, text, url, urls } from './parse.js';
 
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
 export type Role = 'all' | 'api' | 'emitter';
@@ -16,6 +17,14 @@ export interface Config {
   /** Accepted bearer tokens; empty only before the CLI has generated one for role `all`. */
   apiTokens: string[];
   redisUrl: string | undefined;
+  /** Sentinels that name the master (`LOCKSTEP_REDIS_SENTINELS`); undefined = none. */
+  redisSentinels: { host: string; port: number }[] | undefined;
+  redisSentinelName: string;
+  /** Password of the Redis data nodes, when not in the URL. */
+  redisPassword: string | undefined;
+  redisSentinelPassword: string | undefined;
+  /** Replicas a write must reach before it is acknowledged (`WAIT`). */
+  redisMinReplicas: number;
   redisPrefix: string;
   lockBackend: LockBackendName;
   etcdHosts: string[];
@@ -88,11 +97,24 @@ export function loadConfig(env: Env = process.env): Config {
 
   // the environment wins over the files
   const setting = (name: string, key: string): unknown => env[name] ?? fromFile(key);
+  const sentinels = setting('LOCKSTEP_REDIS_SENTINELS', 'redisSentinels');
+  if (sentinels !== undefined && env.LOCKSTEP_REDIS_URL)
+    throw new ConfigError('set LOCKSTEP_REDIS_URL or LOCKSTEP_REDIS_SENTINELS, not both: with Sentinel the sentinels name the master');
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
     port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
     apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? '', 'LOCKSTEP_API_TOKEN'),
     redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
+    redisSentinels: sentinels === undefined ? undefined : hostPorts(sentinels, 'LOCKSTEP_REDIS_SENTINELS', '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379'),
+    redisSentinelName: text(setting('LOCKSTEP_REDIS_SENTINEL_NAME', 'redisSentinelName') ?? 'mymaster', 'LOCKSTEP_REDIS_SENTINEL_NAME', /^\S+$/, '(no spaces)'),
+    redisPassword: optionalSecret(env.LOCKSTEP_REDIS_PASSWORD, 'LOCKSTEP_REDIS_PASSWORD'),
+    redisSentinelPassword: optionalSecret(env.LOCKSTEP_REDIS_SENTINEL_PASSWORD, 'LOCKSTEP_REDIS_SENTINEL_PASSWORD'),
+    redisMinReplicas: int(
+      setting('LOCKSTEP_REDIS_MIN_REPLICAS', 'redisMinReplicas') ?? (sentinels === undefined ? 0 : 1),
+      'LOCKSTEP_REDIS_MIN_REPLICAS',
+      0,
+      100,
+    ),
     redisPrefix: text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)'),
     lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
     etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS', 'etcdHosts'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
@@ -125,6 +147,32 @@ export function loadConfig(env: Env = process.env): Config {
     tracing: tracingConfig(env),
     egressProxy: egressProxy(env),
   };
+}
+
+/**
+ * The Redis a process talks to, from the settings: the sentinels' master, or the URL (with
+ * `LOCKSTEP_REDIS_PASSWORD` when the URL has none); undefined = none given (role `all` embeds one).
+ */
+export function redisTarget(config: Config): RedisTarget | undefined {
+  if (config.redisSentinels)
+    return {
+      sentinels: config.redisSentinels,
+      name: config.redisSentinelName,
+      ...(config.redisPassword ? { password: config.redisPassword } : {}),
+      ...(config.redisSentinelPassword ? { sentinelPassword: config.redisSentinelPassword } : {}),
+    };
+  if (!config.redisUrl || !config.redisPassword) return config.redisUrl;
+  const withPassword = new URL(config.redisUrl);
+  if (!withPassword.password) withPassword.password = encodeURIComponent(config.redisPassword);
+  return withPassword.toString();
+}
+
+/** A password from the environment: unset or empty = none; never echoed in an error. */
+function optionalSecret(value: string | undefined, name: string): string | undefined {
+  if (!value) return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new ConfigError(`${name} must not contain control characters (a newline copied with it?)`);
+  return value;
 }
 
 function readJson(path: string): Record<string, unknown> {

@@ -103,3 +103,18 @@ export function schedule(value: unknown, name: string): number[] {
 function redactPassword(raw: string): string {
   return raw.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1***@');
 }
+
+/** A comma list of `host:port` (an IPv6 address in brackets: `[::1]:26379`), at least one. */
+export function hostPorts(value: unknown, name: string, example: string): { host: string; port: number }[] {
+  const items = list(value ?? '');
+  if (items.length === 0) throw new ConfigError(`${name} must list at least one host:port such as ${example}`);
+  return items.map((item) => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(item);
+    const port = Number(match?.[3]);
+    const host = match?.[1] ?? match?.[2];
+    if (!host || !(port >= 1 && port <= 65535) || (match?.[1] !== undefined && isIP(host) !== 6)) {
+      throw new ConfigError(`${name}: ${JSON.stringify(item)} is not a host:port such as ${example} (comma list)`);
+    }
+    return { host, port };
+  });
+}

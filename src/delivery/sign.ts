@@ -1,43 +1,20 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { Signer, type SignatureHeaders } from './signer.js';
 
 /**
  * Standard Webhooks signing (https://www.standardwebhooks.com/), so that any of its libraries
- * verifies what Lockstep sends.
+ * verifies what Lockstep sends. The keys are in signing-keys.ts, the signer of a delivery window
+ * (rotation overlap, ed25519) in signer.ts.
  */
 
-const PREFIX = 'whsec_';
-const SECRET_BYTES = 24;
-const MAX_SECRET_BYTES = 64;
-
-export type SignatureHeaders = Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string>;
-
-/** A new signing secret: `whsec_` + base64 of 24 random bytes (the Standard Webhooks form). */
-export function generateSecret(): string {
-  return `${PREFIX}${randomBytes(SECRET_BYTES).toString('base64')}`;
-}
+export type { SignatureHeaders };
+export { generateSecret, isValidSecret } from './signing-keys.js';
 
 /**
- * `whsec_` followed by canonical base64 of 24 to 64 bytes. Canonical, because Buffer.from skips
- * characters it does not understand: a secret with a typo would otherwise sign with a different
- * key than the receiver's library derives.
+ * The three Standard Webhooks headers for one attempt signed with one key: for a `whsec_`,
+ * `webhook-signature` is `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed by the
+ * base64-decoded secret after `whsec_` (a secret without the prefix is taken as bare base64, as the
+ * libraries do); for a `whsk_`, `v1a,<base64 ed25519 signature>` of the same text.
  */
-export function isValidSecret(secret: string): boolean {
-  if (!secret.startsWith(PREFIX)) return false;
-  const encoded = secret.slice(PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return false;
-  const bytes = Buffer.from(encoded, 'base64');
-  return bytes.length >= SECRET_BYTES && bytes.length <= MAX_SECRET_BYTES && bytes.toString('base64') === encoded;
-}
-
-/**
- * The three Standard Webhooks headers for one attempt: `webhook-signature` is
- * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed by the base64-decoded secret
- * after `whsec_` (a secret without the prefix is taken as bare base64, as the libraries do).
- */
-export function signatureHeaders(secret: string, messageId: string, timestampSeconds: number, body: string): SignatureHeaders {
-  // Verifiers parse the header as an integer; a fraction would sign text they never reconstruct.
-  if (!Number.isSafeInteger(timestampSeconds)) throw new RangeError(`timestampSeconds must be whole seconds, got ${timestampSeconds}`);
-  const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
-  const signature = createHmac('sha256', key).update(`${messageId}.${timestampSeconds}.${body}`).digest('base64');
-  return { 'webhook-id': messageId, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': `v1,${signature}` };
+export function signatureHeaders(key: string, messageId: string, timestampSeconds: number, body: string): SignatureHeaders {
+  return new Signer(key).headers(messageId, timestampSeconds, body, 0);
 }

@@ -1,8 +1,8 @@
 import type { AddressGuard } from '../delivery/address-guard.js';
-import { isValidSecret } from '../delivery/sign.js';
 import type { PatchReceiver, ReceiverSettings } from '../shapes/receivers.js';
 import { badField } from '../errors.js';
 import { MASK } from '../shapes/receivers.js';
+import { checkKey } from './signing.js';
 
 /** The checks a receiver's fields get beyond their JSON schema, before anything is stored. */
 
@@ -31,7 +31,7 @@ export function checkReceiverInput<T extends PatchReceiver>(body: T, guard: Addr
 }
 
 export function checkReceiverFields<T extends PatchReceiver>(body: T): T {
-  if (body.secret !== undefined && !isValidSecret(body.secret)) throw badField('secret', 'must be "whsec_" followed by base64 of 24 to 64 bytes');
+  if (body.secret !== undefined) checkKey(body.secret, body.signatureScheme);
   for (const [name, value] of Object.entries(body.headers ?? {})) {
     if (RESERVED_HEADERS.test(name)) throw badField(`headers.${name}`, 'is set by Lockstep and cannot be overridden');
     if (value === MASK)

@@ -1,14 +1,15 @@
 import type { AddressGuard } from '../delivery/address-guard.js';
-import { generateSecret } from '../delivery/sign.js';
 import { badField, notFound } from '../errors.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { CreateReceiver, PatchReceiver } from '../shapes/receivers.js';
+import type { ReceiverSecret, RotatedSecret, RotateSecret } from '../shapes/signing.js';
 import type { DeadLetterPage, ReceiverPage, ReceiverView, Store } from '../store/index.js';
 import type { DomainLog } from './log.js';
 import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
+import { receiverSecret, rotateKey, signingSettings } from './signing.js';
 
 export interface ReceiversOptions {
   store: Store;
@@ -39,7 +40,7 @@ export class Receivers {
     const receiver = await store.receivers.create({
       url: body.url,
       eventTypes: body.eventTypes ?? [],
-      secret: body.secret ?? generateSecret(),
+      ...signingSettings(body),
       description: body.description ?? '',
       headers: body.headers ?? {},
       timeoutMs: body.timeoutMs ?? defaultTimeoutMs,
@@ -63,10 +64,15 @@ export class Receivers {
     return (await this.options.store.receivers.get(id)) ?? Promise.reject(notFound(`receiver ${id}`));
   }
 
-  async secret(id: string, log: DomainLog = this.options.log): Promise<string> {
-    const { secret } = await this.get(id);
+  async secret(id: string, log: DomainLog = this.options.log): Promise<ReceiverSecret> {
+    const secret = receiverSecret(await this.get(id));
     log.info({ receiverId: id }, 'receiver secret read');
     return secret;
+  }
+
+  /** A new signing key; the current one keeps signing beside it for the overlap. */
+  async rotateSecret(id: string, input: RotateSecret, log: DomainLog = this.options.log): Promise<RotatedSecret> {
+    return rotateKey(this.options.store, await this.get(id), input, log);
   }
 
   /** Changes the given fields; a masked header value keeps the stored one; enabling wakes its queue. */
@@ -75,7 +81,9 @@ export class Receivers {
     const body = input.headers ? { ...input, headers: unmaskHeaders(input.headers, (await this.get(id)).headers) } : input;
     const patch = body.url === undefined ? checkReceiverFields(body) : checkReceiverInput({ ...body, url: body.url }, guard);
     if (patch.ordering === 'strict' || (patch.maxInFlight ?? 1) > 1) checkFlowControl(patch, await this.get(id));
-    const updated = await store.receivers.update(id, patch);
+    const signing =
+      patch.secret !== undefined || patch.signatureScheme !== undefined ? signingSettings(patch, (await this.get(id)).signatureScheme) : undefined;
+    const updated = await store.receivers.update(id, { ...patch, ...signing });
     if (!updated) throw notFound(`receiver ${id}`);
     if (updated.enabledNow) await store.drains.wake(id);
     log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');

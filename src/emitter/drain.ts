@@ -1,4 +1,5 @@
 import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
+import type { Signer } from '../delivery/signer.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +12,7 @@ import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
 import type { Tracing } from '../tracing/index.js';
-import { webhookRequest } from './webhook-request.js';
+import { signerFor, webhookRequest } from './webhook-request.js';
 
 /** How a turn on one receiver ended, which decides what becomes of its drain job. */
 export type TurnEnd =
@@ -30,9 +31,10 @@ export interface DrainOptions {
   tracing?: Tracing;
 }
 
-/** What every attempt of a turn shares: the receiver's retry schedule, and how long the turn waited for its lock (ms). */
-interface TurnFacts {
+/** What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long the turn waited for the lock (ms). */
+interface WindowFacts {
   schedule: number[];
+  signer: Signer;
   lockWaitMs: number;
 }
 
@@ -53,7 +55,7 @@ const CLOSE_SETTLE_MS = 25;
  * horizon (claim.lua caps it): each window costs the pacer about one round trip of its rate.
  */
 function windowFor(lanes: number, rateLimited: boolean): number {
-  return rateLimited ? 256 : Math.min(256, WINDOW * Math.ceil(lanes / 4));
+  return rateLimited ? 256 : Math.min(256, WINDOW * lanes);
 }
 
 /** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
@@ -128,11 +130,13 @@ export class ReceiverDrainer {
     timing.answeredAt = performance.now();
     let rateLimited = false;
     let lastPacer: Pacer | undefined;
+    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time
+    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length - sent;
     for (let sent = 0; ;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
         // a short wait (the rate limit's next slot) is spent holding the locks; a long one gives the receiver back
-        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || sent >= maxMessagesPerTurn)
+        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || budgetLeft(sent) <= 0)
           return { kind: 'later', at: Date.now() + claim.inMs };
         await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
         if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
@@ -140,7 +144,7 @@ export class ReceiverDrainer {
         claim = await this.store.claim(
           lock.receiverId,
           holder,
-          Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent),
+          Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent)),
           retry.breakerFailures,
           horizon(),
         );
@@ -160,9 +164,11 @@ export class ReceiverDrainer {
       );
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
       lastPacer = pacer;
-      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, lockWaitMs }, recorder, pacer);
+      // the keys of this window, decoded once: a rotation is seen by the next claim
+      const signer = signerFor(claim.receiver, timing.sentAt);
+      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
-      const budget = Math.min(windowFor(lanes.all.length, rateLimited), maxMessagesPerTurn - sent);
+      const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);
@@ -183,7 +189,7 @@ export class ReceiverDrainer {
     own: HeldLock,
     lanes: readonly Lane[],
     claim: Extract<Claim, { kind: 'send' }>,
-    turn: TurnFacts,
+    how: WindowFacts,
     recorder: AttemptRecorder,
     pacer: Pacer | undefined,
   ): Promise<number> {
@@ -201,7 +207,7 @@ export class ReceiverDrainer {
         const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal, take, () => going(lane))));
         if (pacer && !paced) return;
         const delivery = paced ? paced.item : (deliveries[next++] as ClaimedDelivery);
-        const record = await this.attempt(receiver, delivery, own, lane, turn);
+        const record = await this.attempt(receiver, delivery, own, lane, how);
         if (paced) pacer?.answered(paced.index);
         recorder.add(record);
         const { outcome } = record;
@@ -219,23 +225,24 @@ export class ReceiverDrainer {
     return next;
   }
 
-  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, turn: TurnFacts): Promise<AttemptRecord> {
+  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, how: WindowFacts): Promise<AttemptRecord> {
     const startedAt = Date.now();
-    // the turn's fence in every request: it never goes down for the receiver, whichever lane sends
-    const { body, headers } = webhookRequest(receiver, delivery, own.fence, startedAt);
+    // the turn's fence in every request: it never goes down for the receiver, whichever lane sends;
+    // signed with the keys valid at this moment
+    const { body, headers } = webhookRequest(how.signer, receiver, delivery, own.fence, { nowMs: startedAt, monotonicMs: performance.now() });
     // tracing off: the optional call short-circuits, nothing is allocated for it
     const span = this.options.tracing?.attempt(delivery.traceparent, {
       receiverId: delivery.receiverId,
       messageId: delivery.messageId,
       attempt: delivery.attempt,
       fence: own.fence,
-      lockWaitMs: turn.lockWaitMs,
+      lockWaitMs: how.lockWaitMs,
       url: receiver.url,
     });
     if (span) headers.traceparent = span.traceparent;
     const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
     span?.end(result.statusCode, result.errorKind);
-    const outcome = outcomeOf(result, delivery, turn.schedule, this.options.retry);
+    const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;

@@ -2,10 +2,10 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
+import { isLockstepError } from '../errors.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import { failedBackend } from '../dependency-errors.js';
 import { sleep } from '../lib/abort.js';
 import { connectRedis } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
@@ -49,7 +49,7 @@ export class Emitter {
 
   constructor(private readonly options: EmitterOptions) {
     const { config, store, locks, client, log, metrics } = options;
-    this.connection = connectRedis(store.redisUrl);
+    this.connection = connectRedis(store.redisTarget);
     this.connection.on('error', () => {});
     this.drainer = new ReceiverDrainer(
       locks,
@@ -90,7 +90,8 @@ export class Emitter {
     });
     this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
     this.worker.on('failed', (job, error) => {
-      this.options.metrics.backendError(failedBackend(error));
+      // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
+      this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
       log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
     });
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);

@@ -1,4 +1,7 @@
+import { consulSessionGone } from '../dependency-errors.js';
+import { LockstepError } from '../errors.js';
 import { linkSignals } from '../lib/abort.js';
+import { lockFailure } from './failure.js';
 
 export const REQUEST_TIMEOUT_MS = 5000;
 
@@ -16,24 +19,30 @@ export interface KeyRead {
   index: number;
 }
 
-export class ConsulError extends Error {
-  override readonly name = 'ConsulError';
+/** Consul answered a request with an error status (a lock backend failure that keeps the status). */
+export class ConsulError extends LockstepError {
+  /** Consul no longer knows the session the request named (expired or destroyed). */
+  readonly sessionGone: boolean;
+
   constructor(
     readonly status: number,
-    message: string,
+    what: string,
+    body: string,
   ) {
-    super(message);
+    super('LOCKSTEP_LOCK_BACKEND', 503, `consul ${what}: ${status} ${body}`);
+    this.sessionGone = consulSessionGone(body);
   }
 }
 
-/** Consul refuses an acquire under a session it no longer knows (expired or destroyed): `invalid session "<id>"`. */
+/** Consul refused a request because it no longer knows its session. */
 export function sessionGone(error: unknown): boolean {
-  return error instanceof ConsulError && /invalid session/i.test(error.message);
+  return error instanceof ConsulError && error.sessionGone;
 }
 
 /**
  * The few calls of Consul's documented HTTP API the lock backend needs, on plain fetch: JSON in
- * and out, a timeout on every request, `CONSUL_HTTP_TOKEN` as Consul's own CLI reads it.
+ * and out, a timeout on every request, `CONSUL_HTTP_TOKEN` as Consul's own CLI reads it. Every
+ * failure (no answer, an error status, a body that is not JSON) leaves as a LockstepError.
  */
 export class ConsulClient {
   private readonly base: string;
@@ -83,6 +92,8 @@ export class ConsulClient {
     try {
       const init = { method, headers: this.headers, signal: linked.signal, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
       return await read(await fetch(`${this.base}${path}`, init));
+    } catch (error) {
+      throw lockFailure('consul', error, this.base);
     } finally {
       linked.dispose();
     }
@@ -90,7 +101,7 @@ export class ConsulClient {
 
   private async json<T>(response: Response, what: string): Promise<T> {
     const text = await response.text();
-    if (!response.ok) throw new ConsulError(response.status, `consul ${what}: ${response.status} ${text}`);
+    if (!response.ok) throw new ConsulError(response.status, what, text);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 }

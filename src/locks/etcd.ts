@@ -3,6 +3,7 @@ import { sleep } from '../lib/abort.js';
 import { acquireWithin, AttemptGuard } from './acquire.js';
 import { etcdLeaseTtlS } from './cadence.js';
 import { KeyDeletions } from './etcd-key-deletions.js';
+import { lockBackendError, lockCall } from './failure.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
 import { SessionKeeper, type LockSession } from './session-keeper.js';
@@ -51,6 +52,8 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   private readonly leases: SessionKeeper<LeaseSession>;
   private readonly attempts = new AttemptGuard();
   private readonly leaseTtlS: number;
+  /** The etcd endpoints, for messages. */
+  private readonly hosts: string;
 
   constructor(
     hosts: string[],
@@ -71,10 +74,11 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       (session) => session.lease.revoke(),
     );
     this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
+    this.hosts = hosts.join(', ');
   }
 
   async start(): Promise<void> {
-    await this.leases.session();
+    await lockCall('etcd', this.leases.session(), this.hosts);
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
@@ -82,11 +86,15 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
     const deletions = new KeyDeletions(this.client, this.key(receiverId));
     try {
-      return await acquireWithin(
-        () => this.tryAcquire(receiverId, deletions),
-        (ms, signal) => deletions.wait(ms, signal),
-        options,
-        pollMs,
+      return await lockCall(
+        'etcd',
+        acquireWithin(
+          () => this.tryAcquire(receiverId, deletions),
+          (ms, signal) => deletions.wait(ms, signal),
+          options,
+          pollMs,
+        ),
+        this.hosts,
       );
     } finally {
       deletions.close();
@@ -107,7 +115,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
 
   async holders(): Promise<LockHolder[]> {
     const prefix = this.key('');
-    const response = await this.client.getAll().prefix(prefix).exec();
+    const response = await lockCall('etcd', this.client.getAll().prefix(prefix).exec(), this.hosts);
     return holdersByReceiver(
       response.kvs.map((kv) => ({ name: kv.key.toString().slice(prefix.length), fence: Number(kv.create_revision), ...decodeHolder(kv.value) })),
     );
@@ -220,7 +228,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       const { grantedTTL } = await this.client.leaseClient.leaseTimeToLive({ ID: session.id });
       // the local deadline assumes etcd keeps a key at least the configured TTL after a keep-alive
       if (Number(grantedTTL) * 1000 < this.options.ttlMs)
-        throw new Error(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
+        throw lockBackendError(`etcd granted a ${grantedTTL} s lease, shorter than the ${this.options.ttlMs} ms lock TTL`);
     } catch (error) {
       giveUp();
       throw error;

@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import type { RedisTarget } from '../redis.js';
 import { RedisReceiverLocks } from './redis.js';
 import type { ReceiverLocks } from './types.js';
 
@@ -7,11 +8,11 @@ export * from './types.js';
 export { ttlProblem } from './cadence.js';
 
 /** Builds the lock backend named by `LOCKSTEP_LOCK_BACKEND` for a process called `emitterId`. */
-export async function createReceiverLocks(config: Config, redisUrl: string, emitterId: string): Promise<ReceiverLocks> {
+export async function createReceiverLocks(config: Config, redis: RedisTarget, emitterId: string): Promise<ReceiverLocks> {
   const options = { emitterId, ttlMs: config.lockTtlMs, prefix: config.redisPrefix };
   switch (config.lockBackend) {
     case 'redis':
-      return new RedisReceiverLocks(redisUrl, options);
+      return new RedisReceiverLocks(redis, { ...options, minReplicas: config.redisMinReplicas });
     case 'etcd': {
       const { EtcdReceiverLocks } = await import('./etcd.js');
       return new EtcdReceiverLocks(config.etcdHosts, options);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { readLua } from '../lua.js';
-import { connectRedis } from '../redis.js';
+import { LockstepError } from '../errors.js';
+import { connectRedis, type RedisTarget } from '../redis.js';
+import { ReplicaBarrier } from '../redis-replicas.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';
+import { lockBackendError, lockCall } from './failure.js';
 import { renewEveryMs } from './cadence.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
@@ -20,10 +23,19 @@ interface LockCommands {
   lockRenew(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 }
 
+export interface RedisLockOptions extends LockBackendOptions {
+  /** A lock, its fence and each renewal count only once this many replicas have them (default 0). */
+  minReplicas?: number;
+}
+
 /**
  * Redis backend: a lock is `SET key <session> NX PX ttl`; one heartbeat per process renews every
  * key this session holds with one script call every ttl/3. The fence is an INCR taken in the same
  * script as the SET. Waiters are woken by a PUBLISH on release and poll for expiries.
+ *
+ * On a replicated Redis (`minReplicas` > 0) an acquire and each renewal are confirmed with `WAIT`
+ * before they count, so a failover cannot hand the new master a lock key or a fence counter older
+ * than what a holder acts on (docs/lock-backends.md says what is left).
  *
  * The lock connection has no offline queue: while Redis is unreachable a renewal fails at once
  * instead of waiting in a queue, so every held lock is reported lost straight away.
@@ -37,22 +49,29 @@ export class RedisReceiverLocks implements ReceiverLocks {
   private subscriber: Redis | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
+  private readonly replicas: ReplicaBarrier;
 
   constructor(
-    private readonly redisUrl: string,
-    private readonly options: LockBackendOptions,
+    private readonly target: RedisTarget,
+    private readonly options: RedisLockOptions,
   ) {
     this.session = `${options.emitterId}:${randomBytes(8).toString('hex')}`;
     this.held = new HeldLockRegistry(options.ttlMs);
+    this.replicas = new ReplicaBarrier(target, this.key('replicated'), options.minReplicas ?? 0);
   }
 
   async start(): Promise<void> {
-    const redis = connectRedis(this.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as Redis & LockCommands;
+    const redis = connectRedis(this.target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as Redis & LockCommands;
     redis.defineCommand('lockAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
     redis.on('error', () => {}); // reported through failed commands and lost locks
-    await redis.connect();
+    // a connection that never came up is closed, or it would go on reconnecting with nobody to use it
+    await lockCall('redis', redis.connect()).catch((error: unknown) => {
+      redis.disconnect();
+      throw error;
+    });
+    await this.replicas.connect();
     this.redis = redis;
     this.heartbeat = setInterval(() => void this.renewAll(), renewEveryMs('redis', this.options.ttlMs));
     this.heartbeat.unref();
@@ -60,11 +79,14 @@ export class RedisReceiverLocks implements ReceiverLocks {
 
   acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     const pollMs = Math.max(20, Math.min(250, Math.floor(this.options.ttlMs / 8)));
-    return acquireWithin(
-      () => this.tryAcquire(receiverId),
-      (ms, signal) => this.waitForRelease(receiverId, ms, signal),
-      options,
-      pollMs,
+    return lockCall(
+      'redis',
+      acquireWithin(
+        () => this.tryAcquire(receiverId),
+        (ms, signal) => this.waitForRelease(receiverId, ms, signal),
+        options,
+        pollMs,
+      ),
     );
   }
 
@@ -75,7 +97,11 @@ export class RedisReceiverLocks implements ReceiverLocks {
       .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
   }
 
-  async holders(): Promise<LockHolder[]> {
+  holders(): Promise<LockHolder[]> {
+    return lockCall('redis', this.readHolders());
+  }
+
+  private async readHolders(): Promise<LockHolder[]> {
     const redis = this.commands();
     const entries = Object.entries(await redis.hgetall(this.key('locks')));
     if (entries.length === 0) return [];
@@ -104,6 +130,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     clearInterval(this.heartbeat);
     await Promise.all(this.held.all().map((lock) => this.release(lock)));
     this.subscriber?.disconnect();
+    this.replicas.close();
     this.redis?.disconnect();
     this.redis = undefined;
   }
@@ -121,7 +148,16 @@ export class RedisReceiverLocks implements ReceiverLocks {
       receiverId,
       holder,
     );
-    return fence ? this.held.add(receiverId, fence, sentAt) : null;
+    if (!fence) return null;
+    const lock = this.held.add(receiverId, fence, sentAt);
+    try {
+      await this.replicas.confirm();
+    } catch (error) {
+      // A lock or fence a failover could forget must not be used: give it back.
+      await this.release(lock);
+      throw new LockstepError('LOCKSTEP_LOCK_BACKEND', 503, `the lock of ${receiverId} did not reach the Redis replicas in time`, { cause: error });
+    }
+    return lock;
   }
 
   private async renewAll(): Promise<void> {
@@ -132,6 +168,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     try {
       const keys = locks.map((lock) => this.key('lock', lock.receiverId));
       const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
+      await this.replicas.confirm(); // a renewal only the old master saw would not hold after a failover
       this.held.renewed(
         locks.filter((_, index) => renewed[index] === 1),
         sentAt,
@@ -162,7 +199,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
 
   private async subscribe(): Promise<void> {
     if (this.subscriber) return;
-    const subscriber = connectRedis(this.redisUrl, { lazyConnect: true });
+    const subscriber = connectRedis(this.target, { lazyConnect: true });
     this.subscriber = subscriber;
     subscriber.on('error', () => {});
     subscriber.on('message', (_channel: string, receiverId: string) => {
@@ -173,7 +210,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   }
 
   private commands(): Redis & LockCommands {
-    if (!this.redis) throw new Error('lock backend not started: call start() first');
+    if (!this.redis) throw lockBackendError('lock backend not started: call start() first');
     return this.redis;
   }
 

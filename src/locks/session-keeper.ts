@@ -1,3 +1,4 @@
+import { lockBackendError } from './failure.js';
 import type { HeldLockRegistry } from './registry.js';
 import { whenLost, type TrackedLock } from './tracked-lock.js';
 import type { LockLostCause } from './types.js';
@@ -39,7 +40,7 @@ export class SessionKeeper<S extends LockSession> {
 
   /** The live session, opened on first use and again after one was given up. */
   session(): Promise<S> {
-    if (this.closed) return Promise.reject(new Error('lock backend closed'));
+    if (this.closed) return Promise.reject(lockBackendError('lock backend closed'));
     if (this.current) return Promise.resolve(this.current);
     this.opening ??= this.openOne().finally(() => (this.opening = undefined));
     return this.opening;
@@ -101,7 +102,7 @@ export class SessionKeeper<S extends LockSession> {
     const session = await this.open();
     if (session.abandoned || this.closed) {
       await this.abandon(session, 'shutdown');
-      throw new Error('lock session lost, or the backend closed, while it was being opened');
+      throw lockBackendError('lock session lost, or the backend closed, while it was being opened');
     }
     this.current = session;
     return session;

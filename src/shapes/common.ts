@@ -58,9 +58,26 @@ function withoutRequired(value: unknown): unknown {
   return copy;
 }
 
+/**
+ * The stable codes an error body carries, for clients to decide by (src/errors.ts says what each
+ * means). A new code is added here, and only here.
+ */
+export const ERROR_CODES = [
+  'LOCKSTEP_BAD_FIELD',
+  'LOCKSTEP_NOT_FOUND',
+  'LOCKSTEP_UNAUTHORIZED',
+  'LOCKSTEP_REDIS_UNAVAILABLE',
+  'LOCKSTEP_REDIS_OUT_OF_MEMORY',
+  'LOCKSTEP_LOCK_BACKEND',
+  'LOCKSTEP_INTERNAL',
+] as const;
+export const ErrorCodeSchema = StringEnum(ERROR_CODES, { description: 'stable error code: decide by it, not by the message' });
+export type ErrorCode = Static<typeof ErrorCodeSchema>;
+
 /** Every error body: `field` names the request part at fault when there is one. */
 export const ErrorBodySchema = Type.Object({
   statusCode: Type.Integer(),
+  code: ErrorCodeSchema,
   error: Type.Optional(Type.String()),
   message: Type.String(),
   field: Type.Optional(Type.String()),

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_FILTER_PATTERN, HEADER_NAME_PATTERN, ID_PATTERN, Nullable, OrNull, PageSchema, Response, StringEnum, StringMap } from './common.js';
 import { AttemptSchema } from './messages.js';
+import { PREVIOUS_SECRET_EXPIRES_AT, SIGNATURE_SCHEMES } from './signing.js';
 
 /** Shown instead of a credential header's value. Not a valid header value, so it can never be a real one. */
 export const MASK = '••••••••';
@@ -13,7 +14,15 @@ const receiverFields = {
     description: 'event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`',
     examples: [['invoice.*']],
   }),
-  secret: Type.String({ maxLength: 128, description: 'signing secret `whsec_<base64>`; generated when absent' }),
+  secret: Type.String({
+    maxLength: 128,
+    description:
+      'signing key: `whsec_<base64>` (hmac-sha256) or an ed25519 private key `whsk_<base64>`; generated when absent. Answers show what a receiver verifies with: the `whsec_`, or the public key `whpk_…`',
+  }),
+  signatureScheme: StringEnum(SIGNATURE_SCHEMES, {
+    description:
+      '`hmac-sha256` (default; `v1,` signatures) or `ed25519` (`v1a,` signatures a receiver checks with the public key `whpk_…` of GET /v1/receivers/{id}/secret). Changing it without a `secret` generates a new key.',
+  }),
   description: Type.String({ maxLength: 1024 }),
   headers: StringMap(
     { maxLength: 1024 },
@@ -122,6 +131,7 @@ export const PublicReceiverSchema = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   disabledReason: Type.Optional(Type.String()),
+  previousSecretExpiresAt: Type.Optional(Type.String(PREVIOUS_SECRET_EXPIRES_AT)),
   health: ReceiverHealthSchema,
 });
 export type PublicReceiver = Static<typeof PublicReceiverSchema>;
@@ -131,13 +141,17 @@ export const PublicReceiverResponse = Response(PublicReceiverSchema);
 export const CreatedReceiverResponse = Response(
   Type.Object({
     ...PublicReceiverSchema.properties,
-    secret: Type.String({ ...secretField, description: 'the signing secret: shown here and by GET /v1/receivers/{id}/secret only' }),
+    secret: Type.String({
+      ...secretField,
+      description:
+        'what the receiver verifies with (the `whsec_` secret, or the ed25519 public key `whpk_…`): shown here and by GET /v1/receivers/{id}/secret only',
+    }),
   }),
 );
 
 export type CreatedReceiver = Static<typeof CreatedReceiverResponse>;
 
-export const ReceiverSecretSchema = Type.Object({ secret: Type.String({ description: 'signing secret `whsec_<base64>`' }) });
+export { ReceiverSecretSchema } from './signing.js';
 
 export const ReceiverPageResponse = Response(PageSchema(PublicReceiverSchema));
 

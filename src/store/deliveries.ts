@@ -15,7 +15,10 @@ export interface Fence {
 /** What the holder needs of the receiver to send to it, as stored at claim time. */
 export interface ClaimedReceiver {
   url: string;
+  /** The current signing key (`whsec_` or `whsk_`). */
   secret: string;
+  /** A rotation's previous key while it still signs, and for how many ms after the claim was read (Redis's clock). */
+  previous?: { secret: string; forMs: number };
   headers: Record<string, string>;
   timeoutMs: number;
   ordering: ReceiverOrdering;
@@ -235,10 +238,10 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   if (kind === 'wait') return { kind, inMs: Number(rest[0]) };
   if (kind === 'fenced') return { kind, maxFence: Number(rest[0]) };
   if (kind !== 'send') return { kind: kind as 'gone' | 'disabled' | 'empty' };
-  const [config, failStreak, ahead, ...fields] = rest as [string, string, string, ...string[]];
-  const { url, secret, headers, timeoutMs, ordering, retrySchedule, maxInFlight, rateLimitPerSecond, rateLimitBurst } = JSON.parse(
+  const [config, failStreak, ahead, previousFor, ...fields] = rest as [string, string, string, string, ...string[]];
+  const { url, secret, previousSecret, headers, timeoutMs, ordering, retrySchedule, maxInFlight, rateLimitPerSecond, rateLimitBurst } = JSON.parse(
     config,
-  ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'>;
+  ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'> & { previousSecret?: string };
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
     const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt, traceparent] = fields.slice(i, i + WINDOW_FIELDS) as [
@@ -268,6 +271,7 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   const receiver: ClaimedReceiver = {
     url,
     secret,
+    ...(previousSecret && Number(previousFor) > 0 ? { previous: { secret: previousSecret, forMs: Number(previousFor) } } : {}),
     headers,
     timeoutMs,
     ordering: ordering ?? 'unordered',

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { startFailure } from '../errors.js';
 
 /**
  * The embedded default: a private `redis-server` child with AOF on, its data under the data
@@ -18,7 +19,7 @@ export class EmbeddedRedis {
   /** `fsync`: `always` loses nothing acknowledged on a power cut (each write waits for the disk); `everysec` up to about a second. */
   static async start(dataDir: string, fsync: 'always' | 'everysec' = 'everysec'): Promise<EmbeddedRedis> {
     if (spawnSync('redis-server', ['--version']).error) {
-      throw new Error(
+      throw startFailure(
         'redis-server is not installed, and no LOCKSTEP_REDIS_URL was given.\n' +
           '  Install it:   sudo apt-get install -y redis-server   (Debian/Ubuntu)   or   brew install redis\n' +
           '  or point Lockstep at a Redis you run:   LOCKSTEP_REDIS_URL=redis://host:6379 lockstep all',
@@ -66,7 +67,7 @@ export class EmbeddedRedis {
   private async waitUntilReady(): Promise<void> {
     const giveUpAt = Date.now() + 10_000;
     for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`redis-server exited at start (code ${this.child.exitCode}); see its message above`);
+      if (this.child.exitCode !== null) throw startFailure(`redis-server exited at start (code ${this.child.exitCode}); see its message above`);
       const client = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       client.on('error', () => {});
       const ok = await client.connect().then(
@@ -75,7 +76,7 @@ export class EmbeddedRedis {
       );
       client.disconnect();
       if (ok === 'PONG') return;
-      if (Date.now() > giveUpAt) throw new Error('redis-server did not answer within 10 s');
+      if (Date.now() > giveUpAt) throw startFailure('redis-server did not answer within 10 s');
       await new Promise((done) => setTimeout(done, 50));
     }
   }

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
+import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connectRedis } from '../redis.js';
+import { connectRedis, describeRedis, type RedisTarget } from '../redis.js';
+import { ReplicaBarrier } from '../redis-replicas.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
@@ -8,12 +10,15 @@ import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
+import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
+import { redisBoundary } from './redis-boundary.js';
 import { defineStoreCommands } from './scripts.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
+export type { Rotation } from './receiver-keys.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -25,6 +30,8 @@ export interface StoreOptions {
   disableAfterDeadMs: number;
   /** A message whose deliveries are all final is removed this long after (default 30 days). */
   retentionMs?: number;
+  /** Writes are acknowledged only once this many replicas have them (`LOCKSTEP_REDIS_MIN_REPLICAS`; default 0). */
+  minReplicas?: number;
 }
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
@@ -33,15 +40,18 @@ export class Store {
   private readonly keys: Keys;
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
+  readonly receiverKeys: ReceiverKeys;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
   readonly drains: DrainQueue;
   readonly queueStats: QueueStats;
   readonly fleet: FleetReports;
+  /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
+  private readonly replicas: ReplicaBarrier;
 
   constructor(
-    readonly redisUrl: string,
+    readonly redisTarget: RedisTarget,
     prefix: string,
     options: StoreOptions,
   ) {
@@ -49,17 +59,21 @@ export class Store {
     // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
     // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
     // backs off) instead of hanging its caller.
-    const redis = defineStoreCommands(connectRedis(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+    const redis = defineStoreCommands(connectRedis(redisTarget, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
-    this.receivers = new ReceiverStore(redis, this.keys, retentionMs);
-    this.messages = new MessageStore(redis, this.keys, this.receivers, retentionMs);
-    this.deliveries = new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs);
-    this.deadLetters = new DeadLetterStore(redis, this.keys, retentionMs);
-    this.drains = new DrainQueue(redis, this.keys);
-    this.queueStats = new QueueStats(redis, this.keys, retentionMs);
-    this.fleet = new FleetReports(redis, this.keys);
+    this.replicas = new ReplicaBarrier(redisTarget, this.keys.replicationMark, options.minReplicas ?? 0);
+    const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas);
+    // each part behind the boundary: a Redis failure leaves the store as a LockstepError
+    this.receivers = redisBoundary(receivers);
+    this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas));
+    this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
+    this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
+    this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));
+    this.drains = redisBoundary(new DrainQueue(redis, this.keys));
+    this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
+    this.fleet = redisBoundary(new FleetReports(redis, this.keys));
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
@@ -67,15 +81,21 @@ export class Store {
     const giveUpAt = Date.now() + timeoutMs;
     await this.redis.connect().catch(() => {});
     while (this.redis.status !== 'ready') {
-      if (Date.now() > giveUpAt) throw new Error(`cannot reach Redis at ${this.redisUrl}: is it running, and is LOCKSTEP_REDIS_URL right?`);
+      if (Date.now() > giveUpAt)
+        throw new LockstepError(
+          'LOCKSTEP_REDIS_UNAVAILABLE',
+          503,
+          `cannot reach Redis at ${describeRedis(this.redisTarget)}: is it running, and is ${typeof this.redisTarget === 'string' ? 'LOCKSTEP_REDIS_URL' : 'LOCKSTEP_REDIS_SENTINELS (and LOCKSTEP_REDIS_SENTINEL_NAME)'} right?`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    await this.replicas.connect();
     await this.queueStats.countOnce();
   }
 
   /** Refuses a Redis that may evict keys unless allowed (then returns the banner's warning): see redis-policy.ts. */
   checkEvictionPolicy(allowEvicting: boolean, log: Logger): Promise<string | undefined> {
-    return checkEvictionPolicy(this.redis, this.redisUrl, allowEvicting, log);
+    return checkEvictionPolicy(this.redis, this.redisTarget, allowEvicting, log);
   }
 
   async ping(): Promise<boolean> {
@@ -87,6 +107,7 @@ export class Store {
 
   async close(): Promise<void> {
     await this.drains.close();
+    this.replicas.close();
     this.redis.disconnect();
   }
 }

@@ -72,6 +72,10 @@ export class Keys {
   heads(kind: 'pending' | 'retrying' | 'dead'): string {
     return `${this.prefix}:heads:${kind}`;
   }
+  /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
+  get replicationMark(): string {
+    return `${this.prefix}:replicated`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }

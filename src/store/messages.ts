@@ -1,4 +1,5 @@
 import { newId } from '../ids.js';
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readAttempts } from './attempts.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
@@ -45,6 +46,8 @@ export class MessageStore {
     private readonly receivers: ReceiverStore,
     /** A message whose deliveries are all final is removed this long after (Redis expiry). */
     private readonly retentionMs: number,
+    /** A 202 waits until the replicas have the message (redis-replicas.ts). */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
@@ -79,6 +82,8 @@ export class MessageStore {
       if (stale.length > 0) this.directory = undefined;
       pending = stale;
     }
+    // Duplicates too: the first accept of their key may not have reached the replicas yet.
+    await this.replicas.confirm();
     return results;
   }
 
@@ -124,6 +129,7 @@ export class MessageStore {
     for (const receiverId of targets) keys.push(k.receiver(receiverId), k.queue(receiverId), k.dead(receiverId));
     const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, id, receiverIds ? 'explicit' : 'default', k.prefix, ...targets);
     if (kind === 'not-found') return { kind };
+    await this.replicas.confirm();
     if (kind === 'unknown-receiver') return { kind, receiverId: rest[0] as string };
     return { kind: 'resent', message: { ...stored, receiverIds: rest } };
   }

@@ -1,4 +1,5 @@
 import { newId } from '../ids.js';
+import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, type Reply } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
@@ -24,6 +25,8 @@ export class ReceiverStore {
     private readonly keys: Keys,
     /** Dead letters older than this are gone with their messages (lua/includes/retention.lua). */
     private readonly retentionMs: number,
+    /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts). */
+    private readonly replicas: ReplicaBarrier,
   ) {}
 
   async create(settings: ReceiverSettings): Promise<ReceiverView> {
@@ -37,6 +40,7 @@ export class ReceiverStore {
       .zadd(this.keys.receivers, 0, id)
       .incr(this.keys.receiversVersion)
       .exec();
+    await this.replicas.confirm();
     return (await this.get(id)) as ReceiverView;
   }
 
@@ -71,10 +75,14 @@ export class ReceiverStore {
     const next = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
     // `null` clears an optional setting (a rate limit, a retry schedule)
     for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
+    // a key set by PATCH replaces the current one at once: no rotation overlap goes on with an older key
+    if (settings.secret !== undefined) delete next.previousSecret;
     const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
+    if (settings.secret !== undefined) transaction.hdel(key, 'previousSecretUntil');
     if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
     if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
     await transaction.incr(this.keys.receiversVersion).exec();
+    await this.replicas.confirm();
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
   }
 
@@ -95,7 +103,7 @@ export class ReceiverStore {
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
-    return (
+    const deleted =
       (await this.redis.deleteReceiver(
         k.receiver(id),
         k.queue(id),
@@ -106,8 +114,9 @@ export class ReceiverStore {
         id,
         k.prefix,
         this.retentionMs,
-      )) === 1
-    );
+      )) === 1;
+    await this.replicas.confirm();
+    return deleted;
   }
 
   /**
@@ -116,7 +125,7 @@ export class ReceiverStore {
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys;
-    return this.redis.replayDead(
+    const count = await this.redis.replayDead(
       k.dead(id),
       k.queue(id),
       k.receiver(id),
@@ -127,6 +136,8 @@ export class ReceiverStore {
       this.retentionMs,
       ...(filter.messageIds ?? []),
     );
+    await this.replicas.confirm();
+    return count;
   }
 
   /** Queues the reads of one receiver's view into `batch`; the returned function builds it once the batch ran. */
@@ -177,12 +188,15 @@ export class ReceiverStore {
 
 function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth: number; deadLetters: number }): ReceiverView | null {
   if (!hash?.config) return null;
-  const config = JSON.parse(hash.config) as StoredConfig;
+  const { previousSecret, ...config } = JSON.parse(hash.config) as StoredConfig & { previousSecret?: string };
   const backoffUntil = Number(hash.backoffUntil ?? 0);
+  const previousUntil = previousSecret ? Number(hash.previousSecretUntil ?? 0) : 0;
   return {
     id,
     ...config,
+    ...(previousUntil > Date.now() ? { previousSecretExpiresAt: new Date(previousUntil).toISOString() } : {}),
     // receivers stored before these settings existed
+    signatureScheme: config.signatureScheme ?? 'hmac-sha256',
     ordering: config.ordering ?? 'unordered',
     maxInFlight: config.maxInFlight ?? 1,
     rateLimitBurst: config.rateLimitBurst ?? 1,

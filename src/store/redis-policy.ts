@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../logger.js';
-import { redactUrl } from '../redis.js';
+import { describeRedis, type RedisTarget } from '../redis.js';
 
 /**
  * Lockstep keeps accepted messages in Redis and nowhere else: a Redis allowed to evict keys under
@@ -10,13 +10,13 @@ import { redactUrl } from '../redis.js';
  * unless the operator overrides it knowingly.
  */
 /** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
-export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
-  const policy = await readPolicy(redis, url).catch((error: unknown) => {
+export async function checkEvictionPolicy(redis: Redis, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
+  const policy = await readPolicy(redis, target).catch((error: unknown) => {
     if (allowEvicting) return 'unknown';
     throw error;
   });
   if (policy === 'noeviction') return undefined;
-  const why = `Redis at ${redactUrl(url)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
+  const why = `Redis at ${describeRedis(target)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
   if (allowEvicting) {
     log.warn(
       { maxmemoryPolicy: policy, code: 'LOCKSTEP_EVICTING_REDIS' },
@@ -35,7 +35,7 @@ export async function checkEvictionPolicy(redis: Redis, url: string, allowEvicti
  * ACL refuses INFO. A Redis that answers neither cannot be checked: that is a configuration
  * problem too, not a stack trace.
  */
-async function readPolicy(redis: Redis, url: string): Promise<string> {
+async function readPolicy(redis: Redis, target: RedisTarget): Promise<string> {
   const fromInfo = await redis.info('memory').then(
     (info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1],
     () => undefined,
@@ -47,7 +47,7 @@ async function readPolicy(redis: Redis, url: string): Promise<string> {
   );
   if (typeof fromConfig === 'string') return fromConfig;
   throw new ConfigError(
-    `cannot read the maxmemory-policy of Redis at ${redactUrl(url)} (INFO and CONFIG GET refused${fromConfig instanceof Error ? `: ${fromConfig.message.slice(0, 120)}` : ''}): ` +
+    `cannot read the maxmemory-policy of Redis at ${describeRedis(target)} (INFO and CONFIG GET refused${fromConfig instanceof Error ? `: ${fromConfig.message.slice(0, 120)}` : ''}): ` +
       'allow Lockstep\'s Redis user "INFO" (ACL: +info), or, if you know the policy is noeviction, set LOCKSTEP_ALLOW_EVICTING_REDIS=true to start without the check.',
   );
 }

@@ -9,14 +9,21 @@ export type { Page } from '../shapes/common.js';
 export type { AcceptedMessage, Attempt, Delivery, DeliveryStatus, Message } from '../shapes/messages.js';
 export type { DeadLetter, ReceiverHealth, ReceiverOrdering } from '../shapes/receivers.js';
 
-/** The settings as stored: the flow-control fields may be absent on receivers stored before they existed (read as 1). */
-export type ReceiverSettings = Omit<WireSettings, 'maxInFlight' | 'rateLimitBurst'> & Partial<Pick<WireSettings, 'maxInFlight' | 'rateLimitBurst'>>;
+/**
+ * The settings as stored: the flow-control fields may be absent on receivers stored before they
+ * existed (read as 1), and the signature scheme (read as hmac-sha256).
+ */
+export type ReceiverSettings = Omit<WireSettings, 'maxInFlight' | 'rateLimitBurst' | 'signatureScheme'> &
+  Partial<Pick<WireSettings, 'maxInFlight' | 'rateLimitBurst' | 'signatureScheme'>>;
 
 /** A PATCH: any setting; `null` clears an optional one (back to no limit, or the default schedule). */
 export type ReceiverPatch = PatchReceiver;
 
 export interface Receiver extends ReceiverSettings {
   id: string;
+  signatureScheme: WireSettings['signatureScheme'];
+  /** While a key rotation overlaps: when the previous key stops signing. */
+  previousSecretExpiresAt?: string;
   maxInFlight: number;
   rateLimitBurst: number;
   createdAt: string;

@@ -29,6 +29,7 @@ describe('management and intake API', () => {
       for (const token of ['', 'wrong']) {
         const response = await new ApiClient(api.url, token).request<ErrorBody>(method as string, path as string);
         assert.equal(response.status, 401, `${method} ${path} with token "${token}"`);
+        assert.equal(response.body.code, 'LOCKSTEP_UNAUTHORIZED');
         assert.match(response.body.message, /bearer token/);
       }
     }
@@ -72,9 +73,14 @@ describe('management and intake API', () => {
       assert.equal(response.status, status, `${JSON.stringify(body).slice(0, 80)} → ${JSON.stringify(response.body)}`);
       assert.equal(response.body.field, field, JSON.stringify(response.body));
       assert.equal(response.body.statusCode, status);
+      assert.equal(response.body.code, 'LOCKSTEP_BAD_FIELD');
     }
-    assert.equal((await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": ')).status, 400);
-    assert.equal((await api.request<ErrorBody>('POST', '/v1/receivers', { url: 'https://example.com', description: 'x'.repeat(70_000) })).status, 413);
+    const badJson = await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": ');
+    assert.equal(badJson.status, 400);
+    assert.deepEqual([badJson.body.code, badJson.body.field], ['LOCKSTEP_BAD_FIELD', 'body']);
+    const tooLarge = await api.request<ErrorBody>('POST', '/v1/receivers', { url: 'https://example.com', description: 'x'.repeat(70_000) });
+    assert.equal(tooLarge.status, 413);
+    assert.deepEqual([tooLarge.body.code, tooLarge.body.field], ['LOCKSTEP_BAD_FIELD', 'body']);
     assert.equal(await count(), before);
   });
 
@@ -107,13 +113,15 @@ describe('management and intake API', () => {
       const response = await api.request<ErrorBody>('GET', `/v1/receivers?${query}`);
       assert.equal(response.status, 400, query);
       assert.equal(response.body.field, field);
+      assert.equal(response.body.code, 'LOCKSTEP_BAD_FIELD');
     }
   });
 
   test('get, patch, disable, delete', async () => {
     const receiver = await api.createReceiver({ url: 'https://example.com/p', eventTypes: ['a.*'] });
     assert.equal((await api.request<ErrorBody>('GET', '/v1/receivers/nope')).body.field, 'params.id');
-    assert.equal((await api.request('GET', '/v1/receivers/rcv_0000000000000000000000000a')).status, 404);
+    const missing = await api.request<ErrorBody>('GET', '/v1/receivers/rcv_0000000000000000000000000a');
+    assert.deepEqual([missing.status, missing.body.code], [404, 'LOCKSTEP_NOT_FOUND']);
     const patched = await api.request<Receiver>('PATCH', `/v1/receivers/${receiver.id}`, { description: 'new', eventTypes: ['b.*'] });
     assert.equal(patched.status, 200);
     assert.deepEqual(patched.body.eventTypes, ['b.*']);
@@ -168,6 +176,7 @@ describe('management and intake API', () => {
       const response = await api.request<ErrorBody>('POST', '/v1/messages', body);
       assert.equal(response.status, status, JSON.stringify(response.body));
       assert.equal(response.body.field, field);
+      assert.equal(response.body.code, 'LOCKSTEP_BAD_FIELD');
     }
     assert.equal(await depth(), before);
     assert.equal((await api.request('GET', '/v1/messages/msg_0000000000000000000000000a')).status, 404);
@@ -193,7 +202,7 @@ describe('management and intake API', () => {
       { eventType: 'idem.test', payload: {}, idempotencyKey: 'a' },
       { 'idempotency-key': 'b' },
     );
-    assert.equal(mismatch.body.field, 'idempotencyKey');
+    assert.deepEqual([mismatch.body.code, mismatch.body.field], ['LOCKSTEP_BAD_FIELD', 'idempotencyKey']);
   });
 
   test('batch intake: up to 1,000 messages in one request, refused whole on an unknown receiver', async () => {
@@ -214,7 +223,7 @@ describe('management and intake API', () => {
         { eventType: 'batch.item', payload: {}, receiverIds: ['rcv_0000000000000000000000000a'] },
       ],
     });
-    assert.deepEqual([unknown.status, unknown.body.field], [422, 'messages[1].receiverIds[0]']);
+    assert.deepEqual([unknown.status, unknown.body.code, unknown.body.field], [422, 'LOCKSTEP_BAD_FIELD', 'messages[1].receiverIds[0]']);
     const tooMany = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
       messages: Array.from({ length: 1001 }, () => ({ eventType: 'batch.item', payload: {} })),
     });

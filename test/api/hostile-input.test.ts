@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { useLockstep } from '../support/in-process.js';
+import { startLockService } from '../support/lock-services.js';
 import { waitFor, type ApiClient } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
 import type { ErrorBody } from '../../src/shapes/common.js';
@@ -99,6 +100,7 @@ describe('hostile input, exactly', () => {
     const cut = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages }, { 'idempotency-key': 'cut-batch' });
     assert.equal(cut.status, 409, JSON.stringify(cut.body));
     assert.equal(cut.body.field, 'messages[2].receiverIds');
+    assert.equal(cut.body.code, 'LOCKSTEP_BAD_FIELD');
     assert.match(cut.body.message, /messages\[2\]\.receiverIds names a receiver deleted just now \(rcv_0000000000000000000000000g\)/);
     assert.match(cut.body.message, /stored: messages 0, 1, 3, 4 \(4 of 5\)/);
     assert.match(cut.body.message, /not stored: messages 2/);
@@ -126,12 +128,24 @@ describe('hostile input, exactly', () => {
     const posted = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'cut.event', payload: {} }, { 'idempotency-key': 'k-1' });
     assert.equal(posted.status, 503);
     assert.equal(posted.headers.get('retry-after'), '1');
+    assert.equal(posted.body.code, 'LOCKSTEP_REDIS_UNAVAILABLE');
     assert.match(posted.body.message, /may or may not have been stored/);
     assert.match(posted.body.message, /retry with the same Idempotency-Key/);
     const read = await api.request<ErrorBody>('GET', '/v1/receivers');
     assert.equal(read.status, 503);
+    assert.equal(read.body.code, 'LOCKSTEP_REDIS_UNAVAILABLE');
     assert.match(read.body.message, /Redis is unavailable/);
     await context().redis.start();
     admin.disconnect();
+  });
+
+  test('a lock service cut: 503 LOCKSTEP_LOCK_BACKEND naming the service, with Retry-After', async () => {
+    const consul = await startLockService('consul-double');
+    const { api: viaConsul } = await context().startMore('api', { LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: consul.spec('').address });
+    assert.equal((await viaConsul.request('GET', '/v1/locks')).status, 200);
+    await consul.destroy();
+    const cut = await viaConsul.request<ErrorBody>('GET', '/v1/locks');
+    assert.deepEqual([cut.status, cut.body.code, cut.headers.get('retry-after')], [503, 'LOCKSTEP_LOCK_BACKEND', '1'], JSON.stringify(cut.body));
+    assert.match(cut.body.message, /^consul lock service at http:\/\/127\.0\.0\.1:\d+: /);
   });
 });

@@ -36,6 +36,7 @@ interface Documented {
 }
 interface ErrorExample {
   statusCode?: number;
+  code?: string;
   message?: string;
   field?: string;
 }
@@ -47,6 +48,17 @@ const operationsOf = (doc: OpenApi): Documented[] =>
   Object.entries(doc.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ name: `${method.toUpperCase()} ${path}`, method: method.toUpperCase(), path, operation })),
   );
+
+/** The code each documented error status answers with. */
+const CODE_OF_STATUS: Record<string, string> = {
+  400: 'LOCKSTEP_BAD_FIELD',
+  401: 'LOCKSTEP_UNAUTHORIZED',
+  404: 'LOCKSTEP_NOT_FOUND',
+  409: 'LOCKSTEP_BAD_FIELD',
+  413: 'LOCKSTEP_BAD_FIELD',
+  422: 'LOCKSTEP_BAD_FIELD',
+  503: 'LOCKSTEP_REDIS_UNAVAILABLE',
+};
 
 const isSuccess = (status: string): boolean => status.startsWith('2');
 
@@ -188,13 +200,13 @@ describe('OpenAPI document (/docs)', () => {
     assert.match(shown, /"fence":\d+/);
   });
 
-  test("the signing secret is in the create's 201 and GET …/secret only, schema and example", () => {
+  test("the signing secret is in the create's 201, GET …/secret and a rotation's 200 only, schema and example", () => {
     const withSecret = operations.flatMap(({ name, operation }) =>
       Object.entries(operation.responses)
-        .filter(([, response]) => /"secret"/.test(JSON.stringify(response.content ?? {})))
+        .filter(([, response]) => /"secret":/.test(JSON.stringify(response.content ?? {})))
         .map(([status]) => `${name} ${status}`),
     );
-    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201']);
+    assert.deepEqual(withSecret.sort(), ['GET /v1/receivers/{id}/secret 200', 'POST /v1/receivers 201', 'POST /v1/receivers/{id}/secret/rotate 200']);
   });
 
   test('every /v1 operation shows its errors: 401 without a token, a 400 naming the field, a 404 for an unknown id', () => {
@@ -203,6 +215,7 @@ describe('OpenAPI document (/docs)', () => {
       for (const [status, response] of Object.entries(operation.responses).filter(([code]) => !isSuccess(code))) {
         const example = response.content?.['application/json'] && (examplesOf(response.content['application/json'])[0] as ErrorExample | undefined);
         if (example?.statusCode !== Number(status)) problems.push(`${name} ${status}: example has statusCode ${example?.statusCode}`);
+        if (example?.code !== CODE_OF_STATUS[status]) problems.push(`${name} ${status}: example has code ${example?.code}`);
       }
       if (!/bearer token/.test(jsonExampleOf(operation, 401)?.message ?? '')) problems.push(`${name}: no 401 naming the bearer token`);
       const takesInput = operation.requestBody !== undefined || (operation.parameters?.length ?? 0) > 0;

@@ -56,7 +56,11 @@ describe('secrets stay secret in API answers', () => {
   });
 
   test('GET /v1/receivers/:id/secret returns it; an unknown id is a 404, a bad one a 400', async () => {
-    assert.deepEqual((await api.request('GET', `/v1/receivers/${created.id}/secret`)).body, { secret: created.secret });
+    assert.deepEqual((await api.request('GET', `/v1/receivers/${created.id}/secret`)).body, {
+      secret: created.secret,
+      signatureScheme: 'hmac-sha256',
+      previousSecretExpiresAt: null,
+    });
     assert.equal((await api.request('GET', '/v1/receivers/rcv_0000000000000000000000000a/secret')).status, 404);
     assert.equal((await api.request('GET', '/v1/receivers/nope/secret')).status, 400);
   });

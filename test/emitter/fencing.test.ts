@@ -7,12 +7,10 @@ import { RedisReceiverLocks } from '../../src/locks/redis.js';
 import type { ReceiverLocks } from '../../src/locks/types.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/index.js';
-import { Store } from '../../src/store/index.js';
-import { probe, type Probe } from '../store/probe.js';
 import type { Attempt } from '../../src/store/types.js';
 import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
-import { RedisServer } from '../support/redis.js';
+import { useStore } from '../support/store.js';
 
 /**
  * The emitter's side of store fencing (issue 10 item 2), with real Redis, real Redis locks and a
@@ -20,138 +18,124 @@ import { RedisServer } from '../support/redis.js';
  * receiver up at once, sends nothing more, releases its lock and counts a lock lost as 'fenced'.
  */
 describe('the drainer gives a receiver up when the store refuses its fence', () => {
-  const TTL_MS = 600;
-  let redis: RedisServer;
-  let store: Store;
-  let raw: Probe;
-  let locks: RedisReceiverLocks;
-  let receiver: TestReceiver;
-  let client: DeliveryClient;
-  let metrics: Metrics;
-  let drainer: ReceiverDrainer;
-  const stopping = new AbortController();
+  // the store's own block, so that it stops after everything below that uses it
+  const db = useStore('drainfence');
+  describe('a drainer with Redis locks and a real receiver', () => {
+    const TTL_MS = 600;
+    let locks: RedisReceiverLocks;
+    let receiver: TestReceiver;
+    let client: DeliveryClient;
+    let metrics: Metrics;
+    let drainer: ReceiverDrainer;
+    const stopping = new AbortController();
 
-  const drainerWith = (lockBackend: ReceiverLocks): ReceiverDrainer =>
-    new ReceiverDrainer(
-      lockBackend,
-      store.deliveries,
-      client,
-      {
-        emitterId: 'us',
-        lockWaitMs: 1000,
-        maxMessagesPerTurn: 100,
-        maxTurnMs: 10_000,
-        retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
-      },
-      createLogger('silent'),
-      stopping.signal,
-      metrics,
-    );
+    const drainerWith = (lockBackend: ReceiverLocks): ReceiverDrainer =>
+      new ReceiverDrainer(
+        lockBackend,
+        db.store.deliveries,
+        client,
+        {
+          emitterId: 'us',
+          lockWaitMs: 1000,
+          maxMessagesPerTurn: 100,
+          maxTurnMs: 10_000,
+          retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
+        },
+        createLogger('silent'),
+        stopping.signal,
+        metrics,
+      );
 
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'drainfence', { disableAfterDeadMs: 3_600_000 });
-    raw = probe(redis, 'drainfence');
-    await store.connect();
-    locks = new RedisReceiverLocks(redis.url, { emitterId: 'us', ttlMs: TTL_MS, prefix: 'drainfence' });
-    await locks.start();
-    receiver = await TestReceiver.start();
-    client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] }) });
-    metrics = new Metrics(false);
-    drainer = drainerWith(locks);
-    metrics.watchLocks(locks, () => drainer.counters.aborted);
-  });
-  after(async () => {
-    stopping.abort();
-    await locks?.close();
-    await client?.close();
-    await receiver?.close();
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
-  });
-
-  const receiverWithMessages = async (name: string, count: number): Promise<{ id: string; messageIds: string[] }> => {
-    const { id } = await store.receivers.create({
-      url: receiver.url(name),
-      eventTypes: [],
-      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      description: '',
-      headers: {},
-      timeoutMs: 5000,
-      enabled: true,
-      ordering: 'unordered',
+    before(async () => {
+      locks = new RedisReceiverLocks(db.server.url, { emitterId: 'us', ttlMs: TTL_MS, prefix: 'drainfence' });
+      await locks.start();
+      receiver = await TestReceiver.start();
+      client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] }) });
+      metrics = new Metrics(false);
+      drainer = drainerWith(locks);
+      metrics.watchLocks(locks, () => drainer.counters.aborted);
     });
-    const messageIds: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const accepted = await store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] });
-      assert.equal(accepted.kind, 'accepted');
-      messageIds.push(accepted.message.id);
-    }
-    return { id, messageIds };
-  };
-  const stored = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-    JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
-  const mark = (receiverId: string) => raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis');
-  const fencedMetric = async (): Promise<number> => Number(/^lockstep_locks_lost_total\{cause="fenced"\} (\d+)$/m.exec(await metrics.registry.metrics())?.[1]);
-  // a newer holder (another emitter, after our lock had expired unseen) claims with a far higher fence
-  const newerHolderClaims = (receiverId: string) => store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 1000 } }, 32, 5);
-
-  test('refused at the first claim: nothing is sent, the lock is released, the loss is counted', async () => {
-    const { id, messageIds } = await receiverWithMessages('first', 2);
-    assert.equal((await newerHolderClaims(id)).kind, 'send');
-    const before = locks.stats();
-    assert.deepEqual(await drainer.runTurn(id), { kind: 'busy' });
-    assert.equal(receiver.for('first').length, 0, 'nothing sent');
-    assert.equal(locks.stats().releases, before.releases + 1, 'the lock was released');
-    assert.deepEqual(await locks.holders(), [], 'nobody holds the receiver now');
-    assert.equal(drainer.counters.fenced, 1);
-    assert.equal(await fencedMetric(), 1, 'lockstep_locks_lost_total{cause="fenced"}');
-    const d1 = await stored(messageIds[0] as string, id);
-    assert.deepEqual([d1.status, d1.attempts, await mark(id)], ['pending', 0, '1000'], "the newer holder's mark stands, D1 untouched");
-  });
-
-  test('refused at the record: sending stops there, the newer holder keeps the deliveries, our requests stay in the history', async () => {
-    // Outcomes are recorded behind the requests (in batches of up to 16, and at the window's end):
-    // a holder learns of a newer one at its next record, so it may send the rest of a short
-    // window first; the receiver's own fence check refuses those (README: guarantees).
-    receiver.set('slow', { delayMs: 300 });
-    const { id, messageIds } = await receiverWithMessages('slow', 3);
-    const turn = drainer.runTurn(id);
-    await waitFor('our request to D1 to be in flight', () => receiver.inFlightTo('slow') === 1);
-    assert.equal((await newerHolderClaims(id)).kind, 'send', 'the newer holder claims D1 while our request is in flight');
-    assert.deepEqual(await turn, { kind: 'busy' });
-    assert.equal(drainer.counters.fenced, 2);
-    assert.equal(await fencedMetric(), 2);
-    for (const messageId of messageIds) {
-      const delivery = await stored(messageId, id);
-      assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
-    }
-    const history = (await raw.redis.lrange(raw.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
-    assert.deepEqual(
-      history.map((a) => [a.emitterId, a.statusCode]),
-      [['us', 200]],
-      'the request we really sent is recorded',
-    );
-    assert.equal(await mark(id), '1000');
-  });
-
-  test('a lock lost before the first claim claims nothing (a pause right after the acquire)', async () => {
-    const { id, messageIds } = await receiverWithMessages('paused', 1);
-    // the process freezes for longer than the TTL right after taking the lock: no renewal runs
-    const pausing: ReceiverLocks = Object.assign(Object.create(locks) as ReceiverLocks, {
-      acquire: async (...args: Parameters<ReceiverLocks['acquire']>) => {
-        const lock = await locks.acquire(...args);
-        const until = Date.now() + TTL_MS + 200;
-        while (Date.now() < until); // a blocked event loop, as in a GC pause or SIGSTOP
-        return lock;
-      },
+    after(async () => {
+      stopping.abort();
+      await locks?.close();
+      await client?.close();
+      await receiver?.close();
     });
-    const turn = await drainerWith(pausing).runTurn(id);
-    assert.equal(turn.kind, 'later');
-    const d1 = await stored(messageIds[0] as string, id);
-    assert.deepEqual([d1.status, d1.attempts], ['pending', 0], 'not claimed by a holder whose lock had lapsed');
-    assert.equal(await mark(id), null, 'no fence mark from it either');
-    assert.equal(receiver.for('paused').length, 0);
+
+    const receiverWithMessages = async (name: string, count: number): Promise<{ id: string; messageIds: string[] }> => {
+      const id = await db.newReceiver({ url: receiver.url(name), timeoutMs: 5000 });
+      const messageIds: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const accepted = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] });
+        assert.equal(accepted.kind, 'accepted');
+        messageIds.push(accepted.message.id);
+      }
+      return { id, messageIds };
+    };
+    const stored = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
+      JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+    const mark = (receiverId: string) => db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis');
+    const fencedMetric = async (): Promise<number> =>
+      Number(/^lockstep_locks_lost_total\{cause="fenced"\} (\d+)$/m.exec(await metrics.registry.metrics())?.[1]);
+    // a newer holder (another emitter, after our lock had expired unseen) claims with a far higher fence
+    const newerHolderClaims = (receiverId: string) => db.store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 1000 } }, 32, 5);
+
+    test('refused at the first claim: nothing is sent, the lock is released, the loss is counted', async () => {
+      const { id, messageIds } = await receiverWithMessages('first', 2);
+      assert.equal((await newerHolderClaims(id)).kind, 'send');
+      const before = locks.stats();
+      assert.deepEqual(await drainer.runTurn(id), { kind: 'busy' });
+      assert.equal(receiver.for('first').length, 0, 'nothing sent');
+      assert.equal(locks.stats().releases, before.releases + 1, 'the lock was released');
+      assert.deepEqual(await locks.holders(), [], 'nobody holds the receiver now');
+      assert.equal(drainer.counters.fenced, 1);
+      assert.equal(await fencedMetric(), 1, 'lockstep_locks_lost_total{cause="fenced"}');
+      const d1 = await stored(messageIds[0] as string, id);
+      assert.deepEqual([d1.status, d1.attempts, await mark(id)], ['pending', 0, '1000'], "the newer holder's mark stands, D1 untouched");
+    });
+
+    test('refused at the record: sending stops there, the newer holder keeps the deliveries, our requests stay in the history', async () => {
+      // Outcomes are recorded behind the requests (in batches of up to 16, and at the window's end):
+      // a holder learns of a newer one at its next record, so it may send the rest of a short
+      // window first; the receiver's own fence check refuses those (README: guarantees).
+      receiver.set('slow', { delayMs: 300 });
+      const { id, messageIds } = await receiverWithMessages('slow', 3);
+      const turn = drainer.runTurn(id);
+      await waitFor('our request to D1 to be in flight', () => receiver.inFlightTo('slow') === 1);
+      assert.equal((await newerHolderClaims(id)).kind, 'send', 'the newer holder claims D1 while our request is in flight');
+      assert.deepEqual(await turn, { kind: 'busy' });
+      assert.equal(drainer.counters.fenced, 2);
+      assert.equal(await fencedMetric(), 2);
+      for (const messageId of messageIds) {
+        const delivery = await stored(messageId, id);
+        assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
+      }
+      const history = (await db.raw.redis.lrange(db.raw.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+      assert.deepEqual(
+        history.map((a) => [a.emitterId, a.statusCode]),
+        [['us', 200]],
+        'the request we really sent is recorded',
+      );
+      assert.equal(await mark(id), '1000');
+    });
+
+    test('a lock lost before the first claim claims nothing (a pause right after the acquire)', async () => {
+      const { id, messageIds } = await receiverWithMessages('paused', 1);
+      // the process freezes for longer than the TTL right after taking the lock: no renewal runs
+      const pausing: ReceiverLocks = Object.assign(Object.create(locks) as ReceiverLocks, {
+        acquire: async (...args: Parameters<ReceiverLocks['acquire']>) => {
+          const lock = await locks.acquire(...args);
+          const until = Date.now() + TTL_MS + 200;
+          while (Date.now() < until); // a blocked event loop, as in a GC pause or SIGSTOP
+          return lock;
+        },
+      });
+      const turn = await drainerWith(pausing).runTurn(id);
+      assert.equal(turn.kind, 'later');
+      const d1 = await stored(messageIds[0] as string, id);
+      assert.deepEqual([d1.status, d1.attempts], ['pending', 0], 'not claimed by a holder whose lock had lapsed');
+      assert.equal(await mark(id), null, 'no fence mark from it either');
+      assert.equal(receiver.for('paused').length, 0);
+    });
   });
 });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AttemptRecorder } from '../../src/emitter/recorder.js';
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
-import { Store } from '../../src/store/index.js';
-import { RedisServer } from '../support/redis.js';
-import { probe, type Probe } from '../store/probe.js';
+import { useStore } from '../support/store.js';
 
 /**
  * What lanes (maxInFlight > 1) need of the store, against a real redis-server: outcomes recorded
@@ -14,42 +12,15 @@ import { probe, type Probe } from '../store/probe.js';
  * corrected by the window's last record.
  */
 describe('lanes in the store: frontier, slot fences, rate reservation', () => {
-  let redis: RedisServer;
-  let raw: Probe;
-  let store: Store;
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'lanes', { disableAfterDeadMs: 3_600_000 });
-    raw = probe(redis, 'lanes');
-    await store.connect();
-  });
-  after(async () => {
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
-  });
+  const db = useStore('lanes');
 
   const holder: Holder = { fence: { service: 'redis', value: 1 } };
   const breaker: BreakerPolicy = { threshold: 5, stepsMs: [60_000] };
-  const newReceiver = async (extra: { rateLimitPerSecond?: number; rateLimitBurst?: number } = {}): Promise<string> =>
-    (
-      await store.receivers.create({
-        url: 'https://example.com/hook',
-        eventTypes: [],
-        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        description: '',
-        headers: {},
-        timeoutMs: 1000,
-        enabled: true,
-        ordering: 'unordered',
-        maxInFlight: 4,
-        ...extra,
-      })
-    ).id;
+  const newReceiver = (extra: { rateLimitPerSecond?: number; rateLimitBurst?: number } = {}): Promise<string> => db.newReceiver({ maxInFlight: 4, ...extra });
   const accept = async (receiverId: string, count: number): Promise<string[]> => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const result = await store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [receiverId] });
+      const result = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [receiverId] });
       assert.equal(result.kind, 'accepted');
       ids.push(result.message.id);
     }
@@ -67,14 +38,14 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
   test('out-of-order outcomes, then the holder dies: nothing orphaned, nothing recorded sent again as a first attempt', async () => {
     const receiverId = await newReceiver();
     const ids = await accept(receiverId, 6);
-    const window = windowOf(await store.deliveries.claim(receiverId, holder, 6, breaker.threshold));
+    const window = windowOf(await db.store.deliveries.claim(receiverId, holder, 6, breaker.threshold));
     assert.deepEqual(
       window.map((d) => d.messageId),
       ids,
     );
     const [d1, d2, d3, d4, d5] = window as [ClaimedDelivery, ClaimedDelivery, ClaimedDelivery, ClaimedDelivery, ClaimedDelivery];
     // lanes ended 1, 3 (failed), 5, 4 in that order; 2 is still in flight when the holder dies
-    const recorder = new AttemptRecorder(store.deliveries, receiverId, holder, breaker, () => {}, window);
+    const recorder = new AttemptRecorder(db.store.deliveries, receiverId, holder, breaker, () => {}, window);
     for (const [delivery, outcome] of [
       [d1, { kind: 'delivered' }],
       [d3, failed],
@@ -85,11 +56,11 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
     }
     const { fenced } = await recorder.settle();
     assert.equal(fenced, false);
-    const fields = await raw.redis.hmget(raw.keys.receiver(receiverId), 'frontier', 'high');
+    const fields = await db.raw.redis.hmget(db.raw.keys.receiver(receiverId), 'frontier', 'high');
     assert.deepEqual(fields, [String(d1.seq), String(d5.seq)], 'the frontier stops below the first attempt still unrecorded');
 
     // the next holder: 2 again and 6 as first attempts; 3 waits in the retry set; 4 and 5 are done
-    const next = windowOf(await store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 2 } }, 32, breaker.threshold));
+    const next = windowOf(await db.store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 2 } }, 32, breaker.threshold));
     assert.deepEqual(
       next.map((d) => d.messageId),
       [d2.messageId, ids[5]],
@@ -100,30 +71,30 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
   test('a lane slot fence below its mark refuses the whole batch; at or above it raises the mark', async () => {
     const receiverId = await newReceiver();
     await accept(receiverId, 2);
-    const [a, b] = windowOf(await store.deliveries.claim(receiverId, holder, 2, breaker.threshold)) as [ClaimedDelivery, ClaimedDelivery];
+    const [a, b] = windowOf(await db.store.deliveries.claim(receiverId, holder, 2, breaker.threshold)) as [ClaimedDelivery, ClaimedDelivery];
     const lane = (value: number) => ({ service: 'redis:2', value });
-    const first = await store.deliveries.record(receiverId, holder, { records: [recordOf(a, { kind: 'delivered' }, lane(7))], frontier: a.seq }, breaker);
+    const first = await db.store.deliveries.record(receiverId, holder, { records: [recordOf(a, { kind: 'delivered' }, lane(7))], frontier: a.seq }, breaker);
     assert.equal(first.result.kind, 'recorded');
-    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis:2'), '7');
-    const stale = await store.deliveries.record(receiverId, holder, { records: [recordOf(b, { kind: 'delivered' }, lane(6))], frontier: b.seq }, breaker);
+    assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis:2'), '7');
+    const stale = await db.store.deliveries.record(receiverId, holder, { records: [recordOf(b, { kind: 'delivered' }, lane(6))], frontier: b.seq }, breaker);
     assert.deepEqual(stale.result, { kind: 'fenced' });
-    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'frontier'), String(a.seq), 'the refused batch moved nothing');
+    assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'frontier'), String(a.seq), 'the refused batch moved nothing');
   });
 
   test('rate limit: a claim reserves what the limit allows within its horizon; the last record corrects the reservation', async () => {
     const receiverId = await newReceiver({ rateLimitPerSecond: 10, rateLimitBurst: 2 });
     await accept(receiverId, 40);
-    const claim = await store.deliveries.claim(receiverId, holder, 32, breaker.threshold, 1000);
+    const claim = await db.store.deliveries.claim(receiverId, holder, 32, breaker.threshold, 1000);
     assert.equal(claim.kind, 'send');
     // burst 2 at once, then one per 100 ms: 2 + 10 within 1 s (the 12th is due at exactly 1 s)
     assert.equal(windowOf(claim).length, 12);
     assert.deepEqual(claim.kind === 'send' ? { ...claim.rate, aheadMs: 0 } : undefined, { intervalMs: 100, burst: 2, aheadMs: 0 });
-    const reserved = Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'tat'));
-    const refusedNow = await store.deliveries.claim(receiverId, holder, 32, breaker.threshold, 0);
+    const reserved = Number(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'tat'));
+    const refusedNow = await db.store.deliveries.claim(receiverId, holder, 32, breaker.threshold, 0);
     assert.equal(refusedNow.kind, 'wait', 'nothing more now');
     // the holder sent only one of the twelve: it gives the rest of the reservation back
     const [one] = windowOf(claim) as [ClaimedDelivery];
-    await store.deliveries.record(receiverId, holder, { records: [recordOf(one, { kind: 'delivered' })], frontier: one.seq, tatShiftMs: -1100 }, breaker);
-    assert.equal(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'tat')), reserved - 1100);
+    await db.store.deliveries.record(receiverId, holder, { records: [recordOf(one, { kind: 'delivered' })], frontier: one.seq, tatShiftMs: -1100 }, breaker);
+    assert.equal(Number(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'tat')), reserved - 1100);
   });
 });

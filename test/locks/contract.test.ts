@@ -3,9 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isLockstepError } from '../../src/errors.js';
 import type { HeldLock, LockLostError, ReceiverLocks } from '../../src/locks/types.js';
 import { createLocks, startLockService, type LockClientSpec, type LockService, type LockServiceName } from '../support/lock-services.js';
-import { waitFor } from '../support/ports.js';
+import { freePort, waitFor } from '../support/ports.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -103,6 +104,19 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       );
       // woken only by its poll, a waiter would take 0–250 ms or more, spread over the rounds' phases: a median ≥ ~75 ms
       assert.ok(median < 50, `handovers ${handovers.join(', ')} ms`);
+    });
+
+    test('a service that cannot be reached: start() fails with a LockstepError that keeps the library error as its cause', async () => {
+      const locks = createLocks(service.spec(prefix, await freePort()), 'unreachable');
+      clients.push(locks);
+      const error = await locks.start().then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      assert.ok(isLockstepError(error), String(error));
+      // Redis as the lock service: unreachable is said as for the store
+      assert.equal(error.code, name === 'redis' ? 'LOCKSTEP_REDIS_UNAVAILABLE' : 'LOCKSTEP_LOCK_BACKEND');
+      assert.ok(error.cause instanceof Error, 'the cause is kept');
     });
 
     test('a holder cut off from the service sees `lost` before anyone else can take the lock', async (t) => {

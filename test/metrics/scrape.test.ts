@@ -5,6 +5,7 @@ import { CommandDelta, commandCounts } from '../../bench/redis-stats.js';
 import { Store } from '../../src/store/index.js';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
+import { receiverSettings } from '../support/store.js';
 
 const RECEIVERS = 20_000;
 const WITH_WORK = 1000;
@@ -32,18 +33,7 @@ describe('a scrape with 20,000 receivers', () => {
     await store.connect();
     const ids: string[] = [];
     for (let i = 0; i < RECEIVERS; i += 500) {
-      const batch = Array.from({ length: Math.min(500, RECEIVERS - i) }, () =>
-        store.receivers.create({
-          url: 'https://example.com/hook',
-          eventTypes: [],
-          secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-          description: '',
-          headers: {},
-          timeoutMs: 1000,
-          enabled: true,
-          ordering: 'unordered',
-        }),
-      );
+      const batch = Array.from({ length: Math.min(500, RECEIVERS - i) }, () => store.receivers.create(receiverSettings()));
       ids.push(...(await Promise.all(batch)).map((receiver) => receiver.id));
     }
     await store.messages.acceptMany(

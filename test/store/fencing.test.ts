@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
-import { Store } from '../../src/store/index.js';
-import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
-import { RedisServer } from '../support/redis.js';
+import { useStore } from '../support/store.js';
 
 /**
  * Issue 10 item 2, against a real redis-server: the store itself refuses a lock holder whose
@@ -12,41 +10,15 @@ import { RedisServer } from '../support/redis.js';
  * from a holder that lost its lock can never overwrite the newer holder's work.
  */
 describe('the store refuses stale holders (fencing in Redis)', () => {
-  let redis: RedisServer;
-  let store: Store;
-  let raw: Probe;
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'fencing', { disableAfterDeadMs: 3_600_000 });
-    raw = probe(redis, 'fencing');
-    await store.connect();
-  });
-  after(async () => {
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
-  });
+  const db = useStore('fencing');
 
-  const newReceiver = async (): Promise<string> =>
-    (
-      await store.receivers.create({
-        url: 'https://example.com/hook',
-        eventTypes: [],
-        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        description: '',
-        headers: {},
-        timeoutMs: 1000,
-        enabled: true,
-        ordering: 'unordered',
-      })
-    ).id;
   const accept = async (receiverId: string): Promise<string> => {
-    const result = await store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [receiverId] });
+    const result = await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [receiverId] });
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };
   const storedDelivery = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-    JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+    JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
   const attempt = (fence: number, emitterId: string): Attempt => ({
     attempt: 1,
     startedAt: new Date().toISOString(),
@@ -58,10 +30,10 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   });
   const holder = (value: number, service = 'redis'): Holder => ({ fence: { service, value } });
   const breaker: BreakerPolicy = { threshold: 5, stepsMs: [1000] };
-  const claim = (receiverId: string, fence: Holder) => store.deliveries.claim(receiverId, fence, 32, breaker.threshold);
+  const claim = (receiverId: string, fence: Holder) => db.store.deliveries.claim(receiverId, fence, 32, breaker.threshold);
   const windowOf = (claimed: Claim): ClaimedDelivery[] => (claimed.kind === 'send' ? claimed.deliveries : []);
   const record = (receiverId: string, fence: Holder, delivery: ClaimedDelivery, outcome: Outcome, statusCode = 200) =>
-    store.deliveries.record(
+    db.store.deliveries.record(
       receiverId,
       fence,
       [{ delivery, attempt: { ...attempt(fence.fence.value, String(fence.fence.value)), statusCode }, outcome }],
@@ -69,7 +41,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     );
 
   test("the issue's scenario: a late claim from A (fence 5) after B (fence 6) claimed D1 is refused and changes nothing", async () => {
-    const receiverId = await newReceiver();
+    const receiverId = await db.newReceiver();
     const d1 = await accept(receiverId);
 
     const [claimedByB] = windowOf(await claim(receiverId, holder(6)));
@@ -77,7 +49,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
 
     const a = await claim(receiverId, holder(5));
     assert.deepEqual(a, { kind: 'fenced', maxFence: 6 }, "A's late claim is refused");
-    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
+    assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
     const byB = await record(receiverId, holder(6), claimedByB, { kind: 'delivered' });
     assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
@@ -85,7 +57,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   });
 
   test("a stale record is refused too: it cannot overwrite the newer holder's state, only join the history", async () => {
-    const receiverId = await newReceiver();
+    const receiverId = await db.newReceiver();
     const d1 = await accept(receiverId);
     const [byA] = windowOf(await claim(receiverId, holder(5)));
     // A pauses; B takes the lock over (fence 6) and claims D1 again
@@ -96,9 +68,9 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual(late.result, { kind: 'fenced' });
     const stored = await storedDelivery(d1, receiverId);
     assert.deepEqual([stored.status, stored.attempts], ['pending', 0]);
-    assert.equal(await raw.redis.hget(raw.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
+    assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
     // the request A really sent is still in the history, with A's fence
-    const history = (await raw.redis.lrange(raw.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await db.raw.redis.lrange(db.raw.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
     assert.deepEqual(
       history.map((h) => [h.emitterId, h.fence]),
       [['5', 5]],
@@ -108,7 +80,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   });
 
   test('an equal fence is the same holder; a higher one raises the mark and fences out everything below', async () => {
-    const receiverId = await newReceiver();
+    const receiverId = await db.newReceiver();
     await accept(receiverId);
     await accept(receiverId);
     assert.equal((await claim(receiverId, holder(6))).kind, 'send');
@@ -120,10 +92,10 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   });
 
   test('a deleted receiver is gone, whatever the fence, and no fence mark brings its hash back', async () => {
-    const receiverId = await newReceiver();
+    const receiverId = await db.newReceiver();
     await accept(receiverId);
-    assert.equal(await store.receivers.delete(receiverId), true);
+    assert.equal(await db.store.receivers.delete(receiverId), true);
     assert.equal((await claim(receiverId, holder(6))).kind, 'gone');
-    assert.equal(await raw.redis.exists(raw.keys.receiver(receiverId)), 0);
+    assert.equal(await db.raw.redis.exists(db.raw.keys.receiver(receiverId)), 0);
   });
 });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
-import { Store } from '../../src/store/index.js';
-import { probe, type Probe } from './probe.js';
-import { RedisServer } from '../support/redis.js';
+import { useStore } from '../support/store.js';
 
 const RETENTION_MS = 1500;
 
@@ -20,47 +18,21 @@ interface Truth {
  * scan of every receiver finds, and counting them from scratch (an upgraded installation) agrees.
  */
 describe('queue statistics kept by the scripts', () => {
-  let redis: RedisServer;
-  let store: Store;
-  let raw: Probe;
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'qs', { disableAfterDeadMs: 3_600_000, retentionMs: RETENTION_MS });
-    raw = probe(redis, 'qs');
-    await store.connect();
-  });
-  after(async () => {
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
-  });
+  const db = useStore('qs', { retentionMs: RETENTION_MS });
 
   const holder: Holder = { fence: { service: 'redis', value: 1 } };
   const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
-  const newReceiver = async (): Promise<string> =>
-    (
-      await store.receivers.create({
-        url: 'https://example.com/hook',
-        eventTypes: [],
-        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        description: '',
-        headers: {},
-        timeoutMs: 1000,
-        enabled: true,
-        ordering: 'unordered',
-      })
-    ).id;
   const accept = async (receiverIds: string[]): Promise<string> => {
-    const result = await store.messages.accept({ eventType: 'qs.event', payload: {}, receiverIds });
+    const result = await db.store.messages.accept({ eventType: 'qs.event', payload: {}, receiverIds });
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };
   /** Claims up to `count` of the receiver's due deliveries and records `outcome` for each. */
   const work = async (receiverId: string, outcome: Outcome, count = 1): Promise<ClaimedDelivery[]> => {
-    const claim = await store.deliveries.claim(receiverId, holder, count, breaker.threshold);
+    const claim = await db.store.deliveries.claim(receiverId, holder, count, breaker.threshold);
     const deliveries = claim.kind === 'send' ? claim.deliveries : [];
     const attempt = { startedAt: new Date().toISOString(), durationMs: 1, statusCode: 500, error: null, emitterId: 'e', fence: 1 };
-    await store.deliveries.record(
+    await db.store.deliveries.record(
       receiverId,
       holder,
       deliveries.map((delivery) => ({ delivery, attempt: { ...attempt, attempt: delivery.attempt }, outcome })),
@@ -72,29 +44,29 @@ describe('queue statistics kept by the scripts', () => {
   const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
 
   const scan = async (): Promise<Truth> => {
-    const k = raw.keys;
+    const k = db.raw.keys;
     const truth: Truth = { depth: { queued: 0, retrying: 0, dead: 0 }, heads: { pending: {}, retrying: {}, dead: {} } };
-    for (const id of await raw.redis.zrange(k.receivers, 0, -1)) {
-      const queue = await raw.redis.zrange(k.queue(id), 0, -1, 'WITHSCORES');
-      const frontier = Number((await raw.redis.hget(k.receiver(id), 'frontier')) ?? 0);
+    for (const id of await db.raw.redis.zrange(k.receivers, 0, -1)) {
+      const queue = await db.raw.redis.zrange(k.queue(id), 0, -1, 'WITHSCORES');
+      const frontier = Number((await db.raw.redis.hget(k.receiver(id), 'frontier')) ?? 0);
       truth.depth.queued += queue.length / 2;
-      truth.depth.retrying += await raw.redis.zcard(k.retries(id));
-      truth.depth.dead += await raw.redis.zcard(k.dead(id));
+      truth.depth.retrying += await db.raw.redis.zcard(k.retries(id));
+      truth.depth.dead += await db.raw.redis.zcard(k.dead(id));
       const seqs = queue.filter((_, i) => i % 2 === 1).map(Number);
       const oldestRetry = seqs.find((seq) => seq <= frontier);
       const oldestFresh = seqs.find((seq) => seq > frontier);
       if (oldestRetry !== undefined) truth.heads.retrying[id] = oldestRetry;
       if (oldestFresh !== undefined) truth.heads.pending[id] = oldestFresh;
-      const [, died] = await raw.redis.zrange(k.dead(id), 0, 0, 'WITHSCORES');
+      const [, died] = await db.raw.redis.zrange(k.dead(id), 0, 0, 'WITHSCORES');
       if (died !== undefined) truth.heads.dead[id] = Number(died);
     }
     return truth;
   };
   const kept = async (): Promise<Truth> => {
-    const k = raw.keys;
-    const [queued, retrying, dead] = (await raw.redis.hmget(k.stats, 'queued', 'retrying', 'dead')).map(Number) as [number, number, number];
+    const k = db.raw.keys;
+    const [queued, retrying, dead] = (await db.raw.redis.hmget(k.stats, 'queued', 'retrying', 'dead')).map(Number) as [number, number, number];
     const heads = async (kind: 'pending' | 'retrying' | 'dead'): Promise<Record<string, number>> => {
-      const flat = await raw.redis.zrange(k.heads(kind), 0, -1, 'WITHSCORES');
+      const flat = await db.raw.redis.zrange(k.heads(kind), 0, -1, 'WITHSCORES');
       return Object.fromEntries(flat.flatMap((member, i) => (i % 2 === 0 ? [[member, Number(flat[i + 1])]] : [])));
     };
     return { depth: { queued, retrying, dead }, heads: { pending: await heads('pending'), retrying: await heads('retrying'), dead: await heads('dead') } };
@@ -106,7 +78,7 @@ describe('queue statistics kept by the scripts', () => {
   };
 
   test('every script keeps the counters and heads equal to a scan of every receiver', async () => {
-    const [a, b, c] = [await newReceiver(), await newReceiver(), await newReceiver()];
+    const [a, b, c] = [await db.newReceiver(), await db.newReceiver(), await db.newReceiver()];
     for (let i = 0; i < 5; i++) await accept([a, b]);
     await accept([c]);
     assert.deepEqual((await agree('accepting')).depth, { queued: 11, retrying: 0, dead: 0 });
@@ -119,26 +91,26 @@ describe('queue statistics kept by the scripts', () => {
     await work(b, dead, 3); // b's aborted one (now a retry) and two first attempts die
     const afterDeaths = await agree('deaths');
     assert.deepEqual(afterDeaths.depth, { queued: 4, retrying: 0, dead: 5 });
-    const state = await store.queueStats.read();
+    const state = await db.store.queueStats.read();
     assert.deepEqual(state.depth, { pending: 4, retrying: 0, dead: 5 });
 
-    assert.equal(await store.receivers.replayDead(b, {}), 3);
+    assert.equal(await db.store.receivers.replayDead(b, {}), 3);
     assert.deepEqual((await agree('a replay')).depth, { queued: 7, retrying: 3, dead: 2 });
-    const [deadOfA] = await raw.redis.zrange(raw.keys.dead(a), 0, 0);
-    assert.equal((await store.messages.resend(deadOfA as string, [a])).kind, 'resent');
+    const [deadOfA] = await db.raw.redis.zrange(db.raw.keys.dead(a), 0, 0);
+    assert.equal((await db.store.messages.resend(deadOfA as string, [a])).kind, 'resent');
     assert.deepEqual((await agree('a resend')).depth, { queued: 8, retrying: 3, dead: 1 });
-    assert.ok((await store.queueStats.read()).oldestAgeS.retrying > 0, 'the oldest retry has an age');
+    assert.ok((await db.store.queueStats.read()).oldestAgeS.retrying > 0, 'the oldest retry has an age');
 
-    assert.equal(await store.receivers.delete(b), true);
+    assert.equal(await db.store.receivers.delete(b), true);
     assert.deepEqual((await agree('a receiver delete')).depth, { queued: 3, retrying: 0, dead: 1 });
 
     await sleep(RETENTION_MS + 100);
-    assert.equal(await store.queueStats.trimExpiredDeadLetters(), 1, "a's old dead letter is past retention");
+    assert.equal(await db.store.queueStats.trimExpiredDeadLetters(), 1, "a's old dead letter is past retention");
     assert.deepEqual((await agree('the dead-letter trim')).depth, { queued: 3, retrying: 0, dead: 0 });
 
     const before = await kept();
-    await raw.redis.del(raw.keys.stats);
-    await store.queueStats.countOnce();
+    await db.raw.redis.del(db.raw.keys.stats);
+    await db.store.queueStats.countOnce();
     assert.deepEqual(await kept(), before, 'counting from scratch finds the same');
   });
 });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
-import { Store } from '../../src/store/index.js';
-import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
-import { RedisServer } from '../support/redis.js';
+import { useStore } from '../support/store.js';
 
 /**
  * Issue 10 item 1, the store's part: every scheduling time the scripts compare across processes
@@ -18,20 +16,9 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
   const holder: Holder = { fence: { service: 'redis', value: 1 } };
   const breaker: BreakerPolicy = { threshold: 5, stepsMs: [1000] };
   const realNow = Date.now;
-  let redis: RedisServer;
-  let store: Store;
-  let raw: Probe;
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'clock', { disableAfterDeadMs: 3_600_000 });
-    raw = probe(redis, 'clock');
-    await store.connect();
-  });
-  after(async () => {
+  const db = useStore('clock');
+  after(() => {
     Date.now = realNow;
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
   });
 
   /** Runs `work` with this process's wall clock `offsetMs` away from the true time. */
@@ -44,35 +31,26 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
     }
   };
   const redisNow = async (): Promise<number> => {
-    const [seconds, micros] = await raw.redis.time();
+    const [seconds, micros] = await db.raw.redis.time();
     return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   };
   const claimed = async (): Promise<{ receiverId: string; delivery: ClaimedDelivery }> => {
-    const { id } = await store.receivers.create({
-      url: 'https://example.com/hook',
-      eventTypes: [],
-      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      description: '',
-      headers: {},
-      timeoutMs: 1000,
-      enabled: true,
-      ordering: 'unordered',
-    });
-    assert.equal((await store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [id] })).kind, 'accepted');
+    const id = await db.newReceiver();
+    assert.equal((await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [id] })).kind, 'accepted');
     const claim = await claimOf(id);
     assert.equal(claim.kind, 'send');
     return { receiverId: id, delivery: (claim as { deliveries: ClaimedDelivery[] }).deliveries[0] as ClaimedDelivery };
   };
-  const claimOf = (receiverId: string) => store.deliveries.claim(receiverId, holder, 32, breaker.threshold);
+  const claimOf = (receiverId: string) => db.store.deliveries.claim(receiverId, holder, 32, breaker.threshold);
   /** Records one failed attempt; returns the delivery's new status. */
   const fail = async (receiverId: string, delivery: ClaimedDelivery, outcome: Outcome): Promise<string | undefined> => {
-    const { result } = await store.deliveries.record(receiverId, holder, [{ delivery, attempt: failedAttempt, outcome }], breaker);
+    const { result } = await db.store.deliveries.record(receiverId, holder, [{ delivery, attempt: failedAttempt, outcome }], breaker);
     return result.kind === 'recorded' ? result.statuses[0] : result.kind;
   };
   const failedAttempt: Attempt = { attempt: 1, startedAt: new Date().toISOString(), durationMs: 2, statusCode: 500, error: null, emitterId: 'e', fence: 1 };
   const schedule = async (receiverId: string, messageId: string): Promise<{ retryAt: number; dueAt: number }> => {
-    const retryAt = Number(await raw.redis.zscore(raw.keys.retries(receiverId), messageId));
-    const delivery = JSON.parse((await raw.redis.hget(raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { dueAt: number };
+    const retryAt = Number(await db.raw.redis.zscore(db.raw.keys.retries(receiverId), messageId));
+    const delivery = JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { dueAt: number };
     return { retryAt, dueAt: delivery.dueAt };
   };
   const near = (actual: number, expected: number, what: string): void =>
@@ -87,7 +65,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
       const { retryAt, dueAt } = await schedule(receiverId, delivery.messageId);
       near(retryAt, before + 5000, 'retry due');
       near(dueAt, before + 5000, 'dueAt');
-      near(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'backoffUntil')), before + 5000, 'backoffUntil (a 503 holds the receiver)');
+      near(Number(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'backoffUntil')), before + 5000, 'backoffUntil (a 503 holds the receiver)');
     });
   }
 
@@ -113,7 +91,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
     const before = await redisNow();
     const status = await withClockOff(OFF_MS, () => fail(receiverId, delivery, { kind: 'failed', retryInMs: 1000, final: true, holdMs: 0 }));
     assert.equal(status, 'dead');
-    near(Number(await raw.redis.zscore(raw.keys.dead(receiverId), delivery.messageId)), before, 'time of death');
-    near(Number(await raw.redis.hget(raw.keys.receiver(receiverId), 'dyingSince')), before, 'dyingSince');
+    near(Number(await db.raw.redis.zscore(db.raw.keys.dead(receiverId), delivery.messageId)), before, 'time of death');
+    near(Number(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'dyingSince')), before, 'dyingSince');
   });
 });

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
-import { Store } from '../../src/store/index.js';
-import { probe, type Probe } from './probe.js';
 import type { Attempt } from '../../src/store/types.js';
-import { RedisServer } from '../support/redis.js';
+import { useStore } from '../support/store.js';
 
 const RETENTION_MS = 1500;
 
@@ -16,38 +14,13 @@ const RETENTION_MS = 1500;
  * last 10 attempts and counts the rest.
  */
 describe('retention: final messages expire, attempts are bounded', () => {
-  let redis: RedisServer;
-  let store: Store;
-  let raw: Probe;
-  before(async () => {
-    redis = await RedisServer.start();
-    store = new Store(redis.url, 'ret', { disableAfterDeadMs: 3_600_000, retentionMs: RETENTION_MS });
-    raw = probe(redis, 'ret');
-    await store.connect();
-  });
-  after(async () => {
-    raw?.redis.disconnect();
-    await store?.close();
-    await redis?.destroy();
-  });
+  const db = useStore('ret', { retentionMs: RETENTION_MS });
 
   const holder: Holder = { fence: { service: 'redis', value: 1 } };
   const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
-  const newReceiver = async (): Promise<string> =>
-    (
-      await store.receivers.create({
-        url: 'https://example.com/hook',
-        eventTypes: ['ret.*'],
-        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        description: '',
-        headers: {},
-        timeoutMs: 1000,
-        enabled: true,
-        ordering: 'unordered',
-      })
-    ).id;
+  const newReceiver = (): Promise<string> => db.newReceiver({ eventTypes: ['ret.*'] });
   const accept = async (receiverIds: string[], idempotencyKey?: string): Promise<string> => {
-    const result = await store.messages.accept({ eventType: 'ret.event', payload: { n: 1 }, receiverIds, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const result = await db.store.messages.accept({ eventType: 'ret.event', payload: { n: 1 }, receiverIds, ...(idempotencyKey ? { idempotencyKey } : {}) });
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };
@@ -62,40 +35,40 @@ describe('retention: final messages expire, attempts are bounded', () => {
   });
   /** Claims the receiver's next delivery and records `outcome` for it. */
   const deliver = async (receiverId: string, outcome: Outcome): Promise<ClaimedDelivery> => {
-    const claim = await store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
+    const claim = await db.store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
     assert.equal(claim.kind, 'send');
     const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail('nothing claimed');
     const statusCode = outcome.kind === 'delivered' ? 200 : 500;
-    await store.deliveries.record(receiverId, holder, [{ delivery, attempt: { ...attempt(statusCode), attempt: delivery.attempt }, outcome }], breaker);
+    await db.store.deliveries.record(receiverId, holder, [{ delivery, attempt: { ...attempt(statusCode), attempt: delivery.attempt }, outcome }], breaker);
     return delivery;
   };
   const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
   const messageKeys = (messageId: string, receiverIds: string[]): string[] => [
-    raw.keys.message(messageId),
-    raw.keys.deliveries(messageId),
-    ...receiverIds.map((id) => raw.keys.attempts(messageId, id)),
+    db.raw.keys.message(messageId),
+    db.raw.keys.deliveries(messageId),
+    ...receiverIds.map((id) => db.raw.keys.attempts(messageId, id)),
   ];
   /** Remaining lives (ms) of the message's keys: -1 = no expiry, -2 = gone. */
-  const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => raw.redis.pttl(key)));
+  const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => db.raw.redis.pttl(key)));
   const expiring = (ttl: number): boolean => ttl > 0 && ttl <= RETENTION_MS;
 
   test('a delivered message, its deliveries, attempts and idempotency key are removed RETENTION_MS after it became final', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId], 'order-1');
-    const keys = [...messageKeys(messageId, [receiverId]), raw.keys.idempotency('order-1')];
+    const keys = [...messageKeys(messageId, [receiverId]), db.raw.keys.idempotency('order-1')];
     assert.deepEqual((await ttls(keys)).slice(0, 2), [-1, -1], 'an unfinished message does not expire');
     await deliver(receiverId, { kind: 'delivered' });
     const lives = await ttls(keys);
     assert.ok(lives.every(expiring), `every key expires within the retention once final: ${lives.join(', ')}`);
-    assert.equal((await store.messages.get(messageId))?.deliveries[0]?.status, 'delivered');
+    assert.equal((await db.store.messages.get(messageId))?.deliveries[0]?.status, 'delivered');
     await sleep(RETENTION_MS + 200);
-    assert.equal(await store.messages.get(messageId), null, 'GET /v1/messages/:id answers 404');
+    assert.equal(await db.store.messages.get(messageId), null, 'GET /v1/messages/:id answers 404');
     assert.deepEqual(
       await ttls(keys),
       keys.map(() => -2),
       'nothing of it is left',
     );
-    const again = await store.messages.accept({ eventType: 'ret.event', payload: {}, receiverIds: [receiverId], idempotencyKey: 'order-1' });
+    const again = await db.store.messages.accept({ eventType: 'ret.event', payload: {}, receiverIds: [receiverId], idempotencyKey: 'order-1' });
     assert.equal(again.kind, 'accepted', 'its idempotency key is free again');
   });
 
@@ -107,69 +80,69 @@ describe('retention: final messages expire, attempts are bounded', () => {
     await deliver(b, dead);
     assert.ok((await ttls(messageKeys(messageId, [a, b]))).every(expiring));
     assert.deepEqual(
-      (await store.deadLetters.list(b, 10, undefined)).data.map((letter) => letter.messageId),
+      (await db.store.deadLetters.list(b, 10, undefined)).data.map((letter) => letter.messageId),
       [messageId],
     );
-    assert.equal((await store.receivers.get(b))?.health.deadLetters, 1);
+    assert.equal((await db.store.receivers.get(b))?.health.deadLetters, 1);
     await sleep(RETENTION_MS + 200);
-    assert.equal(await store.messages.get(messageId), null);
-    assert.deepEqual((await store.deadLetters.list(b, 10, undefined)).data, [], 'the dead-letters list no longer shows it');
-    assert.equal((await store.receivers.get(b))?.health.deadLetters, 0);
+    assert.equal(await db.store.messages.get(messageId), null);
+    assert.deepEqual((await db.store.deadLetters.list(b, 10, undefined)).data, [], 'the dead-letters list no longer shows it');
+    assert.equal((await db.store.receivers.get(b))?.health.deadLetters, 0);
     await accept([b]);
     await deliver(b, dead);
-    assert.equal(await raw.redis.zscore(raw.keys.dead(b), messageId), null, 'the next death trims the old entry from the dead set');
+    assert.equal(await db.raw.redis.zscore(db.raw.keys.dead(b), messageId), null, 'the next death trims the old entry from the dead set');
   });
 
   test('cancelled by a receiver delete is final too', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId]);
-    assert.equal(await store.receivers.delete(receiverId), true);
+    assert.equal(await db.store.receivers.delete(receiverId), true);
     assert.ok((await ttls(messageKeys(messageId, []))).every(expiring));
     await sleep(RETENTION_MS + 200);
-    assert.equal(await store.messages.get(messageId), null);
+    assert.equal(await db.store.messages.get(messageId), null);
   });
 
   test('an attempt recorded after its delivery was cancelled does not outlive its message', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId]);
-    const claim = await store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
+    const claim = await db.store.deliveries.claim(receiverId, holder, 1, breaker.threshold);
     const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail('nothing claimed');
-    assert.equal(await store.receivers.delete(receiverId), true); // while the request is in flight
-    await store.deliveries.record(receiverId, holder, [{ delivery, attempt: attempt(200), outcome: { kind: 'delivered' } }], breaker);
-    assert.equal(await raw.redis.llen(raw.keys.attempts(messageId, receiverId)), 1, 'the request that was sent is in the history');
-    assert.ok(expiring(await raw.redis.pttl(raw.keys.attempts(messageId, receiverId))), 'and goes with its message');
+    assert.equal(await db.store.receivers.delete(receiverId), true); // while the request is in flight
+    await db.store.deliveries.record(receiverId, holder, [{ delivery, attempt: attempt(200), outcome: { kind: 'delivered' } }], breaker);
+    assert.equal(await db.raw.redis.llen(db.raw.keys.attempts(messageId, receiverId)), 1, 'the request that was sent is in the history');
+    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.attempts(messageId, receiverId))), 'and goes with its message');
   });
 
   test('a message that matched no receiver expires too', async () => {
-    const result = await store.messages.accept({ eventType: 'nobody.listens', payload: {} });
+    const result = await db.store.messages.accept({ eventType: 'nobody.listens', payload: {} });
     assert.equal(result.kind, 'accepted');
-    assert.ok(expiring(await raw.redis.pttl(raw.keys.message(result.message.id))));
+    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.message(result.message.id))));
   });
 
   test('a resend or a replay keeps the message again (and gives the idempotency key its 24 h back)', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId], 'order-2');
     await deliver(receiverId, { kind: 'delivered' });
-    assert.ok(expiring(await raw.redis.pttl(raw.keys.idempotency('order-2'))));
-    assert.equal((await store.messages.resend(messageId, undefined)).kind, 'resent');
+    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.idempotency('order-2'))));
+    assert.equal((await db.store.messages.resend(messageId, undefined)).kind, 'resent');
     assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the resend is open');
-    assert.ok((await raw.redis.pttl(raw.keys.idempotency('order-2'))) > 23 * 3_600_000);
+    assert.ok((await db.raw.redis.pttl(db.raw.keys.idempotency('order-2'))) > 23 * 3_600_000);
     await deliver(receiverId, dead);
     assert.ok((await ttls(messageKeys(messageId, [receiverId]))).every(expiring));
-    assert.equal(await store.receivers.replayDead(receiverId, { messageIds: [messageId] }), 1);
+    assert.equal(await db.store.receivers.replayDead(receiverId, { messageIds: [messageId] }), 1);
     assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the replay is open');
     await sleep(RETENTION_MS + 200);
-    assert.equal((await store.messages.get(messageId))?.deliveries[0]?.status, 'pending', 'still there after the retention');
+    assert.equal((await db.store.messages.get(messageId))?.deliveries[0]?.status, 'pending', 'still there after the retention');
   });
 
   test('a message stored before the open count existed is counted from its deliveries', async () => {
     const [a, b] = [await newReceiver(), await newReceiver()];
     const messageId = await accept([a, b]);
-    await raw.redis.hdel(raw.keys.message(messageId), 'open');
+    await db.raw.redis.hdel(db.raw.keys.message(messageId), 'open');
     await deliver(a, { kind: 'delivered' });
-    assert.equal(await raw.redis.pttl(raw.keys.message(messageId)), -1, 'b is still open');
+    assert.equal(await db.raw.redis.pttl(db.raw.keys.message(messageId)), -1, 'b is still open');
     await deliver(b, { kind: 'delivered' });
-    assert.ok(expiring(await raw.redis.pttl(raw.keys.message(messageId))));
+    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.message(messageId))));
   });
 
   test('a delivery keeps its first 3 and last 10 attempts, and counts those left out', async () => {
@@ -177,12 +150,12 @@ describe('retention: final messages expire, attempts are bounded', () => {
     const messageId = await accept([receiverId]);
     for (let i = 0; i < 19; i++) await deliver(receiverId, { kind: 'aborted' }); // due again at once
     await deliver(receiverId, { kind: 'delivered' });
-    const [delivery] = (await store.messages.get(messageId))?.deliveries ?? [];
+    const [delivery] = (await db.store.messages.get(messageId))?.deliveries ?? [];
     assert.deepEqual(
       delivery?.attempts.map((a) => a.attempt),
       [1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
     );
     assert.equal(delivery?.omittedAttempts, 7);
-    assert.equal(await raw.redis.llen(raw.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
+    assert.equal(await db.raw.redis.llen(db.raw.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
   });
 });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from './ports.js';
 
 /** How one receiver (one path on the shared test server) answers. */
 export interface Behaviour {
@@ -124,6 +125,26 @@ export class TestReceiver {
   }
 
   /** The most requests to `name` that were ever in flight at once. */
+  /** Resolves once every one of `messageIds` has been answered 200 (on any receiver), else throws after `timeoutMs`. */
+  async waitForDelivered(messageIds: string[], timeoutMs: number): Promise<void> {
+    await waitFor(
+      `every one of ${messageIds.length} accepted messages to be delivered`,
+      () => {
+        const delivered = new Set(this.requests.filter((r) => r.status === 200).map((r) => r.messageId));
+        return messageIds.every((id) => delivered.has(id));
+      },
+      timeoutMs,
+      250,
+    );
+  }
+
+  /** How many messages were answered 200 more than once (at least once delivery: repeats after a fault). */
+  deliveredMoreThanOnce(): number {
+    const perMessage = new Map<string, number>();
+    for (const request of this.requests.filter((r) => r.status === 200)) perMessage.set(request.messageId, (perMessage.get(request.messageId) ?? 0) + 1);
+    return [...perMessage.values()].filter((count) => count > 1).length;
+  }
+
   peakInFlightTo(name: string): number {
     return this.peak.get(name) ?? 0;
   }

@@ -28,7 +28,9 @@
 --
 -- Returns {'gone'} | {'fenced', mark} | {'disabled'} | {'empty'} | {'wait', inMs}
 --       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
---          there is no limit: the holder uses it to report requests that started late), then per
+--          there is no limit: the holder uses it to report requests that started late),
+--          previousFor (ms the config's `previousSecret` still signs after a rotation, on Redis's
+--          clock: rotate-secret.lua), then per
 --          delivery: messageId, seq, attempts, failures,
 --          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt,
 --          traceparent ('' when the message has none)}
@@ -38,7 +40,7 @@
 --@include includes/fence.lua
 --@include includes/keys.lua
 --@include includes/stats.lua
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high')
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high', 'previousSecretUntil')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
 local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
@@ -84,7 +86,8 @@ if #chosen < limit then
   end
 end
 
-local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now)}
+local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
+local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor)}
 local sending = 0
 for _, pick in ipairs(chosen) do
   local messageId, seq = pick[1], pick[2]

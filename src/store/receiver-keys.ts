@@ -1,0 +1,50 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+import type { ReceiverSettings } from './types.js';
+
+/** The signing fields of a stored receiver config. */
+type SigningConfig = Pick<ReceiverSettings, 'secret' | 'signatureScheme'> & { previousSecret?: string; updatedAt: string };
+
+export type Rotation = { kind: 'gone' } | { kind: 'rotated'; previousSecretUntil: Date | null };
+
+/** A concurrent change of the receiver's config makes a rotation read and try again; this many times at most. */
+const ROTATE_TRIES = 10;
+
+/**
+ * Key rotation of a receiver. The new key and the old one (`previousSecret`) live in the receiver's
+ * `config`, which every claim reads (claim.lua), so each window is signed with the keys stored when
+ * it was claimed; the overlap's end is the hash field `previousSecretUntil` (Redis ms), which the
+ * claim turns into "the previous key signs for n ms more" on Redis's clock.
+ */
+export class ReceiverKeys {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+    /** A rotation's answer waits for the replicas: a failover must not bring the old key back. */
+    private readonly replicas: ReplicaBarrier,
+  ) {}
+
+  /** Makes `secret` current and keeps the current key signing beside it for `overlapMs`. */
+  async rotate(receiverId: string, next: Pick<ReceiverSettings, 'secret' | 'signatureScheme'>, overlapMs: number): Promise<Rotation> {
+    const key = this.keys.receiver(receiverId);
+    for (let tries = 0; tries < ROTATE_TRIES; tries++) {
+      const read = await this.redis.hget(key, 'config');
+      if (!read) return { kind: 'gone' };
+      const { previousSecret: _dropped, ...config } = JSON.parse(read) as SigningConfig;
+      const rotated: SigningConfig = {
+        ...config,
+        ...next,
+        ...(overlapMs > 0 ? { previousSecret: config.secret } : {}),
+        updatedAt: new Date().toISOString(),
+      };
+      const [kind, untilMs] = await this.redis.rotateSecret(key, read, JSON.stringify(rotated), overlapMs);
+      if (kind === 'gone') return { kind };
+      if (kind === 'rotated') {
+        await this.replicas.confirm();
+        return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+      }
+    }
+    throw new Error(`receiver ${receiverId} kept changing while its key was rotated`);
+  }
+}
