@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { ConfigError } from './error.js';
+import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
 import { bool, cidrs, hostPorts, int, oneOf, schedule, text, url, urls } from './parse.js';
 
@@ -72,9 +73,15 @@ export interface Config {
   metricsPublic: boolean;
   /** A message whose deliveries are all final is removed (with its attempts) this long after. */
   retentionMs: number;
+  /** Intake refuses event types that are not in the event-type catalog. */
+  requireKnownEventTypes: boolean;
+  /** OpenTelemetry trace export (standard OTEL_* variables); undefined = off, nothing loaded. */
+  tracing: TracingConfig | undefined;
+  /** HTTP CONNECT proxy every delivery goes through (LOCKSTEP_EGRESS_PROXY). */
+  egressProxy: string | undefined;
 }
 
-export { ConfigError };
+export { ConfigError, type TracingConfig };
 
 export type RedisFsync = 'always' | 'everysec';
 const THIRTY_DAYS_MS = 30 * 86_400_000;
@@ -151,6 +158,9 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: tokens(env.LOCKSTEP_METRICS_TOKEN ?? '', 'LOCKSTEP_METRICS_TOKEN'),
     metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC', 'metricsPublic'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
     retentionMs: int(setting('LOCKSTEP_RETENTION_MS', 'retentionMs') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
+    requireKnownEventTypes: bool(setting('LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES', 'requireKnownEventTypes'), 'LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES') ?? false,
+    tracing: tracingConfig(env),
+    egressProxy: egressProxy(env),
   };
 }
 

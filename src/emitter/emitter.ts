@@ -9,6 +9,7 @@ import { sleep } from '../lib/abort.js';
 import { connectRedis, type RedisClient } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
+import type { Tracing } from '../tracing/index.js';
 import { ReceiverDrainer } from './drain.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
@@ -27,6 +28,7 @@ export interface EmitterOptions {
   metrics: Metrics;
   /** How often to look for receivers with work but no drain job (after a crash mid-intake). */
   reconcileEveryMs: number;
+  tracing: Tracing | undefined;
 }
 
 /**
@@ -64,6 +66,7 @@ export class Emitter {
           throttledMinMs: config.throttledMinMs,
           retryAfterMaxMs: config.retryAfterMaxMs,
         },
+        ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       log,
       this.stopping.signal,
