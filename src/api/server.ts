@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
+import { EventTypes } from '../domain/event-types.js';
 import { Messages } from '../domain/messages.js';
 import { Receivers } from '../domain/receivers.js';
 import type { ReceiverLocks } from '../locks/types.js';
@@ -11,10 +12,13 @@ import type { Store } from '../store/index.js';
 import { Tenants } from '../domain/tenants.js';
 import { Tokens } from '../domain/tokens.js';
 import { authorize } from './access.js';
+import type { Tracing } from '../tracing/index.js';
 import { ErrorBodySchema } from '../shapes/common.js';
 import { authenticate, requireBearerToken, unauthorized } from './auth.js';
 import { errorBodyOf, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
+import { eventTypeDocs } from './event-type-docs.js';
+import { eventTypeRoutes } from './event-types.js';
 import { lockRoutes } from './locks.js';
 import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
@@ -37,8 +41,12 @@ export interface ApiOptions {
   metricsTokens: string[] | undefined;
   bodyLimitBytes: number;
   defaultTimeoutMs: number;
+  /** LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES */
+  requireKnownEventTypes: boolean;
   log: Logger;
   version: string;
+  /** OpenTelemetry, when configured: a span per message request. */
+  tracing: Tracing | undefined;
 }
 
 const METRICS_EXAMPLE = `# HELP lockstep_messages_accepted_total Messages accepted by intake
@@ -71,6 +79,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
+  const eventTypes = new EventTypes({ store: options.store, requireKnown: options.requireKnownEventTypes, log: options.log });
+  eventTypeDocs(app, eventTypes);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
@@ -101,11 +111,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       authenticate(v1, options.tokens, tokens);
       authorize(v1, store);
       const receivers = new Receivers({ store, locks, guard, defaultTimeoutMs, log });
-      const messages = new Messages({ store, metrics, log });
+      const messages = new Messages({ store, metrics, eventTypes, log });
       await v1.register(receiverRoutes, { receivers });
-      await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes });
+      await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes, tracing: options.tracing });
       await v1.register(messageListRoutes, { messages });
       await v1.register(receiverTestRoutes, { messages });
+      await v1.register(eventTypeRoutes, { eventTypes });
       await v1.register(tenantRoutes, { tenants: new Tenants({ store, receivers, tokens, log }) });
       await v1.register(tokenRoutes, { tokens });
       await v1.register(lockRoutes, { locks: options.locks });

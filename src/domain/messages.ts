@@ -7,6 +7,7 @@ import type { NewMessage as StoredNewMessage } from '../store/messages.js';
 import type { Page, Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
+import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
 import { checkPayloadDepth } from './payload-depth.js';
 import { unknownTenant } from './receivers.js';
@@ -19,6 +20,8 @@ void sameNewMessage;
 
 export interface MessagesOptions {
   store: Store;
+  /** The catalog every payload is checked against before it is stored. */
+  eventTypes: EventTypes;
   metrics: Metrics;
   log: Logger;
 }
@@ -43,14 +46,18 @@ export type Accepted = { message: AcceptedMessage; duplicate: boolean };
 export class Messages {
   constructor(private readonly options: MessagesOptions) {}
 
-  /** Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the Idempotency-Key header. */
-  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted> {
+  /**
+   * Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the
+   * Idempotency-Key header, `traceparent` the trace context its delivery attempts continue.
+   */
+  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
+    await this.options.eventTypes.checkPayloads([{ eventType: input.eventType, payload: input.payload, at: '' }]);
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
     await this.refuseUnknownTenants([input], () => 'tenantId');
     const { eventType, payload, receiverIds, tenantId } = input;
-    const result = await store.messages.accept({ eventType, payload, receiverIds, idempotencyKey, tenantId });
+    const result = await store.messages.accept({ eventType, payload, receiverIds, idempotencyKey, tenantId }, traceparent);
     if (result.kind === 'unknown-receiver') {
       throw unknownReceiver(`receiverIds[${input.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId, tenantId);
     }
@@ -66,15 +73,17 @@ export class Messages {
    * stored refuses the messages naming it: a 409 says which were stored, thrown after those were
    * counted and their queues woken.
    */
-  async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted[]> {
+  async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);
+    await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
     await this.refuseUnknownReceivers(messages);
     const results = await store.messages.acceptMany(
       batchKey === undefined
         ? messages
         : messages.map((message, index) => ({ ...message, idempotencyKey: message.idempotencyKey ?? batchMessageKey(batchKey, index) })),
+      traceparent,
     );
     // What was stored is counted and drained even when part of the batch was refused.
     metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);

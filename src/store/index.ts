@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
 import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connectRedis, describeRedis, type RedisTarget } from '../redis.js';
+import { connectRedis, describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
+import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
@@ -22,6 +22,7 @@ import { TokenStore } from './tokens.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
+export type { EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 export type { MessageListFilter } from './message-index.js';
@@ -43,9 +44,10 @@ export interface StoreOptions {
 export class Store {
   // Only src/store talks to Redis: the rest of the code goes through the stores below.
   private readonly keys: Keys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   readonly receivers: ReceiverStore;
   readonly receiverKeys: ReceiverKeys;
+  readonly eventTypes: EventTypeStore;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -67,7 +69,8 @@ export class Store {
     // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
     // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
     // backs off) instead of hanging its caller.
-    const redis = defineStoreCommands(connectRedis(redisTarget, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+    const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+    const redis = defineStoreCommands(connectRedis(redisTarget, { ...failFast, lazyConnect: true }));
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -76,10 +79,11 @@ export class Store {
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);
     this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas));
+    this.eventTypes = redisBoundary(new EventTypeStore(redis, this.keys, this.replicas));
     this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
     this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
     this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));
-    this.drains = redisBoundary(new DrainQueue(redis, this.keys));
+    this.drains = redisBoundary(new DrainQueue(redis, this.keys, connectRedis(redisTarget, failFast)));
     this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
     this.fleet = redisBoundary(new FleetReports(redis, this.keys));
     this.messageIndex = redisBoundary(new MessageIndex(redis, this.keys));

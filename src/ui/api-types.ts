@@ -10,3 +10,5 @@ export type { Attempt, Delivery, Message } from '../shapes/messages.js';
 export type { DeadLetter, PublicReceiver as Receiver } from '../shapes/receivers.js';
 export type { MessageSummary } from '../shapes/message-list.js';
 export type { PortalLink, Tenant } from '../shapes/tenants.js';
+export type { EventType, EventTypeList } from '../shapes/event-types.js';
+export type { ReceiverSecret } from '../shapes/signing.js';

@@ -102,6 +102,27 @@ const MATRIX: [route: string, call: (w: World) => Promise<Call> | Call, expected
     async (w) => ({ method: 'DELETE', path: `/v1/tokens/${(await createToken(w.admin, ['publish'])).id}` }),
     { publish: 403, own: 403, other: 403 },
   ],
+  [
+    'POST /v1/event-types',
+    () => ({ method: 'POST', path: '/v1/event-types', body: { name: `matrix.t${Math.random().toString(36).slice(2, 8)}` } }),
+    { publish: 403, own: 403, other: 403 },
+  ],
+  ['GET /v1/event-types', () => ({ method: 'GET', path: '/v1/event-types' }), { publish: 403, own: 403, other: 403 }],
+  ['GET /v1/event-types/{name}', () => ({ method: 'GET', path: '/v1/event-types/matrix.kept' }), { publish: 403, own: 403, other: 403 }],
+  [
+    'PATCH /v1/event-types/{name}',
+    () => ({ method: 'PATCH', path: '/v1/event-types/matrix.kept', body: { description: 'patched' } }),
+    { publish: 403, own: 403, other: 403 },
+  ],
+  [
+    'DELETE /v1/event-types/{name}',
+    async (w) => {
+      const name = `matrix.d${Math.random().toString(36).slice(2, 8)}`;
+      await w.admin.request('POST', '/v1/event-types', { name });
+      return { method: 'DELETE', path: `/v1/event-types/${name}` };
+    },
+    { publish: 403, own: 403, other: 403 },
+  ],
   ['GET /v1/locks', () => ({ method: 'GET', path: '/v1/locks' }), { publish: 403, own: 403, other: 403 }],
   ['GET /v1/stats', () => ({ method: 'GET', path: '/v1/stats' }), { publish: 403, own: 403, other: 403 }],
 ];
@@ -126,6 +147,7 @@ describe('scoped tokens: every scope against every route', () => {
     receiver = r;
     const [a, b] = [await tenantWorld(admin, receiver, 'scope-a'), await tenantWorld(admin, receiver, 'scope-b')];
     let n = 0;
+    assert.equal((await admin.request('POST', '/v1/event-types', { name: 'matrix.kept' })).status, 201);
     const rotated = await admin.createReceiver({ url: receiver.url('rotated'), tenantId: a.id });
     world = {
       admin,

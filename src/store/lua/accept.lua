@@ -8,8 +8,10 @@
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
--- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11] tenant id ('' = none),
--- ARGV[12] the first message id still inside retention (older ones leave the indexes), ARGV[13..] receiver ids
+-- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11] the W3C traceparent to keep
+-- with the message ('' = none: stored only when tracing is on or the producer sent one),
+-- ARGV[12] tenant id ('' = none), ARGV[13] the first message id still inside retention (older ones
+-- leave the indexes), ARGV[14..] receiver ids
 --
 -- Tenancy is decided here, in the same step as the write: a receiver whose tenant is not the
 -- message's (a receiver with none for a message with none) is never chosen; named explicitly it
@@ -25,9 +27,9 @@
 --@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIRST_RECEIVER = 13
+local FIRST_RECEIVER = 14
 local FIRST_RECEIVER_KEY = 8
-local tenant = ARGV[11]
+local tenant = ARGV[12]
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
@@ -68,6 +70,10 @@ bumpStats(ARGV[9], #accepted - 3, 0, 0)
 accepted[3] = table.concat(toWake, ',')
 local receiverIds = {unpack(accepted, 4)}
 local fields = {'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','), 'open', #receiverIds}
+if ARGV[11] ~= '' then
+  fields[#fields + 1] = 'tp'
+  fields[#fields + 1] = ARGV[11]
+end
 local now
 if ARGV[7] ~= '0' then
   now = redisNow()
@@ -85,7 +91,7 @@ end
 redis.call('HSET', KEYS[1], unpack(fields))
 for _, index in ipairs(tenant == '' and {KEYS[6]} or {KEYS[6], KEYS[7]}) do
   redis.call('ZADD', index, 0, ARGV[1])
-  redis.call('ZREMRANGEBYLEX', index, '-', '(' .. ARGV[12])
+  redis.call('ZREMRANGEBYLEX', index, '-', '(' .. ARGV[13])
 end
 -- a message that matched no receiver is final at once
 if #receiverIds == 0 then expireMessage(ARGV[9], ARGV[1], tonumber(ARGV[8]), now or redisNow()) end
