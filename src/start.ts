@@ -73,6 +73,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         metricsTokens: config.metricsPublic ? undefined : [...tokens.tokens, ...config.metricsTokens],
         bodyLimitBytes: config.bodyLimitBytes,
         defaultTimeoutMs: config.defaultTimeoutMs,
+        requireKnownEventTypes: config.requireKnownEventTypes,
         log: log.child({ component: 'api' }),
         version: VERSION,
         tracing,

@@ -68,11 +68,24 @@ export const examples = {
     responseHeaders: { 'retry-after': '30' },
   },
   lock: { receiverId: RECEIVER_ID, slot: 0, emitterId: 'worker-1-4242', fence: 17, since: AT },
+  newEventType: {
+    name: 'invoice.paid',
+    description: 'An invoice was paid in full',
+    schema: {
+      type: 'object',
+      required: ['invoiceId', 'amount'],
+      properties: { invoiceId: { type: 'string' }, amount: { type: 'integer', minimum: 0 }, currency: { type: 'string', minLength: 3, maxLength: 3 } },
+    },
+  },
+  eventTypePatch: { deprecated: true, description: 'Use invoice.settled' },
   messageIds: [MESSAGE_ID],
   receiverId: RECEIVER_ID,
   messageId: MESSAGE_ID,
   at: AT,
 } as const;
+
+/** A catalogued event type, as the API shows it. */
+export const eventType = { ...examples.newEventType, deprecated: false, createdAt: AT, updatedAt: AT } as const;
 
 /** The 201 of a create: the stored receiver with its secret (the only answer but /secret that has it). */
 export const createdReceiver = { ...examples.receiver, secret: SECRET, health: { ...examples.receiver.health, lastSuccessAt: null, queueDepth: 0 } } as const;

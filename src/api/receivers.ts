@@ -4,7 +4,7 @@ import { badField } from '../errors.js';
 import { badHeaderValue, blockedUrl } from '../domain/receiver-input.js';
 import { publicReceiver } from '../domain/receiver-view.js';
 import { sinceWithMessageIds, type Receivers } from '../domain/receivers.js';
-import { badKey, receiverSecret } from '../domain/signing.js';
+import { receiverSecret } from '../domain/signing.js';
 import { ID_PATTERN } from '../shapes/common.js';
 import {
   CreatedReceiverResponse,
@@ -40,7 +40,7 @@ const errorsOf = {
   read: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
   patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
   secret: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
-  rotate: errorResponses(errorBodyOf(badKey('hmac-sha256')), errorExamples.receiverNotFound),
+  rotate: errorResponses(errorBodyOf(badField('overlapMs', 'must be >= 0')), errorExamples.receiverNotFound),
   deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR), errorExamples.receiverNotFound),
   replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
 };

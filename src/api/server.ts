@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
+import { EventTypes } from '../domain/event-types.js';
 import { Messages } from '../domain/messages.js';
 import { Receivers } from '../domain/receivers.js';
 import type { ReceiverLocks } from '../locks/types.js';
@@ -14,6 +15,8 @@ import { requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
 import { errorExample } from './examples.js';
 import { healthRoutes } from './health.js';
+import { eventTypeDocs } from './event-type-docs.js';
+import { eventTypeRoutes } from './event-types.js';
 import { lockRoutes } from './locks.js';
 import { messageRoutes } from './messages.js';
 import { receiverRoutes } from './receivers.js';
@@ -32,6 +35,8 @@ export interface ApiOptions {
   metricsTokens: string[] | undefined;
   bodyLimitBytes: number;
   defaultTimeoutMs: number;
+  /** LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES */
+  requireKnownEventTypes: boolean;
   log: Logger;
   version: string;
   /** OpenTelemetry, when configured: a span per message request. */
@@ -68,6 +73,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
+  const eventTypes = new EventTypes({ store: options.store, requireKnown: options.requireKnownEventTypes, log: options.log });
+  eventTypeDocs(app, eventTypes);
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
@@ -97,10 +104,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const { store, locks, guard, metrics, defaultTimeoutMs } = options;
       await v1.register(receiverRoutes, { receivers: new Receivers({ store, locks, guard, defaultTimeoutMs, log: options.log }) });
       await v1.register(messageRoutes, {
-        messages: new Messages({ store, metrics, log: options.log }),
+        messages: new Messages({ store, metrics, eventTypes, log: options.log }),
         bodyLimitBytes: options.bodyLimitBytes,
         tracing: options.tracing,
       });
+      await v1.register(eventTypeRoutes, { eventTypes });
       await v1.register(lockRoutes, { locks: options.locks });
       await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
     },

@@ -71,6 +71,8 @@ export interface Config {
   metricsPublic: boolean;
   /** A message whose deliveries are all final is removed (with its attempts) this long after. */
   retentionMs: number;
+  /** Intake refuses event types that are not in the event-type catalog. */
+  requireKnownEventTypes: boolean;
   /** OpenTelemetry trace export (standard OTEL_* variables); undefined = off, nothing loaded. */
   tracing: TracingConfig | undefined;
   /** HTTP CONNECT proxy every delivery goes through (LOCKSTEP_EGRESS_PROXY). */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsTokens: tokens(env.LOCKSTEP_METRICS_TOKEN ?? '', 'LOCKSTEP_METRICS_TOKEN'),
     metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC', 'metricsPublic'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
     retentionMs: int(setting('LOCKSTEP_RETENTION_MS', 'retentionMs') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
+    requireKnownEventTypes: bool(setting('LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES', 'requireKnownEventTypes'), 'LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES') ?? false,
     tracing: tracingConfig(env),
     egressProxy: egressProxy(env),
   };

@@ -6,6 +6,7 @@ import type { NewMessage as StoredNewMessage } from '../store/messages.js';
 import type { Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
+import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
 import { checkPayloadDepth } from './payload-depth.js';
 
@@ -16,6 +17,8 @@ void sameNewMessage;
 
 export interface MessagesOptions {
   store: Store;
+  /** The catalog every payload is checked against before it is stored. */
+  eventTypes: EventTypes;
   metrics: Metrics;
   log: Logger;
 }
@@ -40,6 +43,7 @@ export class Messages {
   async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
+    await this.options.eventTypes.checkPayloads([{ eventType: input.eventType, payload: input.payload, at: '' }]);
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
     const result = await store.messages.accept(
       { eventType: input.eventType, payload: input.payload, receiverIds: input.receiverIds, idempotencyKey },
@@ -63,6 +67,7 @@ export class Messages {
   async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
+    await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
     await this.refuseUnknownReceivers(messages);
     const results = await store.messages.acceptMany(
       batchKey === undefined

@@ -6,6 +6,7 @@ import { ReplicaBarrier } from '../redis-replicas.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
+import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
 import { MessageStore } from './messages.js';
@@ -19,6 +20,7 @@ import { defineStoreCommands } from './scripts.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
+export type { EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 
@@ -41,6 +43,7 @@ export class Store {
   private readonly redis: Redis;
   readonly receivers: ReceiverStore;
   readonly receiverKeys: ReceiverKeys;
+  readonly eventTypes: EventTypeStore;
   readonly messages: MessageStore;
   readonly deliveries: DeliveryStore;
   readonly deadLetters: DeadLetterStore;
@@ -68,6 +71,7 @@ export class Store {
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);
     this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas));
+    this.eventTypes = redisBoundary(new EventTypeStore(redis, this.keys, this.replicas));
     this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
     this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
     this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));

@@ -72,6 +72,10 @@ export class Keys {
   heads(kind: 'pending' | 'retrying' | 'dead'): string {
     return `${this.prefix}:heads:${kind}`;
   }
+  /** Hash of the event-type catalog: field = type name, value = the stored type (JSON, with its `version`). */
+  get eventTypes(): string {
+    return `${this.prefix}:event-types`;
+  }
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
   get replicationMark(): string {
     return `${this.prefix}:replicated`;

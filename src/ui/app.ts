@@ -1,6 +1,7 @@
 import { api, ApiError, session, SIGNED_OUT } from './api.js';
 import { fill, h } from './dom.js';
 import { deadLettersPage } from './pages/dead-letters.js';
+import { eventTypesPage } from './pages/event-types.js';
 import { locksPage } from './pages/locks.js';
 import { messagesPage } from './pages/messages.js';
 import { overviewPage } from './pages/overview.js';
@@ -15,6 +16,7 @@ const ROUTES: Record<string, Page> = {
   locks: locksPage,
   messages: messagesPage,
   dead: deadLettersPage,
+  'event-types': eventTypesPage,
 };
 
 const view = document.getElementById('view') as HTMLElement;

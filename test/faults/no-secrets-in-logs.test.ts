@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { generateKey } from '../../src/delivery/signing-keys.js';
 import { ApiClient, LockstepProcess, waitFor } from '../support/lockstep.js';
 import { TestReceiver } from '../support/receiver.js';
 import { RedisServer } from '../support/redis.js';
@@ -16,6 +17,10 @@ let receiver: TestReceiver;
 let procs: LockstepProcess[] = [];
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+/** The key SECRET is rotated to: SECRET keeps signing as the previous key meanwhile (issue 17). */
+const ROTATED = `whsec_${randomBytes(24).toString('base64')}`;
+/** An ed25519 private key given at registration: it never leaves Lockstep, not even into a log. */
+const WHSK = generateKey('ed25519');
 const HEADER_VALUE = `hdrvalue${randomBytes(6).toString('hex')}`;
 const PAYLOAD = `payloadmarker${randomBytes(6).toString('hex')}`;
 
@@ -29,7 +34,7 @@ after(async () => {
   await redis?.destroy();
 });
 
-test('Redis out of memory while registering, posting and delivering: no secret, header value or payload in any log', async () => {
+test('Redis out of memory while registering, rotating keys, posting and delivering: no secret (current, previous or ed25519), header value or payload in any log', async () => {
   const env = {
     LOCKSTEP_REDIS_URL: redis.url,
     LOCKSTEP_LOG_LEVEL: 'trace',
@@ -57,6 +62,12 @@ test('Redis out of memory while registering, posting and delivering: no secret, 
     });
 
   const { body: first } = await register();
+  const rotate = (): Promise<{ status: number; body: { message?: string } }> =>
+    api.request('POST', `/v1/receivers/${first.id}/secret/rotate`, { secret: ROTATED, overlapMs: 600_000 });
+  const registerEd25519 = (): Promise<{ status: number; body: { message?: string } }> =>
+    api.request('POST', '/v1/receivers', { url: receiver.url('slow'), secret: WHSK });
+  assert.equal((await rotate()).status, 200);
+  assert.equal((await registerEd25519()).status, 201);
   for (let n = 0; n < 20; n++) assert.equal((await post(n)).status, 202);
 
   const admin = redis.client();
@@ -71,6 +82,8 @@ test('Redis out of memory while registering, posting and delivering: no secret, 
       batch(n),
       register(),
       api.request('PATCH', `/v1/receivers/${first.id}`, { headers: { 'x-plain': HEADER_VALUE, 'x-api-key': HEADER_VALUE } }),
+      rotate(),
+      registerEd25519(),
     ]);
     for (const answer of answers) {
       count(answer.status);
@@ -91,8 +104,8 @@ test('Redis out of memory while registering, posting and delivering: no secret, 
     lines.some((line) => /api: .*OOM/.test(line)),
     'the API logged the out-of-memory errors',
   );
-  const secretBody = SECRET.slice('whsec_'.length);
-  const leaks = lines.filter((line) => line.includes(secretBody) || line.includes(HEADER_VALUE) || line.includes(PAYLOAD));
+  const keyBodies = [SECRET, ROTATED, WHSK].map((key) => key.slice(key.indexOf('_') + 1));
+  const leaks = lines.filter((line) => keyBodies.some((body) => line.includes(body)) || line.includes(HEADER_VALUE) || line.includes(PAYLOAD));
   assert.deepEqual(
     leaks.map((line) => line.slice(0, 400)),
     [],

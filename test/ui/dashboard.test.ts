@@ -156,6 +156,31 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await screenshot('overview');
   });
 
+  test('the catalog page lists the event types; the receiver page offers them and shows its signing state', async () => {
+    await api.request('POST', '/v1/event-types', { name: 'invoice.paid', description: 'an invoice was paid', schema: { type: 'object' } });
+    await api.request('POST', '/v1/event-types', { name: 'invoice.voided', deprecated: true });
+    await open('event-types');
+    const row = page.locator('tr', { hasText: 'invoice.voided' });
+    await row.getByText('deprecated').waitFor();
+    await page.locator('tr', { hasText: 'invoice.paid' }).getByText('an invoice was paid').waitFor();
+    await screenshot('event-types');
+
+    const { id } = await api.createReceiver({ url: receiver.url('catalog'), eventTypes: ['catalog.own'], signatureScheme: 'ed25519' });
+    await api.request('POST', `/v1/receivers/${id}/secret/rotate`, { overlapMs: 3_600_000 });
+    await open(`receivers/${id}`);
+    await page
+      .locator('.details')
+      .getByText(/ed25519 .*rotating: the previous key also signs until/)
+      .waitFor();
+    await page.getByRole('button', { name: 'Reveal public key' }).waitFor();
+    await page.selectOption('select[name=catalog]', 'invoice.paid');
+    assert.equal(await page.inputValue('input[name=eventTypes]'), 'catalog.own, invoice.paid');
+    await page.getByRole('button', { name: 'Save event types' }).click();
+    await page.locator('.details').getByText('catalog.own, invoice.paid').waitFor();
+    assert.deepEqual((await api.request<{ eventTypes: string[] }>('GET', `/v1/receivers/${id}`)).body.eventTypes, ['catalog.own', 'invoice.paid']);
+    await screenshot('receiver-signing');
+  });
+
   test('signing out forgets the token; no page error or failed request on the way', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('form.sign-in').waitFor();

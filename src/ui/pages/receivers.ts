@@ -4,6 +4,7 @@ import { fill, h, table, toast } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
+import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
 
 const REFRESH_MS = 3000;
@@ -66,12 +67,18 @@ export const receiverPage: Page = (view, id) => {
   const status = statusLine();
   const details = h('section', { class: 'details' });
   const dead = h('section', {});
-  fill(view, heading('Receiver', status), details, h('h2', {}, 'Dead letters'), dead);
+  const editor = h('section', {});
+  fill(view, heading('Receiver', status), details, h('h2', {}, 'Event types'), editor, h('h2', {}, 'Dead letters'), dead);
   const stopDead = deadLetterList(dead, id ?? '');
   // The secret is fetched only when asked for and kept across refreshes until hidden again.
   const secret: SecretState = { shown: undefined };
-  const refresh = async (): Promise<void> => fill(details, describe(await api<Receiver>('GET', `/v1/receivers/${id ?? ''}`), refresh, secret));
+  const load = (): Promise<Receiver> => api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
+  const refresh = async (): Promise<void> => fill(details, describe(await load(), refresh, secret));
   const stopDetails = poll(REFRESH_MS, status, refresh);
+  void load().then(
+    (receiver) => eventTypesEditor(editor, receiver, refresh),
+    () => undefined,
+  );
   return () => {
     stopDead();
     stopDetails();
@@ -98,7 +105,7 @@ function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promis
   if (state.shown === undefined) {
     return [
       'hidden ',
-      toggle('Reveal secret', async () => {
+      toggle(receiver.signatureScheme === 'ed25519' ? 'Reveal public key' : 'Reveal secret', async () => {
         state.shown = (await api<{ secret: string }>('GET', `/v1/receivers/${receiver.id}/secret`)).secret;
       }),
     ];
@@ -129,7 +136,8 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
       receiver.ordering === 'strict' ? 'strict: one at a time, completions in acceptance order' : 'unordered: a failed delivery waits for its own retry',
     ),
     row('flow control', flowControl(receiver)),
-    row('signing secret', ...secretRow(receiver, secret, refresh)),
+    row('signing', signing(receiver)),
+    row(receiver.signatureScheme === 'ed25519' ? 'public key' : 'signing secret', ...secretRow(receiver, secret, refresh)),
     Object.keys(receiver.headers).length > 0
       ? row(
           'headers',
@@ -153,6 +161,13 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('next retry', ago(health.nextRetryAt)),
     receiver.description ? row('description', receiver.description) : [],
   );
+}
+
+/** The scheme, and a rotation's overlap while the previous key still signs. */
+function signing(receiver: Receiver): string {
+  const scheme = receiver.signatureScheme === 'ed25519' ? 'ed25519 (v1a signatures, verified with the whpk_ public key)' : 'hmac-sha256 (v1 signatures)';
+  const until = receiver.previousSecretExpiresAt;
+  return until ? `${scheme} · rotating: the previous key also signs until ${new Date(until).toLocaleString()}` : scheme;
 }
 
 /** maxInFlight, the rate limit and the retry schedule, as one line. */

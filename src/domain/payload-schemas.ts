@@ -1,0 +1,74 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { badField } from '../errors.js';
+import type { StoredEventType } from '../store/index.js';
+
+/**
+ * The payload schemas of the event-type catalog, compiled with Ajv once per stored version of a type
+ * and kept (each API process compiles a version the first time it meets it; a PATCH anywhere gives
+ * the type a new version, so no process keeps checking against an old schema). JSON Schema
+ * draft-07; `format` is an annotation, not checked; unknown keywords are refused when a schema is
+ * stored, so a misspelt `requierd` does not silently check nothing.
+ */
+
+/** Versions kept compiled; beyond this the oldest compiled is dropped (and compiled again if met). */
+const MAX_COMPILED = 1000;
+
+export class PayloadSchemas {
+  private readonly ajv = new Ajv({
+    strictSchema: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    validateFormats: false,
+    allErrors: false,
+  });
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  /** A schema as stored: one Ajv compiles (400 naming `schema` otherwise). */
+  check(schema: Record<string, unknown>): void {
+    const compilable = stripId(schema);
+    try {
+      this.ajv.compile(compilable);
+      this.ajv.removeSchema(compilable); // only checked: Ajv would keep it otherwise
+    } catch (error) {
+      throw badField('schema', `is not a valid JSON Schema (draft-07): ${(error as Error).message}`);
+    }
+  }
+
+  /** Refuses (422) a payload the type's schema does not accept, naming the JSON path under `field`. */
+  validate(type: StoredEventType, payload: unknown, field: string): void {
+    if (!type.schema) return;
+    const validate = this.validator(type, type.schema);
+    if (validate(payload)) return;
+    const [error] = validate.errors ?? [];
+    throw error ? refusal(error, field) : badField(field, 'does not match its event type’s schema', 422);
+  }
+
+  private validator(type: StoredEventType, schema: Record<string, unknown>): ValidateFunction {
+    const key = `${type.name}@${type.version}`;
+    let validate = this.compiled.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(stripId(schema));
+      const [oldestKey, oldest] = this.compiled.size >= MAX_COMPILED ? (this.compiled.entries().next().value ?? []) : [];
+      if (oldestKey !== undefined && oldest) {
+        this.compiled.delete(oldestKey);
+        this.ajv.removeSchema(oldest.schema);
+      }
+      this.compiled.set(key, validate);
+    }
+    return validate;
+  }
+}
+
+/** `payload/amount must be number`: the JSON Pointer of the failing value under the request field. */
+function refusal(error: ErrorObject, field: string): Error {
+  const path = `${field}${error.instancePath}`;
+  const extra = error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
+  return badField(path, `${error.message ?? 'is invalid'}${extra}`, 422);
+}
+
+/** Ajv registers a schema's `$id` globally: two types (or two versions) with one `$id` would clash. */
+function stripId(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $id: _id, ...rest } = schema;
+  return rest;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { RotatedSecret } from '../../src/shapes/signing.js';
+import { Fleet } from '../support/fleet.js';
+import { waitFor } from '../support/ports.js';
+import { verifiesHmac } from '../support/signatures.js';
+
+/**
+ * Issue 17: a key rotation across a running fleet (an API and three emitter processes on a real
+ * Redis), while messages stream to three receivers. A receiver holding only the old secret
+ * verifies every request (with the Standard Webhooks reference library) until the overlap ends,
+ * and none after; every request started once a window could have been claimed after the rotation
+ * verifies with the new secret.
+ */
+const OVERLAP_MS = 4000;
+/** Clock reading and request start on one machine: a request this close to a boundary is not judged. */
+const MARGIN_MS = 300;
+/** A window claimed just before the rotation may still be sent with the old key alone: at most this long. */
+const WINDOW_MS = 1500;
+const NAMES = ['rot-a', 'rot-b', 'rot-c'];
+
+let fleet: Fleet;
+before(async () => {
+  fleet = await Fleet.start(3, { LOCKSTEP_LOG_LEVEL: 'warn' });
+});
+after(() => fleet?.stop());
+
+test('rotation with an overlap across three emitters: the old secret verifies until the overlap ends, then fails', async () => {
+  const { client, receiver } = fleet;
+  const secrets = new Map<string, { old: string; fresh?: string; id: string }>();
+  for (const name of NAMES) {
+    receiver.set(name, { delayMs: 15 });
+    const created = await client.createReceiver({ url: receiver.url(name), eventTypes: [`${name}.*`] });
+    secrets.set(name, { old: created.secret, id: created.id });
+  }
+  let streaming = true;
+  let posted = 0;
+  const stream = (async () => {
+    while (streaming) {
+      await Promise.all(NAMES.map((name) => client.post(`${name}.event`, { n: posted })));
+      posted++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  await waitFor('deliveries before the rotation', () => NAMES.every((name) => receiver.for(name).length >= 10), 10_000);
+
+  const rotatedAt = Date.now();
+  const endsAt = new Map<string, number>();
+  for (const name of NAMES) {
+    const entry = secrets.get(name) as { old: string; id: string };
+    const { status, body } = await client.request<RotatedSecret>('POST', `/v1/receivers/${entry.id}/secret/rotate`, { overlapMs: OVERLAP_MS });
+    assert.equal(status, 200, JSON.stringify(body));
+    secrets.set(name, { ...entry, fresh: body.secret });
+    endsAt.set(name, Date.parse(body.previousSecretExpiresAt ?? ''));
+  }
+  const lastEnd = Math.max(...endsAt.values());
+  await waitFor('the overlap to end, and more deliveries after it', () => Date.now() > lastEnd + 1500, OVERLAP_MS + 5000);
+  streaming = false;
+  await stream;
+
+  for (const name of NAMES) {
+    const { old, fresh } = secrets.get(name) as { old: string; fresh: string };
+    const end = endsAt.get(name) as number;
+    const requests = receiver.for(name).filter((request) => request.status === 200);
+    const judged = { during: 0, after: 0 };
+    for (const request of requests) {
+      const withOld = verifiesHmac(old, request.headers, request.body);
+      const withNew = verifiesHmac(fresh, request.headers, request.body);
+      if (request.start < end - MARGIN_MS) {
+        assert.ok(withOld, `${name}: a request at ${request.start - rotatedAt} ms after the rotation verifies with the old secret alone`);
+        if (request.start > rotatedAt) judged.during++;
+      } else if (request.start > end + MARGIN_MS) {
+        assert.ok(!withOld, `${name}: a request ${request.start - end} ms after the overlap ended does not verify with the old secret`);
+        assert.equal(request.headers['webhook-signature']?.split(' ').length, 1);
+        judged.after++;
+      }
+      if (request.start > rotatedAt + WINDOW_MS)
+        assert.ok(withNew, `${name}: a request ${request.start - rotatedAt} ms after the rotation verifies with the new secret`);
+    }
+    assert.ok(judged.during >= 20 && judged.after >= 10, `${name}: enough requests on both sides of the overlap's end: ${JSON.stringify(judged)}`);
+  }
+});
