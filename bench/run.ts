@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FULL, QUICK, type BackendScenario, type BenchContext } from './context.js';
 import { BenchReceiver } from './receiver-control.js';
 import { emptyRow, machine, markdownTable, writeResults, type Row } from './report.js';
+import { clusterBalance } from './scenarios/cluster-balance.js';
 import { failover } from './scenarios/failover.js';
 import { fanOut } from './scenarios/fan-out.js';
 import { flaky } from './scenarios/flaky.js';
@@ -36,6 +37,7 @@ const BACKEND_SCENARIOS: [name: string, run: BackendScenario][] = [
   ['latency', latency],
   ['failover', failover],
   ['sentinel-failover', sentinelFailover],
+  ['cluster-balance', clusterBalance],
   ['lock-loss', lockLossHolderFrozen],
   ['lock-deadline', lockLossServiceFrozen],
   ['soak', soak],

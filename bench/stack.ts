@@ -4,6 +4,7 @@ import { EtcdServer } from '../test/support/etcd.js';
 import { ApiClient, LockstepProcess, TEST_TOKEN } from '../test/support/lockstep.js';
 import { freePort } from '../test/support/ports.js';
 import { RedisServer } from '../test/support/redis.js';
+import { RedisCluster } from '../test/support/cluster.js';
 import { SentinelSet } from '../test/support/sentinel.js';
 import { CommandDelta, commandCounts, type CommandCounts } from './redis-stats.js';
 
@@ -33,8 +34,8 @@ export class Stack {
     readonly redis: RedisServer,
     readonly etcd: EtcdServer | undefined,
     private readonly env: Record<string, string>,
-    /** Set when the stack runs on a Sentinel-managed Redis. */
-    readonly sentinel?: SentinelSet,
+    /** Set when the stack runs on a Sentinel-managed Redis, or on a Redis Cluster. */
+    readonly ha: { sentinel?: SentinelSet; cluster?: RedisCluster } = {},
   ) {}
 
   /** `env` is added to every Lockstep process (e.g. a short LOCKSTEP_LOCK_TTL_MS). */
@@ -46,10 +47,16 @@ export class Stack {
   /** The same on a master with 2 replicas and 3 sentinels (test/support/sentinel.ts). */
   static async startOnSentinel(backend: Backend, env: Record<string, string> = {}): Promise<Stack> {
     const [sentinel, etcd] = await Promise.all([SentinelSet.start(2), backend === 'etcd' ? EtcdServer.start() : undefined]);
-    return Stack.create(backend, sentinel.nodes[0] as RedisServer, etcd, { ...sentinel.env, ...env }, sentinel);
+    return Stack.create(backend, sentinel.nodes[0] as RedisServer, etcd, { ...sentinel.env, ...env }, { sentinel });
   }
 
-  private static create(backend: Backend, redis: RedisServer, etcd: EtcdServer | undefined, env: Record<string, string>, sentinel?: SentinelSet): Stack {
+  /** The same on a Redis Cluster of `masters` masters (test/support/cluster.ts). */
+  static async startOnCluster(backend: Backend, masters: number, env: Record<string, string> = {}): Promise<Stack> {
+    const [cluster, etcd] = await Promise.all([RedisCluster.start(masters), backend === 'etcd' ? EtcdServer.start() : undefined]);
+    return Stack.create(backend, cluster.nodes[0] as RedisServer, etcd, { LOCKSTEP_REDIS_CLUSTER: cluster.seeds, ...env }, { cluster });
+  }
+
+  private static create(backend: Backend, redis: RedisServer, etcd: EtcdServer | undefined, env: Record<string, string>, ha: Stack['ha'] = {}): Stack {
     return new Stack(
       backend,
       redis,
@@ -61,7 +68,7 @@ export class Stack {
         ...(etcd ? { LOCKSTEP_ETCD_HOSTS: etcd.url } : {}),
         ...env,
       },
-      sentinel,
+      ha,
     );
   }
 
@@ -112,7 +119,7 @@ export class Stack {
     );
     await this.apiProcess?.stop(STOP_GRACE_MS);
     await this.etcd?.destroy();
-    await (this.sentinel ?? this.redis).destroy();
+    await (this.ha.sentinel ?? this.ha.cluster ?? this.redis).destroy();
   }
 }
 

@@ -1,13 +1,17 @@
-// Runs the test suite: every test/**/*.test.ts, one file at a time (they start real servers and
-// processes, and this machine has two cores), through node's own test runner with tsx.
-// Extra arguments narrow it: `npm test -- test/api/api.test.ts`. `--test-force-exit` ends a file once
-// its tests are done even if a client library still holds the event loop: etcd3's WatchManager,
-// once its watch stream has failed (the contract suite kills etcd), re-arms its reconnect timer
-// (up to 30 s, never unref'd) even after `Etcd3.close()`. The CLI exits explicitly after stopping,
-// so a Lockstep process is not kept alive by it.
-import { spawnSync } from 'node:child_process';
+// Runs the test suite: every test/**/*.test.ts through node's own test runner with tsx, in two
+// lanes side by side, each one file at a time: the fault tests (test/faults: real processes killed,
+// paused, clock-stepped; they own the machine's timing more than the others) and everything else.
+// The suite spends most of its time waiting (TTLs, settle phases, retries), not computing: one
+// lane used an eighth of two cores, so two lanes halve the wall time without crowding either.
+// Extra arguments narrow it to those files, in one lane: `npm test -- test/api/api.test.ts`.
+// `--test-force-exit` ends a file once its tests are done even if a client library still holds the
+// event loop: etcd3's WatchManager, once its watch stream has failed (the contract suite kills
+// etcd), re-arms its reconnect timer (up to 30 s, never unref'd) even after `Etcd3.close()`. The
+// CLI exits explicitly after stopping, so a Lockstep process is not kept alive by it.
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** @param {string} dir @returns {string[]} */
 function find(dir) {
@@ -18,8 +22,38 @@ function find(dir) {
   });
 }
 
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : find('test').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit', ...files], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+const RUNNER = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit'];
+
+/**
+ * Runs one lane; its output lines carry the lane's name when there are several.
+ * @param {string} name @param {string[]} files @param {boolean} tagged @returns {Promise<number>}
+ */
+function lane(name, files, tagged) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...RUNNER, ...files], { stdio: tagged ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (tagged) {
+      for (const stream of [child.stdout, child.stderr]) {
+        createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+      }
+    }
+    child.on('exit', (code, signal) => {
+      if (tagged) process.stdout.write(`[${name}] ${code === 0 ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`}\n`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+const chosen = process.argv.slice(2);
+const lanes =
+  chosen.length > 0
+    ? [['tests', chosen]]
+    : (() => {
+        const all = find('test').sort();
+        const faults = all.filter((file) => file.startsWith(join('test', 'faults')));
+        return [
+          ['faults', faults],
+          ['rest', all.filter((file) => !faults.includes(file))],
+        ];
+      })();
+const codes = await Promise.all(lanes.map(([name, files]) => lane(name, files, lanes.length > 1)));
+process.exit(codes.every((code) => code === 0) ? 0 : 1);

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { REDIS_UNAVAILABLE, redisFailure } from './dependency-errors.js';
 import { LockstepError } from './errors.js';
-import { connectRedis, type RedisTarget } from './redis.js';
+import { connectRedis, type RedisClient, type RedisTarget } from './redis.js';
 
 /** How long one `WAIT` may take before the write it covers is answered 503. */
 export const REPLICA_WAIT_MS = 1000;
@@ -19,7 +18,7 @@ export const REPLICA_WAIT_MS = 1000;
  * share the next round (group commit): one round trip to the replicas per burst, not per request.
  */
 export class ReplicaBarrier {
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   /** The round sent, if any: it may have left before a new caller's write was answered. */
   private inFlight: Promise<void> | undefined;
   /** The round that starts when `inFlight` ends; new callers join it. */

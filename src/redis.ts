@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface HostPort {
   host: string;
@@ -14,8 +14,17 @@ export interface SentinelTarget {
   sentinelPassword?: string;
 }
 
-/** Where Lockstep's Redis is: a `redis://` URL, or a master that Sentinel names. */
-export type RedisTarget = string | SentinelTarget;
+/** A Redis Cluster (`LOCKSTEP_REDIS_CLUSTER`): any of its nodes; the client learns the rest. */
+export interface ClusterTarget {
+  cluster: HostPort[];
+  password?: string;
+}
+
+/** Where Lockstep's Redis is: a `redis://` URL, a master that Sentinel names, or a Cluster. */
+export type RedisTarget = string | SentinelTarget | ClusterTarget;
+
+/** A connection to a single Redis (URL, Sentinel) or to a Cluster: the same commands. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * One place that opens Redis connections, so every part (store, drain queue, emitter's worker,
@@ -26,7 +35,7 @@ export type RedisTarget = string | SentinelTarget;
  * role (a demoted master is left), and `failoverDetector` drops the connection as soon as a
  * sentinel announces `+switch-master`: every connection follows a failover without a restart.
  */
-export function connectRedis(target: RedisTarget, options: RedisOptions = {}): Redis {
+export function connectRedis(target: RedisTarget, options: RedisOptions = {}): RedisClient {
   const common: RedisOptions = {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(50 * times, 1000),
@@ -34,6 +43,15 @@ export function connectRedis(target: RedisTarget, options: RedisOptions = {}): R
     ...options,
   };
   if (typeof target === 'string') return new Redis(target, common);
+  if ('cluster' in target) {
+    const { lazyConnect, enableOfflineQueue, ...perNode } = common;
+    return new Cluster(target.cluster, {
+      lazyConnect: lazyConnect ?? false,
+      enableOfflineQueue: enableOfflineQueue ?? true,
+      clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+      redisOptions: { ...perNode, ...(target.password ? { password: target.password } : {}) },
+    });
+  }
   return new Redis({
     sentinels: target.sentinels,
     name: target.name,
@@ -48,6 +66,7 @@ export function connectRedis(target: RedisTarget, options: RedisOptions = {}): R
 
 /** The target for banners, logs and errors: a URL without its password, or the sentinels. */
 export function describeRedis(target: RedisTarget): string {
+  if (typeof target !== 'string' && 'cluster' in target) return `cluster via ${target.cluster.map(({ host, port }) => `${host}:${port}`).join(',')}`;
   if (typeof target !== 'string') return `master "${target.name}" via sentinels ${target.sentinels.map(({ host, port }) => `${host}:${port}`).join(',')}`;
   try {
     const parsed = new URL(target);

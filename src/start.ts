@@ -15,6 +15,7 @@ import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
+import { startTracing } from './tracing/index.js';
 import type { RedisTarget } from './redis.js';
 
 import { VERSION } from './version.js';
@@ -53,6 +54,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });
     const metrics = new Metrics(config.metricsReceiverLabels);
+    // started before the parts that make spans, so that it is stopped (and flushed) after them
+    const tracing = await startTracing(config.tracing, { role, instanceId: config.emitterId, version: VERSION }, log);
+    if (tracing) stops.push(() => tracing.shutdown());
 
     let url: string | undefined;
     if (tokens) {
@@ -72,13 +76,14 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         requireKnownEventTypes: config.requireKnownEventTypes,
         log: log.child({ component: 'api' }),
         version: VERSION,
+        tracing,
       });
       url = await listen(app, config);
       stops.push(() => app.close());
     }
     if (role !== 'api') {
       const locks = await startLocks(config, redis, config.emitterId, stops);
-      const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}` });
+      const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}`, ...(config.egressProxy ? { proxy: config.egressProxy } : {}) });
       stops.push(() => client.close());
       const emitter = new Emitter({
         config,
@@ -88,6 +93,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         metrics,
         log: log.child({ component: 'emitter', emitterId: config.emitterId }),
         reconcileEveryMs: config.reconcileEveryMs,
+        tracing,
       });
       emitter.start();
       stops.push(() => emitter.stop());

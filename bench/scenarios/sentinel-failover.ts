@@ -4,6 +4,7 @@
 // the first 202, and kill → the first arrival of a message accepted after the kill; the notes say
 // when the sentinels named the new master and whether every 202 arrived.
 import type { ApiClient } from '../../test/support/lockstep.js';
+import type { SentinelSet } from '../../test/support/sentinel.js';
 import { waitFor } from '../../test/support/ports.js';
 import { now, sleep } from '../clock.js';
 import type { BackendScenario } from '../context.js';
@@ -30,7 +31,7 @@ async function produce(client: ApiClient, receiverId: string, running: () => boo
 export const sentinelFailover: BackendScenario = async (ctx, backend) => {
   const { receiver } = ctx;
   const stack = await Stack.startOnSentinel(backend, { LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_RECONCILE_EVERY_MS: '1000' });
-  const sentinel = stack.sentinel as NonNullable<typeof stack.sentinel>;
+  const sentinel = stack.ha.sentinel as SentinelSet;
   try {
     const client = await stack.api();
     const { id } = await client.createReceiver({ url: receiver.url('sentinel'), eventTypes: ['bench.sentinel'] });

@@ -15,10 +15,13 @@ import {
 import { errorBodyOf } from './errors.js';
 import { errorExample, examples, message as messageExample } from './examples.js';
 import { errorExamples, errorResponses, messageIdParams, patternMismatch, withExample } from './schemas.js';
+import { traceContextOf, traceRequests } from './tracing.js';
+import type { Tracing } from '../tracing/index.js';
 
 export interface MessageRoutesOptions {
   messages: Messages;
   bodyLimitBytes: number;
+  tracing: Tracing | undefined;
 }
 
 const tags = ['messages'];
@@ -47,7 +50,8 @@ const errorsOf = {
 };
 
 /** Intake, reading and resending: each route is its schema and one call to the messages module. */
-export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> = (app, { messages, bodyLimitBytes }, done) => {
+export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> = (app, { messages, bodyLimitBytes, tracing }, done) => {
+  traceRequests(app, tracing);
   app.post(
     '/messages',
     {
@@ -63,7 +67,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const { message, duplicate } = await messages.accept(request.body, headerKey(request), request.log);
+      const { message, duplicate } = await messages.accept(request.body, headerKey(request), request.log, traceContextOf(request));
       if (duplicate) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send(message);
     },
@@ -95,7 +99,7 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const results = await messages.acceptBatch(request.body.messages, headerKey(request), request.log);
+      const results = await messages.acceptBatch(request.body.messages, headerKey(request), request.log, traceContextOf(request));
       if (results.length > 0 && results.every((result) => result.duplicate)) void reply.header('idempotent-replayed', 'true');
       return reply.status(202).send({ data: results.map(({ message, duplicate }) => (duplicate ? { ...message, duplicate } : message)) });
     },

@@ -9,6 +9,7 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, QueueSnapshot } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
+import type { Tracing } from '../tracing/index.js';
 import { ErrorBodySchema } from '../shapes/common.js';
 import { requireBearerToken } from './auth.js';
 import { installErrorHandler } from './errors.js';
@@ -38,6 +39,8 @@ export interface ApiOptions {
   requireKnownEventTypes: boolean;
   log: Logger;
   version: string;
+  /** OpenTelemetry, when configured: a span per message request. */
+  tracing: Tracing | undefined;
 }
 
 const METRICS_EXAMPLE = `# HELP lockstep_messages_accepted_total Messages accepted by intake
@@ -100,7 +103,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       requireBearerToken(v1, options.tokens);
       const { store, locks, guard, metrics, defaultTimeoutMs } = options;
       await v1.register(receiverRoutes, { receivers: new Receivers({ store, locks, guard, defaultTimeoutMs, log: options.log }) });
-      await v1.register(messageRoutes, { messages: new Messages({ store, metrics, eventTypes, log: options.log }), bodyLimitBytes: options.bodyLimitBytes });
+      await v1.register(messageRoutes, {
+        messages: new Messages({ store, metrics, eventTypes, log: options.log }),
+        bodyLimitBytes: options.bodyLimitBytes,
+        tracing: options.tracing,
+      });
       await v1.register(eventTypeRoutes, { eventTypes });
       await v1.register(lockRoutes, { locks: options.locks });
       await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });

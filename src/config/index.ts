@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { ConfigError } from './error.js';
+import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
 import { bool, cidrs, hostPorts, int, oneOf, schedule, text, url, urls } from './parse.js';
 
@@ -16,6 +17,8 @@ export interface Config {
   /** Accepted bearer tokens; empty only before the CLI has generated one for role `all`. */
   apiTokens: string[];
   redisUrl: string | undefined;
+  /** Nodes of a Redis Cluster (`LOCKSTEP_REDIS_CLUSTER`); undefined = not a cluster. */
+  redisCluster: { host: string; port: number }[] | undefined;
   /** Sentinels that name the master (`LOCKSTEP_REDIS_SENTINELS`); undefined = none. */
   redisSentinels: { host: string; port: number }[] | undefined;
   redisSentinelName: string;
@@ -72,9 +75,13 @@ export interface Config {
   retentionMs: number;
   /** Intake refuses event types that are not in the event-type catalog. */
   requireKnownEventTypes: boolean;
+  /** OpenTelemetry trace export (standard OTEL_* variables); undefined = off, nothing loaded. */
+  tracing: TracingConfig | undefined;
+  /** HTTP CONNECT proxy every delivery goes through (LOCKSTEP_EGRESS_PROXY). */
+  egressProxy: string | undefined;
 }
 
-export { ConfigError };
+export { ConfigError, type TracingConfig };
 
 export type RedisFsync = 'always' | 'everysec';
 const THIRTY_DAYS_MS = 30 * 86_400_000;
@@ -95,13 +102,21 @@ export function loadConfig(env: Env = process.env): Config {
   // the environment wins over the files
   const setting = (name: string, key: string): unknown => env[name] ?? fromFile(key);
   const sentinels = setting('LOCKSTEP_REDIS_SENTINELS', 'redisSentinels');
-  if (sentinels !== undefined && env.LOCKSTEP_REDIS_URL)
-    throw new ConfigError('set LOCKSTEP_REDIS_URL or LOCKSTEP_REDIS_SENTINELS, not both: with Sentinel the sentinels name the master');
+  const cluster = setting('LOCKSTEP_REDIS_CLUSTER', 'redisCluster');
+  const given = [
+    env.LOCKSTEP_REDIS_URL ? 'LOCKSTEP_REDIS_URL' : '',
+    sentinels === undefined ? '' : 'LOCKSTEP_REDIS_SENTINELS',
+    cluster === undefined ? '' : 'LOCKSTEP_REDIS_CLUSTER',
+  ];
+  if (given.filter(Boolean).length > 1)
+    throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
+  const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
     port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
     apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? '', 'LOCKSTEP_API_TOKEN'),
     redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
+    redisCluster: cluster === undefined ? undefined : hostPorts(cluster, 'LOCKSTEP_REDIS_CLUSTER', '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379'),
     redisSentinels: sentinels === undefined ? undefined : hostPorts(sentinels, 'LOCKSTEP_REDIS_SENTINELS', '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379'),
     redisSentinelName: text(setting('LOCKSTEP_REDIS_SENTINEL_NAME', 'redisSentinelName') ?? 'mymaster', 'LOCKSTEP_REDIS_SENTINEL_NAME', /^\S+$/, '(no spaces)'),
     redisPassword: optionalSecret(env.LOCKSTEP_REDIS_PASSWORD, 'LOCKSTEP_REDIS_PASSWORD'),
@@ -112,7 +127,9 @@ export function loadConfig(env: Env = process.env): Config {
       0,
       100,
     ),
-    redisPrefix: text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)'),
+    // On a cluster every key must share one slot (today's scripts reach keys in one slot): a prefix
+    // without a hash tag gets one.
+    redisPrefix: cluster !== undefined && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix,
     lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
     etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS', 'etcdHosts'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
     consulAddr: url(setting('LOCKSTEP_CONSUL_ADDR', 'consulAddr'), 'LOCKSTEP_CONSUL_ADDR', ['http:', 'https:'], 'http://127.0.0.1:8500'),
@@ -142,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC', 'metricsPublic'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
     retentionMs: int(setting('LOCKSTEP_RETENTION_MS', 'retentionMs') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
     requireKnownEventTypes: bool(setting('LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES', 'requireKnownEventTypes'), 'LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES') ?? false,
+    tracing: tracingConfig(env),
+    egressProxy: egressProxy(env),
   };
 }
 
@@ -150,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
  * `LOCKSTEP_REDIS_PASSWORD` when the URL has none); undefined = none given (role `all` embeds one).
  */
 export function redisTarget(config: Config): RedisTarget | undefined {
+  if (config.redisCluster) return { cluster: config.redisCluster, ...(config.redisPassword ? { password: config.redisPassword } : {}) };
   if (config.redisSentinels)
     return {
       sentinels: config.redisSentinels,

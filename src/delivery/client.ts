@@ -3,6 +3,7 @@ import { Agent, type Dispatcher } from 'undici';
 import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
 import { BodyCapture, boundedHeaders, parseRetryAfter, readBounded } from './bounded-response.js';
+import { EgressProxy } from './egress-proxy.js';
 import { BLOCKED_ADDRESS_CODE, guardedConnector, type Resolver } from './guarded-connector.js';
 
 export { parseRetryAfter } from './bounded-response.js';
@@ -52,6 +53,8 @@ export interface DeliveryClientOptions {
    * it returns passes the guard before a socket is opened.
    */
   resolve?: Resolver;
+  /** An HTTP CONNECT proxy every request goes through (`LOCKSTEP_EGRESS_PROXY`; egress-proxy.ts). */
+  proxy?: string;
 }
 
 type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
@@ -67,10 +70,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Sends webhooks through one undici Agent: a keep-alive pool per origin, one request per
  * connection at a time, and no redirects (undici follows none unless told to; a 3xx counts as a
  * failure: README, "What a receiver gets"). The address guard runs inside the connector
- * (guarded-connector.ts), so every address a socket uses has passed it.
+ * (guarded-connector.ts), so every address a socket uses has passed it; through an egress proxy it
+ * runs before the CONNECT, on the address the proxy is asked to reach (egress-proxy.ts).
  */
 export class DeliveryClient {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
+  private readonly proxy: EgressProxy | undefined;
   private readonly maxResponseBytes: number;
   private readonly maxResponseHeaderBytes: number;
   private readonly userAgent: string;
@@ -79,7 +84,8 @@ export class DeliveryClient {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxResponseHeaderBytes = options.maxResponseHeaderBytes ?? 8 * 1024;
     this.userAgent = options.userAgent ?? `Lockstep/${VERSION}`;
-    this.agent = new Agent({
+    const resolve = options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, lookupOptions));
+    const agentOptions: Agent.Options = {
       connections: options.connections ?? null,
       pipelining: 1,
       // Below the 5 s idle timeout of Node and Apache servers (undici also honours a Keep-Alive
@@ -90,8 +96,9 @@ export class DeliveryClient {
       // report the same thing as a different error.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: guardedConnector(options.guard, options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, lookupOptions))),
-    });
+    };
+    this.proxy = options.proxy ? new EgressProxy(options.proxy, agentOptions, options.guard, resolve) : undefined;
+    this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect: guardedConnector(options.guard, resolve) });
   }
 
   /** One POST. Never throws for a request problem: every outcome is a DeliveryResult. */
@@ -104,11 +111,13 @@ export class DeliveryClient {
       // A lock lost before the send: nothing at all goes out.
       if (deadline.failure) return result(started, deadline.failure);
       const url = new URL(request.url);
+      // through a proxy: the checked address, the name kept in the Host header
+      const origin = this.proxy ? await this.proxy.origin(url) : url.origin;
       response = await this.agent.request({
-        origin: url.origin,
+        origin,
         path: `${url.pathname}${url.search}`,
         method: 'POST',
-        headers: this.headersFor(request),
+        headers: this.headersFor(request, this.proxy ? url.host : undefined),
         body: request.body,
         signal: deadline.signal,
       });
@@ -133,10 +142,11 @@ export class DeliveryClient {
   }
 
   /** The caller's headers (names lower-cased so none is sent twice), our user-agent unless given, and always JSON. */
-  private headersFor(request: DeliveryRequest): Record<string, string> {
+  private headersFor(request: DeliveryRequest, host: string | undefined): Record<string, string> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
     headers['content-type'] = 'application/json';
+    if (host) headers.host = host;
     return headers;
   }
 

@@ -1,4 +1,4 @@
-import type { LookupAddress, LookupAllOptions } from 'node:dns';
+import type { LookupAddress, LookupAllOptions, LookupOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
 import type { AddressGuard } from './address-guard.js';
@@ -33,15 +33,30 @@ export function guardedConnector(guard: AddressGuard, resolve: Resolver): buildC
  */
 function guardedLookup(guard: AddressGuard, resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
-    const answer = (addresses: LookupAddress[]): void => {
-      const allowed = addresses.filter(({ address }) => guard.check(address) === null);
-      const first = allowed[0];
-      if (first === undefined) return callback(noAllowedAddress(hostname, addresses, guard), []);
+    const answer = (allowed: LookupAddress[]): void => {
+      const first = allowed[0] as LookupAddress;
       if (options.all) return callback(null, allowed);
       return callback(null, first.address, first.family);
     };
-    resolve(hostname, { ...options, all: true }).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
+    allowedAddresses(hostname, guard, resolve, options).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
   };
+}
+
+/**
+ * The addresses of `hostname` the guard allows, at least one: an IP literal is judged as it is,
+ * a name on every address it resolves to. Fails with ENOTFOUND, or a blocked-address error.
+ */
+export async function allowedAddresses(hostname: string, guard: AddressGuard, resolve: Resolver, options: LookupOptions = {}): Promise<LookupAddress[]> {
+  const family = isIP(hostname);
+  if (family !== 0) {
+    const reason = guard.check(hostname);
+    if (reason !== null) throw blockedError(`address ${hostname} is blocked (${reason}); ${ALLOW_HINT}`);
+    return [{ address: hostname, family }];
+  }
+  const addresses = await resolve(hostname, { ...options, all: true });
+  const allowed = addresses.filter(({ address }) => guard.check(address) === null);
+  if (allowed.length === 0) throw noAllowedAddress(hostname, addresses, guard);
+  return allowed;
 }
 
 function noAllowedAddress(hostname: string, addresses: LookupAddress[], guard: AddressGuard): NodeJS.ErrnoException {

@@ -36,13 +36,19 @@ export type Accepted = { message: AcceptedMessage; duplicate: boolean };
 export class Messages {
   constructor(private readonly options: MessagesOptions) {}
 
-  /** Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the Idempotency-Key header. */
-  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted> {
+  /**
+   * Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the
+   * Idempotency-Key header, `traceparent` the trace context its delivery attempts continue.
+   */
+  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
     await this.options.eventTypes.checkPayloads([{ eventType: input.eventType, payload: input.payload, at: '' }]);
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
-    const result = await store.messages.accept({ eventType: input.eventType, payload: input.payload, receiverIds: input.receiverIds, idempotencyKey });
+    const result = await store.messages.accept(
+      { eventType: input.eventType, payload: input.payload, receiverIds: input.receiverIds, idempotencyKey },
+      traceparent,
+    );
     if (result.kind === 'unknown-receiver') {
       throw unknownReceiver(`receiverIds[${input.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);
     }
@@ -58,7 +64,7 @@ export class Messages {
    * stored refuses the messages naming it: a 409 says which were stored, thrown after those were
    * counted and their queues woken.
    */
-  async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log): Promise<Accepted[]> {
+  async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
@@ -67,6 +73,7 @@ export class Messages {
       batchKey === undefined
         ? messages
         : messages.map((message, index) => ({ ...message, idempotencyKey: message.idempotencyKey ?? batchMessageKey(batchKey, index) })),
+      traceparent,
     );
     // What was stored is counted and drained even when part of the batch was refused.
     metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);

@@ -11,6 +11,7 @@ import { LaneSet, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
+import type { Tracing } from '../tracing/index.js';
 import { signerFor, webhookRequest } from './webhook-request.js';
 
 /** How a turn on one receiver ended, which decides what becomes of its drain job. */
@@ -26,6 +27,15 @@ export interface DrainOptions {
   maxMessagesPerTurn: number;
   maxTurnMs: number;
   retry: RetryPolicy;
+  /** OpenTelemetry, when configured: a span per attempt, its `traceparent` sent to the receiver. */
+  tracing?: Tracing;
+}
+
+/** What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long the turn waited for the lock (ms). */
+interface WindowFacts {
+  schedule: number[];
+  signer: Signer;
+  lockWaitMs: number;
 }
 
 /** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
@@ -93,18 +103,19 @@ export class ReceiverDrainer {
     const asked = performance.now();
     const lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
     if (!lock) return { kind: 'busy' };
-    this.metrics.lockAcquired(performance.now() - asked);
+    const lockWaitMs = performance.now() - asked;
+    this.metrics.lockAcquired(lockWaitMs);
     this.counters.turns++;
     const lanes = new LaneSet(this.locks, lock);
     try {
-      return await this.drainWhileHeld(lock, lanes);
+      return await this.drainWhileHeld(lock, lanes, lockWaitMs);
     } finally {
       await lanes.release();
       await this.locks.release(lock);
     }
   }
 
-  private async drainWhileHeld(lock: HeldLock, lanes: LaneSet): Promise<TurnEnd> {
+  private async drainWhileHeld(lock: HeldLock, lanes: LaneSet, lockWaitMs: number): Promise<TurnEnd> {
     const holder: Holder = { fence: { service: this.locks.backend, value: lock.fence } };
     const { retry, maxMessagesPerTurn, maxTurnMs } = this.options;
     const turnEndsAt = performance.now() + maxTurnMs;
@@ -155,7 +166,7 @@ export class ReceiverDrainer {
       lastPacer = pacer;
       // the keys of this window, decoded once: a rotation is seen by the next claim
       const signer = signerFor(claim.receiver, timing.sentAt);
-      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer }, recorder, pacer);
+      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
@@ -178,7 +189,7 @@ export class ReceiverDrainer {
     own: HeldLock,
     lanes: readonly Lane[],
     claim: Extract<Claim, { kind: 'send' }>,
-    how: { schedule: number[]; signer: Signer },
+    how: WindowFacts,
     recorder: AttemptRecorder,
     pacer: Pacer | undefined,
   ): Promise<number> {
@@ -214,19 +225,24 @@ export class ReceiverDrainer {
     return next;
   }
 
-  private async attempt(
-    receiver: ClaimedReceiver,
-    delivery: ClaimedDelivery,
-    own: HeldLock,
-    lane: Lane,
-    { schedule, signer }: { schedule: number[]; signer: Signer },
-  ): Promise<AttemptRecord> {
+  private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, how: WindowFacts): Promise<AttemptRecord> {
     const startedAt = Date.now();
     // the turn's fence in every request: it never goes down for the receiver, whichever lane sends;
     // signed with the keys valid at this moment
-    const { body, headers } = webhookRequest(signer, receiver, delivery, own.fence, { nowMs: startedAt, monotonicMs: performance.now() });
+    const { body, headers } = webhookRequest(how.signer, receiver, delivery, own.fence, { nowMs: startedAt, monotonicMs: performance.now() });
+    // tracing off: the optional call short-circuits, nothing is allocated for it
+    const span = this.options.tracing?.attempt(delivery.traceparent, {
+      receiverId: delivery.receiverId,
+      messageId: delivery.messageId,
+      attempt: delivery.attempt,
+      fence: own.fence,
+      lockWaitMs: how.lockWaitMs,
+      url: receiver.url,
+    });
+    if (span) headers.traceparent = span.traceparent;
     const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
-    const outcome = outcomeOf(result, delivery, schedule, this.options.retry);
+    span?.end(result.statusCode, result.errorKind);
+    const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;

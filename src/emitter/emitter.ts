@@ -1,5 +1,4 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
 import { isLockstepError } from '../errors.js';
@@ -7,9 +6,10 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import { sleep } from '../lib/abort.js';
-import { connectRedis } from '../redis.js';
+import { connectRedis, type RedisClient } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
+import type { Tracing } from '../tracing/index.js';
 import { ReceiverDrainer } from './drain.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
@@ -28,6 +28,7 @@ export interface EmitterOptions {
   metrics: Metrics;
   /** How often to look for receivers with work but no drain job (after a crash mid-intake). */
   reconcileEveryMs: number;
+  tracing: Tracing | undefined;
 }
 
 /**
@@ -39,7 +40,7 @@ export interface EmitterOptions {
 export class Emitter {
   readonly drainer: ReceiverDrainer;
   private readonly stopping = new AbortController();
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private worker: Worker<DrainJob> | undefined;
   private reconciler: NodeJS.Timeout | undefined;
   private waker: NodeJS.Timeout | undefined;
@@ -65,6 +66,7 @@ export class Emitter {
           throttledMinMs: config.throttledMinMs,
           retryAfterMaxMs: config.retryAfterMaxMs,
         },
+        ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       log,
       this.stopping.signal,

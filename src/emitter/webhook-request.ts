@@ -14,8 +14,9 @@ export function signerFor(receiver: ClaimedReceiver, claimSentAt: number): Signe
 /**
  * The request a receiver gets (README "What a receiver gets"). The payload is spliced in as the
  * JSON text it was stored as, never parsed and serialised again. The receiver's own headers go
- * first so they can never replace the content type or the signature. `nowMs` is the attempt's
- * start on the wall clock (the `webhook-timestamp`), `monotonicMs` the same moment for the signer.
+ * first so they can never replace the content type, the signature or the trace context. `nowMs`
+ * is the attempt's start on the wall clock (the `webhook-timestamp`), `monotonicMs` the same moment
+ * for the signer.
  */
 export function webhookRequest(
   signer: Signer,
@@ -25,10 +26,12 @@ export function webhookRequest(
   { nowMs, monotonicMs }: { nowMs: number; monotonicMs: number },
 ): { body: string; headers: Record<string, string> } {
   const body = `{"type":${JSON.stringify(delivery.eventType)},"timestamp":${JSON.stringify(delivery.createdAt)},"data":${delivery.payloadJson},"fence":${fence}}`;
-  const headers = {
+  const headers: Record<string, string> = {
     ...receiver.headers,
     'content-type': 'application/json',
     ...signer.headers(delivery.messageId, Math.floor(nowMs / 1000), body, monotonicMs),
   };
+  // the producer's trace context, passed on as it came (an emitter that traces replaces it with its attempt span's)
+  if (delivery.traceparent) headers.traceparent = delivery.traceparent;
   return { body, headers };
 }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { readLua } from '../lua.js';
 import { LockstepError } from '../errors.js';
-import { connectRedis, type RedisTarget } from '../redis.js';
+import { connectRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';
@@ -45,8 +44,8 @@ export class RedisReceiverLocks implements ReceiverLocks {
   private readonly session: string;
   private readonly held: HeldLockRegistry;
   private readonly waiters = new Map<string, Set<() => void>>();
-  private redis: (Redis & LockCommands) | undefined;
-  private subscriber: Redis | undefined;
+  private redis: (RedisClient & LockCommands) | undefined;
+  private subscriber: RedisClient | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
   private readonly replicas: ReplicaBarrier;
@@ -61,7 +60,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   }
 
   async start(): Promise<void> {
-    const redis = connectRedis(this.target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as Redis & LockCommands;
+    const redis = connectRedis(this.target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as RedisClient & LockCommands;
     redis.defineCommand('lockAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
@@ -209,7 +208,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     await subscriber.subscribe(this.key('lock-released'));
   }
 
-  private commands(): Redis & LockCommands {
+  private commands(): RedisClient & LockCommands {
     if (!this.redis) throw lockBackendError('lock backend not started: call start() first');
     return this.redis;
   }

@@ -23,7 +23,17 @@ export type NewMessage = Static<typeof NewMessageSchema>;
 export const BatchBodySchema = Type.Object({ messages: Type.Array(NewMessageSchema, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
 export type BatchBody = Static<typeof BatchBodySchema>;
 
-export const IdempotencyHeadersSchema = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKeySchema) });
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(IdempotencyKeySchema),
+  // not validated: an invalid trace context is ignored (W3C Trace Context), never refused
+  traceparent: Type.Optional(
+    Type.String({
+      description:
+        'W3C trace context of the producer: the intake span and every delivery attempt continue its trace, and receivers get a `traceparent` of the same trace',
+      examples: ['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    }),
+  ),
+});
 
 export const ResendBodySchema = OrNull(Type.Object({ receiverIds: Type.Optional(ReceiverIds) }, { additionalProperties: false }));
 export type ResendBody = Static<typeof ResendBodySchema>;

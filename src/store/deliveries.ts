@@ -45,6 +45,8 @@ export interface ClaimedDelivery {
   eventType: string;
   payloadJson: string;
   createdAt: string;
+  /** The W3C trace context stored with the message ('' = none). */
+  traceparent: string;
 }
 
 /** Where a receiver's queue stands when its lock holder asks for the next window. */
@@ -229,7 +231,7 @@ function humanDuration(ms: number): string {
   return `${count} ${name}${count === 1 ? '' : 's'}`;
 }
 
-const WINDOW_FIELDS = 8;
+const WINDOW_FIELDS = 9;
 
 function parseClaim(receiverId: string, reply: string[]): Claim {
   const [kind, ...rest] = reply;
@@ -242,7 +244,8 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'> & { previousSecret?: string };
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
-    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt] = fields.slice(i, i + WINDOW_FIELDS) as [
+    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt, traceparent] = fields.slice(i, i + WINDOW_FIELDS) as [
+      string,
       string,
       string,
       string,
@@ -262,6 +265,7 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
       eventType,
       payloadJson,
       createdAt,
+      traceparent,
     });
   }
   const receiver: ClaimedReceiver = {

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 
@@ -20,20 +20,20 @@ export interface DrainJob {
  */
 export class DrainQueue {
   readonly queue: Queue<DrainJob>;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
 
   /**
-   * The queue gets its own connection (same options as `storeConnection`): BullMQ defines its ~60
+   * The queue gets its own `connection` (same options as the store's): BullMQ defines its ~60
    * scripts on the connection it is given, and ioredis copies every defined script into each
    * pipeline it builds, so sharing would make each of the store's pipelines that much dearer.
    */
   constructor(
     private readonly store: StoreRedis,
     private readonly keys: Keys,
+    connection: RedisClient,
   ) {
-    const storeConnection: Redis = store;
     const prefix = keys.prefix;
-    this.connection = storeConnection.duplicate({ lazyConnect: false });
+    this.connection = connection;
     this.connection.on('error', () => {}); // surfaced through failed commands, as on the store's
     this.queue = new Queue<DrainJob>(DRAIN_QUEUE, {
       connection: this.connection,

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { connectRedis, describeRedis, type RedisTarget } from '../redis.js';
+import { connectRedis, describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryStore } from './deliveries.js';
@@ -40,7 +39,7 @@ export interface StoreOptions {
 export class Store {
   // Only src/store talks to Redis: the rest of the code goes through the stores below.
   private readonly keys: Keys;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   readonly receivers: ReceiverStore;
   readonly receiverKeys: ReceiverKeys;
   readonly eventTypes: EventTypeStore;
@@ -62,7 +61,8 @@ export class Store {
     // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
     // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
     // backs off) instead of hanging its caller.
-    const redis = defineStoreCommands(connectRedis(redisTarget, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }));
+    const failFast = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+    const redis = defineStoreCommands(connectRedis(redisTarget, { ...failFast, lazyConnect: true }));
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -75,7 +75,7 @@ export class Store {
     this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
     this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
     this.deadLetters = redisBoundary(new DeadLetterStore(redis, this.keys, retentionMs));
-    this.drains = redisBoundary(new DrainQueue(redis, this.keys));
+    this.drains = redisBoundary(new DrainQueue(redis, this.keys, connectRedis(redisTarget, failFast)));
     this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
     this.fleet = redisBoundary(new FleetReports(redis, this.keys));
   }

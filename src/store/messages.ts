@@ -50,8 +50,9 @@ export class MessageStore {
     private readonly replicas: ReplicaBarrier,
   ) {}
 
-  accept(input: NewMessage): Promise<AcceptResult> {
-    return this.acceptMany([input]).then((results) => results[0] as AcceptResult);
+  /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
+  accept(input: NewMessage, traceparent?: string): Promise<AcceptResult> {
+    return this.acceptMany([input], traceparent).then((results) => results[0] as AcceptResult);
   }
 
   /**
@@ -59,7 +60,7 @@ export class MessageStore {
    * one pipelined round trip. Fan-out uses the cached receiver directory; a script refuses when
    * the receivers changed since (version check), and those messages go again with a fresh one.
    */
-  async acceptMany(inputs: NewMessage[]): Promise<AcceptResult[]> {
+  async acceptMany(inputs: NewMessage[], traceparent = ''): Promise<AcceptResult[]> {
     const results: AcceptResult[] = [];
     let pending = inputs.map((_, index) => index);
     while (pending.length > 0) {
@@ -69,7 +70,7 @@ export class MessageStore {
         const input = inputs[index] as NewMessage;
         const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
         const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
-        return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version) };
+        return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version, traceparent) };
       });
       const replies = await this.runAccepts(sent.map(({ args }) => args));
       const stale: number[] = [];
@@ -151,7 +152,13 @@ export class MessageStore {
     return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
   }
 
-  private acceptArgs(message: Omit<AcceptedMessage, 'receiverIds'>, input: NewMessage, receiverIds: string[], version: string | undefined): AcceptArgs {
+  private acceptArgs(
+    message: Omit<AcceptedMessage, 'receiverIds'>,
+    input: NewMessage,
+    receiverIds: string[],
+    version: string | undefined,
+    traceparent: string,
+  ): AcceptArgs {
     const k = this.keys;
     const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
@@ -168,6 +175,7 @@ export class MessageStore {
       this.retentionMs,
       k.prefix,
       input.idempotencyKey ?? '',
+      traceparent,
       ...receiverIds,
     ];
   }

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { ConfigError } from '../config/error.js';
 import type { Logger } from '../logger.js';
-import { describeRedis, type RedisTarget } from '../redis.js';
+import { describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
 
 /**
  * Lockstep keeps accepted messages in Redis and nowhere else: a Redis allowed to evict keys under
@@ -10,11 +10,14 @@ import { describeRedis, type RedisTarget } from '../redis.js';
  * unless the operator overrides it knowingly.
  */
 /** Returns a warning for the banner when an evicting Redis is allowed, else undefined. */
-export async function checkEvictionPolicy(redis: Redis, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
-  const policy = await readPolicy(redis, target).catch((error: unknown) => {
-    if (allowEvicting) return 'unknown';
+export async function checkEvictionPolicy(redis: RedisClient, target: RedisTarget, allowEvicting: boolean, log: Logger): Promise<string | undefined> {
+  // On a cluster, every master: one evicting master is enough to lose what it holds.
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const policies = await Promise.all(nodes.map((node) => readPolicy(node, target))).catch((error: unknown) => {
+    if (allowEvicting) return ['unknown'];
     throw error;
   });
+  const policy = policies.find((each) => each !== 'noeviction') ?? 'noeviction';
   if (policy === 'noeviction') return undefined;
   const why = `Redis at ${describeRedis(target)} has maxmemory-policy "${policy}": when it fills up it would silently delete keys, including accepted messages and their deliveries.`;
   if (allowEvicting) {
@@ -35,7 +38,7 @@ export async function checkEvictionPolicy(redis: Redis, target: RedisTarget, all
  * ACL refuses INFO. A Redis that answers neither cannot be checked: that is a configuration
  * problem too, not a stack trace.
  */
-async function readPolicy(redis: Redis, target: RedisTarget): Promise<string> {
+async function readPolicy(redis: RedisClient, target: RedisTarget): Promise<string> {
   const fromInfo = await redis.info('memory').then(
     (info) => /^maxmemory_policy:(\S+)/m.exec(info)?.[1],
     () => undefined,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.js';
 import { readLua } from '../lua.js';
 
 type Arg = string | number;
@@ -40,7 +40,7 @@ export interface StoreCommands {
   ): Promise<number>;
 }
 
-export type StoreRedis = Redis & StoreCommands;
+export type StoreRedis = RedisClient & StoreCommands;
 
 /** A pipeline with the store's commands: ioredis adds them to pipelines too; its types do not know. */
 export type StorePipeline = { [Name in keyof StoreCommands]: (...args: Parameters<StoreCommands[Name]>) => StorePipeline } & {
@@ -66,7 +66,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['trimDead', 'trim-dead.lua', 1],
 ];
 
-export function defineStoreCommands(redis: Redis): StoreRedis {
+export function defineStoreCommands(redis: RedisClient): StoreRedis {
   for (const [name, file, numberOfKeys] of SCRIPTS) {
     redis.defineCommand(name, { lua: readLua(import.meta.url, `./lua/${file}`), ...(numberOfKeys ? { numberOfKeys } : {}) });
   }

@@ -15,6 +15,8 @@ const BAD: Record<string, string>[] = [
   { LOCKSTEP_REDIS_SENTINELS: '[zz]:26379' },
   { LOCKSTEP_REDIS_SENTINELS: '' },
   { LOCKSTEP_REDIS_SENTINELS: 'h:26379', LOCKSTEP_REDIS_SENTINEL_NAME: 'my master' },
+  { LOCKSTEP_REDIS_CLUSTER: '127.0.0.1' },
+  { LOCKSTEP_REDIS_CLUSTER: 'redis://127.0.0.1:7000' },
   { LOCKSTEP_REDIS_MIN_REPLICAS: '-1' },
   { LOCKSTEP_REDIS_MIN_REPLICAS: 'one' },
   { LOCKSTEP_REDIS_PASSWORD: 'pass\nword' },
@@ -31,7 +33,11 @@ test('bad Sentinel settings are ConfigErrors naming the variable', () => {
   }
   assert.throws(
     () => loadConfig({ LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:6379', LOCKSTEP_REDIS_SENTINELS: '127.0.0.1:26379' }),
-    /LOCKSTEP_REDIS_URL or LOCKSTEP_REDIS_SENTINELS, not both/,
+    /set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not LOCKSTEP_REDIS_URL and LOCKSTEP_REDIS_SENTINELS/,
+  );
+  assert.throws(
+    () => loadConfig({ LOCKSTEP_REDIS_SENTINELS: '127.0.0.1:26379', LOCKSTEP_REDIS_CLUSTER: '127.0.0.1:7000' }),
+    /not LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER/,
   );
 });
 
@@ -60,6 +66,21 @@ test('Sentinel settings: parsed, min replicas 1 by default with sentinels and 0 
   assert.equal(redisTarget(plain), 'redis://127.0.0.1:6379');
   assert.equal(redisTarget(loadConfig({ LOCKSTEP_REDIS_URL: 'redis://127.0.0.1:6379', LOCKSTEP_REDIS_PASSWORD: 'p@ss' })), 'redis://:p%40ss@127.0.0.1:6379');
   assert.equal(redisTarget(loadConfig({})), undefined);
+});
+
+test('Cluster settings: the nodes, min replicas 0 by default, and a prefix without a hash tag gets one (every key in one slot)', () => {
+  const config = loadConfig({ LOCKSTEP_REDIS_CLUSTER: '127.0.0.1:7000,127.0.0.1:7001', LOCKSTEP_REDIS_PASSWORD: 'pw' });
+  assert.deepEqual(redisTarget(config), {
+    cluster: [
+      { host: '127.0.0.1', port: 7000 },
+      { host: '127.0.0.1', port: 7001 },
+    ],
+    password: 'pw',
+  });
+  assert.equal(config.redisMinReplicas, 0);
+  assert.equal(config.redisPrefix, '{lockstep}');
+  assert.equal(loadConfig({ LOCKSTEP_REDIS_CLUSTER: 'h:1', LOCKSTEP_REDIS_PREFIX: 'acme:{wh}' }).redisPrefix, 'acme:{wh}');
+  assert.equal(loadConfig({ LOCKSTEP_REDIS_PREFIX: 'acme' }).redisPrefix, 'acme', 'not on a single Redis');
 });
 
 test('the CLI refuses a bad sentinel address as a configuration problem, exit 2, without a stack', () => {

@@ -33,6 +33,7 @@ const delivery = (failures: number): ClaimedDelivery => ({
   eventType: 'a',
   payloadJson: '{}',
   createdAt: '',
+  traceparent: '',
 });
 const receiver = (fields: Partial<ClaimedReceiver> = {}): ClaimedReceiver => ({
   url: 'http://x',

@@ -136,6 +136,26 @@ export class ApiClient {
   }
 }
 
+/** Settings of multi-process fault tests: short TTL, no throttling floor, quick retries and reconciles. */
+export const FAULT_TEST_ENV: Record<string, string> = {
+  LOCKSTEP_LOCK_TTL_MS: '2000',
+  LOCKSTEP_THROTTLED_MIN_MS: '0',
+  LOCKSTEP_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
+  LOCKSTEP_RECONCILE_EVERY_MS: '1000',
+};
+
+/** An API process and `emitters` emitter processes (`emitter-1`…) on `env`; `stop()` stops them all. */
+export async function startRoles(env: Record<string, string>, emitters: number): Promise<{ client: ApiClient; stop(): Promise<void> }> {
+  const processes = [await LockstepProcess.start('api', env)];
+  for (let i = 1; i <= emitters; i++) processes.push(await LockstepProcess.start('emitter', { ...env, LOCKSTEP_EMITTER_ID: `emitter-${i}` }));
+  return {
+    client: new ApiClient(processes[0]?.url as string),
+    stop: async () => {
+      for (const process of processes) await process.stop();
+    },
+  };
+}
+
 /** GET /v1/messages/:id, as src/shapes declares it. */
 export type MessageView = Message;
 

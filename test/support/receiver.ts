@@ -125,12 +125,12 @@ export class TestReceiver {
   }
 
   /** The most requests to `name` that were ever in flight at once. */
-  /** Resolves once every one of `messageIds` has been answered 200 (on any receiver), else throws after `timeoutMs`. */
-  async waitForDelivered(messageIds: string[], timeoutMs: number): Promise<void> {
+  /** Resolves once every one of `messageIds` has been answered 200 (by `receiver`, or by any), else throws after `timeoutMs`. */
+  async waitForDelivered(messageIds: string[], timeoutMs: number, receiver?: string): Promise<void> {
     await waitFor(
-      `every one of ${messageIds.length} accepted messages to be delivered`,
+      `every one of ${messageIds.length} accepted messages to be delivered${receiver ? ` to ${receiver}` : ''}`,
       () => {
-        const delivered = new Set(this.requests.filter((r) => r.status === 200).map((r) => r.messageId));
+        const delivered = new Set(this.requests.filter((r) => r.status === 200 && (!receiver || r.receiver === receiver)).map((r) => r.messageId));
         return messageIds.every((id) => delivered.has(id));
       },
       timeoutMs,
@@ -138,11 +138,12 @@ export class TestReceiver {
     );
   }
 
-  /** How many messages were answered 200 more than once (at least once delivery: repeats after a fault). */
+  /** How many deliveries (message at one receiver) were answered 200 more than once (at least once: repeats after a fault). */
   deliveredMoreThanOnce(): number {
-    const perMessage = new Map<string, number>();
-    for (const request of this.requests.filter((r) => r.status === 200)) perMessage.set(request.messageId, (perMessage.get(request.messageId) ?? 0) + 1);
-    return [...perMessage.values()].filter((count) => count > 1).length;
+    const perDelivery = new Map<string, number>();
+    for (const { receiver, messageId } of this.requests.filter((r) => r.status === 200))
+      perDelivery.set(`${receiver} ${messageId}`, (perDelivery.get(`${receiver} ${messageId}`) ?? 0) + 1);
+    return [...perDelivery.values()].filter((count) => count > 1).length;
   }
 
   peakInFlightTo(name: string): number {

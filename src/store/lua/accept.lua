@@ -7,7 +7,9 @@
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
--- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11..] receiver ids
+-- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11] the W3C traceparent to keep
+-- with the message ('' = none: stored only when tracing is on or the producer sent one),
+-- ARGV[12..] receiver ids
 --
 -- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
 -- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
@@ -18,7 +20,7 @@
 --@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIRST_RECEIVER = 11
+local FIRST_RECEIVER = 12
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
@@ -57,6 +59,10 @@ bumpStats(ARGV[9], #accepted - 3, 0, 0)
 accepted[3] = table.concat(toWake, ',')
 local receiverIds = {unpack(accepted, 4)}
 local fields = {'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','), 'open', #receiverIds}
+if ARGV[11] ~= '' then
+  fields[#fields + 1] = 'tp'
+  fields[#fields + 1] = ARGV[11]
+end
 local now
 if ARGV[7] ~= '0' then
   now = redisNow()

@@ -32,7 +32,8 @@
 --          previousFor (ms the config's `previousSecret` still signs after a rotation, on Redis's
 --          clock: replace-config.lua), then per
 --          delivery: messageId, seq, attempts, failures,
---          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt}
+--          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt,
+--          traceparent ('' when the message has none)}
 -- A first attempt's state is known without reading it (no attempts, no failures, its sequence is
 -- its score): only retries read their delivery, which keeps the hot path to a few commands.
 --@include includes/now.lua
@@ -102,11 +103,11 @@ for _, pick in ipairs(chosen) do
     end
   end
   if seq then
-    local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), 'eventType', 'payload', 'createdAt')
+    local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), 'eventType', 'payload', 'createdAt', 'tp')
     if message[1] then
       local origin = pick[2] and 'f' or 'r'
       sending = sending + 1
-      for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3]}) do
+      for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3], message[4] or ''}) do
         window[#window + 1] = field
       end
     else

@@ -1,0 +1,97 @@
+import { spawnSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { freePort, waitFor } from './ports.js';
+import { RedisServer } from './redis.js';
+
+/** A `redis-server` (AOF on, as RedisServer) with cluster mode on. */
+class ClusterNode extends RedisServer {
+  constructor(port: number) {
+    super(port, 'redis-cluster');
+  }
+
+  protected override command(): [string, string[]] {
+    const [program, args] = super.command();
+    return [program, [...args, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']];
+  }
+}
+
+/**
+ * A real Redis Cluster on free ports: `masters` masters (and `replicasPerMaster` replicas of each),
+ * built by `redis-cli --cluster create … --cluster-yes` and ready once every node says
+ * `cluster_state:ok`.
+ */
+export class RedisCluster {
+  private constructor(readonly nodes: RedisServer[]) {}
+
+  static async start(masters = 3, replicasPerMaster = 0): Promise<RedisCluster> {
+    const nodes: RedisServer[] = [];
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
+      const node = new ClusterNode(await freePort());
+      await node.start();
+      nodes.push(node);
+    }
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}\n${created.stderr}`);
+    const cluster = new RedisCluster(nodes);
+    await waitFor(
+      'every cluster node to say cluster_state:ok',
+      async () => (await Promise.all(nodes.map((node) => cluster.ask(node.port, 'cluster', 'info')))).every((info) => /cluster_state:ok/.test(String(info))),
+      30_000,
+      100,
+    );
+    return cluster;
+  }
+
+  /** `LOCKSTEP_REDIS_CLUSTER`: every node, `host:port` comma list. */
+  get seeds(): string {
+    return this.nodes.map((node) => `127.0.0.1:${node.port}`).join(',');
+  }
+
+  /**
+   * `CLUSTER FAILOVER` (the coordinated one: the replica catches up first) of the master that holds
+   * `key`'s slot; resolves once the replica has become master. Returns the ports, old and new.
+   */
+  async failoverMasterOf(key: string): Promise<{ from: number; to: number }> {
+    const slot = Number(await this.ask(this.nodes[0]?.port as number, 'cluster', 'keyslot', key));
+    const nodes = String(await this.ask(this.nodes[0]?.port as number, 'cluster', 'nodes'))
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' '));
+    const owns = (fields: string[]): boolean =>
+      fields.slice(8).some((range) => {
+        const [low, high = low] = range.split('-').map(Number);
+        return slot >= (low as number) && slot <= (high as number);
+      });
+    const master = nodes.find((fields) => fields[2]?.includes('master') && owns(fields));
+    const replica = nodes.find((fields) => fields[2]?.includes('slave') && fields[3] === master?.[0]);
+    if (!master || !replica) throw new Error(`no master with a replica for slot ${slot}`);
+    const port = (fields: string[]): number => Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
+    await this.ask(port(replica), 'cluster', 'failover');
+    await waitFor('the replica to take over', async () => /role:master/.test(String(await this.ask(port(replica), 'info', 'replication'))), 20_000, 50);
+    return { from: port(master), to: port(replica) };
+  }
+
+  /** How many keys each node holds (`DBSIZE`), by port. */
+  async keysPerNode(): Promise<Map<number, number>> {
+    return new Map(await Promise.all(this.nodes.map(async (node) => [node.port, Number(await this.ask(node.port, 'dbsize'))] as const)));
+  }
+
+  async destroy(): Promise<void> {
+    for (const node of this.nodes) await node.destroy();
+  }
+
+  private async ask(port: number, command: string, ...args: string[]): Promise<unknown> {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      return await client.call(command, ...args);
+    } finally {
+      client.disconnect();
+    }
+  }
+}
