@@ -237,6 +237,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/event-types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The whole catalog, by name */
+    get: operations['listEventTypes'];
+    put?: never;
+    /**
+     * Add an event type to the catalog, with a JSON Schema its payloads must match
+     * @description From then on intake checks every message of this type against the schema and answers 422 naming the failing JSON path (`payload/amount must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.
+     */
+    post: operations['createEventType'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/event-types/{name}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One event type with its schema */
+    get: operations['getEventType'];
+    put?: never;
+    post?: never;
+    /** Remove an event type from the catalog (its messages are no longer checked) */
+    delete: operations['deleteEventType'];
+    options?: never;
+    head?: never;
+    /** Change an event type’s description, schema (`null` removes it) or `deprecated` flag */
+    patch: operations['updateEventType'];
+    trace?: never;
+  };
   '/v1/locks': {
     parameters: {
       query?: never;
@@ -2138,8 +2178,8 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "secret must be whsec_ followed by base64 of 24 to 64 bytes",
-           *       "field": "secret"
+           *       "message": "overlapMs must be >= 0",
+           *       "field": "overlapMs"
            *     }
            */
           'application/json': {
@@ -3648,6 +3688,1032 @@ export interface operations {
            *       "error": "Unprocessable Entity",
            *       "message": "receiverIds[0] names no receiver (rcv_01m81ty179n6nkc35tt72nyn5a)",
            *       "field": "receiverIds[0]"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  listEventTypes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "name": "invoice.paid",
+           *           "description": "An invoice was paid in full",
+           *           "schema": {
+           *             "type": "object",
+           *             "required": [
+           *               "invoiceId",
+           *               "amount"
+           *             ],
+           *             "properties": {
+           *               "invoiceId": {
+           *                 "type": "string"
+           *               },
+           *               "amount": {
+           *                 "type": "integer",
+           *                 "minimum": 0
+           *               },
+           *               "currency": {
+           *                 "type": "string",
+           *                 "minLength": 3,
+           *                 "maxLength": 3
+           *               }
+           *             }
+           *           },
+           *           "deprecated": false,
+           *           "createdAt": "2026-11-22T14:35:31.519Z",
+           *           "updatedAt": "2026-11-22T14:35:31.519Z"
+           *         }
+           *       ]
+           *     }
+           */
+          'application/json': {
+            /** @description every type, by name */
+            data?: {
+              name?: string;
+              description?: string;
+              /**
+               * @description JSON Schema (draft-07) of the payload: intake refuses (422, naming the JSON path) a message of this type whose payload does not match. Checked when stored (400 when it is not a valid schema)
+               * @example {
+               *       "type": "object",
+               *       "properties": {
+               *         "invoiceId": {
+               *           "type": "string"
+               *         },
+               *         "amount": {
+               *           "type": "integer",
+               *           "minimum": 0
+               *         }
+               *       }
+               *     }
+               */
+              schema?: {
+                [key: string]: unknown;
+              };
+              deprecated?: boolean;
+              createdAt?: string;
+              updatedAt?: string;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  createEventType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "invoice.paid",
+         *       "description": "An invoice was paid in full",
+         *       "schema": {
+         *         "type": "object",
+         *         "required": [
+         *           "invoiceId",
+         *           "amount"
+         *         ],
+         *         "properties": {
+         *           "invoiceId": {
+         *             "type": "string"
+         *           },
+         *           "amount": {
+         *             "type": "integer",
+         *             "minimum": 0
+         *           },
+         *           "currency": {
+         *             "type": "string",
+         *             "minLength": 3,
+         *             "maxLength": 3
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        'application/json': {
+          /**
+           * @description the `eventType` messages carry
+           * @example invoice.paid
+           */
+          name: string;
+          description?: string;
+          /**
+           * @description JSON Schema (draft-07) of the payload: intake refuses (422, naming the JSON path) a message of this type whose payload does not match. Checked when stored (400 when it is not a valid schema)
+           * @example {
+           *       "type": "object",
+           *       "required": [
+           *         "invoiceId",
+           *         "amount"
+           *       ],
+           *       "properties": {
+           *         "invoiceId": {
+           *           "type": "string"
+           *         },
+           *         "amount": {
+           *           "type": "integer",
+           *           "minimum": 0
+           *         }
+           *       }
+           *     }
+           */
+          schema?: {
+            [key: string]: unknown;
+          };
+          /** @description still accepted; shown as deprecated in the dashboard and /docs */
+          deprecated?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "name": "invoice.paid",
+           *       "description": "An invoice was paid in full",
+           *       "schema": {
+           *         "type": "object",
+           *         "required": [
+           *           "invoiceId",
+           *           "amount"
+           *         ],
+           *         "properties": {
+           *           "invoiceId": {
+           *             "type": "string"
+           *           },
+           *           "amount": {
+           *             "type": "integer",
+           *             "minimum": 0
+           *           },
+           *           "currency": {
+           *             "type": "string",
+           *             "minLength": 3,
+           *             "maxLength": 3
+           *           }
+           *         }
+           *       },
+           *       "deprecated": false,
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            name?: string;
+            description?: string;
+            /**
+             * @description JSON Schema (draft-07) of the payload: intake refuses (422, naming the JSON path) a message of this type whose payload does not match. Checked when stored (400 when it is not a valid schema)
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "invoiceId": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "integer",
+             *           "minimum": 0
+             *         }
+             *       }
+             *     }
+             */
+            schema?: {
+              [key: string]: unknown;
+            };
+            deprecated?: boolean;
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "schema is not a valid JSON Schema (draft-07): schema is invalid: data/type must be equal to one of the allowed values",
+           *       "field": "schema"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Conflict",
+           *       "message": "name invoice.paid is in the catalog already; PATCH /v1/event-types/invoice.paid changes it",
+           *       "field": "name"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  getEventType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example invoice.paid */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "name": "invoice.paid",
+           *       "description": "An invoice was paid in full",
+           *       "schema": {
+           *         "type": "object",
+           *         "required": [
+           *           "invoiceId",
+           *           "amount"
+           *         ],
+           *         "properties": {
+           *           "invoiceId": {
+           *             "type": "string"
+           *           },
+           *           "amount": {
+           *             "type": "integer",
+           *             "minimum": 0
+           *           },
+           *           "currency": {
+           *             "type": "string",
+           *             "minLength": 3,
+           *             "maxLength": 3
+           *           }
+           *         }
+           *       },
+           *       "deprecated": false,
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            name?: string;
+            description?: string;
+            /**
+             * @description JSON Schema (draft-07) of the payload: intake refuses (422, naming the JSON path) a message of this type whose payload does not match. Checked when stored (400 when it is not a valid schema)
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "invoiceId": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "integer",
+             *           "minimum": 0
+             *         }
+             *       }
+             *     }
+             */
+            schema?: {
+              [key: string]: unknown;
+            };
+            deprecated?: boolean;
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "field": "params.name"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "event type invoice.paid not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  deleteEventType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example invoice.paid */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "field": "params.name"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "event type invoice.paid not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  updateEventType: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @example invoice.paid */
+        name: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "deprecated": true,
+         *       "description": "Use invoice.settled"
+         *     }
+         */
+        'application/json': {
+          description?: string;
+          schema?: {
+            [key: string]: unknown;
+          } | null;
+          /** @description still accepted; shown as deprecated in the dashboard and /docs */
+          deprecated?: boolean;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "name": "invoice.paid",
+           *       "description": "An invoice was paid in full",
+           *       "schema": {
+           *         "type": "object",
+           *         "required": [
+           *           "invoiceId",
+           *           "amount"
+           *         ],
+           *         "properties": {
+           *           "invoiceId": {
+           *             "type": "string"
+           *           },
+           *           "amount": {
+           *             "type": "integer",
+           *             "minimum": 0
+           *           },
+           *           "currency": {
+           *             "type": "string",
+           *             "minLength": 3,
+           *             "maxLength": 3
+           *           }
+           *         }
+           *       },
+           *       "deprecated": false,
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            name?: string;
+            description?: string;
+            /**
+             * @description JSON Schema (draft-07) of the payload: intake refuses (422, naming the JSON path) a message of this type whose payload does not match. Checked when stored (400 when it is not a valid schema)
+             * @example {
+             *       "type": "object",
+             *       "properties": {
+             *         "invoiceId": {
+             *           "type": "string"
+             *         },
+             *         "amount": {
+             *           "type": "integer",
+             *           "minimum": 0
+             *         }
+             *       }
+             *     }
+             */
+            schema?: {
+              [key: string]: unknown;
+            };
+            deprecated?: boolean;
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "field": "params.name"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "event type invoice.paid not found"
            *     }
            */
           'application/json': {
