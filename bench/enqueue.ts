@@ -25,6 +25,27 @@ export async function createReceivers(client: ApiClient, count: number, fields: 
   return ids;
 }
 
+/** The fan-out backlog's size for `sizes`: receivers, messages to all of them, deliveries in all. */
+export function fanOutSize(sizes: { fanoutReceivers: number; fanoutDeliveries: number }): { receivers: number; messages: number; total: number } {
+  const receivers = sizes.fanoutReceivers;
+  const messages = Math.ceil(sizes.fanoutDeliveries / receivers);
+  return { receivers, messages, total: messages * receivers };
+}
+
+/** Queues the fan-out backlog: `receivers` receivers (`fan-<i>` of `receiver`) and `messages` messages of `eventType` to all of them. */
+export async function queueFanOut(
+  client: ApiClient,
+  receiver: { url(name: string): string },
+  { receivers, messages }: { receivers: number; messages: number },
+  eventType: string,
+): Promise<void> {
+  await createReceivers(client, receivers, (i) => ({ url: receiver.url(`fan-${i}`), eventTypes: [eventType] }));
+  await enqueue(
+    client,
+    Array.from({ length: messages }, (_, n) => ({ eventType, payload: { n } })),
+  );
+}
+
 /**
  * Queues `messages` through the API, in batches of 500 (POST /v1/messages/batch), or one by one
  * where batch intake does not exist.

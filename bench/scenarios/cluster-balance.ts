@@ -6,7 +6,7 @@
 // On 2 cores a cluster cannot show more throughput than one Redis: the rate is in the notes only.
 import type { RedisCluster } from '../../test/support/cluster.js';
 import type { BackendScenario } from '../context.js';
-import { createReceivers, enqueue } from '../enqueue.js';
+import { fanOutSize, queueFanOut } from '../enqueue.js';
 import { CommandDelta, commandCounts } from '../redis-stats.js';
 import { limitRow } from '../report.js';
 import { Stack } from '../stack.js';
@@ -32,18 +32,13 @@ async function countsPerMaster(cluster: RedisCluster): Promise<Map<number, Map<s
 }
 
 export const clusterBalance: BackendScenario = async (ctx, backend) => {
-  const receivers = ctx.sizes.fanoutReceivers;
-  const messages = Math.ceil(ctx.sizes.fanoutDeliveries / receivers);
-  const total = messages * receivers;
+  const size = fanOutSize(ctx.sizes);
+  const { receivers, total } = size;
   const stack = await Stack.startOnCluster(backend, MASTERS);
   const cluster = stack.ha.cluster as RedisCluster;
   try {
     const client = await stack.api();
-    await createReceivers(client, receivers, (i) => ({ url: ctx.receiver.url(`fan-${i}`), eventTypes: ['bench.cluster'] }));
-    await enqueue(
-      client,
-      Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.cluster', payload: { n } })),
-    );
+    await queueFanOut(client, ctx.receiver, size, 'bench.cluster');
     const before = await countsPerMaster(cluster);
     const drain = await measureDrain(ctx, stack, EMITTERS, total, 'cluster-balance');
     const after = await countsPerMaster(cluster);

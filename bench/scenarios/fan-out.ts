@@ -2,7 +2,7 @@
 // while no emitter runs; then 2 emitters drain them. Baseline: raw undici, 64 in flight, the same
 // number of requests spread over the same receivers. Also the peak RSS of each emitter.
 import type { BackendScenario } from '../context.js';
-import { createReceivers, enqueue } from '../enqueue.js';
+import { fanOutSize, queueFanOut } from '../enqueue.js';
 import { ratioRow, reportRow } from '../report.js';
 import { peakRssMiB, Stack } from '../stack.js';
 import { measureDrain, rawBaseline, reportProfile } from './drain.js';
@@ -10,18 +10,13 @@ import { measureDrain, rawBaseline, reportProfile } from './drain.js';
 const EMITTERS = 2;
 
 export const fanOut: BackendScenario = async (ctx, backend) => {
-  const receivers = ctx.sizes.fanoutReceivers;
-  const messages = Math.ceil(ctx.sizes.fanoutDeliveries / receivers);
-  const total = messages * receivers;
+  const size = fanOutSize(ctx.sizes);
+  const { receivers, messages, total } = size;
   const baseline = await rawBaseline(ctx, 64, total, (i) => `/r/fan-baseline-${i % receivers}`);
   const stack = await Stack.start(backend);
   try {
     const client = await stack.api();
-    await createReceivers(client, receivers, (i) => ({ url: ctx.receiver.url(`fan-${i}`), eventTypes: ['bench.fanout'] }));
-    await enqueue(
-      client,
-      Array.from({ length: messages }, (_, n) => ({ eventType: 'bench.fanout', payload: { n } })),
-    );
+    await queueFanOut(client, ctx.receiver, size, 'bench.fanout');
     const drain = await measureDrain(ctx, stack, EMITTERS, total, 'fan-out');
     const delivered = drain.stats.count;
     const rss = drain.emitters.map((emitter) => peakRssMiB(emitter.process.pid));
