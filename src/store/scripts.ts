@@ -21,7 +21,7 @@ export interface StoreCommands {
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
-  rotateSecret(receiverKey: string, readConfig: string, nextConfig: string, overlapMs: number): Promise<string[]>;
+  replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -57,7 +57,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['recordAttempts', 'record.lua'],
   ['deleteReceiver', 'delete-receiver.lua', 6],
   ['markDeleting', 'mark-deleting.lua', 2],
-  ['rotateSecret', 'rotate-secret.lua', 1],
+  ['replaceConfig', 'replace-config.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],
