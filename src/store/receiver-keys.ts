@@ -1,4 +1,5 @@
 import type { ReplicaBarrier } from '../redis-replicas.js';
+import { swapConfig } from './config-swap.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { ReceiverSettings } from './types.js';
@@ -7,9 +8,6 @@ import type { ReceiverSettings } from './types.js';
 type SigningConfig = Pick<ReceiverSettings, 'secret' | 'signatureScheme'> & { previousSecret?: string; updatedAt: string };
 
 export type Rotation = { kind: 'gone' } | { kind: 'rotated'; previousSecretUntil: Date | null };
-
-/** A concurrent change of the receiver's config makes a rotation read and try again; this many times at most. */
-const ROTATE_TRIES = 10;
 
 /**
  * Key rotation of a receiver. The new key and the old one (`previousSecret`) live in the receiver's
@@ -27,10 +25,7 @@ export class ReceiverKeys {
 
   /** Makes `secret` current and keeps the current key signing beside it for `overlapMs`. */
   async rotate(receiverId: string, next: Pick<ReceiverSettings, 'secret' | 'signatureScheme'>, overlapMs: number): Promise<Rotation> {
-    const key = this.keys.receiver(receiverId);
-    for (let tries = 0; tries < ROTATE_TRIES; tries++) {
-      const read = await this.redis.hget(key, 'config');
-      if (!read) return { kind: 'gone' };
+    const swap = await swapConfig(this.redis, this.keys, receiverId, (read) => {
       const { previousSecret: _dropped, ...config } = JSON.parse(read) as SigningConfig;
       const rotated: SigningConfig = {
         ...config,
@@ -38,13 +33,10 @@ export class ReceiverKeys {
         ...(overlapMs > 0 ? { previousSecret: config.secret } : {}),
         updatedAt: new Date().toISOString(),
       };
-      const [kind, untilMs] = await this.redis.rotateSecret(key, read, JSON.stringify(rotated), overlapMs);
-      if (kind === 'gone') return { kind };
-      if (kind === 'rotated') {
-        await this.replicas.confirm();
-        return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
-      }
-    }
-    throw new Error(`receiver ${receiverId} kept changing while its key was rotated`);
+      return { config: JSON.stringify(rotated), overlapMs };
+    });
+    if (swap.kind === 'gone') return swap;
+    await this.replicas.confirm();
+    return { kind: 'rotated', previousSecretUntil: swap.previousSecretUntil };
   }
 }

@@ -1,6 +1,7 @@
 import { newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, type Reply } from './batch.js';
+import { swapConfig } from './config-swap.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
@@ -78,24 +79,21 @@ export class ReceiverStore {
    * it, so the caller can wake its queue. Enabling clears `disabledReason` and the backoff.
    */
   async update(id: string, patch: ReceiverPatch): Promise<{ receiver: ReceiverView; enabledNow: boolean } | null> {
-    const key = this.keys.receiver(id);
-    const [config, wasEnabled] = await this.redis.hmget(key, 'config', 'enabled');
-    if (!config) return null;
     const { enabled, ...settings } = patch;
     // Only the `config` field is rewritten: the health fields emitters write are left alone.
-    // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body.
-    const next = { ...(JSON.parse(config) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
-    // `null` clears an optional setting (a rate limit, a retry schedule)
-    for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
-    // a key set by PATCH replaces the current one at once: no rotation overlap goes on with an older key
-    if (settings.secret !== undefined) delete next.previousSecret;
-    const transaction = this.redis.multi().hset(key, 'config', JSON.stringify(next));
-    if (settings.secret !== undefined) transaction.hdel(key, 'previousSecretUntil');
-    if (enabled === true) transaction.hset(key, 'enabled', '1').hdel(key, 'disabledReason', 'backoffUntil', 'failStreak', 'breakerOpenedAt');
-    if (enabled === false) transaction.hset(key, 'enabled', '0', 'disabledReason', 'disabled by operator');
-    await transaction.incr(this.keys.receiversVersion).exec();
+    // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body;
+    // a PATCH and a key rotation never undo each other (compare and set: config-swap.ts).
+    const swap = await swapConfig(this.redis, this.keys, id, (read) => {
+      const next = { ...(JSON.parse(read) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
+      // `null` clears an optional setting (a rate limit, a retry schedule)
+      for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
+      // a key set by PATCH replaces the current one at once: no rotation overlap goes on with an older key
+      if (settings.secret !== undefined) delete next.previousSecret;
+      return { config: JSON.stringify(next), ...(settings.secret !== undefined ? { overlapMs: 0 } : {}), ...(enabled === undefined ? {} : { enabled }) };
+    });
+    if (swap.kind === 'gone') return null;
     await this.replicas.confirm();
-    return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && wasEnabled !== '1' };
+    return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && !swap.wasEnabled };
   }
 
   /** The tenant of each of `ids` whose receiver hash exists ('' for one without a tenant). */

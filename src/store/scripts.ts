@@ -24,7 +24,7 @@ export interface StoreCommands {
   createReceiver(...keysAndArgs: Arg[]): Promise<number>;
   updateTenant(tenantKey: string, json: string): Promise<number>;
   deleteTenant(tenantKey: string, tenantsKey: string, receiversKey: string, messagesKey: string, tenantId: string): Promise<number>;
-  rotateSecret(receiverKey: string, readConfig: string, nextConfig: string, overlapMs: number): Promise<string[]>;
+  replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -63,7 +63,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['updateTenant', 'update-tenant.lua', 1],
   ['deleteTenant', 'delete-tenant.lua', 4],
   ['markDeleting', 'mark-deleting.lua', 2],
-  ['rotateSecret', 'rotate-secret.lua', 1],
+  ['replaceConfig', 'replace-config.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],

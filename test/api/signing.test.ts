@@ -117,6 +117,22 @@ describe('signing: ed25519 and key rotation', () => {
     assert.ok(verifiesEd25519(hard.secret, after.headers, after.body));
   });
 
+  test('PATCHes racing a rotation never undo it (compare and set on the receiver config)', async () => {
+    const created = await api.createReceiver({ url: receiver.url('race'), eventTypes: ['race.*'] });
+    for (let round = 0; round < 5; round++) {
+      const patches = Array.from({ length: 20 }, (_, n) => api.request('PATCH', `/v1/receivers/${created.id}`, { description: `round ${round} patch ${n}` }));
+      const rotation = api.request<RotatedSecret>('POST', `/v1/receivers/${created.id}/secret/rotate`, { overlapMs: 60_000 });
+      const [rotated, ...patched] = await Promise.all([rotation, ...patches]);
+      assert.deepEqual(
+        patched.map((answer) => answer.status).filter((status) => status !== 200),
+        [],
+      );
+      const shown = await secretOf(created.id);
+      assert.equal(shown.secret, rotated.body.secret, `round ${round}: the rotated key is current`);
+      assert.equal(shown.previousSecretExpiresAt, rotated.body.previousSecretExpiresAt);
+    }
+  });
+
   test('a PATCH of signatureScheme alone generates a key of the new scheme and ends any overlap', async () => {
     const created = await api.createReceiver({ url: receiver.url('patch'), eventTypes: ['patch.*'] });
     await api.request('POST', `/v1/receivers/${created.id}/secret/rotate`, {});

@@ -92,7 +92,14 @@ test('a receiver that always fails gets at most breaker-threshold + one request 
 test('strict: a receiver failing 20 % at random completes its deliveries in acceptance order', async () => {
   const { receiver, client } = fleet;
   receiver.set('strict', { failRate: 0.2 });
-  await client.createReceiver({ url: receiver.url('strict'), eventTypes: ['strict.*'], ordering: 'strict' });
+  // its own short schedule: the property is the order, and the default strict schedule (1, 5, 10 s…)
+  // made the run's length a matter of luck (a message failing three times in a row waits 16 s)
+  await client.createReceiver({
+    url: receiver.url('strict'),
+    eventTypes: ['strict.*'],
+    ordering: 'strict',
+    retrySchedule: Array.from({ length: 10 }, () => 0.2),
+  });
   await queue('strict.event', 40);
   await waitFor('all 40 delivered', () => delivered(receiver.for('strict')).length >= 40, 60_000);
   const completions = delivered(receiver.for('strict')).map((r) => Number((JSON.parse(r.body) as { data: { n: number } }).data.n));

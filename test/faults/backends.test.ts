@@ -49,7 +49,11 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       );
     }
 
-    test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s, all delivered, no overlap', async (t) => {
+    // Consul also keeps a dead session's key for its lock-delay (1 s, src/locks/consul.ts), which no
+    // write announces, so a waiting emitter retries through it every 250 ms: that much more.
+    const takeoverMs = (): number => ttlMs + 1000 + (locks === 'consul-double' ? 1250 : 0);
+
+    test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s (+ lock-delay), all delivered, no overlap', async (t) => {
       const victim = await fleet.addEmitter(`${locks}-victim`);
       const { messages, fence } = await busyReceiver('killed', `${locks}-victim`, 12);
       await fleet.addEmitter(`${locks}-survivor`);
@@ -65,7 +69,7 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
             .map((r) => r.start),
         ) - killedAt;
       t.diagnostic(`${locks}: deliveries resumed ${resumedAfter} ms after kill -9 (TTL ${ttlMs} ms)`);
-      assert.ok(resumedAfter <= ttlMs + 1000, `resumed after ${resumedAfter} ms`);
+      assert.ok(resumedAfter <= takeoverMs(), `resumed after ${resumedAfter} ms (bound ${takeoverMs()} ms)`);
       await allDelivered(messages);
       assert.ok(
         receiver

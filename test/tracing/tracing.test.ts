@@ -77,6 +77,29 @@ describe('OpenTelemetry traces, producer → Lockstep → receiver, on real proc
     assert.equal(attempt.statusCode, 0, 'a delivered attempt is no error');
   });
 
+  test('a batch: every message continues the one request span', async () => {
+    await client.createReceiver({ url: receiver.url('batched'), eventTypes: ['batch.*'] });
+    const traceId = hex(16);
+    const messages = [1, 2].map((n) => ({ eventType: 'batch.one', payload: { n } }));
+    const accepted = await client.request('POST', '/v1/messages/batch', { messages }, { traceparent: `00-${traceId}-${hex(8)}-01` });
+    assert.equal(accepted.status, 202);
+    await waitFor('both deliveries', () => receiver.for('batched').length === 2);
+    assert.deepEqual(
+      receiver.for('batched').map((request) => traceIdOf(request.headers.traceparent)),
+      [traceId, traceId],
+    );
+    await waitFor('one request span and two attempt spans', () => spansOf(traceId).length >= 3);
+    const [intake, ...others] = [...spansOf(traceId)].sort((a, b) => a.kind - b.kind);
+    assert.equal(intake?.name, 'POST /v1/messages/batch');
+    assert.deepEqual(
+      others.map((span) => [span.kind, span.parentSpanId]),
+      [
+        [CLIENT, intake?.spanId],
+        [CLIENT, intake?.spanId],
+      ],
+    );
+  });
+
   test('without a traceparent the intake starts the trace; a failed attempt is an error span', async () => {
     receiver.set('flaky', { status: 500 });
     await client.createReceiver({ url: receiver.url('flaky'), eventTypes: ['flaky.*'] });

@@ -30,7 +30,7 @@
 --       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
 --          there is no limit: the holder uses it to report requests that started late),
 --          previousFor (ms the config's `previousSecret` still signs after a rotation, on Redis's
---          clock: rotate-secret.lua), then per
+--          clock: replace-config.lua), then per
 --          delivery: messageId, seq, attempts, failures,
 --          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt,
 --          traceparent ('' when the message has none)}

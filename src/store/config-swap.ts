@@ -1,0 +1,42 @@
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+
+/** What replaces a receiver's config, computed from the config as read. */
+export interface ConfigChange {
+  config: string;
+  /** The previous key's overlap in ms from now (Redis's clock); 0 ends it; absent leaves it. */
+  overlapMs?: number;
+  /** Enable (clearing the reason, backoff, streak and breaker) or disable by operator; absent leaves it. */
+  enabled?: boolean;
+}
+
+export type Swap = { kind: 'gone' } | { kind: 'replaced'; previousSecretUntil: Date | null; wasEnabled: boolean };
+
+/** Each failed compare means another writer's change went in: with n writers at once, at most n reads (the bound is far above). */
+const TRIES = 100;
+
+/**
+ * Read-modify-write of a receiver's `config`, compare and set (lua/replace-config.lua): `change`
+ * gets the config as read; if another writer changed it meanwhile, it is read again and `change`
+ * applied on top, so no PATCH overwrites a rotation and no rotation a PATCH.
+ */
+export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: string, change: (read: string) => ConfigChange): Promise<Swap> {
+  const key = keys.receiver(receiverId);
+  for (let tries = 0; tries < TRIES; tries++) {
+    const read = await redis.hget(key, 'config');
+    if (!read) return { kind: 'gone' };
+    const { config, overlapMs, enabled } = change(read);
+    const overlap = overlapMs === undefined ? '' : String(Math.max(0, Math.round(overlapMs)));
+    const [kind, untilMs, wasEnabled] = await redis.replaceConfig(
+      key,
+      keys.receiversVersion,
+      read,
+      config,
+      overlap,
+      enabled === undefined ? '' : enabled ? '1' : '0',
+    );
+    if (kind === 'gone') return { kind };
+    if (kind === 'replaced') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null, wasEnabled: wasEnabled === '1' };
+  }
+  throw new Error(`receiver ${receiverId} kept changing while it was being updated`);
+}
