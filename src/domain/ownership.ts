@@ -13,12 +13,23 @@ export type Owned = 'receiver' | 'message' | 'tenant';
  */
 export async function checkOwnership(store: Store, principal: Principal, kind: Owned, id: string): Promise<void> {
   if (principal.admin) return;
-  const owner = await ownerOf(store, kind, id);
-  if (owner === null || owner !== principal.tenantId) throw notFound(`${kind} ${id}`);
+  const owned = kind === 'message' ? await ownsMessage(store, principal.tenantId, id) : (await ownerOf(store, kind, id)) === principal.tenantId;
+  if (!owned) throw notFound(`${kind} ${id}`);
 }
 
-async function ownerOf(store: Store, kind: Owned, id: string): Promise<string | null> {
+async function ownerOf(store: Store, kind: Exclude<Owned, 'message'>, id: string): Promise<string | null> {
   if (kind === 'tenant') return id;
-  if (kind === 'message') return store.messageIndex.tenantOf(id);
   return (await store.receivers.tenantsOf([id])).get(id) ?? null;
+}
+
+/**
+ * A message belongs to the tenant it was sent for, as that tenant is now: a tenant deleted and
+ * created again under the same id (perhaps for another customer) never reaches the messages its
+ * namesake had within their retention. (Receivers cannot outlive their tenant: its delete refuses
+ * or cascades.)
+ */
+async function ownsMessage(store: Store, tenantId: string | undefined, messageId: string): Promise<boolean> {
+  if (tenantId === undefined) return false;
+  const [owner, tenant] = await Promise.all([store.messageIndex.ownerOf(messageId), store.tenants.get(tenantId)]);
+  return owner !== null && tenant !== null && owner.tenantId === tenantId && owner.createdAt >= tenant.createdAt;
 }

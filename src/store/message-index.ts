@@ -54,10 +54,10 @@ export class MessageIndex {
     return { data: found, next: last ?? null };
   }
 
-  /** The tenant a message belongs to ('' for none), or null when there is no such message. */
-  async tenantOf(messageId: string): Promise<string | null> {
+  /** The tenant a message belongs to ('' for none) and when it was accepted, or null when there is no such message. */
+  async ownerOf(messageId: string): Promise<{ tenantId: string; createdAt: string } | null> {
     const [createdAt, tenant] = await this.redis.hmget(this.keys.message(messageId), 'createdAt', 'tenant');
-    return createdAt ? (tenant ?? '') : null;
+    return createdAt ? { tenantId: tenant ?? '', createdAt } : null;
   }
 
   private async summaries(ids: string[]): Promise<(MessageSummary | null)[]> {

@@ -100,4 +100,19 @@ describe('listing messages, and a receiver test event', () => {
     assert.equal(bystander.tenantId, 'tester');
     assert.equal((await api.request('POST', '/v1/receivers/rcv_0000000000000000000000000a/test')).status, 404);
   });
+  test("a tenant deleted and created again under the same id never reaches its namesake's messages", async () => {
+    assert.equal((await api.request('POST', '/v1/tenants', { id: 'reused' })).status, 201);
+    const old = await api.post('reused.event', { secret: 'of the first reused' }, { tenantId: 'reused' });
+    const first = new ApiClient(api.url, (await createToken(api, ['tenant:reused'])).token);
+    assert.equal((await first.request('GET', `/v1/messages/${old.id}`)).status, 200, 'its own tenant reads it');
+    assert.equal((await api.request('DELETE', '/v1/tenants/reused')).status, 204);
+    assert.equal((await api.request('POST', '/v1/tenants', { id: 'reused' })).status, 201);
+    const second = new ApiClient(api.url, (await createToken(api, ['tenant:reused'])).token);
+    const read = await second.request<ErrorBody>('GET', `/v1/messages/${old.id}`);
+    assert.equal(read.status, 404, 'the new tenant of that id does not');
+    assert.equal((await second.request('POST', `/v1/messages/${old.id}/resend`, {})).status, 404);
+    assert.deepEqual((await list('', second)).data, [], 'nor lists it');
+    const fresh = await api.post('reused.event', { n: 2 }, { tenantId: 'reused' });
+    assert.equal((await second.request('GET', `/v1/messages/${fresh.id}`)).status, 200, 'its own new messages it reads');
+  });
 });
