@@ -21,7 +21,16 @@ export interface StoreCommands {
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
-  replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
+  replaceConfig(
+    receiverKey: string,
+    versionKey: string,
+    readConfig: string,
+    nextConfig: string,
+    overlap: string,
+    enabled: string,
+    channel: string,
+    receiverId: string,
+  ): Promise<string[]>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
