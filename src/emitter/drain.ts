@@ -5,6 +5,7 @@ import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
+import type { KeyChanges } from '../store/index.js';
 import type { Attempt } from '../store/types.js';
 import { AttemptAccounting, type DrainCounters } from './attempt-accounting.js';
 import { LaneSet, type Lane } from './lanes.js';
@@ -27,15 +28,21 @@ export interface DrainOptions {
   maxMessagesPerTurn: number;
   maxTurnMs: number;
   retry: RetryPolicy;
+  /** Notices of receivers' config changes: a window whose receiver's keys rotated stops before its next attempt. */
+  keyChanges: KeyChanges;
   /** OpenTelemetry, when configured: a span per attempt, its `traceparent` sent to the receiver. */
   tracing?: Tracing;
 }
 
-/** What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long the turn waited for the lock (ms). */
+/**
+ * What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long
+ * the turn waited for the lock (ms), and the key-change stamp taken before its claim was sent.
+ */
 interface WindowFacts {
   schedule: number[];
   signer: Signer;
   lockWaitMs: number;
+  keysStamp: number;
 }
 
 /** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
@@ -126,6 +133,8 @@ export class ReceiverDrainer {
     const horizon = (): number => Math.max(0, Math.min(WAIT_IN_TURN_MS, turnEndsAt - performance.now()));
     // when the last claim was sent and answered, on our clock (the pacer's anchor)
     const timing = { sentAt: performance.now(), answeredAt: 0 };
+    // read before each claim is sent: a key change after it ends the window (sendWindow)
+    let keysStamp = this.options.keyChanges.stamp();
     let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
     timing.answeredAt = performance.now();
     let rateLimited = false;
@@ -141,6 +150,7 @@ export class ReceiverDrainer {
         await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
         if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
         timing.sentAt = performance.now();
+        keysStamp = this.options.keyChanges.stamp();
         claim = await this.store.claim(
           lock.receiverId,
           holder,
@@ -164,13 +174,14 @@ export class ReceiverDrainer {
       );
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
       lastPacer = pacer;
-      // the keys of this window, decoded once: a rotation is seen by the next claim
+      // the keys of this window, decoded once: a rotation ends the window, and the next claim brings the new keys
       const signer = signerFor(claim.receiver, timing.sentAt);
-      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs }, recorder, pacer);
+      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs, keysStamp }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
+      keysStamp = this.options.keyChanges.stamp();
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);
       timing.answeredAt = performance.now();
       if (fenced) return this.fenced(lock, undefined);
@@ -198,7 +209,12 @@ export class ReceiverDrainer {
     let streak = claim.failStreak;
     let next = 0;
     let stop = false;
-    const going = (lane: Lane): boolean => !stop && next < deliveries.length && this.canSend(own) && lane.lock.isHeld() && !recorder.halted;
+    // Keys changed after the claim read them (a rotation's notice): stop before the next attempt; the
+    // next claim, in the record's round trip, brings the new keys. With the notices down (not
+    // `listening`), every window is one attempt long. Without a change, just a Map lookup.
+    const { keyChanges } = this.options;
+    const stale = (): boolean => keyChanges.changedSince(own.receiverId, how.keysStamp) && (keyChanges.listening || next > 0);
+    const going = (lane: Lane): boolean => !stop && next < deliveries.length && this.canSend(own) && lane.lock.isHeld() && !recorder.halted && !stale();
     const run = async (lane: Lane): Promise<void> => {
       // The deadline check right before each send: a process that just woke from a pause past its
       // deadline finds its lock lost here and sends nothing.

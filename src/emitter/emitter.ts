@@ -66,6 +66,7 @@ export class Emitter {
           throttledMinMs: config.throttledMinMs,
           retryAfterMaxMs: config.retryAfterMaxMs,
         },
+        keyChanges: store.watchKeyChanges(),
         ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       log,

@@ -35,6 +35,8 @@ export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: stri
       config,
       overlap,
       enabled === undefined ? '' : enabled ? '1' : '0',
+      keys.keysChanged,
+      receiverId,
     );
     if (kind === 'gone') return { kind };
     if (kind === 'replaced') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null, wasEnabled: wasEnabled === '1' };

@@ -7,6 +7,7 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
+import { KeyChanges } from './key-changes.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
@@ -22,6 +23,7 @@ import { TokenStore } from './tokens.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
+export type { KeyChanges } from './key-changes.js';
 export type { EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
@@ -59,6 +61,8 @@ export class Store {
   readonly tokens: TokenStore;
   /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
   private readonly replicas: ReplicaBarrier;
+  /** An emitter's subscriber to config-change notices, made on first use (the API needs none). */
+  private keyChanges: KeyChanges | undefined;
 
   constructor(
     readonly redisTarget: RedisTarget,
@@ -113,6 +117,12 @@ export class Store {
     return checkEvictionPolicy(this.redis, this.redisTarget, allowEvicting, log);
   }
 
+  /** The notices of receivers' config changes (key rotations), heard on one subscriber connection: key-changes.ts. */
+  watchKeyChanges(): KeyChanges {
+    this.keyChanges ??= new KeyChanges(this.redisTarget, this.keys.keysChanged);
+    return this.keyChanges;
+  }
+
   async ping(): Promise<boolean> {
     return this.redis.ping().then(
       () => true,
@@ -123,6 +133,7 @@ export class Store {
   async close(): Promise<void> {
     await this.drains.close();
     this.replicas.close();
+    this.keyChanges?.close();
     this.redis.disconnect();
   }
 }

@@ -76,6 +76,10 @@ export class Keys {
   get eventTypes(): string {
     return `${this.prefix}:event-types`;
   }
+  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (key-changes.ts). */
+  get keysChanged(): string {
+    return `${this.prefix}:keys-changed`;
+  }
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
   get replicationMark(): string {
     return `${this.prefix}:replicated`;

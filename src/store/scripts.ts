@@ -24,7 +24,16 @@ export interface StoreCommands {
   createReceiver(...keysAndArgs: Arg[]): Promise<number>;
   updateTenant(tenantKey: string, json: string): Promise<number>;
   deleteTenant(tenantKey: string, tenantsKey: string, receiversKey: string, messagesKey: string, tenantId: string): Promise<number>;
-  replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
+  replaceConfig(
+    receiverKey: string,
+    versionKey: string,
+    readConfig: string,
+    nextConfig: string,
+    overlap: string,
+    enabled: string,
+    channel: string,
+    receiverId: string,
+  ): Promise<string[]>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;

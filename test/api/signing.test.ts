@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { generateKey } from '../../src/delivery/signing-keys.js';
+import { DEFAULT_OVERLAP_MS } from '../../src/domain/signing.js';
 import type { PublicReceiver } from '../../src/shapes/receivers.js';
 import type { ReceiverSecret, RotatedSecret } from '../../src/shapes/signing.js';
 import { useLockstep } from '../support/in-process.js';
@@ -115,6 +116,38 @@ describe('signing: ed25519 and key rotation', () => {
     const after = await deliverOne('switch', 2);
     assert.match(after.headers['webhook-signature'] ?? '', /^v1a,\S+$/);
     assert.ok(verifiesEd25519(hard.secret, after.headers, after.body));
+  });
+
+  test('ed25519 → ed25519 with an overlap: v1a,<new> v1a,<old>; the old whpk_ verifies until the overlap ends, then not', async () => {
+    const created = await api.createReceiver({ url: receiver.url('edrot'), eventTypes: ['edrot.*'], signatureScheme: 'ed25519' });
+    const overlapMs = 3000;
+    const rotated = (await api.request<RotatedSecret>('POST', `/v1/receivers/${created.id}/secret/rotate`, { overlapMs })).body;
+    assert.match(rotated.secret, /^whpk_/, 'generated in the receiver’s scheme');
+    assert.notEqual(rotated.secret, created.secret);
+    const endsAt = Date.parse(rotated.previousSecretExpiresAt ?? '');
+    const during = await deliverOne('edrot', 1);
+    assert.match(during.headers['webhook-signature'] ?? '', /^v1a,\S+ v1a,\S+$/);
+    assert.ok(verifiesEd25519(rotated.secret, during.headers, during.body), 'the new whpk_ verifies');
+    assert.ok(verifiesEd25519(created.secret, during.headers, during.body), 'the old whpk_ verifies during the overlap');
+    await waitFor('the overlap to end', () => Date.now() > endsAt + 100, overlapMs + 1000);
+    const after = await deliverOne('edrot', 2);
+    assert.match(after.headers['webhook-signature'] ?? '', /^v1a,\S+$/);
+    assert.ok(verifiesEd25519(rotated.secret, after.headers, after.body));
+    assert.ok(!verifiesEd25519(created.secret, after.headers, after.body), 'the old whpk_ fails once the overlap ended');
+  });
+
+  test('a rotation sent with {} generates a key and keeps the old one signing for 24 h (DEFAULT_OVERLAP_MS)', async () => {
+    const created = await api.createReceiver({ url: receiver.url('default'), eventTypes: ['default.*'] });
+    const rotated = await api.request<RotatedSecret>('POST', `/v1/receivers/${created.id}/secret/rotate`, {});
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    assert.match(rotated.body.secret, /^whsec_/);
+    assert.notEqual(rotated.body.secret, created.secret);
+    const endsAt = Date.parse(rotated.body.previousSecretExpiresAt ?? '');
+    assert.ok(Math.abs(endsAt - (Date.now() + DEFAULT_OVERLAP_MS)) < 5000, rotated.body.previousSecretExpiresAt ?? 'no expiry');
+    assert.equal((await secretOf(created.id)).previousSecretExpiresAt, rotated.body.previousSecretExpiresAt);
+    const request = await deliverOne('default', 1);
+    assert.ok(verifiesHmac(created.secret, request.headers, request.body), 'the old secret still verifies');
+    assert.ok(verifiesHmac(rotated.body.secret, request.headers, request.body));
   });
 
   test('PATCHes racing a rotation never undo it (compare and set on the receiver config)', async () => {

@@ -75,3 +75,16 @@ test('a rotation from HMAC to ed25519 overlaps too: v1a,<new> v1,<old>', () => {
   assert.ok(verifiesEd25519(verificationKey(fresh), headers, BODY));
   assert.deepEqual(new Webhook(old).verify(BODY, headers), JSON.parse(BODY));
 });
+
+test('ed25519 → ed25519 overlap: v1a,<new> v1a,<old>; the old whpk_ verifies until the previous key’s end, then not', () => {
+  const [old, fresh] = [generateKey('ed25519'), generateKey('ed25519')];
+  const signer = new Signer(fresh, { key: old, untilMs: 10 });
+  const during = signer.headers('msg_1', now(), BODY, 9);
+  assert.match(during['webhook-signature'], /^v1a,\S+ v1a,\S+$/);
+  assert.ok(verifiesEd25519(verificationKey(fresh), during, BODY));
+  assert.ok(verifiesEd25519(verificationKey(old), during, BODY));
+  const after = signer.headers('msg_1', now(), BODY, 10);
+  assert.match(after['webhook-signature'], /^v1a,\S+$/);
+  assert.ok(verifiesEd25519(verificationKey(fresh), after, BODY));
+  assert.ok(!verifiesEd25519(verificationKey(old), after, BODY));
+});

@@ -40,6 +40,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
           maxMessagesPerTurn: 100,
           maxTurnMs: 10_000,
           retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
+          keyChanges: db.store.watchKeyChanges(),
         },
         createLogger('silent'),
         stopping.signal,

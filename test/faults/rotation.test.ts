@@ -80,3 +80,25 @@ test('rotation with an overlap across three emitters: the old secret verifies un
     assert.ok(judged.during >= 20 && judged.after >= 10, `${name}: enough requests on both sides of the overlap's end: ${JSON.stringify(judged)}`);
   }
 });
+
+test('a hard switch (overlapMs 0) while a window is in flight to a slow receiver: every request started after the rotate call returned carries the new key alone', async () => {
+  const { client, receiver } = fleet;
+  receiver.set('rot-hard', { delayMs: 200 });
+  const created = await client.createReceiver({ url: receiver.url('rot-hard'), eventTypes: ['rot-hard.*'] });
+  await Promise.all(Array.from({ length: 20 }, (_, n) => client.post('rot-hard.event', { n })));
+  // 200 ms a request: the window claimed now holds most of the 20 while the rotation happens
+  await waitFor('the first requests of the window', () => receiver.for('rot-hard').length >= 3, 10_000);
+  const { status, body } = await client.request<RotatedSecret>('POST', `/v1/receivers/${created.id}/secret/rotate`, { overlapMs: 0 });
+  const rotatedAt = Date.now();
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.equal(body.previousSecretExpiresAt, null);
+  await waitFor('all 20 delivered', () => new Set(receiver.for('rot-hard').map((request) => request.messageId)).size >= 20, 20_000);
+  const after = receiver.for('rot-hard').filter((request) => request.start >= rotatedAt);
+  assert.ok(after.length >= 10, `requests after the rotation: ${after.length}`);
+  for (const request of after) {
+    const at = `a request ${request.start - rotatedAt} ms after the rotation`;
+    assert.equal(request.headers['webhook-signature']?.split(' ').length, 1, at);
+    assert.ok(verifiesHmac(body.secret, request.headers, request.body), `${at} verifies with the new secret`);
+    assert.ok(!verifiesHmac(created.secret, request.headers, request.body), `${at} does not verify with the old secret`);
+  }
+});

@@ -8,6 +8,8 @@
 -- ARGV[3] the previous key's overlap: '' unchanged, '0' none (ended now), n > 0: n ms from now,
 -- ARGV[4] '' enabled unchanged, '1' enable (clears the reason, the backoff, the streak and the
 --         breaker), '0' disable by operator
+-- ARGV[5] the notice channel, ARGV[6] the receiver id: every emitter hears of the change before
+--         its next attempt to the receiver (key-changes.ts), not only at its next claim
 -- Returns {'gone'} | {'changed'} | {'replaced', previousSecretUntil (Redis ms, '0' when none set now), enabled before}
 --@include includes/now.lua
 local current = redis.call('HMGET', KEYS[1], 'config', 'enabled')
@@ -28,4 +30,5 @@ elseif ARGV[4] == '0' then
   redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'disabled by operator')
 end
 redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return {'replaced', untilMs, current[2] or '0'}
