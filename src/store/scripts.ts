@@ -22,6 +22,7 @@ export interface StoreCommands {
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
+  replaceEventType(catalogKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -58,6 +59,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['deleteReceiver', 'delete-receiver.lua', 6],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
+  ['replaceEventType', 'replace-event-type.lua', 1],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],

@@ -159,6 +159,29 @@ describe('event-type catalog', () => {
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202);
   });
 
+  test('PATCHes racing each other both apply; a PATCH racing a DELETE never brings the type back (compare and set)', async () => {
+    for (let round = 0; round < 10; round++) {
+      await api.request('POST', '/v1/event-types', { name: 'race.type', description: 'start', deprecated: false });
+      const patches = Array.from({ length: 10 }, (_, n) =>
+        api.request<EventType>('PATCH', '/v1/event-types/race.type', n % 2 ? { description: `round ${round}` } : { deprecated: true }),
+      );
+      assert.deepEqual(
+        (await Promise.all(patches)).map((answer) => answer.status).filter((status) => status !== 200),
+        [],
+      );
+      const shown = (await api.request<EventType>('GET', '/v1/event-types/race.type')).body;
+      assert.deepEqual([shown.description, shown.deprecated], [`round ${round}`, true], `round ${round}: no PATCH lost`);
+      const racing = Array.from({ length: 10 }, () => api.request('PATCH', '/v1/event-types/race.type', { description: 'late' }));
+      const [deleted, ...patched] = await Promise.all([api.request('DELETE', '/v1/event-types/race.type'), ...racing]);
+      assert.equal(deleted.status, 204);
+      assert.deepEqual(
+        patched.map((answer) => answer.status).filter((status) => status !== 200 && status !== 404),
+        [],
+      );
+      assert.equal((await api.request('GET', '/v1/event-types/race.type')).status, 404, `round ${round}: the deleted type stays deleted`);
+    }
+  });
+
   test('/docs/json describes each catalogued type’s payload, and stays a valid OpenAPI document', async () => {
     const document = (await (await fetch(`${api.url}/docs/json`)).json()) as {
       components: { schemas: Record<string, { description?: string; properties?: object }> };
