@@ -183,14 +183,37 @@ describe('event-type catalog', () => {
   });
 
   test('/docs/json describes each catalogued type’s payload, and stays a valid OpenAPI document', async () => {
+    const draft07 = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      definitions: {
+        money: { type: 'object', properties: { amount: { type: 'integer' }, items: { $ref: '#/definitions/point' } } },
+        point: { type: 'number' },
+      },
+      properties: {
+        total: { $ref: '#/definitions/money' },
+        point: { type: 'array', items: [{ $ref: '#/definitions/point' }, { type: 'string' }], additionalItems: false },
+      },
+    };
+    assert.equal((await api.request('POST', '/v1/event-types', { name: 'order.shipped', schema: draft07 })).status, 201);
     const document = (await (await fetch(`${api.url}/docs/json`)).json()) as {
-      components: { schemas: Record<string, { description?: string; properties?: object }> };
+      components: {
+        schemas: Record<string, { description?: string; properties?: object; definitions?: Record<string, { properties?: Record<string, object> }> }>;
+      };
       paths: Record<string, Record<string, { description?: string }>>;
     };
     const component = document.components.schemas['EventPayload.invoice.paid'];
     assert.equal(component?.description, 'paid');
     assert.deepEqual(component?.properties, { n: { type: 'string' } });
     assert.match(document.paths['/v1/messages']?.post?.description ?? '', /`invoice\.paid`: paid/);
+    const shipped = '#/components/schemas/EventPayload.order.shipped';
+    assert.deepEqual(document.components.schemas['EventPayload.order.shipped']?.properties, {
+      total: { $ref: `${shipped}/definitions/money` },
+      point: { type: 'array', prefixItems: [{ $ref: `${shipped}/definitions/point` }, { type: 'string' }], items: false },
+    });
+    assert.deepEqual(document.components.schemas['EventPayload.order.shipped']?.definitions?.money?.properties?.items, {
+      $ref: `${shipped}/definitions/point`,
+    });
     await SwaggerParser.validate(structuredClone(document) as unknown as OpenAPIV3_1.Document); // still a valid OpenAPI document
   });
 });
