@@ -132,12 +132,18 @@ describe('OpenAPI document (/docs)', () => {
       'GET /v1/receivers/{id}/secret',
       'GET /v1/receivers/{id}/dead-letters',
       'POST /v1/receivers/{id}/replay',
+      'POST /v1/receivers/{id}/secret/rotate',
       'POST /v1/messages',
       'POST /v1/messages/batch',
       'GET /v1/messages/{id}',
       'POST /v1/messages/{id}/resend',
       'GET /v1/locks',
       'GET /v1/stats',
+      'POST /v1/event-types',
+      'GET /v1/event-types',
+      'GET /v1/event-types/{name}',
+      'PATCH /v1/event-types/{name}',
+      'DELETE /v1/event-types/{name}',
     ]) {
       assert.ok(names.includes(name), `${name} is documented`);
     }
