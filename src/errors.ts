@@ -5,6 +5,9 @@ import type { ErrorCode } from './shapes/common.js';
  * - LOCKSTEP_BAD_FIELD: a request field the client can fix (400, or 422 when well-formed but
  *   refused, 409 for a batch cut; also fastify's own 413/415 and bad JSON);
  * - LOCKSTEP_NOT_FOUND (404), LOCKSTEP_UNAUTHORIZED (401);
+ * - LOCKSTEP_FORBIDDEN: a valid token whose scopes do not cover the route (403);
+ * - LOCKSTEP_CONFLICT: a tenant id taken, a tenant that still has receivers, a receiver that kept
+ *   changing under a PATCH or rotation (409);
  * - LOCKSTEP_REDIS_UNAVAILABLE: Redis cannot be reached right now, a write may or may not have been
  *   stored (503); LOCKSTEP_REDIS_OUT_OF_MEMORY: Redis refuses writes at maxmemory (503);
  * - LOCKSTEP_LOCK_BACKEND: the lock service (etcd, Consul, Redis locks) failed (503);

@@ -6,13 +6,8 @@ const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
  * Time-ordered ids (ULID layout: 48 bits of milliseconds, 80 random bits, Crockford base32),
  * so that listing receivers by id lists them in creation order and a cursor is just the last id.
  */
-export function newId(prefix: 'rcv' | 'msg'): string {
-  let time = Date.now();
-  let timePart = '';
-  for (let i = 0; i < 10; i++) {
-    timePart = CROCKFORD[time % 32] + timePart;
-    time = Math.floor(time / 32);
-  }
+export function newId(prefix: 'rcv' | 'msg' | 'tok'): string {
+  const timePart = encodeTime(Date.now());
   const random = takeRandomBytes(10);
   let randomPart = '';
   for (let i = 0; i < 16; i++) {
@@ -25,6 +20,21 @@ export function newId(prefix: 'rcv' | 'msg'): string {
     randomPart += CROCKFORD[value];
   }
   return `${prefix}_${timePart}${randomPart}`;
+}
+
+function encodeTime(ms: number): string {
+  let time = ms;
+  let timePart = '';
+  for (let i = 0; i < 10; i++) {
+    timePart = CROCKFORD[time % 32] + timePart;
+    time = Math.floor(time / 32);
+  }
+  return timePart;
+}
+
+/** The smallest id made at `ms` or later: a bound for ranges of ids by time. */
+export function firstIdAt(prefix: 'msg', ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, ms))}${'0'.repeat(16)}`;
 }
 
 /** Random bytes are drawn 4 KiB at a time: one `randomBytes` call per id cost intake ~4% of its CPU. */

@@ -1,18 +1,55 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ADMIN, type Principal } from '../domain/scopes.js';
+import type { Tokens } from '../domain/tokens.js';
 import { LockstepError } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who the bearer token stands for (set by `authenticate` on every /v1 route). */
+    principal: Principal;
+  }
+}
+
 const digest = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+export const UNAUTHORIZED_V1 =
+  'missing, wrong, expired or revoked bearer token: send "Authorization: Bearer <token>" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)';
+const UNAUTHORIZED = 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"';
+
+/** The 401 of a missing or wrong token: /v1's (any stored token too), or /metrics' (LOCKSTEP_API_TOKEN or LOCKSTEP_METRICS_TOKEN only). */
+export const unauthorized = (message = UNAUTHORIZED) => new LockstepError('LOCKSTEP_UNAUTHORIZED', 401, message);
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+}
+
+/** Whether `token` is one of `accepted` (digests compared in constant time). */
+function isOneOf(accepted: Buffer[], token: string | undefined): boolean {
+  if (token === undefined) return false;
+  const offered = digest(token);
+  return accepted.some((known) => timingSafeEqual(known, offered));
+}
 
 /** Bearer-token check for every route of the plugin it is installed in (comparison in constant time). */
 export function requireBearerToken(app: FastifyInstance, tokens: string[]): void {
   const accepted = tokens.map(digest);
   app.addHook('onRequest', (request, _reply, done) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    const offered = match?.[1] ? digest(match[1]) : undefined;
-    const known = offered !== undefined && accepted.some((token) => timingSafeEqual(token, offered));
-    done(
-      known ? undefined : new LockstepError('LOCKSTEP_UNAUTHORIZED', 401, 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"'),
-    );
+    done(isOneOf(accepted, bearerOf(request)) ? undefined : unauthorized());
+  });
+}
+
+/**
+ * Sets `request.principal` from the bearer token: the tokens of LOCKSTEP_API_TOKEN are admin;
+ * any other is looked up among the stored tokens (POST /v1/tokens) with its scopes.
+ */
+export function authenticate(app: FastifyInstance, adminTokens: string[], tokens: Tokens): void {
+  const admin = adminTokens.map(digest);
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request) => {
+    const token = bearerOf(request);
+    const principal = isOneOf(admin, token) ? ADMIN : token === undefined ? undefined : await tokens.authenticate(token);
+    if (!principal) throw unauthorized(UNAUTHORIZED_V1);
+    request.principal = principal;
   });
 }

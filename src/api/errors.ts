@@ -7,6 +7,7 @@ export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',

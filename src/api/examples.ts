@@ -1,5 +1,6 @@
 import type { ErrorBody } from '../shapes/common.js';
 import { MASK } from '../shapes/receivers.js';
+import { UNAUTHORIZED_V1 } from './auth.js';
 import { LockstepError, type LockstepErrorCode } from '../errors.js';
 import { errorBodyOf, REDIS_UNAVAILABLE } from './errors.js';
 
@@ -120,11 +121,12 @@ export const deadLetterPage = {
   next: null,
 } as const;
 
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 503;
 
 const ERRORS: Record<ErrorStatus, { code: LockstepErrorCode; message: string; field?: string }> = {
   400: { code: 'LOCKSTEP_BAD_FIELD', message: 'url is not a valid absolute URL', field: 'url' },
-  401: { code: 'LOCKSTEP_UNAUTHORIZED', message: 'missing or wrong bearer token: send "Authorization: Bearer <LOCKSTEP_API_TOKEN>"' },
+  401: { code: 'LOCKSTEP_UNAUTHORIZED', message: UNAUTHORIZED_V1 },
+  403: { code: 'LOCKSTEP_FORBIDDEN', message: "this token's scopes do not allow GET /v1/stats: it needs an admin token" },
   404: { code: 'LOCKSTEP_NOT_FOUND', message: `receiver ${RECEIVER_ID} not found` },
   409: {
     code: 'LOCKSTEP_BAD_FIELD',

@@ -13,6 +13,7 @@ import {
   ListQuerySchema,
   PatchReceiverSchema,
   PublicReceiverResponse,
+  ReceiverListQuerySchema,
   ReceiverPageResponse,
   ReceiverSecretSchema,
   ReplayBodySchema,
@@ -29,7 +30,7 @@ export interface ReceiverRoutesOptions {
 
 const tags = ['receivers'];
 const DEAD_LETTER_CURSOR = '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$';
-const listQuery = ListQuerySchema(ID_PATTERN.rcv);
+const listQuery = ReceiverListQuerySchema(ID_PATTERN.rcv);
 const deadLetterQuery = ListQuerySchema(DEAD_LETTER_CURSOR);
 const receiverResponse = withExample(PublicReceiverResponse, examples.receiver);
 
@@ -59,7 +60,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       },
     },
     async (request, reply) => {
-      const receiver = await receivers.create(request.body, request.log);
+      const receiver = await receivers.create(request.body, request.log, request.principal);
       return reply.status(201).send({ ...publicReceiver(receiver), secret: receiverSecret(receiver).secret });
     },
   );
@@ -70,13 +71,14 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       schema: {
         tags,
         operationId: 'listReceivers',
-        summary: 'List receivers, oldest first',
+        summary: "List receivers, oldest first: all, or one tenant's (a tenant token sees only its own)",
         querystring: listQuery,
         response: { 200: withExample(ReceiverPageResponse, { data: [examples.receiver], next: null }), ...errorsOf.list },
       },
     },
     async (request) => {
-      const page = await receivers.list(Number(request.query.limit ?? 50), request.query.cursor);
+      const { limit, cursor, tenantId } = request.query;
+      const page = await receivers.list(Number(limit ?? 50), cursor, tenantId, request.principal);
       return { ...page, data: page.data.map(publicReceiver) };
     },
   );

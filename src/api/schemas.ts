@@ -30,11 +30,12 @@ export const errorExamples = {
 } as const;
 
 /**
- * The error responses of a /v1 route, each with the given example body, plus the two every /v1
- * route can answer: 401 without a valid token, 503 while Redis is unreachable.
+ * The error responses of a /v1 route, each with the given example body, plus the three every /v1
+ * route can answer: 401 without a valid token, 403 for a token whose scopes do not cover it, 503
+ * while Redis is unreachable.
  */
 export function errorResponses(...bodies: ErrorBody[]): Record<number, typeof ErrorBodySchema & { examples: unknown[] }> {
-  const all = [...bodies, errorExample(401), errorExample(503)];
+  const all = [...bodies, errorExample(401), errorExample(403), errorExample(503)];
   return Object.fromEntries(all.map((body) => [body.statusCode, withExample(ErrorBodySchema, body)]));
 }
 

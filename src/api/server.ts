@@ -9,19 +9,25 @@ import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, QueueSnapshot } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
+import { Tenants } from '../domain/tenants.js';
+import { Tokens } from '../domain/tokens.js';
+import { authorize } from './access.js';
 import type { Tracing } from '../tracing/index.js';
 import { ErrorBodySchema } from '../shapes/common.js';
-import { requireBearerToken } from './auth.js';
-import { installErrorHandler } from './errors.js';
-import { errorExample } from './examples.js';
+import { authenticate, requireBearerToken, unauthorized } from './auth.js';
+import { errorBodyOf, installErrorHandler } from './errors.js';
 import { healthRoutes } from './health.js';
 import { eventTypeDocs } from './event-type-docs.js';
 import { eventTypeRoutes } from './event-types.js';
 import { lockRoutes } from './locks.js';
+import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
+import { receiverTestRoutes } from './receiver-test.js';
 import { receiverRoutes } from './receivers.js';
 import { withExample } from './schemas.js';
 import { statsRoutes } from './stats.js';
+import { tenantRoutes } from './tenants.js';
+import { tokenRoutes } from './tokens.js';
 import { uiRoutes } from './ui.js';
 
 export interface ApiOptions {
@@ -90,7 +96,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
           ...(options.metricsTokens ? {} : { security: [] }),
           response: {
             200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' }, example: METRICS_EXAMPLE } } },
-            ...(options.metricsTokens ? { 401: withExample(ErrorBodySchema, errorExample(401)) } : {}),
+            ...(options.metricsTokens ? { 401: withExample(ErrorBodySchema, errorBodyOf(unauthorized())) } : {}),
           },
         },
       },
@@ -100,15 +106,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(
     async (v1) => {
-      requireBearerToken(v1, options.tokens);
-      const { store, locks, guard, metrics, defaultTimeoutMs } = options;
-      await v1.register(receiverRoutes, { receivers: new Receivers({ store, locks, guard, defaultTimeoutMs, log: options.log }) });
-      await v1.register(messageRoutes, {
-        messages: new Messages({ store, metrics, eventTypes, log: options.log }),
-        bodyLimitBytes: options.bodyLimitBytes,
-        tracing: options.tracing,
-      });
+      const { store, locks, guard, metrics, defaultTimeoutMs, log } = options;
+      const tokens = new Tokens({ store, log });
+      authenticate(v1, options.tokens, tokens);
+      authorize(v1, store);
+      const receivers = new Receivers({ store, locks, guard, defaultTimeoutMs, log });
+      const messages = new Messages({ store, metrics, eventTypes, log });
+      await v1.register(receiverRoutes, { receivers });
+      await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes, tracing: options.tracing });
+      await v1.register(messageListRoutes, { messages });
+      await v1.register(receiverTestRoutes, { messages });
       await v1.register(eventTypeRoutes, { eventTypes });
+      await v1.register(tenantRoutes, { tenants: new Tenants({ store, receivers, tokens, log }) });
+      await v1.register(tokenRoutes, { tokens });
       await v1.register(lockRoutes, { locks: options.locks });
       await v1.register(statsRoutes, { store: options.store, queues: options.queues, locks: options.locks });
     },

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
@@ -40,4 +40,17 @@ export const uiRoutes: FastifyPluginAsync = async (app) => {
   });
   // the page's relative asset links need the trailing slash
   app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 301));
+  // The consumer portal: a page of the same build, under the same policy but for one thing: a company
+  // may show it in an iframe of its own site. Framing gains a stranger nothing: the portal holds no
+  // token until a link's fragment (never sent to a server) hands it one, kept in that frame's session only.
+  const portal = readFileSync(`${root}portal.html`);
+  const portalPolicy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", 'frame-ancestors *');
+  app.get('/ui/portal', { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', portalPolicy)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'no-store')
+      .send(portal),
+  );
 };

@@ -59,7 +59,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List receivers, oldest first */
+    /** List receivers, oldest first: all, or one tenant's (a tenant token sees only its own) */
     get: operations['listReceivers'];
     put?: never;
     /** Register a receiver; the answer is the only one, with GET …/secret, that shows its signing secret */
@@ -170,7 +170,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** Messages, newest first: all, or one tenant's (a tenant token sees only its own), of an event type, since a time */
+    get: operations['listMessages'];
     put?: never;
     /**
      * Accept an event; 202 once it and its deliveries are stored
@@ -237,6 +238,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/receivers/{id}/test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send this receiver (only) a `lockstep.test` event, whatever its event types; follow it with GET /v1/messages/{id} */
+    post: operations['sendTestEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/event-types': {
     parameters: {
       query?: never;
@@ -275,6 +293,95 @@ export interface paths {
     head?: never;
     /** Change an event type’s description, schema (`null` removes it) or `deprecated` flag */
     patch: operations['updateEventType'];
+    trace?: never;
+  };
+  '/v1/tenants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List tenants by id */
+    get: operations['listTenants'];
+    put?: never;
+    /** Create a tenant (one of your customers); you choose its id */
+    post: operations['createTenant'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a tenant */
+    get: operations['getTenant'];
+    put?: never;
+    post?: never;
+    /** Delete a tenant: 409 while it has receivers, unless ?cascade=true deletes them (and their queues) first */
+    delete: operations['deleteTenant'];
+    options?: never;
+    head?: never;
+    /** Change a tenant's name or metadata (replaced whole) */
+    patch: operations['updateTenant'];
+    trace?: never;
+  };
+  '/v1/tenants/{id}/portal': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A link to the consumer portal for this tenant: its receivers, messages and dead letters, with a short-lived token in the link's fragment */
+    post: operations['createPortalLink'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List API tokens, oldest first (never the tokens themselves); expired ones are gone */
+    get: operations['listTokens'];
+    put?: never;
+    /** Create an API token with scopes; the answer is the only time the token is shown (it is stored as its SHA-256) */
+    post: operations['createToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tokens/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Revoke a token: every API process refuses it within a second */
+    delete: operations['revokeToken'];
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/v1/locks': {
@@ -490,6 +597,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -509,6 +618,8 @@ export interface operations {
         limit?: string;
         /** @description `next` of the previous page */
         cursor?: string;
+        /** @description only this tenant's receivers */
+        tenantId?: string;
       };
       header?: never;
       path?: never;
@@ -566,6 +677,7 @@ export interface operations {
           'application/json': {
             data?: {
               id?: string;
+              tenantId?: string;
               /**
                * @description http or https URL the webhooks are POSTed to
                * @example https://example.com/hook
@@ -677,6 +789,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -698,7 +812,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -711,6 +825,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -745,6 +897,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -845,6 +999,11 @@ export interface operations {
            *     ]
            */
           retrySchedule?: number[];
+          /**
+           * @description the tenant it belongs to (set at creation, immutable): it gets only that tenant's messages. Absent: only messages without a tenant
+           * @example acme
+           */
+          tenantId?: string;
         };
       };
     };
@@ -894,6 +1053,7 @@ export interface operations {
            */
           'application/json': {
             id?: string;
+            tenantId?: string;
             /**
              * @description http or https URL the webhooks are POSTed to
              * @example https://example.com/hook
@@ -1005,6 +1165,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1026,7 +1188,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -1039,6 +1201,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1074,6 +1274,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1108,6 +1310,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1179,6 +1383,7 @@ export interface operations {
            */
           'application/json': {
             id?: string;
+            tenantId?: string;
             /**
              * @description http or https URL the webhooks are POSTed to
              * @example https://example.com/hook
@@ -1288,6 +1493,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1309,7 +1516,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -1322,6 +1529,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1356,6 +1601,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1390,6 +1637,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1449,6 +1698,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1470,7 +1721,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -1483,6 +1734,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1517,6 +1806,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1551,6 +1842,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1683,6 +1976,7 @@ export interface operations {
            */
           'application/json': {
             id?: string;
+            tenantId?: string;
             /**
              * @description http or https URL the webhooks are POSTed to
              * @example https://example.com/hook
@@ -1792,6 +2086,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1813,7 +2109,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -1826,6 +2122,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1860,6 +2194,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1895,6 +2231,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -1929,6 +2267,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2004,6 +2344,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2025,7 +2367,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -2038,6 +2380,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2072,6 +2452,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2106,6 +2488,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2192,6 +2576,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2213,7 +2599,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -2226,6 +2612,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2260,6 +2684,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2294,6 +2720,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2409,6 +2837,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2430,7 +2860,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -2443,6 +2873,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2477,6 +2945,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2511,6 +2981,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2597,6 +3069,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2618,7 +3092,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -2631,6 +3105,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2665,6 +3177,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2699,6 +3213,209 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  listMessages: {
+    parameters: {
+      query?: {
+        /** @description only this tenant's messages (a tenant token sees only its own anyway) */
+        tenantId?: string;
+        /** @description only messages of this event type (`a.*` matches `a.b` and `a.b.c`) */
+        eventType?: string;
+        /** @description only messages accepted at or after this time */
+        since?: string;
+        /** @description 1 to 100 (default 50) */
+        limit?: string;
+        /** @description `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *           "tenantId": "acme",
+           *           "eventType": "invoice.paid",
+           *           "createdAt": "2026-11-22T14:35:31.519Z",
+           *           "receiverIds": [
+           *             "rcv_01m81ty179n6nkc35tt72nyn5a"
+           *           ]
+           *         }
+           *       ],
+           *       "next": null
+           *     }
+           */
+          'application/json': {
+            data?: {
+              id?: string;
+              eventType?: string;
+              createdAt?: string;
+              receiverIds?: string[];
+              tenantId?: string;
+            }[];
+            next?: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "querystring.eventType must match pattern \"^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$\"",
+           *       "field": "querystring.eventType"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2751,6 +3468,11 @@ export interface operations {
           payload: unknown;
           receiverIds?: string[];
           idempotencyKey?: string;
+          /**
+           * @description the tenant it is for: it goes only to that tenant's receivers (and `receiverIds` must be theirs). Absent: only receivers without a tenant
+           * @example acme
+           */
+          tenantId?: string;
         };
       };
     };
@@ -2804,6 +3526,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2825,7 +3549,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -2838,6 +3562,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2873,6 +3635,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2908,6 +3672,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -2942,6 +3708,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3005,6 +3773,11 @@ export interface operations {
             payload: unknown;
             receiverIds?: string[];
             idempotencyKey?: string;
+            /**
+             * @description the tenant it is for: it goes only to that tenant's receivers (and `receiverIds` must be theirs). Absent: only receivers without a tenant
+             * @example acme
+             */
+            tenantId?: string;
           }[];
         };
       };
@@ -3075,6 +3848,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3096,7 +3871,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -3109,6 +3884,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3144,6 +3957,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3179,6 +3994,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3214,6 +4031,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3248,6 +4067,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3318,6 +4139,7 @@ export interface operations {
            */
           'application/json': {
             id?: string;
+            tenantId?: string;
             eventType?: string;
             createdAt?: string;
             payload?: unknown;
@@ -3371,6 +4193,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3392,7 +4216,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -3405,6 +4229,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3439,6 +4301,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3473,6 +4337,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3562,6 +4428,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3583,7 +4451,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -3596,6 +4464,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3630,6 +4536,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3665,6 +4573,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3700,6 +4610,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3734,6 +4646,230 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  sendTestEvent: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description receiver id (rcv_…)
+         * @example rcv_01m81ty179n6nkc35tt72nyn5a
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *       "eventType": "lockstep.test",
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "receiverIds": [
+           *         "rcv_01m81ty179n6nkc35tt72nyn5a"
+           *       ]
+           *     }
+           */
+          'application/json': {
+            id?: string;
+            eventType?: string;
+            createdAt?: string;
+            receiverIds?: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "receiver rcv_01m81ty179n6nkc35tt72nyn5a not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3836,7 +4972,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -3849,6 +4985,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -3883,6 +5057,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4054,6 +5230,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4075,7 +5253,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -4088,6 +5266,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4123,6 +5339,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4157,6 +5375,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4269,6 +5489,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4290,7 +5512,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -4303,6 +5525,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4337,6 +5597,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4371,6 +5633,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4427,6 +5691,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4448,7 +5714,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -4461,6 +5727,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4495,6 +5799,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4529,6 +5835,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4658,6 +5966,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4679,7 +5989,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -4692,6 +6002,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4726,6 +6074,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4760,6 +6110,2045 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  listTenants: {
+    parameters: {
+      query?: {
+        /** @description 1 to 500 (default 50) */
+        limit?: string;
+        /** @description `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "acme",
+           *           "name": "Acme Ltd",
+           *           "metadata": {
+           *             "customerNumber": "42"
+           *           },
+           *           "createdAt": "2026-11-22T14:35:31.519Z",
+           *           "updatedAt": "2026-11-22T14:35:31.519Z"
+           *         }
+           *       ],
+           *       "next": null
+           *     }
+           */
+          'application/json': {
+            data?: {
+              id?: string;
+              name?: string;
+              /**
+               * @description free string values for your own use (your customer number, a plan name)
+               * @example {
+               *       "customerNumber": "42"
+               *     }
+               */
+              metadata?: {
+                [key: string]: string;
+              };
+              createdAt?: string;
+              updatedAt?: string;
+            }[];
+            next?: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "querystring.cursor must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "querystring.cursor"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  createTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "id": "acme",
+         *       "name": "Acme Ltd",
+         *       "metadata": {
+         *         "customerNumber": "42"
+         *       }
+         *     }
+         */
+        'application/json': {
+          /**
+           * @description tenant id (chosen by the caller)
+           * @example acme
+           */
+          id: string;
+          /** @example Acme Ltd */
+          name?: string;
+          /**
+           * @description free string values for your own use (your customer number, a plan name)
+           * @example {
+           *       "customerNumber": "42"
+           *     }
+           */
+          metadata?: {
+            [key: string]: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "acme",
+           *       "name": "Acme Ltd",
+           *       "metadata": {
+           *         "customerNumber": "42"
+           *       },
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            id?: string;
+            name?: string;
+            /**
+             * @description free string values for your own use (your customer number, a plan name)
+             * @example {
+             *       "customerNumber": "42"
+             *     }
+             */
+            metadata?: {
+              [key: string]: string;
+            };
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "code": "LOCKSTEP_CONFLICT",
+           *       "error": "Conflict",
+           *       "message": "tenant acme exists already",
+           *       "field": "id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  getTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description tenant id (chosen by the caller)
+         * @example acme
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "acme",
+           *       "name": "Acme Ltd",
+           *       "metadata": {
+           *         "customerNumber": "42"
+           *       },
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            id?: string;
+            name?: string;
+            /**
+             * @description free string values for your own use (your customer number, a plan name)
+             * @example {
+             *       "customerNumber": "42"
+             *     }
+             */
+            metadata?: {
+              [key: string]: string;
+            };
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "tenant acme not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  deleteTenant: {
+    parameters: {
+      query?: {
+        /** @description `true`: delete its receivers (and their queues) too */
+        cascade?: 'true' | 'false';
+      };
+      header?: never;
+      path: {
+        /**
+         * @description tenant id (chosen by the caller)
+         * @example acme
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "tenant acme not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "code": "LOCKSTEP_CONFLICT",
+           *       "error": "Conflict",
+           *       "message": "tenant acme still has 2 receivers: delete them first, or DELETE with ?cascade=true"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  updateTenant: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description tenant id (chosen by the caller)
+         * @example acme
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "Acme Group",
+         *       "metadata": {
+         *         "customerNumber": "42",
+         *         "plan": "enterprise"
+         *       }
+         *     }
+         */
+        'application/json': {
+          /** @example Acme Ltd */
+          name?: string;
+          /**
+           * @description free string values for your own use (your customer number, a plan name)
+           * @example {
+           *       "customerNumber": "42"
+           *     }
+           */
+          metadata?: {
+            [key: string]: string;
+          };
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "acme",
+           *       "name": "Acme Ltd",
+           *       "metadata": {
+           *         "customerNumber": "42"
+           *       },
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "updatedAt": "2026-11-22T14:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            id?: string;
+            name?: string;
+            /**
+             * @description free string values for your own use (your customer number, a plan name)
+             * @example {
+             *       "customerNumber": "42"
+             *     }
+             */
+            metadata?: {
+              [key: string]: string;
+            };
+            createdAt?: string;
+            updatedAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "tenant acme not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  createPortalLink: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description tenant id (chosen by the caller)
+         * @example acme
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "expiresInS": 3600
+         *     }
+         */
+        'application/json': {
+          /**
+           * @description how long the link works, in seconds (default 3600, at most 7 days)
+           * @example 3600
+           */
+          expiresInS?: number;
+        } | null;
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "url": "https://lockstep.example.com/ui/portal#token=lst_c2hvd24tb25jZS1uZXZlci1zdG9yZWQtaW4tY2xlYXI&tenant=acme",
+           *       "expiresAt": "2026-11-22T15:35:31.519Z"
+           *     }
+           */
+          'application/json': {
+            /** @description the consumer portal, with a short-lived `tenant:<id>` token in its fragment (`#token=…`): hand it over as a secret */
+            url?: string;
+            expiresAt?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "tenant acme not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  listTokens: {
+    parameters: {
+      query?: {
+        /** @description 1 to 500 (default 50) */
+        limit?: string;
+        /** @description `next` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "data": [
+           *         {
+           *           "id": "tok_01m81ty179n6nkc35tt72nyn5c",
+           *           "name": "billing publisher",
+           *           "scopes": [
+           *             "publish"
+           *           ],
+           *           "expiresAt": "2030-01-01T00:00:00.000Z",
+           *           "createdAt": "2026-11-22T14:35:31.519Z"
+           *         }
+           *       ],
+           *       "next": null
+           *     }
+           */
+          'application/json': {
+            data?: {
+              id?: string;
+              name?: string;
+              scopes?: string[];
+              expiresAt?: string | null;
+              createdAt?: string;
+            }[];
+            next?: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "querystring.cursor must match pattern \"^tok_[0-9a-z]{26}$\"",
+           *       "field": "querystring.cursor"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  createToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "name": "billing publisher",
+         *       "scopes": [
+         *         "publish"
+         *       ],
+         *       "expiresAt": "2030-01-01T00:00:00.000Z"
+         *     }
+         */
+        'application/json': {
+          /** @example billing publisher */
+          name: string;
+          /**
+           * @example [
+           *       "publish"
+           *     ]
+           */
+          scopes: string[];
+          /**
+           * Format: date-time
+           * @description refused from this time on; absent = until revoked
+           */
+          expiresAt?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Default Response */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "id": "tok_01m81ty179n6nkc35tt72nyn5c",
+           *       "name": "billing publisher",
+           *       "scopes": [
+           *         "publish"
+           *       ],
+           *       "expiresAt": "2030-01-01T00:00:00.000Z",
+           *       "createdAt": "2026-11-22T14:35:31.519Z",
+           *       "token": "lst_c2hvd24tb25jZS1uZXZlci1zdG9yZWQtaW4tY2xlYXI"
+           *     }
+           */
+          'application/json': {
+            id?: string;
+            name?: string;
+            scopes?: string[];
+            expiresAt?: string | null;
+            createdAt?: string;
+            /** @description the bearer token: shown this once, stored only as its SHA-256 */
+            token?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "scopes.0 must match pattern \"^(admin|publish|tenant:[A-Za-z0-9._-]{1,64})$\"",
+           *       "field": "scopes.0"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  revokeToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description token id (tok_…)
+         * @example tok_01m81ty179n6nkc35tt72nyn5c
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must match pattern \"^tok_[0-9a-z]{26}$\"",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "token tok_01m81ty179n6nkc35tt72nyn5c not found"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4826,7 +8215,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -4839,6 +8228,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -4873,6 +8300,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -5047,7 +8476,7 @@ export interface operations {
            *       "statusCode": 401,
            *       "code": "LOCKSTEP_UNAUTHORIZED",
            *       "error": "Unauthorized",
-           *       "message": "missing or wrong bearer token: send \"Authorization: Bearer <LOCKSTEP_API_TOKEN>\""
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
            *     }
            */
           'application/json': {
@@ -5060,6 +8489,44 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'
@@ -5094,6 +8561,8 @@ export interface operations {
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
               | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
               | 'LOCKSTEP_REDIS_UNAVAILABLE'
               | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
               | 'LOCKSTEP_LOCK_BACKEND'

@@ -1,14 +1,17 @@
 import { badField, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
+import type { MessageListQuery, MessageSummary } from '../shapes/message-list.js';
 import type { AcceptedMessage, Message, NewMessage } from '../shapes/messages.js';
 import type { NewMessage as StoredNewMessage } from '../store/messages.js';
-import type { Store } from '../store/index.js';
+import type { Page, Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
 import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
 import { checkPayloadDepth } from './payload-depth.js';
+import { unknownTenant } from './receivers.js';
+import { tenantFor, type Principal } from './scopes.js';
 
 /** The wire shape and the store's input are one shape: this fails to compile the day they part. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -23,8 +26,15 @@ export interface MessagesOptions {
   log: Logger;
 }
 
-/** An explicit receiver id that names no receiver; `field` says where in the body it was. */
-export const unknownReceiver = (field: string, receiverId: string) => badField(field, `names no receiver (${receiverId})`, 422);
+/**
+ * An explicit receiver id that names no receiver (of the message's tenant, or without one when it has
+ * none); `field` says where in the body it was.
+ */
+export const unknownReceiver = (field: string, receiverId: string, tenantId?: string) =>
+  badField(field, `names no receiver (${receiverId})${tenantId === undefined ? '' : ` of tenant ${tenantId}`}`, 422);
+
+/** The event a receiver gets from POST /v1/receivers/:id/test. */
+export const TEST_EVENT_TYPE = 'lockstep.test';
 
 export type Accepted = { message: AcceptedMessage; duplicate: boolean };
 
@@ -45,12 +55,11 @@ export class Messages {
     checkPayloadDepth(input.payload, 'payload');
     await this.options.eventTypes.checkPayloads([{ eventType: input.eventType, payload: input.payload, at: '' }]);
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
-    const result = await store.messages.accept(
-      { eventType: input.eventType, payload: input.payload, receiverIds: input.receiverIds, idempotencyKey },
-      traceparent,
-    );
+    await this.refuseUnknownTenants([input], () => 'tenantId');
+    const { eventType, payload, receiverIds, tenantId } = input;
+    const result = await store.messages.accept({ eventType, payload, receiverIds, idempotencyKey, tenantId }, traceparent);
     if (result.kind === 'unknown-receiver') {
-      throw unknownReceiver(`receiverIds[${input.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);
+      throw unknownReceiver(`receiverIds[${input.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId, tenantId);
     }
     if (result.kind === 'duplicate') return { message: result.message, duplicate: true };
     metrics.messagesAccepted(1);
@@ -67,6 +76,7 @@ export class Messages {
   async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
+    await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);
     await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
     await this.refuseUnknownReceivers(messages);
     const results = await store.messages.acceptMany(
@@ -87,6 +97,28 @@ export class Messages {
     return results.flatMap((result) => (result.kind === 'unknown-receiver' ? [] : [{ message: result.message, duplicate: result.kind === 'duplicate' }]));
   }
 
+  /** Messages newest first; a tenant token sees only its own tenant's. */
+  list(query: MessageListQuery, principal?: Principal): Promise<Page<MessageSummary>> {
+    const { tenantId, eventType, since, cursor, limit } = query;
+    return this.options.store.messageIndex.list({
+      tenantId: tenantFor(principal, tenantId),
+      ...(eventType === undefined ? {} : { eventType }),
+      ...(since === undefined ? {} : { since: new Date(since) }),
+      ...(cursor === undefined ? {} : { cursor }),
+      limit: Number(limit ?? 50),
+    });
+  }
+
+  /** Sends one `lockstep.test` event to this receiver only (whatever its event types), as its tenant's. */
+  async sendTest(receiverId: string, log: DomainLog = this.options.log): Promise<AcceptedMessage> {
+    const receiver = await this.options.store.receivers.get(receiverId);
+    if (!receiver) throw notFound(`receiver ${receiverId}`);
+    const payload = { message: 'A test event from Lockstep: your endpoint is reachable.', receiverId, sentAt: new Date().toISOString() };
+    const input = { eventType: TEST_EVENT_TYPE, payload, receiverIds: [receiverId], ...(receiver.tenantId ? { tenantId: receiver.tenantId } : {}) };
+    const { message } = await this.accept(input, undefined, log);
+    return message;
+  }
+
   async get(id: string): Promise<Message> {
     return (await this.options.store.messages.get(id)) ?? Promise.reject(notFound(`message ${id}`));
   }
@@ -101,14 +133,27 @@ export class Messages {
     return result.message;
   }
 
-  /** A batch naming a receiver that does not exist is refused whole, before anything is stored. */
+  /**
+   * A batch naming a receiver that does not exist (or is not of the message's tenant) is refused
+   * whole, before anything is stored.
+   */
   private async refuseUnknownReceivers(messages: NewMessage[]): Promise<void> {
     const named = [...new Set(messages.flatMap((message) => message.receiverIds ?? []))];
-    const existing = await this.options.store.receivers.existing(named);
+    const tenants = await this.options.store.receivers.tenantsOf(named);
     for (const [index, message] of messages.entries()) {
-      const unknownId = (message.receiverIds ?? []).find((id) => !existing.has(id));
-      if (unknownId !== undefined) throw unknownReceiver(`messages[${index}].receiverIds[${message.receiverIds?.indexOf(unknownId)}]`, unknownId);
+      const unknownId = (message.receiverIds ?? []).find((id) => tenants.get(id) !== (message.tenantId ?? ''));
+      if (unknownId !== undefined)
+        throw unknownReceiver(`messages[${index}].receiverIds[${message.receiverIds?.indexOf(unknownId)}]`, unknownId, message.tenantId);
     }
+  }
+
+  /** A message for a tenant that does not exist is refused (422), before anything is stored. */
+  private async refuseUnknownTenants(messages: NewMessage[], field: (index: number) => string): Promise<void> {
+    const named = [...new Set(messages.flatMap((message) => (message.tenantId === undefined ? [] : [message.tenantId])))];
+    if (named.length === 0) return;
+    const existing = await this.options.store.tenants.exists(named);
+    const index = messages.findIndex((message) => message.tenantId !== undefined && !existing.has(message.tenantId));
+    if (index >= 0) throw unknownTenant(field(index), messages[index]?.tenantId ?? '');
   }
 }
 

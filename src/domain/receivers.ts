@@ -9,6 +9,7 @@ import type { DomainLog } from './log.js';
 import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
+import { tenantFor, type Principal } from './scopes.js';
 import { receiverSecret, rotateKey, signingSettings } from './signing.js';
 
 export interface ReceiversOptions {
@@ -19,6 +20,9 @@ export interface ReceiversOptions {
   defaultTimeoutMs: number;
   log: Logger;
 }
+
+/** A tenant id that names no tenant, in the field that gave it. */
+export const unknownTenant = (field: string, tenantId: string) => badField(field, `names no tenant (${tenantId})`, 422);
 
 export const sinceWithMessageIds = () => badField('since', 'cannot be combined with messageIds; send one of them');
 
@@ -33,30 +37,37 @@ export class Receivers {
 
   constructor(private readonly options: ReceiversOptions) {}
 
-  async create(input: CreateReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+  /** Registers a receiver; one a tenant token creates belongs to its tenant. */
+  async create(input: CreateReceiver, log: DomainLog = this.options.log, principal?: Principal): Promise<ReceiverView> {
     const { store, guard, defaultTimeoutMs } = this.options;
+    const tenantId = tenantFor(principal, input.tenantId);
     const body = checkReceiverInput(input, guard);
     checkFlowControl(body);
-    const receiver = await store.receivers.create({
-      url: body.url,
-      eventTypes: body.eventTypes ?? [],
-      ...signingSettings(body),
-      description: body.description ?? '',
-      headers: body.headers ?? {},
-      timeoutMs: body.timeoutMs ?? defaultTimeoutMs,
-      enabled: body.enabled ?? true,
-      ordering: body.ordering ?? 'unordered',
-      maxInFlight: body.maxInFlight ?? 1,
-      rateLimitBurst: body.rateLimitBurst ?? 1,
-      ...(body.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: body.rateLimitPerSecond }),
-      ...(body.retrySchedule === undefined ? {} : { retrySchedule: body.retrySchedule }),
-    });
-    log.info({ receiverId: receiver.id }, 'receiver registered');
+    const receiver = await store.receivers.create(
+      {
+        url: body.url,
+        eventTypes: body.eventTypes ?? [],
+        ...signingSettings(body),
+        description: body.description ?? '',
+        headers: body.headers ?? {},
+        timeoutMs: body.timeoutMs ?? defaultTimeoutMs,
+        enabled: body.enabled ?? true,
+        ordering: body.ordering ?? 'unordered',
+        maxInFlight: body.maxInFlight ?? 1,
+        rateLimitBurst: body.rateLimitBurst ?? 1,
+        ...(body.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: body.rateLimitPerSecond }),
+        ...(body.retrySchedule === undefined ? {} : { retrySchedule: body.retrySchedule }),
+      },
+      tenantId,
+    );
+    if (!receiver) throw unknownTenant('tenantId', tenantId ?? '');
+    log.info({ receiverId: receiver.id, tenantId }, 'receiver registered');
     return receiver;
   }
 
-  list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
-    return this.options.store.receivers.list(limit, cursor);
+  /** A page of every receiver, or of one tenant's (a tenant token sees only its own). */
+  list(limit: number, cursor: string | undefined, tenantId?: string, principal?: Principal): Promise<ReceiverPage> {
+    return this.options.store.receivers.list(limit, cursor, tenantFor(principal, tenantId));
   }
 
   /** The receiver, or a not-found LockstepError. */

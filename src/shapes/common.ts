@@ -7,6 +7,8 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
  */
 
 export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;
+/** A tenant id is chosen by the caller: 1–64 characters of `[A-Za-z0-9._-]`. */
+export const TENANT_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 export const EVENT_FILTER_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
 export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
@@ -66,6 +68,8 @@ export const ERROR_CODES = [
   'LOCKSTEP_BAD_FIELD',
   'LOCKSTEP_NOT_FOUND',
   'LOCKSTEP_UNAUTHORIZED',
+  'LOCKSTEP_FORBIDDEN',
+  'LOCKSTEP_CONFLICT',
   'LOCKSTEP_REDIS_UNAVAILABLE',
   'LOCKSTEP_REDIS_OUT_OF_MEMORY',
   'LOCKSTEP_LOCK_BACKEND',

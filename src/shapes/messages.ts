@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPE_PATTERN, ID_PATTERN, Nullable, OrNull, Response, StringEnum, StringMap } from './common.js';
+import { EVENT_TYPE_PATTERN, ID_PATTERN, Nullable, TENANT_ID_PATTERN, OrNull, Response, StringEnum, StringMap } from './common.js';
 
 export const IdempotencyKeySchema = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' });
 const ReceiverIds = Type.Array(Type.String({ pattern: ID_PATTERN.rcv }), { minItems: 1, maxItems: 1000, uniqueItems: true });
@@ -15,6 +15,14 @@ export const NewMessageSchema = Type.Object(
     /** Explicit receivers; absent = every enabled receiver whose event types match. */
     receiverIds: Type.Optional(ReceiverIds),
     idempotencyKey: Type.Optional(IdempotencyKeySchema),
+    tenantId: Type.Optional(
+      Type.String({
+        pattern: TENANT_ID_PATTERN,
+        description:
+          "the tenant it is for: it goes only to that tenant's receivers (and `receiverIds` must be theirs). Absent: only receivers without a tenant",
+        examples: ['acme'],
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,6 +90,7 @@ export type Delivery = Static<typeof DeliverySchema>;
 
 export const MessageSchema = Type.Object({
   id: Type.String(),
+  tenantId: Type.Optional(Type.String()),
   eventType: Type.String(),
   createdAt: Type.String(),
   payload: Type.Unknown(),

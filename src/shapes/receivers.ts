@@ -1,5 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_FILTER_PATTERN, HEADER_NAME_PATTERN, ID_PATTERN, Nullable, OrNull, PageSchema, Response, StringEnum, StringMap } from './common.js';
+import {
+  EVENT_FILTER_PATTERN,
+  HEADER_NAME_PATTERN,
+  ID_PATTERN,
+  TENANT_ID_PATTERN,
+  Nullable,
+  OrNull,
+  PageSchema,
+  Response,
+  StringEnum,
+  StringMap,
+} from './common.js';
 import { AttemptSchema } from './messages.js';
 import { PREVIOUS_SECRET_EXPIRES_AT, SIGNATURE_SCHEMES } from './signing.js';
 
@@ -83,9 +94,16 @@ export const ReceiverSettingsSchema = Type.Object({
 export type ReceiverSettings = Static<typeof ReceiverSettingsSchema>;
 export type ReceiverOrdering = ReceiverSettings['ordering'];
 
+/** The tenant a receiver belongs to: set at creation, never changed; absent = no tenant. */
+const tenantIdField = Type.String({
+  pattern: TENANT_ID_PATTERN,
+  description: "the tenant it belongs to (set at creation, immutable): it gets only that tenant's messages. Absent: only messages without a tenant",
+  examples: ['acme'],
+});
+
 /** POST /v1/receivers: only `url` is required. */
 export const CreateReceiverSchema = Type.Object(
-  { ...Type.Partial(ReceiverSettingsSchema).properties, url: receiverFields.url },
+  { ...Type.Partial(ReceiverSettingsSchema).properties, url: receiverFields.url, tenantId: Type.Optional(tenantIdField) },
   { additionalProperties: false },
 );
 export type CreateReceiver = Static<typeof CreateReceiverSchema>;
@@ -127,6 +145,7 @@ const { secret: secretField, ...shownFields } = ReceiverSettingsSchema.propertie
 /** A receiver as list, get and patch show it: no secret, credential header values masked. */
 export const PublicReceiverSchema = Type.Object({
   id: Type.String(),
+  tenantId: Type.Optional(Type.String()),
   ...shownFields,
   createdAt: Type.String(),
   updatedAt: Type.String(),
@@ -166,6 +185,16 @@ export const DeadLetterSchema = Type.Object({
 /** A delivery that used up its retries, as an operator deciding whether to replay it sees it. */
 export type DeadLetter = Static<typeof DeadLetterSchema>;
 export const DeadLetterPageResponse = Response(PageSchema(DeadLetterSchema));
+
+/** GET /v1/receivers: a page, of one tenant's receivers when `tenantId` is given. */
+export const ReceiverListQuerySchema = (cursorPattern: string) =>
+  Type.Object(
+    {
+      ...ListQuerySchema(cursorPattern).properties,
+      tenantId: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN, description: "only this tenant's receivers" })),
+    },
+    { additionalProperties: false },
+  );
 
 export const ListQuerySchema = (cursorPattern: string) =>
   Type.Object(

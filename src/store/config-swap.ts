@@ -1,3 +1,4 @@
+import { LockstepError } from '../errors.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 
@@ -38,5 +39,10 @@ export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: stri
     if (kind === 'gone') return { kind };
     if (kind === 'replaced') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null, wasEnabled: wasEnabled === '1' };
   }
-  throw new Error(`receiver ${receiverId} kept changing while it was being updated`);
+  // other writers won every try: nothing of ours was stored, and the client may simply send it again
+  throw new LockstepError(
+    'LOCKSTEP_CONFLICT',
+    409,
+    `receiver ${receiverId} kept changing while it was being updated: nothing was changed, send the request again`,
+  );
 }

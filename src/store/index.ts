@@ -8,6 +8,7 @@ import { DrainQueue } from './drain-queue.js';
 import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
 import { Keys } from './keys.js';
+import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverKeys } from './receiver-keys.js';
@@ -15,6 +16,8 @@ import { ReceiverStore } from './receivers.js';
 import { checkEvictionPolicy } from './redis-policy.js';
 import { redisBoundary } from './redis-boundary.js';
 import { defineStoreCommands } from './scripts.js';
+import { TenantStore } from './tenants.js';
+import { TokenStore } from './tokens.js';
 
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
@@ -22,6 +25,8 @@ export type { Rotation } from './receiver-keys.js';
 export type { EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
+export type { MessageListFilter } from './message-index.js';
+export type { TokenRecord } from './tokens.js';
 
 /** 30 days: `LOCKSTEP_RETENTION_MS`'s default. */
 export const DEFAULT_RETENTION_MS = 30 * 86_400_000;
@@ -49,6 +54,9 @@ export class Store {
   readonly drains: DrainQueue;
   readonly queueStats: QueueStats;
   readonly fleet: FleetReports;
+  readonly messageIndex: MessageIndex;
+  readonly tenants: TenantStore;
+  readonly tokens: TokenStore;
   /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
   private readonly replicas: ReplicaBarrier;
 
@@ -78,6 +86,9 @@ export class Store {
     this.drains = redisBoundary(new DrainQueue(redis, this.keys, connectRedis(redisTarget, failFast)));
     this.queueStats = redisBoundary(new QueueStats(redis, this.keys, retentionMs));
     this.fleet = redisBoundary(new FleetReports(redis, this.keys));
+    this.messageIndex = redisBoundary(new MessageIndex(redis, this.keys));
+    this.tenants = redisBoundary(new TenantStore(redis, this.keys, this.replicas));
+    this.tokens = redisBoundary(new TokenStore(redis, this.keys, this.replicas));
   }
 
   /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */

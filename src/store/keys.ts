@@ -83,4 +83,36 @@ export class Keys {
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }
+  /** Sorted set (score 0) of every message id, time-ordered: GET /v1/messages reads it newest first. */
+  get messageIndex(): string {
+    return `${this.prefix}:msgs`;
+  }
+  /** Tenant hash: `json` (the tenant record). */
+  tenant(tenantId: string): string {
+    return `${this.prefix}:tenant:${tenantId}`;
+  }
+  /** Sorted set (score 0) of every tenant id, in lexical order. */
+  get tenants(): string {
+    return `${this.prefix}:tenants`;
+  }
+  /** Sorted set (score 0) of the tenant's receiver ids. */
+  tenantReceivers(tenantId: string): string {
+    return `${this.prefix}:tenant-rcv:${tenantId}`;
+  }
+  /** Sorted set (score 0) of the tenant's message ids, time-ordered. */
+  tenantMessages(tenantId: string): string {
+    return `${this.prefix}:tenant-msgs:${tenantId}`;
+  }
+  /** An API token's record (JSON), under the SHA-256 of the token (hex): the token itself is never stored. */
+  token(digest: string): string {
+    return `${this.prefix}:token:${digest}`;
+  }
+  /** A token id's digest, to find its record for GET and DELETE /v1/tokens. */
+  tokenId(tokenId: string): string {
+    return `${this.prefix}:token-id:${tokenId}`;
+  }
+  /** Sorted set (score 0) of every token id, time-ordered. */
+  get tokens(): string {
+    return `${this.prefix}:tokens`;
+  }
 }

@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readAttempts } from './attempts.js';
 import { as, Batch } from './batch.js';
@@ -13,6 +13,8 @@ export interface NewMessage {
   /** Explicit receivers; absent = every enabled receiver whose event types match. */
   receiverIds?: string[];
   idempotencyKey?: string;
+  /** Only this tenant's receivers; absent = only receivers without a tenant. */
+  tenantId?: string;
 }
 
 export type ResendResult = { kind: 'resent'; message: AcceptedMessage } | { kind: 'not-found' } | { kind: 'unknown-receiver'; receiverId: string };
@@ -69,7 +71,7 @@ export class MessageStore {
       const sent = pending.map((index) => {
         const input = inputs[index] as NewMessage;
         const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
-        const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType);
+        const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType, input.tenantId);
         return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version, traceparent) };
       });
       const replies = await this.runAccepts(sent.map(({ args }) => args));
@@ -103,7 +105,7 @@ export class MessageStore {
     const deliveries = read.add((p) => p.hgetall(this.keys.deliveries(id)), as.hash);
     const legacy = read.add((p) => p.lrange(this.keys.legacyAttempts(id), 0, -1), as.list);
     await read.run();
-    const { eventType, payload, createdAt } = message.value;
+    const { eventType, payload, createdAt, tenant } = message.value;
     if (!createdAt || eventType === undefined || payload === undefined) return null;
     const lists = new Batch(this.redis.pipeline());
     const stored = Object.entries(deliveries.value)
@@ -112,6 +114,7 @@ export class MessageStore {
     await lists.run();
     return {
       id,
+      ...(tenant ? { tenantId: tenant } : {}),
       eventType,
       payload: JSON.parse(payload) as unknown,
       createdAt,
@@ -160,7 +163,16 @@ export class MessageStore {
     traceparent: string,
   ): AcceptArgs {
     const k = this.keys;
-    const keys = [k.message(message.id), k.deliveries(message.id), k.sequence, k.receiversVersion, k.idempotency(input.idempotencyKey ?? '')];
+    const tenant = input.tenantId ?? '';
+    const keys = [
+      k.message(message.id),
+      k.deliveries(message.id),
+      k.sequence,
+      k.receiversVersion,
+      k.idempotency(input.idempotencyKey ?? ''),
+      k.messageIndex,
+      k.tenantMessages(tenant),
+    ];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
     return [
       keys.length,
@@ -176,13 +188,16 @@ export class MessageStore {
       k.prefix,
       input.idempotencyKey ?? '',
       traceparent,
+      tenant,
+      firstIdAt('msg', Date.now() - this.retentionMs),
       ...receiverIds,
     ];
   }
 }
 
-function matching(directory: ReceiverDirectory, eventType: string): string[] {
-  return directory.receivers.filter((r) => r.enabled && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
+/** The enabled receivers of the message's tenant (or of none) whose filters match; accept.lua checks the tenant again. */
+function matching(directory: ReceiverDirectory, eventType: string, tenantId: string | undefined): string[] {
+  return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
 }
 
 function toDelivery(receiverId: string, stored: StoredDelivery, [legacy, own]: [string[], string[]]): Delivery {

@@ -17,7 +17,7 @@ export type ReceiverPage = Page<ReceiverView>;
 /** The slice of every receiver that intake needs to fan a message out. */
 export interface ReceiverDirectory {
   version: string;
-  receivers: { id: string; eventTypes: string[]; enabled: boolean }[];
+  receivers: { id: string; eventTypes: string[]; enabled: boolean; tenantId: string | undefined }[];
 }
 
 export class ReceiverStore {
@@ -30,19 +30,29 @@ export class ReceiverStore {
     private readonly replicas: ReplicaBarrier,
   ) {}
 
-  async create(settings: ReceiverSettings): Promise<ReceiverView> {
+  /** Stores a new receiver; null when `tenantId` names no tenant (checked in the same step as the write). */
+  create(settings: ReceiverSettings): Promise<ReceiverView>;
+  create(settings: ReceiverSettings, tenantId: string | undefined): Promise<ReceiverView | null>;
+  async create(settings: ReceiverSettings, tenantId?: string): Promise<ReceiverView | null> {
     const id = newId('rcv');
     const now = new Date().toISOString();
     const { enabled, ...rest } = settings;
     const config: StoredConfig = { ...rest, createdAt: now, updatedAt: now };
-    await this.redis
-      .multi()
-      .hset(this.keys.receiver(id), 'config', JSON.stringify(config), 'enabled', enabled ? '1' : '0')
-      .zadd(this.keys.receivers, 0, id)
-      .incr(this.keys.receiversVersion)
-      .exec();
+    const k = this.keys;
+    const tenant = tenantId ?? '';
+    const created = await this.redis.createReceiver(
+      k.receiver(id),
+      k.receivers,
+      k.receiversVersion,
+      k.tenant(tenant),
+      k.tenantReceivers(tenant),
+      id,
+      JSON.stringify(config),
+      enabled ? '1' : '0',
+      tenant,
+    );
     await this.replicas.confirm();
-    return (await this.get(id)) as ReceiverView;
+    return created === 1 ? this.get(id) : null;
   }
 
   async get(id: string): Promise<ReceiverView | null> {
@@ -52,8 +62,10 @@ export class ReceiverStore {
     return view();
   }
 
-  async list(limit: number, cursor: string | undefined): Promise<ReceiverPage> {
-    const ids = await this.redis.zrangebylex(this.keys.receivers, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
+  /** A page of every receiver, or of one tenant's receivers. */
+  async list(limit: number, cursor: string | undefined, tenantId?: string): Promise<ReceiverPage> {
+    const index = tenantId === undefined ? this.keys.receivers : this.keys.tenantReceivers(tenantId);
+    const ids = await this.redis.zrangebylex(index, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
     const page = ids.slice(0, limit);
     const batch = new Batch(this.redis.pipeline());
     const views = page.map((id) => this.queueView(batch, id));
@@ -84,13 +96,17 @@ export class ReceiverStore {
     return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && !swap.wasEnabled };
   }
 
-  /** Which of `ids` name existing receivers. */
-  async existing(ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
+  /** The tenant of each of `ids` whose receiver hash exists ('' for one without a tenant). */
+  async tenantsOf(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
     const batch = new Batch(this.redis.pipeline());
-    const found = ids.map((id) => ({ id, exists: batch.add((p) => p.exists(this.keys.receiver(id)), as.count) }));
+    const found = ids.map((id) => ({
+      id,
+      exists: batch.add((p) => p.exists(this.keys.receiver(id)), as.count),
+      tenant: batch.add((p) => p.hget(this.keys.receiver(id), 'tenant'), as.text),
+    }));
     await batch.run();
-    return new Set(found.filter(({ exists }) => exists.value === 1).map(({ id }) => id));
+    return new Map(found.flatMap(({ id, exists, tenant }) => (exists.value === 1 ? [[id, tenant.value ?? '']] : [])));
   }
 
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
@@ -101,6 +117,7 @@ export class ReceiverStore {
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
+    const tenant = (await this.redis.hget(k.receiver(id), 'tenant')) ?? ''; // never changes: safe to read first
     const deleted =
       (await this.redis.deleteReceiver(
         k.receiver(id),
@@ -109,6 +126,7 @@ export class ReceiverStore {
         k.receivers,
         k.receiversVersion,
         k.retries(id),
+        k.tenantReceivers(tenant),
         id,
         k.prefix,
         this.retentionMs,
@@ -170,15 +188,15 @@ export class ReceiverStore {
   async directory(): Promise<ReceiverDirectory> {
     const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), this.redis.zrange(this.keys.receivers, 0, -1)]);
     const batch = new Batch(this.redis.pipeline());
-    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.receiver(id), 'config', 'enabled'), as.texts) }));
+    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.receiver(id), 'config', 'enabled', 'tenant'), as.texts) }));
     await batch.run();
     const receivers = fields.flatMap(
       ({
         id,
         fields: {
-          value: [config, enabled],
+          value: [config, enabled, tenant],
         },
-      }) => (config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1' }] : []),
+      }) => (config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1', tenantId: tenant ?? undefined }] : []),
     );
     return { version: version ?? '0', receivers };
   }
@@ -191,6 +209,7 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
   const previousUntil = previousSecret ? Number(hash.previousSecretUntil ?? 0) : 0;
   return {
     id,
+    ...(hash.tenant ? { tenantId: hash.tenant } : {}),
     ...config,
     ...(previousUntil > Date.now() ? { previousSecretExpiresAt: new Date(previousUntil).toISOString() } : {}),
     // receivers stored before these settings existed

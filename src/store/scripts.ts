@@ -21,6 +21,9 @@ export interface StoreCommands {
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
+  createReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  updateTenant(tenantKey: string, json: string): Promise<number>;
+  deleteTenant(tenantKey: string, tenantsKey: string, receiversKey: string, messagesKey: string, tenantId: string): Promise<number>;
   replaceConfig(receiverKey: string, versionKey: string, readConfig: string, nextConfig: string, overlap: string, enabled: string): Promise<string[]>;
   replaceEventType(catalogKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
@@ -56,7 +59,10 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['acceptMessage', 'accept.lua'],
   ['claimWindow', 'claim.lua', 3],
   ['recordAttempts', 'record.lua'],
-  ['deleteReceiver', 'delete-receiver.lua', 6],
+  ['deleteReceiver', 'delete-receiver.lua', 7],
+  ['createReceiver', 'create-receiver.lua', 5],
+  ['updateTenant', 'update-tenant.lua', 1],
+  ['deleteTenant', 'delete-tenant.lua', 4],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
   ['replaceEventType', 'replace-event-type.lua', 1],

@@ -21,6 +21,8 @@ export type ReceiverPatch = PatchReceiver;
 
 export interface Receiver extends ReceiverSettings {
   id: string;
+  /** The tenant it belongs to (immutable); absent = none. */
+  tenantId?: string;
   signatureScheme: WireSettings['signatureScheme'];
   /** While a key rotation overlaps: when the previous key stops signing. */
   previousSecretExpiresAt?: string;

@@ -8,5 +8,7 @@ export type { LockHolder, Locks, ProcessReport, Stats } from '../shapes/fleet.js
 export type { Attempt, Delivery, Message } from '../shapes/messages.js';
 /** A receiver as list and get show it: no secret (GET …/secret has it), credential headers masked. */
 export type { DeadLetter, PublicReceiver as Receiver } from '../shapes/receivers.js';
+export type { MessageSummary } from '../shapes/message-list.js';
+export type { PortalLink, Tenant } from '../shapes/tenants.js';
 export type { EventType, EventTypeList } from '../shapes/event-types.js';
 export type { ReceiverSecret } from '../shapes/signing.js';

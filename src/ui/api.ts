@@ -1,6 +1,7 @@
 /** Calls to the Lockstep API with the bearer token kept in this browser session. */
 
-const TOKEN_KEY = 'lockstep.token';
+/** The portal keeps its link's token apart from an operator's own, even in the same tab. */
+const TOKEN_KEY = window.location.pathname.endsWith('/portal') ? 'lockstep.portal-token' : 'lockstep.token';
 
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
@@ -21,7 +22,7 @@ export class ApiError extends Error {
 /** Fired when the API refuses the token, so the app can ask for it again. */
 export const SIGNED_OUT = 'lockstep:signed-out';
 
-export async function api<T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, token = session.token()): Promise<T> {
+export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, token = session.token()): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${token ?? ''}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? null : JSON.stringify(body) });

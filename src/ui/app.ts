@@ -7,6 +7,7 @@ import { messagesPage } from './pages/messages.js';
 import { overviewPage } from './pages/overview.js';
 import type { Page } from './pages/page.js';
 import { receiverPage, receiversPage } from './pages/receivers.js';
+import { tenantsPage } from './pages/tenants.js';
 
 /** `#/<route>/<param>` → page. */
 const ROUTES: Record<string, Page> = {
@@ -16,6 +17,7 @@ const ROUTES: Record<string, Page> = {
   locks: locksPage,
   messages: messagesPage,
   dead: deadLettersPage,
+  tenants: tenantsPage,
   'event-types': eventTypesPage,
 };
 
@@ -28,7 +30,7 @@ function route(): void {
   leavePage = undefined;
   if (!session.token()) return showSignIn();
   nav.hidden = false;
-  const [name, param] = window.location.hash.replace(/^#\/?/, '').split('/');
+  const [name, param] = window.location.hash.replace(/^#\/?/, '').split('?')[0]?.split('/') ?? [];
   const key = name === 'receivers' && param ? 'receiver' : name || 'overview';
   const page = ROUTES[key] ?? overviewPage;
   for (const link of nav.querySelectorAll('a[data-route]'))

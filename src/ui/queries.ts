@@ -1,12 +1,13 @@
 import { api } from './api.js';
 import type { Page, Receiver } from './api-types.js';
 
-/** Every receiver, 500 at a time (the API's largest page). */
-export async function allReceivers(): Promise<Receiver[]> {
+/** Every receiver (or every one of a tenant), 500 at a time (the API's largest page). */
+export async function allReceivers(tenantId?: string): Promise<Receiver[]> {
   const receivers: Receiver[] = [];
+  const tenant = tenantId ? `&tenantId=${encodeURIComponent(tenantId)}` : '';
   let cursor: string | null = null;
   do {
-    const page: Page<Receiver> = await api('GET', `/v1/receivers?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    const page: Page<Receiver> = await api('GET', `/v1/receivers?limit=500${tenant}${cursor ? `&cursor=${cursor}` : ''}`);
     receivers.push(...page.data);
     cursor = page.next;
   } while (cursor);

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { ARTIFACTS, browserMissing, launchBrowser } from '../support/browser.js';
 import { useLockstep } from '../support/in-process.js';
 import { TEST_TOKEN, type ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import type { TestReceiver } from '../support/receiver.js';
 
-/** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it when missing). */
-const CHROMIUM = process.env.LOCKSTEP_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const missing = existsSync(CHROMIUM)
-  ? false
-  : `SKIPPED: no browser at ${CHROMIUM}. Install Debian's chromium (apt-get install -y chromium) or set LOCKSTEP_CHROMIUM; .ci/run installs it.`;
-if (missing) console.warn(`\n*** dashboard browser tests ${missing}\n`);
+const missing = browserMissing('dashboard');
 
 describe('dashboard in a real browser', { skip: missing }, () => {
   const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
@@ -25,8 +19,7 @@ describe('dashboard in a real browser', { skip: missing }, () => {
 
   before(async () => {
     ({ api, receiver } = context());
-    mkdirSync(ARTIFACTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));

@@ -3,13 +3,20 @@
 -- half-accepted message. Nothing is written when the request must be refused.
 --
 -- KEYS[1] message hash, KEYS[2] deliveries hash, KEYS[3] sequence, KEYS[4] receivers version,
--- KEYS[5] idempotency key, then for each receiver: its hash, its queue
+-- KEYS[5] idempotency key, KEYS[6] message index, KEYS[7] the tenant's message index (unused
+-- without a tenant), then for each receiver: its hash, its queue
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
 -- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11] the W3C traceparent to keep
 -- with the message ('' = none: stored only when tracing is on or the producer sent one),
--- ARGV[12..] receiver ids
+-- ARGV[12] tenant id ('' = none), ARGV[13] the first message id still inside retention (older ones
+-- leave the indexes), ARGV[14..] receiver ids
+--
+-- Tenancy is decided here, in the same step as the write: a receiver whose tenant is not the
+-- message's (a receiver with none for a message with none) is never chosen; named explicitly it
+-- refuses the message as unknown. A tenant's receivers can thus never get another's message,
+-- whatever the caller's cache said or whatever was created or deleted meanwhile.
 --
 -- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
 -- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
@@ -20,7 +27,9 @@
 --@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIRST_RECEIVER = 12
+local FIRST_RECEIVER = 14
+local FIRST_RECEIVER_KEY = 8
+local tenant = ARGV[12]
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
   local first = redis.call('GET', KEYS[5])
@@ -33,8 +42,10 @@ end
 
 local chosen = {}
 for i = FIRST_RECEIVER, #ARGV do
-  local receiverKey = KEYS[6 + (i - FIRST_RECEIVER) * 2]
-  local enabled = redis.call('HGET', receiverKey, 'enabled')
+  local receiverKey = KEYS[FIRST_RECEIVER_KEY + (i - FIRST_RECEIVER) * 2]
+  local fields = redis.call('HMGET', receiverKey, 'enabled', 'tenant')
+  local enabled = fields[1]
+  if enabled and (fields[2] or '') ~= tenant then enabled = false end
   if not enabled then
     if explicit then return {'unknown-receiver', ARGV[i]} end
   elseif explicit or enabled == '1' then
@@ -46,7 +57,7 @@ local accepted = {'accepted', ARGV[1], ''}
 local toWake = {}
 for _, i in ipairs(chosen) do
   local receiverId = ARGV[i]
-  local queueKey = KEYS[7 + (i - FIRST_RECEIVER) * 2]
+  local queueKey = KEYS[FIRST_RECEIVER_KEY + 1 + (i - FIRST_RECEIVER) * 2]
   local seq = redis.call('INCR', KEYS[3])
   redis.call('HSET', KEYS[2], receiverId, cjson.encode({status = 'pending', seq = seq, failures = 0, attempts = 0, dueAt = 0}))
   if redis.call('ZCARD', queueKey) == 0 then toWake[#toWake + 1] = receiverId end
@@ -73,7 +84,15 @@ if ARGV[7] ~= '0' then
   fields[#fields + 1] = 'idemUntil'
   fields[#fields + 1] = string.format('%d', now + tonumber(ARGV[7]) * 1000)
 end
+if tenant ~= '' then
+  fields[#fields + 1] = 'tenant'
+  fields[#fields + 1] = tenant
+end
 redis.call('HSET', KEYS[1], unpack(fields))
+for _, index in ipairs(tenant == '' and {KEYS[6]} or {KEYS[6], KEYS[7]}) do
+  redis.call('ZADD', index, 0, ARGV[1])
+  redis.call('ZREMRANGEBYLEX', index, '-', '(' .. ARGV[13])
+end
 -- a message that matched no receiver is final at once
 if #receiverIds == 0 then expireMessage(ARGV[9], ARGV[1], tonumber(ARGV[8]), now or redisNow()) end
 return accepted

@@ -5,6 +5,7 @@
 -- A message with an unfinished delivery again no longer expires (includes/retention.lua).
 -- ARGV[1] message id, ARGV[2] 'explicit' (unknown receivers are an error) or 'default'
 -- (receivers deleted since are skipped), ARGV[3] key prefix, ARGV[4..] receiver ids
+-- A receiver of another tenant than the message's counts as unknown (as in accept.lua).
 -- Returns {'not-found'} | {'unknown-receiver', id} | {'resent', receiverIds...}
 --@include includes/now.lua
 --@include includes/keys.lua
@@ -12,10 +13,12 @@
 --@include includes/stats.lua
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'not-found'} end
 local explicit = ARGV[2] == 'explicit'
+local tenant = redis.call('HGET', KEYS[1], 'tenant') or ''
 local targets = {}
 for i = 4, #ARGV do
   local base = 4 + (i - 4) * 3
-  if redis.call('EXISTS', KEYS[base]) == 1 then
+  local fields = redis.call('HMGET', KEYS[base], 'enabled', 'tenant')
+  if fields[1] and (fields[2] or '') == tenant then
     targets[#targets + 1] = {id = ARGV[i], queue = KEYS[base + 1], dead = KEYS[base + 2]}
   elseif explicit then
     return {'unknown-receiver', ARGV[i]}

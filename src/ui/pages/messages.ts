@@ -3,6 +3,7 @@ import type { Attempt, Delivery, Message } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago, excerpt, time } from '../format.js';
 import { receiverUrls } from '../queries.js';
+import { recentMessages } from './message-list.js';
 import { heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
 
 const REFRESH_MS = 2000;
@@ -35,8 +36,9 @@ export const messagesPage: Page = (view, id) => {
   const result = h('section', {});
   fill(view, heading('Messages', status, search), result);
   if (!id) {
-    fill(result, h('p', { class: 'empty' }, 'Enter a message id (the `id` of a 202 from POST /v1/messages) to see its deliveries and every attempt.'));
-    return;
+    const list = h('div', {});
+    fill(result, h('p', { class: 'sub' }, 'The most recent messages; open one, or enter an id, to see its deliveries and every attempt.'), list);
+    return recentMessages(list, status);
   }
   let stop = (): void => {};
   stop = poll(REFRESH_MS, status, async () => {

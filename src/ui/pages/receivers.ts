@@ -37,13 +37,15 @@ async function enable(receiver: Receiver, refresh: () => Promise<void>): Promise
 export const receiversPage: Page = (view) => {
   const status = statusLine();
   const list = h('section', {});
-  fill(view, heading('Receivers', status), list);
+  // `#/receivers?tenant=<id>`: one tenant's receivers (the tenants page links here)
+  const tenant = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('tenant') ?? undefined;
+  fill(view, heading(tenant ? `Receivers of ${tenant}` : 'Receivers', status), list);
   return poll(REFRESH_MS, status, async () => {
-    const receivers = await allReceivers();
+    const receivers = await allReceivers(tenant);
     fill(
       list,
       table(
-        ['receiver', 'health', 'last success', 'backlog', 'dead letters', 'next retry'],
+        ['receiver', 'tenant', 'health', 'last success', 'backlog', 'dead letters', 'next retry'],
         receivers.map((receiver) => [
           h(
             'div',
@@ -51,6 +53,7 @@ export const receiversPage: Page = (view) => {
             h('div', { class: 'url' }, receiver.url),
             h('div', { class: 'sub' }, receiverLink(receiver.id), receiver.description ? ` · ${receiver.description}` : ''),
           ),
+          receiver.tenantId ?? '—',
           healthPill(receiver),
           ago(receiver.health.lastSuccessAt),
           receiver.health.queueDepth,
@@ -128,6 +131,7 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     {},
     row('url', h('span', { class: 'url' }, receiver.url)),
     row('id', h('span', { class: 'mono' }, receiver.id)),
+    receiver.tenantId ? row('tenant', receiver.tenantId) : [],
     row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),

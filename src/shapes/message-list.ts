@@ -1,0 +1,23 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { EVENT_FILTER_PATTERN, ID_PATTERN, PageSchema, Response, TENANT_ID_PATTERN } from './common.js';
+import { AcceptedMessageSchema } from './messages.js';
+
+/** GET /v1/messages: newest first; every filter optional. */
+export const MessageListQuerySchema = Type.Object(
+  {
+    tenantId: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN, description: "only this tenant's messages (a tenant token sees only its own anyway)" })),
+    eventType: Type.Optional(
+      Type.String({ maxLength: 256, pattern: EVENT_FILTER_PATTERN, description: 'only messages of this event type (`a.*` matches `a.b` and `a.b.c`)' }),
+    ),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'only messages accepted at or after this time' })),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|100)$', description: '1 to 100 (default 50)' })),
+    cursor: Type.Optional(Type.String({ pattern: ID_PATTERN.msg, description: '`next` of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+export type MessageListQuery = Static<typeof MessageListQuerySchema>;
+
+/** A message as a list shows it: what its 202 said, with its tenant. */
+export const MessageSummarySchema = Type.Object({ ...AcceptedMessageSchema.properties, tenantId: Type.Optional(Type.String()) });
+export type MessageSummary = Static<typeof MessageSummarySchema>;
+export const MessagePageResponse = Response(PageSchema(MessageSummarySchema));

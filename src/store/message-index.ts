@@ -1,0 +1,76 @@
+import { firstIdAt } from '../ids.js';
+import type { MessageSummary } from '../shapes/message-list.js';
+import { as, Batch } from './batch.js';
+import type { Keys } from './keys.js';
+import { matchesEventType } from './receivers.js';
+import type { StoreRedis } from './scripts.js';
+import type { Page } from './types.js';
+
+export interface MessageListFilter {
+  /** One tenant's messages; absent = every message. */
+  tenantId?: string;
+  /** An event type or a filter (`a.*`). */
+  eventType?: string;
+  since?: Date;
+  cursor?: string;
+  limit: number;
+}
+
+/** Index entries read per round trip, and at most per request (a rare event type must not make one request read millions). */
+const CHUNK = 200;
+const MAX_SCANNED = 5000;
+
+/**
+ * The message indexes accept.lua keeps (every message, and each tenant's), newest first. Ids are
+ * time-ordered, so an index is a sorted set read by lexical range: the cursor is the last id shown,
+ * `since` is the first id of that millisecond.
+ */
+export class MessageIndex {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+  ) {}
+
+  async list(filter: MessageListFilter): Promise<Page<MessageSummary>> {
+    const index = filter.tenantId === undefined ? this.keys.messageIndex : this.keys.tenantMessages(filter.tenantId);
+    // an id is made a moment before its message's createdAt: read from a second earlier, keep by createdAt
+    const since = filter.since?.toISOString();
+    const floor = filter.since ? `[${firstIdAt('msg', filter.since.getTime() - 1000)}` : '-';
+    const found: MessageSummary[] = [];
+    let last = filter.cursor;
+    for (let scanned = 0; scanned < MAX_SCANNED;) {
+      const ids = await this.redis.zrevrangebylex(index, last ? `(${last}` : '+', floor, 'LIMIT', 0, CHUNK);
+      scanned += ids.length;
+      for (const summary of await this.summaries(ids)) {
+        if (summary && (!since || summary.createdAt >= since) && (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)))
+          found.push(summary);
+        // one more than the page: a next page exists
+        if (found.length > filter.limit) return { data: found.slice(0, filter.limit), next: found[filter.limit - 1]?.id ?? null };
+      }
+      if (ids.length < CHUNK) return { data: found, next: null };
+      last = ids.at(-1);
+    }
+    // out of reading budget: what was found, and where the next request goes on from
+    return { data: found, next: last ?? null };
+  }
+
+  /** The tenant a message belongs to ('' for none), or null when there is no such message. */
+  async tenantOf(messageId: string): Promise<string | null> {
+    const [createdAt, tenant] = await this.redis.hmget(this.keys.message(messageId), 'createdAt', 'tenant');
+    return createdAt ? (tenant ?? '') : null;
+  }
+
+  private async summaries(ids: string[]): Promise<(MessageSummary | null)[]> {
+    const batch = new Batch(this.redis.pipeline());
+    const read = ids.map((id) => ({
+      id,
+      fields: batch.add((p) => p.hmget(this.keys.message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
+    }));
+    await batch.run();
+    return read.map(({ id, fields: { value } }) => {
+      const [eventType, createdAt, receiverIds, tenant] = value;
+      if (!eventType || !createdAt) return null; // expired with its retention; the index forgets it on a later accept
+      return { id, ...(tenant ? { tenantId: tenant } : {}), eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
+    });
+  }
+}

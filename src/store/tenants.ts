@@ -1,0 +1,69 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
+import type { Tenant } from '../shapes/tenants.js';
+import { as, Batch } from './batch.js';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+import type { Page } from './types.js';
+
+/** Tenants: one hash each (`json`: the record), and a sorted set of their ids for paging. */
+export class TenantStore {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+    /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts): a failover must not bring a revoked token back. */
+    private readonly replicas: ReplicaBarrier,
+  ) {}
+
+  /** Stores a new tenant; false when its id is taken. */
+  async create(tenant: Tenant): Promise<boolean> {
+    const replies = await this.redis
+      .multi()
+      .hsetnx(this.keys.tenant(tenant.id), 'json', JSON.stringify(tenant))
+      .zadd(this.keys.tenants, 0, tenant.id) // a no-op when the id was taken
+      .exec();
+    await this.replicas.confirm();
+    return replies?.[0]?.[1] === 1;
+  }
+
+  async get(id: string): Promise<Tenant | null> {
+    const json = await this.redis.hget(this.keys.tenant(id), 'json');
+    return json ? (JSON.parse(json) as Tenant) : null;
+  }
+
+  async exists(ids: string[]): Promise<Set<string>> {
+    const batch = new Batch(this.redis.pipeline());
+    const found = ids.map((id) => ({ id, exists: batch.add((p) => p.exists(this.keys.tenant(id)), as.count) }));
+    await batch.run();
+    return new Set(found.filter(({ exists }) => exists.value === 1).map(({ id }) => id));
+  }
+
+  async list(limit: number, cursor: string | undefined): Promise<Page<Tenant>> {
+    const ids = await this.redis.zrangebylex(this.keys.tenants, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
+    const page = ids.slice(0, limit);
+    const batch = new Batch(this.redis.pipeline());
+    const read = page.map((id) => batch.add((p) => p.hget(this.keys.tenant(id), 'json'), as.text));
+    await batch.run();
+    const data = read.flatMap((json) => (json.value ? [JSON.parse(json.value) as Tenant] : []));
+    return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
+  }
+
+  /** Replaces the record; false when the tenant is gone. */
+  async update(tenant: Tenant): Promise<boolean> {
+    const updated = (await this.redis.updateTenant(this.keys.tenant(tenant.id), JSON.stringify(tenant))) === 1;
+    await this.replicas.confirm();
+    return updated;
+  }
+
+  /** How many receivers the tenant has. */
+  async receiverCount(id: string): Promise<number> {
+    return this.redis.zcard(this.keys.tenantReceivers(id));
+  }
+
+  /** Deletes a tenant without receivers: 'deleted', 'not-found', or 'has-receivers'. */
+  async delete(id: string): Promise<'deleted' | 'not-found' | 'has-receivers'> {
+    const k = this.keys;
+    const result = await this.redis.deleteTenant(k.tenant(id), k.tenants, k.tenantReceivers(id), k.tenantMessages(id), id);
+    await this.replicas.confirm();
+    return result === 1 ? 'deleted' : result === 0 ? 'not-found' : 'has-receivers';
+  }
+}

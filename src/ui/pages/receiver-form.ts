@@ -1,0 +1,69 @@
+import { h } from '../dom.js';
+
+export interface ReceiverFields {
+  url: string;
+  eventTypes: string[];
+  description: string;
+}
+
+/**
+ * A receiver's URL, event types and description as a form, for adding one and for editing one. The
+ * API checks every field and names the one at fault; `submit` shows that message.
+ */
+export function receiverForm(initial: ReceiverFields, label: string, submit: (fields: ReceiverFields) => Promise<void>): HTMLFormElement {
+  const url = h('input', {
+    type: 'url',
+    name: 'url',
+    required: true,
+    placeholder: 'https://example.com/webhooks',
+    value: initial.url,
+    'aria-label': 'endpoint URL',
+    size: 48,
+  });
+  const eventTypes = h('input', {
+    type: 'text',
+    name: 'eventTypes',
+    placeholder: 'all events, or e.g. invoice.*, order.created',
+    value: initial.eventTypes.join(', '),
+    'aria-label': 'event types',
+    size: 36,
+  });
+  const description = h('input', {
+    type: 'text',
+    name: 'description',
+    placeholder: 'description',
+    value: initial.description,
+    'aria-label': 'description',
+    size: 24,
+  });
+  const problem = h('p', { class: 'error', role: 'alert' });
+  const button = h('button', { type: 'submit' }, label);
+  const form = h(
+    'form',
+    {
+      class: 'receiver-form',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        problem.textContent = '';
+        button.disabled = true;
+        const fields = {
+          url: url.value.trim(),
+          eventTypes: eventTypes.value
+            .split(',')
+            .map((type) => type.trim())
+            .filter(Boolean),
+          description: description.value.trim(),
+        };
+        submit(fields)
+          .catch((error: unknown) => (problem.textContent = (error as Error).message))
+          .finally(() => (button.disabled = false));
+      },
+    },
+    url,
+    eventTypes,
+    description,
+    button,
+    problem,
+  );
+  return form;
+}
