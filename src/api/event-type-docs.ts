@@ -29,7 +29,12 @@ export function withCatalog(document: OpenApiDocument, catalog: EventType[]): Op
   const schemas: Record<string, unknown> = { ...document.components?.schemas };
   for (const type of catalog) {
     const { $schema: _dialect, $id: _id, ...schema } = type.schema ?? {};
-    schemas[payloadComponent(type.name)] = { ...schema, description: type.description || `payload of ${type.name}`, deprecated: type.deprecated };
+    const component = payloadComponent(type.name);
+    schemas[component] = {
+      ...asOpenApi(schema, `#/components/schemas/${pointerToken(component)}`),
+      description: type.description || `payload of ${type.name}`,
+      deprecated: type.deprecated,
+    };
   }
   const list = catalog
     .map((type) => `- \`${type.name}\`${type.deprecated ? ' (deprecated)' : ''}: ${type.description || '—'} — payload: \`${payloadComponent(type.name)}\``)
@@ -37,4 +42,40 @@ export function withCatalog(document: OpenApiDocument, catalog: EventType[]): Op
   const post = document.paths?.['/v1/messages']?.post;
   if (post) post.description = `${post.description ? `${post.description}\n\n` : ''}Event types in the catalog:\n${list}`;
   return { ...document, components: { ...document.components, schemas } };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Keywords whose values are data, not schemas: left as they are. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'example']);
+/** Keywords whose values map names (chosen by the author: `items`, `default`…) to schemas. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+
+/**
+ * A catalog schema (draft-07) as OpenAPI 3.1 (JSON Schema 2020-12) reads it, once moved under
+ * `components/schemas`: its own `#…` refs are made to point into its component (`base`), a tuple's
+ * `items: [...]` becomes `prefixItems` and its `additionalItems` becomes `items`.
+ */
+function asOpenApi(schema: Record<string, unknown>, base: string): Record<string, Json> {
+  const entries = (value: { [key: string]: Json }, each: (key: string, inner: Json) => Json) =>
+    Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, each(key, inner)]));
+  const translate = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(translate);
+    if (value === null || typeof value !== 'object') return value;
+    const out = entries(value, (key, inner) => {
+      if (key === '$ref' && typeof inner === 'string' && (inner === '#' || inner.startsWith('#/'))) return `${base}${inner.slice(1)}`;
+      if (DATA_KEYWORDS.has(key)) return inner;
+      if (SCHEMA_MAPS.has(key) && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) return entries(inner, (_name, sub) => translate(sub));
+      return translate(inner);
+    });
+    if (!Array.isArray(out.items)) return out;
+    const { items, additionalItems, ...rest } = out;
+    return { ...rest, prefixItems: items, ...(additionalItems === undefined ? {} : { items: additionalItems }) };
+  };
+  return translate(schema as Json) as Record<string, Json>;
+}
+
+/** A name as one JSON Pointer token inside a URI fragment (RFC 6901 §3 and §6). */
+function pointerToken(name: string): string {
+  return encodeURIComponent(name.replaceAll('~', '~0').replaceAll('/', '~1'));
 }

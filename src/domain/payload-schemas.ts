@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { badField } from '../errors.js';
+import { badField, LockstepError } from '../errors.js';
 import type { StoredEventType } from '../store/index.js';
 
 /**
@@ -7,7 +7,8 @@ import type { StoredEventType } from '../store/index.js';
  * and kept (each API process compiles a version the first time it meets it; a PATCH anywhere gives
  * the type a new version, so no process keeps checking against an old schema). JSON Schema
  * draft-07; `format` is an annotation, not checked; unknown keywords are refused when a schema is
- * stored, so a misspelt `requierd` does not silently check nothing.
+ * stored, so a misspelt `requierd` does not silently check nothing. `$async` is refused too: Ajv's
+ * validate() would answer a Promise, which intake would take for a pass.
  */
 
 /** Versions kept compiled; beyond this the oldest compiled is dropped (and compiled again if met). */
@@ -26,6 +27,7 @@ export class PayloadSchemas {
 
   /** A schema as stored: one Ajv compiles (400 naming `schema` otherwise). */
   check(schema: Record<string, unknown>): void {
+    if (hasAsync(schema)) throw badField('schema', 'must not use `$async`: payloads are checked synchronously at intake');
     const compilable = stripId(schema);
     try {
       this.ajv.compile(compilable);
@@ -48,7 +50,7 @@ export class PayloadSchemas {
     const key = `${type.name}@${type.version}`;
     let validate = this.compiled.get(key);
     if (!validate) {
-      validate = this.ajv.compile(stripId(schema));
+      validate = this.compile(type.name, schema);
       const [oldestKey, oldest] = this.compiled.size >= MAX_COMPILED ? (this.compiled.entries().next().value ?? []) : [];
       if (oldestKey !== undefined && oldest) {
         this.compiled.delete(oldestKey);
@@ -57,6 +59,18 @@ export class PayloadSchemas {
       this.compiled.set(key, validate);
     }
     return validate;
+  }
+
+  /** A stored schema that no longer compiles (stored before a rule existed): a coded 500 naming the type, not a crash. */
+  private compile(name: string, schema: Record<string, unknown>): ValidateFunction {
+    const broken = (problem: string) =>
+      new LockstepError('LOCKSTEP_INTERNAL', 500, `the stored schema of event type ${name} ${problem}; replace it with PATCH /v1/event-types/${name}`);
+    if (hasAsync(schema)) throw broken('uses `$async`');
+    try {
+      return this.ajv.compile(stripId(schema));
+    } catch (error) {
+      throw broken(`does not compile: ${(error as Error).message}`);
+    }
   }
 }
 
@@ -71,4 +85,11 @@ function refusal(error: ErrorObject, field: string): Error {
 function stripId(schema: Record<string, unknown>): Record<string, unknown> {
   const { $id: _id, ...rest } = schema;
   return rest;
+}
+
+/** Is `$async` anywhere in the schema (subschemas, definitions)? */
+function hasAsync(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasAsync);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, inner]) => key === '$async' || hasAsync(inner));
 }

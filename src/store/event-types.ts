@@ -50,22 +50,24 @@ export class EventTypeStore {
       .sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
-  /** Applies a change; undefined when there is no such type. Two PATCHes racing: the last one wins. */
+  /**
+   * Applies a change; undefined when there is no such type. Compare and set
+   * (lua/replace-event-type.lua): two PATCHes racing each other both apply, field by field of their
+   * bodies; a PATCH racing a DELETE never brings the type back.
+   */
   async update(name: string, changes: EventTypeChanges): Promise<StoredEventType | undefined> {
-    const current = await this.get(name);
-    if (!current) return undefined;
-    const { schema, ...rest } = changes;
-    const { schema: oldSchema, ...kept } = current;
-    const next: StoredEventType = {
-      ...kept,
-      ...rest,
-      ...(schema === null ? {} : schema !== undefined ? { schema } : oldSchema ? { schema: oldSchema } : {}),
-      updatedAt: new Date().toISOString(),
-      version: newVersion(),
-    };
-    await this.redis.hset(this.keys.eventTypes, name, JSON.stringify(next));
-    await this.replicas.confirm();
-    return next;
+    for (let tries = 0; tries < TRIES; tries++) {
+      const read = await this.redis.hget(this.keys.eventTypes, name);
+      if (read === null) return undefined;
+      const next = changed(JSON.parse(read) as StoredEventType, changes);
+      const outcome = await this.redis.replaceEventType(this.keys.eventTypes, name, read, JSON.stringify(next));
+      if (outcome === 'gone') return undefined;
+      if (outcome === 'replaced') {
+        await this.replicas.confirm();
+        return next;
+      }
+    }
+    throw new Error(`event type ${name} kept changing while it was being updated`);
   }
 
   async delete(name: string): Promise<boolean> {
@@ -73,6 +75,21 @@ export class EventTypeStore {
     await this.replicas.confirm();
     return true;
   }
+}
+
+/** Each failed compare means another writer's change went in: with n writers at once, at most n reads (the bound is far above). */
+const TRIES = 100;
+
+function changed(current: StoredEventType, changes: EventTypeChanges): StoredEventType {
+  const { schema, ...rest } = changes;
+  const { schema: oldSchema, ...kept } = current;
+  return {
+    ...kept,
+    ...rest,
+    ...(schema === null ? {} : schema !== undefined ? { schema } : oldSchema ? { schema: oldSchema } : {}),
+    updatedAt: new Date().toISOString(),
+    version: newVersion(),
+  };
 }
 
 function parse(value: string | null): StoredEventType | undefined {

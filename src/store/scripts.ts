@@ -34,6 +34,7 @@ export interface StoreCommands {
     channel: string,
     receiverId: string,
   ): Promise<string[]>;
+  replaceEventType(catalogKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -73,6 +74,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['deleteTenant', 'delete-tenant.lua', 4],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
+  ['replaceEventType', 'replace-event-type.lua', 1],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],

@@ -48,7 +48,50 @@ describe('event-type catalog', () => {
     assert.equal((await api.request('GET', '/v1/event-types/a.first')).status, 404);
     assert.equal((await api.request('DELETE', '/v1/event-types/a.first')).status, 404);
     assert.equal((await api.request('PATCH', '/v1/event-types/a.first', { deprecated: false })).status, 404);
-    assert.equal((await api.request('GET', '/v1/event-types/bad*name')).status, 400);
+    const badName = await api.request<Problem>('GET', '/v1/event-types/bad*name');
+    assert.deepEqual([badName.status, badName.body.field], [400, 'params.name'], JSON.stringify(badName.body));
+  });
+
+  test('unknown fields and an empty PATCH are a 400 naming the field', async () => {
+    const unknown = await api.request<Problem>('POST', '/v1/event-types', { name: 'x.unknown', colour: 'red' });
+    assert.deepEqual([unknown.status, unknown.body.field], [400, 'colour'], JSON.stringify(unknown.body));
+    const renamed = await api.request<Problem>('PATCH', '/v1/event-types/invoice.paid', { name: 'other.name' });
+    assert.deepEqual([renamed.status, renamed.body.field], [400, 'name'], JSON.stringify(renamed.body));
+    const empty = await api.request<Problem>('PATCH', '/v1/event-types/invoice.paid', {});
+    assert.deepEqual([empty.status, empty.body.field], [400, 'body'], JSON.stringify(empty.body));
+    assert.equal((await api.request('GET', '/v1/event-types/x.unknown')).status, 404);
+    assert.deepEqual((await api.request<EventType>('GET', '/v1/event-types/invoice.paid')).body.schema, invoiceSchema);
+  });
+
+  test('`$async` anywhere in a schema is a 400 naming `schema` (Ajv would answer a Promise, taken for a pass)', async () => {
+    const nested = { type: 'object', properties: { a: { $ref: '#/definitions/a' } }, definitions: { a: { $async: true, type: 'string' } } };
+    for (const schema of [{ $async: true, type: 'object' }, nested]) {
+      const answer = await api.request<Problem>('POST', '/v1/event-types', { name: 'async.schema', schema });
+      assert.deepEqual([answer.status, answer.body.field], [400, 'schema'], JSON.stringify(answer.body));
+      assert.match(answer.body.message ?? '', /\$async/);
+      const patch = await api.request<Problem>('PATCH', '/v1/event-types/invoice.paid', { schema });
+      assert.deepEqual([patch.status, patch.body.field], [400, 'schema']);
+    }
+    assert.equal((await api.request('GET', '/v1/event-types/async.schema')).status, 404);
+  });
+
+  test('a stored schema that does not compile answers a coded 500 naming the type, and the API stays up', async () => {
+    const admin = context().redis.client();
+    try {
+      const [key] = await admin.keys('*:event-types');
+      const stored = (schema: object) =>
+        JSON.stringify({ name: 'broken.schema', description: '', deprecated: false, createdAt: '', updatedAt: '', version: JSON.stringify(schema), schema });
+      for (const schema of [{ $async: true, type: 'object' }, { type: 'numbr' }]) {
+        await admin.hset(key ?? '', 'broken.schema', stored(schema));
+        const answer = await api.request<Problem & { code?: string }>('POST', '/v1/messages', { eventType: 'broken.schema', payload: { a: 1 } });
+        assert.deepEqual([answer.status, answer.body.code], [500, 'LOCKSTEP_INTERNAL'], JSON.stringify(answer.body));
+        assert.match(answer.body.message ?? '', /broken\.schema/);
+      }
+      await admin.hdel(key ?? '', 'broken.schema');
+      assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { invoiceId: 'i', amount: 1 } })).status, 202);
+    } finally {
+      admin.disconnect();
+    }
   });
 
   test('an invalid schema is a 400 naming `schema`, and nothing is stored or changed', async () => {
@@ -116,15 +159,61 @@ describe('event-type catalog', () => {
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202);
   });
 
+  test('PATCHes racing each other both apply; a PATCH racing a DELETE never brings the type back (compare and set)', async () => {
+    for (let round = 0; round < 10; round++) {
+      await api.request('POST', '/v1/event-types', { name: 'race.type', description: 'start', deprecated: false });
+      const patches = Array.from({ length: 10 }, (_, n) =>
+        api.request<EventType>('PATCH', '/v1/event-types/race.type', n % 2 ? { description: `round ${round}` } : { deprecated: true }),
+      );
+      assert.deepEqual(
+        (await Promise.all(patches)).map((answer) => answer.status).filter((status) => status !== 200),
+        [],
+      );
+      const shown = (await api.request<EventType>('GET', '/v1/event-types/race.type')).body;
+      assert.deepEqual([shown.description, shown.deprecated], [`round ${round}`, true], `round ${round}: no PATCH lost`);
+      const racing = Array.from({ length: 10 }, () => api.request('PATCH', '/v1/event-types/race.type', { description: 'late' }));
+      const [deleted, ...patched] = await Promise.all([api.request('DELETE', '/v1/event-types/race.type'), ...racing]);
+      assert.equal(deleted.status, 204);
+      assert.deepEqual(
+        patched.map((answer) => answer.status).filter((status) => status !== 200 && status !== 404),
+        [],
+      );
+      assert.equal((await api.request('GET', '/v1/event-types/race.type')).status, 404, `round ${round}: the deleted type stays deleted`);
+    }
+  });
+
   test('/docs/json describes each catalogued type’s payload, and stays a valid OpenAPI document', async () => {
+    const draft07 = {
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      definitions: {
+        money: { type: 'object', properties: { amount: { type: 'integer' }, items: { $ref: '#/definitions/point' } } },
+        point: { type: 'number' },
+      },
+      properties: {
+        total: { $ref: '#/definitions/money' },
+        point: { type: 'array', items: [{ $ref: '#/definitions/point' }, { type: 'string' }], additionalItems: false },
+      },
+    };
+    assert.equal((await api.request('POST', '/v1/event-types', { name: 'order.shipped', schema: draft07 })).status, 201);
     const document = (await (await fetch(`${api.url}/docs/json`)).json()) as {
-      components: { schemas: Record<string, { description?: string; properties?: object }> };
+      components: {
+        schemas: Record<string, { description?: string; properties?: object; definitions?: Record<string, { properties?: Record<string, object> }> }>;
+      };
       paths: Record<string, Record<string, { description?: string }>>;
     };
     const component = document.components.schemas['EventPayload.invoice.paid'];
     assert.equal(component?.description, 'paid');
     assert.deepEqual(component?.properties, { n: { type: 'string' } });
     assert.match(document.paths['/v1/messages']?.post?.description ?? '', /`invoice\.paid`: paid/);
+    const shipped = '#/components/schemas/EventPayload.order.shipped';
+    assert.deepEqual(document.components.schemas['EventPayload.order.shipped']?.properties, {
+      total: { $ref: `${shipped}/definitions/money` },
+      point: { type: 'array', prefixItems: [{ $ref: `${shipped}/definitions/point` }, { type: 'string' }], items: false },
+    });
+    assert.deepEqual(document.components.schemas['EventPayload.order.shipped']?.definitions?.money?.properties?.items, {
+      $ref: `${shipped}/definitions/point`,
+    });
     await SwaggerParser.validate(structuredClone(document) as unknown as OpenAPIV3_1.Document); // still a valid OpenAPI document
   });
 });

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Running } from '../../src/start.js';
 import { startInProcess } from '../support/in-process.js';
 import { type ApiClient, TEST_TOKEN } from '../support/lockstep.js';
+import { badHeaderValue, badId, deep, encode, junk, junkJson, text, withUnknownField } from '../support/hostile-values.js';
 import { rawRequest, type RawRequest } from '../support/raw-http.js';
 import { RedisServer } from '../support/redis.js';
 import { storedState } from '../support/snapshot.js';
@@ -29,6 +30,7 @@ before(async () => {
   admin = redis.client();
   receiverId = (await api.createReceiver({ url: 'https://example.com/hook', eventTypes: ['a.*'], headers: { authorization: 'Bearer x' } })).id;
   messageId = (await api.post('a.b', { ok: true })).id;
+  assert.equal((await api.request('POST', '/v1/event-types', { name: 'fuzz.type', schema: { type: 'object' } })).status, 201);
 });
 after(async () => {
   admin?.disconnect();
@@ -41,60 +43,27 @@ interface Hostile extends RawRequest {
   writes: boolean;
 }
 
-const text = fc.oneof(
-  { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-  fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom(
-    '',
-    ' ',
-    '\u0000',
-    '\r\n',
-    '../../etc/passwd',
-    '<script>',
-    '%00',
-    'rcv_',
-    'msg_',
-    '__proto__',
-    'constructor',
-    '😀'.repeat(50),
-    '\u202e\u200b',
-  ),
-  { weight: 1, arbitrary: fc.integer({ min: 1000, max: 70_000 }).map((n) => 'x'.repeat(n)) },
-);
-const deep = fc
-  .tuple(fc.integer({ min: 65, max: 120_000 }), fc.boolean())
-  .map(([depth, array]) => (array ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}0${'}'.repeat(depth)}`));
-const junk: fc.Arbitrary<unknown> = fc.oneof(
-  fc.jsonValue({ maxDepth: 4 }),
-  text,
-  fc.anything({ maxDepth: 3 }),
-  fc.constantFrom(null, true, -1, 1e308, [], {}, [[[]]]),
-);
-/** A JSON text that is a junk value, a junk object with unknown fields, or not JSON at all. */
-const junkJson = fc.oneof(
-  junk.map((value) => JSON.stringify(value) ?? 'null'),
-  deep,
-  fc.constantFrom('{', '{"url":', '[1,2', '\u00ff\u00fe', 'eventType=a', '{"a":1}}'),
-);
 const knownFieldsOf = {
   receiver: ['url', 'eventTypes', 'secret', 'description', 'headers', 'timeoutMs', 'enabled'],
   message: ['eventType', 'payload', 'receiverIds', 'idempotencyKey'],
   replay: ['status', 'since', 'messageIds'],
   resend: ['receiverIds'],
+  eventType: ['name', 'description', 'schema', 'deprecated'],
+  eventTypePatch: ['description', 'schema', 'deprecated'],
+  rotate: ['secret', 'overlapMs'],
 };
-/** An object with some known fields set to junk and at least one field no route knows. */
-const withUnknownField = (known: string[]) =>
-  fc
-    .tuple(
-      fc.dictionary(fc.constantFrom(...known), junk, { maxKeys: 4 }),
-      fc.string({ minLength: 1, maxLength: 20 }).filter((key) => !known.includes(key) && key !== '__proto__'),
-      junk,
-    )
-    .map(([fields, unknown, value]) => JSON.stringify({ ...fields, [unknown]: value }));
-const badHeaderValue = fc
-  .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\r', '\n', '\u0000', '\u0001', '\u007f', '\u0100', '\u2028', '😀'), fc.string({ maxLength: 10 }))
-  .map((parts) => parts.join(''));
+/** Schemas refused when stored: not a schema, a wrong type, an unknown keyword, a dangling ref, `$async`. */
+const badSchema = fc.constantFrom<unknown>(
+  'string',
+  [],
+  { type: 'numbr' },
+  { requierd: ['a'] },
+  { $ref: '#/definitions/x' },
+  { $async: true },
+  {
+    properties: { a: { $async: true } },
+  },
+);
 /** Bodies each route refuses whatever else they hold. */
 const refusedBody = {
   receiver: fc.oneof(
@@ -133,17 +102,33 @@ const refusedBody = {
     withUnknownField(knownFieldsOf.replay),
     text.filter((since) => Number.isNaN(Date.parse(since))).map((since) => JSON.stringify({ since })),
   ),
+  eventType: fc.oneof(
+    withUnknownField(knownFieldsOf.eventType),
+    junk.filter((name) => typeof name !== 'string').map((name) => JSON.stringify({ name })),
+    badSchema.map((schema) => JSON.stringify({ name: 'fuzz.new', schema })),
+    fc.constant('{"name":"fuzz.type"}'),
+  ),
+  eventTypePatch: fc.oneof(
+    withUnknownField(knownFieldsOf.eventTypePatch),
+    fc.constantFrom('{}', '[]', 'null'),
+    junk.filter((v) => typeof v !== 'boolean').map((deprecated) => JSON.stringify({ deprecated })),
+    badSchema.map((schema) => JSON.stringify({ schema })),
+  ),
+  rotate: fc.oneof(
+    withUnknownField(knownFieldsOf.rotate),
+    fc
+      .oneof(
+        junk.filter((v) => typeof v !== 'number'),
+        fc.constantFrom(-1, 1.5, 1e12),
+      )
+      .map((overlapMs) => JSON.stringify({ overlapMs })),
+    junk.filter((v) => typeof v !== 'string' && v !== undefined).map((secret) => JSON.stringify({ secret })),
+  ),
   resend: fc.oneof(
     withUnknownField(knownFieldsOf.resend),
     junk.filter((ids) => !Array.isArray(ids) && ids !== null && ids !== undefined).map((receiverIds) => JSON.stringify({ receiverIds })),
   ),
 };
-const badId = fc.oneof(
-  text,
-  fc.stringMatching(/^(rcv|msg)_[0-9a-z]{26}$/),
-  fc.constantFrom('rcv_0000000000000000000000000a', 'msg_0000000000000000000000000a', '%2e%2e', '..', '%00'),
-);
-const encode = (id: string): string => encodeURIComponent(id) || '%20';
 
 function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, string][] }>[] {
   const json = (method: string, path: string, body: fc.Arbitrary<string>, writes = true) => body.map((b) => ({ method, path, body: Buffer.from(b), writes }));
@@ -154,6 +139,9 @@ function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, 
     json('POST', '/v1/messages/batch', refusedBody.batch),
     json('POST', `/v1/receivers/${receiverId}/replay`, refusedBody.replay),
     json('POST', `/v1/messages/${messageId}/resend`, refusedBody.resend),
+    json('POST', '/v1/event-types', refusedBody.eventType),
+    json('PATCH', '/v1/event-types/fuzz.type', refusedBody.eventTypePatch),
+    json('POST', `/v1/receivers/${receiverId}/secret/rotate`, refusedBody.rotate),
     // valid bodies refused for their headers: an Idempotency-Key no client may send, a wrong content type
     fc
       .tuple(
@@ -184,13 +172,22 @@ function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, 
       .tuple(fc.constantFrom('secret', 'dead-letters'), badId)
       .map(([what, id]) => ({ method: 'GET', path: `/v1/receivers/${encode(id)}/${what}`, writes: false })),
     badId.map((id) => ({ method: 'POST', path: `/v1/receivers/${encode(id)}/replay`, writes: true, body: Buffer.from('{}') })),
+    badId.map((id) => ({ method: 'POST', path: `/v1/receivers/${encode(id)}/secret/rotate`, writes: true, body: Buffer.from('{}') })),
     badId.map((id) => ({ method: 'GET', path: `/v1/messages/${encode(id)}`, writes: false })),
+    // bad or unknown event-type names: never the catalogued one
+    fc
+      .tuple(
+        fc.constantFrom('GET', 'PATCH', 'DELETE'),
+        text.filter((name) => name !== 'fuzz.type'),
+      )
+      .map(([method, name]) => ({ method, path: `/v1/event-types/${encode(name)}`, writes: method !== 'GET', body: Buffer.from('{"deprecated":true}') })),
     badId.map((id) => ({ method: 'POST', path: `/v1/messages/${encode(id)}/resend`, writes: true, body: Buffer.from('{}') })),
     // junk query strings and junk bodies on read routes
     fc
       .tuple(
         fc.constantFrom(
           '/v1/receivers',
+          '/v1/event-types',
           `/v1/receivers/${receiverId}/dead-letters`,
           '/v1/locks',
           '/v1/stats',
@@ -214,7 +211,14 @@ function routes(): fc.Arbitrary<Omit<Hostile, 'headers'> & { headers?: [string, 
     // bodies that are not JSON at all, or junk JSON, on every writing route
     fc
       .tuple(
-        fc.constantFrom('/v1/receivers', '/v1/messages', '/v1/messages/batch', `/v1/receivers/${receiverId}/replay`),
+        fc.constantFrom(
+          '/v1/receivers',
+          '/v1/messages',
+          '/v1/messages/batch',
+          `/v1/receivers/${receiverId}/replay`,
+          '/v1/event-types',
+          `/v1/receivers/${receiverId}/secret/rotate`,
+        ),
         fc.oneof(
           junkJson.filter((b) => !b.startsWith('{"')),
           fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
