@@ -1,7 +1,7 @@
 import { badField, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EventType, NewEventType, PatchEventType } from '../shapes/event-types.js';
-import type { Store, StoredEventType } from '../store/index.js';
+import type { Catalog, Store, StoredEventType } from '../store/index.js';
 import type { DomainLog } from './log.js';
 import { PayloadSchemas } from './payload-schemas.js';
 
@@ -71,14 +71,37 @@ export class EventTypes {
     log.info({ eventType: name }, 'event type removed from the catalog');
   }
 
-  /** Intake's check of messages about to be stored: one catalog read for all of them. */
-  async checkPayloads(messages: PublishedPayload[]): Promise<void> {
-    const types = await this.options.store.eventTypes.getMany([...new Set(messages.map((message) => message.eventType))]);
+  /**
+   * Intake's check of messages about to be stored, against the catalog this process holds (no Redis
+   * read unless it changed); returns that catalog's version, which the accept checks atomically
+   * with the write: a message checked against a catalog written since is refused and checked again
+   * (`forget` first).
+   */
+  async checkPayloads(messages: PublishedPayload[]): Promise<string> {
+    const { store } = this.options;
+    const catalog = await store.eventTypes.catalog();
+    try {
+      return this.check(catalog, messages);
+    } catch (refusal) {
+      // a refusal must come from the catalog as it is now, not as this process last read it
+      if (await store.eventTypes.isCurrent(catalog)) throw refusal;
+      store.eventTypes.forget();
+      return this.check(await store.eventTypes.catalog(), messages);
+    }
+  }
+
+  private check({ version, types }: Catalog, messages: PublishedPayload[]): string {
     for (const { eventType, payload, at } of messages) {
       const type = types.get(eventType);
       if (type) this.schemas.validate(type, payload, `${at}payload`);
       else if (this.options.requireKnown) throw unknownEventType(`${at}eventType`, eventType);
     }
+    return version;
+  }
+
+  /** The catalog changed since this process read it (an accept said so). */
+  forget(): void {
+    this.options.store.eventTypes.forget();
   }
 }
 

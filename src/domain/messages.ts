@@ -1,9 +1,9 @@
-import { badField, notFound } from '../errors.js';
+import { badField, LockstepError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { MessageListQuery, MessageSummary } from '../shapes/message-list.js';
 import type { AcceptedMessage, Message, NewMessage } from '../shapes/messages.js';
-import type { NewMessage as StoredNewMessage } from '../store/messages.js';
+import type { AcceptResult, NewMessage as StoredNewMessage } from '../store/messages.js';
 import type { Page, Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
@@ -53,11 +53,11 @@ export class Messages {
   async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
-    await this.options.eventTypes.checkPayloads([{ eventType: input.eventType, payload: input.payload, at: '' }]);
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
     await this.refuseUnknownTenants([input], () => 'tenantId');
     const { eventType, payload, receiverIds, tenantId } = input;
-    const result = await store.messages.accept({ eventType, payload, receiverIds, idempotencyKey, tenantId }, traceparent);
+    const [result] = await this.checkedAccept([{ eventType, payload, receiverIds, idempotencyKey, tenantId }], () => '', traceparent);
+    if (!result || result.kind === 'stale-catalog') throw catalogChanging();
     if (result.kind === 'unknown-receiver') {
       throw unknownReceiver(`receiverIds[${input.receiverIds?.indexOf(result.receiverId)}]`, result.receiverId, tenantId);
     }
@@ -77,14 +77,17 @@ export class Messages {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);
+    // checked before anything is stored (a refused batch stores nothing), then at each accept
     await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
     await this.refuseUnknownReceivers(messages);
-    const results = await store.messages.acceptMany(
+    const results = await this.checkedAccept(
       batchKey === undefined
         ? messages
         : messages.map((message, index) => ({ ...message, idempotencyKey: message.idempotencyKey ?? batchMessageKey(batchKey, index) })),
+      (index) => `messages[${index}].`,
       traceparent,
     );
+    if (results.some((result) => result.kind === 'stale-catalog')) throw catalogChanging();
     // What was stored is counted and drained even when part of the batch was refused.
     metrics.messagesAccepted(results.filter((result) => result.kind === 'accepted').length);
     await scheduleDrains(
@@ -94,7 +97,28 @@ export class Messages {
     );
     const cut = batchCut(results, batchKey !== undefined);
     if (cut) throw cut;
-    return results.flatMap((result) => (result.kind === 'unknown-receiver' ? [] : [{ message: result.message, duplicate: result.kind === 'duplicate' }]));
+    return results.flatMap((result) =>
+      result.kind === 'unknown-receiver' || result.kind === 'stale-catalog' ? [] : [{ message: result.message, duplicate: result.kind === 'duplicate' }],
+    );
+  }
+
+  /**
+   * Checks the payloads against the catalog this process holds and stores them; a message whose
+   * accept found the catalog written since is checked again with a fresh read and sent again.
+   */
+  private async checkedAccept(inputs: NewMessage[], at: (index: number) => string, traceparent: string | undefined): Promise<AcceptResult[]> {
+    const { eventTypes, store } = this.options;
+    const results: AcceptResult[] = [];
+    let pending = inputs.map((_, index) => index);
+    for (let round = 0; round < CATALOG_ROUNDS && pending.length > 0; round++) {
+      if (round > 0) eventTypes.forget();
+      const chosen = pending.map((index) => inputs[index] as NewMessage);
+      const version = await eventTypes.checkPayloads(chosen.map(({ eventType, payload }, n) => ({ eventType, payload, at: at(pending[n] ?? 0) })));
+      const replies = await store.messages.acceptMany(chosen, version, traceparent);
+      for (const [n, reply] of replies.entries()) results[pending[n] ?? 0] = reply;
+      pending = pending.filter((_, n) => replies[n]?.kind === 'stale-catalog');
+    }
+    return results;
   }
 
   /** Messages newest first; a tenant token sees only its own tenant's. */
@@ -158,6 +182,16 @@ export class Messages {
 }
 
 /** The header and the body may both carry the key, but not two different ones. */
+/** Accept rounds against a catalog written meanwhile before giving up (catalog writes are rare: one more is plenty). */
+const CATALOG_ROUNDS = 5;
+
+const catalogChanging = (): LockstepError =>
+  new LockstepError(
+    'LOCKSTEP_CONFLICT',
+    409,
+    'the event-type catalog kept changing while the messages were being stored: send the request again with the same Idempotency-Key',
+  );
+
 function oneKey(fromHeader: string | undefined, fromBody: string | undefined): string | undefined {
   if (fromHeader && fromBody && fromHeader !== fromBody)
     throw badField('idempotencyKey', 'differs from the Idempotency-Key header; send one or make them equal');

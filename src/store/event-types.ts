@@ -10,11 +10,23 @@ export type StoredEventType = EventType & { version: string };
 /** The changes of a PATCH: `schema: null` removes the schema. */
 export type EventTypeChanges = Partial<Pick<EventType, 'description' | 'deprecated'>> & { schema?: Record<string, unknown> | null };
 
+/** The version of a catalog nothing was ever written to. */
+export const EMPTY_CATALOG = '0';
+
+/** The whole catalog as intake validates with it, and the version accept.lua checks it by. */
+export interface Catalog {
+  version: string;
+  types: Map<string, StoredEventType>;
+}
+
 /**
- * The event-type catalog: one hash, field = type name. Small (types are named by people), read whole
- * by the list and one field at a time by intake.
+ * The event-type catalog: one hash, field = type name. Small (types are named by people), so intake
+ * keeps it whole in memory and reads it again only when a write has bumped its version (accept.lua
+ * refuses a message validated with an older one): no catalog read on the way of a message.
  */
 export class EventTypeStore {
+  private cached: Promise<Catalog> | undefined;
+
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
@@ -26,8 +38,9 @@ export class EventTypeStore {
   async create(type: Omit<EventType, 'createdAt' | 'updatedAt'>): Promise<StoredEventType | undefined> {
     const now = new Date().toISOString();
     const stored: StoredEventType = { ...type, createdAt: now, updatedAt: now, version: newVersion() };
-    const created = await this.redis.hsetnx(this.keys.eventTypes, type.name, JSON.stringify(stored));
+    const created = await this.redis.writeEventType(this.keys.eventTypes, this.keys.eventTypesVersion, 'create', type.name, JSON.stringify(stored));
     if (created !== 1) return undefined;
+    this.forget();
     await this.replicas.confirm();
     return stored;
   }
@@ -36,11 +49,33 @@ export class EventTypeStore {
     return parse(await this.redis.hget(this.keys.eventTypes, name));
   }
 
-  /** The types of these names (undefined for a name not in the catalog), in one round trip. */
-  async getMany(names: string[]): Promise<Map<string, StoredEventType | undefined>> {
-    if (names.length === 0) return new Map();
-    const values = await this.redis.hmget(this.keys.eventTypes, ...names);
-    return new Map(names.map((name, index) => [name, parse(values[index] ?? null)]));
+  /** The catalog as last read (read once, then again after `forget`). */
+  catalog(): Promise<Catalog> {
+    this.cached ??= this.readCatalog().catch((error: unknown) => {
+      this.cached = undefined;
+      throw error;
+    });
+    return this.cached;
+  }
+
+  /** Drops the cached catalog: accept.lua said a write has changed it since. */
+  forget(): void {
+    this.cached = undefined;
+  }
+
+  /** Whether no catalog write happened since `catalog` was read (one GET). */
+  async isCurrent(catalog: Catalog): Promise<boolean> {
+    return ((await this.redis.get(this.keys.eventTypesVersion)) ?? EMPTY_CATALOG) === catalog.version;
+  }
+
+  private async readCatalog(): Promise<Catalog> {
+    const replies = await this.redis.multi().get(this.keys.eventTypesVersion).hgetall(this.keys.eventTypes).exec();
+    const version = replies?.[0]?.[1];
+    const all = (replies?.[1]?.[1] ?? {}) as Record<string, string>;
+    return {
+      version: typeof version === 'string' ? version : EMPTY_CATALOG,
+      types: new Map(Object.entries(all).map(([name, json]) => [name, JSON.parse(json) as StoredEventType])),
+    };
   }
 
   async list(): Promise<StoredEventType[]> {
@@ -60,9 +95,10 @@ export class EventTypeStore {
       const read = await this.redis.hget(this.keys.eventTypes, name);
       if (read === null) return undefined;
       const next = changed(JSON.parse(read) as StoredEventType, changes);
-      const outcome = await this.redis.replaceEventType(this.keys.eventTypes, name, read, JSON.stringify(next));
+      const outcome = await this.redis.replaceEventType(this.keys.eventTypes, this.keys.eventTypesVersion, name, read, JSON.stringify(next));
       if (outcome === 'gone') return undefined;
       if (outcome === 'replaced') {
+        this.forget();
         await this.replicas.confirm();
         return next;
       }
@@ -71,7 +107,8 @@ export class EventTypeStore {
   }
 
   async delete(name: string): Promise<boolean> {
-    if ((await this.redis.hdel(this.keys.eventTypes, name)) !== 1) return false;
+    if ((await this.redis.writeEventType(this.keys.eventTypes, this.keys.eventTypesVersion, 'delete', name, '')) !== 1) return false;
+    this.forget();
     await this.replicas.confirm();
     return true;
   }

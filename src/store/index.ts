@@ -24,7 +24,7 @@ export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
 export type { KeyChanges } from './key-changes.js';
-export type { EventTypeChanges, StoredEventType } from './event-types.js';
+export type { Catalog, EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
 export type { MessageListFilter } from './message-index.js';

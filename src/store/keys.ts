@@ -76,6 +76,10 @@ export class Keys {
   get eventTypes(): string {
     return `${this.prefix}:event-types`;
   }
+  /** Counter bumped by every catalog write: intake validates with a cached catalog and accept.lua refuses a stale one. */
+  get eventTypesVersion(): string {
+    return `${this.prefix}:event-types:version`;
+  }
   /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (key-changes.ts). */
   get keysChanged(): string {
     return `${this.prefix}:keys-changed`;

@@ -23,7 +23,9 @@ export type AcceptResult =
   /** `toWake`: the receivers that may have no drain job yet (their queue was empty). */
   | { kind: 'accepted'; message: AcceptedMessage; toWake: string[] }
   | { kind: 'duplicate'; message: AcceptedMessage }
-  | { kind: 'unknown-receiver'; receiverId: string };
+  | { kind: 'unknown-receiver'; receiverId: string }
+  /** The event-type catalog changed after the payload was checked with `catalogVersion`: check it again. */
+  | { kind: 'stale-catalog' };
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -53,8 +55,8 @@ export class MessageStore {
   ) {}
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
-  accept(input: NewMessage, traceparent?: string): Promise<AcceptResult> {
-    return this.acceptMany([input], traceparent).then((results) => results[0] as AcceptResult);
+  accept(input: NewMessage, catalogVersion: string, traceparent?: string): Promise<AcceptResult> {
+    return this.acceptMany([input], catalogVersion, traceparent).then((results) => results[0] as AcceptResult);
   }
 
   /**
@@ -62,7 +64,7 @@ export class MessageStore {
    * one pipelined round trip. Fan-out uses the cached receiver directory; a script refuses when
    * the receivers changed since (version check), and those messages go again with a fresh one.
    */
-  async acceptMany(inputs: NewMessage[], traceparent = ''): Promise<AcceptResult[]> {
+  async acceptMany(inputs: NewMessage[], catalogVersion: string, traceparent = ''): Promise<AcceptResult[]> {
     const results: AcceptResult[] = [];
     let pending = inputs.map((_, index) => index);
     while (pending.length > 0) {
@@ -72,13 +74,14 @@ export class MessageStore {
         const input = inputs[index] as NewMessage;
         const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
         const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType, input.tenantId);
-        return { index, message, args: this.acceptArgs(message, input, receiverIds, directory?.version, traceparent) };
+        return { index, message, args: this.acceptArgs(message, input, receiverIds, { receivers: directory?.version, catalog: catalogVersion }, traceparent) };
       });
       const replies = await this.runAccepts(sent.map(({ args }) => args));
       const stale: number[] = [];
       for (const [position, { index, message }] of sent.entries()) {
         const fields = replies[position] ?? [];
         if (fields[0] === 'stale') stale.push(index);
+        else if (fields[0] === 'stale-catalog') results[index] = { kind: 'stale-catalog' };
         else results[index] = await this.toAcceptResult(fields, message);
       }
       if (stale.length > 0) this.directory = undefined;
@@ -159,7 +162,7 @@ export class MessageStore {
     message: Omit<AcceptedMessage, 'receiverIds'>,
     input: NewMessage,
     receiverIds: string[],
-    version: string | undefined,
+    versions: { receivers: string | undefined; catalog: string },
     traceparent: string,
   ): AcceptArgs {
     const k = this.keys;
@@ -172,6 +175,7 @@ export class MessageStore {
       k.idempotency(input.idempotencyKey ?? ''),
       k.messageIndex,
       k.tenantMessages(tenant),
+      k.eventTypesVersion,
     ];
     for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
     return [
@@ -182,7 +186,7 @@ export class MessageStore {
       JSON.stringify(input.payload),
       message.createdAt,
       input.receiverIds ? 'explicit' : 'match',
-      version ?? '',
+      versions.receivers ?? '',
       input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
       this.retentionMs,
       k.prefix,
@@ -190,6 +194,7 @@ export class MessageStore {
       traceparent,
       tenant,
       firstIdAt('msg', Date.now() - this.retentionMs),
+      versions.catalog,
       ...receiverIds,
     ];
   }

@@ -34,7 +34,8 @@ export interface StoreCommands {
     channel: string,
     receiverId: string,
   ): Promise<string[]>;
-  replaceEventType(catalogKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
+  writeEventType(catalogKey: string, versionKey: string, op: 'create' | 'delete', name: string, type: string): Promise<number>;
+  replaceEventType(catalogKey: string, versionKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
@@ -74,7 +75,8 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['deleteTenant', 'delete-tenant.lua', 4],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
-  ['replaceEventType', 'replace-event-type.lua', 1],
+  ['replaceEventType', 'replace-event-type.lua', 2],
+  ['writeEventType', 'write-event-type.lua', 2],
   ['replayDead', 'replay.lua', 4],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],

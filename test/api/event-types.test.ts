@@ -157,6 +157,11 @@ describe('event-type catalog', () => {
     await other.api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });
     assert.equal((await refusal({ eventType: 'invoice.paid', payload: { n: 1 } })).field, 'payload/n');
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202);
+    // each process checks with the catalog it holds; the accept refuses one checked with an older
+    // catalog (passed, above), and a refusal is confirmed against the catalog as it is now (here)
+    await other.api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'integer' } } } });
+    assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 2 } })).status, 202);
+    await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });
   });
 
   test('PATCHes racing each other both apply; a PATCH racing a DELETE never brings the type back (compare and set)', async () => {

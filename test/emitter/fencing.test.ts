@@ -11,6 +11,7 @@ import type { Attempt } from '../../src/store/types.js';
 import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 /**
  * The emitter's side of store fencing (issue 10 item 2), with real Redis, real Redis locks and a
@@ -67,7 +68,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       const id = await db.newReceiver({ url: receiver.url(name), timeoutMs: 5000 });
       const messageIds: string[] = [];
       for (let i = 0; i < count; i++) {
-        const accepted = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] });
+        const accepted = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] }, EMPTY_CATALOG);
         assert.equal(accepted.kind, 'accepted');
         messageIds.push(accepted.message.id);
       }

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { AttemptRecorder } from '../../src/emitter/recorder.js';
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 /**
  * What lanes (maxInFlight > 1) need of the store, against a real redis-server: outcomes recorded
@@ -20,7 +21,7 @@ describe('lanes in the store: frontier, slot fences, rate reservation', () => {
   const accept = async (receiverId: string, count: number): Promise<string[]> => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const result = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [receiverId] });
+      const result = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [receiverId] }, EMPTY_CATALOG);
       assert.equal(result.kind, 'accepted');
       ids.push(result.message.id);
     }

@@ -6,6 +6,7 @@ import { Store } from '../../src/store/index.js';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 import { receiverSettings } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 const RECEIVERS = 20_000;
 const WITH_WORK = 1000;
@@ -38,6 +39,7 @@ describe('a scrape with 20,000 receivers', () => {
     }
     await store.messages.acceptMany(
       ids.slice(0, WITH_WORK).flatMap((id) => [0, 1].map((n) => ({ eventType: 'scale.event', payload: { n }, receiverIds: [id] }))),
+      EMPTY_CATALOG,
     );
     await store.close();
   });

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { BreakerPolicy, Claim, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import type { Attempt } from '../../src/store/types.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 /**
  * Issue 10 item 2, against a real redis-server: the store itself refuses a lock holder whose
@@ -13,7 +14,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
   const db = useStore('fencing');
 
   const accept = async (receiverId: string): Promise<string> => {
-    const result = await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [receiverId] });
+    const result = await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [receiverId] }, EMPTY_CATALOG);
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 const RETENTION_MS = 1500;
 
@@ -23,7 +24,7 @@ describe('queue statistics kept by the scripts', () => {
   const holder: Holder = { fence: { service: 'redis', value: 1 } };
   const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
   const accept = async (receiverIds: string[]): Promise<string> => {
-    const result = await db.store.messages.accept({ eventType: 'qs.event', payload: {}, receiverIds });
+    const result = await db.store.messages.accept({ eventType: 'qs.event', payload: {}, receiverIds }, EMPTY_CATALOG);
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };

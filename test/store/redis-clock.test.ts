@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import type { Attempt } from '../../src/store/types.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 /**
  * Issue 10 item 1, the store's part: every scheduling time the scripts compare across processes
@@ -36,7 +37,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
   };
   const claimed = async (): Promise<{ receiverId: string; delivery: ClaimedDelivery }> => {
     const id = await db.newReceiver();
-    assert.equal((await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [id] })).kind, 'accepted');
+    assert.equal((await db.store.messages.accept({ eventType: 'test.event', payload: {}, receiverIds: [id] }, EMPTY_CATALOG)).kind, 'accepted');
     const claim = await claimOf(id);
     assert.equal(claim.kind, 'send');
     return { receiverId: id, delivery: (claim as { deliveries: ClaimedDelivery[] }).deliveries[0] as ClaimedDelivery };

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
 import type { Attempt } from '../../src/store/types.js';
 import { useStore } from '../support/store.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 
 const RETENTION_MS = 1500;
 
@@ -20,7 +21,10 @@ describe('retention: final messages expire, attempts are bounded', () => {
   const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
   const newReceiver = (): Promise<string> => db.newReceiver({ eventTypes: ['ret.*'] });
   const accept = async (receiverIds: string[], idempotencyKey?: string): Promise<string> => {
-    const result = await db.store.messages.accept({ eventType: 'ret.event', payload: { n: 1 }, receiverIds, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const result = await db.store.messages.accept(
+      { eventType: 'ret.event', payload: { n: 1 }, receiverIds, ...(idempotencyKey ? { idempotencyKey } : {}) },
+      EMPTY_CATALOG,
+    );
     assert.equal(result.kind, 'accepted');
     return result.message.id;
   };
@@ -68,7 +72,7 @@ describe('retention: final messages expire, attempts are bounded', () => {
       keys.map(() => -2),
       'nothing of it is left',
     );
-    const again = await db.store.messages.accept({ eventType: 'ret.event', payload: {}, receiverIds: [receiverId], idempotencyKey: 'order-1' });
+    const again = await db.store.messages.accept({ eventType: 'ret.event', payload: {}, receiverIds: [receiverId], idempotencyKey: 'order-1' }, EMPTY_CATALOG);
     assert.equal(again.kind, 'accepted', 'its idempotency key is free again');
   });
 
@@ -114,7 +118,7 @@ describe('retention: final messages expire, attempts are bounded', () => {
   });
 
   test('a message that matched no receiver expires too', async () => {
-    const result = await db.store.messages.accept({ eventType: 'nobody.listens', payload: {} });
+    const result = await db.store.messages.accept({ eventType: 'nobody.listens', payload: {} }, EMPTY_CATALOG);
     assert.equal(result.kind, 'accepted');
     assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.message(result.message.id))));
   });

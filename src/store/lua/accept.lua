@@ -4,21 +4,27 @@
 --
 -- KEYS[1] message hash, KEYS[2] deliveries hash, KEYS[3] sequence, KEYS[4] receivers version,
 -- KEYS[5] idempotency key, KEYS[6] message index, KEYS[7] the tenant's message index (unused
--- without a tenant), then for each receiver: its hash, its queue
+-- without a tenant), KEYS[8] the event-type catalog's version, then for each receiver: its hash,
+-- its queue
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
 -- ARGV[9] key prefix, ARGV[10] the idempotency key itself, ARGV[11] the W3C traceparent to keep
 -- with the message ('' = none: stored only when tracing is on or the producer sent one),
 -- ARGV[12] tenant id ('' = none), ARGV[13] the first message id still inside retention (older ones
--- leave the indexes), ARGV[14..] receiver ids
+-- leave the indexes), ARGV[14] the catalog version the payload was validated with, ARGV[15..]
+-- receiver ids
 --
 -- Tenancy is decided here, in the same step as the write: a receiver whose tenant is not the
 -- message's (a receiver with none for a message with none) is never chosen; named explicitly it
 -- refuses the message as unknown. A tenant's receivers can thus never get another's message,
 -- whatever the caller's cache said or whatever was created or deleted meanwhile.
 --
--- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'} | {'unknown-receiver', id}
+-- The payload was checked against the caller's cached event-type catalog: a catalog written since
+-- (its version moved) refuses the message ('stale-catalog'), and the caller checks it again.
+--
+-- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'}
+--       | {'stale-catalog'} | {'unknown-receiver', id}
 -- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
 -- only those may lack a drain job. A receiver with deliveries queued already has one, waiting,
 -- delayed or running a turn that will claim this message too (and the emitters' reconciler
@@ -27,8 +33,8 @@
 --@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIRST_RECEIVER = 14
-local FIRST_RECEIVER_KEY = 8
+local FIRST_RECEIVER = 15
+local FIRST_RECEIVER_KEY = 9
 local tenant = ARGV[12]
 local explicit = ARGV[5] == 'explicit'
 if ARGV[7] ~= '0' then
@@ -36,6 +42,7 @@ if ARGV[7] ~= '0' then
   -- a key whose message has just expired (the two expire together, one a moment after the other) is free again
   if first and redis.call('EXISTS', messageKeyOf(ARGV[9], first)) == 1 then return {'duplicate', first} end
 end
+if (redis.call('GET', KEYS[8]) or '0') ~= ARGV[14] then return {'stale-catalog'} end
 if not explicit and (redis.call('GET', KEYS[4]) or '0') ~= ARGV[6] then
   return {'stale'}
 end
