@@ -1,3 +1,4 @@
+import type { DeliveryResult } from '../delivery/client.js';
 import { idTimestamp } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -12,6 +13,21 @@ export interface DrainCounters {
   turns: number;
   /** Turns ended because the store refused our fence: a newer holder had taken the receiver. */
   fenced: number;
+}
+
+/** The history entry of one attempt, as the store keeps it. */
+export function attemptOf(delivery: ClaimedDelivery, emitterId: string, fence: number, startedAt: number, result: DeliveryResult): Attempt {
+  return {
+    attempt: delivery.attempt,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    error: result.error,
+    emitterId,
+    fence,
+    responseBody: result.responseBody,
+    responseHeaders: result.responseHeaders,
+  };
 }
 
 /** What a drainer's written batches add to its counters, the metrics and the log. */

@@ -1,4 +1,4 @@
-import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
+import type { DeliveryClient } from '../delivery/client.js';
 import type { Signer } from '../delivery/signer.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
@@ -6,8 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
 import type { KeyChanges } from '../store/index.js';
-import type { Attempt } from '../store/types.js';
-import { AttemptAccounting, type DrainCounters } from './attempt-accounting.js';
+import { AttemptAccounting, attemptOf, type DrainCounters } from './attempt-accounting.js';
 import { LaneSet, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
@@ -256,10 +255,12 @@ export class ReceiverDrainer {
       url: receiver.url,
     });
     if (span) headers.traceparent = span.traceparent;
-    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
+    // the last check, at the write itself (exchange.ts): a freeze after `going` sends nothing
+    const mayWrite = (): string | null => (own.isHeld() && lane.lock.isHeld() ? null : `lock on ${lane.lock.receiverId} lost`);
+    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal, mayWrite });
     span?.end(result.statusCode, result.errorKind);
     const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
-    const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
+    const record: AttemptRecord = { delivery, outcome, attempt: attemptOf(delivery, this.options.emitterId, own.fence, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;
   }
@@ -282,19 +283,5 @@ export class ReceiverDrainer {
       'store refused our fence: a newer holder has the receiver; giving it up',
     );
     return { kind: 'busy' };
-  }
-
-  private attemptRecord(delivery: ClaimedDelivery, lock: HeldLock, startedAt: number, result: DeliveryResult): Attempt {
-    return {
-      attempt: delivery.attempt,
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      error: result.error,
-      emitterId: this.options.emitterId,
-      fence: lock.fence,
-      responseBody: result.responseBody,
-      responseHeaders: result.responseHeaders,
-    };
   }
 }
