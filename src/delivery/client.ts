@@ -76,6 +76,7 @@ export class DeliveryClient {
   private readonly maxResponseBytes: number;
   private readonly maxResponseHeaderBytes: number;
   private readonly userAgent: string;
+  private readonly targets = new Map<string, Target>();
 
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
@@ -109,11 +110,11 @@ export class DeliveryClient {
     // A lock lost before the send: nothing at all goes out.
     if (!exchange.ended) {
       try {
-        const url = new URL(request.url);
+        const { url, path } = this.target(request.url);
         // through a proxy: the checked address, the name kept in the Host header
         const origin = this.proxy ? await this.proxy.origin(url) : url.origin;
         const headers = this.headersFor(request, this.proxy ? url.host : undefined);
-        if (!exchange.ended) this.agent.dispatch({ origin, path: `${url.pathname}${url.search}`, method: 'POST', headers, body: request.body }, exchange);
+        if (!exchange.ended) this.agent.dispatch({ origin, path, method: 'POST', headers, body: request.body }, exchange);
       } catch (error) {
         exchange.failedToDispatch(error);
       }
@@ -142,6 +143,17 @@ export class DeliveryClient {
     return this.agent.close();
   }
 
+  /** A receiver's URL, parsed once rather than per request (a bounded cache: emptied when full). */
+  private target(text: string): Target {
+    let target = this.targets.get(text);
+    if (target) return target;
+    const url = new URL(text);
+    target = { url, path: `${url.pathname}${url.search}` };
+    if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+    this.targets.set(text, target);
+    return target;
+  }
+
   /** The caller's headers (names lower-cased so none is sent twice), our user-agent unless given, and always JSON. */
   private headersFor(request: DeliveryRequest, host: string | undefined): Record<string, string> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
@@ -151,6 +163,13 @@ export class DeliveryClient {
     return headers;
   }
 }
+
+interface Target {
+  url: URL;
+  path: string;
+}
+/** Receiver URLs kept parsed; beyond this many the cache starts again (a fleet's receivers, not every URL ever seen). */
+const MAX_TARGETS = 10_000;
 
 type Answer = Pick<DeliveryResult, 'statusCode' | 'responseHeaders' | 'responseBody' | 'retryAfterMs'>;
 const NO_ANSWER: Answer = { statusCode: null, responseHeaders: {}, responseBody: '', retryAfterMs: null };
