@@ -7,7 +7,7 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
-import { KeyChanges } from './key-changes.js';
+import { ChannelNotices } from './notices.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
@@ -23,7 +23,7 @@ import { TokenStore } from './tokens.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
-export type { KeyChanges } from './key-changes.js';
+export type { ChannelNotices } from './notices.js';
 export type { Catalog, EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
@@ -62,7 +62,9 @@ export class Store {
   /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
   private readonly replicas: ReplicaBarrier;
   /** An emitter's subscriber to config-change notices, made on first use (the API needs none). */
-  private keyChanges: KeyChanges | undefined;
+  private keyChanges: ChannelNotices | undefined;
+  /** An emitter's subscriber to notices of work for idle receivers, made on first use. */
+  private work: ChannelNotices | undefined;
 
   constructor(
     readonly redisTarget: RedisTarget,
@@ -117,10 +119,19 @@ export class Store {
     return checkEvictionPolicy(this.redis, this.redisTarget, allowEvicting, log);
   }
 
-  /** The notices of receivers' config changes (key rotations), heard on one subscriber connection: key-changes.ts. */
-  watchKeyChanges(): KeyChanges {
-    this.keyChanges ??= new KeyChanges(this.redisTarget, this.keys.keysChanged);
+  /**
+   * The notices of receivers' config changes (key rotations, PATCHes: replace-config.lua), so a
+   * window claimed before one stops before its next attempt and the next claim brings the new keys.
+   */
+  watchKeyChanges(): ChannelNotices {
+    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged);
     return this.keyChanges;
+  }
+
+  /** The notices accept.lua sends when an idle receiver's queue gets work: a turn lingering on it claims at once. */
+  watchWork(): ChannelNotices {
+    this.work ??= new ChannelNotices(this.redisTarget, this.keys.work);
+    return this.work;
   }
 
   async ping(): Promise<boolean> {
@@ -134,6 +145,7 @@ export class Store {
     await this.drains.close();
     this.replicas.close();
     this.keyChanges?.close();
+    this.work?.close();
     this.redis.disconnect();
   }
 }

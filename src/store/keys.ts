@@ -78,9 +78,13 @@ export class Keys {
   get eventTypesVersion(): string {
     return `${this.prefix}:event-types:version`;
   }
-  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (key-changes.ts). */
+  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (notices.ts). */
   get keysChanged(): string {
     return `${this.prefix}:keys-changed`;
+  }
+  /** Pub/sub channel: accept.lua publishes a receiver's id on it when its empty queue gets work (notices.ts). */
+  get work(): string {
+    return `${this.prefix}:work`;
   }
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
   get replicationMark(): string {

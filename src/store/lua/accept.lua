@@ -77,6 +77,8 @@ for _, i in ipairs(chosen) do
 end
 bumpStats(ARGV[9], #accepted - 3, 0, 0)
 accepted[3] = table.concat(toWake, ',')
+-- a turn lingering on an emptied queue hears of its new work at once (store/notices.ts, drain.ts)
+for _, receiverId in ipairs(toWake) do redis.call('PUBLISH', ARGV[9] .. ':work', receiverId) end
 local receiverIds = {unpack(accepted, 4)}
 local fields = {'eventType', ARGV[2], 'payload', ARGV[3], 'createdAt', ARGV[4], 'receiverIds', table.concat(receiverIds, ','), 'open', #receiverIds}
 for _, field in ipairs(states) do fields[#fields + 1] = field end
