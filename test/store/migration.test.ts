@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Store } from '../../src/store/index.js';
+import { previousLayout, SCHEMA, schemaKey } from '../../src/store/migrate.js';
+import type { Attempt, DeliveryStatus } from '../../src/store/types.js';
+import { useStore } from '../support/store.js';
+
+const PREFIX = 'mig';
+const old = previousLayout(PREFIX);
+const RETENTION_LEFT_MS = 600_000;
+
+/** An attempt as the previous version stored it: JSON naming its receiver first. */
+const attempt = (receiverId: string, n: number, fence = 1): string => {
+  const stored: Attempt & { receiverId: string } = {
+    receiverId,
+    attempt: n,
+    startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    durationMs: 12.5,
+    statusCode: 500,
+    error: null,
+    emitterId: `emitter-${fence}`,
+    fence,
+    responseBody: 'nope',
+    responseHeaders: { 'content-type': 'text/plain' },
+  };
+  return JSON.stringify(stored);
+};
+/** The same attempt as schema 2 keeps it: without its receiver. */
+const kept = (json: string): string => JSON.stringify({ ...(JSON.parse(json) as object), receiverId: undefined });
+const state = (status: DeliveryStatus, attempts: number, seq = 1): string => JSON.stringify({ status, seq, attempts, failures: attempts, dueAt: 0 });
+
+interface OldMessage {
+  id: string;
+  /** The message hash's fields besides eventType, payload, createdAt (receiverIds: the states' receivers). */
+  fields?: Record<string, string>;
+  states: Record<string, string>;
+  lists?: Record<string, string[]>;
+  legacyList?: string[];
+  /** Final: every key expires this long after (as retention.lua set them). */
+  ttlMs?: number;
+}
+
+/**
+ * Issue 13's upgrade on a real redis-server: messages written in the previous layout (message
+ * hash, deliveries hash, attempts lists) by raw commands, converted at connect into their one
+ * hash with every delivery, attempt history, open count and expiry; a second run changes nothing.
+ */
+describe('migration to storage schema 2', () => {
+  const db = useStore(PREFIX);
+
+  const writeOld = async (message: OldMessage): Promise<void> => {
+    const { redis, keys } = db.raw;
+    const receiverIds = Object.keys(message.states).join(',');
+    const messageFields = { eventType: 'mig.event', payload: '{"n":1}', createdAt: '2026-01-01T00:00:00.000Z', receiverIds, ...message.fields };
+    const written = [keys.message(message.id), old.deliveries(message.id)];
+    const write = redis.multi().hset(keys.message(message.id), messageFields).hset(old.deliveries(message.id), message.states);
+    for (const [receiverId, list] of Object.entries(message.lists ?? {})) {
+      write.rpush(old.attempts(message.id, receiverId), ...list);
+      written.push(old.attempts(message.id, receiverId));
+    }
+    if (message.legacyList) {
+      write.rpush(old.legacyAttempts(message.id), ...message.legacyList);
+      written.push(old.legacyAttempts(message.id));
+    }
+    if (message.ttlMs) for (const key of written) write.pexpire(key, message.ttlMs);
+    await write.exec();
+  };
+  /** A store of the new version starting on this Redis: what its connect converted. */
+  const start = async (): Promise<number | undefined> => {
+    const store = new Store(db.server.url, PREFIX, { disableAfterDeadMs: 3_600_000 });
+    try {
+      return await store.connect();
+    } finally {
+      await store.close();
+    }
+  };
+  const hash = (id: string): Promise<Record<string, string>> => db.raw.redis.hgetall(db.raw.keys.message(id));
+  const oldKeysLeft = async (): Promise<string[]> => [...(await db.raw.redis.keys(`${PREFIX}:dlv:*`)), ...(await db.raw.redis.keys(`${PREFIX}:att:*`))];
+
+  // the previous version's data, one case each
+  const delivered = 'msg_delivered';
+  const retrying = 'msg_retrying';
+  const twoReceivers = 'msg_two';
+  const legacy = 'msg_legacy';
+  const longHistory = [1, 2, 3].map((n) => attempt('rcv_r', n));
+  const lastNine = Array.from({ length: 9 }, (_, i) => attempt('rcv_r', 12 + i));
+  const refusedLate = attempt('rcv_r', 21, 0); // a stale fence's record: not one of the state's 20
+  const staleTwo = attempt('rcv_b', 2, 1);
+  const acceptedTwo = attempt('rcv_b', 2, 2);
+
+  test('a fresh Redis gets the schema at its first connect, with nothing to convert', async () => {
+    assert.equal(await db.raw.redis.get(schemaKey(PREFIX)), SCHEMA);
+    assert.equal(await start(), undefined, 'a later start reads only the schema key');
+  });
+
+  test('the first start converts every message into its one hash and deletes the old keys', async () => {
+    await db.raw.redis.del(schemaKey(PREFIX)); // as a Redis the previous version wrote
+    const idemUntil = String(Date.now() + 86_400_000);
+    await writeOld({
+      id: delivered,
+      fields: { open: '0', idem: 'order-1', idemUntil, tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+      states: { rcv_a: state('delivered', 1) },
+      lists: { rcv_a: [attempt('rcv_a', 1)] },
+      ttlMs: RETENTION_LEFT_MS,
+    });
+    await db.raw.redis.set(db.raw.keys.idempotency('order-1'), delivered, 'PX', RETENTION_LEFT_MS);
+    // 20 attempts: the first 3, the marker, then the last 10 places (one of them a refused record's)
+    await writeOld({
+      id: retrying,
+      fields: { open: '1', tenant: 'acme' },
+      states: { rcv_r: state('retrying', 20) },
+      lists: { rcv_r: [...longHistory, '{"omitted":8}', ...lastNine, refusedLate] },
+    });
+    // stored before `open`: a refused attempt 2 (stale fence) recorded before the accepted one
+    await writeOld({
+      id: twoReceivers,
+      states: { rcv_a: state('delivered', 1), rcv_b: state('retrying', 2) },
+      lists: { rcv_a: [attempt('rcv_a', 1)], rcv_b: [attempt('rcv_b', 1), staleTwo, acceptedTwo] },
+    });
+    // stored before per-delivery lists: every receiver's first attempt in the message's own list
+    await writeOld({
+      id: legacy,
+      fields: { open: '0', legacy: '1' },
+      states: { rcv_a: state('delivered', 2), rcv_b: state('dead', 1) },
+      legacyList: [attempt('rcv_a', 1), attempt('rcv_b', 1)],
+      lists: { rcv_a: [attempt('rcv_a', 2)] },
+      ttlMs: RETENTION_LEFT_MS,
+    });
+    // a deliveries hash whose message expired a moment before: left alone, not counted
+    await db.raw.redis.hset(old.deliveries('msg_gone'), 'rcv_a', state('delivered', 1));
+
+    assert.equal(await start(), 4);
+    assert.equal(await db.raw.redis.get(schemaKey(PREFIX)), SCHEMA);
+    assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')], 'no old key of a converted message is left');
+
+    assert.deepEqual(await hash(delivered), {
+      eventType: 'mig.event',
+      payload: '{"n":1}',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      receiverIds: 'rcv_a',
+      open: '0',
+      idem: 'order-1',
+      idemUntil,
+      tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      'd:rcv_a': state('delivered', 1),
+      'a:rcv_a:1': kept(attempt('rcv_a', 1)),
+    });
+    const life = await db.raw.redis.pttl(db.raw.keys.message(delivered));
+    assert.ok(life > RETENTION_LEFT_MS - 10_000 && life <= RETENTION_LEFT_MS, `a final message keeps its remaining life: ${life}`);
+    assert.equal(await db.raw.redis.get(db.raw.keys.idempotency('order-1')), delivered, 'its idempotency key is unchanged');
+
+    const long = await hash(retrying);
+    assert.equal(long['d:rcv_r'], state('retrying', 20));
+    assert.equal(long.open, '1');
+    assert.equal(long.tenant, 'acme');
+    assert.deepEqual(
+      Object.keys(long)
+        .filter((field) => field.startsWith('a:'))
+        .map((field) => Number(field.split(':')[2]))
+        .sort((a, b) => a - b),
+      [1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20],
+      'attempts 1-3 and those of the last 10 the old list had (11 gave its place to the refused record)',
+    );
+    assert.equal(long['a:rcv_r:12'], kept(lastNine[0] as string));
+    assert.equal(long['r:rcv_r:legacy:13:21'], kept(refusedLate), 'the refused record is kept as refused, at its place in the old list');
+    assert.ok(!Object.values(long).some((value) => value.includes('omitted')), 'no marker: omitted is derived');
+    assert.equal(await db.raw.redis.pttl(db.raw.keys.message(retrying)), -1, 'an open message does not expire');
+
+    const two = await hash(twoReceivers);
+    assert.equal(two.open, '1', 'counted from the states: rcv_b is retrying');
+    assert.equal(two['a:rcv_a:1'], kept(attempt('rcv_a', 1)));
+    assert.equal(two['a:rcv_b:1'], kept(attempt('rcv_b', 1)));
+    assert.equal(two['a:rcv_b:2'], kept(acceptedTwo), 'of two records of attempt 2, the higher fence is the accepted one');
+    assert.equal(two['r:rcv_b:legacy:2:2'], kept(staleTwo));
+    assert.equal(await db.raw.redis.pttl(db.raw.keys.message(twoReceivers)), -1);
+
+    const whole = await hash(legacy);
+    assert.equal(whole.legacy, undefined, 'no whole-message list is left to read');
+    assert.deepEqual(
+      [whole['a:rcv_a:1'], whole['a:rcv_a:2'], whole['a:rcv_b:1'], whole['d:rcv_b']],
+      [kept(attempt('rcv_a', 1)), kept(attempt('rcv_a', 2)), kept(attempt('rcv_b', 1)), state('dead', 1)],
+    );
+    assert.ok((await db.raw.redis.pttl(db.raw.keys.message(legacy))) > RETENTION_LEFT_MS - 10_000);
+  });
+
+  test('a second run changes nothing, and a start after it reads only the schema key', async () => {
+    const before = await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash));
+    await db.raw.redis.del(schemaKey(PREFIX)); // as if a process had stopped before setting it
+    assert.equal(await start(), 0);
+    assert.deepEqual(await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash)), before);
+    assert.equal(await start(), undefined);
+  });
+
+  test('processes starting together convert each message once, past one SCAN batch', async () => {
+    await db.raw.redis.del(schemaKey(PREFIX));
+    const ids = Array.from({ length: 1200 }, (_, i) => `msg_many${String(i).padStart(4, '0')}`);
+    const write = db.raw.redis.pipeline();
+    for (const id of ids) {
+      write.hset(db.raw.keys.message(id), { eventType: 'mig.event', payload: '{}', createdAt: '2026-01-01T00:00:00.000Z', receiverIds: 'rcv_a', open: '1' });
+      write.hset(old.deliveries(id), 'rcv_a', state('pending', 0));
+    }
+    await write.exec();
+    const counts = await Promise.all([start(), start(), start()]);
+    assert.equal(
+      counts.reduce<number>((sum, count) => sum + (count ?? 0), 0),
+      ids.length,
+      `every message converted by exactly one of them: ${counts.join(', ')}`,
+    );
+    assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')]);
+    assert.equal(await db.raw.redis.hget(db.raw.keys.message(ids[1199] as string), 'd:rcv_a'), state('pending', 0));
+  });
+});
