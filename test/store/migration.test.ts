@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import type { RedisClient, RedisTarget } from '../../src/redis.js';
 import { Store } from '../../src/store/index.js';
+import { Keys } from '../../src/store/keys.js';
 import { previousLayout, SCHEMA, schemaKey } from '../../src/store/migrate.js';
 import type { Attempt, DeliveryStatus } from '../../src/store/types.js';
+import { defineStoreCommands } from '../../src/store/scripts.js';
+import { RedisCluster } from '../support/cluster.js';
 import { useStore } from '../support/store.js';
 
 const PREFIX = 'mig';
@@ -40,6 +45,35 @@ interface OldMessage {
   ttlMs?: number;
 }
 
+/** Writes `message` as the previous version stored it, by raw commands. */
+async function writeOld(redis: RedisClient, prefix: string, message: OldMessage): Promise<void> {
+  const [keys, old] = [new Keys(prefix), previousLayout(prefix)];
+  const receiverIds = Object.keys(message.states).join(',');
+  const messageFields = { eventType: 'mig.event', payload: '{"n":1}', createdAt: '2026-01-01T00:00:00.000Z', receiverIds, ...message.fields };
+  const written = [keys.message(message.id), old.deliveries(message.id)];
+  const write = redis.multi().hset(keys.message(message.id), messageFields).hset(old.deliveries(message.id), message.states);
+  for (const [receiverId, list] of Object.entries(message.lists ?? {})) {
+    write.rpush(old.attempts(message.id, receiverId), ...list);
+    written.push(old.attempts(message.id, receiverId));
+  }
+  if (message.legacyList) {
+    write.rpush(old.legacyAttempts(message.id), ...message.legacyList);
+    written.push(old.legacyAttempts(message.id));
+  }
+  if (message.ttlMs) for (const key of written) write.pexpire(key, message.ttlMs);
+  await write.exec();
+}
+
+/** A store of the new version starting on `target`: what its connect converted. */
+async function start(target: RedisTarget, prefix: string): Promise<number | undefined> {
+  const store = new Store(target, prefix, { disableAfterDeadMs: 3_600_000 });
+  try {
+    return await store.connect();
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * Issue 13's upgrade on a real redis-server: messages written in the previous layout (message
  * hash, deliveries hash, attempts lists) by raw commands, converted at connect into their one
@@ -48,32 +82,8 @@ interface OldMessage {
 describe('migration to storage schema 2', () => {
   const db = useStore(PREFIX);
 
-  const writeOld = async (message: OldMessage): Promise<void> => {
-    const { redis, keys } = db.raw;
-    const receiverIds = Object.keys(message.states).join(',');
-    const messageFields = { eventType: 'mig.event', payload: '{"n":1}', createdAt: '2026-01-01T00:00:00.000Z', receiverIds, ...message.fields };
-    const written = [keys.message(message.id), old.deliveries(message.id)];
-    const write = redis.multi().hset(keys.message(message.id), messageFields).hset(old.deliveries(message.id), message.states);
-    for (const [receiverId, list] of Object.entries(message.lists ?? {})) {
-      write.rpush(old.attempts(message.id, receiverId), ...list);
-      written.push(old.attempts(message.id, receiverId));
-    }
-    if (message.legacyList) {
-      write.rpush(old.legacyAttempts(message.id), ...message.legacyList);
-      written.push(old.legacyAttempts(message.id));
-    }
-    if (message.ttlMs) for (const key of written) write.pexpire(key, message.ttlMs);
-    await write.exec();
-  };
-  /** A store of the new version starting on this Redis: what its connect converted. */
-  const start = async (): Promise<number | undefined> => {
-    const store = new Store(db.server.url, PREFIX, { disableAfterDeadMs: 3_600_000 });
-    try {
-      return await store.connect();
-    } finally {
-      await store.close();
-    }
-  };
+  const startHere = (): Promise<number | undefined> => start(db.server.url, PREFIX);
+  const writeHere = (message: OldMessage): Promise<void> => writeOld(db.raw.redis, PREFIX, message);
   const hash = (id: string): Promise<Record<string, string>> => db.raw.redis.hgetall(db.raw.keys.message(id));
   const oldKeysLeft = async (): Promise<string[]> => [...(await db.raw.redis.keys(`${PREFIX}:dlv:*`)), ...(await db.raw.redis.keys(`${PREFIX}:att:*`))];
 
@@ -90,13 +100,13 @@ describe('migration to storage schema 2', () => {
 
   test('a fresh Redis gets the schema at its first connect, with nothing to convert', async () => {
     assert.equal(await db.raw.redis.get(schemaKey(PREFIX)), SCHEMA);
-    assert.equal(await start(), undefined, 'a later start reads only the schema key');
+    assert.equal(await startHere(), undefined, 'a later start reads only the schema key');
   });
 
   test('the first start converts every message into its one hash and deletes the old keys', async () => {
     await db.raw.redis.del(schemaKey(PREFIX)); // as a Redis the previous version wrote
     const idemUntil = String(Date.now() + 86_400_000);
-    await writeOld({
+    await writeHere({
       id: delivered,
       fields: { open: '0', idem: 'order-1', idemUntil, tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
       states: { rcv_a: state('delivered', 1) },
@@ -105,20 +115,20 @@ describe('migration to storage schema 2', () => {
     });
     await db.raw.redis.set(db.raw.keys.idempotency('order-1'), delivered, 'PX', RETENTION_LEFT_MS);
     // 20 attempts: the first 3, the marker, then the last 10 places (one of them a refused record's)
-    await writeOld({
+    await writeHere({
       id: retrying,
       fields: { open: '1', tenant: 'acme' },
       states: { rcv_r: state('retrying', 20) },
       lists: { rcv_r: [...longHistory, '{"omitted":8}', ...lastNine, refusedLate] },
     });
     // stored before `open`: a refused attempt 2 (stale fence) recorded before the accepted one
-    await writeOld({
+    await writeHere({
       id: twoReceivers,
       states: { rcv_a: state('delivered', 1), rcv_b: state('retrying', 2) },
       lists: { rcv_a: [attempt('rcv_a', 1)], rcv_b: [attempt('rcv_b', 1), staleTwo, acceptedTwo] },
     });
     // stored before per-delivery lists: every receiver's first attempt in the message's own list
-    await writeOld({
+    await writeHere({
       id: legacy,
       fields: { open: '0', legacy: '1' },
       states: { rcv_a: state('delivered', 2), rcv_b: state('dead', 1) },
@@ -129,7 +139,7 @@ describe('migration to storage schema 2', () => {
     // a deliveries hash whose message expired a moment before: left alone, not counted
     await db.raw.redis.hset(old.deliveries('msg_gone'), 'rcv_a', state('delivered', 1));
 
-    assert.equal(await start(), 4);
+    assert.equal(await startHere(), 4);
     assert.equal(await db.raw.redis.get(schemaKey(PREFIX)), SCHEMA);
     assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')], 'no old key of a converted message is left');
 
@@ -184,11 +194,11 @@ describe('migration to storage schema 2', () => {
   });
 
   test('a second run changes nothing, and a start after it reads only the schema key', async () => {
-    const before = await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash));
+    const first = await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash));
     await db.raw.redis.del(schemaKey(PREFIX)); // as if a process had stopped before setting it
-    assert.equal(await start(), 0);
-    assert.deepEqual(await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash)), before);
-    assert.equal(await start(), undefined);
+    assert.equal(await startHere(), 0);
+    assert.deepEqual(await Promise.all([delivered, retrying, twoReceivers, legacy].map(hash)), first);
+    assert.equal(await startHere(), undefined);
   });
 
   test('processes starting together convert each message once, past one SCAN batch', async () => {
@@ -200,7 +210,7 @@ describe('migration to storage schema 2', () => {
       write.hset(old.deliveries(id), 'rcv_a', state('pending', 0));
     }
     await write.exec();
-    const counts = await Promise.all([start(), start(), start()]);
+    const counts = await Promise.all([startHere(), startHere(), startHere()]);
     assert.equal(
       counts.reduce<number>((sum, count) => sum + (count ?? 0), 0),
       ids.length,
@@ -208,5 +218,43 @@ describe('migration to storage schema 2', () => {
     );
     assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')]);
     assert.equal(await db.raw.redis.hget(db.raw.keys.message(ids[1199] as string), 'd:rcv_a'), state('pending', 0));
+  });
+
+  test('a message naming a receiver its caller did not list is left as it is: an old-version process wrote it meanwhile', async () => {
+    const id = 'msg_changed';
+    await writeHere({ id, states: { rcv_a: state('pending', 0), rcv_b: state('pending', 0) } });
+    const scripts = defineStoreCommands(db.server.client());
+    try {
+      const keys = [db.raw.keys.message(id), old.deliveries(id), old.legacyAttempts(id), old.attempts(id, 'rcv_a')];
+      assert.equal(await scripts.migrateMessage(keys.length, ...keys, 'rcv_a'), 'changed');
+    } finally {
+      scripts.disconnect();
+    }
+    assert.equal(await db.raw.redis.hlen(old.deliveries(id)), 2);
+    assert.equal(await db.raw.redis.hget(db.raw.keys.message(id), 'd:rcv_a'), null);
+  });
+});
+
+describe('migration on a Redis Cluster', () => {
+  const prefix = '{mig}';
+  let cluster: RedisCluster;
+  let client: Cluster;
+  before(async () => {
+    cluster = await RedisCluster.start(3);
+    client = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })));
+  });
+  after(async () => {
+    client?.disconnect();
+    await cluster?.destroy();
+  });
+
+  test('every master is scanned: the messages under the hash tag are converted', async () => {
+    const target = { cluster: cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })) };
+    for (const id of ['msg_c1', 'msg_c2'])
+      await writeOld(client, prefix, { id, fields: { open: '1' }, states: { rcv_a: state('retrying', 1) }, lists: { rcv_a: [attempt('rcv_a', 1)] } });
+    assert.equal(await start(target, prefix), 2);
+    assert.equal(await client.hget(new Keys(prefix).message('msg_c2'), 'a:rcv_a:1'), kept(attempt('rcv_a', 1)));
+    assert.equal(await client.exists(previousLayout(prefix).deliveries('msg_c1')), 0);
+    assert.equal(await client.get(schemaKey(prefix)), SCHEMA);
   });
 });
