@@ -47,6 +47,8 @@ export interface ClaimedDelivery {
   createdAt: string;
   /** The W3C trace context stored with the message ('' = none). */
   traceparent: string;
+  /** The message's idempotency key and its end: the record that closes the message shortens its life (retention). */
+  idempotency?: { key: string; untilMs: number };
 }
 
 /** Where a receiver's queue stands when its lock holder asks for the next window. */
@@ -194,7 +196,7 @@ export class DeliveryStore {
       k.prefix,
     ];
     for (const { delivery, attempt, outcome, lane } of records) {
-      keys.push(k.deliveries(delivery.messageId), k.attempts(delivery.messageId, receiverId));
+      keys.push(k.message(delivery.messageId));
       const failed = outcome.kind === 'failed' ? outcome : undefined;
       args.push(
         delivery.messageId,
@@ -202,12 +204,14 @@ export class DeliveryStore {
         delivery.attempt - 1,
         delivery.failures,
         delivery.retry ? 'r' : 'f',
-        JSON.stringify({ receiverId, ...attempt }),
+        JSON.stringify(attempt),
         outcome.kind,
         Math.round(failed?.retryInMs ?? 0),
         failed?.final ? '1' : '0',
         Math.round(failed?.holdMs ?? 0),
         lane ? `${lane.service}|${lane.value}` : '',
+        delivery.idempotency?.key ?? '',
+        delivery.idempotency?.untilMs ?? 0,
       );
     }
     return [keys.length, ...keys, ...args];
@@ -231,7 +235,7 @@ function humanDuration(ms: number): string {
   return `${count} ${name}${count === 1 ? '' : 's'}`;
 }
 
-const WINDOW_FIELDS = 9;
+const WINDOW_FIELDS = 11;
 
 function parseClaim(receiverId: string, reply: string[]): Claim {
   const [kind, ...rest] = reply;
@@ -244,17 +248,10 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
   ) as Partial<ClaimedReceiver> & Pick<ClaimedReceiver, 'url' | 'secret' | 'headers' | 'timeoutMs'> & { previousSecret?: string };
   const deliveries: ClaimedDelivery[] = [];
   for (let i = 0; i + WINDOW_FIELDS <= fields.length; i += WINDOW_FIELDS) {
-    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt, traceparent] = fields.slice(i, i + WINDOW_FIELDS) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
+    const [messageId, seq, attempts, failures, origin, eventType, payloadJson, createdAt, traceparent, idem, idemUntil] = fields.slice(
+      i,
+      i + WINDOW_FIELDS,
+    ) as [string, string, string, string, string, string, string, string, string, string, string];
     deliveries.push({
       receiverId,
       messageId,
@@ -266,6 +263,7 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
       payloadJson,
       createdAt,
       traceparent,
+      ...(idem ? { idempotency: { key: idem, untilMs: Number(idemUntil) } } : {}),
     });
   }
   const receiver: ClaimedReceiver = {
