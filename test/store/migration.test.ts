@@ -19,7 +19,7 @@ const attempt = (receiverId: string, n: number, fence = 1): string => {
   const stored: Attempt & { receiverId: string } = {
     receiverId,
     attempt: n,
-    startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+    startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n, fence)).toISOString(), // a stale holder's attempt n started first
     durationMs: 12.5,
     statusCode: 500,
     error: null,
@@ -32,6 +32,8 @@ const attempt = (receiverId: string, n: number, fence = 1): string => {
 };
 /** The same attempt as schema 2 keeps it: without its receiver. */
 const kept = (json: string): string => JSON.stringify({ ...(JSON.parse(json) as object), receiverId: undefined });
+/** The same attempt as the API shows it. */
+const shown = (json: string): Attempt => JSON.parse(kept(json)) as Attempt;
 const state = (status: DeliveryStatus, attempts: number, seq = 1): string => JSON.stringify({ status, seq, attempts, failures: attempts, dueAt: 0 });
 
 interface OldMessage {
@@ -138,6 +140,7 @@ describe('migration to storage schema 2', () => {
     });
     // a deliveries hash whose message expired a moment before: left alone, not counted
     await db.raw.redis.hset(old.deliveries('msg_gone'), 'rcv_a', state('delivered', 1));
+    await db.raw.redis.zadd(db.raw.keys.dead('rcv_b'), Date.now(), legacy); // the dead set is the same in both layouts
 
     assert.equal(await startHere(), 4);
     assert.equal(await db.raw.redis.get(schemaKey(PREFIX)), SCHEMA);
@@ -191,6 +194,34 @@ describe('migration to storage schema 2', () => {
       [kept(attempt('rcv_a', 1)), kept(attempt('rcv_a', 2)), kept(attempt('rcv_b', 1)), state('dead', 1)],
     );
     assert.ok((await db.raw.redis.pttl(db.raw.keys.message(legacy))) > RETENTION_LEFT_MS - 10_000);
+  });
+
+  test('the converted messages read as before through the store: deliveries, histories, omitted counts, dead letters', async () => {
+    const view = async (id: string): Promise<[string, string, number[], number][]> =>
+      ((await db.store.messages.get(id))?.deliveries ?? []).map((d) => [d.receiverId, d.status, d.attempts.map((a) => a.attempt), d.omittedAttempts]);
+    assert.deepEqual(await view(delivered), [['rcv_a', 'delivered', [1], 0]]);
+    assert.deepEqual((await db.store.messages.get(delivered))?.deliveries[0]?.attempts, [shown(attempt('rcv_a', 1))], 'every field of an attempt kept');
+    assert.deepEqual(
+      await view(retrying),
+      [['rcv_r', 'retrying', [1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], 7]],
+      'the refused record is history too; 20 attempts leave 7 out',
+    );
+    assert.equal((await db.store.messages.get(retrying))?.tenantId, 'acme');
+    assert.deepEqual(await view(twoReceivers), [
+      ['rcv_a', 'delivered', [1], 0],
+      ['rcv_b', 'retrying', [1, 2, 2], 0],
+    ]);
+    assert.deepEqual(
+      (await db.store.messages.get(twoReceivers))?.deliveries[1]?.attempts.map((a) => a.fence),
+      [1, 1, 2],
+      'both requests numbered 2 were sent: both are shown, in the order they started',
+    );
+    assert.deepEqual(await view(legacy), [
+      ['rcv_a', 'delivered', [1, 2], 0],
+      ['rcv_b', 'dead', [1], 0],
+    ]);
+    const [letter] = (await db.store.deadLetters.list('rcv_b', 10, undefined)).data;
+    assert.deepEqual([letter?.messageId, letter?.attempts, letter?.lastAttempt], [legacy, 1, shown(attempt('rcv_b', 1))]);
   });
 
   test('a second run changes nothing, and a start after it reads only the schema key', async () => {

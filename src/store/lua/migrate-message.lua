@@ -21,6 +21,7 @@
 -- ARGV the receiver ids of KEYS[4...], in order: every one in `receiverIds` and in the deliveries hash
 -- Returns 'converted', 'skipped', or 'changed' (the message names a receiver not in ARGV: old
 -- layout written after the caller read it, by a process of the previous version still running).
+--@include includes/keys.lua
 if redis.call('EXISTS', KEYS[2]) == 0 or redis.call('EXISTS', KEYS[1]) == 0 then return 'skipped' end
 
 local listOf = {}
@@ -48,7 +49,7 @@ local function put(field, value)
     fields = {}
   end
 end
-for i = 1, #stored, 2 do put('d:' .. stored[i], stored[i + 1]) end
+for i = 1, #stored, 2 do put(deliveryField(stored[i]), stored[i + 1]) end
 
 -- every receiver's old entries, in reading order: the whole-message list's, then its own list's
 local histories, order = {}, {}
@@ -101,7 +102,7 @@ for _, receiverId in ipairs(order) do
     if accepted[item.n] ~= index then
       put('r:' .. receiverId .. ':legacy:' .. index .. ':' .. n, json)
     elseif item.n <= 3 or item.n > count - 10 then
-      put('a:' .. receiverId .. ':' .. n, json)
+      put(attemptField(receiverId, n), json)
     end
   end
 end
