@@ -1,80 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
-import type { RedisClient, RedisTarget } from '../../src/redis.js';
-import { Store } from '../../src/store/index.js';
+import type { ClaimedDelivery, Holder } from '../../src/store/deliveries.js';
 import { Keys } from '../../src/store/keys.js';
 import { previousLayout, SCHEMA, schemaKey } from '../../src/store/migrate.js';
-import type { Attempt, DeliveryStatus } from '../../src/store/types.js';
 import { defineStoreCommands } from '../../src/store/scripts.js';
 import { RedisCluster } from '../support/cluster.js';
+import { attempt, kept, shown, start, state, writeOld, type OldMessage } from '../support/old-layout.js';
 import { useStore } from '../support/store.js';
 
 const PREFIX = 'mig';
 const old = previousLayout(PREFIX);
 const RETENTION_LEFT_MS = 600_000;
-
-/** An attempt as the previous version stored it: JSON naming its receiver first. */
-const attempt = (receiverId: string, n: number, fence = 1): string => {
-  const stored: Attempt & { receiverId: string } = {
-    receiverId,
-    attempt: n,
-    startedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n, fence)).toISOString(), // a stale holder's attempt n started first
-    durationMs: 12.5,
-    statusCode: 500,
-    error: null,
-    emitterId: `emitter-${fence}`,
-    fence,
-    responseBody: 'nope',
-    responseHeaders: { 'content-type': 'text/plain' },
-  };
-  return JSON.stringify(stored);
-};
-/** The same attempt as schema 2 keeps it: without its receiver. */
-const kept = (json: string): string => JSON.stringify({ ...(JSON.parse(json) as object), receiverId: undefined });
-/** The same attempt as the API shows it. */
-const shown = (json: string): Attempt => JSON.parse(kept(json)) as Attempt;
-const state = (status: DeliveryStatus, attempts: number, seq = 1): string => JSON.stringify({ status, seq, attempts, failures: attempts, dueAt: 0 });
-
-interface OldMessage {
-  id: string;
-  /** The message hash's fields besides eventType, payload, createdAt (receiverIds: the states' receivers). */
-  fields?: Record<string, string>;
-  states: Record<string, string>;
-  lists?: Record<string, string[]>;
-  legacyList?: string[];
-  /** Final: every key expires this long after (as retention.lua set them). */
-  ttlMs?: number;
-}
-
-/** Writes `message` as the previous version stored it, by raw commands. */
-async function writeOld(redis: RedisClient, prefix: string, message: OldMessage): Promise<void> {
-  const [keys, old] = [new Keys(prefix), previousLayout(prefix)];
-  const receiverIds = Object.keys(message.states).join(',');
-  const messageFields = { eventType: 'mig.event', payload: '{"n":1}', createdAt: '2026-01-01T00:00:00.000Z', receiverIds, ...message.fields };
-  const written = [keys.message(message.id), old.deliveries(message.id)];
-  const write = redis.multi().hset(keys.message(message.id), messageFields).hset(old.deliveries(message.id), message.states);
-  for (const [receiverId, list] of Object.entries(message.lists ?? {})) {
-    write.rpush(old.attempts(message.id, receiverId), ...list);
-    written.push(old.attempts(message.id, receiverId));
-  }
-  if (message.legacyList) {
-    write.rpush(old.legacyAttempts(message.id), ...message.legacyList);
-    written.push(old.legacyAttempts(message.id));
-  }
-  if (message.ttlMs) for (const key of written) write.pexpire(key, message.ttlMs);
-  await write.exec();
-}
-
-/** A store of the new version starting on `target`: what its connect converted. */
-async function start(target: RedisTarget, prefix: string): Promise<number | undefined> {
-  const store = new Store(target, prefix, { disableAfterDeadMs: 3_600_000 });
-  try {
-    return await store.connect();
-  } finally {
-    await store.close();
-  }
-}
 
 /**
  * Issue 13's upgrade on a real redis-server: messages written in the previous layout (message
@@ -249,6 +186,31 @@ describe('migration to storage schema 2', () => {
     );
     assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')]);
     assert.equal(await db.raw.redis.hget(db.raw.keys.message(ids[1199] as string), 'd:rcv_a'), state('pending', 0));
+  });
+
+  test('a delivery converted mid-retry goes on where it was: attempt 21 next, and its success expires the message', async () => {
+    const receiverId = await db.newReceiver();
+    const id = 'msg_resume';
+    const history = [1, 2, 3].map((n) => attempt(receiverId, n)).concat(Array.from({ length: 10 }, (_, i) => attempt(receiverId, 11 + i)));
+    history.splice(3, 0, '{"omitted":7}');
+    await writeHere({ id, fields: { open: '1' }, states: { [receiverId]: state('retrying', 20, 7) }, lists: { [receiverId]: history } });
+    await db.raw.redis.zadd(db.raw.keys.queue(receiverId), 7, id);
+    await db.raw.redis.zadd(db.raw.keys.retries(receiverId), 0, id); // due
+    await db.raw.redis.del(schemaKey(PREFIX), db.raw.keys.stats); // the counters are counted again on connect
+    assert.equal(await startHere(), 1);
+    const holder: Holder = { fence: { service: 'redis', value: 1 } };
+    const claim = await db.store.deliveries.claim(receiverId, holder, 1, 1000);
+    const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail(`nothing claimed: ${claim.kind}`);
+    assert.equal(delivery.attempt, 21, 'numbering goes on from the converted state');
+    const sent = { ...shown(attempt(receiverId, 21)), statusCode: 200, startedAt: new Date().toISOString() };
+    await db.store.deliveries.record(receiverId, holder, [{ delivery, attempt: sent, outcome: { kind: 'delivered' } }], { threshold: 1000, stepsMs: [1] });
+    const [view] = (await db.store.messages.get(id))?.deliveries ?? [];
+    assert.deepEqual(
+      [view?.status, view?.attempts.map((a) => a.attempt), view?.omittedAttempts],
+      ['delivered', [1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21], 8],
+    );
+    const life = await db.raw.redis.pttl(db.raw.keys.message(id));
+    assert.ok(life > 0, `final now: the message expires with its retention (${life} ms)`);
   });
 
   test('a message naming a receiver its caller did not list is left as it is: an old-version process wrote it meanwhile', async () => {
