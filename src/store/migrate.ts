@@ -42,8 +42,8 @@ export function schemaKey(prefix: string): string {
  * Several processes may start together: each converts what it finds (a message converted by
  * another is skipped) and sets the schema last, after its own whole pass, so no process starts
  * serving while a message it could read is unconverted. Processes of the previous version must be
- * stopped first (README "Upgrading"): one still writing old keys makes the start fail, naming the
- * message, rather than leave it half seen.
+ * stopped first (README "Upgrading"): one caught writing a message's old keys while it is
+ * converted makes the start fail, naming the message, rather than leave part of it behind.
  */
 export class SchemaMigration {
   private readonly previous: PreviousLayout;
