@@ -135,7 +135,9 @@ export class ReceiverDrainer {
     const timing = { sentAt: performance.now(), answeredAt: 0 };
     // read before each claim is sent: a key change after it ends the window (sendWindow)
     let keysStamp = this.options.keyChanges.stamp();
-    let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
+    // the size of the last claim: a window that came back shorter found the queue emptied
+    let asked = Math.min(WINDOW, maxMessagesPerTurn);
+    let claim: Claim = await this.store.claim(lock.receiverId, holder, asked, retry.breakerFailures, horizon());
     timing.answeredAt = performance.now();
     let rateLimited = false;
     let lastPacer: Pacer | undefined;
@@ -151,13 +153,8 @@ export class ReceiverDrainer {
         if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
         timing.sentAt = performance.now();
         keysStamp = this.options.keyChanges.stamp();
-        claim = await this.store.claim(
-          lock.receiverId,
-          holder,
-          Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent)),
-          retry.breakerFailures,
-          horizon(),
-        );
+        asked = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
+        claim = await this.store.claim(lock.receiverId, holder, asked, retry.breakerFailures, horizon());
         timing.answeredAt = performance.now();
         continue;
       }
@@ -182,7 +179,9 @@ export class ReceiverDrainer {
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       keysStamp = this.options.keyChanges.stamp();
-      const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);
+      const onlyIfQueued = claim.deliveries.length < asked;
+      asked = budget;
+      const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon(), onlyIfQueued } : undefined, pacer?.shiftMs() ?? 0);
       timing.answeredAt = performance.now();
       if (fenced) return this.fenced(lock, undefined);
       if (!next) return { kind: 'later', at: Date.now() };

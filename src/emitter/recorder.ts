@@ -10,11 +10,11 @@ const FLUSH_EVERY = 32;
  * Redis commands of its own (the receiver's health, stats and heads): at 20 ms, a fan-out's
  * receivers answering every 20-40 ms under load each wrote batches of one or two (issue 13).
  */
-const FLUSH_AFTER_MS = 250;
+const FLUSH_AFTER_MS = 1000;
 
 /**
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in
- * batches (32, or whatever waited 250 ms), one batch in flight at a time and in the order the
+ * batches (32, or whatever waited 1 s), one batch in flight at a time and in the order the
  * attempts were made, so the next request to the receiver never waits for a Redis round trip.
  * `settle` writes what is left and claims the next window in the same round trip. A crash loses
  * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same

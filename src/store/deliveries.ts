@@ -97,6 +97,12 @@ export interface AttemptBatch {
 export interface NextClaim {
   size: number;
   horizonMs: number;
+  /**
+   * The last window came short (the queue held no more then): claim only if the record finds the
+   * queue not empty, after it, instead of in the same round trip. A turn's last claim, which finds
+   * nothing, costs ~5 commands: a quarter of a command per delivery in a 20-message fan-out (issue 13).
+   */
+  onlyIfQueued?: boolean;
 }
 
 /** How the receiver's breaker is run: the threshold, and the receiver-wide waits once it is open. */
@@ -107,7 +113,7 @@ export interface BreakerPolicy {
 }
 
 /** `enabled: false`: the receiver was disabled or deleted meanwhile, so its holder stops sending. */
-export type RecordResult = { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; statuses: string[] };
+export type RecordResult = { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; queued: boolean; statuses: string[] };
 
 /** Who is claiming or recording: the lock holder's fence. */
 export interface Holder {
@@ -149,12 +155,18 @@ export class DeliveryStore {
   ): Promise<{ result: RecordResult; next?: Claim }> {
     const batch = Array.isArray(attempts) ? inOrder(attempts) : attempts;
     const { records } = batch;
-    const pipeline = new Batch(storePipeline(this.redis));
     const recording = records.length > 0 || (batch.tatShiftMs ?? 0) !== 0;
+    if (recording && claimNext?.onlyIfQueued) {
+      const result = parseRecord(await this.redis.recordAttempts(...this.recordArgs(receiverId, holder, batch, breaker)));
+      if (result.kind === 'fenced') return { result };
+      const next = result.queued ? await this.claim(receiverId, holder, claimNext.size, breaker.threshold, claimNext.horizonMs) : { kind: 'empty' as const };
+      return { result, next };
+    }
+    const pipeline = new Batch(storePipeline(this.redis));
     const recorded = recording ? pipeline.add((p) => p.recordAttempts(...this.recordArgs(receiverId, holder, batch, breaker)), as.mixed) : undefined;
     const claimed = claimNext ? pipeline.add((p) => p.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold)), as.list) : undefined;
     await pipeline.run();
-    const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, statuses: [] };
+    const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, queued: true, statuses: [] };
     return claimed ? { result, next: parseClaim(receiverId, claimed.value) } : { result };
   }
 
@@ -282,5 +294,11 @@ function parseClaim(receiverId: string, reply: string[]): Claim {
 
 function parseRecord(reply: (string | number)[]): RecordResult {
   if (reply[0] === 'fenced') return { kind: 'fenced' };
-  return { kind: 'recorded', breakerOpened: Number(reply[1]) === 1, enabled: Number(reply[2]) === 1, statuses: reply.slice(3).map(String) };
+  return {
+    kind: 'recorded',
+    breakerOpened: Number(reply[1]) === 1,
+    enabled: Number(reply[2]) === 1,
+    queued: Number(reply[3]) === 1,
+    statuses: reply.slice(4).map(String),
+  };
 }

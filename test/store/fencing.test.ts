@@ -56,7 +56,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
     const byB = await record(receiverId, holder(6), claimedByB, { kind: 'delivered' });
-    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
+    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, queued: false, statuses: ['delivered'] }, "B's record succeeds");
     assert.equal((await claim(receiverId, holder(6))).kind, 'empty', 'D1 is not handed out again');
   });
 
@@ -80,7 +80,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
       [['5', 5]],
     );
     const done = await record(receiverId, holder(6), byB, { kind: 'delivered' });
-    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] });
+    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, queued: false, statuses: ['delivered'] });
   });
 
   test('an equal fence is the same holder; a higher one raises the mark and fences out everything below', async () => {

@@ -52,7 +52,9 @@
 -- message's idempotency key and its end (as the claim handed them out)
 --
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
--- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
+-- sending when the receiver was disabled or deleted meanwhile), queued (0|1: whether the queue
+-- still holds anything, so a holder whose window came short need not claim again), then each
+-- delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/keys.lua
@@ -82,7 +84,7 @@ local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breaker
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then
   keepAllRefused()
-  return {'recorded', 0, 0}
+  return {'recorded', 0, 0, 0}
 end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
   keepAllRefused()
@@ -118,7 +120,7 @@ local frontier = tonumber(receiver[2] or '0')
 local high = tonumber(receiver[8] or '0')
 local holdUntil = 0
 local failedHere = false
-local result = {'recorded', 0, receiver[5] == '1' and 1 or 0}
+local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0}
 local health = {}
 local retrying, dead = 0, 0
 local deadHeadNeeded = false
@@ -213,7 +215,7 @@ if tonumber(ARGV[9]) ~= 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'tat', ARGV[9
 local candidate = tonumber(ARGV[8])
 if candidate > frontier then frontier = candidate end
 bumpStats(prefix, queued, retrying, dead)
-refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
+result[4] = refreshHeads(prefix, ARGV[3], KEYS[2], frontier) and 1 or 0
 if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
 local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
 if high > frontier then

@@ -19,7 +19,8 @@ local function setHead(key, score, receiverId)
   if score then redis.call('ZADD', key, score, receiverId) else redis.call('ZREM', key, receiverId) end
 end
 
--- The receiver's pending and retrying heads, from its queue and `frontier` (one read when it has no retry).
+-- The receiver's pending and retrying heads, from its queue and `frontier` (one read when it has no
+-- retry). Returns whether the queue still holds anything.
 local function refreshHeads(prefix, receiverId, queueKey, frontier)
   local oldest = redis.call('ZRANGE', queueKey, 0, 0, 'WITHSCORES')[2]
   local retryingHead = oldest and tonumber(oldest) <= frontier and oldest or nil
@@ -29,6 +30,7 @@ local function refreshHeads(prefix, receiverId, queueKey, frontier)
     pendingHead = redis.call('ZRANGEBYSCORE', queueKey, '(' .. string.format('%d', frontier), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
   end
   setHead(prefix .. ':heads:pending', pendingHead, receiverId)
+  return oldest ~= nil
 end
 
 local function refreshDeadHead(prefix, receiverId, deadKey)
