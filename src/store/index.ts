@@ -11,6 +11,7 @@ import { ChannelNotices } from './notices.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
+import { SchemaMigration } from './migrate.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
@@ -61,6 +62,8 @@ export class Store {
   readonly tokens: TokenStore;
   /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
   private readonly replicas: ReplicaBarrier;
+  /** Converts a Redis written by an earlier version at connect: migrate.ts. */
+  private readonly migration: SchemaMigration;
   /** An emitter's subscriber to config-change notices, made on first use (the API needs none). */
   private keyChanges: ChannelNotices | undefined;
   /** An emitter's subscriber to notices of work for idle receivers, made on first use. */
@@ -95,10 +98,15 @@ export class Store {
     this.messageIndex = redisBoundary(new MessageIndex(redis, this.keys));
     this.tenants = redisBoundary(new TenantStore(redis, this.keys, this.replicas));
     this.tokens = redisBoundary(new TokenStore(redis, this.keys, this.replicas));
+    this.migration = redisBoundary(new SchemaMigration(redis, this.keys));
   }
 
-  /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
-  async connect(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check), and
+   * converts a Redis written by an earlier version (migrate.ts): resolves to the number of
+   * messages this process converted, undefined when there was nothing to do.
+   */
+  async connect(timeoutMs = 30_000): Promise<number | undefined> {
     const giveUpAt = Date.now() + timeoutMs;
     await this.redis.connect().catch(() => {});
     while (this.redis.status !== 'ready') {
@@ -111,7 +119,11 @@ export class Store {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await this.replicas.connect();
+    // Before anything reads a message. The queue counters come from the receivers' sets, which
+    // the migration leaves as they are, so their count may go before or after it.
+    const converted = await this.migration.run();
     await this.queueStats.countOnce();
+    return converted;
   }
 
   /** Refuses a Redis that may evict keys unless allowed (then returns the banner's warning): see redis-policy.ts. */
