@@ -1,51 +1,17 @@
 import type { DeliveryClient } from '../delivery/client.js';
-import type { Signer } from '../delivery/signer.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
-import { lingerForWork, type Linger } from './linger.js';
+import { lingerForWork } from './linger.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
-import type { ChannelNotices } from '../store/index.js';
 import { AttemptAccounting, attemptOf, type DrainCounters } from './attempt-accounting.js';
 import { LaneSet, WINDOW, lanesWanted, windowFor, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
-import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
-import type { Tracing } from '../tracing/index.js';
+import { breakerFor, outcomeOf, scheduleFor } from './retry-policy.js';
+import type { DrainOptions, TurnEnd, WindowFacts } from './turn.js';
 import { signerFor, webhookRequest } from './webhook-request.js';
-
-/** How a turn on one receiver ended, which decides what becomes of its drain job. */
-export type TurnEnd =
-  | { kind: 'done' } // nothing to send (empty, disabled or deleted): the job completes
-  | { kind: 'later'; at: number } // more to do at `at` (backoff, fairness budget spent, lock lost)
-  | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder)
-
-export interface DrainOptions {
-  emitterId: string;
-  /** How long to wait for a receiver another process holds before giving the job back. */
-  lockWaitMs: number;
-  maxMessagesPerTurn: number;
-  maxTurnMs: number;
-  retry: RetryPolicy;
-  /** Notices of receivers' config changes: a window whose receiver's keys rotated stops before its next attempt. */
-  keyChanges: ChannelNotices;
-  /** OpenTelemetry, when configured: a span per attempt, its `traceparent` sent to the receiver. */
-  tracing?: Tracing;
-  /** A turn whose queue empties waits a moment for new work: linger.ts. */
-  linger?: Linger;
-}
-
-/**
- * What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long
- * the turn waited for the lock (ms), and the key-change stamp taken before its claim was sent.
- */
-interface WindowFacts {
-  schedule: number[];
-  signer: Signer;
-  lockWaitMs: number;
-  keysStamp: number;
-}
 
 /** A claim that may send nothing for at most this long (rate limit, a short backoff) waits inside the turn, keeping the locks. */
 const WAIT_IN_TURN_MS = 1000;
@@ -138,8 +104,10 @@ export class ReceiverDrainer {
     timing.answeredAt = performance.now();
     let rateLimited = false;
     let lastPacer: Pacer | undefined;
-    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time
-    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length - sent;
+    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time;
+    // spent while no other receiver's job waits for an emitter, it grows by as much (within the turn's time)
+    let extra = 0;
+    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length + extra - sent;
     let sent = 0;
     // a claim outside the record's round trip: after a wait, or new work heard while lingering
     const claimAgain = async (): Promise<Claim> => {
@@ -189,6 +157,8 @@ export class ReceiverDrainer {
       const signer = signerFor(claim.receiver, timing.sentAt);
       sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs, keysStamp }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
+      if (budgetLeft(sent) <= 0 && this.canSend(lock) && performance.now() < turnEndsAt && !(await this.othersWaiting()))
+        extra += maxMessagesPerTurn * lanes.all.length;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
@@ -276,6 +246,11 @@ export class ReceiverDrainer {
     const record: AttemptRecord = { delivery, outcome, attempt: attemptOf(delivery, this.options.emitterId, own.fence, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;
+  }
+
+  /** Whether other receivers' turns wait for an emitter (a failed look counts as yes: the turn then ends as budgeted). */
+  private othersWaiting(): Promise<boolean> {
+    return this.options.othersWaiting?.().catch(() => true) ?? Promise.resolve(true);
   }
 
   private canSend(lock: HeldLock): boolean {

@@ -73,6 +73,7 @@ export class Emitter {
           retryAfterMaxMs: config.retryAfterMaxMs,
         },
         keyChanges: store.watchKeyChanges(),
+        othersWaiting: () => store.drains.hasWaiting(),
         linger: { ms: LINGER_MS, whileTurnsBelow: Math.max(1, Math.floor(config.emitterConcurrency / 2)), work: store.watchWork() },
         ...(options.tracing ? { tracing: options.tracing } : {}),
       },
