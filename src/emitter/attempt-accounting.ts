@@ -1,9 +1,9 @@
-import type { DeliveryResult } from '../delivery/client.js';
 import { idTimestamp } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, ClaimedDelivery, RecordResult } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
+import type { DeliveryResult } from '../delivery/client.js';
 
 export interface DrainCounters {
   attempts: number;
@@ -13,21 +13,6 @@ export interface DrainCounters {
   turns: number;
   /** Turns ended because the store refused our fence: a newer holder had taken the receiver. */
   fenced: number;
-}
-
-/** The history entry of one attempt, as the store keeps it. */
-export function attemptOf(delivery: ClaimedDelivery, emitterId: string, fence: number, startedAt: number, result: DeliveryResult): Attempt {
-  return {
-    attempt: delivery.attempt,
-    startedAt: new Date(startedAt).toISOString(),
-    durationMs: result.durationMs,
-    statusCode: result.statusCode,
-    error: result.error,
-    emitterId,
-    fence,
-    responseBody: result.responseBody,
-    responseHeaders: result.responseHeaders,
-  };
 }
 
 /** What a drainer's written batches add to its counters, the metrics and the log. */
@@ -80,4 +65,19 @@ export class AttemptAccounting {
     else if (outcome === 'aborted') this.log.info({ ...fields, error: attempt.error }, 'request aborted: lock lost');
     else this.log.debug({ ...fields, error: attempt.error }, 'attempt');
   }
+}
+
+/** An attempt as its delivery's history keeps it. */
+export function attemptOf(delivery: ClaimedDelivery, emitterId: string, fence: number, startedAt: number, result: DeliveryResult): Attempt {
+  return {
+    attempt: delivery.attempt,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    error: result.error,
+    emitterId,
+    fence,
+    responseBody: result.responseBody,
+    responseHeaders: result.responseHeaders,
+  };
 }
