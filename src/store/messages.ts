@@ -4,7 +4,8 @@ import { readAttempts } from './attempts.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
-import { storePipeline, type StoreRedis } from './scripts.js';
+import type { StoreRedis } from './scripts.js';
+import { TurnPipeline } from './turn-pipeline.js';
 import type { AcceptedMessage, Delivery, DeliveryStatus, Message } from './types.js';
 
 export interface NewMessage {
@@ -43,6 +44,7 @@ interface StoredDelivery {
 export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
   private directory: ReceiverDirectory | undefined;
+  private readonly pipeline: TurnPipeline;
 
   constructor(
     private readonly redis: StoreRedis,
@@ -52,7 +54,9 @@ export class MessageStore {
     private readonly retentionMs: number,
     /** A 202 waits until the replicas have the message (redis-replicas.ts). */
     private readonly replicas: ReplicaBarrier,
-  ) {}
+  ) {
+    this.pipeline = new TurnPipeline(redis);
+  }
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
   accept(input: NewMessage, catalogVersion: string, traceparent?: string): Promise<AcceptResult> {
@@ -92,14 +96,9 @@ export class MessageStore {
     return results;
   }
 
-  /** One accept script per message, in one round trip: a pipeline for several, a plain call for one (cheaper). */
-  private async runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
-    const [only] = argsList;
-    if (argsList.length === 1 && only) return [await this.redis.acceptMessage(...only)];
-    const batch = new Batch(storePipeline(this.redis));
-    const replies = argsList.map((args) => batch.add((p) => p.acceptMessage(...args), as.list));
-    await batch.run();
-    return replies.map((reply) => reply.value);
+  /** One accept script per message, in one round trip shared with the other requests of this turn. */
+  private runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
+    return Promise.all(argsList.map((args) => this.pipeline.add((p) => p.acceptMessage(...args), as.list)));
   }
 
   async get(id: string): Promise<Message | null> {
