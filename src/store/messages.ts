@@ -30,6 +30,15 @@ export type AcceptResult =
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+/**
+ * How often one process trims old ids from a message index (the global one, and a tenant's) in its
+ * accepts: a trim per accept was two of intake's thirteen Redis commands. The listing skips ids whose
+ * message is gone, so what waits here for the next trim is never shown.
+ */
+const INDEX_TRIM_EVERY_MS = 1000;
+/** Tenants whose last trim this process remembers; past that it forgets them all (they trim again early, once). */
+const TRIMS_REMEMBERED = 10_000;
+
 /** The accept script's key count, keys and arguments. */
 type AcceptArgs = [number, ...(string | number)[]];
 
@@ -45,6 +54,8 @@ export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
   private directory: ReceiverDirectory | undefined;
   private readonly pipeline: TurnPipeline;
+  /** When this process last trimmed each tenant's index ('' = messages without a tenant) and the global one with it. */
+  private readonly trimmedAt = new Map<string, number>();
 
   constructor(
     private readonly redis: StoreRedis,
@@ -157,6 +168,15 @@ export class MessageStore {
     return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
   }
 
+  /** The first id the indexes keep, when this accept is to trim them (about once a second per tenant), else ''. */
+  private trimBound(tenant: string): string {
+    const now = Date.now();
+    if (now - (this.trimmedAt.get(tenant) ?? 0) < INDEX_TRIM_EVERY_MS) return '';
+    if (this.trimmedAt.size >= TRIMS_REMEMBERED) this.trimmedAt.clear();
+    this.trimmedAt.set(tenant, now);
+    return firstIdAt('msg', now - this.retentionMs);
+  }
+
   private acceptArgs(
     message: Omit<AcceptedMessage, 'receiverIds'>,
     input: NewMessage,
@@ -192,7 +212,7 @@ export class MessageStore {
       input.idempotencyKey ?? '',
       traceparent,
       tenant,
-      firstIdAt('msg', Date.now() - this.retentionMs),
+      this.trimBound(tenant),
       versions.catalog,
       ...receiverIds,
     ];
