@@ -54,7 +54,7 @@ export class Messages {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
-    await this.refuseUnknownTenants([input], () => 'tenantId');
+    if (input.tenantId !== undefined) await this.refuseUnknownTenants([input], () => 'tenantId');
     const { eventType, payload, receiverIds, tenantId } = input;
     const [result] = await this.checkedAccept([{ eventType, payload, receiverIds, idempotencyKey, tenantId }], () => '', traceparent);
     if (!result || result.kind === 'stale-catalog') throw catalogChanging();
