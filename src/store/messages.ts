@@ -97,7 +97,8 @@ export class MessageStore {
         const fields = replies[position] ?? [];
         if (fields[0] === 'stale') stale.push(index);
         else if (fields[0] === 'stale-catalog') results[index] = { kind: 'stale-catalog' };
-        else results[index] = await this.toAcceptResult(fields, message);
+        // only a duplicate needs a read (its first message); the rest is the reply itself
+        else results[index] = fields[0] === 'duplicate' ? await this.toDuplicate(fields[1] as string, message) : toAcceptResult(fields, message);
       }
       if (stale.length > 0) this.directory = undefined;
       pending = stale;
@@ -157,15 +158,10 @@ export class MessageStore {
     return { id, eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
   }
 
-  private async toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
-    const [kind, first] = reply;
-    if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
-    if (kind === 'duplicate') {
-      // expired between the script and this read (its retention ran out that moment): answer with the id only
-      const stored = await this.getAccepted(first as string);
-      return { kind, message: stored ?? { id: first as string, eventType: message.eventType, createdAt: message.createdAt, receiverIds: [] } };
-    }
-    return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
+  private async toDuplicate(firstId: string, message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
+    // expired between the script and this read (its retention ran out that moment): answer with the id only
+    const stored = await this.getAccepted(firstId);
+    return { kind: 'duplicate', message: stored ?? { id: firstId, eventType: message.eventType, createdAt: message.createdAt, receiverIds: [] } };
   }
 
   /** The first id the indexes keep, when this accept is to trim them (about once a second per tenant), else ''. */
@@ -217,6 +213,12 @@ export class MessageStore {
       ...receiverIds,
     ];
   }
+}
+
+function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): AcceptResult {
+  const [kind, first] = reply;
+  if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
+  return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
 }
 
 /** The enabled receivers of the message's tenant (or of none) whose filters match; accept.lua checks the tenant again. */
