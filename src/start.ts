@@ -48,8 +48,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       retentionMs: config.retentionMs,
       minReplicas: config.redisMinReplicas,
     });
-    await store.connect();
+    const converted = await store.connect();
     stops.push(() => store.close());
+    if (converted !== undefined) log.info({ converted }, `converted ${converted} stored messages to storage schema 2 (README "Upgrading")`);
     const redisWarning = await store.checkEvictionPolicy(config.allowEvictingRedis, log);
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });

@@ -48,7 +48,7 @@ export function receiverSecret(receiver: ReceiverView): ReceiverSecret {
 
 /**
  * Rotation: the new key signs every attempt that starts once the change's notice reached the
- * emitters (store/key-changes.ts), the old one beside it until the overlap ends (both signatures,
+ * emitters (store/notices.ts), the old one beside it until the overlap ends (both signatures,
  * new first). `overlapMs` 0 switches at once.
  */
 export async function rotateKey(store: Store, receiver: ReceiverView, input: RotateSecret, log: DomainLog): Promise<RotatedSecret> {

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, ClaimedDelivery, RecordResult } from '../store/deliveries.js';
 import type { Attempt } from '../store/types.js';
+import type { DeliveryResult } from '../delivery/client.js';
 
 export interface DrainCounters {
   attempts: number;
@@ -64,4 +65,19 @@ export class AttemptAccounting {
     else if (outcome === 'aborted') this.log.info({ ...fields, error: attempt.error }, 'request aborted: lock lost');
     else this.log.debug({ ...fields, error: attempt.error }, 'attempt');
   }
+}
+
+/** An attempt as its delivery's history keeps it. */
+export function attemptOf(delivery: ClaimedDelivery, emitterId: string, fence: number, startedAt: number, result: DeliveryResult): Attempt {
+  return {
+    attempt: delivery.attempt,
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: result.durationMs,
+    statusCode: result.statusCode,
+    error: result.error,
+    emitterId,
+    fence,
+    responseBody: result.responseBody,
+    responseHeaders: result.responseHeaders,
+  };
 }

@@ -1,52 +1,18 @@
-import type { DeliveryClient, DeliveryResult } from '../delivery/client.js';
-import type { Signer } from '../delivery/signer.js';
+import type { DeliveryClient } from '../delivery/client.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
+import { lingerForWork } from './linger.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
-import type { KeyChanges } from '../store/index.js';
-import type { Attempt } from '../store/types.js';
-import { AttemptAccounting, type DrainCounters } from './attempt-accounting.js';
-import { LaneSet, type Lane } from './lanes.js';
+import { AttemptAccounting, attemptOf, type DrainCounters } from './attempt-accounting.js';
+import { LaneSet, WINDOW, lanesWanted, windowFor, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
 import { AttemptRecorder } from './recorder.js';
-import { breakerFor, outcomeOf, scheduleFor, type RetryPolicy } from './retry-policy.js';
-import type { Tracing } from '../tracing/index.js';
+import { breakerFor, outcomeOf, scheduleFor } from './retry-policy.js';
+import type { DrainOptions, TurnEnd, WindowFacts } from './turn.js';
 import { signerFor, webhookRequest } from './webhook-request.js';
 
-/** How a turn on one receiver ended, which decides what becomes of its drain job. */
-export type TurnEnd =
-  | { kind: 'done' } // nothing to send (empty, disabled or deleted): the job completes
-  | { kind: 'later'; at: number } // more to do at `at` (backoff, fairness budget spent, lock lost)
-  | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder)
-
-export interface DrainOptions {
-  emitterId: string;
-  /** How long to wait for a receiver another process holds before giving the job back. */
-  lockWaitMs: number;
-  maxMessagesPerTurn: number;
-  maxTurnMs: number;
-  retry: RetryPolicy;
-  /** Notices of receivers' config changes: a window whose receiver's keys rotated stops before its next attempt. */
-  keyChanges: KeyChanges;
-  /** OpenTelemetry, when configured: a span per attempt, its `traceparent` sent to the receiver. */
-  tracing?: Tracing;
-}
-
-/**
- * What every attempt of a window shares: the receiver's retry schedule, its signing keys, how long
- * the turn waited for the lock (ms), and the key-change stamp taken before its claim was sent.
- */
-interface WindowFacts {
-  schedule: number[];
-  signer: Signer;
-  lockWaitMs: number;
-  keysStamp: number;
-}
-
-/** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
-const WINDOW = 32;
 /** A claim that may send nothing for at most this long (rate limit, a short backoff) waits inside the turn, keeping the locks. */
 const WAIT_IN_TURN_MS = 1000;
 /**
@@ -55,20 +21,6 @@ const WAIT_IN_TURN_MS = 1000;
  * and the receiver must see it closed before the next request arrives, or it would see two.
  */
 const CLOSE_SETTLE_MS = 25;
-
-/**
- * The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is
- * rare. A rate-limited receiver's window is as large as the limit allows within the claim's
- * horizon (claim.lua caps it): each window costs the pacer about one round trip of its rate.
- */
-function windowFor(lanes: number, rateLimited: boolean): number {
-  return rateLimited ? 256 : Math.min(256, WINDOW * lanes);
-}
-
-/** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
-function lanesWanted(receiver: ClaimedReceiver): number {
-  return receiver.ordering === 'strict' ? 1 : Math.max(1, Math.min(256, receiver.maxInFlight));
-}
 
 /**
  * One turn on one receiver: take its lock, then claim windows of its due deliveries and send them
@@ -88,6 +40,7 @@ function lanesWanted(receiver: ClaimedReceiver): number {
  */
 export class ReceiverDrainer {
   private readonly accounting: AttemptAccounting;
+  private turnsRunning = 0;
 
   constructor(
     private readonly locks: ReceiverLocks,
@@ -107,6 +60,15 @@ export class ReceiverDrainer {
   }
 
   async runTurn(receiverId: string): Promise<TurnEnd> {
+    this.turnsRunning++;
+    try {
+      return await this.turn(receiverId);
+    } finally {
+      this.turnsRunning--;
+    }
+  }
+
+  private async turn(receiverId: string): Promise<TurnEnd> {
     const asked = performance.now();
     const lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
     if (!lock) return { kind: 'busy' };
@@ -133,15 +95,31 @@ export class ReceiverDrainer {
     const horizon = (): number => Math.max(0, Math.min(WAIT_IN_TURN_MS, turnEndsAt - performance.now()));
     // when the last claim was sent and answered, on our clock (the pacer's anchor)
     const timing = { sentAt: performance.now(), answeredAt: 0 };
-    // read before each claim is sent: a key change after it ends the window (sendWindow)
+    // read before each claim is sent: a key change after it ends the window (sendWindow), work accepted after it wakes a lingering turn
     let keysStamp = this.options.keyChanges.stamp();
-    let claim: Claim = await this.store.claim(lock.receiverId, holder, Math.min(WINDOW, maxMessagesPerTurn), retry.breakerFailures, horizon());
+    let workStamp = this.options.linger?.work.stamp() ?? 0;
+    // the size of the last claim: a window that came back shorter found the queue emptied
+    let asked = Math.min(WINDOW, maxMessagesPerTurn);
+    let claim: Claim = await this.store.claim(lock.receiverId, holder, asked, retry.breakerFailures, horizon());
     timing.answeredAt = performance.now();
     let rateLimited = false;
     let lastPacer: Pacer | undefined;
-    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time
-    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length - sent;
-    for (let sent = 0; ;) {
+    // the fairness budget is per lane: a turn on N lanes may send N times as much in the same time;
+    // spent while no other receiver's job waits for an emitter, it grows by as much (within the turn's time)
+    let extra = 0;
+    const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length + extra - sent;
+    let sent = 0;
+    // a claim outside the record's round trip: after a wait, or new work heard while lingering
+    const claimAgain = async (): Promise<Claim> => {
+      timing.sentAt = performance.now();
+      keysStamp = this.options.keyChanges.stamp();
+      workStamp = this.options.linger?.work.stamp() ?? 0;
+      asked = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
+      const next = await this.store.claim(lock.receiverId, holder, asked, retry.breakerFailures, horizon());
+      timing.answeredAt = performance.now();
+      return next;
+    };
+    for (;;) {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
         // a short wait (the rate limit's next slot) is spent holding the locks; a long one gives the receiver back
@@ -149,16 +127,17 @@ export class ReceiverDrainer {
           return { kind: 'later', at: Date.now() + claim.inMs };
         await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
         if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
-        timing.sentAt = performance.now();
-        keysStamp = this.options.keyChanges.stamp();
-        claim = await this.store.claim(
-          lock.receiverId,
-          holder,
-          Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent)),
-          retry.breakerFailures,
-          horizon(),
-        );
-        timing.answeredAt = performance.now();
+        claim = await claimAgain();
+        continue;
+      }
+      const lingering = { workStamp, turnsRunning: this.turnsRunning, msLeft: turnEndsAt - performance.now() };
+      if (
+        claim.kind === 'empty' &&
+        budgetLeft(sent) > 0 &&
+        (await lingerForWork(this.options.linger, lock.receiverId, lingering, [this.stopping, lock.lost])) &&
+        this.canSend(lock)
+      ) {
+        claim = await claimAgain();
         continue;
       }
       if (claim.kind !== 'send') return { kind: 'done' };
@@ -178,11 +157,16 @@ export class ReceiverDrainer {
       const signer = signerFor(claim.receiver, timing.sentAt);
       sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs, keysStamp }, recorder, pacer);
       rateLimited = claim.rate !== undefined;
+      if (budgetLeft(sent) <= 0 && this.canSend(lock) && performance.now() < turnEndsAt && !(await this.othersWaiting()))
+        extra += maxMessagesPerTurn * lanes.all.length;
       const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       keysStamp = this.options.keyChanges.stamp();
-      const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon() } : undefined, pacer?.shiftMs() ?? 0);
+      workStamp = this.options.linger?.work.stamp() ?? 0;
+      const onlyIfQueued = claim.deliveries.length < asked;
+      asked = budget;
+      const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon(), onlyIfQueued } : undefined, pacer?.shiftMs() ?? 0);
       timing.answeredAt = performance.now();
       if (fenced) return this.fenced(lock, undefined);
       if (!next) return { kind: 'later', at: Date.now() };
@@ -213,7 +197,7 @@ export class ReceiverDrainer {
     // next claim, in the record's round trip, brings the new keys. With the notices down (not
     // `listening`), every window is one attempt long. Without a change, just a Map lookup.
     const { keyChanges } = this.options;
-    const stale = (): boolean => keyChanges.changedSince(own.receiverId, how.keysStamp) && (keyChanges.listening || next > 0);
+    const stale = (): boolean => keyChanges.since(own.receiverId, how.keysStamp) && (keyChanges.listening || next > 0);
     const going = (lane: Lane): boolean => !stop && next < deliveries.length && this.canSend(own) && lane.lock.isHeld() && !recorder.halted && !stale();
     const run = async (lane: Lane): Promise<void> => {
       // The deadline check right before each send: a process that just woke from a pause past its
@@ -259,9 +243,14 @@ export class ReceiverDrainer {
     const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
     span?.end(result.statusCode, result.errorKind);
     const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
-    const record: AttemptRecord = { delivery, outcome, attempt: this.attemptRecord(delivery, own, startedAt, result) };
+    const record: AttemptRecord = { delivery, outcome, attempt: attemptOf(delivery, this.options.emitterId, own.fence, startedAt, result) };
     if (lane.fence) record.lane = lane.fence;
     return record;
+  }
+
+  /** Whether other receivers' turns wait for an emitter (a failed look counts as yes: the turn then ends as budgeted). */
+  private othersWaiting(): Promise<boolean> {
+    return this.options.othersWaiting?.().catch(() => true) ?? Promise.resolve(true);
   }
 
   private canSend(lock: HeldLock): boolean {
@@ -282,19 +271,5 @@ export class ReceiverDrainer {
       'store refused our fence: a newer holder has the receiver; giving it up',
     );
     return { kind: 'busy' };
-  }
-
-  private attemptRecord(delivery: ClaimedDelivery, lock: HeldLock, startedAt: number, result: DeliveryResult): Attempt {
-    return {
-      attempt: delivery.attempt,
-      startedAt: new Date(startedAt).toISOString(),
-      durationMs: result.durationMs,
-      statusCode: result.statusCode,
-      error: result.error,
-      emitterId: this.options.emitterId,
-      fence: lock.fence,
-      responseBody: result.responseBody,
-      responseHeaders: result.responseHeaders,
-    };
   }
 }

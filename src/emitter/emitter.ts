@@ -16,6 +16,12 @@ import { ReceiverDrainer } from './drain.js';
 const BUSY_RETRY_MS = 250;
 /** How often each emitter turns due entries of the wake set into drain jobs. */
 const WAKE_POLL_MS = 100;
+/**
+ * A turn whose queue empties waits this long for new work before giving the lock back (linger.ts),
+ * while fewer than half the emitter's concurrency is in use: long enough for a steady stream to an
+ * otherwise idle receiver (200/s is a message every 5 ms), short against any receiver's timeout.
+ */
+const LINGER_MS = 50;
 /** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
 const STOP_GRACE_MS = 130_000;
 
@@ -67,6 +73,8 @@ export class Emitter {
           retryAfterMaxMs: config.retryAfterMaxMs,
         },
         keyChanges: store.watchKeyChanges(),
+        othersWaiting: () => store.drains.hasWaiting(),
+        linger: { ms: LINGER_MS, whileTurnsBelow: Math.max(1, Math.floor(config.emitterConcurrency / 2)), work: store.watchWork() },
         ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       log,

@@ -1,7 +1,23 @@
 import { linkSignals, type LinkedSignal } from '../lib/abort.js';
 import { slotLockName } from '../locks/slots.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
-import type { Fence } from '../store/deliveries.js';
+import type { ClaimedReceiver, Fence } from '../store/deliveries.js';
+
+/** Deliveries claimed per round trip: the next request starts the moment the previous response ends. */
+export const WINDOW = 32;
+/**
+ * The window for `lanes` lanes: a few requests per lane, so that the round trip between windows is
+ * rare. A rate-limited receiver's window is as large as the limit allows within the claim's
+ * horizon (claim.lua caps it): each window costs the pacer about one round trip of its rate.
+ */
+export function windowFor(lanes: number, rateLimited: boolean): number {
+  return rateLimited ? 256 : Math.min(256, WINDOW * lanes);
+}
+
+/** The lanes a receiver asks for: `strict` means one request at a time, whatever maxInFlight says. */
+export function lanesWanted(receiver: ClaimedReceiver): number {
+  return receiver.ordering === 'strict' ? 1 : Math.max(1, Math.min(256, receiver.maxInFlight));
+}
 
 /**
  * One lane of a turn: a held lock slot that sends one request at a time. Slot 0 is the receiver's

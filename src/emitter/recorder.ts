@@ -1,13 +1,20 @@
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, NextClaim, RecordResult } from '../store/deliveries.js';
 
-/** Outcomes waiting this many in a row go to the store at once... */
-const FLUSH_EVERY = 16;
-/** ...and none waits longer than this: a slow receiver's outcome is written before its next answer comes. */
-const FLUSH_AFTER_MS = 20;
+/**
+ * Outcomes waiting this many in a row go to the store at once (a window's worth: a hot receiver's
+ * outcomes go with the claim of its next window, in one round trip)...
+ */
+const FLUSH_EVERY = 32;
+/**
+ * ...and none waits longer than this, so what a slow receiver got shows soon. Each batch costs ~10
+ * Redis commands of its own (the receiver's health, stats and heads): at 20 ms, a fan-out's
+ * receivers answering every 20-40 ms under load each wrote batches of one or two (issue 13).
+ */
+const FLUSH_AFTER_MS = 1000;
 
 /**
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in
- * batches (16, or whatever waited 20 ms), one batch in flight at a time and in the order the
+ * batches (32, or whatever waited 1 s), one batch in flight at a time and in the order the
  * attempts were made, so the next request to the receiver never waits for a Redis round trip.
  * `settle` writes what is left and claims the next window in the same round trip. A crash loses
  * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same

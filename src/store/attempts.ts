@@ -1,7 +1,13 @@
-import type { Attempt } from './types.js';
+import type { Attempt, DeliveryStatus } from './types.js';
 
-/** An attempt as stored: it names its receiver (the legacy per-message list holds every receiver's). */
-type StoredAttempt = Attempt & { receiverId: string };
+/** A delivery's state as the scripts keep it (field `d:<receiver>` of its message's hash). */
+export interface StoredDelivery {
+  status: DeliveryStatus;
+  seq: number;
+  attempts: number;
+  failures: number;
+  dueAt: number;
+}
 
 /** What a delivery's stored attempts come to: those kept, and how many were left out between them. */
 export interface AttemptHistory {
@@ -9,21 +15,43 @@ export interface AttemptHistory {
   omitted: number;
 }
 
-/**
- * Reads a delivery's attempts: `legacy` is the message-wide list of messages stored before
- * per-delivery lists (filtered to this receiver), `own` the delivery's list, whose marker
- * `{"omitted": n}` counts the attempts dropped between the first 3 and the last 10.
- */
-export function readAttempts(receiverId: string, legacy: string[], own: string[]): AttemptHistory {
-  const history: AttemptHistory = { attempts: [], omitted: 0 };
-  for (const json of [...legacy, ...own]) {
-    const entry = JSON.parse(json) as StoredAttempt | { omitted: number };
-    if ('omitted' in entry) history.omitted += entry.omitted;
-    else if (entry.receiverId === receiverId) history.attempts.push(withoutReceiver(entry));
-  }
-  return history;
+/** Attempts kept per delivery: the first 3 and the last 10 (lua/record.lua drops the rest). */
+const KEPT_FIRST = 3;
+const KEPT_LAST = 10;
+
+/** How many of a delivery's `attempts` were left out of its history. */
+export function omittedAttempts(attempts: number): number {
+  return Math.max(0, attempts - KEPT_FIRST - KEPT_LAST);
 }
 
-function withoutReceiver({ receiverId: _, ...attempt }: StoredAttempt): Attempt {
-  return attempt;
+/**
+ * Reads every delivery of a message from its hash (lua/includes/keys.lua): `d:<receiver>` the
+ * state, `a:<receiver>:<n>` its accepted attempt n, `r:<receiver>:<service>:<fence>:<n>` an
+ * attempt whose record was refused (a stale holder's request: it was sent, so it is history too).
+ * Each history is in the order the requests started. Receiver ids hold no ':' (src/ids.ts).
+ */
+export function readDeliveries(hash: Record<string, string>): { receiverId: string; state: StoredDelivery; history: AttemptHistory }[] {
+  const states = new Map<string, StoredDelivery>();
+  const attempts = new Map<string, Attempt[]>();
+  for (const [field, value] of Object.entries(hash)) {
+    const kind = field.slice(0, 2);
+    if (kind === 'd:') states.set(field.slice(2), JSON.parse(value) as StoredDelivery);
+    else if (kind === 'a:' || kind === 'r:') {
+      const receiverId = field.slice(2, field.indexOf(':', 2));
+      const list = attempts.get(receiverId) ?? [];
+      list.push(JSON.parse(value) as Attempt);
+      attempts.set(receiverId, list);
+    }
+  }
+  return [...states]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([receiverId, state]) => ({
+      receiverId,
+      state,
+      history: { attempts: (attempts.get(receiverId) ?? []).sort(byStart), omitted: omittedAttempts(state.attempts) },
+    }));
+}
+
+function byStart(a: Attempt, b: Attempt): number {
+  return a.startedAt.localeCompare(b.startedAt) || a.attempt - b.attempt;
 }

@@ -1,8 +1,8 @@
-import { readAttempts } from './attempts.js';
+import type { StoredDelivery } from './attempts.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
-import type { DeadLetter, Page } from './types.js';
+import type { Attempt, DeadLetter, Page } from './types.js';
 
 /** Cursor of the next page: `<died at, ms>.<message id>` of this page's last entry. */
 export type DeadLetterPage = Page<DeadLetter>;
@@ -25,24 +25,34 @@ export class DeadLetterStore {
     const batch = new Batch(this.redis.pipeline());
     const read = shown.map((entry) => ({
       ...entry,
-      message: batch.add((p) => p.hmget(k.message(entry.messageId), 'eventType', 'createdAt'), as.texts),
-      legacy: batch.add((p) => p.lrange(k.legacyAttempts(entry.messageId), 0, -1), as.list),
-      own: batch.add((p) => p.lrange(k.attempts(entry.messageId, receiverId), 0, -1), as.list),
+      message: batch.add((p) => p.hmget(k.message(entry.messageId), 'eventType', 'createdAt', k.deliveryField(receiverId)), as.texts),
     }));
     await batch.run();
-    const data = read.flatMap(({ messageId, diedAt, message, legacy, own }): DeadLetter[] => {
-      const [eventType, createdAt] = message.value;
+    // the last attempt's field follows from the state's attempt count (lua/includes/keys.lua)
+    const last = new Batch(this.redis.pipeline());
+    const withLast = read.map(({ messageId, diedAt, message }) => {
+      const [eventType, createdAt, state] = message.value;
+      const attempts = state ? (JSON.parse(state) as StoredDelivery).attempts : 0;
+      return {
+        messageId,
+        diedAt,
+        eventType,
+        createdAt,
+        attempts,
+        lastAttempt: last.add((p) => p.hget(k.message(messageId), k.attemptField(receiverId, attempts)), as.text),
+      };
+    });
+    await last.run();
+    const data = withLast.flatMap(({ messageId, diedAt, eventType, createdAt, attempts, lastAttempt }): DeadLetter[] => {
       if (!createdAt) return []; // its message expired a moment before the entry's retention ran out
-      const { attempts, omitted } = readAttempts(receiverId, legacy.value, own.value);
-      const lastAttempt = attempts.at(-1) ?? null;
       return [
         {
           messageId,
           eventType: eventType ?? '',
           messageCreatedAt: createdAt,
           diedAt: new Date(diedAt).toISOString(),
-          attempts: attempts.length + omitted,
-          lastAttempt,
+          attempts,
+          lastAttempt: lastAttempt.value ? (JSON.parse(lastAttempt.value) as Attempt) : null,
         },
       ];
     });

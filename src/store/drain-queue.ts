@@ -54,6 +54,11 @@ export class DrainQueue {
     );
   }
 
+  /** Whether any drain job waits for an emitter (all their workers' slots are busy). */
+  async hasWaiting(): Promise<boolean> {
+    return (await this.queue.getWaitingCount()) > 0;
+  }
+
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
   async wake(receiverId: string): Promise<void> {
     await this.store.zrem(this.keys.wake, receiverId);

@@ -7,10 +7,11 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
-import { KeyChanges } from './key-changes.js';
+import { ChannelNotices } from './notices.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
 import { MessageStore } from './messages.js';
+import { SchemaMigration } from './migrate.js';
 import { QueueStats } from './queue-stats.js';
 import { ReceiverKeys } from './receiver-keys.js';
 import { ReceiverStore } from './receivers.js';
@@ -23,7 +24,7 @@ import { TokenStore } from './tokens.js';
 export * from './types.js';
 export type { ReceiverPage } from './receivers.js';
 export type { Rotation } from './receiver-keys.js';
-export type { KeyChanges } from './key-changes.js';
+export type { ChannelNotices } from './notices.js';
 export type { Catalog, EventTypeChanges, StoredEventType } from './event-types.js';
 export type { DeadLetterPage } from './dead-letters.js';
 export type { QueueState } from './queue-stats.js';
@@ -61,8 +62,12 @@ export class Store {
   readonly tokens: TokenStore;
   /** Confirms that acknowledged writes reached the replicas; see redis-replicas.ts. */
   private readonly replicas: ReplicaBarrier;
+  /** Converts a Redis written by an earlier version at connect: migrate.ts. */
+  private readonly migration: SchemaMigration;
   /** An emitter's subscriber to config-change notices, made on first use (the API needs none). */
-  private keyChanges: KeyChanges | undefined;
+  private keyChanges: ChannelNotices | undefined;
+  /** An emitter's subscriber to notices of work for idle receivers, made on first use. */
+  private work: ChannelNotices | undefined;
 
   constructor(
     readonly redisTarget: RedisTarget,
@@ -93,10 +98,15 @@ export class Store {
     this.messageIndex = redisBoundary(new MessageIndex(redis, this.keys));
     this.tenants = redisBoundary(new TenantStore(redis, this.keys, this.replicas));
     this.tokens = redisBoundary(new TokenStore(redis, this.keys, this.replicas));
+    this.migration = redisBoundary(new SchemaMigration(redis, this.keys));
   }
 
-  /** Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check). */
-  async connect(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Connects, retrying until Redis answers or `timeoutMs` passes (then says what to check), and
+   * converts a Redis written by an earlier version (migrate.ts): resolves to the number of
+   * messages this process converted, undefined when there was nothing to do.
+   */
+  async connect(timeoutMs = 30_000): Promise<number | undefined> {
     const giveUpAt = Date.now() + timeoutMs;
     await this.redis.connect().catch(() => {});
     while (this.redis.status !== 'ready') {
@@ -109,7 +119,11 @@ export class Store {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await this.replicas.connect();
+    // Before anything reads a message. The queue counters come from the receivers' sets, which
+    // the migration leaves as they are, so their count may go before or after it.
+    const converted = await this.migration.run();
     await this.queueStats.countOnce();
+    return converted;
   }
 
   /** Refuses a Redis that may evict keys unless allowed (then returns the banner's warning): see redis-policy.ts. */
@@ -117,10 +131,19 @@ export class Store {
     return checkEvictionPolicy(this.redis, this.redisTarget, allowEvicting, log);
   }
 
-  /** The notices of receivers' config changes (key rotations), heard on one subscriber connection: key-changes.ts. */
-  watchKeyChanges(): KeyChanges {
-    this.keyChanges ??= new KeyChanges(this.redisTarget, this.keys.keysChanged);
+  /**
+   * The notices of receivers' config changes (key rotations, PATCHes: replace-config.lua), so a
+   * window claimed before one stops before its next attempt and the next claim brings the new keys.
+   */
+  watchKeyChanges(): ChannelNotices {
+    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged);
     return this.keyChanges;
+  }
+
+  /** The notices accept.lua sends when an idle receiver's queue gets work: a turn lingering on it claims at once. */
+  watchWork(): ChannelNotices {
+    this.work ??= new ChannelNotices(this.redisTarget, this.keys.work);
+    return this.work;
   }
 
   async ping(): Promise<boolean> {
@@ -134,6 +157,7 @@ export class Store {
     await this.drains.close();
     this.replicas.close();
     this.keyChanges?.close();
+    this.work?.close();
     this.redis.disconnect();
   }
 }

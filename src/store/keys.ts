@@ -37,24 +37,22 @@ export class Keys {
   get sequence(): string {
     return `${this.prefix}:seq`;
   }
-  /** Message hash: `eventType`, `payload` (JSON text), `createdAt`, `receiverIds`. */
+  /**
+   * Message hash: `eventType`, `payload` (JSON text), `createdAt`, `receiverIds`, `open`, and
+   * everything of its deliveries (one key to read, write and expire per message: issue 13):
+   * `deliveryField` (state JSON) and `attemptField` (attempt n) per receiver, plus
+   * `r:<receiver>:<service>:<fence>:<n>` for an attempt whose record was refused (lua/record.lua).
+   */
   message(messageId: string): string {
     return `${this.prefix}:msg:${messageId}`;
   }
-  /** Hash of the message's deliveries: field = receiver id, value = delivery state JSON. */
-  deliveries(messageId: string): string {
-    return `${this.prefix}:dlv:${messageId}`;
+  /** The message hash's field holding one receiver's delivery state (JSON). */
+  deliveryField(receiverId: string): string {
+    return `d:${receiverId}`;
   }
-  /**
-   * List of one delivery's attempts (JSON): its first 3 and last 10, with a marker `{"omitted": n}`
-   * between them once some were left out (lua/includes/retention.lua).
-   */
-  attempts(messageId: string, receiverId: string): string {
-    return `${this.prefix}:att:${messageId}:${receiverId}`;
-  }
-  /** List of all the message's attempts, as stored before per-delivery lists: read, never written. */
-  legacyAttempts(messageId: string): string {
-    return `${this.prefix}:att:${messageId}`;
+  /** The message hash's field holding one receiver's accepted attempt n (JSON); the first 3 and the last 10 are kept. */
+  attemptField(receiverId: string, n: number): string {
+    return `a:${receiverId}:${n}`;
   }
   /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */
   process(processId: string): string {
@@ -80,9 +78,13 @@ export class Keys {
   get eventTypesVersion(): string {
     return `${this.prefix}:event-types:version`;
   }
-  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (key-changes.ts). */
+  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (notices.ts). */
   get keysChanged(): string {
     return `${this.prefix}:keys-changed`;
+  }
+  /** Pub/sub channel: accept.lua publishes a receiver's id on it when its empty queue gets work (notices.ts). */
+  get work(): string {
+    return `${this.prefix}:work`;
   }
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
   get replicationMark(): string {

@@ -1,12 +1,12 @@
 import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
-import { readAttempts } from './attempts.js';
-import { as, Batch } from './batch.js';
+import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
+import { as } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
 import { TurnPipeline } from './turn-pipeline.js';
-import type { AcceptedMessage, Delivery, DeliveryStatus, Message } from './types.js';
+import type { AcceptedMessage, Delivery, Message } from './types.js';
 
 export interface NewMessage {
   eventType: string;
@@ -41,14 +41,6 @@ const TRIMS_REMEMBERED = 10_000;
 
 /** The accept script's key count, keys and arguments. */
 type AcceptArgs = [number, ...(string | number)[]];
-
-interface StoredDelivery {
-  status: DeliveryStatus;
-  seq: number;
-  attempts: number;
-  failures: number;
-  dueAt: number;
-}
 
 export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
@@ -114,25 +106,17 @@ export class MessageStore {
   }
 
   async get(id: string): Promise<Message | null> {
-    const read = new Batch(this.redis.multi());
-    const message = read.add((p) => p.hgetall(this.keys.message(id)), as.hash);
-    const deliveries = read.add((p) => p.hgetall(this.keys.deliveries(id)), as.hash);
-    const legacy = read.add((p) => p.lrange(this.keys.legacyAttempts(id), 0, -1), as.list);
-    await read.run();
-    const { eventType, payload, createdAt, tenant } = message.value;
+    // one key holds the message with its deliveries and their attempts (lua/includes/keys.lua)
+    const hash = await this.redis.hgetall(this.keys.message(id));
+    const { eventType, payload, createdAt, tenant } = hash;
     if (!createdAt || eventType === undefined || payload === undefined) return null;
-    const lists = new Batch(this.redis.pipeline());
-    const stored = Object.entries(deliveries.value)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([receiverId, json]) => ({ receiverId, json, own: lists.add((p) => p.lrange(this.keys.attempts(id, receiverId), 0, -1), as.list) }));
-    await lists.run();
     return {
       id,
       ...(tenant ? { tenantId: tenant } : {}),
       eventType,
       payload: JSON.parse(payload) as unknown,
       createdAt,
-      deliveries: stored.map(({ receiverId, json, own }) => toDelivery(receiverId, JSON.parse(json) as StoredDelivery, [legacy.value, own.value])),
+      deliveries: readDeliveries(hash).map(({ receiverId, state, history }) => toDelivery(receiverId, state, history)),
     };
   }
 
@@ -142,7 +126,7 @@ export class MessageStore {
     if (!stored) return { kind: 'not-found' };
     const targets = receiverIds ?? stored.receiverIds;
     const k = this.keys;
-    const keys = [k.message(id), k.deliveries(id), k.sequence];
+    const keys = [k.message(id), k.sequence];
     for (const receiverId of targets) keys.push(k.receiver(receiverId), k.queue(receiverId), k.dead(receiverId));
     const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, id, receiverIds ? 'explicit' : 'default', k.prefix, ...targets);
     if (kind === 'not-found') return { kind };
@@ -184,7 +168,6 @@ export class MessageStore {
     const tenant = input.tenantId ?? '';
     const keys = [
       k.message(message.id),
-      k.deliveries(message.id),
       k.sequence,
       k.receiversVersion,
       k.idempotency(input.idempotencyKey ?? ''),
@@ -226,9 +209,8 @@ function matching(directory: ReceiverDirectory, eventType: string, tenantId: str
   return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
 }
 
-function toDelivery(receiverId: string, stored: StoredDelivery, [legacy, own]: [string[], string[]]): Delivery {
+function toDelivery(receiverId: string, stored: StoredDelivery, history: AttemptHistory): Delivery {
   const waiting = stored.status === 'retrying' && stored.dueAt > Date.now();
-  const history = readAttempts(receiverId, legacy, own);
   return {
     receiverId,
     status: stored.status,

@@ -11,7 +11,7 @@ export type Rotation = { kind: 'gone' } | { kind: 'rotated'; previousSecretUntil
 
 /**
  * Key rotation of a receiver. The new key and the old one (`previousSecret`) live in the receiver's
- * `config`, which every claim reads (claim.lua); the swap's notice (key-changes.ts) ends windows
+ * `config`, which every claim reads (claim.lua); the swap's notice (notices.ts) ends windows
  * claimed before it, so each attempt is signed with the keys stored when it starts; the overlap's end is the hash field `previousSecretUntil` (Redis ms), which the
  * claim turns into "the previous key signs for n ms more" on Redis's clock.
  */

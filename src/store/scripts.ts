@@ -52,6 +52,8 @@ export interface StoreCommands {
     retentionMs: number,
     ...messageIds: string[]
   ): Promise<number>;
+  /** lua/migrate-message.lua: one message into schema 2's layout (migrate.ts). */
+  migrateMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<'converted' | 'skipped' | 'changed'>;
 }
 
 export type StoreRedis = RedisClient & StoreCommands;
@@ -83,6 +85,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['promoteDue', 'promote-due.lua', 1],
   ['countStats', 'count-stats.lua', 2],
   ['trimDead', 'trim-dead.lua', 1],
+  ['migrateMessage', 'migrate-message.lua'],
 ];
 
 export function defineStoreCommands(redis: RedisClient): StoreRedis {

@@ -7,7 +7,6 @@ import { RedisReceiverLocks } from '../../src/locks/redis.js';
 import type { ReceiverLocks } from '../../src/locks/types.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/index.js';
-import type { Attempt } from '../../src/store/types.js';
 import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
 import { useStore } from '../support/store.js';
@@ -75,7 +74,10 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       return { id, messageIds };
     };
     const stored = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-      JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+      JSON.parse((await db.raw.redis.hget(db.raw.keys.message(messageId), db.raw.keys.deliveryField(receiverId))) ?? '{}') as {
+        status: string;
+        attempts: number;
+      };
     const mark = (receiverId: string) => db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis');
     const fencedMetric = async (): Promise<number> =>
       Number(/^lockstep_locks_lost_total\{cause="fenced"\} (\d+)$/m.exec(await metrics.registry.metrics())?.[1]);
@@ -112,7 +114,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
         const delivery = await stored(messageId, id);
         assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0], 'our records changed nothing');
       }
-      const history = (await db.raw.redis.lrange(db.raw.keys.attempts(messageIds[0] as string, id), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+      const history = (await db.store.messages.get(messageIds[0] as string))?.deliveries.find((d) => d.receiverId === id)?.attempts ?? [];
       assert.deepEqual(
         history.map((a) => [a.emitterId, a.statusCode]),
         [['us', 200]],

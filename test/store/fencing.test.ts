@@ -19,7 +19,10 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     return result.message.id;
   };
   const storedDelivery = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
-    JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { status: string; attempts: number };
+    JSON.parse((await db.raw.redis.hget(db.raw.keys.message(messageId), db.raw.keys.deliveryField(receiverId))) ?? '{}') as {
+      status: string;
+      attempts: number;
+    };
   const attempt = (fence: number, emitterId: string): Attempt => ({
     attempt: 1,
     startedAt: new Date().toISOString(),
@@ -53,7 +56,7 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'maxFence:redis'), '6', "B's mark stands");
 
     const byB = await record(receiverId, holder(6), claimedByB, { kind: 'delivered' });
-    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] }, "B's record succeeds");
+    assert.deepEqual(byB.result, { kind: 'recorded', breakerOpened: false, enabled: true, queued: false, statuses: ['delivered'] }, "B's record succeeds");
     assert.equal((await claim(receiverId, holder(6))).kind, 'empty', 'D1 is not handed out again');
   });
 
@@ -71,13 +74,13 @@ describe('the store refuses stale holders (fencing in Redis)', () => {
     assert.deepEqual([stored.status, stored.attempts], ['pending', 0]);
     assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'backoffUntil'), null, 'no backoff from a stale holder');
     // the request A really sent is still in the history, with A's fence
-    const history = (await db.raw.redis.lrange(db.raw.keys.attempts(d1, receiverId), 0, -1)).map((json) => JSON.parse(json) as Attempt);
+    const history = (await db.store.messages.get(d1))?.deliveries.find((d) => d.receiverId === receiverId)?.attempts ?? [];
     assert.deepEqual(
       history.map((h) => [h.emitterId, h.fence]),
       [['5', 5]],
     );
     const done = await record(receiverId, holder(6), byB, { kind: 'delivered' });
-    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, statuses: ['delivered'] });
+    assert.deepEqual(done.result, { kind: 'recorded', breakerOpened: false, enabled: true, queued: false, statuses: ['delivered'] });
   });
 
   test('an equal fence is the same holder; a higher one raises the mark and fences out everything below', async () => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { waitFor } from '../support/ports.js';
 import { useStore } from '../support/store.js';
 
-/** The notices of config changes (key-changes.ts) on a real Redis: what a window claimed before a change or a reconnect learns. */
+/** The notices of config changes (notices.ts) on a real Redis: what a window claimed before a change or a reconnect learns. */
 const db = useStore('kc');
 
 test('a rotation is heard for its receiver only; a subscriber that reconnects counts every earlier stamp as changed', async () => {
@@ -11,17 +11,17 @@ test('a rotation is heard for its receiver only; a subscriber that reconnects co
   const changes = db.store.watchKeyChanges();
   await waitFor('the subscriber to subscribe', () => changes.listening, 5000);
   const before = changes.stamp();
-  assert.ok(!changes.changedSince(rotated, before) && !changes.changedSince(other, before));
+  assert.ok(!changes.since(rotated, before) && !changes.since(other, before));
 
   await db.store.receiverKeys.rotate(rotated, { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', signatureScheme: 'hmac-sha256' }, 0);
-  await waitFor('the notice', () => changes.changedSince(rotated, before), 5000);
-  assert.ok(!changes.changedSince(other, before), 'another receiver’s windows go on');
+  await waitFor('the notice', () => changes.since(rotated, before), 5000);
+  assert.ok(!changes.since(other, before), 'another receiver’s windows go on');
   const afterNotice = changes.stamp();
-  assert.ok(!changes.changedSince(rotated, afterNotice), 'a window claimed after the notice is current');
+  assert.ok(!changes.since(rotated, afterNotice), 'a window claimed after the notice is current');
 
   // the subscriber's connection is cut: notices may be lost until it is subscribed again
   await db.raw.redis.client('KILL', 'TYPE', 'pubsub');
   await waitFor('the subscriber to be back', () => changes.listening && changes.stamp() > afterNotice, 10_000);
-  assert.ok(changes.changedSince(other, afterNotice), 'every window claimed before the reconnect is stale, once');
-  assert.ok(!changes.changedSince(other, changes.stamp()));
+  assert.ok(changes.since(other, afterNotice), 'every window claimed before the reconnect is stale, once');
+  assert.ok(!changes.since(other, changes.stamp()));
 });

@@ -51,7 +51,7 @@ describe("the store schedules on Redis's clock, not the caller's", () => {
   const failedAttempt: Attempt = { attempt: 1, startedAt: new Date().toISOString(), durationMs: 2, statusCode: 500, error: null, emitterId: 'e', fence: 1 };
   const schedule = async (receiverId: string, messageId: string): Promise<{ retryAt: number; dueAt: number }> => {
     const retryAt = Number(await db.raw.redis.zscore(db.raw.keys.retries(receiverId), messageId));
-    const delivery = JSON.parse((await db.raw.redis.hget(db.raw.keys.deliveries(messageId), receiverId)) ?? '{}') as { dueAt: number };
+    const delivery = JSON.parse((await db.raw.redis.hget(db.raw.keys.message(messageId), db.raw.keys.deliveryField(receiverId))) ?? '{}') as { dueAt: number };
     return { retryAt, dueAt: delivery.dueAt };
   };
   const near = (actual: number, expected: number, what: string): void =>

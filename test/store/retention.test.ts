@@ -47,11 +47,8 @@ describe('retention: final messages expire, attempts are bounded', () => {
     return delivery;
   };
   const dead: Outcome = { kind: 'failed', retryInMs: 0, final: true, holdMs: 0 };
-  const messageKeys = (messageId: string, receiverIds: string[]): string[] => [
-    db.raw.keys.message(messageId),
-    db.raw.keys.deliveries(messageId),
-    ...receiverIds.map((id) => db.raw.keys.attempts(messageId, id)),
-  ];
+  /** A message's keys: one hash holds it with its deliveries and their attempts. */
+  const messageKeys = (messageId: string): string[] => [db.raw.keys.message(messageId)];
   /** Remaining lives (ms) of the message's keys: -1 = no expiry, -2 = gone. */
   const ttls = async (keys: string[]): Promise<number[]> => Promise.all(keys.map((key) => db.raw.redis.pttl(key)));
   const expiring = (ttl: number): boolean => ttl > 0 && ttl <= RETENTION_MS;
@@ -59,8 +56,8 @@ describe('retention: final messages expire, attempts are bounded', () => {
   test('a delivered message, its deliveries, attempts and idempotency key are removed RETENTION_MS after it became final', async () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId], 'order-1');
-    const keys = [...messageKeys(messageId, [receiverId]), db.raw.keys.idempotency('order-1')];
-    assert.deepEqual((await ttls(keys)).slice(0, 2), [-1, -1], 'an unfinished message does not expire');
+    const keys = [...messageKeys(messageId), db.raw.keys.idempotency('order-1')];
+    assert.deepEqual((await ttls(keys)).slice(0, 1), [-1], 'an unfinished message does not expire');
     await deliver(receiverId, { kind: 'delivered' });
     const lives = await ttls(keys);
     assert.ok(lives.every(expiring), `every key expires within the retention once final: ${lives.join(', ')}`);
@@ -80,9 +77,9 @@ describe('retention: final messages expire, attempts are bounded', () => {
     const [a, b] = [await newReceiver(), await newReceiver()];
     const messageId = await accept([a, b]);
     await deliver(a, { kind: 'delivered' });
-    assert.deepEqual(await ttls(messageKeys(messageId, [a])), [-1, -1, -1], 'one delivery still open: kept');
+    assert.deepEqual(await ttls(messageKeys(messageId)), [-1], 'one delivery still open: kept');
     await deliver(b, dead);
-    assert.ok((await ttls(messageKeys(messageId, [a, b]))).every(expiring));
+    assert.ok((await ttls(messageKeys(messageId))).every(expiring));
     assert.deepEqual(
       (await db.store.deadLetters.list(b, 10, undefined)).data.map((letter) => letter.messageId),
       [messageId],
@@ -101,7 +98,7 @@ describe('retention: final messages expire, attempts are bounded', () => {
     const receiverId = await newReceiver();
     const messageId = await accept([receiverId]);
     assert.equal(await db.store.receivers.delete(receiverId), true);
-    assert.ok((await ttls(messageKeys(messageId, []))).every(expiring));
+    assert.ok((await ttls(messageKeys(messageId))).every(expiring));
     await sleep(RETENTION_MS + 200);
     assert.equal(await db.store.messages.get(messageId), null);
   });
@@ -113,8 +110,9 @@ describe('retention: final messages expire, attempts are bounded', () => {
     const delivery = claim.kind === 'send' ? (claim.deliveries[0] as ClaimedDelivery) : assert.fail('nothing claimed');
     assert.equal(await db.store.receivers.delete(receiverId), true); // while the request is in flight
     await db.store.deliveries.record(receiverId, holder, [{ delivery, attempt: attempt(200), outcome: { kind: 'delivered' } }], breaker);
-    assert.equal(await db.raw.redis.llen(db.raw.keys.attempts(messageId, receiverId)), 1, 'the request that was sent is in the history');
-    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.attempts(messageId, receiverId))), 'and goes with its message');
+    const [cancelled] = (await db.store.messages.get(messageId))?.deliveries ?? [];
+    assert.deepEqual([cancelled?.status, cancelled?.attempts.length], ['cancelled', 1], 'the request that was sent is in the history');
+    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.message(messageId))), 'and goes with its message');
   });
 
   test('a message that matched no receiver expires too', async () => {
@@ -129,24 +127,14 @@ describe('retention: final messages expire, attempts are bounded', () => {
     await deliver(receiverId, { kind: 'delivered' });
     assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.idempotency('order-2'))));
     assert.equal((await db.store.messages.resend(messageId, undefined)).kind, 'resent');
-    assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the resend is open');
+    assert.deepEqual(await ttls(messageKeys(messageId)), [-1], 'kept while the resend is open');
     assert.ok((await db.raw.redis.pttl(db.raw.keys.idempotency('order-2'))) > 23 * 3_600_000);
     await deliver(receiverId, dead);
-    assert.ok((await ttls(messageKeys(messageId, [receiverId]))).every(expiring));
+    assert.ok((await ttls(messageKeys(messageId))).every(expiring));
     assert.equal(await db.store.receivers.replayDead(receiverId, { messageIds: [messageId] }), 1);
-    assert.deepEqual(await ttls(messageKeys(messageId, [receiverId])), [-1, -1, -1], 'kept while the replay is open');
+    assert.deepEqual(await ttls(messageKeys(messageId)), [-1], 'kept while the replay is open');
     await sleep(RETENTION_MS + 200);
     assert.equal((await db.store.messages.get(messageId))?.deliveries[0]?.status, 'pending', 'still there after the retention');
-  });
-
-  test('a message stored before the open count existed is counted from its deliveries', async () => {
-    const [a, b] = [await newReceiver(), await newReceiver()];
-    const messageId = await accept([a, b]);
-    await db.raw.redis.hdel(db.raw.keys.message(messageId), 'open');
-    await deliver(a, { kind: 'delivered' });
-    assert.equal(await db.raw.redis.pttl(db.raw.keys.message(messageId)), -1, 'b is still open');
-    await deliver(b, { kind: 'delivered' });
-    assert.ok(expiring(await db.raw.redis.pttl(db.raw.keys.message(messageId))));
   });
 
   test('a delivery keeps its first 3 and last 10 attempts, and counts those left out', async () => {
@@ -160,6 +148,7 @@ describe('retention: final messages expire, attempts are bounded', () => {
       [1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
     );
     assert.equal(delivery?.omittedAttempts, 7);
-    assert.equal(await db.raw.redis.llen(db.raw.keys.attempts(messageId, receiverId)), 14, 'the list itself stays bounded');
+    const kept = (await db.raw.redis.hkeys(db.raw.keys.message(messageId))).filter((field) => field.startsWith(`a:${receiverId}:`));
+    assert.equal(kept.length, 13, 'the hash itself stays bounded');
   });
 });

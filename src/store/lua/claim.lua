@@ -33,9 +33,9 @@
 --          clock: replace-config.lua), then per
 --          delivery: messageId, seq, attempts, failures,
 --          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt,
---          traceparent ('' when the message has none)}
--- A first attempt's state is known without reading it (no attempts, no failures, its sequence is
--- its score): only retries read their delivery, which keeps the hot path to a few commands.
+--          traceparent ('' when the message has none), the message's idempotency key and its end
+--          ('' and '0' when none: the record that closes the message needs them, includes/retention.lua)}
+-- Each delivery's state is read in the same HMGET as its message: one command per delivery.
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/keys.lua
@@ -89,30 +89,24 @@ end
 local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
 local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor)}
 local sending = 0
+local read = {'eventType', 'payload', 'createdAt', 'tp', 'idem', 'idemUntil', deliveryField(ARGV[4])}
 for _, pick in ipairs(chosen) do
-  local messageId, seq = pick[1], pick[2]
-  local attempts, failures = '0', '0'
-  if not seq then
-    local raw = redis.call('HGET', deliveriesKeyOf(ARGV[3], messageId), ARGV[4])
-    if raw then
-      local delivery = cjson.decode(raw)
-      seq, attempts, failures = string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures)
-    else
-      -- the message is gone (expired or removed): never let it block the queue
-      dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
+  local messageId = pick[1]
+  -- one read: the message and the delivery's state (attempts so far: a resent one has some)
+  local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), unpack(read))
+  if message[1] and message[7] then
+    local delivery = cjson.decode(message[7])
+    local origin = pick[2] and 'f' or 'r'
+    sending = sending + 1
+    for _, field in ipairs({
+      messageId, string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures), origin,
+      message[1], message[2], message[3], message[4] or '', message[5] or '', message[6] or '0',
+    }) do
+      window[#window + 1] = field
     end
-  end
-  if seq then
-    local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), 'eventType', 'payload', 'createdAt', 'tp')
-    if message[1] then
-      local origin = pick[2] and 'f' or 'r'
-      sending = sending + 1
-      for _, field in ipairs({messageId, seq, attempts, failures, origin, message[1], message[2], message[3], message[4] or ''}) do
-        window[#window + 1] = field
-      end
-    else
-      dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
-    end
+  else
+    -- the message is gone (expired or removed): never let it block the queue
+    dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
   end
 end
 if sending > 0 then

@@ -17,7 +17,10 @@ local function cancel(delivery)
   delivery.claim = nil
 end
 for _, messageId in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  if changeDelivery(ARGV[2], messageId, ARGV[1], cancel) then closeDelivery(ARGV[2], messageId, tonumber(ARGV[3]), now) end
+  if changeDelivery(ARGV[2], messageId, ARGV[1], cancel) then
+    local idem, idemUntil = messageIdem(ARGV[2], messageId)
+    closeDelivery(ARGV[2], messageId, tonumber(ARGV[3]), now, idem, idemUntil)
+  end
 end
 bumpStats(ARGV[2], -redis.call('ZCARD', KEYS[2]), -redis.call('ZCARD', KEYS[6]), -redis.call('ZCARD', KEYS[3]))
 for _, kind in ipairs({'pending', 'retrying', 'dead'}) do redis.call('ZREM', ARGV[2] .. ':heads:' .. kind, ARGV[1]) end

@@ -1,17 +1,20 @@
 -- Record a batch of attempts of one receiver, in the order they were made, and move each
 -- delivery on; update the receiver's health and its circuit breaker. For the holder of its lock.
 --
--- Every attempt is appended to its message's history first, refused or not: it is a request that
--- really reached the receiver, and the history is the account of what was sent (a refused
--- record carries its stale fence, so it reads as such). Then fencing (includes/fence.lua): a fence
--- below the receiver's mark changes nothing else and answers 'fenced'.
+-- Every attempt goes into its message's history, refused or not: it is a request that really
+-- reached the receiver, and the history is the account of what was sent. An accepted one is the
+-- delivery's attempt n (`a:<receiver>:<n>`, written with the delivery's new state in one HSET); a
+-- refused one (fenced, or its delivery no longer unfinished) is kept as `r:<receiver>:<service>:
+-- <fence>:<n>` (includes/keys.lua), and never brings back a message that is gone. Fencing
+-- (includes/fence.lua): a fence below the receiver's mark changes nothing else and answers 'fenced'.
 --
 -- Per outcome: delivered → final, out of the queue and the retry set; failed → into the retry
 -- set at now + its delay, or `dead` after its last retry; aborted (the lock was lost mid-request)
 -- and gone (410: the receiver is disabled) → into the retry set, due at once. A delivery no
 -- longer in the queue (cancelled by a delete meanwhile, or already final) is left as it is
 -- ('stale'). The delivery's new state is written from what the claim handed out (its sequence,
--- attempts and failures), without reading it first: the queue membership is the check.
+-- attempts and failures), without reading it first: the queue membership is the check, one
+-- ZMSCORE for the batch, and the final ones leave the queue in one ZREM.
 --
 -- Breaker: `failStreak` counts consecutive failed attempts; once it reaches ARGV[6], or on a
 -- throttling answer (hold > 0: 429/503 with Retry-After), the receiver backs off as a whole until
@@ -28,9 +31,10 @@
 -- Queue statistics (includes/stats.lua): counters from the ZADD/ZREM replies, then the
 -- receiver's heads once per batch.
 --
--- Retention (includes/retention.lua): the delivery's attempts list keeps its first 3 and last 10;
--- a delivery that becomes final may make its whole message final, which then expires ARGV[10] ms
--- later; a dead delivery also trims the dead set of entries older than that (their messages are gone).
+-- Retention (includes/retention.lua): a delivery keeps its first 3 and last 10 attempts (attempt n
+-- > 13 drops n - 10; how many were left out follows from `attempts`); a delivery that becomes
+-- final may make its whole message final, which then expires ARGV[10] ms later; a dead delivery
+-- also trims the dead set of entries older than that (their messages are gone).
 --
 -- Rate limit: the claim reserved its window (moved `tat` on by one interval per delivery); with
 -- the window's last batch the holder corrects that by ARGV[9] ms (pacer.ts: later starts move it
@@ -38,48 +42,52 @@
 -- limiter's true state.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
--- version, then per outcome: its deliveries hash, its attempts list (this delivery's)
+-- version, then per outcome: its message hash
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
 -- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
 -- (comma-separated ms), ARGV[8] frontier candidate, ARGV[9] rate-limit correction (ms), ARGV[10]
 -- retention ms, ARGV[11] key prefix, then per outcome: message id, sequence,
 -- attempts and failures before this attempt, 'r' (claimed from the retry set) or 'f' (a first
--- attempt), attempt JSON, outcome kind, retry delay ms, '1' when final, hold ms, lane
+-- attempt), attempt JSON, outcome kind, retry delay ms, '1' when final, hold ms, lane, the
+-- message's idempotency key and its end (as the claim handed them out)
 --
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
--- sending when the receiver was disabled or deleted meanwhile), then each delivery's new status}
+-- sending when the receiver was disabled or deleted meanwhile), queued (0|1: whether the queue
+-- still holds anything, so a holder whose window came short need not claim again), then each
+-- delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/keys.lua
 --@include includes/retention.lua
 --@include includes/stats.lua
-local FIELDS = 11
+local FIELDS = 13
 local FIRST = 12
 local count = (#ARGV - FIRST + 1) / FIELDS
 local retentionMs, prefix = tonumber(ARGV[10]), ARGV[11]
-local created = {}
-for i = 0, count - 1 do
-  local attemptsKey = KEYS[7 + i * 2]
-  local length = redis.call('RPUSH', attemptsKey, ARGV[FIRST + 5 + i * FIELDS])
-  if length == 1 then created[i] = true else trimAttempts(attemptsKey, length) end
+
+-- An attempt the store refuses still joins its message's history, unless the message is gone.
+local function keepRefused(i)
+  local base = FIRST + i * FIELDS
+  local lane = ARGV[base + 10]
+  local fence = lane == '' and (ARGV[2] .. ':' .. ARGV[1]) or string.gsub(lane, '|', ':')
+  local messageKey = KEYS[6 + i]
+  if redis.call('EXISTS', messageKey) == 1 then
+    local field = 'r:' .. ARGV[3] .. ':' .. fence .. ':' .. (tonumber(ARGV[base + 2]) + 1)
+    redis.call('HSET', messageKey, field, ARGV[base + 5])
+  end
 end
--- A list this record created for a delivery it does not move on (cancelled, final already, or
--- fenced) must not outlive its message: it takes the message's remaining life. (A delivery moved
--- on gets its list's expiry with the rest of its message.)
-local function boundLateAttempts(i)
-  if not created[i] then return end
-  local attemptsKey = KEYS[7 + i * 2]
-  local ttl = redis.call('PTTL', KEYS[6 + i * 2])
-  if ttl > 0 then redis.call('PEXPIRE', attemptsKey, ttl) elseif ttl == -2 then redis.call('DEL', attemptsKey) end
+local function keepAllRefused()
+  for i = 0, count - 1 do keepRefused(i) end
 end
+
 local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince', 'high')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then
-  for i = 0, count - 1 do boundLateAttempts(i) end
-  return {'recorded', 0, 0}
+  keepAllRefused()
+  return {'recorded', 0, 0, 0}
 end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
-  for i = 0, count - 1 do boundLateAttempts(i) end
+  keepAllRefused()
   return {'fenced'}
 end
 -- lane slots' fences (maxInFlight > 1 only): all checked before anything is written
@@ -96,7 +104,10 @@ end
 if #lanes > 0 then
   local marks = redis.call('HMGET', KEYS[1], unpack(laneFields))
   for n, lane in ipairs(lanes) do
-    if lane[2] < tonumber(marks[n] or '0') then return {'fenced'} end
+    if lane[2] < tonumber(marks[n] or '0') then
+      keepAllRefused()
+      return {'fenced'}
+    end
   end
   for n, lane in ipairs(lanes) do
     if lane[2] > tonumber(marks[n] or '0') then redis.call('HSET', KEYS[1], laneFields[n], string.format('%d', lane[2])) end
@@ -109,29 +120,34 @@ local frontier = tonumber(receiver[2] or '0')
 local high = tonumber(receiver[8] or '0')
 local holdUntil = 0
 local failedHere = false
-local result = {'recorded', 0, receiver[5] == '1' and 1 or 0}
+local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0}
 local health = {}
-local queued, retrying, dead = 0, 0, 0
+local retrying, dead = 0, 0
 local deadHeadNeeded = false
+-- which deliveries are still unfinished (in the queue), for the whole batch in one read
+local members = {}
+for i = 0, count - 1 do members[i + 1] = ARGV[FIRST + i * FIELDS] end
+local inQueue = count > 0 and redis.call('ZMSCORE', KEYS[2], unpack(members)) or {}
+local leaving, leavingRetries, closing, done = {}, {}, {}, {}
 
 for i = 0, count - 1 do
-  local deliveriesKey = KEYS[6 + i * 2]
+  local messageKey = KEYS[6 + i]
   local base = FIRST + i * FIELDS
   local messageId, seq, outcome = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 6]
   local fromRetries = ARGV[base + 4] == 'r'
   local delivery = {seq = seq, attempts = tonumber(ARGV[base + 2]) + 1, failures = tonumber(ARGV[base + 3]), dueAt = 0}
   local final = outcome == 'delivered' or (outcome == 'failed' and ARGV[base + 8] == '1')
-  -- still unfinished? (a final outcome's ZREM answers that and does its work in one command)
-  local unfinished
-  if final then unfinished = redis.call('ZREM', KEYS[2], messageId) == 1
-  else unfinished = redis.call('ZSCORE', KEYS[2], messageId) ~= false end
-  if not unfinished then
-    boundLateAttempts(i)
+  if not inQueue[i + 1] or done[messageId] then
+    keepRefused(i)
     result[#result + 1] = 'stale'
   else
     if seq > high then high = seq end
-    if final then queued = queued - 1 end
-    if final and fromRetries then retrying = retrying - redis.call('ZREM', KEYS[3], messageId) end
+    if final then
+      done[messageId] = true
+      leaving[#leaving + 1] = messageId
+      if fromRetries then leavingRetries[#leavingRetries + 1] = messageId end
+      closing[#closing + 1] = i
+    end
     if outcome == 'delivered' then
       delivery.status = 'delivered'
       streak = 0
@@ -172,10 +188,19 @@ for i = 0, count - 1 do
         retrying = retrying + redis.call('ZADD', KEYS[3], delivery.dueAt, messageId)
       end
     end
-    redis.call('HSET', deliveriesKey, ARGV[3], cjson.encode(delivery))
-    if final then closeDelivery(prefix, messageId, retentionMs, now) end
+    -- the new state and the attempt in one write; past 13 attempts the one leaving the last 10 goes
+    local n = delivery.attempts
+    redis.call('HSET', messageKey, deliveryField(ARGV[3]), cjson.encode(delivery), attemptField(ARGV[3], n), ARGV[base + 5])
+    if n > 13 then redis.call('HDEL', messageKey, attemptField(ARGV[3], n - 10)) end
     result[#result + 1] = delivery.status
   end
+end
+local queued = 0
+if #leaving > 0 then queued = -redis.call('ZREM', KEYS[2], unpack(leaving)) end
+if #leavingRetries > 0 then retrying = retrying - redis.call('ZREM', KEYS[3], unpack(leavingRetries)) end
+for _, i in ipairs(closing) do
+  local base = FIRST + i * FIELDS
+  closeDelivery(prefix, ARGV[base], retentionMs, now, ARGV[base + 11], ARGV[base + 12])
 end
 
 local threshold = tonumber(ARGV[6])
@@ -190,7 +215,7 @@ if tonumber(ARGV[9]) ~= 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'tat', ARGV[9
 local candidate = tonumber(ARGV[8])
 if candidate > frontier then frontier = candidate end
 bumpStats(prefix, queued, retrying, dead)
-refreshHeads(prefix, ARGV[3], KEYS[2], frontier)
+result[4] = refreshHeads(prefix, ARGV[3], KEYS[2], frontier) and 1 or 0
 if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
 local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
 if high > frontier then

@@ -38,7 +38,7 @@ for _, messageId in ipairs(messageIds) do
     retrying = retrying + redis.call('ZADD', KEYS[4], 0, messageId)
     -- attempted before: it waits as a retry, the receiver's oldest one if it is older
     redis.call('ZADD', ARGV[2] .. ':heads:retrying', 'LT', delivery.seq, ARGV[3])
-    reopenDeliveries(ARGV[2], messageId, 1, now)
+    reopenDeliveries(ARGV[2], messageId, 1)
   end
   dead = dead - redis.call('ZREM', KEYS[1], messageId)
 end

@@ -2,11 +2,11 @@
 -- state, which is written back. Returns the delivery, or nil when there is none (its message is
 -- gone). Needs includes/keys.lua.
 local function changeDelivery(prefix, messageId, receiverId, change)
-  local key = deliveriesKeyOf(prefix, messageId)
-  local raw = redis.call('HGET', key, receiverId)
+  local key, field = messageKeyOf(prefix, messageId), deliveryField(receiverId)
+  local raw = redis.call('HGET', key, field)
   if not raw then return nil end
   local delivery = cjson.decode(raw)
   change(delivery)
-  redis.call('HSET', key, receiverId, cjson.encode(delivery))
+  redis.call('HSET', key, field, cjson.encode(delivery))
   return delivery
 end

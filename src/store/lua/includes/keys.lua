@@ -1,5 +1,8 @@
--- The names of a message's keys, as src/store/keys.ts builds them (include this before the other
--- includes that use it). A script reaches them from a message id it read, not from KEYS.
+-- The names of a message's key and of its hash's fields, as src/store/keys.ts builds them (include
+-- this before the other includes that use it). A script reaches a message from an id it read.
+-- Everything of a message lives in its one hash (one key to read, write and expire): the message
+-- itself, then per receiver `d:<receiver>` (the delivery's state JSON), `a:<receiver>:<n>` (its
+-- accepted attempt n) and `r:<receiver>:<service>:<fence>:<n>` (an attempt whose record was refused).
 local function messageKeyOf(prefix, messageId) return prefix .. ':msg:' .. messageId end
-local function deliveriesKeyOf(prefix, messageId) return prefix .. ':dlv:' .. messageId end
-local function attemptsKeyOf(prefix, messageId, receiverId) return prefix .. ':att:' .. messageId .. ':' .. receiverId end
+local function deliveryField(receiverId) return 'd:' .. receiverId end
+local function attemptField(receiverId, n) return 'a:' .. receiverId .. ':' .. n end

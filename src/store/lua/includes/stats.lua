@@ -19,12 +19,18 @@ local function setHead(key, score, receiverId)
   if score then redis.call('ZADD', key, score, receiverId) else redis.call('ZREM', key, receiverId) end
 end
 
--- The receiver's pending and retrying heads, from its queue and `frontier`.
+-- The receiver's pending and retrying heads, from its queue and `frontier` (one read when it has no
+-- retry). Returns whether the queue still holds anything.
 local function refreshHeads(prefix, receiverId, queueKey, frontier)
-  local oldest = redis.call('ZRANGE', queueKey, 0, 0, 'WITHSCORES')
-  setHead(prefix .. ':heads:retrying', (#oldest > 0 and tonumber(oldest[2]) <= frontier) and oldest[2] or nil, receiverId)
-  local fresh = redis.call('ZRANGEBYSCORE', queueKey, '(' .. string.format('%d', frontier), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-  setHead(prefix .. ':heads:pending', fresh[2], receiverId)
+  local oldest = redis.call('ZRANGE', queueKey, 0, 0, 'WITHSCORES')[2]
+  local retryingHead = oldest and tonumber(oldest) <= frontier and oldest or nil
+  setHead(prefix .. ':heads:retrying', retryingHead, receiverId)
+  local pendingHead = oldest
+  if retryingHead then
+    pendingHead = redis.call('ZRANGEBYSCORE', queueKey, '(' .. string.format('%d', frontier), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
+  end
+  setHead(prefix .. ':heads:pending', pendingHead, receiverId)
+  return oldest ~= nil
 end
 
 local function refreshDeadHead(prefix, receiverId, deadKey)
