@@ -1,51 +1,41 @@
-import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
 
 // What is kept of a receiver's answer: bounded, so a hostile or broken receiver costs little memory.
 
 /** A body this much longer than what is kept is read and dropped so its connection can be reused; longer ones are cut. */
 const DRAIN_BYTES = 64 * 1024;
 
-/** The first `maxBytes` of a response body; the rest is only counted. */
+/**
+ * The first `maxBytes` of a response body; the rest is only counted. A remainder up to DRAIN_BYTES
+ * past what is kept is read and dropped so the connection goes back to the pool; anything longer
+ * is cut off, which closes the connection (cheaper than reading megabytes a receiver should not
+ * have sent).
+ */
 export class BodyCapture {
   private readonly chunks: Buffer[] = [];
   private keptBytes = 0;
-  seenBytes = 0;
+  private seenBytes = 0;
 
   constructor(readonly maxBytes: number) {}
 
-  add(chunk: Buffer): void {
+  /** Keeps what fits; false once the body is past the drain limit and should be cut off. */
+  add(chunk: Buffer): boolean {
     this.seenBytes += chunk.length;
-    if (this.keptBytes >= this.maxBytes) return;
-    const part = chunk.subarray(0, this.maxBytes - this.keptBytes);
-    this.chunks.push(part);
-    this.keptBytes += part.length;
+    if (this.keptBytes < this.maxBytes) {
+      const part = chunk.subarray(0, this.maxBytes - this.keptBytes);
+      this.chunks.push(part);
+      this.keptBytes += part.length;
+    }
+    return this.seenBytes <= this.maxBytes + DRAIN_BYTES;
   }
 
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    if (this.chunks.length === 0) return '';
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer).toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
   }
 }
 
-/**
- * Reads a response body into `capture`. A remainder up to DRAIN_BYTES past what is kept is read
- * and dropped so the connection goes back to the pool; anything longer is cut off, which closes
- * the connection (cheaper than reading megabytes a receiver should not have sent).
- */
-export function readBounded(body: Dispatcher.ResponseData['body'], capture: BodyCapture): Promise<void> {
-  return new Promise((resolve, reject) => {
-    body.on('data', (chunk: Buffer) => {
-      capture.add(chunk);
-      if (capture.seenBytes <= capture.maxBytes + DRAIN_BYTES) return;
-      body.destroy();
-      resolve();
-    });
-    body.once('close', resolve);
-    // `on`, not `once`: a late error after we have cut the body off must not go unhandled.
-    body.on('error', reject);
-  });
-}
-
-export function boundedHeaders(headers: Dispatcher.ResponseData['headers'], maxBytes: number): Record<string, string> {
+export function boundedHeaders(headers: IncomingHttpHeaders, maxBytes: number): Record<string, string> {
   const kept: Record<string, string> = {};
   let size = 0;
   for (const [name, value] of Object.entries(headers)) {

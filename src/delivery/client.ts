@@ -2,9 +2,10 @@ import { promises as dns } from 'node:dns';
 import { Agent, type Dispatcher } from 'undici';
 import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
-import { BodyCapture, boundedHeaders, parseRetryAfter, readBounded } from './bounded-response.js';
+import { boundedHeaders, parseRetryAfter } from './bounded-response.js';
 import { EgressProxy } from './egress-proxy.js';
-import { BLOCKED_ADDRESS_CODE, guardedConnector, type Resolver } from './guarded-connector.js';
+import { Exchange, type ErrorKind } from './exchange.js';
+import { guardedConnector, type Resolver } from './guarded-connector.js';
 
 export { parseRetryAfter } from './bounded-response.js';
 export type { Resolver } from './guarded-connector.js';
@@ -17,12 +18,17 @@ export interface DeliveryRequest {
   timeoutMs: number;
   /** The lock's `lost` signal: aborting it aborts the request at once; its reason goes into `error`. */
   signal: AbortSignal;
+  /**
+   * Asked right before the request's first byte is written (exchange.ts), after any wait for the
+   * connection: a reason to send nothing (the lock's deadline passed), or null to go on.
+   */
+  mayWrite?: () => string | null;
 }
 
 export interface DeliveryResult {
   /** null when no status line arrived. Kept when the body then failed (errorKind says how): the receiver did answer. */
   statusCode: number | null;
-  errorKind: 'timeout' | 'aborted' | 'network' | 'blocked-address' | null;
+  errorKind: ErrorKind | null;
   /** Human text: "timed out after 15000 ms", "ECONNREFUSED 127.0.0.1:9", "aborted: lock on rcv_x lost: deadline". */
   error: string | null;
   /** From just before the request to the end of reading the (bounded) response. */
@@ -57,15 +63,6 @@ export interface DeliveryClientOptions {
   proxy?: string;
 }
 
-type ErrorKind = NonNullable<DeliveryResult['errorKind']>;
-interface Failure {
-  kind: ErrorKind;
-  error: string;
-}
-
-/** setTimeout's ceiling; beyond it Node fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Sends webhooks through one undici Agent: a keep-alive pool per origin, one request per
  * connection at a time, and no redirects (undici follows none unless told to; a 3xx counts as a
@@ -79,6 +76,7 @@ export class DeliveryClient {
   private readonly maxResponseBytes: number;
   private readonly maxResponseHeaderBytes: number;
   private readonly userAgent: string;
+  private readonly targets = new Map<string, Target>();
 
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
@@ -101,44 +99,59 @@ export class DeliveryClient {
     this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect: guardedConnector(options.guard, resolve) });
   }
 
-  /** One POST. Never throws for a request problem: every outcome is a DeliveryResult. */
+  /**
+   * One POST. Never throws for a request problem: every outcome is a DeliveryResult. Dispatched
+   * with a handler of our own (exchange.ts) rather than `request()`: no response stream, abort
+   * controller or promise per step on the hot path.
+   */
   async send(request: DeliveryRequest): Promise<DeliveryResult> {
     const started = performance.now();
-    const deadline = new Deadline(request.signal, request.timeoutMs);
-    const capture = new BodyCapture(this.maxResponseBytes);
-    let response: Dispatcher.ResponseData | undefined;
-    try {
-      // A lock lost before the send: nothing at all goes out.
-      if (deadline.failure) return result(started, deadline.failure);
-      const url = new URL(request.url);
-      // through a proxy: the checked address, the name kept in the Host header
-      const origin = this.proxy ? await this.proxy.origin(url) : url.origin;
-      response = await this.agent.request({
-        origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        headers: this.headersFor(request, this.proxy ? url.host : undefined),
-        body: request.body,
-        signal: deadline.signal,
-      });
-      await readBounded(response.body, capture);
-      const answered = result(started, null, this.answer(response, capture.text()));
-      // undici puts a pipelining-1 connection back in the pool one event-loop turn after the
-      // response ends (to notice a server closing it despite keep-alive). Returning before then
-      // would make the caller's next request to this receiver open a second connection.
-      await new Promise((resolve) => setImmediate(resolve));
-      return answered;
-    } catch (error) {
-      // What did arrive is kept: a status and half a body say more about a failure than nothing.
-      return result(started, deadline.failure ?? failureOf(error), response && this.answer(response, capture.text()));
-    } finally {
-      deadline.dispose();
+    const exchange = new Exchange(request.signal, request.timeoutMs, this.maxResponseBytes, request.mayWrite);
+    // A lock lost before the send: nothing at all goes out.
+    if (!exchange.ended) {
+      try {
+        const { url, path } = this.target(request.url);
+        // through a proxy: the checked address, the name kept in the Host header
+        const origin = this.proxy ? await this.proxy.origin(url) : url.origin;
+        const headers = this.headersFor(request, this.proxy ? url.host : undefined);
+        if (!exchange.ended) this.agent.dispatch({ origin, path, method: 'POST', headers, body: request.body }, exchange);
+      } catch (error) {
+        exchange.failedToDispatch(error);
+      }
     }
+    const { failure, statusCode, headers, body } = await exchange.done;
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    // undici puts a pipelining-1 connection back in the pool one event-loop turn after the
+    // response ends (to notice a server closing it despite keep-alive). Returning before then
+    // would make the caller's next request to this receiver open a second connection.
+    if (!failure) await new Promise((resolve) => setImmediate(resolve));
+    // What did arrive is kept: a status and half a body say more about a failure than nothing.
+    const answer: Answer =
+      statusCode === null
+        ? NO_ANSWER
+        : {
+            statusCode,
+            responseHeaders: boundedHeaders(headers, this.maxResponseHeaderBytes),
+            responseBody: body,
+            retryAfterMs: parseRetryAfter(headers['retry-after']),
+          };
+    return { ...answer, errorKind: failure?.kind ?? null, error: failure?.error ?? null, durationMs };
   }
 
   /** Waits for requests in flight (each bounded by its timeout), then closes every connection. */
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  /** A receiver's URL, parsed once rather than per request (a bounded cache: emptied when full). */
+  private target(text: string): Target {
+    let target = this.targets.get(text);
+    if (target) return target;
+    const url = new URL(text);
+    target = { url, path: `${url.pathname}${url.search}` };
+    if (this.targets.size >= MAX_TARGETS) this.targets.clear();
+    this.targets.set(text, target);
+    return target;
   }
 
   /** The caller's headers (names lower-cased so none is sent twice), our user-agent unless given, and always JSON. */
@@ -149,92 +162,14 @@ export class DeliveryClient {
     if (host) headers.host = host;
     return headers;
   }
-
-  private answer(response: Dispatcher.ResponseData, responseBody: string): Answer {
-    return {
-      statusCode: response.statusCode,
-      responseHeaders: boundedHeaders(response.headers, this.maxResponseHeaderBytes),
-      responseBody,
-      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-    };
-  }
 }
+
+interface Target {
+  url: URL;
+  path: string;
+}
+/** Receiver URLs kept parsed; beyond this many the cache starts again (a fleet's receivers, not every URL ever seen). */
+const MAX_TARGETS = 10_000;
 
 type Answer = Pick<DeliveryResult, 'statusCode' | 'responseHeaders' | 'responseBody' | 'retryAfterMs'>;
 const NO_ANSWER: Answer = { statusCode: null, responseHeaders: {}, responseBody: '', retryAfterMs: null };
-
-function result(started: number, failure: Failure | null, answer: Answer = NO_ANSWER): DeliveryResult {
-  const durationMs = Math.round((performance.now() - started) * 10) / 10;
-  return { ...answer, errorKind: failure?.kind ?? null, error: failure?.error ?? null, durationMs };
-}
-
-/**
- * One request's cancellation: the caller's signal or the timeout, whichever comes first, and
- * which one it was (an abort must not be reported as a timeout, nor the reverse). Own controller
- * rather than AbortSignal.any: the listener on the long-lived lock signal is removed as soon as
- * the request ends instead of lingering until garbage collection.
- */
-class Deadline {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
-  private fired: Failure | null = null;
-  private readonly timer: NodeJS.Timeout;
-  private readonly onAbort = (): void => this.fire({ kind: 'aborted', error: `aborted: ${reasonText(this.caller.reason)}` });
-
-  constructor(
-    private readonly caller: AbortSignal,
-    timeoutMs: number,
-  ) {
-    const delay = Math.min(Math.max(Number.isFinite(timeoutMs) ? timeoutMs : MAX_TIMER_MS, 1), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.fire({ kind: 'timeout', error: `timed out after ${timeoutMs} ms` }), delay);
-    if (caller.aborted) this.onAbort();
-    else caller.addEventListener('abort', this.onAbort, { once: true });
-  }
-
-  /** What ended the request early, if anything did. */
-  get failure(): Failure | null {
-    return this.fired;
-  }
-
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.caller.removeEventListener('abort', this.onAbort);
-  }
-
-  private fire(failure: Failure): void {
-    if (this.fired) return;
-    this.fired = failure;
-    this.controller.abort(new Error(failure.error));
-  }
-}
-
-function failureOf(error: unknown): Failure {
-  const blocked = findCause(error, (e) => e.code === BLOCKED_ADDRESS_CODE);
-  if (blocked) return { kind: 'blocked-address', error: blocked.message };
-  return { kind: 'network', error: describe(error) };
-}
-
-function reasonText(reason: unknown): string {
-  return reason instanceof Error ? reason.message : String(reason);
-}
-
-type SystemError = NodeJS.ErrnoException & { address?: string; port?: number; errors?: unknown[] };
-
-function findCause(error: unknown, match: (e: SystemError) => boolean): SystemError | undefined {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    if (match(current)) return current;
-  }
-  return undefined;
-}
-
-/**
- * "ECONNREFUSED 127.0.0.1:9" for socket errors, the undici code and text otherwise. Happy
- * Eyeballs reports one AggregateError for all the addresses it tried: each is named.
- */
-function describe(error: unknown): string {
-  const coded = findCause(error, (e) => typeof e.code === 'string');
-  if (!coded) return error instanceof Error ? error.message : String(error);
-  if (coded.errors?.length) return coded.errors.map(describe).join('; ');
-  if (coded.address) return `${coded.code} ${coded.address}${coded.port ? `:${coded.port}` : ''}`;
-  return coded.message.includes(coded.code ?? '') ? coded.message : `${coded.code}: ${coded.message}`;
-}

@@ -31,12 +31,12 @@ export class Signer {
   headers(messageId: string, timestampSeconds: number, body: string, nowMs: number): SignatureHeaders {
     // Verifiers parse the header as an integer; a fraction would sign text they never reconstruct.
     if (!Number.isSafeInteger(timestampSeconds)) throw new RangeError(`timestampSeconds must be whole seconds, got ${timestampSeconds}`);
-    const text = Buffer.from(`${messageId}.${timestampSeconds}.${body}`);
-    const keys = this.previous && nowMs < this.previous.untilMs ? [this.current, this.previous] : [this.current];
+    const text = `${messageId}.${timestampSeconds}.${body}`;
+    const current = signature(this.current, text);
     return {
       'webhook-id': messageId,
       'webhook-timestamp': String(timestampSeconds),
-      'webhook-signature': keys.map((key) => signature(key, text)).join(' '),
+      'webhook-signature': this.previous && nowMs < this.previous.untilMs ? `${current} ${signature(this.previous, text)}` : current,
     };
   }
 }
@@ -48,7 +48,9 @@ function material(key: string): KeyMaterial {
   return { version: 'v1', hmacKey: Buffer.from(key.startsWith('whsec_') ? key.slice('whsec_'.length) : key, 'base64') };
 }
 
-function signature(key: KeyMaterial, text: Buffer): string {
-  const bytes = key.version === 'v1' ? createHmac('sha256', key.hmacKey).update(text).digest() : sign(null, text, key.privateKey);
-  return `${key.version},${bytes.toString('base64')}`;
+/** The text is signed as its UTF-8 bytes (HMAC's `update` and `Buffer.from` both encode it so). */
+function signature(key: KeyMaterial, text: string): string {
+  const base64 =
+    key.version === 'v1' ? createHmac('sha256', key.hmacKey).update(text).digest('base64') : sign(null, Buffer.from(text), key.privateKey).toString('base64');
+  return `${key.version},${base64}`;
 }

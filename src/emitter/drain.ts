@@ -240,7 +240,9 @@ export class ReceiverDrainer {
       url: receiver.url,
     });
     if (span) headers.traceparent = span.traceparent;
-    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal });
+    // the last check, at the write itself (exchange.ts): a freeze after `going` sends nothing
+    const mayWrite = (): string | null => (own.isHeld() && lane.lock.isHeld() ? null : `lock on ${lane.lock.receiverId} lost`);
+    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal, mayWrite });
     span?.end(result.statusCode, result.errorKind);
     const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: attemptOf(delivery, this.options.emitterId, own.fence, startedAt, result) };

@@ -11,6 +11,7 @@ import { waitFor } from '../support/ports.js';
 import { TestReceiver } from '../support/receiver.js';
 import { useStore } from '../support/store.js';
 import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import type { Tracing } from '../../src/tracing/index.js';
 
 /**
  * The emitter's side of store fencing (issue 10 item 2), with real Redis, real Redis locks and a
@@ -29,7 +30,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
     let drainer: ReceiverDrainer;
     const stopping = new AbortController();
 
-    const drainerWith = (lockBackend: ReceiverLocks): ReceiverDrainer =>
+    const drainerWith = (lockBackend: ReceiverLocks, tracing?: Tracing): ReceiverDrainer =>
       new ReceiverDrainer(
         lockBackend,
         db.store.deliveries,
@@ -41,6 +42,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
           maxTurnMs: 10_000,
           retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
           keyChanges: db.store.watchKeyChanges(),
+          ...(tracing ? { tracing } : {}),
         },
         createLogger('silent'),
         stopping.signal,
@@ -140,6 +142,42 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
       assert.deepEqual([d1.status, d1.attempts], ['pending', 0], 'not claimed by a holder whose lock had lapsed');
       assert.equal(await mark(id), null, 'no fence mark from it either');
       assert.equal(receiver.for('paused').length, 0);
+    });
+
+    test('a freeze between the last check and the write sends nothing: the write itself checks the deadline', async () => {
+      const { id, messageIds } = await receiverWithMessages('frozen', 3);
+      // The tracing hook runs after the drainer's last check, right before the request is handed to
+      // undici, which writes it on a kept-alive connection from an immediate it queues then. An
+      // immediate queued here runs just before that one, with no timer phase between: blocking the
+      // loop there past the TTL is a process frozen (SIGSTOP) right before the write and woken with
+      // no timer run yet, so no 'lost' signal has fired when the write comes.
+      let attempts = 0;
+      const freezing: Tracing = {
+        request: () => ({ traceparent: '', end: () => {} }),
+        shutdown: async () => {},
+        attempt: () => {
+          if (++attempts === 2)
+            setImmediate(() => {
+              const until = performance.now() + TTL_MS + 200;
+              while (performance.now() < until); // the freeze
+            });
+          return { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', end: () => {} };
+        },
+      };
+      const turn = await drainerWith(locks, freezing).runTurn(id);
+      assert.equal(turn.kind, 'later');
+      assert.equal(attempts, 2, 'no attempt after the one frozen');
+      assert.deepEqual(
+        receiver.for('frozen').map((request) => request.headers['webhook-id']),
+        [messageIds[0]],
+        'D1 sent; D2, checked before the freeze, never written',
+      );
+      const history = (await db.store.messages.get(messageIds[1] as string))?.deliveries.find((d) => d.receiverId === id)?.attempts ?? [];
+      assert.deepEqual(
+        history.map((a) => [a.statusCode, a.error]),
+        [[null, `aborted: lock on ${id} lost: deadline`]],
+        'recorded as aborted by the lock',
+      );
     });
   });
 });
