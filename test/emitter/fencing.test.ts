@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { AddressGuard } from '../../src/delivery/address-guard.js';
-import { DeliveryClient } from '../../src/delivery/client.js';
-import { ReceiverDrainer } from '../../src/emitter/drain.js';
-import { RedisReceiverLocks } from '../../src/locks/redis.js';
+import { before, describe, test } from 'node:test';
+import type { ReceiverDrainer } from '../../src/emitter/drain.js';
+import type { RedisReceiverLocks } from '../../src/locks/redis.js';
 import type { ReceiverLocks } from '../../src/locks/types.js';
-import { createLogger } from '../../src/logger.js';
-import { Metrics } from '../../src/metrics/index.js';
-import { waitFor } from '../support/ports.js';
-import { TestReceiver } from '../support/receiver.js';
-import { useStore } from '../support/store.js';
-import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import type { Metrics } from '../../src/metrics/index.js';
 import type { Tracing } from '../../src/tracing/index.js';
+import { useDrainer, type DrainerHarness } from '../support/drainer.js';
+import { waitFor } from '../support/ports.js';
+import type { TestReceiver } from '../support/receiver.js';
+import { useStore } from '../support/store.js';
 
 /**
  * The emitter's side of store fencing (issue 10 item 2), with real Redis, real Redis locks and a
@@ -23,58 +20,20 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
   const db = useStore('drainfence');
   describe('a drainer with Redis locks and a real receiver', () => {
     const TTL_MS = 600;
+    const harness = useDrainer(db, TTL_MS);
     let locks: RedisReceiverLocks;
     let receiver: TestReceiver;
-    let client: DeliveryClient;
     let metrics: Metrics;
     let drainer: ReceiverDrainer;
-    const stopping = new AbortController();
+    let drainerWith: DrainerHarness['drainerWith'];
+    let receiverWithMessages: DrainerHarness['receiverWithMessages'];
 
-    const drainerWith = (lockBackend: ReceiverLocks, tracing?: Tracing): ReceiverDrainer =>
-      new ReceiverDrainer(
-        lockBackend,
-        db.store.deliveries,
-        client,
-        {
-          emitterId: 'us',
-          lockWaitMs: 1000,
-          maxMessagesPerTurn: 100,
-          maxTurnMs: 10_000,
-          retry: { schedule: [100], strictSchedule: [100], breakerFailures: 5, throttledMinMs: 0, retryAfterMaxMs: 1000 },
-          keyChanges: db.store.watchKeyChanges(),
-          ...(tracing ? { tracing } : {}),
-        },
-        createLogger('silent'),
-        stopping.signal,
-        metrics,
-      );
-
-    before(async () => {
-      locks = new RedisReceiverLocks(db.server.url, { emitterId: 'us', ttlMs: TTL_MS, prefix: 'drainfence' });
-      await locks.start();
-      receiver = await TestReceiver.start();
-      client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] }) });
-      metrics = new Metrics(false);
-      drainer = drainerWith(locks);
+    before(() => {
+      ({ locks, receiver, metrics, drainerWith, receiverWithMessages } = harness());
+      drainer = drainerWith();
       metrics.watchLocks(locks, () => drainer.counters.aborted);
     });
-    after(async () => {
-      stopping.abort();
-      await locks?.close();
-      await client?.close();
-      await receiver?.close();
-    });
 
-    const receiverWithMessages = async (name: string, count: number): Promise<{ id: string; messageIds: string[] }> => {
-      const id = await db.newReceiver({ url: receiver.url(name), timeoutMs: 5000 });
-      const messageIds: string[] = [];
-      for (let i = 0; i < count; i++) {
-        const accepted = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] }, EMPTY_CATALOG);
-        assert.equal(accepted.kind, 'accepted');
-        messageIds.push(accepted.message.id);
-      }
-      return { id, messageIds };
-    };
     const stored = async (messageId: string, receiverId: string): Promise<{ status: string; attempts: number }> =>
       JSON.parse((await db.raw.redis.hget(db.raw.keys.message(messageId), db.raw.keys.deliveryField(receiverId))) ?? '{}') as {
         status: string;
@@ -136,7 +95,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
           return lock;
         },
       });
-      const turn = await drainerWith(pausing).runTurn(id);
+      const turn = await drainerWith({}, pausing).runTurn(id);
       assert.equal(turn.kind, 'later');
       const d1 = await stored(messageIds[0] as string, id);
       assert.deepEqual([d1.status, d1.attempts], ['pending', 0], 'not claimed by a holder whose lock had lapsed');
@@ -164,7 +123,7 @@ describe('the drainer gives a receiver up when the store refuses its fence', () 
           return { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', end: () => {} };
         },
       };
-      const turn = await drainerWith(locks, freezing).runTurn(id);
+      const turn = await drainerWith({ tracing: freezing }).runTurn(id);
       assert.equal(turn.kind, 'later');
       assert.equal(attempts, 2, 'no attempt after the one frozen');
       assert.deepEqual(
