@@ -12,6 +12,8 @@ export interface LoadResult {
   /** 2xx answers completed inside the measured window. */
   completed: number;
   failed: number;
+  /** Every answer, warm-up included (what a process's CPU over the whole run went to). */
+  answered: number;
   seconds: number;
   perSecond: number;
 }
@@ -48,6 +50,7 @@ export class LoadClient {
     let sent = 0;
     let completed = 0;
     let failed = 0;
+    let answered = 0;
     const started = now();
     const measureFrom = started + warmupMs;
     const endAt = measureFrom + durationMs;
@@ -57,6 +60,7 @@ export class LoadClient {
         while (sent < total && now() < endAt) {
           const { status } = await this.post(next(sent++));
           const end = now();
+          answered++;
           if (end < measureFrom || end > endAt) continue;
           if (status >= 200 && status < 300) completed++;
           else failed++;
@@ -65,7 +69,7 @@ export class LoadClient {
       }),
     );
     const seconds = (Math.min(endAt, lastEnd) - measureFrom) / 1000;
-    return { completed, failed, seconds, perSecond: completed / seconds };
+    return { completed, failed, answered, seconds, perSecond: completed / seconds };
   }
 
   /**

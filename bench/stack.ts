@@ -72,10 +72,15 @@ export class Stack {
     );
   }
 
-  /** Starts the API process (once) and returns a client for it. */
-  async api(): Promise<ApiClient> {
-    this.apiProcess ??= await LockstepProcess.start('api', this.env);
+  /** Starts the API process (once; `env` is added to its own, e.g. NODE_OPTIONS) and returns a client for it. */
+  async api(env: Record<string, string> = {}): Promise<ApiClient> {
+    this.apiProcess ??= await LockstepProcess.start('api', { ...this.env, ...env });
     return new ApiClient(this.apiProcess.url as string);
+  }
+
+  /** The API process's pid (after `api()`). */
+  get apiPid(): number | undefined {
+    return this.apiProcess?.pid;
   }
 
   /** Starts `count` emitters at the same time; `env` is added to theirs (e.g. NODE_OPTIONS). */

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import { requestLog } from '../src/api/request-log.js';
 import { REDACT_PATHS, serializeError } from '../src/logger-redact.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -72,4 +74,25 @@ test('fields that hold data are censored whoever logs them', () => {
   for (const field of ['secret', 'headers', 'payload']) assert.equal(logged[field], '[redacted]', field);
   assert.deepEqual(logged.receiver, { secret: '[redacted]', config: '[redacted]' });
   assert.deepEqual(logged.req, { headers: '[redacted]' });
+});
+
+test("a request's logger (made only when it logs) writes the request id, at the parent's level or the route's", () => {
+  const lines = capture((log) => {
+    const request = requestLog(log as FastifyBaseLogger, { reqId: 'req-1' }, {});
+    request.debug('below the level');
+    request.info({ n: 1 }, 'at the level');
+    const quiet = requestLog(log as FastifyBaseLogger, { reqId: 'req-2' }, { level: 'warn' });
+    quiet.info('below the route level');
+    quiet.warn('above it');
+  })
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { reqId: string; msg: string; n?: number });
+  assert.deepEqual(
+    lines.map(({ reqId, msg, n }) => [reqId, msg, n]),
+    [
+      ['req-1', 'at the level', 1],
+      ['req-2', 'above it', undefined],
+    ],
+  );
 });

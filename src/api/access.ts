@@ -62,9 +62,11 @@ export function authorize(app: FastifyInstance, store: Store): void {
     const route = routeOf(request);
     done(mayUse(request.principal, ROUTE_ACCESS[route]) ? undefined : forbidden(route));
   });
-  app.addHook('preHandler', async (request) => {
+  // a callback hook: only a route naming an owned object waits for a read
+  app.addHook('preHandler', (request, _reply, done) => {
     const owner = ROUTE_ACCESS[routeOf(request)]?.owner;
     const { id } = (request.params ?? {}) as { id?: string };
-    if (owner && id !== undefined) await checkOwnership(store, request.principal, owner, id);
+    if (!owner || id === undefined) return done();
+    checkOwnership(store, request.principal, owner, id).then(() => done(), done);
   });
 }

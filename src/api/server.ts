@@ -23,6 +23,7 @@ import { lockRoutes } from './locks.js';
 import { messageListRoutes } from './message-list.js';
 import { messageRoutes } from './messages.js';
 import { receiverTestRoutes } from './receiver-test.js';
+import { requestLog } from './request-log.js';
 import { receiverRoutes } from './receivers.js';
 import { withExample } from './schemas.js';
 import { statsRoutes } from './stats.js';
@@ -63,6 +64,7 @@ lockstep_queue_depth{state="dead"} 1
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger, // pino's own type, as fastify's bundled pino types see it
+    childLoggerFactory: requestLog,
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { maxParamLength: 200 },
     // Strict bodies: no silent type coercion, no silently dropped unknown fields.

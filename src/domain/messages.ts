@@ -54,7 +54,7 @@ export class Messages {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
-    await this.refuseUnknownTenants([input], () => 'tenantId');
+    if (input.tenantId !== undefined) await this.refuseUnknownTenants([input], () => 'tenantId');
     const { eventType, payload, receiverIds, tenantId } = input;
     const [result] = await this.checkedAccept([{ eventType, payload, receiverIds, idempotencyKey, tenantId }], () => '', traceparent);
     if (!result || result.kind === 'stale-catalog') throw catalogChanging();
@@ -77,15 +77,17 @@ export class Messages {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
     await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);
-    // checked before anything is stored (a refused batch stores nothing), then at each accept
-    await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: `messages[${index}].` })));
+    // checked before anything is stored (a refused batch stores nothing); checked again only if the catalog changes before the accept
+    const at = (index: number): string => `messages[${index}].`;
+    const checkedWith = await this.options.eventTypes.checkPayloads(messages.map(({ eventType, payload }, index) => ({ eventType, payload, at: at(index) })));
     await this.refuseUnknownReceivers(messages);
     const results = await this.checkedAccept(
       batchKey === undefined
         ? messages
         : messages.map((message, index) => ({ ...message, idempotencyKey: message.idempotencyKey ?? batchMessageKey(batchKey, index) })),
-      (index) => `messages[${index}].`,
+      at,
       traceparent,
+      checkedWith,
     );
     if (results.some((result) => result.kind === 'stale-catalog')) throw catalogChanging();
     // What was stored is counted and drained even when part of the batch was refused.
@@ -103,17 +105,26 @@ export class Messages {
   }
 
   /**
-   * Checks the payloads against the catalog this process holds and stores them; a message whose
-   * accept found the catalog written since is checked again with a fresh read and sent again.
+   * Checks the payloads against the catalog this process holds (unless `checkedWith` says the caller
+   * just did, with that catalog version) and stores them; a message whose accept found the catalog
+   * written since is checked again with a fresh read and sent again.
    */
-  private async checkedAccept(inputs: NewMessage[], at: (index: number) => string, traceparent: string | undefined): Promise<AcceptResult[]> {
+  private async checkedAccept(
+    inputs: NewMessage[],
+    at: (index: number) => string,
+    traceparent: string | undefined,
+    checkedWith?: string,
+  ): Promise<AcceptResult[]> {
     const { eventTypes, store } = this.options;
     const results: AcceptResult[] = [];
     let pending = inputs.map((_, index) => index);
     for (let round = 0; round < CATALOG_ROUNDS && pending.length > 0; round++) {
       if (round > 0) eventTypes.forget();
       const chosen = pending.map((index) => inputs[index] as NewMessage);
-      const version = await eventTypes.checkPayloads(chosen.map(({ eventType, payload }, n) => ({ eventType, payload, at: at(pending[n] ?? 0) })));
+      const version =
+        round === 0 && checkedWith !== undefined
+          ? checkedWith
+          : await eventTypes.checkPayloads(chosen.map(({ eventType, payload }, n) => ({ eventType, payload, at: at(pending[n] ?? 0) })));
       const replies = await store.messages.acceptMany(chosen, version, traceparent);
       for (const [n, reply] of replies.entries()) results[pending[n] ?? 0] = reply;
       pending = pending.filter((_, n) => replies[n]?.kind === 'stale-catalog');

@@ -68,9 +68,8 @@ export class Tokens {
     log.info({ tokenId: id }, 'API token revoked');
   }
 
-  /** Who a bearer token stands for, or undefined when it is unknown, revoked or expired. */
-  async authenticate(token: string): Promise<Principal | undefined> {
-    const digest = digestOf(token);
+  /** Who a bearer token stands for, by its digest (`digestOf`), or undefined when it is unknown, revoked or expired. */
+  async authenticate(digest: string): Promise<Principal | undefined> {
     const now = Date.now();
     let entry = this.cache.get(digest);
     if (!entry || now - entry.readAt > TOKEN_CACHE_MS) {

@@ -69,7 +69,7 @@ export class MessageIndex {
     await batch.run();
     return read.map(({ id, fields: { value } }) => {
       const [eventType, createdAt, receiverIds, tenant] = value;
-      if (!eventType || !createdAt) return null; // expired with its retention; the index forgets it on a later accept
+      if (!eventType || !createdAt) return null; // expired with its retention; a later accept's trim (once a second) drops the id
       return { id, ...(tenant ? { tenantId: tenant } : {}), eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
     });
   }

@@ -1,10 +1,11 @@
 import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
-import { as, Batch } from './batch.js';
+import { as } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
-import { storePipeline, type StoreRedis } from './scripts.js';
+import type { StoreRedis } from './scripts.js';
+import { TurnPipeline } from './turn-pipeline.js';
 import type { AcceptedMessage, Delivery, Message } from './types.js';
 
 export interface NewMessage {
@@ -29,12 +30,24 @@ export type AcceptResult =
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
+/**
+ * How often one process trims old ids from a message index (the global one, and a tenant's) in its
+ * accepts: a trim per accept was two of intake's thirteen Redis commands. The listing skips ids whose
+ * message is gone, so what waits here for the next trim is never shown.
+ */
+const INDEX_TRIM_EVERY_MS = 1000;
+/** Tenants whose last trim this process remembers; past that it forgets them all (they trim again early, once). */
+const TRIMS_REMEMBERED = 10_000;
+
 /** The accept script's key count, keys and arguments. */
 type AcceptArgs = [number, ...(string | number)[]];
 
 export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
   private directory: ReceiverDirectory | undefined;
+  private readonly pipeline: TurnPipeline;
+  /** When this process last trimmed each tenant's index ('' = messages without a tenant) and the global one with it. */
+  private readonly trimmedAt = new Map<string, number>();
 
   constructor(
     private readonly redis: StoreRedis,
@@ -44,7 +57,9 @@ export class MessageStore {
     private readonly retentionMs: number,
     /** A 202 waits until the replicas have the message (redis-replicas.ts). */
     private readonly replicas: ReplicaBarrier,
-  ) {}
+  ) {
+    this.pipeline = new TurnPipeline(redis);
+  }
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
   accept(input: NewMessage, catalogVersion: string, traceparent?: string): Promise<AcceptResult> {
@@ -74,7 +89,8 @@ export class MessageStore {
         const fields = replies[position] ?? [];
         if (fields[0] === 'stale') stale.push(index);
         else if (fields[0] === 'stale-catalog') results[index] = { kind: 'stale-catalog' };
-        else results[index] = await this.toAcceptResult(fields, message);
+        // only a duplicate needs a read (its first message); the rest is the reply itself
+        else results[index] = fields[0] === 'duplicate' ? await this.toDuplicate(fields[1] as string, message) : toAcceptResult(fields, message);
       }
       if (stale.length > 0) this.directory = undefined;
       pending = stale;
@@ -84,14 +100,9 @@ export class MessageStore {
     return results;
   }
 
-  /** One accept script per message, in one round trip: a pipeline for several, a plain call for one (cheaper). */
-  private async runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
-    const [only] = argsList;
-    if (argsList.length === 1 && only) return [await this.redis.acceptMessage(...only)];
-    const batch = new Batch(storePipeline(this.redis));
-    const replies = argsList.map((args) => batch.add((p) => p.acceptMessage(...args), as.list));
-    await batch.run();
-    return replies.map((reply) => reply.value);
+  /** One accept script per message, in one round trip shared with the other requests of this turn. */
+  private runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
+    return Promise.all(argsList.map((args) => this.pipeline.add((p) => p.acceptMessage(...args), as.list)));
   }
 
   async get(id: string): Promise<Message | null> {
@@ -131,15 +142,19 @@ export class MessageStore {
     return { id, eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
   }
 
-  private async toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
-    const [kind, first] = reply;
-    if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
-    if (kind === 'duplicate') {
-      // expired between the script and this read (its retention ran out that moment): answer with the id only
-      const stored = await this.getAccepted(first as string);
-      return { kind, message: stored ?? { id: first as string, eventType: message.eventType, createdAt: message.createdAt, receiverIds: [] } };
-    }
-    return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
+  private async toDuplicate(firstId: string, message: Omit<AcceptedMessage, 'receiverIds'>): Promise<AcceptResult> {
+    // expired between the script and this read (its retention ran out that moment): answer with the id only
+    const stored = await this.getAccepted(firstId);
+    return { kind: 'duplicate', message: stored ?? { id: firstId, eventType: message.eventType, createdAt: message.createdAt, receiverIds: [] } };
+  }
+
+  /** The first id the indexes keep, when this accept is to trim them (about once a second per tenant), else ''. */
+  private trimBound(tenant: string): string {
+    const now = Date.now();
+    if (now - (this.trimmedAt.get(tenant) ?? 0) < INDEX_TRIM_EVERY_MS) return '';
+    if (this.trimmedAt.size >= TRIMS_REMEMBERED) this.trimmedAt.clear();
+    this.trimmedAt.set(tenant, now);
+    return firstIdAt('msg', now - this.retentionMs);
   }
 
   private acceptArgs(
@@ -176,11 +191,17 @@ export class MessageStore {
       input.idempotencyKey ?? '',
       traceparent,
       tenant,
-      firstIdAt('msg', Date.now() - this.retentionMs),
+      this.trimBound(tenant),
       versions.catalog,
       ...receiverIds,
     ];
   }
+}
+
+function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): AcceptResult {
+  const [kind, first] = reply;
+  if (kind === 'unknown-receiver') return { kind, receiverId: first as string };
+  return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
 }
 
 /** The enabled receivers of the message's tenant (or of none) whose filters match; accept.lua checks the tenant again. */

@@ -164,6 +164,19 @@ describe('event-type catalog', () => {
     await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });
   });
 
+  test('a batch checked up front with a catalog another process has changed since is checked again, and refused whole', async () => {
+    const other = await context().startMore('api', {});
+    const batch = (n: unknown) => ({ messages: [{ eventType: 'invoice.paid', payload: { n }, idempotencyKey: 'stale-catalog-batch' }] });
+    assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202); // this process holds the string schema
+    await other.api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'integer' } } } });
+    // passes the check with the schema this process holds; the accept finds the catalog changed, and the check again refuses it
+    const refused = await refusal(batch('y'), '/v1/messages/batch');
+    assert.deepEqual([refused.statusCode, refused.field], [422, 'messages[0].payload/n'], JSON.stringify(refused));
+    const stored = await api.request<{ data: { duplicate?: boolean }[] }>('POST', '/v1/messages/batch', batch(1));
+    assert.deepEqual([stored.status, stored.body.data[0]?.duplicate], [202, undefined], 'the refused batch stored nothing under its key');
+    await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });
+  });
+
   test('PATCHes racing each other both apply; a PATCH racing a DELETE never brings the type back (compare and set)', async () => {
     for (let round = 0; round < 10; round++) {
       await api.request('POST', '/v1/event-types', { name: 'race.type', description: 'start', deprecated: false });
