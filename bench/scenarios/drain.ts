@@ -6,7 +6,7 @@ import { LoadClient, webhookLikeRequest } from '../load.js';
 import { profilePath, profileReport, profilerEnv } from '../profile.js';
 import { arrivalRate, type ReceiverStats } from '../receiver-control.js';
 import type { CommandDelta } from '../redis-stats.js';
-import { lockOperations, type BenchEmitter, type Stack } from '../stack.js';
+import { lockOperations, scrapeCounter, type BenchEmitter, type Stack } from '../stack.js';
 
 /** `total` POSTs, `inFlight` at once, request i to `path(i)`: arrivals/s at the receiver and CPU per request. */
 export async function rawBaseline(ctx: BenchContext, inFlight: number, total: number, path: (i: number) => string): Promise<{ rate: number; cost: string }> {
@@ -49,7 +49,11 @@ export async function measureDrain(ctx: BenchContext, stack: Stack, count: numbe
     const cpu = new CpuMeter({ ...pids, 'redis-server': stack.redis.pid as number, receiver: receiver.pid }).start();
     const sentBefore = (await receiver.stats()).count;
     const drained = await receiver.drain(total, sizes.drainBudgetMs);
-    return { emitters, ...drained, cost: cpu.describe(drained.stats.count - sentBefore, 'delivery') };
+    const cost = cpu.describe(drained.stats.count - sentBefore, 'delivery');
+    // Redis's count ends once the emitters have recorded what arrived (their records trail the
+    // requests by up to a batch: recorder.ts), so every delivery's record is in it
+    await recordedAll(emitters, drained.stats.count - sentBefore);
+    return { emitters, ...drained, cost };
   });
   const partial = result.complete ? '' : `PARTIAL: ${result.stats.count} of ${total} delivered within ${sizes.drainBudgetMs / 1000} s; `;
   const lockOps = (await Promise.all(result.emitters.map(lockOperations))).reduce((sum, n) => sum + n, 0);
@@ -60,4 +64,14 @@ export async function measureDrain(ctx: BenchContext, stack: Stack, count: numbe
 export function reportProfile(ctx: BenchContext, scenario: string, stack: Stack): void {
   if (ctx.profileDir)
     ctx.log(profileReport(profilePath(ctx.profileDir, `${scenario}-${stack.backend}`, 'bench-emitter-1'), `the ${scenario} emitter 1 (${stack.backend})`));
+}
+
+/** Waits (up to 5 s) until the emitters' recorded attempts reach `count`. */
+async function recordedAll(emitters: BenchEmitter[], count: number): Promise<void> {
+  const giveUpAt = Date.now() + 5000;
+  while (Date.now() < giveUpAt) {
+    const recorded = await Promise.all(emitters.map((emitter) => scrapeCounter(emitter.metricsUrl, 'lockstep_delivery_attempts_total')));
+    if (recorded.reduce((sum, n) => sum + n, 0) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

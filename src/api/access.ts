@@ -64,8 +64,9 @@ export function authorize(app: FastifyInstance, store: Store): void {
   });
   // a callback hook: only a route naming an owned object waits for a read
   app.addHook('preHandler', (request, _reply, done) => {
-    const owner = ROUTE_ACCESS[routeOf(request)]?.owner;
     const { id } = (request.params ?? {}) as { id?: string };
+    // the id first: `routeOptions` builds a new object on every read
+    const owner = id === undefined ? undefined : ROUTE_ACCESS[routeOf(request)]?.owner;
     if (!owner || id === undefined) return done();
     checkOwnership(store, request.principal, owner, id).then(() => done(), done);
   });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import type { EventTypes } from '../domain/event-types.js';
 import type { EventType } from '../shapes/event-types.js';
 
@@ -18,10 +18,17 @@ export const payloadComponent = (name: string): string => `EventPayload.${name}`
  * answer, the document goes out without it.
  */
 export function eventTypeDocs(app: FastifyInstance, eventTypes: EventTypes): void {
-  app.addHook('onSend', async (request, _reply, payload) => {
-    if (request.routeOptions.url !== '/docs/json' || typeof payload !== 'string') return payload;
-    const catalog = await eventTypes.list().catch(() => undefined);
-    return catalog?.length ? JSON.stringify(withCatalog(JSON.parse(payload) as OpenApiDocument, catalog)) : payload;
+  const addCatalog: onSendHookHandler = (_request, _reply, payload, done) => {
+    if (typeof payload !== 'string') return done(null, payload);
+    eventTypes
+      .list()
+      .catch(() => undefined)
+      .then((catalog) => done(null, catalog?.length ? JSON.stringify(withCatalog(JSON.parse(payload) as OpenApiDocument, catalog)) : payload))
+      .catch((error: Error) => done(error));
+  };
+  // on the document's route only: an onSend hook on every route cost each message a promise
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/docs/json') route.onSend = [route.onSend ?? []].flat().concat(addCatalog);
   });
 }
 
