@@ -4,7 +4,7 @@ import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
 import { boundedHeaders, parseRetryAfter } from './bounded-response.js';
 import { EgressProxy } from './egress-proxy.js';
-import { Exchange, type ErrorKind } from './exchange.js';
+import { Exchange, RequestTimers, type ErrorKind } from './exchange.js';
 import { guardedConnector, type Resolver } from './guarded-connector.js';
 
 export { parseRetryAfter } from './bounded-response.js';
@@ -77,6 +77,7 @@ export class DeliveryClient {
   private readonly maxResponseHeaderBytes: number;
   private readonly userAgent: string;
   private readonly targets = new Map<string, Target>();
+  private readonly timers = new RequestTimers();
 
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
@@ -106,13 +107,13 @@ export class DeliveryClient {
    */
   async send(request: DeliveryRequest): Promise<DeliveryResult> {
     const started = performance.now();
-    const exchange = new Exchange(request.signal, request.timeoutMs, this.maxResponseBytes, request.mayWrite);
+    const exchange = new Exchange(request.signal, request.timeoutMs, this.timers, this.maxResponseBytes, request.mayWrite);
     // A lock lost before the send: nothing at all goes out.
     if (!exchange.ended) {
       try {
-        const { url, path } = this.target(request.url);
+        const { url, path, origin: direct } = this.target(request.url);
         // through a proxy: the checked address, the name kept in the Host header
-        const origin = this.proxy ? await this.proxy.origin(url) : url.origin;
+        const origin = this.proxy ? await this.proxy.origin(url) : direct;
         const headers = this.headersFor(request, this.proxy ? url.host : undefined);
         if (!exchange.ended) this.agent.dispatch({ origin, path, method: 'POST', headers, body: request.body }, exchange);
       } catch (error) {
@@ -126,16 +127,16 @@ export class DeliveryClient {
     // would make the caller's next request to this receiver open a second connection.
     if (!failure) await new Promise((resolve) => setImmediate(resolve));
     // What did arrive is kept: a status and half a body say more about a failure than nothing.
-    const answer: Answer =
-      statusCode === null
-        ? NO_ANSWER
-        : {
-            statusCode,
-            responseHeaders: boundedHeaders(headers, this.maxResponseHeaderBytes),
-            responseBody: body,
-            retryAfterMs: parseRetryAfter(headers['retry-after']),
-          };
-    return { ...answer, errorKind: failure?.kind ?? null, error: failure?.error ?? null, durationMs };
+    const answered = statusCode !== null;
+    return {
+      statusCode,
+      errorKind: failure?.kind ?? null,
+      error: failure?.error ?? null,
+      durationMs,
+      responseHeaders: answered ? boundedHeaders(headers, this.maxResponseHeaderBytes) : {},
+      responseBody: body,
+      retryAfterMs: answered ? parseRetryAfter(headers['retry-after']) : null,
+    };
   }
 
   /** Waits for requests in flight (each bounded by its timeout), then closes every connection. */
@@ -148,7 +149,7 @@ export class DeliveryClient {
     let target = this.targets.get(text);
     if (target) return target;
     const url = new URL(text);
-    target = { url, path: `${url.pathname}${url.search}` };
+    target = { url, origin: url.origin, path: `${url.pathname}${url.search}` };
     if (this.targets.size >= MAX_TARGETS) this.targets.clear();
     this.targets.set(text, target);
     return target;
@@ -157,7 +158,7 @@ export class DeliveryClient {
   /** The caller's headers (names lower-cased so none is sent twice), our user-agent unless given, and always JSON. */
   private headersFor(request: DeliveryRequest, host: string | undefined): Record<string, string> {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
-    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    for (const name of Object.keys(request.headers)) headers[name.toLowerCase()] = request.headers[name] as string;
     headers['content-type'] = 'application/json';
     if (host) headers.host = host;
     return headers;
@@ -166,10 +167,8 @@ export class DeliveryClient {
 
 interface Target {
   url: URL;
+  origin: string;
   path: string;
 }
 /** Receiver URLs kept parsed; beyond this many the cache starts again (a fleet's receivers, not every URL ever seen). */
 const MAX_TARGETS = 10_000;
-
-type Answer = Pick<DeliveryResult, 'statusCode' | 'responseHeaders' | 'responseBody' | 'retryAfterMs'>;
-const NO_ANSWER: Answer = { statusCode: null, responseHeaders: {}, responseBody: '', retryAfterMs: null };

@@ -43,12 +43,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private statusCode: number | null = null;
   private headers: IncomingHttpHeaders = {};
   private readonly capture: BodyCapture;
-  private readonly timer: NodeJS.Timeout;
+  private readonly timer: RequestTimer;
   private readonly onAbort = (): void => this.fail({ kind: 'aborted', error: `aborted: ${reasonText(this.signal.reason)}` });
 
   constructor(
     private readonly signal: AbortSignal,
     private readonly timeoutMs: number,
+    private readonly timers: RequestTimers,
     maxResponseBytes: number,
     /** The last check before the write: a reason to send nothing (e.g. "lock on rcv_x lost: deadline"), or null. */
     private readonly mayWrite: (() => string | null) | undefined,
@@ -56,7 +57,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.done = new Promise((resolve) => (this.resolve = resolve));
     this.capture = new BodyCapture(maxResponseBytes);
     const delay = Math.min(Math.max(Number.isFinite(timeoutMs) ? timeoutMs : MAX_TIMER_MS, 1), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.fail({ kind: 'timeout', error: `timed out after ${this.timeoutMs} ms` }), delay);
+    this.timer = timers.arm(delay, () => this.fail({ kind: 'timeout', error: `timed out after ${this.timeoutMs} ms` }));
     if (signal.aborted) this.onAbort();
     else signal.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -110,9 +111,55 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish(failure: Failure | null): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
+    this.timers.release(this.timer);
     this.signal.removeEventListener('abort', this.onAbort);
     this.resolve({ failure: this.failure ?? failure, statusCode: this.statusCode, headers: this.headers, body: this.capture.text() });
+  }
+}
+
+/** Idle request timers kept per duration; beyond this many a finished request's timer is cleared. */
+const MAX_IDLE_TIMERS = 64;
+
+/**
+ * Request timers kept for reuse. A setTimeout and a clearTimeout per request allocate a Timeout
+ * and, with one request in flight, add and remove that duration's list on the timer heap each
+ * time; re-arming a kept Timeout (`refresh`) does neither. One that fired is never reused (Node
+ * marks it destroyed), and an idle one that fires finds nothing to end.
+ */
+export class RequestTimers {
+  private readonly idle = new Map<number, RequestTimer[]>();
+
+  arm(delayMs: number, onFire: () => void): RequestTimer {
+    let timer = this.idle.get(delayMs)?.pop();
+    while (timer?.fired) timer = this.idle.get(delayMs)?.pop();
+    if (!timer) return new RequestTimer(delayMs, onFire);
+    timer.onFire = onFire;
+    timer.timeout.ref().refresh();
+    return timer;
+  }
+
+  release(timer: RequestTimer): void {
+    timer.onFire = undefined;
+    const idle = this.idle.get(timer.delayMs) ?? [];
+    if (timer.fired || idle.length >= MAX_IDLE_TIMERS) return clearTimeout(timer.timeout);
+    timer.timeout.unref(); // idle: it must not keep the process alive
+    idle.push(timer);
+    this.idle.set(timer.delayMs, idle);
+  }
+}
+
+class RequestTimer {
+  readonly timeout: NodeJS.Timeout;
+  fired = false;
+
+  constructor(
+    readonly delayMs: number,
+    public onFire: (() => void) | undefined,
+  ) {
+    this.timeout = setTimeout(() => {
+      this.fired = true;
+      this.onFire?.();
+    }, delayMs);
   }
 }
 
