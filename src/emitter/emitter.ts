@@ -126,17 +126,11 @@ export class Emitter {
     this.connection.disconnect();
   }
 
-  /**
-   * One turn; work left for later is noted in the wake set (Redis's clock) and the job completes.
-   * Work due now (the fairness budget spent) goes straight to the back of the queue instead: the
-   * wake set is polled every WAKE_POLL_MS, which cost a hot receiver ~50 ms after every turn.
-   */
+  /** One turn; work left for later is noted in the wake set (Redis's clock; due now: a job at once) and the job completes. */
   private async process(job: Job<DrainJob>): Promise<void> {
-    const { receiverId } = job.data;
-    const end = await this.drainer.runTurn(receiverId);
+    const end = await this.drainer.runTurn(job.data.receiverId);
     if (end.kind === 'done') return;
-    if (end.kind === 'later' && end.at <= Date.now()) return this.options.store.drains.schedule([receiverId]);
-    await this.options.store.drains.later(receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
+    await this.options.store.drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
   }
 
   private async promoteDue(): Promise<void> {
