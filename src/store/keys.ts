@@ -72,6 +72,13 @@ export class Keys {
   dead(receiverId: string): string {
     return `${this.prefix}:dead:${receiverId}`;
   }
+  /**
+   * Sorted set of the messages whose fan-out to other shard groups may be unfinished (score: when
+   * accepted, Redis's clock): lua/accept-home.lua adds, lua/finish-intake.lua removes.
+   */
+  get intake(): string {
+    return `${this.prefix}:intake`;
+  }
   /** Sorted set of receivers whose next drain turn is due later: score = when (Redis clock, ms). */
   get wake(): string {
     return `${this.prefix}:wake`;
