@@ -6,6 +6,7 @@ import { Keys } from '../../src/store/keys.js';
 import { previousLayout, SCHEMA, schemaKey } from '../../src/store/migrate.js';
 import { defineStoreCommands } from '../../src/store/scripts.js';
 import { RedisCluster } from '../support/cluster.js';
+import { LockstepProcess } from '../support/lockstep.js';
 import { attempt, kept, shown, start, state, writeOld, type OldMessage } from '../support/old-layout.js';
 import { useStore } from '../support/store.js';
 
@@ -228,6 +229,23 @@ describe('migration to storage schema 2', () => {
     }
     assert.equal(await db.raw.redis.hlen(old.deliveries(id)), 2);
     assert.equal(await db.raw.redis.hget(db.raw.keys.message(id), keys.deliveryField('rcv_a')), null);
+  });
+
+  test('a process logs a conversion at info with its count; on a fresh Redis it only sets the schema (debug)', async () => {
+    await writeOld(db.raw.redis, 'upgraded', { id: 'msg_upgraded', states: { rcv_a: state('pending', 0) } });
+    const schemaLines = async (prefix: string): Promise<unknown[][]> => {
+      const env = { LOCKSTEP_REDIS_URL: db.server.url, LOCKSTEP_REDIS_PREFIX: prefix, LOCKSTEP_LOG_LEVEL: 'debug' };
+      const proc = await LockstepProcess.start('api', env);
+      await proc.stop();
+      return proc
+        .json()
+        .filter((line) => String(line.msg).includes('storage schema'))
+        .map((line) => [line.level, line.msg]);
+    };
+    const [fresh, upgraded] = await Promise.all([schemaLines('fresh'), schemaLines('upgraded')]);
+    assert.deepEqual(fresh, [[20, 'storage schema 2 set: no stored message to convert']], 'debug, not info');
+    assert.deepEqual(upgraded, [[30, 'converted 1 stored messages to storage schema 2 (README "Upgrading")']]);
+    assert.equal(await db.raw.redis.get(schemaKey('fresh')), SCHEMA);
   });
 });
 
