@@ -14,6 +14,8 @@ import { measureDrain } from './drain.js';
 
 const MASTERS = 3;
 const EMITTERS = 2;
+/** Shard groups: 8 per master, so that receivers spread evenly (docs/architecture.md, "Redis Cluster"). */
+const GROUPS = 8 * MASTERS;
 
 /** Commands per master port, read together. */
 async function countsPerMaster(cluster: RedisCluster): Promise<Map<number, Map<string, number>>> {
@@ -34,7 +36,7 @@ async function countsPerMaster(cluster: RedisCluster): Promise<Map<number, Map<s
 export const clusterBalance: BackendScenario = async (ctx, backend) => {
   const size = fanOutSize(ctx.sizes);
   const { receivers, total } = size;
-  const stack = await Stack.startOnCluster(backend, MASTERS);
+  const stack = await Stack.startOnCluster(backend, MASTERS, { LOCKSTEP_REDIS_SHARD_GROUPS: String(GROUPS) });
   const cluster = stack.ha.cluster as RedisCluster;
   try {
     const client = await stack.api();
