@@ -54,9 +54,13 @@ export class DrainQueue {
     );
   }
 
-  /** Whether any drain job waits for an emitter (all their workers' slots are busy). */
+  /**
+   * Whether any drain job waits for an emitter (all their workers' slots are busy): one `LLEN` of
+   * the wait list. BullMQ's `getWaitingCount` runs a script that also counts the paused, delayed,
+   * prioritized and waiting-children sets (6 commands), which this queue never waits in for a slot.
+   */
   async hasWaiting(): Promise<boolean> {
-    return (await this.queue.getWaitingCount()) > 0;
+    return (await this.connection.llen(this.queue.toKey('wait'))) > 0;
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
