@@ -1,10 +1,53 @@
+import { SLOTS, slotOf } from './key-slots.js';
+
 /**
  * Every Redis key Lockstep writes, in one place. All keys start with the installation's prefix;
- * on Redis Cluster use a hash-tagged prefix such as `{lockstep}` so the scripts' keys share a slot.
+ * on Redis Cluster the prefix carries a hash tag such as `{lockstep}` so the scripts' keys share a slot.
+ *
+ * With `groups` > 1 (sharding: docs/architecture.md, "Redis Cluster") each receiver belongs to one
+ * of that many shard groups, for its life: everything of a receiver (its hash, queue, retries,
+ * dead set), the group's own sequence, counters, heads, wake set and drain queue, and the group's
+ * copy of each message it has deliveries of, live under the group's prefix (`of(receiverId)`,
+ * `groupKeys`), whose hash tag puts them in one slot. What is not a receiver's (tenants, tokens,
+ * the event-type catalog, the message indexes, idempotency keys, process reports) stays under the
+ * plain prefix. With one group the group's keys are the plain prefix's: the layout of one Redis.
  */
 export class Keys {
-  constructor(readonly prefix: string) {}
+  /** The groups' keys, group g at index g; just this object with one group. */
+  readonly groupKeys: readonly Keys[];
 
+  constructor(
+    readonly prefix: string,
+    groups = 1,
+  ) {
+    this.groupKeys = groups <= 1 ? [this] : Array.from({ length: groups }, (_, g) => new Keys(groupPrefix(prefix, g, groups)));
+  }
+
+  /**
+   * The keys of the receiver's shard group (this object with one group). Of a message id: its home
+   * group; of an idempotency key: the group holding it (accept.lua).
+   */
+  of(id: string): Keys {
+    const groups = this.groupKeys;
+    return groups.length === 1 ? this : (groups[slotOf(id) % groups.length] as Keys);
+  }
+
+  /** The ids by their shard group (`first` leading, even with none). */
+  byGroup(ids: Iterable<string>, first?: Keys): Map<Keys, string[]> {
+    const groups = new Map<Keys, string[]>(first ? [[first, []]] : []);
+    for (const id of ids) {
+      const group = this.of(id);
+      const members = groups.get(group);
+      if (members) members.push(id);
+      else groups.set(group, [id]);
+    }
+    return groups;
+  }
+
+  /** The number of shard groups the installation was first started with (migrate.ts). */
+  get shardGroups(): string {
+    return `${this.prefix}:shard-groups`;
+  }
   /** Receiver hash: `config` JSON, `enabled`, `disabledReason`, health counters. */
   receiver(receiverId: string): string {
     return `${this.prefix}:rcv:${receiverId}`;
@@ -46,13 +89,27 @@ export class Keys {
   message(messageId: string): string {
     return `${this.prefix}:msg:${messageId}`;
   }
+  /**
+   * How the message hash's per-receiver fields begin: TypeScript's one definition of their names
+   * (build them with the methods below, read them with `parseField`). The scripts' one is
+   * lua/includes/keys.lua: keep the two alike. `refused` fields are written by the scripts only.
+   */
+  static readonly fields = { delivery: 'd:', attempt: 'a:', refused: 'r:' } as const;
   /** The message hash's field holding one receiver's delivery state (JSON). */
   deliveryField(receiverId: string): string {
-    return `d:${receiverId}`;
+    return `${Keys.fields.delivery}${receiverId}`;
   }
   /** The message hash's field holding one receiver's accepted attempt n (JSON); the first 3 and the last 10 are kept. */
   attemptField(receiverId: string, n: number): string {
-    return `a:${receiverId}:${n}`;
+    return `${Keys.fields.attempt}${receiverId}:${n}`;
+  }
+  /** Which kind of per-receiver field of a message hash `field` is, and whose; undefined for the message's own fields. */
+  static parseField(field: string): { kind: keyof typeof Keys.fields; receiverId: string } | undefined {
+    const kind = (Object.keys(Keys.fields) as (keyof typeof Keys.fields)[]).find((k) => field.startsWith(Keys.fields[k]));
+    if (kind === undefined) return undefined;
+    const start = Keys.fields[kind].length;
+    const end = field.indexOf(':', start); // receiver ids hold no ':' (src/ids.ts)
+    return { kind, receiverId: field.slice(start, end === -1 ? undefined : end) };
   }
   /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */
   process(processId: string): string {
@@ -124,5 +181,21 @@ export class Keys {
   /** Sorted set (score 0) of every token id, time-ordered. */
   get tokens(): string {
     return `${this.prefix}:tokens`;
+  }
+}
+
+/**
+ * Group g's prefix: the prefix's hash tag (or the prefix, without one) plus `:g<g>.<n>`, where n is
+ * the first number that puts the tag into the g-th of `groups` equal ranges of slots, so that the
+ * groups spread evenly over masters that split the slot space evenly (what `--cluster create` does).
+ */
+function groupPrefix(prefix: string, g: number, groups: number): string {
+  const tagged = /^(.*)\{([^}]+)\}(.*)$/.exec(prefix);
+  const [before, tag, after] = tagged ? [tagged[1] as string, tagged[2] as string, tagged[3] as string] : ['', prefix, ''];
+  const [from, to] = [Math.floor((g * SLOTS) / groups), Math.floor(((g + 1) * SLOTS) / groups)];
+  for (let n = 0; ; n++) {
+    const candidate = `${tag}:g${g}.${n}`;
+    const slot = slotOf(candidate);
+    if (slot >= from && slot < to) return `${before}{${candidate}}${after}`;
   }
 }
