@@ -62,9 +62,13 @@ export class DrainQueue {
     );
   }
 
-  /** Whether any drain job waits for an emitter (all their workers' slots are busy). */
+  /**
+   * Whether any drain job waits for an emitter (all their workers' slots are busy): one `LLEN` of
+   * each group's wait list. BullMQ's `getWaitingCount` runs a script that also counts the paused, delayed,
+   * prioritized and waiting-children sets (6 commands), which this queue never waits in for a slot.
+   */
   async hasWaiting(): Promise<boolean> {
-    const counts = await Promise.all(this.queues.map((queue) => queue.getWaitingCount()));
+    const counts = await Promise.all(this.queues.map((queue) => this.connection.llen(queue.toKey('wait'))));
     return counts.some((count) => count > 0);
   }
 
