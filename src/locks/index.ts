@@ -12,7 +12,7 @@ export async function createReceiverLocks(config: Config, redis: RedisTarget, em
   const options = { emitterId, ttlMs: config.lockTtlMs, prefix: config.redisPrefix };
   switch (config.lockBackend) {
     case 'redis':
-      return new RedisReceiverLocks(redis, { ...options, minReplicas: config.redisMinReplicas });
+      return new RedisReceiverLocks(redis, { ...options, minReplicas: config.redisMinReplicas, shardGroups: config.redisShardGroups });
     case 'etcd': {
       const { EtcdReceiverLocks } = await import('./etcd.js');
       return new EtcdReceiverLocks(config.etcdHosts, options);

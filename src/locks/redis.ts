@@ -3,6 +3,7 @@ import { readLua } from '../lua.js';
 import { LockstepError } from '../errors.js';
 import { connectRedis, type RedisClient, type RedisTarget } from '../redis.js';
 import { ReplicaBarrier } from '../redis-replicas.js';
+import { groupOf, groupPrefixes } from '../shard-groups.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';
 import { lockBackendError, lockCall } from './failure.js';
@@ -25,6 +26,11 @@ interface LockCommands {
 export interface RedisLockOptions extends LockBackendOptions {
   /** A lock, its fence and each renewal count only once this many replicas have them (default 0). */
   minReplicas?: number;
+  /**
+   * Shard groups the lock keys spread over, as the store's (src/shard-groups.ts; default 1): on a
+   * Redis Cluster each lock's keys then sit in one of the groups' slots, not all on one master.
+   */
+  shardGroups?: number;
 }
 
 /**
@@ -54,6 +60,8 @@ export class RedisReceiverLocks implements ReceiverLocks {
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
   private readonly replicas: ReplicaBarrier;
+  /** The groups' prefixes (just the prefix with one group). */
+  private readonly prefixes: string[];
 
   constructor(
     private readonly target: RedisTarget,
@@ -61,7 +69,11 @@ export class RedisReceiverLocks implements ReceiverLocks {
   ) {
     this.owner = `${options.emitterId}:${randomBytes(8).toString('hex')} `;
     this.held = new HeldLockRegistry(options.ttlMs);
-    this.replicas = new ReplicaBarrier(target, this.key('replicated'), options.minReplicas ?? 0);
+    const groups = options.shardGroups ?? 1;
+    this.prefixes = groups > 1 ? groupPrefixes(options.prefix, groups) : [options.prefix];
+    // a lock and its fence are written on its group's master: a round covers each
+    const marks = [...new Set([options.prefix, ...this.prefixes])].map((prefix) => `${prefix}:replicated`);
+    this.replicas = new ReplicaBarrier(target, marks, options.minReplicas ?? 0);
   }
 
   async start(): Promise<void> {
@@ -97,7 +109,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   async release(lock: HeldLock): Promise<void> {
     if (!this.held.releasing(lock)) return;
     await this.commands()
-      .lockRelease(this.key('lock', lock.receiverId), this.owner, lock.receiverId, this.key('lock-released'))
+      .lockRelease(this.lockKey(lock.receiverId), this.owner, lock.receiverId, `${this.options.prefix}:lock-released`)
       .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
   }
 
@@ -105,26 +117,29 @@ export class RedisReceiverLocks implements ReceiverLocks {
     return lockCall('redis', this.readHolders());
   }
 
-  /** Every lock name ever taken (the fences hash), then their values and fences in one snapshot. */
+  /** Every lock name ever taken (each group's fences hash), then their values and fences, one snapshot per group. */
   private async readHolders(): Promise<LockHolder[]> {
+    const groups = await Promise.all(this.prefixes.map((prefix) => this.readGroupHolders(prefix)));
+    return holdersByReceiver(groups.flat());
+  }
+
+  private async readGroupHolders(prefix: string): Promise<{ name: string; fence: number; emitterId: string; since: string }[]> {
     const redis = this.commands();
-    const names = await redis.hkeys(this.key('lock-fences'));
+    const names = await redis.hkeys(`${prefix}:lock-fences`);
     if (names.length === 0) return [];
     const replies = await redis
       .multi()
-      .mget(names.map((name) => this.key('lock', name)))
-      .hmget(this.key('lock-fences'), ...names)
+      .mget(names.map((name) => `${prefix}:lock:${name}`))
+      .hmget(`${prefix}:lock-fences`, ...names)
       .exec();
     const [values, fences] = (replies ?? []).map(([error, reply]) => {
       if (error) throw error;
       return reply as (string | null)[];
     });
-    return holdersByReceiver(
-      names.flatMap((name, index) => {
-        const holder = parseLockValue(values?.[index] ?? null);
-        return holder ? [{ name, fence: Number(fences?.[index]), ...holder }] : [];
-      }),
-    );
+    return names.flatMap((name, index) => {
+      const holder = parseLockValue(values?.[index] ?? null);
+      return holder ? [{ name, fence: Number(fences?.[index]), ...holder }] : [];
+    });
   }
 
   async ping(): Promise<boolean> {
@@ -152,10 +167,11 @@ export class RedisReceiverLocks implements ReceiverLocks {
   private async tryAcquire(receiverId: string, mark: boolean): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
     const sentAt = monotonicNow();
+    const prefix = this.prefixOf(receiverId);
     const fence = await this.commands().lockAcquire(
-      this.key('lock', receiverId),
-      this.key('lock-fences'),
-      this.key('fence', receiverId),
+      `${prefix}:lock:${receiverId}`,
+      `${prefix}:lock-fences`,
+      `${prefix}:fence:${receiverId}`,
       `${this.owner}${new Date().toISOString()}`,
       this.options.ttlMs,
       receiverId,
@@ -179,14 +195,23 @@ export class RedisReceiverLocks implements ReceiverLocks {
     const locks = this.held.all();
     const sentAt = monotonicNow();
     try {
-      const keys = locks.map((lock) => this.key('lock', lock.receiverId));
-      const renewed = await this.commands().lockRenew(keys.length, ...keys, this.owner, this.options.ttlMs);
+      // one script per group: a script reaches one slot
+      const byGroup = new Map<string, typeof locks>();
+      for (const lock of locks) byGroup.set(this.prefixOf(lock.receiverId), [...(byGroup.get(this.prefixOf(lock.receiverId)) ?? []), lock]);
+      const replies = await Promise.all(
+        [...byGroup.values()].map(async (group) => {
+          const keys = group.map((lock) => this.lockKey(lock.receiverId));
+          const renewed = await this.commands().lockRenew(keys.length, ...keys, this.owner, this.options.ttlMs);
+          return group.map((lock, index) => ({ lock, renewed: renewed[index] === 1 }));
+        }),
+      );
       await this.replicas.confirm(); // a renewal only the old master saw would not hold after a failover
+      const results = replies.flat();
       this.held.renewed(
-        locks.filter((_, index) => renewed[index] === 1),
+        results.filter(({ renewed }) => renewed).map(({ lock }) => lock),
         sentAt,
       );
-      for (const [index, lock] of locks.entries()) if (renewed[index] !== 1) lock.lose('renewal-refused');
+      for (const { lock, renewed } of results) if (!renewed) lock.lose('renewal-refused');
     } catch {
       this.held.loseAll('renewal-failed');
     } finally {
@@ -219,7 +244,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
       for (const wake of this.waiters.get(receiverId) ?? []) wake();
     });
     await subscriber.connect();
-    await subscriber.subscribe(this.key('lock-released'));
+    await subscriber.subscribe(`${this.options.prefix}:lock-released`);
   }
 
   private commands(): RedisClient & LockCommands {
@@ -227,8 +252,13 @@ export class RedisReceiverLocks implements ReceiverLocks {
     return this.redis;
   }
 
-  private key(...parts: string[]): string {
-    return [this.options.prefix, ...parts].join(':');
+  /** The prefix of a lock name's keys (its lock key, its fence): its shard group's. */
+  private prefixOf(name: string): string {
+    return this.prefixes.length === 1 ? this.options.prefix : (this.prefixes[groupOf(name, this.prefixes.length)] as string);
+  }
+
+  private lockKey(name: string): string {
+    return `${this.prefixOf(name)}:lock:${name}`;
   }
 }
 

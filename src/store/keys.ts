@@ -1,4 +1,4 @@
-import { SLOTS, slotOf } from './key-slots.js';
+import { groupOf, groupPrefixes } from '../shard-groups.js';
 
 /**
  * Every Redis key Lockstep writes, in one place. All keys start with the installation's prefix;
@@ -20,7 +20,7 @@ export class Keys {
     readonly prefix: string,
     groups = 1,
   ) {
-    this.groupKeys = groups <= 1 ? [this] : Array.from({ length: groups }, (_, g) => new Keys(groupPrefix(prefix, g, groups)));
+    this.groupKeys = groups <= 1 ? [this] : groupPrefixes(prefix, groups).map((groupPrefix) => new Keys(groupPrefix));
   }
 
   /**
@@ -29,7 +29,7 @@ export class Keys {
    */
   of(id: string): Keys {
     const groups = this.groupKeys;
-    return groups.length === 1 ? this : (groups[slotOf(id) % groups.length] as Keys);
+    return groups.length === 1 ? this : (groups[groupOf(id, groups.length)] as Keys);
   }
 
   /** The ids by their shard group (`first` leading, even with none). */
@@ -188,21 +188,5 @@ export class Keys {
   /** Sorted set (score 0) of every token id, time-ordered. */
   get tokens(): string {
     return `${this.prefix}:tokens`;
-  }
-}
-
-/**
- * Group g's prefix: the prefix's hash tag (or the prefix, without one) plus `:g<g>.<n>`, where n is
- * the first number that puts the tag into the g-th of `groups` equal ranges of slots, so that the
- * groups spread evenly over masters that split the slot space evenly (what `--cluster create` does).
- */
-function groupPrefix(prefix: string, g: number, groups: number): string {
-  const tagged = /^(.*)\{([^}]+)\}(.*)$/.exec(prefix);
-  const [before, tag, after] = tagged ? [tagged[1] as string, tagged[2] as string, tagged[3] as string] : ['', prefix, ''];
-  const [from, to] = [Math.floor((g * SLOTS) / groups), Math.floor(((g + 1) * SLOTS) / groups)];
-  for (let n = 0; ; n++) {
-    const candidate = `${tag}:g${g}.${n}`;
-    const slot = slotOf(candidate);
-    if (slot >= from && slot < to) return `${before}{${candidate}}${after}`;
   }
 }

@@ -22,7 +22,7 @@ if (!realConsul) {
   console.warn('\n⚠ SKIPPED: real Consul contract tests — set LOCKSTEP_CONSUL_ADDR to run them (only the Consul TEST DOUBLE ran).\n');
 }
 
-for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceName[]) {
+for (const name of ['redis', 'redis-sharded', 'etcd', 'consul-double', 'consul'] as LockServiceName[]) {
   const skip = name === 'consul' && !realConsul ? '⚠ real Consul NOT tested: set LOCKSTEP_CONSUL_ADDR' : false;
 
   describe(`lock contract: ${name}`, { skip }, () => {
@@ -115,7 +115,7 @@ for (const name of ['redis', 'etcd', 'consul-double', 'consul'] as LockServiceNa
       );
       assert.ok(isLockstepError(error), String(error));
       // Redis as the lock service: unreachable is said as for the store
-      assert.equal(error.code, name === 'redis' ? 'LOCKSTEP_REDIS_UNAVAILABLE' : 'LOCKSTEP_LOCK_BACKEND');
+      assert.equal(error.code, service.backend === 'redis' ? 'LOCKSTEP_REDIS_UNAVAILABLE' : 'LOCKSTEP_LOCK_BACKEND');
       assert.ok(error.cause instanceof Error, 'the cause is kept');
     });
 

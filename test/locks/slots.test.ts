@@ -13,7 +13,7 @@ test('slot lock names: slot 0 is the receiver id itself, slot k is <id>~k, and b
 });
 
 /** maxInFlight's slots on every backend: each its own key and fence, each listed by holders() with its slot. */
-for (const name of ['redis', 'etcd', 'consul-double'] as LockServiceName[]) {
+for (const name of ['redis', 'redis-sharded', 'etcd', 'consul-double'] as LockServiceName[]) {
   describe(`lock slots: ${name}`, () => {
     let service: LockService;
     let a: ReceiverLocks;

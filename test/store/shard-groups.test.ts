@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 import { Keys } from '../../src/store/keys.js';
-import { SLOTS, slotOf } from '../../src/store/key-slots.js';
+import { SLOTS, slotOf } from '../../src/shard-groups.js';
 import { Store } from '../../src/store/index.js';
 import { useStore } from '../support/store.js';
 

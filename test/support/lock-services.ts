@@ -2,13 +2,17 @@ import { Etcd3 } from 'etcd3';
 import { ConsulReceiverLocks } from '../../src/locks/consul.js';
 import { EtcdReceiverLocks } from '../../src/locks/etcd.js';
 import { RedisReceiverLocks } from '../../src/locks/redis.js';
+import { groupOf, groupPrefixes } from '../../src/shard-groups.js';
 import type { ReceiverLocks } from '../../src/locks/types.js';
 import { ConsulDoubleProcess } from './consul-double.js';
 import { EtcdServer } from './etcd.js';
 import { RedisServer } from './redis.js';
 
-/** The lock services the contract suite runs against; `consul` is a real agent at LOCKSTEP_CONSUL_ADDR. */
-export type LockServiceName = 'redis' | 'etcd' | 'consul-double' | 'consul';
+/**
+ * The lock services the contract suite runs against; `consul` is a real agent at LOCKSTEP_CONSUL_ADDR,
+ * `redis-sharded` the Redis backend with its locks spread over 4 shard groups (src/shard-groups.ts).
+ */
+export type LockServiceName = 'redis' | 'redis-sharded' | 'etcd' | 'consul-double' | 'consul';
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
 
 /** Everything a lock client needs, as JSON so that a child process can be handed it. */
@@ -17,9 +21,14 @@ export interface LockClientSpec {
   address: string;
   ttlMs: number;
   prefix: string;
+  /** Redis only: the shard groups the locks spread over (default 1). */
+  shardGroups?: number;
   /** Consul only: the shortest session TTL to ask for (the double, like a server with a low `session_ttl_min`, accepts 1 s). */
   consulMinSessionTtlS?: number;
 }
+
+/** The shard groups of `redis-sharded`. */
+const SHARD_GROUPS = 4;
 
 /** The lock TTL every contract test uses: short, so that failover tests take seconds. */
 const TTL_MS = 2000;
@@ -54,12 +63,21 @@ export async function startLockService(name: LockServiceName): Promise<LockServi
   const common = { name, ttlMs: TTL_MS };
   switch (name) {
     case 'redis':
+    case 'redis-sharded':
     case 'etcd': {
-      const server = name === 'redis' ? await RedisServer.start() : await EtcdServer.start();
-      const scheme = name === 'redis' ? 'redis' : 'http';
-      const spec = (prefix: string, port = server.port): LockClientSpec => ({ backend: name, address: `${scheme}://127.0.0.1:${port}`, ttlMs: TTL_MS, prefix });
-      const dropHolder = server instanceof RedisServer ? dropRedisHolder(server) : dropEtcdHolder(server);
-      return { ...common, backend: name, handsOverWithinMs: TTL_MS, port: server.port, spec, dropHolder, destroy: () => server.destroy() };
+      const backend = name === 'etcd' ? 'etcd' : 'redis';
+      const shardGroups = name === 'redis-sharded' ? SHARD_GROUPS : 1;
+      const server = backend === 'redis' ? await RedisServer.start() : await EtcdServer.start();
+      const scheme = backend === 'redis' ? 'redis' : 'http';
+      const spec = (prefix: string, port = server.port): LockClientSpec => ({
+        backend,
+        address: `${scheme}://127.0.0.1:${port}`,
+        ttlMs: TTL_MS,
+        prefix,
+        shardGroups,
+      });
+      const dropHolder = server instanceof RedisServer ? dropRedisHolder(server, shardGroups) : dropEtcdHolder(server);
+      return { ...common, backend, handsOverWithinMs: TTL_MS, port: server.port, spec, dropHolder, destroy: () => server.destroy() };
     }
     case 'consul-double': {
       // session TTL = the lock TTL (2 s): the double allows it, as a server with session_ttl_min = 1s would
@@ -103,11 +121,12 @@ export async function startLockService(name: LockServiceName): Promise<LockServi
   }
 }
 
-function dropRedisHolder(server: RedisServer): LockService['dropHolder'] {
+function dropRedisHolder(server: RedisServer, shardGroups: number): LockService['dropHolder'] {
   return async (prefix, receiverId) => {
     const redis = server.client();
+    const groupPrefix = shardGroups > 1 ? (groupPrefixes(prefix, shardGroups)[groupOf(receiverId, shardGroups)] as string) : prefix;
     try {
-      await redis.del(`${prefix}:lock:${receiverId}`); // the key name src/locks/redis.ts uses
+      await redis.del(`${groupPrefix}:lock:${receiverId}`); // the key name src/locks/redis.ts uses
     } finally {
       redis.disconnect();
     }
@@ -137,7 +156,7 @@ function dropConsulHolder(address: string): LockService['dropHolder'] {
 /** A lock client (its own session) as `spec` describes. */
 export function createLocks(spec: LockClientSpec, emitterId: string): ReceiverLocks {
   const options = { emitterId, ttlMs: spec.ttlMs, prefix: spec.prefix };
-  if (spec.backend === 'redis') return new RedisReceiverLocks(spec.address, options);
+  if (spec.backend === 'redis') return new RedisReceiverLocks(spec.address, { ...options, shardGroups: spec.shardGroups ?? 1 });
   if (spec.backend === 'etcd') return new EtcdReceiverLocks([spec.address], options);
   return new ConsulReceiverLocks(spec.address, options, { minSessionTtlS: spec.consulMinSessionTtlS });
 }
