@@ -1,8 +1,8 @@
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, InFlight, NextClaim, RecordResult } from '../store/deliveries.js';
 
 /**
- * Outcomes waiting this many in a row go to the store at once (a window's worth: a hot receiver's
- * outcomes go with the claim of its next window, in one round trip)...
+ * Outcomes waiting this many in a row go to the store at once (a window's worth; the next window
+ * of a hot receiver is claimed ahead, beside these writes)...
  */
 const FLUSH_EVERY = 32;
 /**
@@ -16,7 +16,8 @@ const FLUSH_AFTER_MS = 1000;
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in
  * batches (32, or whatever waited 1 s), one batch in flight at a time and in the order the
  * attempts were made, so the next request to the receiver never waits for a Redis round trip.
- * `settle` writes what is left and claims the next window in the same round trip. A crash loses
+ * `settle` writes what is left and claims the next window in the same round trip (at the end of a
+ * run of windows: a window claimed ahead needs no settle, see `extend`). A crash loses
  * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same
  * `webhook-id`: at least once). Each write also tells whether to stop: the store refused our
  * fence (a newer holder), or the receiver was disabled or deleted meanwhile.
