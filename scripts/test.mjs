@@ -6,6 +6,9 @@
 // The chaos run (test/faults/chaos.test.ts: 3 emitters, 20 receivers, a fault every ~2 s) then
 // runs alone: it is the one suite that loads the machine, and its settle bounds and the moments
 // its faults land were measured with nothing else running.
+// The API-level suites of the delivery path then run again on a store with 4 shard groups
+// (LOCKSTEP_REDIS_SHARD_GROUPS; src/store/keys.ts), after the other lane, so that the layout a
+// Redis Cluster is sharded with is exercised end to end, not only in test/store/shard-groups.test.ts.
 // Extra arguments narrow it to those files, in one lane: `npm test -- test/api/api.test.ts`.
 // `--test-force-exit` ends a file once its tests are done even if a client library still holds the
 // event loop: etcd3's WatchManager, once its watch stream has failed (the contract suite kills
@@ -27,13 +30,22 @@ function find(dir) {
 
 const RUNNER = ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=300000', '--test-force-exit'];
 
+/** Files run a second time with shard groups (test/support/in-process.ts passes the setting on). */
+const SHARDED = [
+  'test/emitter/delivery-path.test.ts',
+  'test/api/api.test.ts',
+  'test/api/dead-letters-and-stats.test.ts',
+  'test/tenants/messages.test.ts',
+  'test/tenants/tenants.test.ts',
+].map((file) => join(...file.split('/')));
+
 /**
  * Runs one lane; its output lines carry the lane's name when there are several.
- * @param {string} name @param {string[]} files @param {boolean} tagged @returns {Promise<number>}
+ * @param {string} name @param {string[]} files @param {boolean} tagged @param {Record<string, string>} [env] @returns {Promise<number>}
  */
-function lane(name, files, tagged) {
+function lane(name, files, tagged, env = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...RUNNER, ...files], { stdio: tagged ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    const child = spawn(process.execPath, [...RUNNER, ...files], { stdio: tagged ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, ...env } });
     if (tagged) {
       for (const stream of [child.stdout, child.stderr]) {
         createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
@@ -54,7 +66,8 @@ else {
   const chaos = all.filter((file) => file.endsWith('chaos.test.ts'));
   const faults = all.filter((file) => file.startsWith(join('test', 'faults')) && !chaos.includes(file));
   const rest = all.filter((file) => !faults.includes(file) && !chaos.includes(file));
-  codes.push(...(await Promise.all([lane('faults', faults, true), lane('rest', rest, true)])));
+  const restThenSharded = async () => [await lane('rest', rest, true), await lane('sharded', SHARDED, true, { LOCKSTEP_REDIS_SHARD_GROUPS: '4' })];
+  codes.push(...(await Promise.all([lane('faults', faults, true), restThenSharded()])).flat());
   codes.push(await lane('chaos', chaos, true));
 }
 process.exit(codes.every((code) => code === 0) ? 0 : 1);

@@ -47,6 +47,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       disableAfterDeadMs: config.disableAfterDeadMs,
       retentionMs: config.retentionMs,
       minReplicas: config.redisMinReplicas,
+      shardGroups: config.redisShardGroups,
     });
     const converted = await store.connect();
     stops.push(() => store.close());

@@ -28,6 +28,8 @@ export interface Config {
   /** Replicas a write must reach before it is acknowledged (`WAIT`). */
   redisMinReplicas: number;
   redisPrefix: string;
+  /** Shard groups the receivers are spread over (`LOCKSTEP_REDIS_SHARD_GROUPS`; store/keys.ts); fixed once data is stored. */
+  redisShardGroups: number;
   lockBackend: LockBackendName;
   etcdHosts: string[];
   consulAddr: string;
@@ -111,6 +113,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (given.filter(Boolean).length > 1)
     throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
   const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
+  const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS', 'redisShardGroups') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
+  // the sharded layout's scripts still reach keys of several groups at once (docs/architecture.md, "Redis Cluster")
+  if (cluster !== undefined && shardGroups > 1)
+    throw new ConfigError('LOCKSTEP_REDIS_SHARD_GROUPS above 1 is not supported on a Redis Cluster yet: leave it at 1 (every key in one slot)');
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
     port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
@@ -130,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     // On a cluster every key must share one slot (today's scripts reach keys in one slot): a prefix
     // without a hash tag gets one.
     redisPrefix: cluster !== undefined && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix,
+    redisShardGroups: shardGroups,
     lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
     etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS', 'etcdHosts'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
     consulAddr: url(setting('LOCKSTEP_CONSUL_ADDR', 'consulAddr'), 'LOCKSTEP_CONSUL_ADDR', ['http:', 'https:'], 'http://127.0.0.1:8500'),

@@ -47,7 +47,8 @@ export class Emitter {
   readonly drainer: ReceiverDrainer;
   private readonly stopping = new AbortController();
   private readonly connection: RedisClient;
-  private worker: Worker<DrainJob> | undefined;
+  /** One BullMQ worker per shard group's queue (store/keys.ts), each serving up to `emitterConcurrency` turns. */
+  private workers: Worker<DrainJob>[] = [];
   private reconciler: NodeJS.Timeout | undefined;
   private waker: NodeJS.Timeout | undefined;
   private promoting = false;
@@ -86,21 +87,24 @@ export class Emitter {
 
   start(): void {
     const { config, log } = this.options;
-    this.worker = new Worker<DrainJob>(DRAIN_QUEUE, (job) => this.process(job), {
-      connection: this.connection,
-      prefix: config.redisPrefix,
-      concurrency: config.emitterConcurrency,
-      // A killed emitter's job must be back in the queue before its receiver lock expires, so the
-      // next emitter is already waiting on the lock when it frees: job lock TTL/2, checked every TTL/4.
-      lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
-      stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
-      maxStalledCount: 1_000_000,
-    });
-    this.worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
-    this.worker.on('failed', (job, error) => {
-      // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
-      this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
-      log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
+    this.workers = this.options.store.drains.prefixes.map((prefix) => {
+      const worker = new Worker<DrainJob>(DRAIN_QUEUE, (job) => this.process(job), {
+        connection: this.connection,
+        prefix,
+        concurrency: config.emitterConcurrency,
+        // A killed emitter's job must be back in the queue before its receiver lock expires, so the
+        // next emitter is already waiting on the lock when it frees: job lock TTL/2, checked every TTL/4.
+        lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
+        stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
+        maxStalledCount: 1_000_000,
+      });
+      worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
+      worker.on('failed', (job, error) => {
+        // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
+        this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
+        log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
+      });
+      return worker;
     });
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);
     this.reconciler.unref();
@@ -117,11 +121,11 @@ export class Emitter {
     clearInterval(this.reconciler);
     clearInterval(this.waker);
     this.stopping.abort();
-    const closed = this.worker?.close();
-    const timedOut = await Promise.race([closed?.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    const closed = Promise.all(this.workers.map((worker) => worker.close()));
+    const timedOut = await Promise.race([closed.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
     if (timedOut) {
       this.options.log.warn({ graceMs: STOP_GRACE_MS }, 'queue unreachable while stopping: leaving in-flight jobs to expire');
-      void this.worker?.close(true).catch(() => {});
+      for (const worker of this.workers) void worker.close(true).catch(() => {});
     }
     this.connection.disconnect();
   }

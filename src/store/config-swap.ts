@@ -22,7 +22,8 @@ const TRIES = 100;
  * applied on top, so no PATCH overwrites a rotation and no rotation a PATCH.
  */
 export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: string, change: (read: string) => ConfigChange): Promise<Swap> {
-  const key = keys.receiver(receiverId);
+  const group = keys.of(receiverId);
+  const key = group.receiver(receiverId);
   for (let tries = 0; tries < TRIES; tries++) {
     const read = await redis.hget(key, 'config');
     if (!read) return { kind: 'gone' };

@@ -17,7 +17,7 @@ export class DeadLetterStore {
 
   /** The receiver's dead letters, most recent death first (ties: newest message first). */
   async list(receiverId: string, limit: number, cursor: string | undefined): Promise<DeadLetterPage> {
-    const k = this.keys;
+    const k = this.keys.of(receiverId);
     // entries past retention are left out here and trimmed when the receiver's next delivery dies or is replayed
     const since = Date.now() - this.retentionMs;
     const entries = await this.page(k.dead(receiverId), limit + 1, cursor, since);

@@ -188,7 +188,7 @@ export class DeliveryStore {
     breakerThreshold: number,
     inFlight?: InFlight,
   ): Parameters<StoreRedis['claimWindow']> {
-    const k = this.keys;
+    const k = this.keys.of(receiverId);
     return [
       k.receiver(receiverId),
       k.queue(receiverId),
@@ -211,7 +211,7 @@ export class DeliveryStore {
     { records, frontier, tatShiftMs }: AttemptBatch,
     breaker: BreakerPolicy,
   ): [number, ...(string | number)[]] {
-    const k = this.keys;
+    const k = this.keys.of(receiverId);
     const keys = [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), k.dead(receiverId), k.receiversVersion];
     const args: (string | number)[] = [
       holder.fence.value,

@@ -19,7 +19,8 @@ export interface DrainJob {
  * receiver in the wake set, on Redis's clock, and the emitters promote due entries to jobs.
  */
 export class DrainQueue {
-  readonly queue: Queue<DrainJob>;
+  /** One queue per shard group (keys.ts: its prefix is the group's), group g at index g. */
+  readonly queues: readonly Queue<DrainJob>[];
   private readonly connection: RedisClient;
 
   /**
@@ -32,36 +33,44 @@ export class DrainQueue {
     private readonly keys: Keys,
     connection: RedisClient,
   ) {
-    const prefix = keys.prefix;
     this.connection = connection;
     this.connection.on('error', () => {}); // surfaced through failed commands, as on the store's
-    this.queue = new Queue<DrainJob>(DRAIN_QUEUE, {
-      connection: this.connection,
-      prefix,
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
-    });
+    this.queues = keys.groupKeys.map(
+      (group) =>
+        new Queue<DrainJob>(DRAIN_QUEUE, {
+          connection: this.connection,
+          prefix: group.prefix,
+          defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
+        }),
+    );
+  }
+
+  /** The queues' BullMQ prefixes (the shard groups'), for the emitters' workers. */
+  get prefixes(): string[] {
+    return this.keys.groupKeys.map((group) => group.prefix);
   }
 
   /** Makes sure each receiver has a drain job (no-op for a receiver that already has one). */
   async schedule(receiverIds: string[]): Promise<void> {
     if (receiverIds.length === 0) return;
-    await this.queue.addBulk(
-      receiverIds.map((receiverId) => ({
-        name: 'drain',
-        data: { receiverId },
-        opts: { deduplication: { id: receiverId, keepLastIfActive: true } },
-      })),
+    await Promise.all(
+      [...this.keys.byGroup(receiverIds)].map(([group, ids]) =>
+        this.queueIn(group).addBulk(
+          ids.map((receiverId) => ({ name: 'drain', data: { receiverId }, opts: { deduplication: { id: receiverId, keepLastIfActive: true } } })),
+        ),
+      ),
     );
   }
 
   /** Whether any drain job waits for an emitter (all their workers' slots are busy). */
   async hasWaiting(): Promise<boolean> {
-    return (await this.queue.getWaitingCount()) > 0;
+    const counts = await Promise.all(this.queues.map((queue) => queue.getWaitingCount()));
+    return counts.some((count) => count > 0);
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
   async wake(receiverId: string): Promise<void> {
-    await this.store.zrem(this.keys.wake, receiverId);
+    await this.store.zrem(this.keys.of(receiverId).wake, receiverId);
     await this.schedule([receiverId]);
   }
 
@@ -72,21 +81,24 @@ export class DrainQueue {
    */
   async later(receiverId: string, delayMs: number): Promise<void> {
     if (delayMs <= 0) return this.schedule([receiverId]);
-    await this.store.wakeLater(this.keys.wake, receiverId, Math.max(0, Math.round(delayMs)));
+    await this.store.wakeLater(this.keys.of(receiverId).wake, receiverId, Math.max(0, Math.round(delayMs)));
   }
 
-  /** Gives every receiver whose next turn is due a drain job; returns how many. */
+  /** Gives every receiver whose next turn is due a drain job (at most `limit` per shard group); returns how many. */
   async promoteDue(limit = 1000): Promise<number> {
-    const due = await this.store.promoteDue(this.keys.wake, limit);
+    const due = (await Promise.all(this.keys.groupKeys.map((group) => this.store.promoteDue(group.wake, limit)))).flat();
     await this.schedule(due);
     return due.length;
   }
 
   /** Which of `receiverIds` wait in the wake set (they have work but, by design, no job). */
   async waiting(receiverIds: string[]): Promise<Set<string>> {
-    if (receiverIds.length === 0) return new Set();
-    const scores = await this.store.zmscore(this.keys.wake, ...receiverIds);
-    return new Set(receiverIds.filter((_, index) => scores[index] !== null));
+    const waiting = new Set<string>();
+    for (const [group, ids] of this.keys.byGroup(receiverIds)) {
+      const scores = await this.store.zmscore(group.wake, ...ids);
+      ids.forEach((id, index) => scores[index] !== null && waiting.add(id));
+    }
+    return waiting;
   }
 
   /** Those of `receiverIds` that have neither a drain job (waiting or active) nor a wake-up noted. */
@@ -103,17 +115,26 @@ export class DrainQueue {
    * BullMQ drop every new job for the receiver as a duplicate, for good: such a key is removed.
    */
   private async hasLiveJob(receiverId: string): Promise<boolean> {
-    const jobId = await this.queue.getDeduplicationJobId(receiverId);
+    const queue = this.queueOf(receiverId);
+    const jobId = await queue.getDeduplicationJobId(receiverId);
     if (!jobId) return false;
-    const job = await this.queue.getJob(jobId);
+    const job = await queue.getJob(jobId);
     const state = job ? await job.getState() : 'unknown';
     if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true;
-    await this.queue.removeDeduplicationKey(receiverId);
+    await queue.removeDeduplicationKey(receiverId);
     return false;
   }
 
+  private queueOf(receiverId: string): Queue<DrainJob> {
+    return this.queueIn(this.keys.of(receiverId));
+  }
+
+  private queueIn(group: Keys): Queue<DrainJob> {
+    return this.queues[this.keys.groupKeys.indexOf(group)] as Queue<DrainJob>;
+  }
+
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all(this.queues.map((queue) => queue.close()));
     this.connection.disconnect(); // BullMQ leaves a connection it was given open
   }
 }

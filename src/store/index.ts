@@ -41,6 +41,8 @@ export interface StoreOptions {
   retentionMs?: number;
   /** Writes are acknowledged only once this many replicas have them (`LOCKSTEP_REDIS_MIN_REPLICAS`; default 0). */
   minReplicas?: number;
+  /** Shard groups (keys.ts; `LOCKSTEP_REDIS_SHARD_GROUPS`, default 1). */
+  shardGroups?: number;
 }
 
 /** Everything kept in Redis, behind one connection (plus BullMQ's own). */
@@ -74,7 +76,7 @@ export class Store {
     prefix: string,
     options: StoreOptions,
   ) {
-    this.keys = new Keys(prefix);
+    this.keys = new Keys(prefix, options.shardGroups ?? 1);
     // No offline queue, and a command caught in flight by a disconnect is not retried until Redis
     // is back: while Redis is unreachable a command fails at once (the API answers 503, an emitter
     // backs off) instead of hanging its caller.

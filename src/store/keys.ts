@@ -1,10 +1,53 @@
+import { SLOTS, slotOf } from './key-slots.js';
+
 /**
  * Every Redis key Lockstep writes, in one place. All keys start with the installation's prefix;
- * on Redis Cluster use a hash-tagged prefix such as `{lockstep}` so the scripts' keys share a slot.
+ * on Redis Cluster the prefix carries a hash tag such as `{lockstep}` so the scripts' keys share a slot.
+ *
+ * With `groups` > 1 (sharding: docs/architecture.md, "Redis Cluster") each receiver belongs to one
+ * of that many shard groups, for its life: everything of a receiver (its hash, queue, retries,
+ * dead set), the group's own sequence, counters, heads, wake set and drain queue, and the group's
+ * copy of each message it has deliveries of, live under the group's prefix (`of(receiverId)`,
+ * `groupKeys`), whose hash tag puts them in one slot. What is not a receiver's (tenants, tokens,
+ * the event-type catalog, the message indexes, idempotency keys, process reports) stays under the
+ * plain prefix. With one group the group's keys are the plain prefix's: the layout of one Redis.
  */
 export class Keys {
-  constructor(readonly prefix: string) {}
+  /** The groups' keys, group g at index g; just this object with one group. */
+  readonly groupKeys: readonly Keys[];
 
+  constructor(
+    readonly prefix: string,
+    groups = 1,
+  ) {
+    this.groupKeys = groups <= 1 ? [this] : Array.from({ length: groups }, (_, g) => new Keys(groupPrefix(prefix, g, groups)));
+  }
+
+  /**
+   * The keys of the receiver's shard group (this object with one group). Of a message id: its home
+   * group; of an idempotency key: the group holding it (accept.lua).
+   */
+  of(id: string): Keys {
+    const groups = this.groupKeys;
+    return groups.length === 1 ? this : (groups[slotOf(id) % groups.length] as Keys);
+  }
+
+  /** The ids by their shard group (`first` leading, even with none). */
+  byGroup(ids: Iterable<string>, first?: Keys): Map<Keys, string[]> {
+    const groups = new Map<Keys, string[]>(first ? [[first, []]] : []);
+    for (const id of ids) {
+      const group = this.of(id);
+      const members = groups.get(group);
+      if (members) members.push(id);
+      else groups.set(group, [id]);
+    }
+    return groups;
+  }
+
+  /** The number of shard groups the installation was first started with (migrate.ts). */
+  get shardGroups(): string {
+    return `${this.prefix}:shard-groups`;
+  }
   /** Receiver hash: `config` JSON, `enabled`, `disabledReason`, health counters. */
   receiver(receiverId: string): string {
     return `${this.prefix}:rcv:${receiverId}`;
@@ -124,5 +167,21 @@ export class Keys {
   /** Sorted set (score 0) of every token id, time-ordered. */
   get tokens(): string {
     return `${this.prefix}:tokens`;
+  }
+}
+
+/**
+ * Group g's prefix: the prefix's hash tag (or the prefix, without one) plus `:g<g>.<n>`, where n is
+ * the first number that puts the tag into the g-th of `groups` equal ranges of slots, so that the
+ * groups spread evenly over masters that split the slot space evenly (what `--cluster create` does).
+ */
+function groupPrefix(prefix: string, g: number, groups: number): string {
+  const tagged = /^(.*)\{([^}]+)\}(.*)$/.exec(prefix);
+  const [before, tag, after] = tagged ? [tagged[1] as string, tagged[2] as string, tagged[3] as string] : ['', prefix, ''];
+  const [from, to] = [Math.floor((g * SLOTS) / groups), Math.floor(((g + 1) * SLOTS) / groups)];
+  for (let n = 0; ; n++) {
+    const candidate = `${tag}:g${g}.${n}`;
+    const slot = slotOf(candidate);
+    if (slot >= from && slot < to) return `${before}{${candidate}}${after}`;
   }
 }

@@ -56,7 +56,7 @@ export class MessageIndex {
 
   /** The tenant a message belongs to ('' for none) and when it was accepted, or null when there is no such message. */
   async ownerOf(messageId: string): Promise<{ tenantId: string; createdAt: string } | null> {
-    const [createdAt, tenant] = await this.redis.hmget(this.keys.message(messageId), 'createdAt', 'tenant');
+    const [createdAt, tenant] = await this.redis.hmget(this.keys.of(messageId).message(messageId), 'createdAt', 'tenant');
     return createdAt ? { tenantId: tenant ?? '', createdAt } : null;
   }
 
@@ -64,7 +64,7 @@ export class MessageIndex {
     const batch = new Batch(this.redis.pipeline());
     const read = ids.map((id) => ({
       id,
-      fields: batch.add((p) => p.hmget(this.keys.message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
+      fields: batch.add((p) => p.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
     }));
     await batch.run();
     return read.map(({ id, fields: { value } }) => {

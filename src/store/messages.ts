@@ -1,7 +1,7 @@
 import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
-import { as } from './batch.js';
+import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
@@ -79,8 +79,8 @@ export class MessageStore {
       const directory = needsDirectory ? (this.directory ??= await this.receivers.directory()) : undefined;
       const sent = pending.map((index) => {
         const input = inputs[index] as NewMessage;
-        const message = { id: newId('msg'), eventType: input.eventType, createdAt: new Date().toISOString() };
         const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType, input.tenantId);
+        const message = { id: this.newMessageId(input.idempotencyKey, receiverIds), eventType: input.eventType, createdAt: new Date().toISOString() };
         return { index, message, args: this.acceptArgs(message, input, receiverIds, { receivers: directory?.version, catalog: catalogVersion }, traceparent) };
       });
       const replies = await this.runAccepts(sent.map(({ args }) => args));
@@ -106,8 +106,8 @@ export class MessageStore {
   }
 
   async get(id: string): Promise<Message | null> {
-    // one key holds the message with its deliveries and their attempts (lua/includes/keys.lua)
-    const hash = await this.redis.hgetall(this.keys.message(id));
+    // one key per shard group holds the message with its deliveries there and their attempts (lua/includes/keys.lua)
+    const hash = await this.readCopies(id);
     const { eventType, payload, createdAt, tenant } = hash;
     if (!createdAt || eventType === undefined || payload === undefined) return null;
     return {
@@ -120,15 +120,33 @@ export class MessageStore {
     };
   }
 
+  /** The message's home copy with the deliveries of every other copy (accept.lua): one with one shard group. */
+  private async readCopies(id: string): Promise<Record<string, string>> {
+    const home = this.keys.of(id);
+    const hash = await this.redis.hgetall(home.message(id));
+    const others = [...this.keys.byGroup(hash.receiverIds ? hash.receiverIds.split(',') : []).keys()].filter((group) => group !== home);
+    if (others.length === 0) return hash;
+    const batch = new Batch(this.redis.pipeline());
+    const copies = others.map((group) => batch.add((p) => p.hgetall(group.message(id)), as.hash));
+    await batch.run();
+    // each copy holds its own group's delivery and attempt fields; the message's fields are the same in all
+    for (const copy of copies) Object.assign(hash, copy.value);
+    return hash;
+  }
+
   /** A new delivery of a stored message to each receiver (default: the receivers it went to). */
   async resend(id: string, receiverIds: string[] | undefined): Promise<ResendResult> {
     const stored = await this.getAccepted(id);
     if (!stored) return { kind: 'not-found' };
     const targets = receiverIds ?? stored.receiverIds;
-    const k = this.keys;
-    const keys = [k.message(id), k.sequence];
-    for (const receiverId of targets) keys.push(k.receiver(receiverId), k.queue(receiverId), k.dead(receiverId));
-    const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, id, receiverIds ? 'explicit' : 'default', k.prefix, ...targets);
+    const keys = [this.keys.of(id).message(id)];
+    const args: string[] = [id, receiverIds ? 'explicit' : 'default'];
+    for (const [group, ids] of this.keys.byGroup(targets)) {
+      keys.push(group.message(id), group.sequence);
+      for (const receiverId of ids) keys.push(group.receiver(receiverId), group.queue(receiverId), group.dead(receiverId));
+      args.push(group.prefix, String(ids.length), ...ids);
+    }
+    const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
     if (kind === 'not-found') return { kind };
     await this.replicas.confirm();
     if (kind === 'unknown-receiver') return { kind, receiverId: rest[0] as string };
@@ -137,7 +155,7 @@ export class MessageStore {
 
   /** The accept-time view of a stored message (what a 202 answered). */
   async getAccepted(id: string): Promise<AcceptedMessage | null> {
-    const [eventType, createdAt, receiverIds] = await this.redis.hmget(this.keys.message(id), 'eventType', 'createdAt', 'receiverIds');
+    const [eventType, createdAt, receiverIds] = await this.redis.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds');
     if (!eventType || !createdAt) return null;
     return { id, eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
   }
@@ -166,19 +184,9 @@ export class MessageStore {
   ): AcceptArgs {
     const k = this.keys;
     const tenant = input.tenantId ?? '';
-    const keys = [
-      k.message(message.id),
-      k.sequence,
-      k.receiversVersion,
-      k.idempotency(input.idempotencyKey ?? ''),
-      k.messageIndex,
-      k.tenantMessages(tenant),
-      k.eventTypesVersion,
-    ];
-    for (const receiverId of receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
-    return [
-      keys.length,
-      ...keys,
+    const home = k.of(message.id);
+    const keys = [home.idempotency(input.idempotencyKey ?? ''), k.messageIndex, k.tenantMessages(tenant), k.eventTypesVersion, k.receiversVersion];
+    const args: (string | number)[] = [
       message.id,
       input.eventType,
       JSON.stringify(input.payload),
@@ -187,14 +195,35 @@ export class MessageStore {
       versions.receivers ?? '',
       input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
       this.retentionMs,
-      k.prefix,
       input.idempotencyKey ?? '',
       traceparent,
       tenant,
       this.trimBound(tenant),
       versions.catalog,
-      ...receiverIds,
+      k.work,
     ];
+    // the home group first (accept.lua), then each other group with receivers
+    for (const [group, ids] of k.byGroup(receiverIds, home)) {
+      keys.push(group.message(message.id), group.sequence);
+      for (const receiverId of ids) keys.push(group.receiver(receiverId), group.queue(receiverId));
+      args.push(group.prefix, ids.length, ...ids);
+    }
+    return [keys.length, ...keys, ...args];
+  }
+
+  /**
+   * A new message id whose home group (keys.ts: the group its id hashes to, holding the copy with
+   * the idempotency fields) is the idempotency key's group, or else one of its receivers' groups,
+   * so that no group gets a copy without deliveries when it can be helped. One group: any id.
+   */
+  private newMessageId(idempotencyKey: string | undefined, receiverIds: string[]): string {
+    const k = this.keys;
+    if (k.groupKeys.length === 1) return newId('msg');
+    const homes = new Set(idempotencyKey !== undefined ? [k.of(idempotencyKey)] : receiverIds.map((id) => k.of(id)));
+    for (;;) {
+      const id = newId('msg');
+      if (homes.size === 0 || homes.has(k.of(id))) return id;
+    }
   }
 }
 

@@ -57,6 +57,7 @@ export class SchemaMigration {
 
   /** The number of messages this process converted; undefined when the schema was current already. */
   async run(): Promise<number | undefined> {
+    await this.checkShardGroups();
     const schema = schemaKey(this.keys.prefix);
     if ((await this.redis.get(schema)) === SCHEMA) return undefined;
     const pattern = `${globEscape(this.keys.prefix)}:dlv:*`;
@@ -76,6 +77,23 @@ export class SchemaMigration {
     }
     await this.redis.set(schema, SCHEMA);
     return converted;
+  }
+
+  /**
+   * The number of shard groups (keys.ts) is fixed once data is stored: a receiver's keys live in
+   * the group its id hashes to among that many. The first start records it; a start with another
+   * number fails, saying so, rather than lose sight of every receiver stored.
+   */
+  private async checkShardGroups(): Promise<void> {
+    const groups = String(this.keys.groupKeys.length);
+    const key = this.keys.shardGroups;
+    // an installation from before the setting has one group, and its receivers index under the plain prefix
+    const stored = (await this.redis.get(key)) ?? ((await this.redis.exists(this.keys.receivers)) === 1 ? '1' : undefined);
+    if (stored !== undefined && stored !== groups)
+      throw startFailure(
+        `this Redis holds a Lockstep installation with ${stored} shard group(s), and LOCKSTEP_REDIS_SHARD_GROUPS is ${groups}: set it back to ${stored} (moving stored data to another number of groups is not supported)`,
+      );
+    await this.redis.set(key, groups);
   }
 
   /** Converts the messages in two round trips (their receivers, then one script each); how many it converted. */

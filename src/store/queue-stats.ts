@@ -14,7 +14,7 @@ const TRIM_BATCH = 100;
 
 /**
  * The queues at a glance, from the counters and "heads" the scripts keep (lua/includes/stats.lua):
- * five commands whatever the number of receivers, instead of a scan of each one.
+ * five commands per shard group whatever the number of receivers, instead of a scan of each one.
  */
 export class QueueStats {
   constructor(
@@ -25,18 +25,28 @@ export class QueueStats {
 
   /** Counts the statistics from every receiver once, if they were never kept (new or upgraded installation). */
   async countOnce(): Promise<void> {
-    await this.redis.countStats(this.keys.stats, this.keys.receivers, this.keys.prefix);
+    for (const g of this.keys.groupKeys) await this.redis.countStats(g.stats, g.receivers, g.prefix);
   }
 
+  /** The sums of every shard group's counters (keys.ts), and the oldest of their heads. */
   async read(): Promise<QueueState> {
-    const k = this.keys;
+    const groups = await Promise.all(this.keys.groupKeys.map((g) => this.readGroup(g)));
+    const sum = (pick: (state: QueueState) => number): number => groups.reduce((total, state) => total + pick(state), 0);
+    const oldest = (pick: (state: QueueState) => number): number => Math.max(0, ...groups.map(pick));
+    return {
+      depth: { pending: sum((g) => g.depth.pending), retrying: sum((g) => g.depth.retrying), dead: sum((g) => g.depth.dead) },
+      oldestAgeS: { pending: oldest((g) => g.oldestAgeS.pending), retrying: oldest((g) => g.oldestAgeS.retrying) },
+    };
+  }
+
+  private async readGroup(k: Keys): Promise<QueueState> {
     const [counts, pendingHead, retryingHead] = await Promise.all([
       this.redis.hmget(k.stats, 'queued', 'retrying', 'dead'),
       this.redis.zrange(k.heads('pending'), 0, 0, 'WITHSCORES'),
       this.redis.zrange(k.heads('retrying'), 0, 0, 'WITHSCORES'),
     ]);
     const [queued, retrying, dead] = counts.map((count) => Math.max(0, Number(count ?? 0))) as [number, number, number];
-    const [pendingAge, retryingAge] = await Promise.all([this.ageOf(pendingHead), this.ageOf(retryingHead)]);
+    const [pendingAge, retryingAge] = await Promise.all([this.ageOf(k, pendingHead), this.ageOf(k, retryingHead)]);
     return { depth: { pending: Math.max(0, queued - retrying), retrying, dead }, oldestAgeS: { pending: pendingAge, retrying: retryingAge } };
   }
 
@@ -46,18 +56,20 @@ export class QueueStats {
    */
   async trimExpiredDeadLetters(maxBatches = 10): Promise<number> {
     let trimmed = 0;
-    for (let round = 0; round < maxBatches; round++) {
-      const batch = await this.redis.trimDead(this.keys.heads('dead'), this.keys.prefix, this.retentionMs, TRIM_BATCH);
-      trimmed += batch;
-      if (batch < TRIM_BATCH) break;
+    for (const g of this.keys.groupKeys) {
+      for (let round = 0; round < maxBatches; round++) {
+        const batch = await this.redis.trimDead(g.heads('dead'), g.prefix, this.retentionMs, TRIM_BATCH);
+        trimmed += batch;
+        if (batch < TRIM_BATCH) break;
+      }
     }
     return trimmed;
   }
 
   /** Seconds since the head's delivery was accepted (its message id carries the time); 0 when none. */
-  private async ageOf([receiverId, seq]: string[]): Promise<number> {
+  private async ageOf(k: Keys, [receiverId, seq]: string[]): Promise<number> {
     if (!receiverId || !seq) return 0;
-    const [messageId] = await this.redis.zrangebyscore(this.keys.queue(receiverId), seq, seq, 'LIMIT', 0, 1);
+    const [messageId] = await this.redis.zrangebyscore(k.queue(receiverId), seq, seq, 'LIMIT', 0, 1);
     return messageId ? Math.max(0, (Date.now() - idTimestamp(messageId)) / 1000) : 0;
   }
 }

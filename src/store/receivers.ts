@@ -2,6 +2,7 @@ import { newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, type Reply } from './batch.js';
 import { swapConfig } from './config-swap.js';
+import { allMembers, lexPage } from './group-reads.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
@@ -38,14 +39,14 @@ export class ReceiverStore {
     const now = new Date().toISOString();
     const { enabled, ...rest } = settings;
     const config: StoredConfig = { ...rest, createdAt: now, updatedAt: now };
-    const k = this.keys;
     const tenant = tenantId ?? '';
+    const g = this.keys.of(id);
     const created = await this.redis.createReceiver(
-      k.receiver(id),
-      k.receivers,
-      k.receiversVersion,
-      k.tenant(tenant),
-      k.tenantReceivers(tenant),
+      g.receiver(id),
+      g.receivers,
+      this.keys.receiversVersion,
+      this.keys.tenant(tenant),
+      g.tenantReceivers(tenant),
       id,
       JSON.stringify(config),
       enabled ? '1' : '0',
@@ -64,8 +65,8 @@ export class ReceiverStore {
 
   /** A page of every receiver, or of one tenant's receivers. */
   async list(limit: number, cursor: string | undefined, tenantId?: string): Promise<ReceiverPage> {
-    const index = tenantId === undefined ? this.keys.receivers : this.keys.tenantReceivers(tenantId);
-    const ids = await this.redis.zrangebylex(index, cursor ? `(${cursor}` : '-', '+', 'LIMIT', 0, limit + 1);
+    const indexes = this.keys.groupKeys.map((g) => (tenantId === undefined ? g.receivers : g.tenantReceivers(tenantId)));
+    const ids = await lexPage(this.redis, indexes, cursor, limit + 1);
     const page = ids.slice(0, limit);
     const batch = new Batch(this.redis.pipeline());
     const views = page.map((id) => this.queueView(batch, id));
@@ -102,8 +103,8 @@ export class ReceiverStore {
     const batch = new Batch(this.redis.pipeline());
     const found = ids.map((id) => ({
       id,
-      exists: batch.add((p) => p.exists(this.keys.receiver(id)), as.count),
-      tenant: batch.add((p) => p.hget(this.keys.receiver(id), 'tenant'), as.text),
+      exists: batch.add((p) => p.exists(this.keys.of(id).receiver(id)), as.count),
+      tenant: batch.add((p) => p.hget(this.keys.of(id).receiver(id), 'tenant'), as.text),
     }));
     await batch.run();
     return new Map(found.flatMap(({ id, exists, tenant }) => (exists.value === 1 ? [[id, tenant.value ?? '']] : [])));
@@ -111,12 +112,13 @@ export class ReceiverStore {
 
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
   async markDeleting(id: string): Promise<boolean> {
-    return (await this.redis.markDeleting(this.keys.receiver(id), this.keys.receiversVersion)) === 1;
+    const g = this.keys.of(id);
+    return (await this.redis.markDeleting(g.receiver(id), this.keys.receiversVersion)) === 1;
   }
 
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
   async delete(id: string): Promise<boolean> {
-    const k = this.keys;
+    const k = this.keys.of(id);
     const tenant = (await this.redis.hget(k.receiver(id), 'tenant')) ?? ''; // never changes: safe to read first
     const deleted =
       (await this.redis.deleteReceiver(
@@ -140,7 +142,7 @@ export class ReceiverStore {
    * `messageIds` (ids that are not its dead letters are skipped). Returns how many.
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
-    const k = this.keys;
+    const k = this.keys.of(id);
     const count = await this.redis.replayDead(
       k.dead(id),
       k.queue(id),
@@ -158,9 +160,10 @@ export class ReceiverStore {
 
   /** Queues the reads of one receiver's view into `batch`; the returned function builds it once the batch ran. */
   private queueView(batch: Batch, id: string): () => ReceiverView | null {
-    const hash: Reply<ReceiverHash> = batch.add((p) => p.hgetall(this.keys.receiver(id)), as.hash);
-    const depth = batch.add((p) => p.zcard(this.keys.queue(id)), as.count);
-    const dead = batch.add((p) => p.zcount(this.keys.dead(id), this.deadSince(), '+inf'), as.count);
+    const k = this.keys.of(id);
+    const hash: Reply<ReceiverHash> = batch.add((p) => p.hgetall(k.receiver(id)), as.hash);
+    const depth = batch.add((p) => p.zcard(k.queue(id)), as.count);
+    const dead = batch.add((p) => p.zcount(k.dead(id), this.deadSince(), '+inf'), as.count);
     return () => toView(id, hash.value, { queueDepth: depth.value, deadLetters: dead.value });
   }
 
@@ -174,21 +177,21 @@ export class ReceiverStore {
    * round trip), for the emitters' infrequent check for receivers left without a drain job.
    */
   async withWork(): Promise<string[]> {
-    const ids = await this.redis.zrange(this.keys.receivers, 0, -1);
+    const ids = await allMembers(this.redis, this.receiverIndexes());
     const batch = new Batch(this.redis.pipeline());
     const found = ids.map((id) => ({
       id,
-      depth: batch.add((p) => p.zcard(this.keys.queue(id)), as.count),
-      enabled: batch.add((p) => p.hget(this.keys.receiver(id), 'enabled'), as.text),
+      depth: batch.add((p) => p.zcard(this.keys.of(id).queue(id)), as.count),
+      enabled: batch.add((p) => p.hget(this.keys.of(id).receiver(id), 'enabled'), as.text),
     }));
     await batch.run();
     return found.filter(({ depth, enabled }) => depth.value > 0 && enabled.value === '1').map(({ id }) => id);
   }
 
   async directory(): Promise<ReceiverDirectory> {
-    const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), this.redis.zrange(this.keys.receivers, 0, -1)]);
+    const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), allMembers(this.redis, this.receiverIndexes())]);
     const batch = new Batch(this.redis.pipeline());
-    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.receiver(id), 'config', 'enabled', 'tenant'), as.texts) }));
+    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.of(id).receiver(id), 'config', 'enabled', 'tenant'), as.texts) }));
     await batch.run();
     const receivers = fields.flatMap(
       ({
@@ -199,6 +202,10 @@ export class ReceiverStore {
       }) => (config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1', tenantId: tenant ?? undefined }] : []),
     );
     return { version: version ?? '0', receivers };
+  }
+
+  private receiverIndexes(): string[] {
+    return this.keys.groupKeys.map((g) => g.receivers);
   }
 }
 

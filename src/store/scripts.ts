@@ -25,7 +25,7 @@ export interface StoreCommands {
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   createReceiver(...keysAndArgs: Arg[]): Promise<number>;
   updateTenant(tenantKey: string, json: string): Promise<number>;
-  deleteTenant(tenantKey: string, tenantsKey: string, receiversKey: string, messagesKey: string, tenantId: string): Promise<number>;
+  deleteTenant(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
   replaceConfig(
     receiverKey: string,
     versionKey: string,
@@ -76,7 +76,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['deleteReceiver', 'delete-receiver.lua', 7],
   ['createReceiver', 'create-receiver.lua', 5],
   ['updateTenant', 'update-tenant.lua', 1],
-  ['deleteTenant', 'delete-tenant.lua', 4],
+  ['deleteTenant', 'delete-tenant.lua'],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
   ['replaceEventType', 'replace-event-type.lua', 2],

@@ -56,13 +56,15 @@ export class TenantStore {
 
   /** How many receivers the tenant has. */
   async receiverCount(id: string): Promise<number> {
-    return this.redis.zcard(this.keys.tenantReceivers(id));
+    const counts = await Promise.all(this.keys.groupKeys.map((g) => this.redis.zcard(g.tenantReceivers(id))));
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   /** Deletes a tenant without receivers: 'deleted', 'not-found', or 'has-receivers'. */
   async delete(id: string): Promise<'deleted' | 'not-found' | 'has-receivers'> {
     const k = this.keys;
-    const result = await this.redis.deleteTenant(k.tenant(id), k.tenants, k.tenantReceivers(id), k.tenantMessages(id), id);
+    const keys = [k.tenant(id), k.tenants, k.tenantMessages(id), ...k.groupKeys.map((g) => g.tenantReceivers(id))];
+    const result = await this.redis.deleteTenant(keys.length, ...keys, id);
     await this.replicas.confirm();
     return result === 1 ? 'deleted' : result === 0 ? 'not-found' : 'has-receivers';
   }

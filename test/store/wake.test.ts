@@ -31,6 +31,6 @@ test("a wake-up noted by an emitter whose clock is 120 s off is due on Redis's c
   assert.equal(await db.store.drains.promoteDue(), 0, 'nothing is due yet');
   await new Promise((resolve) => setTimeout(resolve, 400));
   assert.equal(await db.store.drains.promoteDue(), 2, "both are due 300 ms later, whatever their emitters' clocks said");
-  assert.ok(await db.store.drains.queue.getDeduplicationJobId('rcv_ahead'), 'each got a drain job');
+  assert.ok(await db.store.drains.queues[0]?.getDeduplicationJobId('rcv_ahead'), 'each got a drain job');
   assert.deepEqual(await db.store.drains.waiting(['rcv_ahead', 'rcv_behind']), new Set());
 });

@@ -10,7 +10,9 @@ import { RedisServer } from './redis.js';
 /** Lockstep started inside the test process (real Redis, real HTTP), for API-level tests. */
 export async function startInProcess(role: Role, env: Record<string, string>): Promise<{ running: Running; api: ApiClient }> {
   const port = await freePort();
-  const config = loadConfig({ LOCKSTEP_PORT: String(port), LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'warn', ...env });
+  // the sharded lane (scripts/test.mjs) runs the API-level suites with shard groups, as child processes get them
+  const sharding = process.env.LOCKSTEP_REDIS_SHARD_GROUPS ? { LOCKSTEP_REDIS_SHARD_GROUPS: process.env.LOCKSTEP_REDIS_SHARD_GROUPS } : {};
+  const config = loadConfig({ LOCKSTEP_PORT: String(port), LOCKSTEP_API_TOKEN: TEST_TOKEN, LOCKSTEP_LOG_LEVEL: 'warn', ...sharding, ...env });
   const running = await startLockstep(role, config, createLogger(config.logLevel));
   return { running, api: new ApiClient(running.url ?? `http://127.0.0.1:${port}`) };
 }

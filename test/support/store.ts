@@ -14,8 +14,8 @@ export interface Probe {
   keys: Keys;
 }
 
-export function probe(server: RedisServer, prefix: string): Probe {
-  return { redis: server.client(), keys: new Keys(prefix) };
+export function probe(server: RedisServer, prefix: string, shardGroups = 1): Probe {
+  return { redis: server.client(), keys: new Keys(prefix, shardGroups) };
 }
 
 /** The receiver the store tests create: an enabled, unordered one for every event type; `overrides` changes what a test needs. */
@@ -52,7 +52,7 @@ export function useStore(prefix: string, options: Partial<StoreOptions> = {}): S
   before(async () => {
     const server = await RedisServer.start();
     const store = new Store(server.url, prefix, { disableAfterDeadMs: 3_600_000, ...options });
-    started = { server, store, raw: probe(server, prefix) };
+    started = { server, store, raw: probe(server, prefix, options.shardGroups) };
     await store.connect();
   });
   after(async () => {
