@@ -6,9 +6,10 @@
 // The chaos run (test/faults/chaos.test.ts: 3 emitters, 20 receivers, a fault every ~2 s) then
 // runs alone: it is the one suite that loads the machine, and its settle bounds and the moments
 // its faults land were measured with nothing else running.
-// The API-level suites of the delivery path then run again on a store with 4 shard groups
-// (LOCKSTEP_REDIS_SHARD_GROUPS; src/store/keys.ts), after the other lane, so that the layout a
-// Redis Cluster is sharded with is exercised end to end, not only in test/store/shard-groups.test.ts.
+// The API-level suites of the delivery path then run again, after the other lane: on one Redis with
+// 4 shard groups (LOCKSTEP_REDIS_SHARD_GROUPS; src/store/keys.ts), and on a real 3-master Redis
+// Cluster with 24 (test/support/in-process.ts starts it), so that the sharded layout is exercised
+// end to end, not only in test/store/shard-groups.test.ts and test/faults/cluster.test.ts.
 // Extra arguments narrow it to those files, in one lane: `npm test -- test/api/api.test.ts`.
 // `--test-force-exit` ends a file once its tests are done even if a client library still holds the
 // event loop: etcd3's WatchManager, once its watch stream has failed (the contract suite kills
@@ -66,7 +67,11 @@ else {
   const chaos = all.filter((file) => file.endsWith('chaos.test.ts'));
   const faults = all.filter((file) => file.startsWith(join('test', 'faults')) && !chaos.includes(file));
   const rest = all.filter((file) => !faults.includes(file) && !chaos.includes(file));
-  const restThenSharded = async () => [await lane('rest', rest, true), await lane('sharded', SHARDED, true, { LOCKSTEP_REDIS_SHARD_GROUPS: '4' })];
+  const restThenSharded = async () => [
+    await lane('rest', rest, true),
+    await lane('sharded', SHARDED, true, { LOCKSTEP_REDIS_SHARD_GROUPS: '4' }),
+    await lane('cluster', SHARDED, true, { LOCKSTEP_REDIS_SHARD_GROUPS: '24', LOCKSTEP_TEST_REDIS_CLUSTER: '1' }),
+  ];
   codes.push(...(await Promise.all([lane('faults', faults, true), restThenSharded()])).flat());
   codes.push(await lane('chaos', chaos, true));
 }

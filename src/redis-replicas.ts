@@ -1,5 +1,6 @@
 import { REDIS_UNAVAILABLE, redisFailure } from './dependency-errors.js';
 import { LockstepError } from './errors.js';
+import { Cluster } from 'ioredis';
 import { connectRedis, type RedisClient, type RedisTarget } from './redis.js';
 
 /** How long one `WAIT` may take before the write it covers is answered 503. */
@@ -16,6 +17,9 @@ export const REPLICA_WAIT_MS = 1000;
  * after a caller's reply covers it, whatever connection the caller wrote on. `WAIT` blocks its
  * connection, which is why it is not the store's: nothing else queues behind it. Concurrent callers
  * share the next round (group commit): one round trip to the replicas per burst, not per request.
+ * A store with several shard groups on a Redis Cluster writes to several masters: a round then
+ * runs on each group's mark (`markKeys`, one per group, each in its group's slot), so it reaches
+ * every master the groups live on.
  */
 export class ReplicaBarrier {
   private connection: RedisClient | undefined;
@@ -26,7 +30,7 @@ export class ReplicaBarrier {
 
   constructor(
     private readonly target: RedisTarget,
-    private readonly markKey: string,
+    private readonly markKeys: string | readonly string[],
     readonly minReplicas: number,
     private readonly timeoutMs = REPLICA_WAIT_MS,
   ) {}
@@ -72,11 +76,20 @@ export class ReplicaBarrier {
     if (!connection) throw new Error('ReplicaBarrier: call connect() first');
     let acknowledged: number;
     try {
-      const replies = (await connection.pipeline().incr(this.markKey).wait(this.minReplicas, this.timeoutMs).exec()) ?? [];
-      const failed = replies.find(([error]) => error)?.[0];
-      if (failed) throw failed;
-      acknowledged = Number(replies[1]?.[1] ?? 0);
+      const marks = typeof this.markKeys === 'string' ? [this.markKeys] : this.markKeys;
+      const counts = await Promise.all(
+        marks.map(async (mark) => {
+          const replies = (await connection.pipeline().incr(mark).wait(this.minReplicas, this.timeoutMs).exec()) ?? [];
+          const failed = replies.find(([error]) => error)?.[0];
+          if (failed) throw failed;
+          return Number(replies[1]?.[1] ?? 0);
+        }),
+      );
+      acknowledged = Math.min(...counts);
     } catch (error) {
+      // A cluster's failover moved a mark's slot: a pipeline that meets MOVED is not redirected, so
+      // without a fresh slot map every later round would go to the old master too and fail.
+      if (connection instanceof Cluster && /^(MOVED|ASK) /.test((error as Error).message)) connection.refreshSlotsCache();
       throw redisFailure(error as Error) ?? unavailable(`the replica check failed: ${(error as Error).message}`);
     }
     if (acknowledged < this.minReplicas)

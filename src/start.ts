@@ -51,7 +51,9 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     });
     const converted = await store.connect();
     stops.push(() => store.close());
-    if (converted !== undefined) log.info({ converted }, `converted ${converted} stored messages to storage schema 2 (README "Upgrading")`);
+    // Only a real upgrade is news: a fresh Redis (or a process whose peers converted everything) just got the schema key.
+    if (converted) log.info({ converted }, `converted ${converted} stored messages to storage schema 2 (README "Upgrading")`);
+    else if (converted === 0) log.debug('storage schema 2 set: no stored message to convert');
     const redisWarning = await store.checkEvictionPolicy(config.allowEvictingRedis, log);
     const allowPrivateNetworks = config.allowPrivateNetworks ?? (role === 'all' && process.env.NODE_ENV !== 'production');
     const guard = new AddressGuard({ allowPrivateNetworks, allowCidrs: config.allowCidrs });

@@ -114,9 +114,6 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
   const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
   const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS', 'redisShardGroups') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
-  // the sharded layout's scripts still reach keys of several groups at once (docs/architecture.md, "Redis Cluster")
-  if (cluster !== undefined && shardGroups > 1)
-    throw new ConfigError('LOCKSTEP_REDIS_SHARD_GROUPS above 1 is not supported on a Redis Cluster yet: leave it at 1 (every key in one slot)');
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
     port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),

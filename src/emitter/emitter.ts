@@ -150,13 +150,16 @@ export class Emitter {
   }
 
   /**
-   * Gives every receiver that has work but neither a drain job nor a wake-up noted a job (no-op when
+   * Finishes fan-outs to several shard groups that an accept left unfinished (store/sharded-intake.ts),
+   * gives every receiver that has work but neither a drain job nor a wake-up noted a job (no-op when
    * all is well), and drops dead letters past the retention from receivers that stopped failing (a
    * bounded batch).
    */
   private async reconcile(): Promise<void> {
     const { store, log } = this.options;
     try {
+      const finished = await store.messages.finishUnfinished();
+      if (finished > 0) log.info({ messages: finished }, 'finished the fan-out of messages whose accept was cut short');
       const orphans = await store.drains.withoutJob(await store.receivers.withWork());
       if (orphans.length > 0) {
         log.info({ receivers: orphans.length }, 'scheduling receivers that had work but no drain job');

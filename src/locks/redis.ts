@@ -17,8 +17,8 @@ const RELEASE = readLua(import.meta.url, './lua/release.lua');
 const RENEW = readLua(import.meta.url, './lua/renew.lua');
 
 interface LockCommands {
-  lockAcquire(lockKey: string, fenceKey: string, holdersKey: string, session: string, ttl: number, receiverId: string, holder: string): Promise<number>;
-  lockRelease(lockKey: string, holdersKey: string, session: string, receiverId: string, channel: string): Promise<number>;
+  lockAcquire(lockKey: string, fencesKey: string, oldFenceKey: string, value: string, ttl: number, name: string, mark: '0' | '1'): Promise<number>;
+  lockRelease(lockKey: string, owner: string, name: string, channel: string): Promise<number>;
   lockRenew(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
 }
 
@@ -28,9 +28,13 @@ export interface RedisLockOptions extends LockBackendOptions {
 }
 
 /**
- * Redis backend: a lock is `SET key <session> NX PX ttl`; one heartbeat per process renews every
- * key this session holds with one script call every ttl/3. The fence is an INCR taken in the same
- * script as the SET. Waiters are woken by a PUBLISH on release and poll for expiries.
+ * Redis backend: a lock is `SET key "<session> <since>" NX PX ttl`; one heartbeat per process
+ * renews every key this session holds with one script call every ttl/3. The fence is an `HINCRBY`
+ * of the name's field in one fences hash, taken in the same script as the SET; that hash is also
+ * the list of lock names `/v1/locks` reads, so a turn (acquire + release) costs 3 + 3 commands and
+ * no holders bookkeeping. Waiters mark the holder's value when they find it busy; its release then
+ * wakes them with a PUBLISH (a release nobody waits for publishes nothing). They also poll, for
+ * expiries.
  *
  * On a replicated Redis (`minReplicas` > 0) an acquire and each renewal are confirmed with `WAIT`
  * before they count, so a failover cannot hand the new master a lock key or a fence counter older
@@ -41,7 +45,8 @@ export interface RedisLockOptions extends LockBackendOptions {
  */
 export class RedisReceiverLocks implements ReceiverLocks {
   readonly backend = 'redis' as const;
-  private readonly session: string;
+  /** How every lock value of this process starts: `<emitterId>:<random> ` (its session, then a space). */
+  private readonly owner: string;
   private readonly held: HeldLockRegistry;
   private readonly waiters = new Map<string, Set<() => void>>();
   private redis: (RedisClient & LockCommands) | undefined;
@@ -54,7 +59,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     private readonly target: RedisTarget,
     private readonly options: RedisLockOptions,
   ) {
-    this.session = `${options.emitterId}:${randomBytes(8).toString('hex')}`;
+    this.owner = `${options.emitterId}:${randomBytes(8).toString('hex')} `;
     this.held = new HeldLockRegistry(options.ttlMs);
     this.replicas = new ReplicaBarrier(target, this.key('replicated'), options.minReplicas ?? 0);
   }
@@ -62,7 +67,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   async start(): Promise<void> {
     const redis = connectRedis(this.target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as RedisClient & LockCommands;
     redis.defineCommand('lockAcquire', { numberOfKeys: 3, lua: ACQUIRE });
-    redis.defineCommand('lockRelease', { numberOfKeys: 2, lua: RELEASE });
+    redis.defineCommand('lockRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
     redis.on('error', () => {}); // reported through failed commands and lost locks
     // a connection that never came up is closed, or it would go on reconnecting with nobody to use it
@@ -81,7 +86,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     return lockCall(
       'redis',
       acquireWithin(
-        () => this.tryAcquire(receiverId),
+        () => this.tryAcquire(receiverId, options.waitMs > 0),
         (ms, signal) => this.waitForRelease(receiverId, ms, signal),
         options,
         pollMs,
@@ -92,7 +97,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
   async release(lock: HeldLock): Promise<void> {
     if (!this.held.releasing(lock)) return;
     await this.commands()
-      .lockRelease(this.key('lock', lock.receiverId), this.key('locks'), this.session, lock.receiverId, this.key('lock-released'))
+      .lockRelease(this.key('lock', lock.receiverId), this.owner, lock.receiverId, this.key('lock-released'))
       .catch(() => {}); // unreachable Redis: the key expires by itself after the TTL
   }
 
@@ -100,15 +105,25 @@ export class RedisReceiverLocks implements ReceiverLocks {
     return lockCall('redis', this.readHolders());
   }
 
+  /** Every lock name ever taken (the fences hash), then their values and fences in one snapshot. */
   private async readHolders(): Promise<LockHolder[]> {
     const redis = this.commands();
-    const entries = Object.entries(await redis.hgetall(this.key('locks')));
-    if (entries.length === 0) return [];
-    const owners = await redis.mget(entries.map(([receiverId]) => this.key('lock', receiverId)));
+    const names = await redis.hkeys(this.key('lock-fences'));
+    if (names.length === 0) return [];
+    const replies = await redis
+      .multi()
+      .mget(names.map((name) => this.key('lock', name)))
+      .hmget(this.key('lock-fences'), ...names)
+      .exec();
+    const [values, fences] = (replies ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply as (string | null)[];
+    });
     return holdersByReceiver(
-      entries
-        .filter((_, index) => owners[index] !== null)
-        .map(([name, json]) => ({ name, ...(JSON.parse(json) as { emitterId: string; fence: number; since: string }) })),
+      names.flatMap((name, index) => {
+        const holder = parseLockValue(values?.[index] ?? null);
+        return holder ? [{ name, fence: Number(fences?.[index]), ...holder }] : [];
+      }),
     );
   }
 
@@ -134,18 +149,17 @@ export class RedisReceiverLocks implements ReceiverLocks {
     this.redis = undefined;
   }
 
-  private async tryAcquire(receiverId: string): Promise<HeldLock | null> {
+  private async tryAcquire(receiverId: string, mark: boolean): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
     const sentAt = monotonicNow();
-    const holder = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
     const fence = await this.commands().lockAcquire(
       this.key('lock', receiverId),
+      this.key('lock-fences'),
       this.key('fence', receiverId),
-      this.key('locks'),
-      this.session,
+      `${this.owner}${new Date().toISOString()}`,
       this.options.ttlMs,
       receiverId,
-      holder,
+      mark ? '1' : '0',
     );
     if (!fence) return null;
     const lock = this.held.add(receiverId, fence, sentAt);
@@ -166,7 +180,7 @@ export class RedisReceiverLocks implements ReceiverLocks {
     const sentAt = monotonicNow();
     try {
       const keys = locks.map((lock) => this.key('lock', lock.receiverId));
-      const renewed = await this.commands().lockRenew(keys.length, ...keys, this.session, this.options.ttlMs);
+      const renewed = await this.commands().lockRenew(keys.length, ...keys, this.owner, this.options.ttlMs);
       await this.replicas.confirm(); // a renewal only the old master saw would not hold after a failover
       this.held.renewed(
         locks.filter((_, index) => renewed[index] === 1),
@@ -216,4 +230,15 @@ export class RedisReceiverLocks implements ReceiverLocks {
   private key(...parts: string[]): string {
     return [this.options.prefix, ...parts].join(':');
   }
+}
+
+/**
+ * Who a lock value names: `<emitterId>:<random> <since>`, with a trailing `!` once a waiter marked
+ * it. Null for a value this version does not write (a key left by an older one, about to expire).
+ */
+function parseLockValue(value: string | null): { emitterId: string; since: string } | null {
+  const space = value?.lastIndexOf(' ') ?? -1;
+  if (!value || space < 0) return null;
+  const session = value.slice(0, space);
+  return { emitterId: session.slice(0, session.lastIndexOf(':')), since: value.slice(space + 1).replace(/!$/, '') };
 }

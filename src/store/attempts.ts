@@ -1,6 +1,7 @@
+import { Keys } from './keys.js';
 import type { Attempt, DeliveryStatus } from './types.js';
 
-/** A delivery's state as the scripts keep it (field `d:<receiver>` of its message's hash). */
+/** A delivery's state as the scripts keep it (its message hash's field `Keys.deliveryField`). */
 export interface StoredDelivery {
   status: DeliveryStatus;
   seq: number;
@@ -25,22 +26,20 @@ export function omittedAttempts(attempts: number): number {
 }
 
 /**
- * Reads every delivery of a message from its hash (lua/includes/keys.lua): `d:<receiver>` the
- * state, `a:<receiver>:<n>` its accepted attempt n, `r:<receiver>:<service>:<fence>:<n>` an
- * attempt whose record was refused (a stale holder's request: it was sent, so it is history too).
- * Each history is in the order the requests started. Receiver ids hold no ':' (src/ids.ts).
+ * Reads every delivery of a message from its hash (field names: Keys.fields): a receiver's state,
+ * its accepted attempts, and its attempts whose record was refused (a stale holder's request: it
+ * was sent, so it is history too). Each history is in the order the requests started.
  */
 export function readDeliveries(hash: Record<string, string>): { receiverId: string; state: StoredDelivery; history: AttemptHistory }[] {
   const states = new Map<string, StoredDelivery>();
   const attempts = new Map<string, Attempt[]>();
   for (const [field, value] of Object.entries(hash)) {
-    const kind = field.slice(0, 2);
-    if (kind === 'd:') states.set(field.slice(2), JSON.parse(value) as StoredDelivery);
-    else if (kind === 'a:' || kind === 'r:') {
-      const receiverId = field.slice(2, field.indexOf(':', 2));
-      const list = attempts.get(receiverId) ?? [];
+    const owner = Keys.parseField(field);
+    if (owner?.kind === 'delivery') states.set(owner.receiverId, JSON.parse(value) as StoredDelivery);
+    else if (owner) {
+      const list = attempts.get(owner.receiverId) ?? [];
       list.push(JSON.parse(value) as Attempt);
-      attempts.set(receiverId, list);
+      attempts.set(owner.receiverId, list);
     }
   }
   return [...states]

@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
+import type { Keys } from './keys.js';
 
 /** Reads one raw reply as the type its command returns (shape checked, never just asserted). */
 export type Decode<T> = (reply: unknown) => T;
@@ -69,5 +70,26 @@ export class Batch<P extends Runnable = ChainableCommander> {
       if (error) throw error;
       decode(reply);
     });
+  }
+}
+
+/**
+ * One Batch per shard group (keys.ts), run together: a Redis Cluster takes a pipeline only when all
+ * its keys are on one node, and a group's keys share one slot. With one group, one pipeline.
+ */
+export class GroupBatches {
+  private readonly batches = new Map<Keys, Batch>();
+
+  constructor(private readonly redis: { pipeline(): ChainableCommander }) {}
+
+  /** The batch for commands on `group`'s keys. */
+  in(group: Keys): Batch {
+    let batch = this.batches.get(group);
+    if (!batch) this.batches.set(group, (batch = new Batch(this.redis.pipeline())));
+    return batch;
+  }
+
+  async run(): Promise<void> {
+    await Promise.all([...this.batches.values()].map((batch) => batch.run()));
   }
 }

@@ -1,5 +1,6 @@
 import { LockstepError } from '../errors.js';
 import type { Keys } from './keys.js';
+import { announceReceiverChange } from './receiver-version.js';
 import type { StoreRedis } from './scripts.js';
 
 /** What replaces a receiver's config, computed from the config as read. */
@@ -31,7 +32,7 @@ export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: stri
     const overlap = overlapMs === undefined ? '' : String(Math.max(0, Math.round(overlapMs)));
     const [kind, untilMs, wasEnabled] = await redis.replaceConfig(
       key,
-      keys.receiversVersion,
+      group.receiversVersion,
       read,
       config,
       overlap,
@@ -40,6 +41,7 @@ export async function swapConfig(redis: StoreRedis, keys: Keys, receiverId: stri
       receiverId,
     );
     if (kind === 'gone') return { kind };
+    if (kind === 'replaced') await announceReceiverChange(redis, keys);
     if (kind === 'replaced') return { kind, previousSecretUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null, wasEnabled: wasEnabled === '1' };
   }
   // other writers won every try: nothing of ours was stored, and the client may simply send it again

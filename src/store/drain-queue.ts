@@ -62,15 +62,19 @@ export class DrainQueue {
     );
   }
 
-  /** Whether any drain job waits for an emitter (all their workers' slots are busy). */
+  /**
+   * Whether any drain job waits for an emitter (all their workers' slots are busy): one `LLEN` of
+   * each group's wait list. BullMQ's `getWaitingCount` runs a script that also counts the paused, delayed,
+   * prioritized and waiting-children sets (6 commands), which this queue never waits in for a slot.
+   */
   async hasWaiting(): Promise<boolean> {
-    const counts = await Promise.all(this.queues.map((queue) => queue.getWaitingCount()));
+    const counts = await Promise.all(this.queues.map((queue) => this.connection.llen(queue.toKey('wait'))));
     return counts.some((count) => count > 0);
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
   async wake(receiverId: string): Promise<void> {
-    await this.store.zrem(this.keys.of(receiverId).wake, receiverId);
+    await this.store.zrem(this.keys.wake, receiverId);
     await this.schedule([receiverId]);
   }
 
@@ -81,24 +85,24 @@ export class DrainQueue {
    */
   async later(receiverId: string, delayMs: number): Promise<void> {
     if (delayMs <= 0) return this.schedule([receiverId]);
-    await this.store.wakeLater(this.keys.of(receiverId).wake, receiverId, Math.max(0, Math.round(delayMs)));
+    await this.store.wakeLater(this.keys.wake, receiverId, Math.max(0, Math.round(delayMs)));
   }
 
-  /** Gives every receiver whose next turn is due a drain job (at most `limit` per shard group); returns how many. */
+  /**
+   * Gives every receiver whose next turn is due a drain job; returns how many. One wake set for every
+   * shard group: each emitter polls it ten times a second, which per group would cost that many times more.
+   */
   async promoteDue(limit = 1000): Promise<number> {
-    const due = (await Promise.all(this.keys.groupKeys.map((group) => this.store.promoteDue(group.wake, limit)))).flat();
+    const due = await this.store.promoteDue(this.keys.wake, limit);
     await this.schedule(due);
     return due.length;
   }
 
   /** Which of `receiverIds` wait in the wake set (they have work but, by design, no job). */
   async waiting(receiverIds: string[]): Promise<Set<string>> {
-    const waiting = new Set<string>();
-    for (const [group, ids] of this.keys.byGroup(receiverIds)) {
-      const scores = await this.store.zmscore(group.wake, ...ids);
-      ids.forEach((id, index) => scores[index] !== null && waiting.add(id));
-    }
-    return waiting;
+    if (receiverIds.length === 0) return new Set();
+    const scores = await this.store.zmscore(this.keys.wake, ...receiverIds);
+    return new Set(receiverIds.filter((_, index) => scores[index] !== null));
   }
 
   /** Those of `receiverIds` that have neither a drain job (waiting or active) nor a wake-up noted. */

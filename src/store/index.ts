@@ -85,7 +85,12 @@ export class Store {
     redis.on('error', () => {}); // surfaced through failed commands and /readyz
     this.redis = redis;
     const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
-    this.replicas = new ReplicaBarrier(redisTarget, this.keys.replicationMark, options.minReplicas ?? 0);
+    this.replicas = new ReplicaBarrier(
+      redisTarget,
+      // the plain prefix's slot (tenants, tokens, the catalog) and each group's
+      [...new Set([this.keys.replicationMark, ...this.keys.groupKeys.map((group) => group.replicationMark)])],
+      options.minReplicas ?? 0,
+    );
     const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas);
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);

@@ -72,6 +72,13 @@ export class Keys {
   dead(receiverId: string): string {
     return `${this.prefix}:dead:${receiverId}`;
   }
+  /**
+   * Sorted set of the messages whose fan-out to other shard groups may be unfinished (score: when
+   * accepted, Redis's clock): lua/accept-home.lua adds, lua/finish-intake.lua removes.
+   */
+  get intake(): string {
+    return `${this.prefix}:intake`;
+  }
   /** Sorted set of receivers whose next drain turn is due later: score = when (Redis clock, ms). */
   get wake(): string {
     return `${this.prefix}:wake`;
@@ -89,13 +96,27 @@ export class Keys {
   message(messageId: string): string {
     return `${this.prefix}:msg:${messageId}`;
   }
+  /**
+   * How the message hash's per-receiver fields begin: TypeScript's one definition of their names
+   * (build them with the methods below, read them with `parseField`). The scripts' one is
+   * lua/includes/keys.lua: keep the two alike. `refused` fields are written by the scripts only.
+   */
+  static readonly fields = { delivery: 'd:', attempt: 'a:', refused: 'r:' } as const;
   /** The message hash's field holding one receiver's delivery state (JSON). */
   deliveryField(receiverId: string): string {
-    return `d:${receiverId}`;
+    return `${Keys.fields.delivery}${receiverId}`;
   }
   /** The message hash's field holding one receiver's accepted attempt n (JSON); the first 3 and the last 10 are kept. */
   attemptField(receiverId: string, n: number): string {
-    return `a:${receiverId}:${n}`;
+    return `${Keys.fields.attempt}${receiverId}:${n}`;
+  }
+  /** Which kind of per-receiver field of a message hash `field` is, and whose; undefined for the message's own fields. */
+  static parseField(field: string): { kind: keyof typeof Keys.fields; receiverId: string } | undefined {
+    const kind = (Object.keys(Keys.fields) as (keyof typeof Keys.fields)[]).find((k) => field.startsWith(Keys.fields[k]));
+    if (kind === undefined) return undefined;
+    const start = Keys.fields[kind].length;
+    const end = field.indexOf(':', start); // receiver ids hold no ':' (src/ids.ts)
+    return { kind, receiverId: field.slice(start, end === -1 ? undefined : end) };
   }
   /** A running process's last report (JSON, expires unless renewed): see metrics/fleet.ts. */
   process(processId: string): string {

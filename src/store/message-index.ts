@@ -1,8 +1,9 @@
 import { firstIdAt } from '../ids.js';
 import type { MessageSummary } from '../shapes/message-list.js';
-import { as, Batch } from './batch.js';
+import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType } from './receivers.js';
+import { lexPageDesc } from './group-reads.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page } from './types.js';
 
@@ -32,14 +33,15 @@ export class MessageIndex {
   ) {}
 
   async list(filter: MessageListFilter): Promise<Page<MessageSummary>> {
-    const index = filter.tenantId === undefined ? this.keys.messageIndex : this.keys.tenantMessages(filter.tenantId);
+    // each shard group indexes the messages whose home it is (lua/accept-home.lua): merged here
+    const indexes = this.keys.groupKeys.map((g) => (filter.tenantId === undefined ? g.messageIndex : g.tenantMessages(filter.tenantId)));
     // an id is made a moment before its message's createdAt: read from a second earlier, keep by createdAt
     const since = filter.since?.toISOString();
     const floor = filter.since ? `[${firstIdAt('msg', filter.since.getTime() - 1000)}` : '-';
     const found: MessageSummary[] = [];
     let last = filter.cursor;
     for (let scanned = 0; scanned < MAX_SCANNED;) {
-      const ids = await this.redis.zrevrangebylex(index, last ? `(${last}` : '+', floor, 'LIMIT', 0, CHUNK);
+      const ids = await lexPageDesc(this.redis, indexes, last, floor, CHUNK);
       scanned += ids.length;
       for (const summary of await this.summaries(ids)) {
         if (summary && (!since || summary.createdAt >= since) && (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)))
@@ -61,12 +63,12 @@ export class MessageIndex {
   }
 
   private async summaries(ids: string[]): Promise<(MessageSummary | null)[]> {
-    const batch = new Batch(this.redis.pipeline());
+    const batches = new GroupBatches(this.redis);
     const read = ids.map((id) => ({
       id,
-      fields: batch.add((p) => p.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
+      fields: batches.in(this.keys.of(id)).add((p) => p.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
     }));
-    await batch.run();
+    await batches.run();
     return read.map(({ id, fields: { value } }) => {
       const [eventType, createdAt, receiverIds, tenant] = value;
       if (!eventType || !createdAt) return null; // expired with its retention; a later accept's trim (once a second) drops the id

@@ -1,10 +1,11 @@
 import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
-import { as, Batch } from './batch.js';
+import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
+import { readHomeCopy, ShardedIntake, type AcceptCall } from './sharded-intake.js';
 import { TurnPipeline } from './turn-pipeline.js';
 import type { AcceptedMessage, Delivery, Message } from './types.js';
 
@@ -46,6 +47,8 @@ export class MessageStore {
   /** Intake's copy of the receivers' event filters, refreshed whenever their version moves. */
   private directory: ReceiverDirectory | undefined;
   private readonly pipeline: TurnPipeline;
+  /** Intake group by group, with several shard groups (keys.ts). */
+  private readonly sharded: ShardedIntake | undefined;
   /** When this process last trimmed each tenant's index ('' = messages without a tenant) and the global one with it. */
   private readonly trimmedAt = new Map<string, number>();
 
@@ -59,6 +62,7 @@ export class MessageStore {
     private readonly replicas: ReplicaBarrier,
   ) {
     this.pipeline = new TurnPipeline(redis);
+    this.sharded = keys.groupKeys.length > 1 ? new ShardedIntake(redis, keys, this.pipeline, receivers, retentionMs) : undefined;
   }
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
@@ -81,9 +85,9 @@ export class MessageStore {
         const input = inputs[index] as NewMessage;
         const receiverIds = input.receiverIds ?? matching(directory as ReceiverDirectory, input.eventType, input.tenantId);
         const message = { id: this.newMessageId(input.idempotencyKey, receiverIds), eventType: input.eventType, createdAt: new Date().toISOString() };
-        return { index, message, args: this.acceptArgs(message, input, receiverIds, { receivers: directory?.version, catalog: catalogVersion }, traceparent) };
+        return { index, message, call: this.acceptCall(message, input, receiverIds, { receivers: directory?.version, catalog: catalogVersion }, traceparent) };
       });
-      const replies = await this.runAccepts(sent.map(({ args }) => args));
+      const replies = await Promise.all(sent.map(({ call }) => this.runAccept(call)));
       const stale: number[] = [];
       for (const [position, { index, message }] of sent.entries()) {
         const fields = replies[position] ?? [];
@@ -100,9 +104,19 @@ export class MessageStore {
     return results;
   }
 
-  /** One accept script per message, in one round trip shared with the other requests of this turn. */
-  private runAccepts(argsList: AcceptArgs[]): Promise<string[][]> {
-    return Promise.all(argsList.map((args) => this.pipeline.add((p) => p.acceptMessage(...args), as.list)));
+  /**
+   * One group: one accept script, in one round trip shared with the other requests of this turn.
+   * Several: in steps, group by group (sharded-intake.ts).
+   */
+  private runAccept(call: AcceptCall): Promise<string[]> {
+    if (this.sharded) return this.sharded.accept(call);
+    const args = acceptArgs(this.keys, call, this.retentionMs);
+    return this.pipeline.add(this.keys, (p) => p.acceptMessage(...args), as.list);
+  }
+
+  /** Finishes fan-outs to several shard groups cut short more than a few seconds ago (the emitters' reconciler); how many. */
+  finishUnfinished(): Promise<number> {
+    return this.sharded?.finishStale() ?? Promise.resolve(0);
   }
 
   async get(id: string): Promise<Message | null> {
@@ -126,9 +140,9 @@ export class MessageStore {
     const hash = await this.redis.hgetall(home.message(id));
     const others = [...this.keys.byGroup(hash.receiverIds ? hash.receiverIds.split(',') : []).keys()].filter((group) => group !== home);
     if (others.length === 0) return hash;
-    const batch = new Batch(this.redis.pipeline());
-    const copies = others.map((group) => batch.add((p) => p.hgetall(group.message(id)), as.hash));
-    await batch.run();
+    const batches = new GroupBatches(this.redis);
+    const copies = others.map((group) => batches.in(group).add((p) => p.hgetall(group.message(id)), as.hash));
+    await batches.run();
     // each copy holds its own group's delivery and attempt fields; the message's fields are the same in all
     for (const copy of copies) Object.assign(hash, copy.value);
     return hash;
@@ -136,21 +150,34 @@ export class MessageStore {
 
   /** A new delivery of a stored message to each receiver (default: the receivers it went to). */
   async resend(id: string, receiverIds: string[] | undefined): Promise<ResendResult> {
-    const stored = await this.getAccepted(id);
+    const home = this.keys.of(id);
+    const stored = await readHomeCopy(this.redis, this.keys, id);
     if (!stored) return { kind: 'not-found' };
     const targets = receiverIds ?? stored.receiverIds;
-    const keys = [this.keys.of(id).message(id)];
-    const args: string[] = [id, receiverIds ? 'explicit' : 'default'];
-    for (const [group, ids] of this.keys.byGroup(targets)) {
-      keys.push(group.message(id), group.sequence);
-      for (const receiverId of ids) keys.push(group.receiver(receiverId), group.queue(receiverId), group.dead(receiverId));
-      args.push(group.prefix, String(ids.length), ...ids);
+    if (receiverIds) {
+      // a receiver of another tenant counts as unknown, as at accept
+      const tenants = await this.receivers.tenantsOf(receiverIds);
+      const unknown = receiverIds.find((receiverId) => tenants.get(receiverId) !== stored.tenant);
+      if (unknown !== undefined) return { kind: 'unknown-receiver', receiverId: unknown };
     }
-    const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
-    if (kind === 'not-found') return { kind };
+    // group by group (lua/resend.lua), the home group last: it lists every receiver resent to
+    const { eventType, payload, createdAt, traceparent, tenant } = stored;
+    const base = JSON.stringify({ eventType, payload, createdAt, tp: traceparent, tenant });
+    const groups = [...this.keys.byGroup(targets, home)].reverse();
+    const resent: string[] = [];
+    for (const [group, ids] of groups) {
+      const keys = [
+        group.message(id),
+        group.sequence,
+        ...ids.flatMap((receiverId) => [group.receiver(receiverId), group.queue(receiverId), group.dead(receiverId)]),
+      ];
+      const args = [id, group === home ? '' : base, group === home ? resent.join(',') : '', group.prefix, String(ids.length), ...ids];
+      const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
+      if (kind === 'not-found') return { kind };
+      resent.push(...rest);
+    }
     await this.replicas.confirm();
-    if (kind === 'unknown-receiver') return { kind, receiverId: rest[0] as string };
-    return { kind: 'resent', message: { ...stored, receiverIds: rest } };
+    return { kind: 'resent', message: { id, eventType, createdAt, receiverIds: targets.filter((receiverId) => resent.includes(receiverId)) } };
   }
 
   /** The accept-time view of a stored message (what a 202 answered). */
@@ -175,40 +202,27 @@ export class MessageStore {
     return firstIdAt('msg', now - this.retentionMs);
   }
 
-  private acceptArgs(
+  private acceptCall(
     message: Omit<AcceptedMessage, 'receiverIds'>,
     input: NewMessage,
     receiverIds: string[],
     versions: { receivers: string | undefined; catalog: string },
     traceparent: string,
-  ): AcceptArgs {
-    const k = this.keys;
+  ): AcceptCall {
     const tenant = input.tenantId ?? '';
-    const home = k.of(message.id);
-    const keys = [home.idempotency(input.idempotencyKey ?? ''), k.messageIndex, k.tenantMessages(tenant), k.eventTypesVersion, k.receiversVersion];
-    const args: (string | number)[] = [
-      message.id,
-      input.eventType,
-      JSON.stringify(input.payload),
-      message.createdAt,
-      input.receiverIds ? 'explicit' : 'match',
-      versions.receivers ?? '',
-      input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
-      this.retentionMs,
-      input.idempotencyKey ?? '',
+    return {
+      ...message,
+      payload: JSON.stringify(input.payload),
+      mode: input.receiverIds ? 'explicit' : 'match',
+      receiversVersion: versions.receivers ?? '',
+      receiverIds,
+      idempotencyKey: input.idempotencyKey ?? '',
+      idempotencyTtl: input.idempotencyKey ? IDEMPOTENCY_TTL_SECONDS : 0,
       traceparent,
       tenant,
-      this.trimBound(tenant),
-      versions.catalog,
-      k.work,
-    ];
-    // the home group first (accept.lua), then each other group with receivers
-    for (const [group, ids] of k.byGroup(receiverIds, home)) {
-      keys.push(group.message(message.id), group.sequence);
-      for (const receiverId of ids) keys.push(group.receiver(receiverId), group.queue(receiverId));
-      args.push(group.prefix, ids.length, ...ids);
-    }
-    return [keys.length, ...keys, ...args];
+      trimBound: this.trimBound(tenant),
+      catalogVersion: versions.catalog,
+    };
   }
 
   /**
@@ -225,6 +239,19 @@ export class MessageStore {
       if (homes.size === 0 || homes.has(k.of(id))) return id;
     }
   }
+}
+
+/** lua/accept.lua's keys and arguments (one shard group). */
+function acceptArgs(k: Keys, call: AcceptCall, retentionMs: number): AcceptArgs {
+  const keys = [k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion];
+  const args: (string | number)[] = [
+    ...[call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs, call.idempotencyKey],
+    ...[call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work],
+  ];
+  keys.push(k.message(call.id), k.sequence);
+  for (const receiverId of call.receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
+  args.push(k.prefix, call.receiverIds.length, ...call.receiverIds);
+  return [keys.length, ...keys, ...args];
 }
 
 function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): AcceptResult {

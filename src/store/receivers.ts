@@ -1,8 +1,9 @@
 import { newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
-import { as, Batch, type Reply } from './batch.js';
+import { as, Batch, GroupBatches, type Reply } from './batch.js';
 import { swapConfig } from './config-swap.js';
 import { allMembers, lexPage } from './group-reads.js';
+import { announceReceiverChange } from './receiver-version.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
@@ -41,19 +42,24 @@ export class ReceiverStore {
     const config: StoredConfig = { ...rest, createdAt: now, updatedAt: now };
     const tenant = tenantId ?? '';
     const g = this.keys.of(id);
-    const created = await this.redis.createReceiver(
+    await this.redis.createReceiver(
       g.receiver(id),
       g.receivers,
-      this.keys.receiversVersion,
-      this.keys.tenant(tenant),
+      g.receiversVersion,
       g.tenantReceivers(tenant),
       id,
       JSON.stringify(config),
       enabled ? '1' : '0',
       tenant,
     );
+    // checked after the write: a tenant deletion that began before this read sees the receiver, or this read sees it begun (lua/delete-tenant.lua)
+    if (tenant !== '' && !(await this.tenantIsLive(tenant))) {
+      await this.delete(id);
+      return null;
+    }
+    await announceReceiverChange(this.redis, this.keys);
     await this.replicas.confirm();
-    return created === 1 ? this.get(id) : null;
+    return this.get(id);
   }
 
   async get(id: string): Promise<ReceiverView | null> {
@@ -68,9 +74,9 @@ export class ReceiverStore {
     const indexes = this.keys.groupKeys.map((g) => (tenantId === undefined ? g.receivers : g.tenantReceivers(tenantId)));
     const ids = await lexPage(this.redis, indexes, cursor, limit + 1);
     const page = ids.slice(0, limit);
-    const batch = new Batch(this.redis.pipeline());
-    const views = page.map((id) => this.queueView(batch, id));
-    await batch.run();
+    const batches = new GroupBatches(this.redis);
+    const views = page.map((id) => this.queueView(batches.in(this.keys.of(id)), id));
+    await batches.run();
     const data = views.map((view) => view()).filter((receiver): receiver is ReceiverView => receiver !== null);
     return { data, next: ids.length > limit ? (page.at(-1) ?? null) : null };
   }
@@ -100,20 +106,21 @@ export class ReceiverStore {
   /** The tenant of each of `ids` whose receiver hash exists ('' for one without a tenant). */
   async tenantsOf(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
-    const batch = new Batch(this.redis.pipeline());
-    const found = ids.map((id) => ({
-      id,
-      exists: batch.add((p) => p.exists(this.keys.of(id).receiver(id)), as.count),
-      tenant: batch.add((p) => p.hget(this.keys.of(id).receiver(id), 'tenant'), as.text),
-    }));
-    await batch.run();
+    const batches = new GroupBatches(this.redis);
+    const found = ids.map((id) => {
+      const [batch, key] = [batches.in(this.keys.of(id)), this.keys.of(id).receiver(id)];
+      return { id, exists: batch.add((p) => p.exists(key), as.count), tenant: batch.add((p) => p.hget(key, 'tenant'), as.text) };
+    });
+    await batches.run();
     return new Map(found.flatMap(({ id, exists, tenant }) => (exists.value === 1 ? [[id, tenant.value ?? '']] : [])));
   }
 
   /** Stops new sends to a receiver about to be deleted (its lock holder ends its turn); false when there is no such receiver. */
   async markDeleting(id: string): Promise<boolean> {
     const g = this.keys.of(id);
-    return (await this.redis.markDeleting(g.receiver(id), this.keys.receiversVersion)) === 1;
+    const marked = (await this.redis.markDeleting(g.receiver(id), g.receiversVersion)) === 1;
+    await announceReceiverChange(this.redis, this.keys);
+    return marked;
   }
 
   /** Deletes the receiver and cancels its unfinished deliveries; false when there was no such receiver. */
@@ -133,6 +140,7 @@ export class ReceiverStore {
         k.prefix,
         this.retentionMs,
       )) === 1;
+    await announceReceiverChange(this.redis, this.keys);
     await this.replicas.confirm();
     return deleted;
   }
@@ -178,21 +186,23 @@ export class ReceiverStore {
    */
   async withWork(): Promise<string[]> {
     const ids = await allMembers(this.redis, this.receiverIndexes());
-    const batch = new Batch(this.redis.pipeline());
-    const found = ids.map((id) => ({
-      id,
-      depth: batch.add((p) => p.zcard(this.keys.of(id).queue(id)), as.count),
-      enabled: batch.add((p) => p.hget(this.keys.of(id).receiver(id), 'enabled'), as.text),
-    }));
-    await batch.run();
+    const batches = new GroupBatches(this.redis);
+    const found = ids.map((id) => {
+      const [k, batch] = [this.keys.of(id), batches.in(this.keys.of(id))];
+      return { id, depth: batch.add((p) => p.zcard(k.queue(id)), as.count), enabled: batch.add((p) => p.hget(k.receiver(id), 'enabled'), as.text) };
+    });
+    await batches.run();
     return found.filter(({ depth, enabled }) => depth.value > 0 && enabled.value === '1').map(({ id }) => id);
   }
 
   async directory(): Promise<ReceiverDirectory> {
     const [version, ids] = await Promise.all([this.redis.get(this.keys.receiversVersion), allMembers(this.redis, this.receiverIndexes())]);
-    const batch = new Batch(this.redis.pipeline());
-    const fields = ids.map((id) => ({ id, fields: batch.add((p) => p.hmget(this.keys.of(id).receiver(id), 'config', 'enabled', 'tenant'), as.texts) }));
-    await batch.run();
+    const batches = new GroupBatches(this.redis);
+    const fields = ids.map((id) => ({
+      id,
+      fields: batches.in(this.keys.of(id)).add((p) => p.hmget(this.keys.of(id).receiver(id), 'config', 'enabled', 'tenant'), as.texts),
+    }));
+    await batches.run();
     const receivers = fields.flatMap(
       ({
         id,
@@ -202,6 +212,12 @@ export class ReceiverStore {
       }) => (config ? [{ id, eventTypes: (JSON.parse(config) as StoredConfig).eventTypes, enabled: enabled === '1', tenantId: tenant ?? undefined }] : []),
     );
     return { version: version ?? '0', receivers };
+  }
+
+  /** Whether the tenant exists and is not being deleted (lua/delete-tenant.lua). */
+  private async tenantIsLive(tenantId: string): Promise<boolean> {
+    const [json, deleting] = await this.redis.hmget(this.keys.tenant(tenantId), 'json', 'deleting');
+    return json !== null && deleting === null;
   }
 
   private receiverIndexes(): string[] {

@@ -6,6 +6,9 @@ type Arg = string | number;
 /** The store's Lua scripts as typed ioredis commands (each `.lua` file sits beside this module). */
 export interface StoreCommands {
   acceptMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  acceptHome(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  acceptGroup(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  finishIntake(homeCopyKey: string, intakeKey: string, messageId: string, receiverIds: string): Promise<number>;
   claimWindow(
     receiverKey: string,
     queueKey: string,
@@ -23,9 +26,18 @@ export interface StoreCommands {
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
-  createReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  createReceiver(
+    receiverKey: string,
+    receiversKey: string,
+    versionKey: string,
+    tenantReceiversKey: string,
+    id: string,
+    config: string,
+    enabled: string,
+    tenant: string,
+  ): Promise<number>;
   updateTenant(tenantKey: string, json: string): Promise<number>;
-  deleteTenant(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
+  deleteTenant(tenantKey: string, tenantsKey: string, step: 'mark' | 'unmark' | 'drop', tenantId: string): Promise<number>;
   replaceConfig(
     receiverKey: string,
     versionKey: string,
@@ -71,12 +83,15 @@ export function storePipeline(redis: StoreRedis): StorePipeline {
 
 const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][] = [
   ['acceptMessage', 'accept.lua'],
+  ['acceptHome', 'accept-home.lua'],
+  ['acceptGroup', 'accept-group.lua'],
+  ['finishIntake', 'finish-intake.lua', 2],
   ['claimWindow', 'claim.lua', 3],
   ['recordAttempts', 'record.lua'],
   ['deleteReceiver', 'delete-receiver.lua', 7],
-  ['createReceiver', 'create-receiver.lua', 5],
+  ['createReceiver', 'create-receiver.lua', 4],
   ['updateTenant', 'update-tenant.lua', 1],
-  ['deleteTenant', 'delete-tenant.lua'],
+  ['deleteTenant', 'delete-tenant.lua', 2],
   ['markDeleting', 'mark-deleting.lua', 2],
   ['replaceConfig', 'replace-config.lua', 2],
   ['replaceEventType', 'replace-event-type.lua', 2],

@@ -60,12 +60,27 @@ export class TenantStore {
     return counts.reduce((sum, count) => sum + count, 0);
   }
 
-  /** Deletes a tenant without receivers: 'deleted', 'not-found', or 'has-receivers'. */
+  /**
+   * Deletes a tenant without receivers: 'deleted', 'not-found', or 'has-receivers'. In steps, as its
+   * receivers sit in every shard group (lua/delete-tenant.lua says why no receiver is left behind).
+   */
   async delete(id: string): Promise<'deleted' | 'not-found' | 'has-receivers'> {
     const k = this.keys;
-    const keys = [k.tenant(id), k.tenants, k.tenantMessages(id), ...k.groupKeys.map((g) => g.tenantReceivers(id))];
-    const result = await this.redis.deleteTenant(keys.length, ...keys, id);
+    const result = await this.step(id, 'mark').then(async (found) => {
+      if (!found) return 'not-found';
+      if ((await this.receiverCount(id)) > 0) {
+        await this.step(id, 'unmark');
+        return 'has-receivers';
+      }
+      await this.step(id, 'drop');
+      await Promise.all(k.groupKeys.map((g) => this.redis.del(g.tenantMessages(id))));
+      return 'deleted';
+    });
     await this.replicas.confirm();
-    return result === 1 ? 'deleted' : result === 0 ? 'not-found' : 'has-receivers';
+    return result;
+  }
+
+  private async step(id: string, step: 'mark' | 'unmark' | 'drop'): Promise<boolean> {
+    return (await this.redis.deleteTenant(this.keys.tenant(id), this.keys.tenants, step, id)) === 1;
   }
 }

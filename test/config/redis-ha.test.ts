@@ -22,7 +22,6 @@ const BAD: Record<string, string>[] = [
   { LOCKSTEP_REDIS_PASSWORD: 'pass\nword' },
   { LOCKSTEP_REDIS_SHARD_GROUPS: '0' },
   { LOCKSTEP_REDIS_SHARD_GROUPS: 'four' },
-  { LOCKSTEP_REDIS_CLUSTER: '127.0.0.1:7000', LOCKSTEP_REDIS_SHARD_GROUPS: '4' },
 ];
 
 test('bad Sentinel settings are ConfigErrors naming the variable', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Keys } from '../../src/store/keys.js';
 import { RedisCluster } from '../support/cluster.js';
 import { FAULT_TEST_ENV, startRoles, type ApiClient } from '../support/lockstep.js';
 import { TestReceiver } from '../support/receiver.js';
@@ -9,13 +10,16 @@ import type { RedisServer } from '../support/redis.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+/** 8 per master: the receivers spread over every master (src/store/keys.ts). */
+const GROUPS = 24;
+
 /**
- * Lockstep on a real Redis Cluster (3 masters, 1 replica each), the Redis lock backend on the same
- * cluster. Today every key shares the hash tag of the prefix (`{lockstep}`), so one master holds
- * them all: the cluster gives failover, not more throughput (README, "Running Redis for
- * production"). `CLUSTER FAILOVER` of that master under load loses nothing that got a 202.
+ * Lockstep on a real Redis Cluster (3 masters, 1 replica each) with 24 shard groups, the Redis lock
+ * backend on the same cluster: every master holds receivers' keys, every message reaches every
+ * receiver in acceptance order, and `CLUSTER FAILOVER` of the master of a receiver's group under
+ * load loses nothing that got a 202 (README, "Running Redis for production").
  */
-describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
+describe('Redis Cluster, sharded: delivery, and CLUSTER FAILOVER under load', () => {
   let cluster: RedisCluster;
   let receiver: TestReceiver;
   let roles: Awaited<ReturnType<typeof startRoles>>;
@@ -24,7 +28,11 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
   before(async () => {
     cluster = await RedisCluster.start(3, 1);
     receiver = await TestReceiver.start();
-    roles = await startRoles({ ...FAULT_TEST_ENV, LOCKSTEP_REDIS_CLUSTER: cluster.seeds }, 2);
+    // every 202 waits until a replica of each master it wrote to has it (src/redis-replicas.ts)
+    roles = await startRoles(
+      { ...FAULT_TEST_ENV, LOCKSTEP_REDIS_CLUSTER: cluster.seeds, LOCKSTEP_REDIS_SHARD_GROUPS: String(GROUPS), LOCKSTEP_REDIS_MIN_REPLICAS: '1' },
+      2,
+    );
     client = roles.client;
   });
 
@@ -34,8 +42,8 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
     await cluster?.destroy();
   });
 
-  test('every message reaches every receiver, first attempts in acceptance order, no overlap', async () => {
-    const names = ['p', 'q', 'r'];
+  test('receivers on every master; every message reaches every receiver, first attempts in acceptance order, no overlap', async () => {
+    const names = ['p', 'q', 'r', 's', 't', 'u', 'v', 'w'];
     for (const name of names) await client.createReceiver({ url: receiver.url(name), eventTypes: ['order.*'] });
     const accepted: string[] = [];
     for (let n = 0; n < 60; n++) accepted.push((await client.post('order.placed', { n })).id);
@@ -45,11 +53,17 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
       assert.deepEqual(firsts, accepted, `${name}: first attempts in acceptance order`);
     }
     assert.deepEqual(receiver.overlaps, []);
+    const keys = await cluster.keysPerMaster();
+    assert.equal(keys.size, 3);
+    assert.ok(
+      [...keys.values()].every((count) => count > 0),
+      `every master holds keys: ${JSON.stringify(Object.fromEntries(keys))}`,
+    );
   });
 
-  test('CLUSTER FAILOVER of the master holding the keys, under continuous intake: every 202 delivered, no overlap', async (t) => {
+  test('CLUSTER FAILOVER of the master of one receiver group, under continuous intake: every 202 delivered, no overlap', async (t) => {
     receiver.set('f', { delayMs: 5 });
-    await client.createReceiver({ url: receiver.url('f'), eventTypes: ['f.*'] });
+    const target = await client.createReceiver({ url: receiver.url('f'), eventTypes: ['f.*'] });
     const accepted: string[] = [];
     const statuses = new Map<number, number>();
     let producing = true;
@@ -64,8 +78,9 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    const { from, to } = await cluster.failoverMasterOf('{lockstep}');
-    t.diagnostic(`master of {lockstep} moved from port ${from} to ${to}`);
+    const queue = new Keys('{lockstep}', GROUPS).of(target.id).queue(target.id);
+    const { from, to } = await cluster.failoverMasterOf(queue);
+    t.diagnostic(`master of ${queue} moved from port ${from} to ${to}`);
     const afterFailover = accepted.length;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     producing = false;
@@ -77,19 +92,29 @@ describe('Redis Cluster: delivery, and CLUSTER FAILOVER under load', () => {
     assert.deepEqual(receiver.overlaps, []);
   });
 
-  test('an evicting master anywhere in the cluster is refused at start, even one holding none of the keys', async () => {
-    const keys = await cluster.keysPerNode();
+  test('an evicting master anywhere in the cluster is refused at start, even one not holding the global keys', async () => {
     let idle: ReturnType<RedisServer['client']> | undefined;
     for (const node of cluster.nodes) {
       const client = node.client();
-      if (!idle && keys.get(node.port) === 0 && /role:master/.test(await client.info('replication'))) idle = client;
+      // a master that does not own the plain prefix's slot answers MOVED
+      const elsewhere = await client.get('{lockstep}:receivers:version').then(
+        () => false,
+        () => true,
+      );
+      if (!idle && elsewhere && /role:master/.test(await client.info('replication'))) idle = client;
       else client.disconnect();
     }
-    assert.ok(idle, 'a master without keys');
+    assert.ok(idle, 'a master not holding the global keys');
     await idle.config('SET', 'maxmemory-policy', 'allkeys-lru');
     try {
       const result = spawnSync(process.execPath, [CLI, 'api'], {
-        env: { PATH: process.env.PATH ?? '', LOCKSTEP_API_TOKEN: 'test-token-0123456789', LOCKSTEP_PORT: '0', LOCKSTEP_REDIS_CLUSTER: cluster.seeds },
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOCKSTEP_API_TOKEN: 'test-token-0123456789',
+          LOCKSTEP_PORT: '0',
+          LOCKSTEP_REDIS_CLUSTER: cluster.seeds,
+          LOCKSTEP_REDIS_SHARD_GROUPS: String(GROUPS),
+        },
         encoding: 'utf8',
         timeout: 30_000,
       });

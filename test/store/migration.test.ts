@@ -6,11 +6,15 @@ import { Keys } from '../../src/store/keys.js';
 import { previousLayout, SCHEMA, schemaKey } from '../../src/store/migrate.js';
 import { defineStoreCommands } from '../../src/store/scripts.js';
 import { RedisCluster } from '../support/cluster.js';
+import { LockstepProcess } from '../support/lockstep.js';
 import { attempt, kept, shown, start, state, writeOld, type OldMessage } from '../support/old-layout.js';
 import { useStore } from '../support/store.js';
 
 const PREFIX = 'mig';
 const old = previousLayout(PREFIX);
+const keys = new Keys(PREFIX);
+/** The field of a refused attempt as the migration names it (only the scripts write them). */
+const refused = (receiverId: string, index: number, n: number): string => `${Keys.fields.refused}${receiverId}:legacy:${index}:${n}`;
 const RETENTION_LEFT_MS = 600_000;
 
 /**
@@ -92,42 +96,42 @@ describe('migration to storage schema 2', () => {
       idem: 'order-1',
       idemUntil,
       tp: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-      'd:rcv_a': state('delivered', 1),
-      'a:rcv_a:1': kept(attempt('rcv_a', 1)),
+      [keys.deliveryField('rcv_a')]: state('delivered', 1),
+      [keys.attemptField('rcv_a', 1)]: kept(attempt('rcv_a', 1)),
     });
     const life = await db.raw.redis.pttl(db.raw.keys.message(delivered));
     assert.ok(life > RETENTION_LEFT_MS - 10_000 && life <= RETENTION_LEFT_MS, `a final message keeps its remaining life: ${life}`);
     assert.equal(await db.raw.redis.get(db.raw.keys.idempotency('order-1')), delivered, 'its idempotency key is unchanged');
 
     const long = await hash(retrying);
-    assert.equal(long['d:rcv_r'], state('retrying', 20));
+    assert.equal(long[keys.deliveryField('rcv_r')], state('retrying', 20));
     assert.equal(long.open, '1');
     assert.equal(long.tenant, 'acme');
     assert.deepEqual(
       Object.keys(long)
-        .filter((field) => field.startsWith('a:'))
+        .filter((field) => Keys.parseField(field)?.kind === 'attempt')
         .map((field) => Number(field.split(':')[2]))
         .sort((a, b) => a - b),
       [1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20],
       'attempts 1-3 and those of the last 10 the old list had (11 gave its place to the refused record)',
     );
-    assert.equal(long['a:rcv_r:12'], kept(lastNine[0] as string));
-    assert.equal(long['r:rcv_r:legacy:13:21'], kept(refusedLate), 'the refused record is kept as refused, at its place in the old list');
+    assert.equal(long[keys.attemptField('rcv_r', 12)], kept(lastNine[0] as string));
+    assert.equal(long[refused('rcv_r', 13, 21)], kept(refusedLate), 'the refused record is kept as refused, at its place in the old list');
     assert.ok(!Object.values(long).some((value) => value.includes('omitted')), 'no marker: omitted is derived');
     assert.equal(await db.raw.redis.pttl(db.raw.keys.message(retrying)), -1, 'an open message does not expire');
 
     const two = await hash(twoReceivers);
     assert.equal(two.open, '1', 'counted from the states: rcv_b is retrying');
-    assert.equal(two['a:rcv_a:1'], kept(attempt('rcv_a', 1)));
-    assert.equal(two['a:rcv_b:1'], kept(attempt('rcv_b', 1)));
-    assert.equal(two['a:rcv_b:2'], kept(acceptedTwo), 'of two records of attempt 2, the higher fence is the accepted one');
-    assert.equal(two['r:rcv_b:legacy:2:2'], kept(staleTwo));
+    assert.equal(two[keys.attemptField('rcv_a', 1)], kept(attempt('rcv_a', 1)));
+    assert.equal(two[keys.attemptField('rcv_b', 1)], kept(attempt('rcv_b', 1)));
+    assert.equal(two[keys.attemptField('rcv_b', 2)], kept(acceptedTwo), 'of two records of attempt 2, the higher fence is the accepted one');
+    assert.equal(two[refused('rcv_b', 2, 2)], kept(staleTwo));
     assert.equal(await db.raw.redis.pttl(db.raw.keys.message(twoReceivers)), -1);
 
     const whole = await hash(legacy);
     assert.equal(whole.legacy, undefined, 'no whole-message list is left to read');
     assert.deepEqual(
-      [whole['a:rcv_a:1'], whole['a:rcv_a:2'], whole['a:rcv_b:1'], whole['d:rcv_b']],
+      [whole[keys.attemptField('rcv_a', 1)], whole[keys.attemptField('rcv_a', 2)], whole[keys.attemptField('rcv_b', 1)], whole[keys.deliveryField('rcv_b')]],
       [kept(attempt('rcv_a', 1)), kept(attempt('rcv_a', 2)), kept(attempt('rcv_b', 1)), state('dead', 1)],
     );
     assert.ok((await db.raw.redis.pttl(db.raw.keys.message(legacy))) > RETENTION_LEFT_MS - 10_000);
@@ -185,7 +189,7 @@ describe('migration to storage schema 2', () => {
       `every message converted by exactly one of them: ${counts.join(', ')}`,
     );
     assert.deepEqual(await oldKeysLeft(), [old.deliveries('msg_gone')]);
-    assert.equal(await db.raw.redis.hget(db.raw.keys.message(ids[1199] as string), 'd:rcv_a'), state('pending', 0));
+    assert.equal(await db.raw.redis.hget(db.raw.keys.message(ids[1199] as string), keys.deliveryField('rcv_a')), state('pending', 0));
   });
 
   test('a delivery converted mid-retry goes on where it was: attempt 21 next, and its success expires the message', async () => {
@@ -224,7 +228,24 @@ describe('migration to storage schema 2', () => {
       scripts.disconnect();
     }
     assert.equal(await db.raw.redis.hlen(old.deliveries(id)), 2);
-    assert.equal(await db.raw.redis.hget(db.raw.keys.message(id), 'd:rcv_a'), null);
+    assert.equal(await db.raw.redis.hget(db.raw.keys.message(id), keys.deliveryField('rcv_a')), null);
+  });
+
+  test('a process logs a conversion at info with its count; on a fresh Redis it only sets the schema (debug)', async () => {
+    await writeOld(db.raw.redis, 'upgraded', { id: 'msg_upgraded', states: { rcv_a: state('pending', 0) } });
+    const schemaLines = async (prefix: string): Promise<unknown[][]> => {
+      const env = { LOCKSTEP_REDIS_URL: db.server.url, LOCKSTEP_REDIS_PREFIX: prefix, LOCKSTEP_LOG_LEVEL: 'debug' };
+      const proc = await LockstepProcess.start('api', env);
+      await proc.stop();
+      return proc
+        .json()
+        .filter((line) => String(line.msg).includes('storage schema'))
+        .map((line) => [line.level, line.msg]);
+    };
+    const [fresh, upgraded] = await Promise.all([schemaLines('fresh'), schemaLines('upgraded')]);
+    assert.deepEqual(fresh, [[20, 'storage schema 2 set: no stored message to convert']], 'debug, not info');
+    assert.deepEqual(upgraded, [[30, 'converted 1 stored messages to storage schema 2 (README "Upgrading")']]);
+    assert.equal(await db.raw.redis.get(schemaKey('fresh')), SCHEMA);
   });
 });
 
@@ -246,7 +267,7 @@ describe('migration on a Redis Cluster', () => {
     for (const id of ['msg_c1', 'msg_c2'])
       await writeOld(client, prefix, { id, fields: { open: '1' }, states: { rcv_a: state('retrying', 1) }, lists: { rcv_a: [attempt('rcv_a', 1)] } });
     assert.equal(await start(target, prefix), 2);
-    assert.equal(await client.hget(new Keys(prefix).message('msg_c2'), 'a:rcv_a:1'), kept(attempt('rcv_a', 1)));
+    assert.equal(await client.hget(new Keys(prefix).message('msg_c2'), keys.attemptField('rcv_a', 1)), kept(attempt('rcv_a', 1)));
     assert.equal(await client.exists(previousLayout(prefix).deliveries('msg_c1')), 0);
     assert.equal(await client.get(schemaKey(prefix)), SCHEMA);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import type { BreakerPolicy, ClaimedDelivery, Holder, Outcome } from '../../src/store/deliveries.js';
+import { Keys } from '../../src/store/keys.js';
 import type { Attempt } from '../../src/store/types.js';
 import { useStore } from '../support/store.js';
 import { EMPTY_CATALOG } from '../../src/store/event-types.js';
@@ -148,7 +149,9 @@ describe('retention: final messages expire, attempts are bounded', () => {
       [1, 2, 3, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20],
     );
     assert.equal(delivery?.omittedAttempts, 7);
-    const kept = (await db.raw.redis.hkeys(db.raw.keys.message(messageId))).filter((field) => field.startsWith(`a:${receiverId}:`));
+    const kept = (await db.raw.redis.hkeys(db.raw.keys.message(messageId)))
+      .map((field) => Keys.parseField(field))
+      .filter((owner) => owner?.kind === 'attempt' && owner.receiverId === receiverId);
     assert.equal(kept.length, 13, 'the hash itself stays bounded');
   });
 });

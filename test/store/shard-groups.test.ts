@@ -42,9 +42,9 @@ describe('a store with shard groups on a real Redis', () => {
       assert.equal(copy.open, String(ids.length), 'each copy counts its own group’s deliveries');
       assert.deepEqual(
         Object.keys(copy)
-          .filter((field) => field.startsWith('d:'))
+          .filter((field) => Keys.parseField(field)?.kind === 'delivery')
           .sort(),
-        ids.map((r) => `d:${r}`).sort(),
+        ids.map((r) => group.deliveryField(r)).sort(),
       );
       for (const receiverId of ids) assert.notEqual(await db.raw.redis.zscore(group.queue(receiverId), id), null);
     }

@@ -34,3 +34,10 @@ test("a wake-up noted by an emitter whose clock is 120 s off is due on Redis's c
   assert.ok(await db.store.drains.queues[0]?.getDeduplicationJobId('rcv_ahead'), 'each got a drain job');
   assert.deepEqual(await db.store.drains.waiting(['rcv_ahead', 'rcv_behind']), new Set());
 });
+
+test('hasWaiting says whether a drain job waits for an emitter', async () => {
+  await db.store.drains.schedule(['rcv_waits']);
+  assert.equal(await db.store.drains.hasWaiting(), true, 'no emitter runs: the job waits');
+  await Promise.all(db.store.drains.queues.map((queue) => queue.drain()));
+  assert.equal(await db.store.drains.hasWaiting(), false, 'none left');
+});

@@ -43,6 +43,18 @@ export class RedisCluster {
       30_000,
       100,
     );
+    // and, with replicas, every one of them online: until then a WAIT on its master counts none
+    if (replicasPerMaster > 0)
+      await waitFor(
+        'every replica to be online',
+        async () => {
+          const infos = await Promise.all(nodes.map((node) => cluster.ask(node.port, 'info', 'replication')));
+          const online = infos.map((info) => String(info).match(/slave\d+:.*state=online/g)?.length ?? 0);
+          return online.reduce((sum, count) => sum + count, 0) === masters * replicasPerMaster;
+        },
+        30_000,
+        100,
+      );
     return cluster;
   }
 
@@ -75,9 +87,16 @@ export class RedisCluster {
     return { from: port(master), to: port(replica) };
   }
 
-  /** How many keys each node holds (`DBSIZE`), by port. */
-  async keysPerNode(): Promise<Map<number, number>> {
-    return new Map(await Promise.all(this.nodes.map(async (node) => [node.port, Number(await this.ask(node.port, 'dbsize'))] as const)));
+  /** How many keys each master holds (`DBSIZE`), by port. */
+  async keysPerMaster(): Promise<Map<number, number>> {
+    const nodes = await Promise.all(
+      this.nodes.map(async (node) => ({
+        port: node.port,
+        master: /role:master/.test(String(await this.ask(node.port, 'info', 'replication'))),
+        keys: Number(await this.ask(node.port, 'dbsize')),
+      })),
+    );
+    return new Map(nodes.filter(({ master }) => master).map(({ port, keys }) => [port, keys]));
   }
 
   async destroy(): Promise<void> {

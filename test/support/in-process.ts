@@ -5,6 +5,7 @@ import { startLockstep, type Running } from '../../src/start.js';
 import { ApiClient, TEST_TOKEN } from './lockstep.js';
 import { freePort } from './ports.js';
 import { TestReceiver } from './receiver.js';
+import { RedisCluster } from './cluster.js';
 import { RedisServer } from './redis.js';
 
 /** Lockstep started inside the test process (real Redis, real HTTP), for API-level tests. */
@@ -34,13 +35,17 @@ export function useLockstep(role: Role, env: Record<string, string>): () => InPr
   let context: InProcessLockstep | undefined;
   let running: Running | undefined;
   const more: Running[] = [];
+  let cluster: RedisCluster | undefined;
   before(async () => {
-    const redis = await RedisServer.start();
+    // the cluster lane (scripts/test.mjs) runs the API-level suites on a real 3-master Redis Cluster
+    cluster = process.env.LOCKSTEP_TEST_REDIS_CLUSTER ? await RedisCluster.start(3, 0) : undefined;
+    const redis = cluster?.nodes[0] ?? (await RedisServer.start());
+    const where: Record<string, string> = cluster ? { LOCKSTEP_REDIS_CLUSTER: cluster.seeds } : { LOCKSTEP_REDIS_URL: redis.url };
     const receiver = await TestReceiver.start();
-    const started = await startInProcess(role, { LOCKSTEP_REDIS_URL: redis.url, ...env });
+    const started = await startInProcess(role, { ...where, ...env });
     running = started.running;
     const startMore = async (otherRole: Role, otherEnv: Record<string, string>): Promise<{ running: Running; api: ApiClient }> => {
-      const other = await startInProcess(otherRole, { LOCKSTEP_REDIS_URL: redis.url, ...otherEnv });
+      const other = await startInProcess(otherRole, { ...where, ...otherEnv });
       more.push(other.running);
       return other;
     };
@@ -50,7 +55,7 @@ export function useLockstep(role: Role, env: Record<string, string>): () => InPr
     for (const other of more.reverse()) await other.stop();
     await running?.stop();
     await context?.receiver.close();
-    await context?.redis.destroy();
+    await (cluster ? cluster.destroy() : context?.redis.destroy());
   });
   return () => {
     if (!context) throw new Error('useLockstep: the suite has not started');

@@ -100,7 +100,7 @@ for _, receiverId in ipairs(order) do
     local json = withoutReceiver(item.raw, item.entry)
     local n = string.format('%d', item.n)
     if accepted[item.n] ~= index then
-      put('r:' .. receiverId .. ':legacy:' .. index .. ':' .. n, json)
+      put(refusedField(receiverId, 'legacy:' .. index, n), json)
     elseif item.n <= 3 or item.n > count - 10 then
       put(attemptField(receiverId, n), json)
     end

@@ -72,8 +72,7 @@ local function keepRefused(i)
   local fence = lane == '' and (ARGV[2] .. ':' .. ARGV[1]) or string.gsub(lane, '|', ':')
   local messageKey = KEYS[6 + i]
   if redis.call('EXISTS', messageKey) == 1 then
-    local field = 'r:' .. ARGV[3] .. ':' .. fence .. ':' .. (tonumber(ARGV[base + 2]) + 1)
-    redis.call('HSET', messageKey, field, ARGV[base + 5])
+    redis.call('HSET', messageKey, refusedField(ARGV[3], fence, tonumber(ARGV[base + 2]) + 1), ARGV[base + 5])
   end
 end
 local function keepAllRefused()
