@@ -68,7 +68,7 @@ export interface RunEnd {
  * first attempt claimed, leaving out the retries not recorded yet), so a lane that frees starts
  * its next request at once instead of waiting for the window's last answer and a round trip; its
  * outcomes join the same recorder, after this window's. Anything that stops the sending (a
- * failure of a `strict` or one-lane receiver, the breaker, a 429, 410, a lost lock, fenced,
+ * failure of a `strict` receiver, the breaker, a 429, 410, a lost lock, fenced,
  * disabled, a key change) stops every lane before its next request, and a window claimed ahead is
  * then given back unsent: claims write nothing, so the next claim hands its deliveries out again.
  * With one lane a failure is always seen before the next window's first request starts.
