@@ -4,7 +4,7 @@ import { lingerForWork } from './linger.js';
 import type { HeldLock, ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder } from '../store/deliveries.js';
+import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder, InFlight } from '../store/deliveries.js';
 import { AttemptAccounting, attemptOf, type DrainCounters } from './attempt-accounting.js';
 import { LaneSet, WINDOW, lanesWanted, windowFor, type Lane } from './lanes.js';
 import { Pacer } from './pacer.js';
@@ -12,25 +12,23 @@ import { AttemptRecorder } from './recorder.js';
 import { breakerFor, outcomeOf, scheduleFor } from './retry-policy.js';
 import type { DrainOptions, TurnEnd, WindowFacts } from './turn.js';
 import { signerFor, webhookRequest } from './webhook-request.js';
+import { WindowRun, type Window } from './window-run.js';
 
 /** A claim that may send nothing for at most this long (rate limit, a short backoff) waits inside the turn, keeping the locks. */
 const WAIT_IN_TURN_MS = 1000;
-/**
- * After a request that got no answer (timed out, cut off), the lane waits this long before its
- * next request: the aborted connection's close reaches the receiver a moment after we drop it,
- * and the receiver must see it closed before the next request arrives, or it would see two.
- */
-const CLOSE_SETTLE_MS = 25;
 
 /**
  * One turn on one receiver: take its lock, then claim windows of its due deliveries and send them
  * one at a time in the order claimed while the lock holds, up to the fairness budget, recording
  * the outcomes behind the requests (recorder.ts); then release. The lock's `lost` signal is the
- * request's abort signal, and the lock is checked again right before every send.
+ * request's abort signal, and the lock is checked again right before every send. While a window's
+ * tail is in flight the next one is claimed ahead (window-run.ts), so the lanes go on without
+ * waiting for a round trip; the record and the claim after it only end a run of windows.
  *
- * Within a window, a failure stops the sending before the next request when the receiver is
- * `strict`, when the breaker opens (consecutive failures, or a 429/503), or when the lock is lost;
- * an `unordered` receiver's other deliveries go on. The next claim then says when to come back.
+ * A failure stops the sending before the next request when the receiver is `strict`, when the
+ * breaker opens (consecutive failures, or a 429/503), or when the lock is lost (a window claimed
+ * ahead is then given back unsent); an `unordered` receiver's other deliveries go on. The next
+ * claim then says when to come back.
  *
  * `maxInFlight` N > 1: the turn also tries lock slots 1..N-1 once (lanes.ts); every held slot is a
  * lane, and the lanes take the window's deliveries in order, each starting its request the moment
@@ -95,7 +93,7 @@ export class ReceiverDrainer {
     const horizon = (): number => Math.max(0, Math.min(WAIT_IN_TURN_MS, turnEndsAt - performance.now()));
     // when the last claim was sent and answered, on our clock (the pacer's anchor)
     const timing = { sentAt: performance.now(), answeredAt: 0 };
-    // read before each claim is sent: a key change after it ends the window (sendWindow), work accepted after it wakes a lingering turn
+    // read before each claim is sent: a key change after it ends the window (window-run.ts), work accepted after it wakes a lingering turn
     let keysStamp = this.options.keyChanges.stamp();
     let workStamp = this.options.linger?.work.stamp() ?? 0;
     // the size of the last claim: a window that came back shorter found the queue emptied
@@ -109,6 +107,23 @@ export class ReceiverDrainer {
     let extra = 0;
     const budgetLeft = (sent: number): number => maxMessagesPerTurn * lanes.all.length + extra - sent;
     let sent = 0;
+    // the budget is spent (counting `claimed` more): it grows while no other receiver's job waits, within the turn's time
+    const budgetAfter = async (claimed: number): Promise<number> => {
+      if (budgetLeft(sent + claimed) <= 0 && this.canSend(lock) && performance.now() < turnEndsAt && !(await this.othersWaiting()))
+        extra += maxMessagesPerTurn * lanes.all.length;
+      return budgetLeft(sent + claimed);
+    };
+    // the next window, claimed while the tail of the current one is in flight (window-run.ts)
+    const claimAhead = async (inFlight: InFlight, claimed: number): Promise<Window | Claim | undefined> => {
+      const size = Math.min(windowFor(lanes.all.length, false), await budgetAfter(claimed));
+      if (size <= 0 || !this.canSend(lock) || performance.now() >= turnEndsAt) return undefined;
+      const sentAt = performance.now();
+      const stamp = this.options.keyChanges.stamp();
+      const ahead = await this.store.claim(lock.receiverId, holder, size, retry.breakerFailures, 0, inFlight);
+      if (ahead.kind !== 'send') return ahead;
+      const how = { schedule: scheduleFor(ahead.receiver, retry), signer: signerFor(ahead.receiver, sentAt), lockWaitMs, keysStamp: stamp };
+      return { claim: ahead, how, full: ahead.deliveries.length >= size };
+    };
     // a claim outside the record's round trip: after a wait, or new work heard while lingering
     const claimAgain = async (): Promise<Claim> => {
       timing.sentAt = performance.now();
@@ -154,17 +169,32 @@ export class ReceiverDrainer {
       const pacer = claim.rate ? new Pacer(claim.rate, { ...timing }, claim.deliveries.length, lastPacer?.localTat) : undefined;
       lastPacer = pacer;
       // the keys of this window, decoded once: a rotation ends the window, and the next claim brings the new keys
-      const signer = signerFor(claim.receiver, timing.sentAt);
-      sent += await this.sendWindow(lock, lanes.all, claim, { schedule, signer, lockWaitMs, keysStamp }, recorder, pacer);
-      rateLimited = claim.rate !== undefined;
-      if (budgetLeft(sent) <= 0 && this.canSend(lock) && performance.now() < turnEndsAt && !(await this.othersWaiting()))
-        extra += maxMessagesPerTurn * lanes.all.length;
-      const budget = Math.min(windowFor(lanes.all.length, rateLimited), budgetLeft(sent));
+      const first = {
+        claim,
+        how: { schedule, signer: signerFor(claim.receiver, timing.sentAt), lockWaitMs, keysStamp },
+        full: claim.deliveries.length >= asked,
+      };
+      const run = await new WindowRun(first, {
+        own: lock,
+        lanes: lanes.all,
+        recorder,
+        pacer,
+        breakerFailures: retry.breakerFailures,
+        keyChanges: this.options.keyChanges,
+        stopping: this.stopping,
+        mayGoOn: () => this.canSend(lock),
+        attempt: (receiver, delivery, lane, how) => this.attempt(receiver, delivery, lock, lane, how),
+        claimAhead,
+      }).run();
+      sent += run.sent;
+      rateLimited = run.last.claim.rate !== undefined;
+      const budget = Math.min(windowFor(lanes.all.length, rateLimited), await budgetAfter(0));
       const more = this.canSend(lock) && !recorder.fenced && budget > 0 && performance.now() < turnEndsAt;
       timing.sentAt = performance.now();
       keysStamp = this.options.keyChanges.stamp();
       workStamp = this.options.linger?.work.stamp() ?? 0;
-      const onlyIfQueued = claim.deliveries.length < asked;
+      // the last window came short, or a claim ahead found the queue empty: claim after the record only if it finds work
+      const onlyIfQueued = !run.last.full || run.unused?.kind === 'empty';
       asked = budget;
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon(), onlyIfQueued } : undefined, pacer?.shiftMs() ?? 0);
       timing.answeredAt = performance.now();
@@ -172,57 +202,6 @@ export class ReceiverDrainer {
       if (!next) return { kind: 'later', at: Date.now() };
       claim = next;
     }
-  }
-
-  /**
-   * Sends a window's deliveries in order until it is done or something says stop; returns how many
-   * were sent. Every lane takes the next delivery and starts its request in the same synchronous
-   * step, right after checking its locks, so requests start in the order of the window. A
-   * rate-limited window's lanes first wait for the pacer, in turn.
-   */
-  private async sendWindow(
-    own: HeldLock,
-    lanes: readonly Lane[],
-    claim: Extract<Claim, { kind: 'send' }>,
-    how: WindowFacts,
-    recorder: AttemptRecorder,
-    pacer: Pacer | undefined,
-  ): Promise<number> {
-    const { receiver, deliveries } = claim;
-    const { breakerFailures } = this.options.retry;
-    let streak = claim.failStreak;
-    let next = 0;
-    let stop = false;
-    // Keys changed after the claim read them (a rotation's notice): stop before the next attempt; the
-    // next claim, in the record's round trip, brings the new keys. With the notices down (not
-    // `listening`), every window is one attempt long. Without a change, just a Map lookup.
-    const { keyChanges } = this.options;
-    const stale = (): boolean => keyChanges.since(own.receiverId, how.keysStamp) && (keyChanges.listening || next > 0);
-    const going = (lane: Lane): boolean => !stop && next < deliveries.length && this.canSend(own) && lane.lock.isHeld() && !recorder.halted && !stale();
-    const run = async (lane: Lane): Promise<void> => {
-      // The deadline check right before each send: a process that just woke from a pause past its
-      // deadline finds its lock lost here and sends nothing.
-      while (going(lane)) {
-        const take = (): ClaimedDelivery | undefined => (going(lane) ? deliveries[next++] : undefined);
-        const paced = pacer && (await withLinkedSignal([this.stopping, lane.signal], (signal) => pacer.admit(signal, take, () => going(lane))));
-        if (pacer && !paced) return;
-        const delivery = paced ? paced.item : (deliveries[next++] as ClaimedDelivery);
-        const record = await this.attempt(receiver, delivery, own, lane, how);
-        if (paced) pacer?.answered(paced.index);
-        recorder.add(record);
-        const { outcome } = record;
-        if (outcome.kind === 'delivered') streak = 0;
-        else if (outcome.kind === 'failed') streak++;
-        // a lost slot ends only its own lane; anything the receiver said about itself ends them all
-        if (outcome.kind === 'aborted') return;
-        const goOn =
-          outcome.kind === 'delivered' || (outcome.kind === 'failed' && receiver.ordering === 'unordered' && streak < breakerFailures && outcome.holdMs === 0);
-        if (!goOn) stop = true;
-        else if (record.attempt.statusCode === null) await withLinkedSignal([this.stopping, lane.signal], (signal) => sleep(CLOSE_SETTLE_MS, signal));
-      }
-    };
-    await Promise.all(lanes.map(run));
-    return next;
   }
 
   private async attempt(receiver: ClaimedReceiver, delivery: ClaimedDelivery, own: HeldLock, lane: Lane, how: WindowFacts): Promise<AttemptRecord> {

@@ -1,8 +1,8 @@
-import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, NextClaim, RecordResult } from '../store/deliveries.js';
+import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, InFlight, NextClaim, RecordResult } from '../store/deliveries.js';
 
 /**
- * Outcomes waiting this many in a row go to the store at once (a window's worth: a hot receiver's
- * outcomes go with the claim of its next window, in one round trip)...
+ * Outcomes waiting this many in a row go to the store at once (a window's worth; the next window
+ * of a hot receiver is claimed ahead, beside these writes)...
  */
 const FLUSH_EVERY = 32;
 /**
@@ -16,7 +16,8 @@ const FLUSH_AFTER_MS = 1000;
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in
  * batches (32, or whatever waited 1 s), one batch in flight at a time and in the order the
  * attempts were made, so the next request to the receiver never waits for a Redis round trip.
- * `settle` writes what is left and claims the next window in the same round trip. A crash loses
+ * `settle` writes what is left and claims the next window in the same round trip (at the end of a
+ * run of windows: a window claimed ahead needs no settle, see `extend`). A crash loses
  * at most the unrecorded outcomes: their deliveries are claimed again by the next holder (same
  * `webhook-id`: at least once). Each write also tells whether to stop: the store refused our
  * fence (a newer holder), or the receiver was disabled or deleted meanwhile.
@@ -25,6 +26,10 @@ const FLUSH_AFTER_MS = 1000;
  * may move: to the last first attempt of the window before which every first attempt has been
  * added (recorded in this batch or an earlier one). A crash then never leaves a first attempt
  * below the frontier unrecorded. With one lane this is simply the batch's last first attempt.
+ *
+ * A window claimed ahead (drain.ts) joins the same recorder (`extend`), so its outcomes are written
+ * after the previous window's, in one chain; `inFlight` tells the claim ahead what is claimed and
+ * not recorded yet.
  */
 export class AttemptRecorder {
   private pending: AttemptRecord[] = [];
@@ -37,6 +42,8 @@ export class AttemptRecorder {
   private readonly firstAttempts: number[];
   private readonly ended = new Set<number>();
   private prefix = 0;
+  /** The retries claimed whose outcome is not written yet (message ids): a claim ahead leaves them out. */
+  private readonly retriesOut = new Set<string>();
 
   constructor(
     private readonly store: DeliveryStore,
@@ -47,7 +54,21 @@ export class AttemptRecorder {
     private readonly recorded: (records: AttemptRecord[], result: RecordResult) => void,
     window: readonly ClaimedDelivery[],
   ) {
-    this.firstAttempts = window.filter((delivery) => !delivery.retry).map((delivery) => delivery.seq);
+    this.firstAttempts = [];
+    this.extend(window);
+  }
+
+  /** Adds the next window, claimed ahead: its first attempts come after this one's in acceptance order. */
+  extend(window: readonly ClaimedDelivery[]): void {
+    for (const delivery of window) {
+      if (delivery.retry) this.retriesOut.add(delivery.messageId);
+      else this.firstAttempts.push(delivery.seq);
+    }
+  }
+
+  /** What a claim ahead must leave out: first attempts up to the last claimed, and the retries not recorded yet. */
+  inFlight(): InFlight {
+    return { seq: this.firstAttempts.at(-1) ?? 0, retries: [...this.retriesOut] };
   }
 
   /** True once the store refused our fence: a newer holder has the receiver. */
@@ -105,6 +126,7 @@ export class AttemptRecorder {
     const { result, next } = await this.store.record(this.receiverId, this.holder, { records: batch, frontier, tatShiftMs }, this.breaker, claimNext);
     if (result.kind === 'fenced') this.refused = true;
     else if (!result.enabled) this.disabled = true;
+    for (const { delivery } of batch) this.retriesOut.delete(delivery.messageId);
     if (batch.length > 0) this.recorded(batch, result);
     return next ? { fenced: this.refused, next } : { fenced: this.refused };
   }

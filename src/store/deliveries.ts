@@ -105,6 +105,16 @@ export interface NextClaim {
   onlyIfQueued?: boolean;
 }
 
+/**
+ * A claim ahead: what the holder has claimed and not recorded yet, while the tail of its current
+ * window is in flight. First attempts are claimed above `seq` (the last one claimed), and the
+ * retries in `retries` (message ids) count as gone from the retry set (claim.lua).
+ */
+export interface InFlight {
+  seq: number;
+  retries: readonly string[];
+}
+
 /** How the receiver's breaker is run: the threshold, and the receiver-wide waits once it is open. */
 export interface BreakerPolicy {
   threshold: number;
@@ -136,10 +146,11 @@ export class DeliveryStore {
 
   /**
    * Claims up to `size` due deliveries; one (the probe) while `breakerThreshold` consecutive
-   * failures stand; for a rate-limited receiver no more than its limit allows within `horizonMs`.
+   * failures stand; for a rate-limited receiver no more than its limit allows within `horizonMs`;
+   * past what is still `inFlight` when claiming ahead.
    */
-  async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number, horizonMs = 0): Promise<Claim> {
-    return parseClaim(receiverId, await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold)));
+  async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number, horizonMs = 0, inFlight?: InFlight): Promise<Claim> {
+    return parseClaim(receiverId, await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold, inFlight)));
   }
 
   /**
@@ -170,7 +181,13 @@ export class DeliveryStore {
     return claimed ? { result, next: parseClaim(receiverId, claimed.value) } : { result };
   }
 
-  private claimArgs(receiverId: string, holder: Holder, { size, horizonMs }: NextClaim, breakerThreshold: number): Parameters<StoreRedis['claimWindow']> {
+  private claimArgs(
+    receiverId: string,
+    holder: Holder,
+    { size, horizonMs }: NextClaim,
+    breakerThreshold: number,
+    inFlight?: InFlight,
+  ): Parameters<StoreRedis['claimWindow']> {
     const k = this.keys.of(receiverId);
     return [
       k.receiver(receiverId),
@@ -183,6 +200,8 @@ export class DeliveryStore {
       size,
       breakerThreshold,
       Math.round(horizonMs),
+      inFlight?.seq ?? 0,
+      ...(inFlight?.retries ?? []),
     ];
   }
 

@@ -20,6 +20,8 @@ export interface StoreCommands {
     size: number,
     breakerThreshold: number,
     rateHorizonMs: number,
+    afterSeq: number,
+    ...retriesInFlight: string[]
   ): Promise<string[]>;
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
   deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;

@@ -9,6 +9,7 @@ import type { ReceiverLocks } from '../../src/locks/types.js';
 import { createLogger } from '../../src/logger.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import type { ReceiverSettings } from '../../src/store/types.js';
 import { TestReceiver } from './receiver.js';
 import type { StoreHarness } from './store.js';
 
@@ -18,8 +19,8 @@ export interface DrainerHarness {
   metrics: Metrics;
   /** A drainer on the harness's store and client: Redis locks unless given others, options over the defaults. */
   drainerWith: (options?: Partial<DrainOptions>, lockBackend?: ReceiverLocks) => ReceiverDrainer;
-  /** A receiver (path `name` of the test receiver) with `count` messages queued for it. */
-  receiverWithMessages: (name: string, count: number) => Promise<{ id: string; messageIds: string[] }>;
+  /** A receiver (path `name` of the test receiver, `settings` over the defaults) with `count` messages queued for it. */
+  receiverWithMessages: (name: string, count: number, settings?: Partial<ReceiverSettings>) => Promise<{ id: string; messageIds: string[] }>;
 }
 
 /**
@@ -56,8 +57,12 @@ export function useDrainer(db: StoreHarness, ttlMs: number): () => DrainerHarnes
         stopping.signal,
         metrics,
       );
-    const receiverWithMessages = async (name: string, count: number): Promise<{ id: string; messageIds: string[] }> => {
-      const id = await db.newReceiver({ url: receiver.url(name), timeoutMs: 5000 });
+    const receiverWithMessages = async (
+      name: string,
+      count: number,
+      settings: Partial<ReceiverSettings> = {},
+    ): Promise<{ id: string; messageIds: string[] }> => {
+      const id = await db.newReceiver({ url: receiver.url(name), timeoutMs: 5000, ...settings });
       const messageIds: string[] = [];
       for (let i = 0; i < count; i++) {
         const accepted = await db.store.messages.accept({ eventType: 'test.event', payload: { i }, receiverIds: [id] }, EMPTY_CATALOG);

@@ -22,9 +22,18 @@
 -- `high` the highest sequence recorded at all: a first attempt between the two may already be in
 -- the retry set, and is then left to it (read only while high > frontier: never with one lane).
 --
+-- Claim ahead (drain.ts): while the tail of its current window is in flight, the holder claims
+-- the next one, before those outcomes are recorded. ARGV[8] is the last first attempt it has
+-- claimed (first attempts start above it, not at `frontier`), and ARGV[9..] the retries it has
+-- claimed whose outcomes are not recorded yet: they are in flight, so they count as gone from the
+-- retry set (also for `strict`: if one fails, the holder stops and gives the window back unsent).
+-- Nothing is written for the deliveries of a window: one never sent is claimed again, as is one
+-- whose holder died before recording it.
+--
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] key prefix, ARGV[4] receiver id,
--- ARGV[5] window size, ARGV[6] breaker threshold, ARGV[7] rate-limit horizon (ms)
+-- ARGV[5] window size, ARGV[6] breaker threshold, ARGV[7] rate-limit horizon (ms),
+-- ARGV[8] claim after this sequence (0: from `frontier`), ARGV[9..] retries in flight (message ids)
 --
 -- Returns {'gone'} | {'fenced', mark} | {'disabled'} | {'empty'} | {'wait', inMs}
 --       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
@@ -66,19 +75,32 @@ if rate then
   if allowed < limit then limit = allowed end
 end
 
+local inFlight, flying = {}, #ARGV - 8
+for i = 9, #ARGV do inFlight[ARGV[i]] = true end
 local chosen = {}
-local firstRetry = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-if #firstRetry > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
-  for _, messageId in ipairs(due) do chosen[#chosen + 1] = {messageId, false} end
-  if #due == 0 and config.ordering == 'strict' then
-    return {'wait', string.format('%d', tonumber(firstRetry[2]) - now)}
+-- the earliest retry not in flight
+local firstRetry = nil
+local heads = redis.call('ZRANGE', KEYS[3], 0, flying, 'WITHSCORES')
+for i = 1, #heads, 2 do
+  if not inFlight[heads[i]] then
+    firstRetry = tonumber(heads[i + 1])
+    break
+  end
+end
+if firstRetry then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit + flying)
+  for _, messageId in ipairs(due) do
+    if #chosen < limit and not inFlight[messageId] then chosen[#chosen + 1] = {messageId, false} end
+  end
+  if #chosen == 0 and config.ordering == 'strict' then
+    return {'wait', string.format('%d', firstRetry - now)}
   end
 end
 if #chosen < limit then
   local frontier = tonumber(receiver[5] or '0')
   local high = tonumber(receiver[8] or '0')
-  local fresh = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (receiver[5] or '0'), '+inf', 'WITHSCORES', 'LIMIT', 0, limit - #chosen)
+  local after = math.max(frontier, tonumber(ARGV[8]))
+  local fresh = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. string.format('%d', after), '+inf', 'WITHSCORES', 'LIMIT', 0, limit - #chosen)
   for i = 1, #fresh, 2 do
     -- above the completed prefix but already attempted (a lane's outcome recorded out of order)
     local attempted = high > frontier and tonumber(fresh[i + 1]) <= high and redis.call('ZSCORE', KEYS[3], fresh[i])
@@ -113,5 +135,5 @@ if sending > 0 then
   if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * sending)) end
   return window
 end
-if #firstRetry > 0 then return {'wait', string.format('%d', math.max(0, tonumber(firstRetry[2]) - now))} end
+if firstRetry then return {'wait', string.format('%d', math.max(0, firstRetry - now))} end
 return {'empty'}
