@@ -210,8 +210,12 @@ export class MessageStore {
     traceparent: string,
   ): AcceptCall {
     const tenant = input.tenantId ?? '';
+    // every field spelled out: an object spread here put each call object in dictionary mode (a
+    // profile of intake showed this function at 8 % of the API's CPU)
     return {
-      ...message,
+      id: message.id,
+      eventType: message.eventType,
+      createdAt: message.createdAt,
       payload: JSON.stringify(input.payload),
       mode: input.receiverIds ? 'explicit' : 'match',
       receiversVersion: versions.receivers ?? '',
@@ -244,10 +248,8 @@ export class MessageStore {
 /** lua/accept.lua's keys and arguments (one shard group). */
 function acceptArgs(k: Keys, call: AcceptCall, retentionMs: number): AcceptArgs {
   const keys = [k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion];
-  const args: (string | number)[] = [
-    ...[call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs, call.idempotencyKey],
-    ...[call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work],
-  ];
+  const args: (string | number)[] = [call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs];
+  args.push(call.idempotencyKey, call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work);
   keys.push(k.message(call.id), k.sequence);
   for (const receiverId of call.receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
   args.push(k.prefix, call.receiverIds.length, ...call.receiverIds);
