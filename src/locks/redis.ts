@@ -197,7 +197,12 @@ export class RedisReceiverLocks implements ReceiverLocks {
     try {
       // one script per group: a script reaches one slot
       const byGroup = new Map<string, typeof locks>();
-      for (const lock of locks) byGroup.set(this.prefixOf(lock.receiverId), [...(byGroup.get(this.prefixOf(lock.receiverId)) ?? []), lock]);
+      for (const lock of locks) {
+        const prefix = this.prefixOf(lock.receiverId);
+        const group = byGroup.get(prefix);
+        if (group) group.push(lock);
+        else byGroup.set(prefix, [lock]);
+      }
       const replies = await Promise.all(
         [...byGroup.values()].map(async (group) => {
           const keys = group.map((lock) => this.lockKey(lock.receiverId));

@@ -74,6 +74,8 @@ export type StoreRedis = RedisClient & StoreCommands;
 
 /** A pipeline with the store's commands: ioredis adds them to pipelines too; its types do not know. */
 export type StorePipeline = { [Name in keyof StoreCommands]: (...args: Parameters<StoreCommands[Name]>) => StorePipeline } & {
+  /** ioredis's own, for reads that share an intake turn's pipeline (sharded-intake.ts). */
+  mget(...keys: string[]): StorePipeline;
   exec(): Promise<[Error | null, unknown][] | null>;
 };
 

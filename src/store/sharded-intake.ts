@@ -67,7 +67,8 @@ export class ShardedIntake {
 
   async accept(call: AcceptCall): Promise<string[]> {
     const k = this.keys;
-    const [receiversVersion, catalogVersion] = await this.redis.mget(k.receiversVersion, k.eventTypesVersion);
+    // in the turn's pipeline of the plain prefix's slot, not a round trip of its own per message
+    const [receiversVersion, catalogVersion] = await this.pipeline.add(k, (p) => p.mget(k.receiversVersion, k.eventTypesVersion), as.texts);
     if ((catalogVersion ?? '0') !== call.catalogVersion) return ['stale-catalog'];
     if (call.mode === 'match' && (receiversVersion ?? '0') !== call.receiversVersion) return ['stale'];
     if (call.mode === 'explicit') {
