@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis.js';
 import type { ApiClient } from '../support/lockstep.js';
 
 /**
@@ -9,7 +9,7 @@ import type { ApiClient } from '../support/lockstep.js';
  * wake set (a turn's work for later, on Redis's clock). Each in seconds from now: a time ~120 s or ~240 s out is a
  * schedule written on a stepped wall clock.
  */
-export async function whyOpen(client: ApiClient, redis: Redis, ids: Map<string, string>, prefix = 'lockstep'): Promise<Map<string, string>> {
+export async function whyOpen(client: ApiClient, redis: RedisClient, ids: Map<string, string>, prefix = 'lockstep'): Promise<Map<string, string>> {
   const now = Date.now();
   const inS = (at: number): string => `${Math.round((at - now) / 1000)} s`;
   const jobs = await delayedDrainJobs(redis, prefix).catch(() => new Map<string, number>());
@@ -58,7 +58,7 @@ async function jobState(queue: Queue, receiverId: string, now: number): Promise<
 }
 
 /** Receiver id → when its delayed drain job is due (epoch ms). BullMQ scores a delayed job timestamp × 4096 + a counter. */
-async function delayedDrainJobs(redis: Redis, prefix: string): Promise<Map<string, number>> {
+async function delayedDrainJobs(redis: RedisClient, prefix: string): Promise<Map<string, number>> {
   const entries = await redis.zrange(`${prefix}:drain:delayed`, 0, -1, 'WITHSCORES');
   const due = new Map<string, number>();
   for (let i = 0; i + 1 < entries.length; i += 2) {

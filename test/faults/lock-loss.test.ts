@@ -5,16 +5,19 @@ import { AddressGuard } from '../../src/delivery/address-guard.js';
 import { RedisReceiverLocks } from '../../src/locks/redis.js';
 import { Fleet } from '../support/fleet.js';
 import { waitFor } from '../support/ports.js';
-import { RedisServer } from '../support/redis.js';
 import { TestReceiver } from '../support/receiver.js';
+import { defaultPrefix, redisPids, redisTarget, startTestRedis } from '../support/test-redis.js';
 
 const TTL_MS = 2000;
 
 test('renewals stop (Redis paused): the in-flight request is aborted within 100 ms of the local deadline', async (t) => {
-  const redis = await RedisServer.start();
+  const redis = await startTestRedis();
   const receiver = await TestReceiver.start();
   receiver.set('hang', { hang: true });
-  const locks = new RedisReceiverLocks(redis.url, { emitterId: 'test', ttlMs: TTL_MS, prefix: 'lockstep' });
+  const shardGroups = Number(process.env.LOCKSTEP_REDIS_SHARD_GROUPS ?? 1);
+  const locks = new RedisReceiverLocks(redisTarget(redis), { emitterId: 'test', ttlMs: TTL_MS, prefix: defaultPrefix(redis), shardGroups });
+  // every node of a cluster: the one holding the lock's slot among them
+  const signalRedis = (name: NodeJS.Signals): void => redisPids(redis).forEach((pid) => process.kill(pid, name));
   const client = new DeliveryClient({ guard: new AddressGuard({ allowPrivateNetworks: true, allowCidrs: [] }) });
   try {
     await locks.start();
@@ -22,10 +25,10 @@ test('renewals stop (Redis paused): the in-flight request is aborted within 100 
     assert.ok(lock);
     const sending = client.send({ url: receiver.url('hang'), headers: {}, body: '{}', timeoutMs: 60_000, signal: lock.lost });
     await waitFor('request at the receiver', () => receiver.inFlightTo('hang') === 1);
-    process.kill(redis.pid as number, 'SIGSTOP'); // the lock service stops answering: renewals hang
+    signalRedis('SIGSTOP'); // the lock service stops answering: renewals hang
     const result = await sending;
     const abortedAt = performance.now(); // the deadline is on the monotonic clock
-    process.kill(redis.pid as number, 'SIGCONT');
+    signalRedis('SIGCONT');
     const late = Math.round(abortedAt - lock.deadline());
     t.diagnostic(`aborted ${late} ms after the local deadline; error: ${result.error}`);
     assert.equal(result.errorKind, 'aborted');
@@ -33,7 +36,7 @@ test('renewals stop (Redis paused): the in-flight request is aborted within 100 
     assert.ok(late >= 0 && late <= 100, `aborted ${late} ms after the deadline`);
     assert.equal(lock.isHeld(), false);
   } finally {
-    process.kill(redis.pid as number, 'SIGCONT');
+    signalRedis('SIGCONT');
     await client.close();
     await locks.close();
     await receiver.close();
@@ -55,7 +58,7 @@ test('lock taken away from an emitter (key deleted): its request is aborted, rec
   await waitFor('the request to hang at the receiver', () => receiver.inFlightTo('stuck') === 1);
   receiver.set('stuck', { status: 200 }); // for the retry; the hanging request keeps hanging
   const admin = redis.client();
-  await admin.del(`lockstep:lock:${target.id}`);
+  await admin.del(fleet.redisLockKey(target.id));
   const deletedAt = Date.now();
   // at least one: the retry may follow the aborted attempt between two polls (it waits for no backoff)
   await waitFor('the aborted attempt to be recorded', async () => ((await client.message(id)).deliveries[0]?.attempts.length ?? 0) >= 1, 5000);

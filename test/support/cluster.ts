@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { freePort, waitFor } from './ports.js';
 import { RedisServer } from './redis.js';
 
@@ -37,12 +37,7 @@ export class RedisCluster {
     );
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}\n${created.stderr}`);
     const cluster = new RedisCluster(nodes);
-    await waitFor(
-      'every cluster node to say cluster_state:ok',
-      async () => (await Promise.all(nodes.map((node) => cluster.ask(node.port, 'cluster', 'info')))).every((info) => /cluster_state:ok/.test(String(info))),
-      30_000,
-      100,
-    );
+    await cluster.stateOk();
     // and, with replicas, every one of them online: until then a WAIT on its master counts none
     if (replicasPerMaster > 0)
       await waitFor(
@@ -61,6 +56,25 @@ export class RedisCluster {
   /** `LOCKSTEP_REDIS_CLUSTER`: every node, `host:port` comma list. */
   get seeds(): string {
     return this.nodes.map((node) => `127.0.0.1:${node.port}`).join(',');
+  }
+
+  /** A client of the whole cluster (it follows the slots), for a test's own look at the keys. */
+  client(): Cluster {
+    return new Cluster(
+      this.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
+      { redisOptions: { maxRetriesPerRequest: null } },
+    );
+  }
+
+  /** Every node stopped (a clean shutdown, as RedisServer's): the whole cluster is down. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()));
+  }
+
+  /** Every node started again on its port, data and nodes.conf; resolves once the cluster is ok again. */
+  async start(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.start()));
+    await this.stateOk();
   }
 
   /**
@@ -101,6 +115,15 @@ export class RedisCluster {
 
   async destroy(): Promise<void> {
     for (const node of this.nodes) await node.destroy();
+  }
+
+  private async stateOk(): Promise<void> {
+    await waitFor(
+      'every cluster node to say cluster_state:ok',
+      async () => (await Promise.all(this.nodes.map((node) => this.ask(node.port, 'cluster', 'info')))).every((info) => /cluster_state:ok/.test(String(info))),
+      30_000,
+      100,
+    );
   }
 
   private async ask(port: number, command: string, ...args: string[]): Promise<unknown> {

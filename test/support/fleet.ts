@@ -1,16 +1,27 @@
 import { ConsulDouble } from './consul-double.js';
 import { EtcdServer } from './etcd.js';
 import { ApiClient, LockstepProcess } from './lockstep.js';
+import { redisLockKey } from './lock-services.js';
 import { TestReceiver } from './receiver.js';
 import { RedisServer } from './redis.js';
+import { defaultPrefix, onCluster, redisEnv, startTestRedis, type TestRedis } from './test-redis.js';
 
 /** The lock service a fleet uses: Redis (the same server as the store), a real etcd, or the Consul double. */
 export type FleetLocks = 'redis' | 'etcd' | 'consul-double';
 
+/**
+ * Why a test that puts a proxy between an emitter and its lock service cannot run with `locks` in
+ * the cluster lane, or false: Redis Cluster clients follow the addresses the nodes announce, so a
+ * proxy in front of one seed is bypassed.
+ */
+export function lockProxySkip(locks: FleetLocks): string | false {
+  return onCluster && locks === 'redis' && 'cluster lane: a Redis Cluster link cannot be proxied (the client follows the nodes’ announced addresses)';
+}
+
 interface LockServer {
   env: Record<string, string>;
-  /** Port of the lock service (for a proxy in front of it). */
-  port: number;
+  /** Port of the lock service (for a proxy in front of it; see lockProxySkip). */
+  readonly port: number;
   /** Lock-service address env for a client that goes through `port` instead. */
   envVia(port: number): Record<string, string>;
   stop(): Promise<void>;
@@ -20,11 +31,12 @@ interface LockServer {
 
 /**
  * One API process and N emitter processes on a real Redis, with a recording receiver: the shape
- * every multi-process test needs.
+ * every multi-process test needs. In the cluster lane (test-redis.ts) that Redis is a 3-master
+ * Redis Cluster, which `redis` stops, starts and reads as a whole.
  */
 export class Fleet {
   private constructor(
-    readonly redis: RedisServer,
+    readonly redis: TestRedis,
     readonly receiver: TestReceiver,
     readonly api: LockstepProcess,
     readonly emitters: LockstepProcess[],
@@ -35,10 +47,10 @@ export class Fleet {
   ) {}
 
   static async start(emitterCount: number, env: Record<string, string> = {}, locks: FleetLocks = 'redis'): Promise<Fleet> {
-    const redis = await RedisServer.start();
+    const redis = await startTestRedis();
     const lockServer = await startLockServer(locks, redis);
     const receiver = await TestReceiver.start();
-    const common = { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_THROTTLED_MIN_MS: '0', ...lockServer.env, ...env };
+    const common = { ...redisEnv(redis), LOCKSTEP_LOCK_TTL_MS: '2000', LOCKSTEP_THROTTLED_MIN_MS: '0', ...lockServer.env, ...env };
     const api = await LockstepProcess.start('api', common);
     const emitters = await Promise.all(
       Array.from({ length: emitterCount }, (_, i) => LockstepProcess.start('emitter', { ...common, LOCKSTEP_EMITTER_ID: `emitter-${i + 1}` })),
@@ -69,6 +81,11 @@ export class Fleet {
     );
   }
 
+  /** The key of `receiverId`'s lock with the Redis lock backend, in this fleet's Redis. */
+  redisLockKey(receiverId: string): string {
+    return redisLockKey(defaultPrefix(this.redis), Number(this.emitterEnv.LOCKSTEP_REDIS_SHARD_GROUPS ?? 1), receiverId);
+  }
+
   async holderOf(receiverId: string): Promise<{ emitterId: string; fence: number } | undefined> {
     const { body } = await this.client.request<{ data: { receiverId: string; emitterId: string; fence: number }[] }>('GET', '/v1/locks');
     return body.data.find((holder) => holder.receiverId === receiverId);
@@ -85,10 +102,17 @@ export class Fleet {
   }
 }
 
-async function startLockServer(locks: FleetLocks, redis: RedisServer): Promise<LockServer> {
+async function startLockServer(locks: FleetLocks, redis: TestRedis): Promise<LockServer> {
   if (locks === 'redis') {
     const via = (port: number): Record<string, string> => ({ LOCKSTEP_REDIS_URL: `redis://127.0.0.1:${port}` });
-    return { env: {}, port: redis.port, envVia: via, stop: () => redis.stop(), start: () => redis.start(), destroy: async () => {} };
+    const common = { env: {}, envVia: via, stop: () => redis.stop(), start: () => redis.start(), destroy: async () => {} };
+    if (redis instanceof RedisServer) return { ...common, port: redis.port };
+    return {
+      ...common,
+      get port(): number {
+        throw new Error(lockProxySkip('redis') || 'no proxy in front of a Redis Cluster');
+      },
+    };
   }
   if (locks === 'etcd') {
     const etcd = await EtcdServer.start();

@@ -124,13 +124,18 @@ export async function startLockService(name: LockServiceName): Promise<LockServi
 function dropRedisHolder(server: RedisServer, shardGroups: number): LockService['dropHolder'] {
   return async (prefix, receiverId) => {
     const redis = server.client();
-    const groupPrefix = shardGroups > 1 ? (groupPrefixes(prefix, shardGroups)[groupOf(receiverId, shardGroups)] as string) : prefix;
     try {
-      await redis.del(`${groupPrefix}:lock:${receiverId}`); // the key name src/locks/redis.ts uses
+      await redis.del(redisLockKey(prefix, shardGroups, receiverId));
     } finally {
       redis.disconnect();
     }
   };
+}
+
+/** The key of `receiverId`'s lock in the Redis backend (src/locks/redis.ts): in its shard group's slot. */
+export function redisLockKey(prefix: string, shardGroups: number, receiverId: string): string {
+  const groupPrefix = shardGroups > 1 ? (groupPrefixes(prefix, shardGroups)[groupOf(receiverId, shardGroups)] as string) : prefix;
+  return `${groupPrefix}:lock:${receiverId}`;
 }
 
 function dropEtcdHolder(server: EtcdServer): LockService['dropHolder'] {
