@@ -7,6 +7,7 @@ import { freePort } from './ports.js';
 import { TestReceiver } from './receiver.js';
 import { RedisCluster } from './cluster.js';
 import { RedisServer } from './redis.js';
+import { onCluster } from './test-redis.js';
 
 /** Lockstep started inside the test process (real Redis, real HTTP), for API-level tests. */
 export async function startInProcess(role: Role, env: Record<string, string>): Promise<{ running: Running; api: ApiClient }> {
@@ -38,7 +39,7 @@ export function useLockstep(role: Role, env: Record<string, string>): () => InPr
   let cluster: RedisCluster | undefined;
   before(async () => {
     // the cluster lane (scripts/test.mjs) runs the API-level suites on a real 3-master Redis Cluster
-    cluster = process.env.LOCKSTEP_TEST_REDIS_CLUSTER ? await RedisCluster.start(3, 0) : undefined;
+    cluster = onCluster ? await RedisCluster.start(3, 0) : undefined;
     const redis = cluster?.nodes[0] ?? (await RedisServer.start());
     const where: Record<string, string> = cluster ? { LOCKSTEP_REDIS_CLUSTER: cluster.seeds } : { LOCKSTEP_REDIS_URL: redis.url };
     const receiver = await TestReceiver.start();
