@@ -30,12 +30,13 @@ function isRedisOutOfMemory(error: Error): boolean {
 
 /**
  * ioredis's ways of saying Redis is unreachable right now; READONLY and UNBLOCKED are a master
- * demoted by a failover (the connection moves to the new master by itself).
+ * demoted by a failover (the connection moves to the new master by itself), CLUSTERDOWN a cluster
+ * with a slot no master serves (a master down and no replica taken over yet).
  */
 function isRedisUnavailable(error: Error): boolean {
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|All sentinels are unreachable/i.test(
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|^CLUSTERDOWN|All sentinels are unreachable/i.test(
       error.message,
     )
   );

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import { LockstepError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { connectRedis, describeRedis, type RedisClient, type RedisTarget } from '../redis.js';
@@ -153,8 +154,14 @@ export class Store {
     return this.work;
   }
 
+  /**
+   * True when Redis answers. On a cluster, for the slot of the plain prefix and of every group: a
+   * master down leaves its groups' receivers without a store, and a PING would reach a live one.
+   */
   async ping(): Promise<boolean> {
-    return this.redis.ping().then(
+    const redis = this.redis;
+    const marks = [this.keys.replicationMark, ...this.keys.groupKeys.map((group) => group.replicationMark)];
+    return Promise.all(redis instanceof Cluster ? marks.map((mark) => redis.exists(mark)) : [redis.ping()]).then(
       () => true,
       () => false,
     );
