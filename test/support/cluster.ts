@@ -82,6 +82,31 @@ export class RedisCluster {
    * `key`'s slot; resolves once the replica has become master. Returns the ports, old and new.
    */
   async failoverMasterOf(key: string): Promise<{ from: number; to: number }> {
+    const { master, nodes } = await this.ownerOf(key);
+    const replica = nodes.find((fields) => fields[2]?.includes('slave') && fields[3] === master?.[0]);
+    if (!master || !replica) throw new Error(`no master with a replica for ${key}'s slot`);
+    await this.ask(portOf(replica), 'cluster', 'failover');
+    await waitFor('the replica to take over', async () => /role:master/.test(String(await this.ask(portOf(replica), 'info', 'replication'))), 20_000, 50);
+    return { from: portOf(master), to: portOf(replica) };
+  }
+
+  /** The master of `key`'s slot alone, stopped and started again (start resolves once the cluster is ok again). */
+  async masterOutage(key: string): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
+    const { master } = await this.ownerOf(key);
+    const node = this.nodes.find((candidate) => master && candidate.port === portOf(master));
+    if (!node) throw new Error(`no master for ${key}'s slot`);
+    return {
+      port: node.port,
+      stop: () => node.stop(),
+      start: async () => {
+        await node.start();
+        await this.stateOk();
+      },
+    };
+  }
+
+  /** The master serving `key`'s slot, and every node, as `CLUSTER NODES` lines split into fields. */
+  private async ownerOf(key: string): Promise<{ master: string[] | undefined; nodes: string[][] }> {
     const slot = Number(await this.ask(this.nodes[0]?.port as number, 'cluster', 'keyslot', key));
     const nodes = String(await this.ask(this.nodes[0]?.port as number, 'cluster', 'nodes'))
       .trim()
@@ -92,13 +117,7 @@ export class RedisCluster {
         const [low, high = low] = range.split('-').map(Number);
         return slot >= (low as number) && slot <= (high as number);
       });
-    const master = nodes.find((fields) => fields[2]?.includes('master') && owns(fields));
-    const replica = nodes.find((fields) => fields[2]?.includes('slave') && fields[3] === master?.[0]);
-    if (!master || !replica) throw new Error(`no master with a replica for slot ${slot}`);
-    const port = (fields: string[]): number => Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
-    await this.ask(port(replica), 'cluster', 'failover');
-    await waitFor('the replica to take over', async () => /role:master/.test(String(await this.ask(port(replica), 'info', 'replication'))), 20_000, 50);
-    return { from: port(master), to: port(replica) };
+    return { master: nodes.find((fields) => fields[2]?.includes('master') && owns(fields)), nodes };
   }
 
   /** How many keys each master holds (`DBSIZE`), by port. */
@@ -136,4 +155,9 @@ export class RedisCluster {
       client.disconnect();
     }
   }
+}
+
+/** The port of a `CLUSTER NODES` line's node (`ip:port@cport`). */
+function portOf(fields: string[]): number {
+  return Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
 }
