@@ -116,7 +116,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
   const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
   const nat = setting('LOCKSTEP_REDIS_CLUSTER_NAT', 'redisClusterNat');
-  if (nat !== undefined && cluster === undefined) throw new ConfigError('LOCKSTEP_REDIS_CLUSTER_NAT applies to a Redis Cluster: set LOCKSTEP_REDIS_CLUSTER too');
+  if (nat !== undefined && cluster === undefined)
+    throw new ConfigError('LOCKSTEP_REDIS_CLUSTER_NAT applies to a Redis Cluster: set LOCKSTEP_REDIS_CLUSTER too');
   const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS', 'redisShardGroups') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),

@@ -113,7 +113,8 @@ export function natMap(value: unknown, name: string): Record<string, { host: str
   return Object.fromEntries(
     list(value ?? '').map((pair) => {
       const [announced, reachable, extra] = pair.split('=');
-      if (!announced || !reachable || extra !== undefined) throw new ConfigError(`${name}: ${JSON.stringify(pair)} is not announced=reachable such as ${example} (comma list)`);
+      if (!announced || !reachable || extra !== undefined)
+        throw new ConfigError(`${name}: ${JSON.stringify(pair)} is not announced=reachable such as ${example} (comma list)`);
       const [from] = hostPorts(announced, name, example);
       const [to] = hostPorts(reachable, name, example);
       return [`${from?.host}:${from?.port}`, to as { host: string; port: number }];
