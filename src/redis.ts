@@ -17,6 +17,8 @@ export interface SentinelTarget {
 /** A Redis Cluster (`LOCKSTEP_REDIS_CLUSTER`): any of its nodes; the client learns the rest. */
 export interface ClusterTarget {
   cluster: HostPort[];
+  /** Where to reach a node, by the address it announces (`LOCKSTEP_REDIS_CLUSTER_NAT`: Docker, NAT). */
+  natMap?: Record<string, HostPort>;
   password?: string;
 }
 
@@ -49,6 +51,7 @@ export function connectRedis(target: RedisTarget, options: RedisOptions = {}): R
       lazyConnect: lazyConnect ?? false,
       enableOfflineQueue: enableOfflineQueue ?? true,
       clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+      ...(target.natMap ? { natMap: target.natMap } : {}),
       redisOptions: { ...perNode, ...(target.password ? { password: target.password } : {}) },
     });
   }

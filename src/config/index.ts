@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ConfigError } from './error.js';
 import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
-import { bool, cidrs, hostPorts, int, oneOf, schedule, text, url, urls } from './parse.js';
+import { bool, cidrs, hostPorts, int, natMap, oneOf, schedule, text, url, urls } from './parse.js';
 
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
 export type Role = 'all' | 'api' | 'emitter';
@@ -19,6 +19,8 @@ export interface Config {
   redisUrl: string | undefined;
   /** Nodes of a Redis Cluster (`LOCKSTEP_REDIS_CLUSTER`); undefined = not a cluster. */
   redisCluster: { host: string; port: number }[] | undefined;
+  /** Cluster nodes' announced addresses and where this process reaches them (`LOCKSTEP_REDIS_CLUSTER_NAT`). */
+  redisClusterNat: Record<string, { host: string; port: number }> | undefined;
   /** Sentinels that name the master (`LOCKSTEP_REDIS_SENTINELS`); undefined = none. */
   redisSentinels: { host: string; port: number }[] | undefined;
   redisSentinelName: string;
@@ -113,6 +115,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (given.filter(Boolean).length > 1)
     throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
   const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
+  const nat = setting('LOCKSTEP_REDIS_CLUSTER_NAT', 'redisClusterNat');
+  if (nat !== undefined && cluster === undefined)
+    throw new ConfigError('LOCKSTEP_REDIS_CLUSTER_NAT applies to a Redis Cluster: set LOCKSTEP_REDIS_CLUSTER too');
   const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS', 'redisShardGroups') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
   return {
     host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
@@ -120,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? '', 'LOCKSTEP_API_TOKEN'),
     redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
     redisCluster: cluster === undefined ? undefined : hostPorts(cluster, 'LOCKSTEP_REDIS_CLUSTER', '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379'),
+    redisClusterNat: nat === undefined ? undefined : natMap(nat, 'LOCKSTEP_REDIS_CLUSTER_NAT'),
     redisSentinels: sentinels === undefined ? undefined : hostPorts(sentinels, 'LOCKSTEP_REDIS_SENTINELS', '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379'),
     redisSentinelName: text(setting('LOCKSTEP_REDIS_SENTINEL_NAME', 'redisSentinelName') ?? 'mymaster', 'LOCKSTEP_REDIS_SENTINEL_NAME', /^\S+$/, '(no spaces)'),
     redisPassword: optionalSecret(env.LOCKSTEP_REDIS_PASSWORD, 'LOCKSTEP_REDIS_PASSWORD'),
@@ -173,7 +179,12 @@ export function loadConfig(env: Env = process.env): Config {
  * `LOCKSTEP_REDIS_PASSWORD` when the URL has none); undefined = none given (role `all` embeds one).
  */
 export function redisTarget(config: Config): RedisTarget | undefined {
-  if (config.redisCluster) return { cluster: config.redisCluster, ...(config.redisPassword ? { password: config.redisPassword } : {}) };
+  if (config.redisCluster)
+    return {
+      cluster: config.redisCluster,
+      ...(config.redisClusterNat ? { natMap: config.redisClusterNat } : {}),
+      ...(config.redisPassword ? { password: config.redisPassword } : {}),
+    };
   if (config.redisSentinels)
     return {
       sentinels: config.redisSentinels,

@@ -104,6 +104,24 @@ function redactPassword(raw: string): string {
   return raw.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1***@');
 }
 
+/**
+ * A comma list of `announced=reachable` address pairs (each `host:port`), for a Redis Cluster whose
+ * nodes announce addresses this process cannot reach (Docker, NAT): keyed by the announced one.
+ */
+export function natMap(value: unknown, name: string): Record<string, { host: string; port: number }> {
+  const example = '10.0.1.5:6379=203.0.113.5:7001';
+  return Object.fromEntries(
+    list(value ?? '').map((pair) => {
+      const [announced, reachable, extra] = pair.split('=');
+      if (!announced || !reachable || extra !== undefined)
+        throw new ConfigError(`${name}: ${JSON.stringify(pair)} is not announced=reachable such as ${example} (comma list)`);
+      const [from] = hostPorts(announced, name, example);
+      const [to] = hostPorts(reachable, name, example);
+      return [`${from?.host}:${from?.port}`, to as { host: string; port: number }];
+    }),
+  );
+}
+
 /** A comma list of `host:port` (an IPv6 address in brackets: `[::1]:26379`), at least one. */
 export function hostPorts(value: unknown, name: string, example: string): { host: string; port: number }[] {
   const items = list(value ?? '');

@@ -1,6 +1,6 @@
 import type { Keys } from './keys.js';
 import { as, Batch } from './batch.js';
-import { parseClaim, parseRecord } from './delivery-replies.js';
+import { MESSAGE_FIELDS, parseClaim, parseRecord, toClaimed, type ClaimReply } from './delivery-replies.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
 import type { Attempt, ReceiverOrdering } from './types.js';
 
@@ -151,7 +151,36 @@ export class DeliveryStore {
    * past what is still `inFlight` when claiming ahead.
    */
   async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number, horizonMs = 0, inFlight?: InFlight): Promise<Claim> {
-    return parseClaim(receiverId, await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold, inFlight)));
+    for (;;) {
+      const reply = parseClaim(await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold, inFlight)));
+      const claim = await this.readWindow(receiverId, reply);
+      if (claim) return claim;
+    }
+  }
+
+  /**
+   * The claimed window with its messages, read in one round trip after the claim (claim.lua names
+   * the deliveries only); null when every one of them was gone (dropped: claim again).
+   */
+  private async readWindow(receiverId: string, reply: ClaimReply): Promise<Claim | null> {
+    if (reply.kind !== 'send') return reply;
+    const { picks, ...window } = reply;
+    const k = this.keys.of(receiverId);
+    const batch = new Batch(this.redis.pipeline());
+    const reads = picks.map(({ messageId }) => batch.add((p) => p.hmget(k.message(messageId), ...MESSAGE_FIELDS, k.deliveryField(receiverId)), as.texts));
+    await batch.run();
+    const deliveries: ClaimedDelivery[] = [];
+    const gone: string[] = [];
+    picks.forEach((pick, i) => {
+      const delivery = toClaimed(receiverId, pick, reads[i]?.value ?? []);
+      if (delivery) deliveries.push(delivery);
+      else gone.push(pick.messageId);
+    });
+    if (gone.length === 0) return { ...window, deliveries };
+    // a gone message must never block the queue (lua/drop-gone.lua checks again)
+    const keys = [k.queue(receiverId), k.retries(receiverId), ...k.statsKeys, ...gone.map((id) => k.message(id))];
+    await this.redis.dropGone(keys.length, ...keys, receiverId, ...gone);
+    return deliveries.length > 0 ? { ...window, deliveries } : null;
   }
 
   /**
@@ -179,7 +208,9 @@ export class DeliveryStore {
     const claimed = claimNext ? pipeline.add((p) => p.claimWindow(...this.claimArgs(receiverId, holder, claimNext, breaker.threshold)), as.list) : undefined;
     await pipeline.run();
     const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, queued: true, statuses: [] };
-    return claimed ? { result, next: parseClaim(receiverId, claimed.value) } : { result };
+    if (!claimed) return { result };
+    const next = await this.readWindow(receiverId, parseClaim(claimed.value));
+    return { result, next: next ?? (await this.claim(receiverId, holder, claimNext?.size ?? 1, breaker.threshold, claimNext?.horizonMs)) };
   }
 
   private claimArgs(
@@ -196,8 +227,6 @@ export class DeliveryStore {
       k.retries(receiverId),
       holder.fence.value,
       holder.fence.service,
-      k.prefix,
-      receiverId,
       size,
       breakerThreshold,
       Math.round(horizonMs),
@@ -213,7 +242,7 @@ export class DeliveryStore {
     breaker: BreakerPolicy,
   ): [number, ...(string | number)[]] {
     const k = this.keys.of(receiverId);
-    const keys = [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), k.dead(receiverId), k.receiversVersion];
+    const keys = [k.receiver(receiverId), k.queue(receiverId), k.retries(receiverId), k.dead(receiverId), k.receiversVersion, ...k.statsKeys];
     const args: (string | number)[] = [
       holder.fence.value,
       holder.fence.service,
@@ -225,10 +254,10 @@ export class DeliveryStore {
       frontier,
       (tatShiftMs ?? 0).toFixed(3),
       this.retentionMs,
-      k.prefix,
     ];
     for (const { delivery, attempt, outcome, lane } of records) {
-      keys.push(k.message(delivery.messageId));
+      const message = k.message(delivery.messageId);
+      keys.push(message, delivery.idempotency ? k.idempotency(delivery.idempotency.key) : message);
       const failed = outcome.kind === 'failed' ? outcome : undefined;
       args.push(
         delivery.messageId,

@@ -35,14 +35,15 @@ export class DrainQueue {
   ) {
     this.connection = connection;
     this.connection.on('error', () => {}); // surfaced through failed commands, as on the store's
-    this.queues = keys.groupKeys.map(
-      (group) =>
-        new Queue<DrainJob>(DRAIN_QUEUE, {
-          connection: this.connection,
-          prefix: group.prefix,
-          defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
-        }),
-    );
+    this.queues = keys.groupKeys.map((group) => {
+      const queue = new Queue<DrainJob>(DRAIN_QUEUE, {
+        connection: this.connection,
+        prefix: group.prefix,
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
+      });
+      queue.on('error', () => {}); // surfaced through failed commands, as the connection's
+      return queue;
+    });
   }
 
   /** The queues' BullMQ prefixes (the shard groups'), for the emitters' workers. */
@@ -138,7 +139,11 @@ export class DrainQueue {
   }
 
   async close(): Promise<void> {
+    // BullMQ leaves a connection it was given open. Closed first, and each queue's start-up (a
+    // version check on that connection) let fail before the queue closes: a queue closed while it
+    // still starts up drops its listeners, and the failure then escapes as an unhandled rejection.
+    this.connection.disconnect();
+    await Promise.allSettled(this.queues.map((queue) => queue.waitUntilReady()));
     await Promise.all(this.queues.map((queue) => queue.close()));
-    this.connection.disconnect(); // BullMQ leaves a connection it was given open
   }
 }

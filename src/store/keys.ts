@@ -134,6 +134,14 @@ export class Keys {
   heads(kind: 'pending' | 'retrying' | 'dead'): string {
     return `${this.prefix}:heads:${kind}`;
   }
+  /** The counters and the three heads, in the order lua/includes/stats.lua's `statsKeys` reads them. */
+  get statsKeys(): string[] {
+    return [this.stats, this.heads('pending'), this.heads('retrying'), this.heads('dead')];
+  }
+  /** What lua/includes/groups.lua reads first of a group: the message's copy there, the sequence, the statistics keys. */
+  copyKeys(messageId: string): string[] {
+    return [this.message(messageId), this.sequence, ...this.statsKeys];
+  }
   /** Hash of the event-type catalog: field = type name, value = the stored type (JSON, with its `version`). */
   get eventTypes(): string {
     return `${this.prefix}:event-types`;

@@ -166,12 +166,10 @@ export class MessageStore {
     const groups = [...this.keys.byGroup(targets, home)].reverse();
     const resent: string[] = [];
     for (const [group, ids] of groups) {
-      const keys = [
-        group.message(id),
-        group.sequence,
-        ...ids.flatMap((receiverId) => [group.receiver(receiverId), group.queue(receiverId), group.dead(receiverId)]),
-      ];
-      const args = [id, group === home ? '' : base, group === home ? resent.join(',') : '', group.prefix, String(ids.length), ...ids];
+      const isHome = group === home;
+      const idem = isHome && stored.idempotencyKey !== '' ? group.idempotency(stored.idempotencyKey) : group.message(id);
+      const keys = [idem, ...group.copyKeys(id), ...ids.flatMap((receiverId) => [group.receiver(receiverId), group.queue(receiverId), group.dead(receiverId)])];
+      const args = [id, isHome ? '' : base, isHome ? resent.join(',') : '', isHome ? stored.idempotencyKey : '', String(ids.length), ...ids];
       const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
       if (kind === 'not-found') return { kind };
       resent.push(...rest);
@@ -250,9 +248,9 @@ function acceptArgs(k: Keys, call: AcceptCall, retentionMs: number): AcceptArgs 
   const keys = [k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion];
   const args: (string | number)[] = [call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs];
   args.push(call.idempotencyKey, call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work);
-  keys.push(k.message(call.id), k.sequence);
+  keys.push(...k.copyKeys(call.id));
   for (const receiverId of call.receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
-  args.push(k.prefix, call.receiverIds.length, ...call.receiverIds);
+  args.push(call.receiverIds.length, ...call.receiverIds);
   return [keys.length, ...keys, ...args];
 }
 

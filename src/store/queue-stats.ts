@@ -11,6 +11,11 @@ export interface QueueState {
 
 /** How many receivers one call of the dead-letter trim handles at most (bounded work per call). */
 const TRIM_BATCH = 100;
+/**
+ * The trim's candidates are read by this process's clock, and the script decides by Redis's: the
+ * read reaches this much further, so a clock behind Redis's only delays a trim by what it exceeds.
+ */
+const CLOCK_MARGIN_MS = 60_000;
 
 /**
  * The queues at a glance, from the counters and "heads" the scripts keep (lua/includes/stats.lua):
@@ -25,7 +30,14 @@ export class QueueStats {
 
   /** Counts the statistics from every receiver once, if they were never kept (new or upgraded installation). */
   async countOnce(): Promise<void> {
-    for (const g of this.keys.groupKeys) await this.redis.countStats(g.stats, g.receivers, g.prefix);
+    for (const g of this.keys.groupKeys) {
+      while ((await this.redis.hexists(g.stats, 'since')) === 0) {
+        // the script counts the receivers it is named: -1 when the group's set changed since this read
+        const ids = await this.redis.zrange(g.receivers, 0, -1);
+        const keys = [...g.statsKeys, g.receivers, ...ids.flatMap((id) => [g.receiver(id), g.queue(id), g.retries(id), g.dead(id)])];
+        if ((await this.redis.countStats(keys.length, ...keys, ...ids)) !== -1) break;
+      }
+    }
   }
 
   /** The sums of every shard group's counters (keys.ts), and the oldest of their heads. */
@@ -58,7 +70,10 @@ export class QueueStats {
     let trimmed = 0;
     for (const g of this.keys.groupKeys) {
       for (let round = 0; round < maxBatches; round++) {
-        const batch = await this.redis.trimDead(g.heads('dead'), g.prefix, this.retentionMs, TRIM_BATCH);
+        const due = await this.redis.zrangebyscore(g.heads('dead'), '-inf', Date.now() - this.retentionMs + CLOCK_MARGIN_MS, 'LIMIT', 0, TRIM_BATCH);
+        if (due.length === 0) break;
+        const keys = [...g.statsKeys, ...due.map((id) => g.dead(id))];
+        const batch = await this.redis.trimDead(keys.length, ...keys, this.retentionMs, ...due);
         trimmed += batch;
         if (batch < TRIM_BATCH) break;
       }

@@ -5,8 +5,12 @@ import { swapConfig } from './config-swap.js';
 import { allMembers, lexPage } from './group-reads.js';
 import { announceReceiverChange } from './receiver-version.js';
 import type { Keys } from './keys.js';
+import { namedMessages } from './named-messages.js';
 import type { StoreRedis } from './scripts.js';
 import type { Page, ReceiverPatch, ReceiverSettings, ReceiverView } from './types.js';
+
+/** Queued deliveries a delete cancels per script call (lua/delete-receiver.lua): bounded work per call. */
+const DELETE_BATCH = 1000;
 
 /** The fields of a receiver hash other than `config`. */
 type ReceiverHash = Record<string, string>;
@@ -127,19 +131,14 @@ export class ReceiverStore {
   async delete(id: string): Promise<boolean> {
     const k = this.keys.of(id);
     const tenant = (await this.redis.hget(k.receiver(id), 'tenant')) ?? ''; // never changes: safe to read first
-    const deleted =
-      (await this.redis.deleteReceiver(
-        k.receiver(id),
-        k.queue(id),
-        k.dead(id),
-        k.receivers,
-        k.receiversVersion,
-        k.retries(id),
-        k.tenantReceivers(tenant),
-        id,
-        k.prefix,
-        this.retentionMs,
-      )) === 1;
+    const own = [k.receiver(id), k.queue(id), k.dead(id), k.receivers, k.receiversVersion, k.retries(id), k.tenantReceivers(tenant), ...k.statsKeys];
+    let reply: number;
+    do {
+      // the script cancels the deliveries it is named (lua/delete-receiver.lua): 2 = more were queued meanwhile
+      const named = await namedMessages(this.redis, k, await this.redis.zrange(k.queue(id), 0, DELETE_BATCH - 1));
+      reply = await this.redis.deleteReceiver(own.length + named.keys.length, ...own, ...named.keys, id, this.retentionMs, ...named.args);
+    } while (reply === 2);
+    const deleted = reply === 1;
     await announceReceiverChange(this.redis, this.keys);
     await this.replicas.confirm();
     return deleted;
@@ -151,17 +150,10 @@ export class ReceiverStore {
    */
   async replayDead(id: string, filter: { since?: Date; messageIds?: string[] }): Promise<number> {
     const k = this.keys.of(id);
-    const count = await this.redis.replayDead(
-      k.dead(id),
-      k.queue(id),
-      k.receiver(id),
-      k.retries(id),
-      filter.since?.getTime() ?? 0,
-      k.prefix,
-      id,
-      this.retentionMs,
-      ...(filter.messageIds ?? []),
-    );
+    const ids = filter.messageIds ?? (await this.redis.zrangebyscore(k.dead(id), filter.since?.getTime() ?? 0, '+inf'));
+    const named = await namedMessages(this.redis, k, ids);
+    const own = [k.dead(id), k.queue(id), k.receiver(id), k.retries(id), ...k.statsKeys];
+    const count = await this.redis.replayDead(own.length + named.keys.length, ...own, ...named.keys, id, this.retentionMs, ...named.args);
     await this.replicas.confirm();
     return count;
   }

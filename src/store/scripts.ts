@@ -15,16 +15,16 @@ export interface StoreCommands {
     retriesKey: string,
     fence: number,
     lockService: string,
-    prefix: string,
-    receiverId: string,
     size: number,
     breakerThreshold: number,
     rateHorizonMs: number,
     afterSeq: number,
     ...retriesInFlight: string[]
   ): Promise<string[]>;
+  /** lua/drop-gone.lua: deliveries whose message is gone leave the queue. */
+  dropGone(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
-  deleteReceiver(...keysAndArgs: Arg[]): Promise<number>;
+  deleteReceiver(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
   markDeleting(receiverKey: string, versionKey: string): Promise<number>;
   createReceiver(
     receiverKey: string,
@@ -53,19 +53,9 @@ export interface StoreCommands {
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
-  countStats(statsKey: string, receiversKey: string, prefix: string): Promise<number>;
-  trimDead(deadHeadsKey: string, prefix: string, retentionMs: number, limit: number): Promise<number>;
-  replayDead(
-    deadKey: string,
-    queueKey: string,
-    receiverKey: string,
-    retriesKey: string,
-    since: number,
-    prefix: string,
-    receiverId: string,
-    retentionMs: number,
-    ...messageIds: string[]
-  ): Promise<number>;
+  countStats(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
+  trimDead(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
+  replayDead(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
   /** lua/migrate-message.lua: one message into schema 2's layout (migrate.ts). */
   migrateMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<'converted' | 'skipped' | 'changed'>;
 }
@@ -89,8 +79,9 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['acceptGroup', 'accept-group.lua'],
   ['finishIntake', 'finish-intake.lua', 2],
   ['claimWindow', 'claim.lua', 3],
+  ['dropGone', 'drop-gone.lua'],
   ['recordAttempts', 'record.lua'],
-  ['deleteReceiver', 'delete-receiver.lua', 7],
+  ['deleteReceiver', 'delete-receiver.lua'],
   ['createReceiver', 'create-receiver.lua', 4],
   ['updateTenant', 'update-tenant.lua', 1],
   ['deleteTenant', 'delete-tenant.lua', 2],
@@ -98,12 +89,12 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['replaceConfig', 'replace-config.lua', 2],
   ['replaceEventType', 'replace-event-type.lua', 2],
   ['writeEventType', 'write-event-type.lua', 2],
-  ['replayDead', 'replay.lua', 4],
+  ['replayDead', 'replay.lua'],
   ['resendMessage', 'resend.lua'],
   ['wakeLater', 'wake-later.lua', 1],
   ['promoteDue', 'promote-due.lua', 1],
-  ['countStats', 'count-stats.lua', 2],
-  ['trimDead', 'trim-dead.lua', 1],
+  ['countStats', 'count-stats.lua'],
+  ['trimDead', 'trim-dead.lua'],
   ['migrateMessage', 'migrate-message.lua'],
 ];
 

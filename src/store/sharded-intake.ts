@@ -33,14 +33,17 @@ export interface HomeCopy {
   receiverIds: string[];
   traceparent: string;
   tenant: string;
+  /** The idempotency key's name ('' = none): only the home copy holds it. */
+  idempotencyKey: string;
 }
 
 /** The message's home copy, or null when there is none (never accepted, or expired). */
 export async function readHomeCopy(redis: StoreRedis, keys: Keys, id: string): Promise<HomeCopy | null> {
-  const fields = await redis.hmget(keys.of(id).message(id), 'eventType', 'payload', 'createdAt', 'receiverIds', 'tp', 'tenant');
-  const [eventType, payload, createdAt, receiverIds, traceparent, tenant] = fields;
+  const fields = await redis.hmget(keys.of(id).message(id), 'eventType', 'payload', 'createdAt', 'receiverIds', 'tp', 'tenant', 'idem');
+  const [eventType, payload, createdAt, receiverIds, traceparent, tenant, idem] = fields;
   if (!eventType || !payload || !createdAt) return null;
-  return { eventType, payload, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [], traceparent: traceparent ?? '', tenant: tenant ?? '' };
+  const rest = { traceparent: traceparent ?? '', tenant: tenant ?? '', idempotencyKey: idem ?? '' };
+  return { eventType, payload, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [], ...rest };
 }
 
 /** A fan-out still in the intake set this long after its accept began is finished by the reconciler. */
@@ -95,7 +98,7 @@ export class ShardedIntake {
           homeKeys.length,
           ...homeKeys,
           ...[call.id, call.eventType, call.payload, call.createdAt, mode, call.idempotencyTtl, this.retentionMs, call.idempotencyKey, call.traceparent],
-          ...[call.tenant, call.trimBound, k.work, call.receiverIds.join(','), groups.size > 1 ? '1' : '0', home.prefix, homeIds.length, ...homeIds],
+          ...[call.tenant, call.trimBound, k.work, call.receiverIds.join(','), groups.size > 1 ? '1' : '0', homeIds.length, ...homeIds],
         ),
       as.list,
     );
@@ -168,7 +171,7 @@ export class ShardedIntake {
               keys.length,
               ...keys,
               ...[call.id, call.eventType, call.payload, call.createdAt, mode, this.retentionMs, call.traceparent, call.tenant, this.keys.work],
-              ...[call.receiverIds.join(','), group.prefix, ids.length, ...ids],
+              ...[call.receiverIds.join(','), ids.length, ...ids],
             ),
           as.list,
         );
@@ -176,8 +179,8 @@ export class ShardedIntake {
     );
   }
 
-  /** A group's keys as lua/includes/groups.lua reads them: the copy, the sequence, then each receiver's hash and queue. */
+  /** A group's keys as lua/includes/groups.lua reads them: the copy, the sequence, the statistics, then each receiver's hash and queue. */
   private groupKeys(group: Keys, messageId: string, receiverIds: string[]): string[] {
-    return [group.message(messageId), group.sequence, ...receiverIds.flatMap((id) => [group.receiver(id), group.queue(id)])];
+    return [...group.copyKeys(messageId), ...receiverIds.flatMap((id) => [group.receiver(id), group.queue(id)])];
   }
 }

@@ -17,6 +17,10 @@ const BAD: Record<string, string>[] = [
   { LOCKSTEP_REDIS_SENTINELS: 'h:26379', LOCKSTEP_REDIS_SENTINEL_NAME: 'my master' },
   { LOCKSTEP_REDIS_CLUSTER: '127.0.0.1' },
   { LOCKSTEP_REDIS_CLUSTER: 'redis://127.0.0.1:7000' },
+  { LOCKSTEP_REDIS_CLUSTER: 'h:1', LOCKSTEP_REDIS_CLUSTER_NAT: '10.0.0.1:6379' },
+  { LOCKSTEP_REDIS_CLUSTER: 'h:1', LOCKSTEP_REDIS_CLUSTER_NAT: '10.0.0.1:6379=proxy' },
+  { LOCKSTEP_REDIS_CLUSTER: 'h:1', LOCKSTEP_REDIS_CLUSTER_NAT: '10.0.0.1:6379=h:1=h:2' },
+  { LOCKSTEP_REDIS_CLUSTER_NAT: '10.0.0.1:6379=h:1' },
   { LOCKSTEP_REDIS_MIN_REPLICAS: '-1' },
   { LOCKSTEP_REDIS_MIN_REPLICAS: 'one' },
   { LOCKSTEP_REDIS_PASSWORD: 'pass\nword' },
@@ -81,6 +85,11 @@ test('Cluster settings: the nodes, min replicas 0 by default, and a prefix witho
   });
   assert.equal(config.redisMinReplicas, 0);
   assert.equal(config.redisPrefix, '{lockstep}');
+  const behindNat = loadConfig({ LOCKSTEP_REDIS_CLUSTER: 'h:7000', LOCKSTEP_REDIS_CLUSTER_NAT: '10.0.1.5:6379=h:7000, 10.0.1.6:6379=[::1]:7001' });
+  assert.deepEqual(redisTarget(behindNat), {
+    cluster: [{ host: 'h', port: 7000 }],
+    natMap: { '10.0.1.5:6379': { host: 'h', port: 7000 }, '10.0.1.6:6379': { host: '::1', port: 7001 } },
+  });
   assert.equal(loadConfig({ LOCKSTEP_REDIS_CLUSTER: 'h:1', LOCKSTEP_REDIS_PREFIX: 'acme:{wh}' }).redisPrefix, 'acme:{wh}');
   assert.equal(loadConfig({ LOCKSTEP_REDIS_PREFIX: 'acme' }).redisPrefix, 'acme', 'not on a single Redis');
 });

@@ -3,12 +3,12 @@
 -- receivers. Idempotent on the message id (a copy there already is left as it is: this step runs
 -- again when a fan-out is finished after a crash or a repeated request), so it never delivers twice.
 --
--- KEYS: the group: the message's copy, the group's sequence, per receiver its hash and its queue
+-- KEYS: the group (includes/groups.lua): the message's copy, the group's sequence, its four
+-- statistics keys, per receiver its hash and its queue
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt, ARGV[5] 'match'
 -- or 'lenient' (includes/accept-copy.lua), ARGV[6] retention ms, ARGV[7] traceparent ('' = none),
 -- ARGV[8] tenant id ('' = none), ARGV[9] the work notices' channel, ARGV[10] every receiver the
--- message is meant for (comma-separated), then the group: its key prefix, its receiver count n,
--- its n receiver ids
+-- message is meant for (comma-separated), then the group: its receiver count n, its n receiver ids
 -- Returns {'accepted', id, toWake, chosen receiver ids...}
 --@include includes/now.lua
 --@include includes/keys.lua
@@ -30,6 +30,6 @@ local message = {
   id = ARGV[1], eventType = ARGV[2], payload = ARGV[3], createdAt = ARGV[4], receiverIds = ARGV[10],
   tp = ARGV[7], tenant = ARGV[8], retentionMs = tonumber(ARGV[6]),
 }
-local toWake = writeCopy(group, chosen, message, '', '0', ARGV[9])
+local toWake = writeCopy(group, chosen, message, group.copy, '', '0', ARGV[9])
 for _, receiver in ipairs(chosen) do chosenIds[#chosenIds + 1] = receiver.id end
 return acceptedReply(ARGV[1], toWake, chosenIds)

@@ -6,7 +6,8 @@
 --
 -- KEYS[1] idempotency key, KEYS[2] message index, KEYS[3] the tenant's message index
 -- (unused without a tenant), KEYS[4] the event-type catalog's version, KEYS[5] the receivers
--- version, KEYS[6] the message's hash, KEYS[7] the sequence, then per receiver: its hash, its queue
+-- version, then the group (includes/groups.lua): the message's hash, the sequence, the four
+-- statistics keys, then per receiver its hash and its queue
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
@@ -14,8 +15,8 @@
 -- none: stored only when tracing is on or the producer sent one), ARGV[11] tenant id ('' = none),
 -- ARGV[12] the first message id still inside retention (older ones leave the indexes; '' = no
 -- trim this time), ARGV[13] the catalog version the payload was validated with, ARGV[14] the
--- channel of work notices (store/notices.ts), ARGV[15] key prefix, ARGV[16] receiver count n,
--- ARGV[17..] the n receiver ids
+-- channel of work notices (store/notices.ts), ARGV[15] receiver count n, ARGV[16..] the n
+-- receiver ids
 --
 -- Tenancy is decided here, in the same step as the write: a receiver whose tenant is not the
 -- message's (a receiver with none for a message with none) is never chosen; named explicitly it
@@ -43,9 +44,9 @@ local mode = ARGV[5]
 local group = readGroups(6, 15, 2)[1]
 
 if ARGV[7] ~= '0' then
+  -- the key never outlives its message (includes/retention.lua)
   local first = redis.call('GET', KEYS[1])
-  -- a key whose message has just expired (the two expire together, one a moment after the other) is free again
-  if first and redis.call('EXISTS', messageKeyOf(group.prefix, first)) == 1 then return {'duplicate', first} end
+  if first then return {'duplicate', first} end
 end
 if (redis.call('GET', KEYS[4]) or '0') ~= ARGV[13] then return {'stale-catalog'} end
 if mode == 'match' and (redis.call('GET', KEYS[5]) or '0') ~= ARGV[6] then return {'stale'} end
@@ -60,6 +61,6 @@ local message = {
   id = ARGV[1], eventType = ARGV[2], payload = ARGV[3], createdAt = ARGV[4], receiverIds = table.concat(chosenIds, ','),
   tp = ARGV[10], tenant = tenant, retentionMs = tonumber(ARGV[8]),
 }
-local toWake = writeCopy(group, chosen, message, idem, idemUntil, ARGV[14])
+local toWake = writeCopy(group, chosen, message, KEYS[1], idem, idemUntil, ARGV[14])
 indexMessage(ARGV[1], KEYS[2], KEYS[3], tenant, ARGV[12])
 return acceptedReply(ARGV[1], toWake, chosenIds)

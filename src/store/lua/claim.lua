@@ -30,25 +30,24 @@
 -- Nothing is written for the deliveries of a window: one never sent is claimed again, as is one
 -- whose holder died before recording it.
 --
+-- The window names its deliveries only: the holder reads their messages next (the message hashes
+-- are keys this script could not name in KEYS before choosing them), and a delivery whose message
+-- is gone is dropped by lua/drop-gone.lua. A rate limit's reservation for such a one is not given
+-- back: the limiter stays on the safe side, for a case that needs a message removed by hand.
+--
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
--- ARGV[1] fence, ARGV[2] lock service, ARGV[3] key prefix, ARGV[4] receiver id,
--- ARGV[5] window size, ARGV[6] breaker threshold, ARGV[7] rate-limit horizon (ms),
--- ARGV[8] claim after this sequence (0: from `frontier`), ARGV[9..] retries in flight (message ids)
+-- ARGV[1] fence, ARGV[2] lock service, ARGV[3] window size, ARGV[4] breaker threshold,
+-- ARGV[5] rate-limit horizon (ms), ARGV[6] claim after this sequence (0: from `frontier`),
+-- ARGV[7..] retries in flight (message ids)
 --
 -- Returns {'gone'} | {'fenced', mark} | {'disabled'} | {'empty'} | {'wait', inMs}
 --       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
 --          there is no limit: the holder uses it to report requests that started late),
 --          previousFor (ms the config's `previousSecret` still signs after a rotation, on Redis's
---          clock: replace-config.lua), then per
---          delivery: messageId, seq, attempts, failures,
---          'r' (from the retry set) or 'f' (a first attempt), eventType, payload, createdAt,
---          traceparent ('' when the message has none), the message's idempotency key and its end
---          ('' and '0' when none: the record that closes the message needs them, includes/retention.lua)}
--- Each delivery's state is read in the same HMGET as its message: one command per delivery.
+--          clock: replace-config.lua), then per delivery: messageId, 'r' (from the retry set) or
+--          'f' (a first attempt)}
 --@include includes/now.lua
 --@include includes/fence.lua
---@include includes/keys.lua
---@include includes/stats.lua
 local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high', 'previousSecretUntil')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
@@ -62,21 +61,21 @@ if backoffUntil > now then return {'wait', string.format('%d', backoffUntil - no
 
 local config = cjson.decode(receiver[3])
 local failStreak = tonumber(receiver[4] or '0')
-local limit = tonumber(ARGV[5])
-if failStreak >= tonumber(ARGV[6]) then limit = 1 end
+local limit = tonumber(ARGV[3])
+if failStreak >= tonumber(ARGV[4]) then limit = 1 end
 local rate = tonumber(config.rateLimitPerSecond)
 local interval, base = 0, now
 if rate then
   interval = 1000 / rate
   local tolerance = ((tonumber(config.rateLimitBurst) or 1) - 1) * interval
   base = math.max(tonumber(receiver[7] or '0'), now)
-  local allowed = math.floor((now + tonumber(ARGV[7]) + tolerance - base) / interval) + 1
+  local allowed = math.floor((now + tonumber(ARGV[5]) + tolerance - base) / interval) + 1
   if allowed < 1 then return {'wait', string.format('%d', math.ceil(base - tolerance - now))} end
   if allowed < limit then limit = allowed end
 end
 
-local inFlight, flying = {}, #ARGV - 8
-for i = 9, #ARGV do inFlight[ARGV[i]] = true end
+local inFlight, flying = {}, #ARGV - 6
+for i = 7, #ARGV do inFlight[ARGV[i]] = true end
 local chosen = {}
 -- the earliest retry not in flight
 local firstRetry = nil
@@ -99,7 +98,7 @@ end
 if #chosen < limit then
   local frontier = tonumber(receiver[5] or '0')
   local high = tonumber(receiver[8] or '0')
-  local after = math.max(frontier, tonumber(ARGV[8]))
+  local after = math.max(frontier, tonumber(ARGV[6]))
   local fresh = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. string.format('%d', after), '+inf', 'WITHSCORES', 'LIMIT', 0, limit - #chosen)
   for i = 1, #fresh, 2 do
     -- above the completed prefix but already attempted (a lane's outcome recorded out of order)
@@ -108,31 +107,14 @@ if #chosen < limit then
   end
 end
 
-local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
-local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor)}
-local sending = 0
-local read = {'eventType', 'payload', 'createdAt', 'tp', 'idem', 'idemUntil', deliveryField(ARGV[4])}
-for _, pick in ipairs(chosen) do
-  local messageId = pick[1]
-  -- one read: the message and the delivery's state (attempts so far: a resent one has some)
-  local message = redis.call('HMGET', messageKeyOf(ARGV[3], messageId), unpack(read))
-  if message[1] and message[7] then
-    local delivery = cjson.decode(message[7])
-    local origin = pick[2] and 'f' or 'r'
-    sending = sending + 1
-    for _, field in ipairs({
-      messageId, string.format('%d', delivery.seq), tostring(delivery.attempts), tostring(delivery.failures), origin,
-      message[1], message[2], message[3], message[4] or '', message[5] or '', message[6] or '0',
-    }) do
-      window[#window + 1] = field
-    end
-  else
-    -- the message is gone (expired or removed): never let it block the queue
-    dropDelivery(ARGV[3], KEYS[2], KEYS[3], messageId)
+if #chosen > 0 then
+  local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
+  local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor)}
+  for _, pick in ipairs(chosen) do
+    window[#window + 1] = pick[1]
+    window[#window + 1] = pick[2] and 'f' or 'r'
   end
-end
-if sending > 0 then
-  if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * sending)) end
+  if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * #chosen)) end
   return window
 end
 if firstRetry then return {'wait', string.format('%d', math.max(0, firstRetry - now))} end

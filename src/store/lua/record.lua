@@ -42,11 +42,12 @@
 -- limiter's true state.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
--- version, then per outcome: its message hash
+-- version, KEYS[6..9] the group's statistics keys, then per outcome: its message hash and the
+-- message's idempotency key (the message hash again when it has none)
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] receiver id, ARGV[4] disable after dying this long (ms),
 -- ARGV[5] the disabledReason to give it then, ARGV[6] breaker threshold, ARGV[7] breaker steps
 -- (comma-separated ms), ARGV[8] frontier candidate, ARGV[9] rate-limit correction (ms), ARGV[10]
--- retention ms, ARGV[11] key prefix, then per outcome: message id, sequence,
+-- retention ms, then per outcome: message id, sequence,
 -- attempts and failures before this attempt, 'r' (claimed from the retry set) or 'f' (a first
 -- attempt), attempt JSON, outcome kind, retry delay ms, '1' when final, hold ms, lane, the
 -- message's idempotency key and its end (as the claim handed them out)
@@ -61,16 +62,19 @@
 --@include includes/retention.lua
 --@include includes/stats.lua
 local FIELDS = 13
-local FIRST = 12
+local FIRST = 11
 local count = (#ARGV - FIRST + 1) / FIELDS
-local retentionMs, prefix = tonumber(ARGV[10]), ARGV[11]
+local retentionMs = tonumber(ARGV[10])
+local stats = statsKeys(6)
+-- outcome i's message hash and idempotency key
+local function messageKeys(i) return KEYS[10 + 2 * i], KEYS[11 + 2 * i] end
 
 -- An attempt the store refuses still joins its message's history, unless the message is gone.
 local function keepRefused(i)
   local base = FIRST + i * FIELDS
   local lane = ARGV[base + 10]
   local fence = lane == '' and (ARGV[2] .. ':' .. ARGV[1]) or string.gsub(lane, '|', ':')
-  local messageKey = KEYS[6 + i]
+  local messageKey = messageKeys(i)
   if redis.call('EXISTS', messageKey) == 1 then
     redis.call('HSET', messageKey, refusedField(ARGV[3], fence, tonumber(ARGV[base + 2]) + 1), ARGV[base + 5])
   end
@@ -130,7 +134,7 @@ local inQueue = count > 0 and redis.call('ZMSCORE', KEYS[2], unpack(members)) or
 local leaving, leavingRetries, closing, done = {}, {}, {}, {}
 
 for i = 0, count - 1 do
-  local messageKey = KEYS[6 + i]
+  local messageKey = messageKeys(i)
   local base = FIRST + i * FIELDS
   local messageId, seq, outcome = ARGV[base], tonumber(ARGV[base + 1]), ARGV[base + 6]
   local fromRetries = ARGV[base + 4] == 'r'
@@ -170,7 +174,7 @@ for i = 0, count - 1 do
       if final then
         delivery.status = 'dead'
         dead = dead + redis.call('ZADD', KEYS[4], now, messageId)
-        trimDead(prefix, ARGV[3], KEYS[4], now - retentionMs)
+        trimDead(stats, KEYS[4], now - retentionMs)
         deadHeadNeeded = true
         -- a receiver whose deliveries keep dying, with no success in between, is disabled in the end
         local dyingSince = tonumber(receiver[7] or '')
@@ -199,7 +203,8 @@ if #leaving > 0 then queued = -redis.call('ZREM', KEYS[2], unpack(leaving)) end
 if #leavingRetries > 0 then retrying = retrying - redis.call('ZREM', KEYS[3], unpack(leavingRetries)) end
 for _, i in ipairs(closing) do
   local base = FIRST + i * FIELDS
-  closeDelivery(prefix, ARGV[base], retentionMs, now, ARGV[base + 11], ARGV[base + 12])
+  local messageKey, idemKey = messageKeys(i)
+  closeDelivery(messageKey, idemKey, retentionMs, now, ARGV[base + 11], ARGV[base + 12])
 end
 
 local threshold = tonumber(ARGV[6])
@@ -213,9 +218,9 @@ if holdUntil > backoffUntil then backoffUntil = holdUntil end
 if tonumber(ARGV[9]) ~= 0 then redis.call('HINCRBYFLOAT', KEYS[1], 'tat', ARGV[9]) end
 local candidate = tonumber(ARGV[8])
 if candidate > frontier then frontier = candidate end
-bumpStats(prefix, queued, retrying, dead)
-result[4] = refreshHeads(prefix, ARGV[3], KEYS[2], frontier) and 1 or 0
-if deadHeadNeeded then refreshDeadHead(prefix, ARGV[3], KEYS[4]) end
+bumpStats(stats, queued, retrying, dead)
+result[4] = refreshHeads(stats, ARGV[3], KEYS[2], frontier) and 1 or 0
+if deadHeadNeeded then refreshDeadHead(stats, ARGV[3], KEYS[4]) end
 local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
 if high > frontier then
   fields[#fields + 1] = 'high'

@@ -5,12 +5,14 @@
 -- A message with an unfinished delivery again no longer expires (includes/retention.lua).
 -- Receivers deleted since, or of another tenant than the message's, are skipped (the caller
 -- checked receivers named explicitly).
--- KEYS[1] the group's copy of the message, KEYS[2] the group's sequence, then per receiver: its
--- hash, its queue, its dead set
+-- KEYS[1] the message's idempotency key (the home group's call, when it has one; else any key of the
+-- group), then the group (includes/groups.lua): its copy of the message, its sequence, its four
+-- statistics keys, per receiver its hash, its queue, its dead set
 -- ARGV[1] message id, ARGV[2] the message's fields for a copy to make (JSON: eventType, payload,
 -- createdAt, tp, tenant; '' = the home group, whose copy must exist), ARGV[3] the receivers resent
 -- in other groups (comma-separated; given to the home group's call, so that its copy lists every
--- receiver), then the group: its key prefix, its receiver count n, its n receiver ids
+-- receiver), ARGV[4] the idempotency key's name as the caller read it from the home copy ('' =
+-- none), then the group: its receiver count n, its n receiver ids
 -- Returns {'not-found'} | {'resent', receiverIds...}
 --@include includes/now.lua
 --@include includes/keys.lua
@@ -18,7 +20,7 @@
 --@include includes/stats.lua
 --@include includes/groups.lua
 -- per receiver: its hash, its queue, its dead set
-local group = readGroups(1, 4, 3)[1]
+local group = readGroups(2, 5, 3)[1]
 if redis.call('EXISTS', group.copy) == 0 then
   if ARGV[2] == '' then return {'not-found'} end
   local base = cjson.decode(ARGV[2])
@@ -45,10 +47,10 @@ for _, receiver in ipairs(group.receivers) do
       delivery.seq = redis.call('INCR', group.sequence)
       redis.call('HSET', group.copy, deliveryField(receiver.id), cjson.encode(delivery))
       local queued = redis.call('ZADD', receiver.keys[2], delivery.seq, ARGV[1])
-      redis.call('ZADD', group.prefix .. ':heads:pending', 'NX', delivery.seq, receiver.id)
+      redis.call('ZADD', group.stats.pending, 'NX', delivery.seq, receiver.id)
       local dead = redis.call('ZREM', receiver.keys[3], ARGV[1])
-      if dead > 0 then refreshDeadHead(group.prefix, receiver.id, receiver.keys[3]) end
-      bumpStats(group.prefix, queued, 0, -dead)
+      if dead > 0 then refreshDeadHead(group.stats, receiver.id, receiver.keys[3]) end
+      bumpStats(group.stats, queued, 0, -dead)
       reopened = reopened + 1
     end
     resent[#resent + 1] = receiver.id
@@ -64,5 +66,5 @@ for _, receiverId in ipairs(added) do
   end
 end
 redis.call('HSET', group.copy, 'receiverIds', known)
-if reopened > 0 then reopenDeliveries(group.prefix, ARGV[1], reopened) end
+if reopened > 0 then reopenDeliveries(group.copy, KEYS[1], ARGV[4], reopened) end
 return resent

@@ -1,17 +1,23 @@
 -- Drops dead letters past the retention (their messages have expired) from the receivers whose
--- oldest one is that old, at most ARGV[3] receivers per call, found through `heads:dead`
--- (includes/stats.lua) without looking at any other receiver. Run periodically by emitters, so the
--- dead-letter count falls when a receiver that stopped failing has its old letters expire.
--- KEYS[1] heads:dead
--- ARGV[1] key prefix, ARGV[2] retention ms, ARGV[3] most receivers to trim
--- Returns how many receivers were trimmed (ARGV[3]: call again).
+-- oldest one is that old, found through `heads:dead` (includes/stats.lua) without looking at any
+-- other receiver. Run periodically by emitters, so the dead-letter count falls when a receiver
+-- that stopped failing has its old letters expire. The caller names the receivers with the oldest
+-- heads (read just before); those whose head is not past the retention (on Redis's clock) are left.
+-- KEYS[1..4] the group's statistics keys, then per receiver: its dead set
+-- ARGV[1] retention ms, ARGV[2..] the receiver ids, in the order of their keys
+-- Returns how many receivers were trimmed.
 --@include includes/now.lua
 --@include includes/stats.lua
-local cutoff = redisNow() - tonumber(ARGV[2])
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', cutoff), 'LIMIT', 0, tonumber(ARGV[3]))
-for _, receiverId in ipairs(due) do
-  local deadKey = ARGV[1] .. ':dead:' .. receiverId
-  trimDead(ARGV[1], receiverId, deadKey, cutoff)
-  refreshDeadHead(ARGV[1], receiverId, deadKey)
+local stats = statsKeys(1)
+local cutoff = redisNow() - tonumber(ARGV[1])
+local trimmed = 0
+for i = 2, #ARGV do
+  local head = redis.call('ZSCORE', stats.dead, ARGV[i])
+  if head and tonumber(head) < cutoff then
+    local deadKey = KEYS[3 + i]
+    trimDead(stats, deadKey, cutoff)
+    refreshDeadHead(stats, ARGV[i], deadKey)
+    trimmed = trimmed + 1
+  end
 end
-return #due
+return trimmed

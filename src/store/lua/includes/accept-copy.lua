@@ -27,10 +27,11 @@ end
 -- Writes the group's copy of `message` ({id, eventType, payload, createdAt, receiverIds (text),
 -- tp ('' = none), tenant ('' = none), retentionMs}) with a pending delivery per chosen receiver at
 -- the back of its queue, in the group's sequence. `idem` and `idemUntil` ('' and '0' = none) go into
--- the home copy only. A copy without deliveries is final at once (includes/retention.lua).
+-- the home copy only, `idemKey` is the idempotency key (any of the group's keys when there is
+-- none). A copy without deliveries is final at once (includes/retention.lua).
 -- Returns the receivers whose queue was empty before: only those may lack a drain job, and a turn
 -- lingering on an emptied queue hears of its new work at once (store/notices.ts) on `channel`.
-local function writeCopy(group, chosen, message, idem, idemUntil, channel)
+local function writeCopy(group, chosen, message, idemKey, idem, idemUntil, channel)
   local fields = {'eventType', message.eventType, 'payload', message.payload, 'createdAt', message.createdAt, 'receiverIds', message.receiverIds, 'open', #chosen}
   local toWake = {}
   for _, receiver in ipairs(chosen) do
@@ -40,9 +41,9 @@ local function writeCopy(group, chosen, message, idem, idemUntil, channel)
     if redis.call('ZCARD', receiver.keys[2]) == 0 then toWake[#toWake + 1] = receiver.id end
     redis.call('ZADD', receiver.keys[2], seq, message.id)
     -- the receiver's oldest never-attempted delivery, unless it has an older one already
-    redis.call('ZADD', group.prefix .. ':heads:pending', 'NX', seq, receiver.id)
+    redis.call('ZADD', group.stats.pending, 'NX', seq, receiver.id)
   end
-  bumpStats(group.prefix, #chosen, 0, 0)
+  bumpStats(group.stats, #chosen, 0, 0)
   if message.tp ~= '' then
     fields[#fields + 1] = 'tp'
     fields[#fields + 1] = message.tp
@@ -59,7 +60,7 @@ local function writeCopy(group, chosen, message, idem, idemUntil, channel)
     fields[#fields + 1] = message.tenant
   end
   redis.call('HSET', group.copy, unpack(fields))
-  if #chosen == 0 then expireMessage(group.prefix, message.id, message.retentionMs, redisNow(), idem, idemUntil) end
+  if #chosen == 0 then expireMessage(group.copy, idemKey, message.retentionMs, redisNow(), idem, idemUntil) end
   for _, receiverId in ipairs(toWake) do redis.call('PUBLISH', channel, receiverId) end
   return toWake
 end

@@ -1,8 +1,8 @@
 -- One receiver's delivery of a message, changed in place: `change(delivery)` edits the decoded
 -- state, which is written back. Returns the delivery, or nil when there is none (its message is
 -- gone). Needs includes/keys.lua.
-local function changeDelivery(prefix, messageId, receiverId, change)
-  local key, field = messageKeyOf(prefix, messageId), deliveryField(receiverId)
+local function changeDelivery(key, receiverId, change)
+  local field = deliveryField(receiverId)
   local raw = redis.call('HGET', key, field)
   if not raw then return nil end
   local delivery = cjson.decode(raw)

@@ -1,12 +1,11 @@
--- The names of a message's key and of its hash's fields: the scripts' one definition of them (no
--- script spells a field itself); TypeScript's is src/store/keys.ts (Keys.message, Keys.fields and
--- the builders and parser beside it): keep the two alike. Include this before the other includes
--- that use it. A script reaches a message from an id it read.
+-- The names of a message hash's fields: the scripts' one definition of them (no script spells a
+-- field itself); TypeScript's is src/store/keys.ts (Keys.fields and the builders and parser beside
+-- it): keep the two alike. Include this before the other includes that use it. No script builds a
+-- key name: every key a script touches is given to it in KEYS (Redis Cluster routes by them).
 -- Everything of a message lives in its one hash (one key to read, write and expire): the message
 -- itself, then per receiver `d:<receiver>` (the delivery's state JSON), `a:<receiver>:<n>` (its
 -- accepted attempt n) and `r:<receiver>:<service>:<fence>:<n>` (an attempt whose record was refused;
 -- `holder` is its `<service>:<fence>`).
-local function messageKeyOf(prefix, messageId) return prefix .. ':msg:' .. messageId end
 local function deliveryField(receiverId) return 'd:' .. receiverId end
 local function attemptField(receiverId, n) return 'a:' .. receiverId .. ':' .. n end
 local function refusedField(receiverId, holder, n) return 'r:' .. receiverId .. ':' .. holder .. ':' .. n end

@@ -7,12 +7,18 @@
 -- the first queue member above `frontier`), `heads:retrying` (its oldest delivery attempted
 -- before: queue members at or below `frontier` are exactly its retry set) and `heads:dead`
 -- (time of its oldest dead letter, so expired ones are trimmed without a scan).
+-- A script is given a group's four statistics keys side by side in KEYS (Keys.statsKeys in
+-- src/store/keys.ts: counters, heads:pending, heads:retrying, heads:dead): `statsKeys(n)` reads
+-- them from KEYS[n]; the functions below take that table, so no script builds a key name.
 
-local function bumpStats(prefix, queued, retrying, dead)
-  local key = prefix .. ':stats'
-  if queued ~= 0 then redis.call('HINCRBY', key, 'queued', queued) end
-  if retrying ~= 0 then redis.call('HINCRBY', key, 'retrying', retrying) end
-  if dead ~= 0 then redis.call('HINCRBY', key, 'dead', dead) end
+local function statsKeys(first)
+  return {counters = KEYS[first], pending = KEYS[first + 1], retrying = KEYS[first + 2], dead = KEYS[first + 3]}
+end
+
+local function bumpStats(stats, queued, retrying, dead)
+  if queued ~= 0 then redis.call('HINCRBY', stats.counters, 'queued', queued) end
+  if retrying ~= 0 then redis.call('HINCRBY', stats.counters, 'retrying', retrying) end
+  if dead ~= 0 then redis.call('HINCRBY', stats.counters, 'dead', dead) end
 end
 
 local function setHead(key, score, receiverId)
@@ -21,30 +27,30 @@ end
 
 -- The receiver's pending and retrying heads, from its queue and `frontier` (one read when it has no
 -- retry). Returns whether the queue still holds anything.
-local function refreshHeads(prefix, receiverId, queueKey, frontier)
+local function refreshHeads(stats, receiverId, queueKey, frontier)
   local oldest = redis.call('ZRANGE', queueKey, 0, 0, 'WITHSCORES')[2]
   local retryingHead = oldest and tonumber(oldest) <= frontier and oldest or nil
-  setHead(prefix .. ':heads:retrying', retryingHead, receiverId)
+  setHead(stats.retrying, retryingHead, receiverId)
   local pendingHead = oldest
   if retryingHead then
     pendingHead = redis.call('ZRANGEBYSCORE', queueKey, '(' .. string.format('%d', frontier), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)[2]
   end
-  setHead(prefix .. ':heads:pending', pendingHead, receiverId)
+  setHead(stats.pending, pendingHead, receiverId)
   return oldest ~= nil
 end
 
-local function refreshDeadHead(prefix, receiverId, deadKey)
-  setHead(prefix .. ':heads:dead', redis.call('ZRANGE', deadKey, 0, 0, 'WITHSCORES')[2], receiverId)
+local function refreshDeadHead(stats, receiverId, deadKey)
+  setHead(stats.dead, redis.call('ZRANGE', deadKey, 0, 0, 'WITHSCORES')[2], receiverId)
 end
 
 -- Drops dead letters that died before `cutoff` (ms): their messages are gone (retention).
-local function trimDead(prefix, receiverId, deadKey, cutoff)
+local function trimDead(stats, deadKey, cutoff)
   local removed = redis.call('ZREMRANGEBYSCORE', deadKey, '-inf', '(' .. string.format('%d', cutoff))
-  if removed > 0 then bumpStats(prefix, 0, 0, -removed) end
+  if removed > 0 then bumpStats(stats, 0, 0, -removed) end
   return removed
 end
 
 -- A delivery whose message is gone leaves the receiver's queue and retry set.
-local function dropDelivery(prefix, queueKey, retriesKey, messageId)
-  bumpStats(prefix, -redis.call('ZREM', queueKey, messageId), -redis.call('ZREM', retriesKey, messageId), 0)
+local function dropDelivery(stats, queueKey, retriesKey, messageId)
+  bumpStats(stats, -redis.call('ZREM', queueKey, messageId), -redis.call('ZREM', retriesKey, messageId), 0)
 end

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Holder } from '../../src/store/deliveries.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import { useStore } from '../support/store.js';
+
+/**
+ * The paths a script's keys are read for before it runs (lua/claim.lua + drop-gone.lua,
+ * delete-receiver.lua in calls of at most 1000 deliveries), on a real redis-server: test/store/lua-keys.test.ts
+ * checks that no script builds a key.
+ */
+describe('scripts given the keys the caller read first', () => {
+  const db = useStore('named');
+  const holder: Holder = { fence: { service: 'redis', value: 1 } };
+  const accept = async (receiverId: string, idempotencyKey?: string): Promise<string> => {
+    const result = await db.store.messages.accept(
+      { eventType: 'named.event', payload: { n: 1 }, receiverIds: [receiverId], ...(idempotencyKey ? { idempotencyKey } : {}) },
+      EMPTY_CATALOG,
+    );
+    assert.equal(result.kind, 'accepted');
+    return result.message.id;
+  };
+
+  test('a claimed delivery whose message is gone leaves the queue, and the window goes on with the next', async () => {
+    const receiverId = await db.newReceiver();
+    const [first, second, third] = [await accept(receiverId), await accept(receiverId), await accept(receiverId)];
+    await db.raw.redis.del(db.raw.keys.message(first), db.raw.keys.message(second)); // removed by hand
+    const claim = await db.store.deliveries.claim(receiverId, holder, 2, 1000);
+    assert.equal(claim.kind, 'send');
+    assert.deepEqual(claim.kind === 'send' ? claim.deliveries.map((d) => d.messageId) : [], [third], 'the window claimed again past them');
+    assert.deepEqual(await db.raw.redis.zrange(db.raw.keys.queue(receiverId), 0, -1), [third]);
+    assert.equal(Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued')), 1, 'the counters follow');
+  });
+
+  test('a delete cancels every queued delivery, more than one call takes, and shortens their idempotency keys', async () => {
+    const queuedBefore = Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued'));
+    const receiverId = await db.newReceiver();
+    const pipelined = Array.from({ length: 1203 }, (_, i) => accept(receiverId, i % 100 === 0 ? `named-${i}` : undefined));
+    const ids = await Promise.all(pipelined);
+    assert.equal(await db.store.receivers.delete(receiverId), true);
+    assert.equal(await db.raw.redis.exists(db.raw.keys.queue(receiverId), db.raw.keys.receiver(receiverId)), 0);
+    const last = await db.store.messages.get(ids[1200] as string);
+    assert.equal(last?.deliveries[0]?.status, 'cancelled');
+    const idemTtl = await db.raw.redis.pttl(db.raw.keys.idempotency('named-1200'));
+    assert.ok(idemTtl > 0 && idemTtl <= (await db.raw.redis.pttl(db.raw.keys.message(ids[1200] as string))), 'the key ends with its message');
+    assert.equal(Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued')), queuedBefore, 'the counters follow');
+  });
+});
