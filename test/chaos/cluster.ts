@@ -1,7 +1,7 @@
 import { SteppableClock } from '../support/faketime.js';
 import { Fleet } from '../support/fleet.js';
 import type { LockstepProcess } from '../support/lockstep.js';
-import { TcpProxy, type BlackholeMode } from '../support/tcp-proxy.js';
+import { type ProxyLink, type BlackholeMode } from '../support/tcp-proxy.js';
 import { EMITTERS, type ChaosBackend } from './plan.js';
 
 /** One emitter "host": its process (replaced on restart), its wall clock, its link to the lock service. */
@@ -9,7 +9,7 @@ export interface EmitterSlot {
   id: string;
   clock: SteppableClock;
   /** Every connection to the lock service goes through it (for Redis locks: to Redis itself). */
-  proxy: TcpProxy;
+  proxy: ProxyLink;
   process: LockstepProcess | undefined;
   paused: boolean;
 }
@@ -36,7 +36,7 @@ export class ChaosCluster {
       slots.push({
         id: `emitter-${i + 1}`,
         clock: new SteppableClock(),
-        proxy: await TcpProxy.start(fleet.lockServer.port),
+        proxy: await fleet.lockServer.link(),
         process: undefined,
         paused: false,
       });
@@ -56,7 +56,7 @@ export class ChaosCluster {
     const giveUpAt = Date.now() + giveUpAfterMs;
     for (let tries = 1; ; tries++) {
       try {
-        const started = await this.fleet.addEmitter(slot.id, { ...this.fleet.lockServer.envVia(slot.proxy.port), ...slot.clock.env() });
+        const started = await this.fleet.addEmitter(slot.id, { ...slot.proxy.env, ...slot.clock.env() });
         slot.process = started;
         void started.exited.then((code) => {
           if (slot.process !== started) return; // killed on purpose (kill() forgets it first), or stopped at the end

@@ -4,26 +4,16 @@ import { ApiClient, LockstepProcess } from './lockstep.js';
 import { redisLockKey } from './lock-services.js';
 import { TestReceiver } from './receiver.js';
 import { RedisServer } from './redis.js';
-import { defaultPrefix, onCluster, redisEnv, startTestRedis, type TestRedis } from './test-redis.js';
+import { ProxyLink } from './tcp-proxy.js';
+import { defaultPrefix, redisEnv, startTestRedis, type TestRedis } from './test-redis.js';
 
 /** The lock service a fleet uses: Redis (the same server as the store), a real etcd, or the Consul double. */
 export type FleetLocks = 'redis' | 'etcd' | 'consul-double';
 
-/**
- * Why a test that puts a proxy between an emitter and its lock service cannot run with `locks` in
- * the cluster lane, or false: Redis Cluster clients follow the addresses the nodes announce, so a
- * proxy in front of one seed is bypassed.
- */
-export function lockProxySkip(locks: FleetLocks): string | false {
-  return onCluster && locks === 'redis' && 'cluster lane: a Redis Cluster link cannot be proxied (the client follows the nodes’ announced addresses)';
-}
-
 interface LockServer {
   env: Record<string, string>;
-  /** Port of the lock service (for a proxy in front of it; see lockProxySkip). */
-  readonly port: number;
-  /** Lock-service address env for a client that goes through `port` instead. */
-  envVia(port: number): Record<string, string>;
+  /** A new link to the lock service for one emitter (its `env`), to cut that emitter off with. */
+  link(): Promise<ProxyLink>;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -104,28 +94,34 @@ export class Fleet {
 
 async function startLockServer(locks: FleetLocks, redis: TestRedis): Promise<LockServer> {
   if (locks === 'redis') {
-    const via = (port: number): Record<string, string> => ({ LOCKSTEP_REDIS_URL: `redis://127.0.0.1:${port}` });
-    const common = { env: {}, envVia: via, stop: () => redis.stop(), start: () => redis.start(), destroy: async () => {} };
-    if (redis instanceof RedisServer) return { ...common, port: redis.port };
-    return {
-      ...common,
-      get port(): number {
-        throw new Error(lockProxySkip('redis') || 'no proxy in front of a Redis Cluster');
-      },
-    };
+    const common = { env: {}, stop: () => redis.stop(), start: () => redis.start(), destroy: async () => {} };
+    if (redis instanceof RedisServer)
+      return { ...common, link: () => ProxyLink.start([redis.port], ([port]) => ({ LOCKSTEP_REDIS_URL: `redis://127.0.0.1:${port}` })) };
+    // a cluster client follows the addresses the nodes announce: LOCKSTEP_REDIS_CLUSTER_NAT sends them through the link
+    const ports = redis.nodes.map((node) => node.port);
+    const env = (proxies: number[]): Record<string, string> => ({
+      LOCKSTEP_REDIS_CLUSTER: `127.0.0.1:${proxies[0]}`,
+      LOCKSTEP_REDIS_CLUSTER_NAT: ports.map((port, i) => `127.0.0.1:${port}=127.0.0.1:${proxies[i]}`).join(','),
+    });
+    return { ...common, link: () => ProxyLink.start(ports, env) };
   }
   if (locks === 'etcd') {
     const etcd = await EtcdServer.start();
     const via = (port: number): Record<string, string> => ({ LOCKSTEP_LOCK_BACKEND: 'etcd', LOCKSTEP_ETCD_HOSTS: `http://127.0.0.1:${port}` });
-    return { env: via(etcd.port), port: etcd.port, envVia: via, stop: () => etcd.stop(), start: () => etcd.start(), destroy: () => etcd.destroy() };
+    return {
+      env: via(etcd.port),
+      link: () => ProxyLink.start([etcd.port], ([port]) => via(port as number)),
+      stop: () => etcd.stop(),
+      start: () => etcd.start(),
+      destroy: () => etcd.destroy(),
+    };
   }
   const double = await ConsulDouble.start();
   const via = (port: number): Record<string, string> => ({ LOCKSTEP_LOCK_BACKEND: 'consul', LOCKSTEP_CONSUL_ADDR: `http://127.0.0.1:${port}` });
   const unsupported = (): Promise<void> => Promise.reject(new Error('the Consul double is not restarted'));
   return {
     env: { ...via(double.port), LOCKSTEP_LOCK_TTL_MS: '10000' },
-    port: double.port,
-    envVia: via,
+    link: () => ProxyLink.start([double.port], ([port]) => via(port as number)),
     stop: unsupported,
     start: unsupported,
     destroy: () => double.close(),

@@ -85,3 +85,37 @@ export class TcpProxy {
     }
   }
 }
+
+/**
+ * One client's link to a service: a TcpProxy in front of each of the service's ports (a Redis
+ * Cluster's nodes), cut and healed together, and the environment that sends a Lockstep process
+ * through them.
+ */
+export class ProxyLink {
+  private constructor(
+    private readonly proxies: TcpProxy[],
+    /** How a Lockstep process reaches the service through the link. */
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(targetPorts: number[], env: (proxyPorts: number[]) => Record<string, string>): Promise<ProxyLink> {
+    const proxies = await Promise.all(targetPorts.map((port) => TcpProxy.start(port)));
+    return new ProxyLink(proxies, env(proxies.map((proxy) => proxy.port)));
+  }
+
+  get isBlackholed(): boolean {
+    return this.proxies.some((proxy) => proxy.isBlackholed);
+  }
+
+  blackhole(mode: BlackholeMode = 'drop'): void {
+    for (const proxy of this.proxies) proxy.blackhole(mode);
+  }
+
+  restore(): void {
+    for (const proxy of this.proxies) proxy.restore();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.proxies.map((proxy) => proxy.close()));
+  }
+}
