@@ -11,6 +11,7 @@ import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
 import type { Tracing } from '../tracing/index.js';
 import { ReceiverDrainer } from './drain.js';
+import { StuckWorkers, WATCH_MS } from './stuck-workers.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
 const BUSY_RETRY_MS = 250;
@@ -49,6 +50,12 @@ export class Emitter {
   private readonly connection: RedisClient;
   /** One BullMQ worker per shard group's queue (store/keys.ts), each serving up to `emitterConcurrency` turns. */
   private workers: Worker<DrainJob>[] = [];
+  /** Turns running per group (the workers' busy slots). */
+  private active: number[] = [];
+  /** Workers replaced as stuck (stuck-workers.ts), closing. */
+  private readonly retired: Worker<DrainJob>[] = [];
+  private readonly stuck: StuckWorkers;
+  private watcher: NodeJS.Timeout | undefined;
   private reconciler: NodeJS.Timeout | undefined;
   private waker: NodeJS.Timeout | undefined;
   private promoting = false;
@@ -83,33 +90,66 @@ export class Emitter {
       metrics,
     );
     metrics.watchLocks(locks, () => this.drainer.counters.aborted);
+    this.stuck = new StuckWorkers(store.drains.prefixes.length);
   }
 
   start(): void {
-    const { config, log } = this.options;
-    this.workers = this.options.store.drains.prefixes.map((prefix) => {
-      const worker = new Worker<DrainJob>(DRAIN_QUEUE, (job) => this.process(job), {
-        connection: this.connection,
-        prefix,
-        concurrency: config.emitterConcurrency,
-        // A killed emitter's job must be back in the queue before its receiver lock expires, so the
-        // next emitter is already waiting on the lock when it frees: job lock TTL/2, checked every TTL/4.
-        lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
-        stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
-        maxStalledCount: 1_000_000,
-      });
-      worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
-      worker.on('failed', (job, error) => {
-        // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
-        this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
-        log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
-      });
-      return worker;
-    });
+    const groups = this.options.store.drains.prefixes.length;
+    this.active = Array.from({ length: groups }, () => 0);
+    this.workers = Array.from({ length: groups }, (_, g) => this.newWorker(g));
     this.reconciler = setInterval(() => void this.reconcile(), this.options.reconcileEveryMs);
     this.reconciler.unref();
     this.waker = setInterval(() => void this.promoteDue(), WAKE_POLL_MS);
     this.waker.unref();
+    this.watcher = setInterval(() => void this.replaceStuckWorkers(), WATCH_MS);
+    this.watcher.unref();
+  }
+
+  /** The worker of shard group g's drain queue. */
+  private newWorker(g: number): Worker<DrainJob> {
+    const { config, log, store } = this.options;
+    const run = async (job: Job<DrainJob>): Promise<void> => {
+      this.active[g] = (this.active[g] ?? 0) + 1;
+      try {
+        await this.process(job);
+      } finally {
+        this.active[g] = (this.active[g] ?? 1) - 1;
+      }
+    };
+    const worker = new Worker<DrainJob>(DRAIN_QUEUE, run, {
+      connection: this.connection,
+      prefix: store.drains.prefixes[g] as string,
+      concurrency: config.emitterConcurrency,
+      // A killed emitter's job must be back in the queue before its receiver lock expires, so the
+      // next emitter is already waiting on the lock when it frees: job lock TTL/2, checked every TTL/4.
+      lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
+      stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
+      maxStalledCount: 1_000_000,
+    });
+    worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
+    worker.on('failed', (job, error) => {
+      // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
+      this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
+      log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
+    });
+    return worker;
+  }
+
+  /** Replaces the workers that took no waiting job while they had room (stuck-workers.ts). */
+  private async replaceStuckWorkers(): Promise<void> {
+    const { config, log, store } = this.options;
+    const waiting = await store.drains.waitingByGroup().catch(() => undefined);
+    if (!waiting || this.stopping.signal.aborted) return;
+    for (const g of this.stuck.look(
+      waiting,
+      this.active.map((turns) => turns < config.emitterConcurrency),
+    )) {
+      log.warn({ queue: store.drains.prefixes[g], watchMs: WATCH_MS }, 'drain queue worker took no waiting job while it had room; replacing it');
+      const old = this.workers[g] as Worker<DrainJob>;
+      this.workers[g] = this.newWorker(g);
+      this.retired.push(old);
+      void old.close().catch(() => {});
+    }
   }
 
   /**
@@ -120,7 +160,10 @@ export class Emitter {
   async stop(): Promise<void> {
     clearInterval(this.reconciler);
     clearInterval(this.waker);
+    clearInterval(this.watcher);
     this.stopping.abort();
+    // stuck, so their close may never end: forced
+    for (const old of this.retired) void old.close(true).catch(() => {});
     const closed = Promise.all(this.workers.map((worker) => worker.close()));
     const timedOut = await Promise.race([closed.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
     if (timedOut) {

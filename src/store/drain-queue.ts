@@ -69,8 +69,13 @@ export class DrainQueue {
    * prioritized and waiting-children sets (6 commands), which this queue never waits in for a slot.
    */
   async hasWaiting(): Promise<boolean> {
+    return (await this.waitingByGroup()).some(Boolean);
+  }
+
+  /** Per shard group (index g), whether a drain job waits in its queue: one `LLEN` each. */
+  async waitingByGroup(): Promise<boolean[]> {
     const counts = await Promise.all(this.queues.map((queue) => this.connection.llen(queue.toKey('wait'))));
-    return counts.some((count) => count > 0);
+    return counts.map((count) => count > 0);
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
