@@ -14,8 +14,7 @@
 // test/support/fleet.ts starts it), each file taken by whichever of the two lanes is free first,
 // so both end about together: about 6 minutes of files spread over two lanes. An emitter cut off
 // from its Redis lock link goes through a proxy per node (LOCKSTEP_REDIS_CLUSTER_NAT; fleet.ts);
-// "Redis stopped" stops every master at once, and one master in a case of its own, both `todo`
-// there (redis-restart.test.ts says which bug).
+// "Redis stopped" stops every master at once, and one master in a case of its own.
 // Extra arguments narrow it to those files, in one lane: `npm test -- test/api/api.test.ts`.
 // `--test-force-exit` ends a file once its tests are done even if a client library still holds the
 // event loop: etcd3's WatchManager, once its watch stream has failed (the contract suite kills

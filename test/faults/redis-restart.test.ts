@@ -104,22 +104,13 @@ async function outageUnderLoad(t: TestContext, prefix: string, outageOf: (firstR
   assert.deepEqual(receiver.overlaps, []);
 }
 
-/**
- * A known bug, not fixed yet: after a master of a Redis Cluster restarts, a shard group's drain job
- * can stay `waiting` with no emitter's BullMQ worker taking it (their blocking connections on the
- * ioredis Cluster do not come back), so that receiver's deliveries stall. Seen in about one run in
- * five of either case below; never on one Redis, with 1 or 24 groups. Reported to the lead.
- */
-const CLUSTER_STALL = onCluster && 'cluster lane: a drain job can stay waiting after a master restart (BullMQ workers on the ioredis Cluster), reported';
-
 // on the cluster lane's Redis Cluster: every master stopped at once
-test('Redis stopped for 5 s under load: API answers 503 meanwhile, emitters recover by themselves, nothing accepted is lost', { todo: CLUSTER_STALL }, (t) =>
-  outageUnderLoad(t, '', () => Promise.resolve(fleet.redis)),
-);
+test('Redis stopped for 5 s under load: API answers 503 meanwhile, emitters recover by themselves, nothing accepted is lost', (t) =>
+  outageUnderLoad(t, '', () => Promise.resolve(fleet.redis)));
 
 test(
   'one master of a Redis Cluster stopped for 5 s under load: 503s (never a 500) until the cluster is whole again, nothing accepted is lost',
-  { skip: !onCluster && 'one Redis: the case above is its whole outage', todo: CLUSTER_STALL },
+  { skip: !onCluster && 'one Redis: the case above is its whole outage' },
   async (t) => {
     const cluster = fleet.redis;
     assert.ok(cluster instanceof RedisCluster);
