@@ -31,12 +31,20 @@ function isRedisOutOfMemory(error: Error): boolean {
 /**
  * ioredis's ways of saying Redis is unreachable right now; READONLY and UNBLOCKED are a master
  * demoted by a failover (the connection moves to the new master by itself), CLUSTERDOWN a cluster
- * with a slot no master serves (a master down and no replica taken over yet).
+ * with a slot no master serves (a master down and no replica taken over yet), a cluster client
+ * giving up on a node it cannot reach (its last error, a redirection it could not follow, or
+ * "Too many Cluster redirections": redis.ts), and a transaction a cluster discarded for the same reasons.
  */
 function isRedisUnavailable(error: Error): boolean {
+  const previous = (error as { previousErrors?: unknown }).previousErrors;
   return (
     error.name === 'MaxRetriesPerRequestError' ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|^CLUSTERDOWN|All sentinels are unreachable/i.test(
+    // a MULTI a cluster discarded because its slot's master is down or moving
+    (/^EXECABORT/.test(error.message) &&
+      Array.isArray(previous) &&
+      previous.length > 0 &&
+      previous.every((e) => e instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(e.message))) ||
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|^CLUSTERDOWN|^(MOVED|ASK|TRYAGAIN) |^Too many Cluster redirections|All sentinels are unreachable/i.test(
       error.message,
     )
   );
