@@ -52,8 +52,8 @@ export class Emitter {
   private workers: Worker<DrainJob>[] = [];
   /** Turns running per group (the workers' busy slots). */
   private active: number[] = [];
-  /** Workers replaced as stuck (stuck-workers.ts), closing. */
-  private readonly retired: Worker<DrainJob>[] = [];
+  /** Workers replaced as stuck (stuck-workers.ts) whose close has not ended yet. */
+  private readonly retired = new Set<Worker<DrainJob>>();
   private readonly stuck: StuckWorkers;
   private watcher: NodeJS.Timeout | undefined;
   private reconciler: NodeJS.Timeout | undefined;
@@ -147,8 +147,11 @@ export class Emitter {
       log.warn({ queue: store.drains.prefixes[g], watchMs: WATCH_MS }, 'drain queue worker took no waiting job while it had room; replacing it');
       const old = this.workers[g] as Worker<DrainJob>;
       this.workers[g] = this.newWorker(g);
-      this.retired.push(old);
-      void old.close().catch(() => {});
+      this.retired.add(old);
+      void old
+        .close()
+        .catch(() => {})
+        .finally(() => this.retired.delete(old));
     }
   }
 
