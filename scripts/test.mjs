@@ -57,6 +57,9 @@ const CLUSTER_FAULTS = ['backends', 'exclusivity', 'clock-step', 'redis-restart'
   join('test', 'faults', `${name}.test.ts`),
 );
 
+/** Each failed lane's failing tests ("not ok" lines), repeated at the very end where a CI log's tail shows them. */
+const failures = [];
+
 /**
  * Runs one lane; its output lines carry the lane's name when there are several.
  * @param {string} name @param {string[]} files @param {boolean} tagged @param {Record<string, string>} [env] @returns {Promise<number>}
@@ -65,14 +68,19 @@ function lane(name, files, tagged, env = {}) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...RUNNER, ...files], { stdio: tagged ? ['ignore', 'pipe', 'pipe'] : 'inherit', env: { ...process.env, ...env } });
+    const notOk = [];
     if (tagged) {
       for (const stream of [child.stdout, child.stderr]) {
-        createInterface({ input: stream }).on('line', (line) => process.stdout.write(`[${name}] ${line}\n`));
+        createInterface({ input: stream }).on('line', (line) => {
+          if (/^\s*not ok /.test(line)) notOk.push(line.trim());
+          process.stdout.write(`[${name}] ${line}\n`);
+        });
       }
     }
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       const took = `${Math.round((Date.now() - started) / 1000)} s: ${files.length === 1 ? files[0] : `${files.length} files`}`;
       if (tagged) process.stdout.write(`[${name}] ${code === 0 ? 'passed' : `FAILED (${signal ?? `exit ${code}`})`} in ${took}\n`);
+      if (code !== 0) failures.push(`[${name}] FAILED in ${took}`, ...notOk.map((line) => `  ${line}`));
       resolve(code ?? 1);
     });
   });
@@ -103,4 +111,5 @@ else {
   codes.push(...(await Promise.all([faultsThenCluster(), restThenSharded()])).flat());
   codes.push(await lane('chaos', chaos, true));
 }
+if (failures.length > 0) process.stdout.write(`\n--- failed:\n${failures.join('\n')}\n`);
 process.exit(codes.every((code) => code === 0) ? 0 : 1);
