@@ -1,7 +1,8 @@
 import type { DeliveryClient } from '../delivery/client.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { lingerForWork } from './linger.js';
-import type { HeldLock, ReceiverLocks } from '../locks/types.js';
+import { serviceOf } from '../locks/failure.js';
+import { LockLostError, type HeldLock, type ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder, InFlight } from '../store/deliveries.js';
@@ -68,7 +69,16 @@ export class ReceiverDrainer {
 
   private async turn(receiverId: string): Promise<TurnEnd> {
     const asked = performance.now();
-    const lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
+    let lock: HeldLock | null;
+    try {
+      lock = await this.locks.acquire(receiverId, { waitMs: this.options.lockWaitMs, signal: this.stopping });
+    } catch (error) {
+      // every failure of an acquire is the lock service's (locks/failure.ts)
+      this.metrics.backendError(serviceOf(error));
+      this.log.warn({ receiverId, err: error }, 'lock service did not answer an acquire; the receiver is handed back');
+      this.options.lockServiceSilent?.(`an acquire of ${receiverId} failed`);
+      return { kind: 'busy' };
+    }
     if (!lock) return { kind: 'busy' };
     const lockWaitMs = performance.now() - asked;
     this.metrics.lockAcquired(lockWaitMs);
@@ -77,6 +87,10 @@ export class ReceiverDrainer {
     try {
       return await this.drainWhileHeld(lock, lanes, lockWaitMs);
     } finally {
+      const reason: unknown = lock.lost.reason;
+      // lost for want of an answer; or a pause of this process, which a prompt ping then tells apart
+      if (reason instanceof LockLostError && (reason.reason === 'deadline' || reason.reason === 'renewal-failed'))
+        this.options.lockServiceSilent?.(reason.message);
       await lanes.release();
       await this.locks.release(lock);
     }

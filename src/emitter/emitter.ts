@@ -1,7 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Config } from '../config/index.js';
 import type { DeliveryClient } from '../delivery/client.js';
-import { isLockstepError } from '../errors.js';
+import { serviceOf } from '../locks/failure.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
@@ -11,6 +11,7 @@ import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
 import type { Tracing } from '../tracing/index.js';
 import { ReceiverDrainer } from './drain.js';
+import { LockServiceGate } from './lock-gate.js';
 import { StuckWorkers, WATCH_MS } from './stuck-workers.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
@@ -55,6 +56,8 @@ export class Emitter {
   /** Workers replaced as stuck (stuck-workers.ts) whose close has not ended yet. */
   private readonly retired = new Set<Worker<DrainJob>>();
   private readonly stuck: StuckWorkers;
+  /** Closed while the lock service does not answer: the workers are paused (lock-gate.ts). */
+  private readonly gate: LockServiceGate;
   private watcher: NodeJS.Timeout | undefined;
   private reconciler: NodeJS.Timeout | undefined;
   private waker: NodeJS.Timeout | undefined;
@@ -83,6 +86,7 @@ export class Emitter {
         keyChanges: store.watchKeyChanges(),
         othersWaiting: () => store.drains.hasWaiting(),
         linger: { ms: LINGER_MS, whileTurnsBelow: Math.max(1, Math.floor(config.emitterConcurrency / 2)), work: store.watchWork() },
+        lockServiceSilent: (why) => this.gate.suspect(why),
         ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       log,
@@ -91,6 +95,15 @@ export class Emitter {
     );
     metrics.watchLocks(locks, () => this.drainer.counters.aborted);
     this.stuck = new StuckWorkers(store.drains.prefixes.length);
+    this.gate = new LockServiceGate(
+      () => locks.ping(),
+      {
+        pause: async () => void (await Promise.all(this.workers.map((worker) => worker.pause(true)))),
+        resume: () => this.workers.forEach((worker) => worker.resume()),
+      },
+      log,
+      this.stopping.signal,
+    );
   }
 
   start(): void {
@@ -125,11 +138,12 @@ export class Emitter {
       lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
       stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
       maxStalledCount: 1_000_000,
+      // a replacement made while the lock service is cut off starts paused, as the others are
+      autorun: this.gate.open,
     });
     worker.on('error', (error) => log.warn({ err: error }, 'queue worker error (will retry)'));
     worker.on('failed', (job, error) => {
-      // a turn talks to two services: the lock service's failures say so by code, the rest are the store's
-      this.options.metrics.backendError(isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis');
+      this.options.metrics.backendError(serviceOf(error));
       log.warn({ receiverId: job?.data.receiverId, err: error }, 'drain turn failed; it will be retried');
     });
     return worker;
@@ -140,10 +154,9 @@ export class Emitter {
     const { config, log, store } = this.options;
     const waiting = await store.drains.waitingByGroup().catch(() => undefined);
     if (!waiting || this.stopping.signal.aborted) return;
-    for (const g of this.stuck.look(
-      waiting,
-      this.active.map((turns) => turns < config.emitterConcurrency),
-    )) {
+    // a paused worker takes no job by design: no strike against it
+    const room = this.active.map((turns) => this.gate.open && turns < config.emitterConcurrency);
+    for (const g of this.stuck.look(waiting, room)) {
       log.warn({ queue: store.drains.prefixes[g], watchMs: WATCH_MS }, 'drain queue worker took no waiting job while it had room; replacing it');
       const old = this.workers[g] as Worker<DrainJob>;
       this.workers[g] = this.newWorker(g);
@@ -176,11 +189,17 @@ export class Emitter {
     this.connection.disconnect();
   }
 
-  /** One turn; work left for later is noted in the wake set (Redis's clock; due now: a job at once) and the job completes. */
+  /**
+   * One turn; work left for later is noted in the wake set (Redis's clock; due now: a job at once)
+   * and the job completes. While the lock service does not answer, the job goes back untried.
+   */
   private async process(job: Job<DrainJob>): Promise<void> {
+    const { drains } = this.options.store;
+    // taken by a fetch already under way when the workers paused
+    if (!this.gate.open) return drains.later(job.data.receiverId, BUSY_RETRY_MS);
     const end = await this.drainer.runTurn(job.data.receiverId);
     if (end.kind === 'done') return;
-    await this.options.store.drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
+    await drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
   }
 
   private async promoteDue(): Promise<void> {

@@ -9,7 +9,7 @@ import type { RetryPolicy } from './retry-policy.js';
 export type TurnEnd =
   | { kind: 'done' } // nothing to send (empty, disabled or deleted): the job completes
   | { kind: 'later'; at: number } // more to do at `at` (backoff, fairness budget spent, lock lost)
-  | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder)
+  | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder; or the lock service did not answer)
 
 export interface DrainOptions {
   emitterId: string;
@@ -26,6 +26,8 @@ export interface DrainOptions {
   othersWaiting?: () => Promise<boolean>;
   /** A turn whose queue empties waits a moment for new work: linger.ts. */
   linger?: Linger;
+  /** The lock service may have stopped answering this process (an acquire failed, or a lock was lost to its deadline or a failed renewal): lock-gate.ts. */
+  lockServiceSilent?: (why: string) => void;
 }
 
 /**

@@ -7,6 +7,16 @@ const RENEWAL_SLACK_MS = 100;
 /** Consul's default `session_ttl_min`: a real agent refuses shorter session TTLs. */
 export const CONSUL_MIN_SESSION_TTL_S = 10;
 
+/**
+ * Longest one request to the lock service may take: 5 s, or the TTL when shorter (at least 1 s).
+ * An answer later than a TTL can hold no lock, and a request on a link that swallows it must fail,
+ * not hang, so that the emitter hands its work to others (emitter/lock-gate.ts). No lock's safety
+ * depends on it: deadlines count from confirmed renewals.
+ */
+export function requestTimeoutMs(ttlMs: number): number {
+  return Math.min(5000, Math.max(1000, ttlMs));
+}
+
 /** etcd leases have whole seconds: ceil(ttl), at least 1 s (etcd may raise it, never lower it). */
 export function etcdLeaseTtlS(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs / 1000));

@@ -48,18 +48,22 @@ export class ConsulClient {
   private readonly base: string;
   private readonly headers: Record<string, string>;
 
-  constructor(addr: string) {
+  constructor(
+    addr: string,
+    /** Each request's timeout unless the call says otherwise. */
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
     this.base = addr.replace(/\/+$/, '');
     const token = process.env.CONSUL_HTTP_TOKEN;
     this.headers = { 'content-type': 'application/json', ...(token ? { 'x-consul-token': token } : {}) };
   }
 
-  async call<T>(method: string, path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     return this.exchange(method, path, { body, timeoutMs }, (response) => this.json<T>(response, `${method} ${path}`));
   }
 
   /** A KV read (plain, or a blocking query when the path carries `?index=`) as entry + index. */
-  readKey(path: string, previous: number, timeoutMs = REQUEST_TIMEOUT_MS, signals: (AbortSignal | undefined)[] = []): Promise<KeyRead> {
+  readKey(path: string, previous: number, timeoutMs = this.timeoutMs, signals: (AbortSignal | undefined)[] = []): Promise<KeyRead> {
     return this.exchange('GET', path, { timeoutMs, signals }, async (response) => {
       const index = Number(response.headers.get('x-consul-index'));
       let entries: KvEntry[] | undefined;
@@ -84,7 +88,7 @@ export class ConsulClient {
   private async exchange<T>(
     method: string,
     path: string,
-    { body, timeoutMs = REQUEST_TIMEOUT_MS, signals = [] }: { body?: unknown; timeoutMs?: number; signals?: (AbortSignal | undefined)[] },
+    { body, timeoutMs = this.timeoutMs, signals = [] }: { body?: unknown; timeoutMs?: number; signals?: (AbortSignal | undefined)[] },
     read: (response: Response) => Promise<T>,
   ): Promise<T> {
     // not AbortSignal.any: it would leave a record on the long-lived signals for every request

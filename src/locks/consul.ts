@@ -1,6 +1,6 @@
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin, AttemptGuard } from './acquire.js';
-import { consulRenewEveryMs, consulSessionTtlS, CONSUL_MIN_SESSION_TTL_S } from './cadence.js';
+import { consulRenewEveryMs, consulSessionTtlS, CONSUL_MIN_SESSION_TTL_S, requestTimeoutMs } from './cadence.js';
 import { monotonicNow } from './clock.js';
 import { ConsulClient, ConsulError, REQUEST_TIMEOUT_MS, sessionGone, type KeyRead, type KvEntry } from './consul-client.js';
 import { HeldLockRegistry } from './registry.js';
@@ -68,7 +68,6 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   /** Aborts every blocking query when the backend closes. */
   private readonly stopped = new AbortController();
   /** A renewal may not outlive the lock TTL: one stuck that long has failed. */
-  private readonly renewTimeoutMs: number;
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
 
@@ -77,7 +76,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     private readonly options: LockBackendOptions,
     tuning: ConsulTuning = {},
   ) {
-    this.consul = new ConsulClient(addr);
+    this.consul = new ConsulClient(addr, requestTimeoutMs(options.ttlMs));
     this.held = new HeldLockRegistry(options.ttlMs);
     this.sessions = new SessionKeeper(
       this.held,
@@ -87,7 +86,6 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     const minSessionTtlS = tuning.minSessionTtlS ?? CONSUL_MIN_SESSION_TTL_S;
     this.sessionTtlS = consulSessionTtlS(options.ttlMs, minSessionTtlS);
     this.renewEveryMs = consulRenewEveryMs(options.ttlMs, minSessionTtlS);
-    this.renewTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(1000, options.ttlMs));
   }
 
   async start(): Promise<void> {
@@ -175,7 +173,7 @@ export class ConsulReceiverLocks implements ReceiverLocks {
     this.renewing = true;
     const sentAt = monotonicNow();
     try {
-      await this.consul.call('PUT', `/v1/session/renew/${session.id}`, undefined, this.renewTimeoutMs);
+      await this.consul.call('PUT', `/v1/session/renew/${session.id}`);
       this.sessions.renewed(session, sentAt);
     } catch (error) {
       const gone = error instanceof ConsulError && error.status === 404;

@@ -1,7 +1,7 @@
 import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease } from 'etcd3';
 import { sleep } from '../lib/abort.js';
 import { acquireWithin, AttemptGuard } from './acquire.js';
-import { etcdLeaseTtlS } from './cadence.js';
+import { etcdLeaseTtlS, requestTimeoutMs } from './cadence.js';
 import { KeyDeletions } from './etcd-key-deletions.js';
 import { lockBackendError, lockCall } from './failure.js';
 import { monotonicNow } from './clock.js';
@@ -13,7 +13,6 @@ import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStat
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
 const PING_TIMEOUT_MS = 1000;
-const REQUEST_TIMEOUT_MS = 5000;
 
 /** The one lease this process holds its keys under. */
 interface LeaseSession extends LockSession {
@@ -59,13 +58,13 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     hosts: string[],
     private readonly options: LockBackendOptions,
   ) {
-    // unary calls get a deadline: a cut-off etcd must fail an acquire, not hang it (streams have none).
-    // No lock's safety depends on it (deadlines count from confirmed keep-alives), so it can be generous;
-    // gRPC wants a wall-clock time here and turns it into a timeout as the call starts, microseconds later.
+    // unary calls get a deadline (cadence.ts; streams have none): gRPC wants a wall-clock time here
+    // and turns it into a timeout as the call starts, microseconds later.
+    const timeoutMs = requestTimeoutMs(options.ttlMs);
     this.client = new Etcd3({
       hosts,
       dialTimeout: 2000,
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
+      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
     this.held = new HeldLockRegistry(options.ttlMs);
     this.leases = new SessionKeeper(

@@ -19,5 +19,10 @@ export function lockCall<T>(backend: ReceiverLocks['backend'], work: Promise<T>,
   return work.catch((error: unknown) => Promise.reject(lockFailure(backend, error, at)));
 }
 
+/** Which service a failed turn could not reach, for `lockstep_backend_errors_total`: the lock service says so by code, the rest is Redis's. */
+export function serviceOf(error: unknown): 'lock' | 'redis' {
+  return isLockstepError(error, 'LOCKSTEP_LOCK_BACKEND') ? 'lock' : 'redis';
+}
+
 /** An error of the backend itself (closed, not started): not the lock service's. */
 export const lockBackendError = (message: string): LockstepError => new LockstepError('LOCKSTEP_LOCK_BACKEND', 503, message);

@@ -7,7 +7,7 @@ import { groupOf, groupPrefixes } from '../shard-groups.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { acquireWithin } from './acquire.js';
 import { lockBackendError, lockCall } from './failure.js';
-import { renewEveryMs } from './cadence.js';
+import { renewEveryMs, requestTimeoutMs } from './cadence.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
 import { holdersByReceiver } from './slots.js';
@@ -77,7 +77,12 @@ export class RedisReceiverLocks implements ReceiverLocks {
   }
 
   async start(): Promise<void> {
-    const redis = connectRedis(this.target, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }) as RedisClient & LockCommands;
+    const redis = connectRedis(this.target, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+      commandTimeout: requestTimeoutMs(this.options.ttlMs),
+    }) as RedisClient & LockCommands;
     redis.defineCommand('lockAcquire', { numberOfKeys: 3, lua: ACQUIRE });
     redis.defineCommand('lockRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('lockRenew', { lua: RENEW });
