@@ -163,7 +163,8 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
         t.diagnostic(`${locks}: 8 receivers served ${Date.now() - cutAt} ms after the cut (bound ${bound} ms)`);
         // with Redis locks the link is the emitter's whole Redis: cut off, it takes no job to begin with
         const said = (text: string): boolean => isolated.json().some((line) => String(line.msg).startsWith(text));
-        if (locks !== 'redis') assert.ok(said('lock service unreachable'), 'the cut-off emitter said it stopped taking jobs');
+        // a failed acquire may take two requests (Consul's clean-up of one that timed out): 2 × 5 s at most
+        if (locks !== 'redis') await waitFor('the cut-off emitter to say it takes no jobs', () => said('lock service unreachable'), 12_000, 50);
         // healed, and alone: it takes jobs again by itself
         link.restore();
         if (locks !== 'redis') await waitFor('the cut-off emitter to take jobs again', () => said('lock service answers again'), 10_000, 50);
