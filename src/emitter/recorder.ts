@@ -111,7 +111,10 @@ export class AttemptRecorder {
     // After a failed write nothing more is written: a later batch would move the frontier over the
     // failed one's first attempts, which would then never be sent. The turn fails at settle and the
     // next holder sends everything unrecorded again.
+    // started on the next turn of the event loop, not in the middle of this one: building a batch's
+    // arguments takes ~1 ms, and the other lanes' answers of this turn go on to their next request first
     this.writing = this.writing
+      .then(nextTurn)
       .then(() => (this.failure ? undefined : this.write(batch, frontier).then(() => undefined)))
       .catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
@@ -141,4 +144,8 @@ export class AttemptRecorder {
     this.pending = [];
     return batch;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
