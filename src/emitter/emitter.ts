@@ -24,6 +24,8 @@ const WAKE_POLL_MS = 100;
  * otherwise idle receiver (200/s is a message every 5 ms), short against any receiver's timeout.
  */
 const LINGER_MS = 50;
+/** How long an idle queue worker blocks waiting for a job before it looks again (s): see newWorker. */
+const DRAIN_DELAY_S = 1;
 /** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
 const STOP_GRACE_MS = 130_000;
 
@@ -138,6 +140,11 @@ export class Emitter {
       lockDuration: Math.max(1000, Math.floor(config.lockTtlMs / 2)),
       stalledInterval: Math.max(250, Math.min(2500, Math.floor(config.lockTtlMs / 4))),
       maxStalledCount: 1_000_000,
+      // An idle worker blocks on the queue's wake-up marker this long (BullMQ's default: 5 s). A
+      // worker cut off from Redis but still connected as far as Redis knows (a blackholed link)
+      // takes the next marker into the void, so the others see that job only when their block
+      // times out: 1 s, not 5, is then how late a job given back by a stalled emitter starts.
+      drainDelay: DRAIN_DELAY_S,
       // a replacement made while the lock service is cut off starts paused, as the others are
       autorun: this.gate.open,
     });

@@ -27,5 +27,5 @@ export class StuckWorkers {
   }
 }
 
-/** How often the emitter looks (longer than BullMQ's block timeout, `drainDelay`, 5 s). */
+/** How often the emitter looks (longer than its workers' block timeout, `drainDelay`: emitter.ts). */
 export const WATCH_MS = 6000;
