@@ -40,9 +40,10 @@ async function main(): Promise<void> {
     if (isStartFailure(error)) fail(error.message, 1);
     throw error;
   }
+  // before the banner: whoever reads it as "started" may send SIGTERM at once, and must get a clean stop
+  stopOnSignals(running, log);
   printBanner(role, config, running);
   log.info({ url: running.url, lockBackend: config.lockBackend, version: VERSION }, 'lockstep started');
-  stopOnSignals(running, log);
 }
 
 /**

@@ -26,6 +26,8 @@ const WAKE_POLL_MS = 100;
 const LINGER_MS = 50;
 /** How long an idle queue worker blocks waiting for a job before it looks again (s): see newWorker. */
 const DRAIN_DELAY_S = 1;
+/** Longest a stop waits for the workers' blocking connections to finish starting (see blockingStartup). */
+const STARTUP_WAIT_MS = 2000;
 /** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
 const STOP_GRACE_MS = 130_000;
 
@@ -187,6 +189,7 @@ export class Emitter {
     this.stopping.abort();
     // stuck, so their close may never end: forced
     for (const old of this.retired) void old.close(true).catch(() => {});
+    await Promise.race([Promise.allSettled(this.workers.map(blockingStartup)), sleep(STARTUP_WAIT_MS)]);
     const closed = Promise.all(this.workers.map((worker) => worker.close()));
     const timedOut = await Promise.race([closed.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
     if (timedOut) {
@@ -243,4 +246,15 @@ export class Emitter {
     // after the orphan check, and apart from it: a failure here must never keep a receiver without its job
     await store.queueStats.trimExpiredDeadLetters().catch((error: unknown) => log.debug({ err: error }, 'dead-letter trim skipped'));
   }
+}
+
+/**
+ * A worker's blocking connection's start-up (BullMQ 5: a private field, read here only). Closing a
+ * worker while it is still under way crashes the process: close() removes the connection's
+ * listeners, then the start-up's failed INFO is emitted as an 'error' nobody listens to (seen on a
+ * SIGTERM a few ms after start). So a stop lets it settle first.
+ */
+function blockingStartup(worker: Worker<DrainJob>): Promise<unknown> {
+  const { blockingConnection } = worker as unknown as { blockingConnection?: { client?: Promise<unknown> } };
+  return blockingConnection?.client ?? Promise.resolve();
 }
