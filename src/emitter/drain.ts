@@ -2,7 +2,7 @@ import type { DeliveryClient } from '../delivery/client.js';
 import { sleep, withLinkedSignal } from '../lib/abort.js';
 import { lingerForWork } from './linger.js';
 import { serviceOf } from '../locks/failure.js';
-import { LockLostError, type HeldLock, type ReceiverLocks } from '../locks/types.js';
+import { lostCause, type HeldLock, type ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { AttemptRecord, Claim, ClaimedDelivery, ClaimedReceiver, DeliveryStore, Holder, InFlight } from '../store/deliveries.js';
@@ -87,10 +87,9 @@ export class ReceiverDrainer {
     try {
       return await this.drainWhileHeld(lock, lanes, lockWaitMs);
     } finally {
-      const reason: unknown = lock.lost.reason;
+      const cause = lostCause(lock);
       // lost for want of an answer; or a pause of this process, which a prompt ping then tells apart
-      if (reason instanceof LockLostError && (reason.reason === 'deadline' || reason.reason === 'renewal-failed'))
-        this.options.lockServiceSilent?.(reason.message);
+      if (cause === 'deadline' || cause === 'renewal-failed') this.options.lockServiceSilent?.(`lock on ${receiverId} lost: ${cause}`);
       await lanes.release();
       await this.locks.release(lock);
     }

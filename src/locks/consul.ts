@@ -67,7 +67,6 @@ export class ConsulReceiverLocks implements ReceiverLocks {
   private readonly renewEveryMs: number;
   /** Aborts every blocking query when the backend closes. */
   private readonly stopped = new AbortController();
-  /** A renewal may not outlive the lock TTL: one stuck that long has failed. */
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing = false;
 

@@ -1,5 +1,5 @@
 import { monotonicNow } from './clock.js';
-import { deadlineMargin, LockLostError, type HeldLock, type LockLostCause } from './types.js';
+import { deadlineMargin, LockLostError, lostCause, type HeldLock, type LockLostCause } from './types.js';
 
 /**
  * The local half of a held lock, shared by every backend: the `lost` signal and the local
@@ -73,7 +73,7 @@ export class TrackedLock implements HeldLock {
 
 /** Calls `handler` once with the cause when `lock` is lost or released (at once if it already is). */
 export function whenLost(lock: HeldLock, handler: (cause: LockLostCause) => void): void {
-  const fire = (): void => handler(lock.lost.reason instanceof LockLostError ? lock.lost.reason.reason : 'shutdown');
+  const fire = (): void => handler(lostCause(lock) ?? 'shutdown');
   if (lock.lost.aborted) fire();
   else lock.lost.addEventListener('abort', fire, { once: true });
 }

@@ -83,6 +83,12 @@ export class LockLostError extends Error {
   }
 }
 
+/** Why `lock` was lost (undefined while it is held). */
+export function lostCause(lock: HeldLock): LockLostCause | undefined {
+  const reason: unknown = lock.lost.reason;
+  return reason instanceof LockLostError ? reason.reason : undefined;
+}
+
 /**
  * The safety margin subtracted from the TTL for the local deadline: it covers clock-rate drift
  * between us and the lock service and the time a renewal spends on the wire. A tenth of the TTL,
