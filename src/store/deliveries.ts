@@ -1,8 +1,9 @@
 import type { Keys } from './keys.js';
 import { as, Batch } from './batch.js';
-import { MESSAGE_FIELDS, parseClaim, parseRecord, toClaimed, type ClaimReply } from './delivery-replies.js';
+import { parseClaim, parseRecord } from './delivery-replies.js';
 import { storePipeline, type StoreRedis } from './scripts.js';
 import type { Attempt, ReceiverOrdering } from './types.js';
+import { WindowReader } from './window-read.js';
 
 /**
  * A lock holder's fencing token. `service` names the lock service that issued it: fences of
@@ -136,6 +137,8 @@ export interface Holder {
  * attempts in batches. Both refuse a holder whose fence is below one the receiver has seen.
  */
 export class DeliveryStore {
+  private readonly windows: WindowReader;
+
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
@@ -143,7 +146,9 @@ export class DeliveryStore {
     private readonly disableAfterDeadMs: number,
     /** A message whose deliveries are all final is removed this long after (Redis expiry). */
     private readonly retentionMs: number,
-  ) {}
+  ) {
+    this.windows = new WindowReader(redis, keys);
+  }
 
   /**
    * Claims up to `size` due deliveries; one (the probe) while `breakerThreshold` consecutive
@@ -153,34 +158,9 @@ export class DeliveryStore {
   async claim(receiverId: string, holder: Holder, size: number, breakerThreshold: number, horizonMs = 0, inFlight?: InFlight): Promise<Claim> {
     for (;;) {
       const reply = parseClaim(await this.redis.claimWindow(...this.claimArgs(receiverId, holder, { size, horizonMs }, breakerThreshold, inFlight)));
-      const claim = await this.readWindow(receiverId, reply);
+      const claim = await this.windows.read(receiverId, reply);
       if (claim) return claim;
     }
-  }
-
-  /**
-   * The claimed window with its messages, read in one round trip after the claim (claim.lua names
-   * the deliveries only); null when every one of them was gone (dropped: claim again).
-   */
-  private async readWindow(receiverId: string, reply: ClaimReply): Promise<Claim | null> {
-    if (reply.kind !== 'send') return reply;
-    const { picks, ...window } = reply;
-    const k = this.keys.of(receiverId);
-    const batch = new Batch(this.redis.pipeline());
-    const reads = picks.map(({ messageId }) => batch.add((p) => p.hmget(k.message(messageId), ...MESSAGE_FIELDS, k.deliveryField(receiverId)), as.texts));
-    await batch.run();
-    const deliveries: ClaimedDelivery[] = [];
-    const gone: string[] = [];
-    picks.forEach((pick, i) => {
-      const delivery = toClaimed(receiverId, pick, reads[i]?.value ?? []);
-      if (delivery) deliveries.push(delivery);
-      else gone.push(pick.messageId);
-    });
-    if (gone.length === 0) return { ...window, deliveries };
-    // a gone message must never block the queue (lua/drop-gone.lua checks again)
-    const keys = [k.queue(receiverId), k.retries(receiverId), ...k.statsKeys, ...gone.map((id) => k.message(id))];
-    await this.redis.dropGone(keys.length, ...keys, receiverId, ...gone);
-    return deliveries.length > 0 ? { ...window, deliveries } : null;
   }
 
   /**
@@ -209,7 +189,7 @@ export class DeliveryStore {
     await pipeline.run();
     const result = recorded ? parseRecord(recorded.value) : { kind: 'recorded' as const, breakerOpened: false, enabled: true, queued: true, statuses: [] };
     if (!claimed) return { result };
-    const next = await this.readWindow(receiverId, parseClaim(claimed.value));
+    const next = await this.windows.read(receiverId, parseClaim(claimed.value));
     return { result, next: next ?? (await this.claim(receiverId, holder, claimNext?.size ?? 1, breaker.threshold, claimNext?.horizonMs)) };
   }
 

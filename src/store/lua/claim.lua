@@ -32,7 +32,11 @@
 --
 -- The window names its deliveries only: the holder reads their messages next (the message hashes
 -- are keys this script could not name in KEYS before choosing them), and a delivery whose message
--- is gone is dropped by lua/drop-gone.lua. A rate limit's reservation for such a one is not given
+-- is gone is dropped by lua/drop-gone.lua. A first attempt comes with its sequence: its state is
+-- then known (no attempt and no failure yet), so a holder that has the message's fields already
+-- (they never change) need not read it (store/message-cache.ts). Not while `reopened` > 0: a resend
+-- put a delivery with earlier attempts back at the back of the queue (lua/resend.lua), and its
+-- first attempt after that must read its state, which record.lua counts down. A rate limit's reservation for such a one is not given
 -- back: the limiter stays on the safe side, for a case that needs a message removed by hand.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
@@ -44,11 +48,11 @@
 --       | {'send', config, failStreak, ahead (ms the limiter's state was ahead of now, 0 when
 --          there is no limit: the holder uses it to report requests that started late),
 --          previousFor (ms the config's `previousSecret` still signs after a rotation, on Redis's
---          clock: replace-config.lua), then per delivery: messageId, 'r' (from the retry set) or
---          'f' (a first attempt)}
+--          clock: replace-config.lua), readStates (1: read every delivery's state, see above),
+--          then per delivery: messageId, 'r' (from the retry set) or its sequence (a first attempt)}
 --@include includes/now.lua
 --@include includes/fence.lua
-local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high', 'previousSecretUntil')
+local receiver = redis.call('HMGET', KEYS[1], 'enabled', 'backoffUntil', 'config', 'failStreak', 'frontier', 'maxFence:' .. ARGV[2], 'tat', 'high', 'previousSecretUntil', 'reopened')
 -- checked first: a fence mark written now would bring a deleted receiver's hash back
 if not receiver[1] then return {'gone'} end
 local mark = checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1])
@@ -109,10 +113,10 @@ end
 
 if #chosen > 0 then
   local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
-  local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor)}
+  local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor), tonumber(receiver[10] or '0') > 0 and '1' or '0'}
   for _, pick in ipairs(chosen) do
     window[#window + 1] = pick[1]
-    window[#window + 1] = pick[2] and 'f' or 'r'
+    window[#window + 1] = pick[2] or 'r'
   end
   if rate then redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + interval * #chosen)) end
   return window

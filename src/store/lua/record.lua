@@ -41,6 +41,9 @@
 -- on, unsent reservations give it back), so the next claim starts from an upper bound of the
 -- limiter's true state.
 --
+-- Resends: the first attempt of a delivery a resend put back with earlier attempts counts the
+-- receiver's `reopened` down (claim.lua reads states while it is above 0).
+--
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set, KEYS[4] dead set, KEYS[5] receivers
 -- version, KEYS[6..9] the group's statistics keys, then per outcome: its message hash and the
 -- message's idempotency key (the message hash again when it has none)
@@ -83,7 +86,7 @@ local function keepAllRefused()
   for i = 0, count - 1 do keepRefused(i) end
 end
 
-local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince', 'high')
+local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breakerOpenedAt', 'backoffUntil', 'enabled', 'maxFence:' .. ARGV[2], 'dyingSince', 'high', 'reopened')
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then
   keepAllRefused()
@@ -127,6 +130,8 @@ local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0}
 local health = {}
 local retrying, dead = 0, 0
 local deadHeadNeeded = false
+-- first attempts of resent deliveries with earlier attempts, recorded now (claim.lua, `reopened`)
+local reopenedDone = 0
 -- which deliveries are still unfinished (in the queue), for the whole batch in one read
 local members = {}
 for i = 0, count - 1 do members[i + 1] = ARGV[FIRST + i * FIELDS] end
@@ -145,6 +150,7 @@ for i = 0, count - 1 do
     result[#result + 1] = 'stale'
   else
     if seq > high then high = seq end
+    if not fromRetries and delivery.attempts > 1 then reopenedDone = reopenedDone + 1 end
     if final then
       done[messageId] = true
       leaving[#leaving + 1] = messageId
@@ -222,6 +228,10 @@ bumpStats(stats, queued, retrying, dead)
 result[4] = refreshHeads(stats, ARGV[3], KEYS[2], frontier) and 1 or 0
 if deadHeadNeeded then refreshDeadHead(stats, ARGV[3], KEYS[4]) end
 local fields = {'failStreak', streak, 'frontier', string.format('%d', frontier)}
+if reopenedDone > 0 and receiver[9] then
+  fields[#fields + 1] = 'reopened'
+  fields[#fields + 1] = math.max(0, tonumber(receiver[9]) - reopenedDone)
+end
 if high > frontier then
   fields[#fields + 1] = 'high'
   fields[#fields + 1] = string.format('%d', high)
