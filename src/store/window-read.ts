@@ -8,8 +8,8 @@ import type { StoreRedis } from './scripts.js';
 /**
  * Reads the messages of a claimed window (claim.lua names its deliveries only) in one round trip
  * after the claim. A first attempt whose message this emitter read before takes it from the cache,
- * with the state the claim handed out: in a fan-out, a message is read once per emitter instead of
- * once per receiver (issue 13). One EXISTS for the window's cached messages keeps the rule that a
+ * (or waits for a read of it under way), with the state the claim handed out: in a fan-out, a
+ * message is read once per emitter instead of once per receiver (issue 13). One EXISTS for the window's cached messages keeps the rule that a
  * delivery whose message is gone is dropped, not sent.
  */
 export class WindowReader {
@@ -28,22 +28,32 @@ export class WindowReader {
     const hits = picks.map(({ messageId, seq }) => (seq !== undefined && !readStates ? this.cache.get(k.message(messageId)) : undefined));
     const batch = new Batch(this.redis.pipeline());
     const reads = picks.map(({ messageId }, i) =>
-      hits[i] ? undefined : batch.add((p) => p.hmget(k.message(messageId), ...MESSAGE_FIELDS, k.deliveryField(receiverId)), as.texts),
+      hits[i] !== undefined ? undefined : batch.add((p) => p.hmget(k.message(messageId), ...MESSAGE_FIELDS, k.deliveryField(receiverId)), as.texts),
     );
-    const cachedKeys = picks.filter((_, i) => hits[i]).map(({ messageId }) => k.message(messageId));
+    const cachedKeys = picks.filter((_, i) => hits[i] !== undefined).map(({ messageId }) => k.message(messageId));
     const present = cachedKeys.length > 0 ? batch.add((p) => p.exists(...cachedKeys), as.count) : undefined;
-    await batch.run();
+    const ran = batch.run();
+    picks.forEach(({ messageId }, i) => {
+      const read = reads[i];
+      if (read)
+        this.cache.reading(
+          k.message(messageId),
+          ran.then(() => readMessage(read.value).message),
+        );
+    });
+    await ran;
+    const cached = await Promise.all(hits.map((hit) => Promise.resolve(hit)));
     // a cached message was removed since: read the whole window, so that its delivery is dropped
-    if (present && present.value < cachedKeys.length) return this.read(receiverId, { ...reply, readStates: true });
+    if ((present && present.value < cachedKeys.length) || cached.some((fields, i) => hits[i] !== undefined && !fields))
+      return this.read(receiverId, { ...reply, readStates: true });
 
     const deliveries: ClaimedDelivery[] = [];
     const gone: string[] = [];
     picks.forEach((pick, i) => {
-      const hit = hits[i];
+      const hit = cached[i];
       if (hit && pick.seq !== undefined) return void deliveries.push(toClaimed(receiverId, pick, hit, firstState(pick.seq)));
       const { message, state } = readMessage(reads[i]?.value ?? []);
       if (!message || !state) return void gone.push(pick.messageId);
-      this.cache.set(k.message(pick.messageId), message);
       deliveries.push(toClaimed(receiverId, pick, message, state));
     });
     if (gone.length === 0) return { ...window, deliveries };

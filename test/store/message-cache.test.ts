@@ -79,6 +79,20 @@ describe("the emitter's message cache", () => {
     assert.ok(claimed.every(({ seq }) => seq > 0));
   });
 
+  test('claims running together share one read of the message', async () => {
+    const receivers = await Promise.all(Array.from({ length: 4 }, () => db.newReceiver()));
+    const id = await accept(receivers);
+    let claimed: Claim[] = [];
+    const reads = await readsOf(db.raw.keys.message(id), async () => {
+      claimed = await Promise.all(receivers.map((receiverId) => claim(receiverId)));
+    });
+    assert.equal(reads, 1);
+    assert.deepEqual(
+      claimed.map((window) => windowOf(window).map(({ messageId, attempt }) => [messageId, attempt])),
+      receivers.map(() => [[id, 1]]),
+    );
+  });
+
   test("a resent delivery's next attempt is numbered after its earlier ones, though its message is cached", async () => {
     const receiverId = await db.newReceiver();
     const id = await accept([receiverId]);
