@@ -7,10 +7,10 @@ import type { StoreRedis } from './scripts.js';
 
 /**
  * Reads the messages of a claimed window (claim.lua names its deliveries only) in one round trip
- * after the claim. A first attempt whose message this emitter read before takes it from the cache,
+ * after the claim. A first attempt whose message this emitter read before takes it from the cache
  * (or waits for a read of it under way), with the state the claim handed out: in a fan-out, a
- * message is read once per emitter instead of once per receiver (issue 13). One EXISTS for the window's cached messages keeps the rule that a
- * delivery whose message is gone is dropped, not sent.
+ * message is read once per emitter instead of once per receiver (issue 13). One EXISTS for the
+ * window's cached messages keeps the rule that a delivery whose message is gone is dropped, not sent.
  */
 export class WindowReader {
   private readonly cache = new MessageCache();

@@ -32,12 +32,13 @@
 --
 -- The window names its deliveries only: the holder reads their messages next (the message hashes
 -- are keys this script could not name in KEYS before choosing them), and a delivery whose message
--- is gone is dropped by lua/drop-gone.lua. A first attempt comes with its sequence: its state is
--- then known (no attempt and no failure yet), so a holder that has the message's fields already
--- (they never change) need not read it (store/message-cache.ts). Not while `reopened` > 0: a resend
--- put a delivery with earlier attempts back at the back of the queue (lua/resend.lua), and its
--- first attempt after that must read its state, which record.lua counts down. A rate limit's reservation for such a one is not given
+-- is gone is dropped by lua/drop-gone.lua. A rate limit's reservation for such a one is not given
 -- back: the limiter stays on the safe side, for a case that needs a message removed by hand.
+-- A first attempt comes with its sequence: its state is then known (no attempt and no failure
+-- yet), so a holder that has the message's fields already (they never change) need not read it
+-- (store/window-read.ts). Not while `reopened` > 0: a resend put a delivery with earlier attempts
+-- back at the end of the queue (lua/resend.lua), and its next attempt must read its state to be
+-- numbered after them; record.lua counts `reopened` down as it records that attempt.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] window size, ARGV[4] breaker threshold,
