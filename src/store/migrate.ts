@@ -114,7 +114,6 @@ export class SchemaMigration {
         this.previous.deliveries(id),
         this.previous.legacyAttempts(id),
         ...receiverIds.map((receiverId) => this.previous.attempts(id, receiverId)),
-        ...receiverIds.map((receiverId) => this.keys.of(receiverId).receiver(receiverId)),
       ];
       return { id, reply: write.add((p) => p.migrateMessage(keys.length, ...keys, ...receiverIds), as.text) };
     });

@@ -114,6 +114,27 @@ describe("the emitter's message cache", () => {
     );
   });
 
+  test('a receiver stored before the count (no `reopened`) has its states read, until a claim finds its queue empty', async () => {
+    const [a, b] = [await db.newReceiver(), await db.newReceiver()];
+    const id = await accept([a, b]);
+    for (const receiverId of [a, b]) {
+      const [delivery] = windowOf(await claim(receiverId));
+      await deliver(receiverId, delivery as ClaimedDelivery);
+    }
+    const receiverKey = db.raw.keys.receiver(b);
+    await db.raw.redis.hdel(receiverKey, 'reopened'); // as the previous version stored it
+    assert.equal((await db.store.messages.resend(id, undefined)).kind, 'resent');
+    assert.equal(await db.raw.redis.hexists(receiverKey, 'reopened'), 0, 'a resend does not start the count: it would miss what came before');
+
+    // the message is in the cache since the first claims
+    const [again] = windowOf(await claim(b));
+    assert.deepEqual([again?.messageId, again?.attempt], [id, 2], 'numbered after the first attempt, though the message is cached');
+    await deliver(b, again as ClaimedDelivery);
+    assert.equal(await db.raw.redis.hexists(receiverKey, 'reopened'), 0, 'still unknown while the queue was not seen empty');
+    assert.deepEqual(await claim(b), { kind: 'empty' });
+    assert.equal(await db.raw.redis.hget(receiverKey, 'reopened'), '0', 'counted from an empty queue on');
+  });
+
   test('a cached message removed meanwhile is dropped from the queue, not sent', async () => {
     const [a, b] = [await db.newReceiver(), await db.newReceiver()];
     const id = await accept([a, b]);

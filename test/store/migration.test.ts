@@ -217,19 +217,6 @@ describe('migration to storage schema 2', () => {
     assert.ok(life > 0, `final now: the message expires with its retention (${life} ms)`);
   });
 
-  test('a resent delivery converted while it waits (pending, 1 attempt) is sent as attempt 2: the conversion counts it in `reopened`', async () => {
-    const receiverId = await db.newReceiver();
-    const id = 'msg_resent';
-    await writeHere({ id, fields: { open: '1' }, states: { [receiverId]: state('pending', 1, 9) }, lists: { [receiverId]: [attempt(receiverId, 1)] } });
-    await db.raw.redis.zadd(db.raw.keys.queue(receiverId), 9, id);
-    await db.raw.redis.del(schemaKey(PREFIX), db.raw.keys.stats);
-    assert.equal(await startHere(), 1);
-    assert.equal(await db.raw.redis.hget(db.raw.keys.receiver(receiverId), 'reopened'), '1');
-    const claim = await db.store.deliveries.claim(receiverId, { fence: { service: 'redis', value: 1 } }, 1, 1000);
-    const delivery = claim.kind === 'send' ? claim.deliveries[0] : assert.fail(`nothing claimed: ${claim.kind}`);
-    assert.deepEqual([delivery?.retry, delivery?.attempt], [false, 2]);
-  });
-
   test('a message naming a receiver its caller did not list is left as it is: an old-version process wrote it meanwhile', async () => {
     const id = 'msg_changed';
     await writeHere({ id, states: { rcv_a: state('pending', 0), rcv_b: state('pending', 0) } });

@@ -38,7 +38,9 @@
 -- yet), so a holder that has the message's fields already (they never change) need not read it
 -- (store/window-read.ts). Not while `reopened` > 0: a resend put a delivery with earlier attempts
 -- back at the end of the queue (lua/resend.lua), and its next attempt must read its state to be
--- numbered after them; record.lua counts `reopened` down as it records that attempt.
+-- numbered after them; record.lua counts `reopened` down as it records that attempt. A receiver
+-- stored before the count existed has none: unknown, so states are read, until a claim finds its
+-- queue empty (then there is none to count) and starts the count at 0.
 --
 -- KEYS[1] receiver hash, KEYS[2] queue, KEYS[3] retry set
 -- ARGV[1] fence, ARGV[2] lock service, ARGV[3] window size, ARGV[4] breaker threshold,
@@ -114,7 +116,7 @@ end
 
 if #chosen > 0 then
   local previousFor = math.max(0, tonumber(receiver[9] or '0') - now)
-  local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor), tonumber(receiver[10] or '0') > 0 and '1' or '0'}
+  local window = {'send', receiver[3], tostring(failStreak), string.format('%.3f', base - now), string.format('%d', previousFor), (not receiver[10] or tonumber(receiver[10]) > 0) and '1' or '0'}
   for _, pick in ipairs(chosen) do
     window[#window + 1] = pick[1]
     window[#window + 1] = pick[2] or 'r'
@@ -123,4 +125,5 @@ if #chosen > 0 then
   return window
 end
 if firstRetry then return {'wait', string.format('%d', math.max(0, firstRetry - now))} end
+if not receiver[10] and redis.call('ZCARD', KEYS[2]) == 0 then redis.call('HSET', KEYS[1], 'reopened', 0) end
 return {'empty'}

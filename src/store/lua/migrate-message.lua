@@ -16,11 +16,8 @@
 -- Idempotent: a message without a deliveries hash (converted already) or without its hash
 -- (expired meanwhile) is left alone. Several processes may convert the same message.
 --
--- A delivery waiting for a first attempt with earlier attempts (a resend's) counts up its
--- receiver's `reopened`, as lua/resend.lua does today: claims read its state (claim.lua).
---
 -- KEYS[1] message hash, KEYS[2] deliveries hash, KEYS[3] whole-message attempts list (legacy),
--- then one attempts list per receiver in ARGV, then each one's receiver hash
+-- then one attempts list per receiver in ARGV
 -- ARGV the receiver ids of KEYS[4...], in order: every one in `receiverIds` and in the deliveries hash
 -- Returns 'converted', 'skipped', or 'changed' (the message names a receiver not in ARGV: old
 -- layout written after the caller read it, by a process of the previous version still running).
@@ -113,12 +110,5 @@ end
 if not message[2] then put('open', open) end
 if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 redis.call('HDEL', KEYS[1], 'legacy')
-for i, receiverId in ipairs(ARGV) do
-  local state, receiverKey = states[receiverId], KEYS[3 + #ARGV + i]
-  local waiting = state and (state.status == 'pending' or state.status == 'delivering')
-  if waiting and (tonumber(state.attempts) or 0) > 0 and redis.call('EXISTS', receiverKey) == 1 then
-    redis.call('HINCRBY', receiverKey, 'reopened', 1)
-  end
-end
-for i = 2, 3 + #ARGV do redis.call('DEL', KEYS[i]) end
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
 return 'converted'

@@ -46,8 +46,11 @@ for _, receiver in ipairs(group.receivers) do
       delivery.claim = nil
       delivery.seq = redis.call('INCR', group.sequence)
       redis.call('HSET', group.copy, deliveryField(receiver.id), cjson.encode(delivery))
-      -- a first attempt with earlier ones: claims read states until its attempt is recorded (claim.lua)
-      if (delivery.attempts or 0) > 0 then redis.call('HINCRBY', receiver.keys[1], 'reopened', 1) end
+      -- a first attempt with earlier ones: claims read states until its attempt is recorded
+      -- (claim.lua); a receiver without the count is read that way anyway
+      if (delivery.attempts or 0) > 0 and redis.call('HEXISTS', receiver.keys[1], 'reopened') == 1 then
+        redis.call('HINCRBY', receiver.keys[1], 'reopened', 1)
+      end
       local queued = redis.call('ZADD', receiver.keys[2], delivery.seq, ARGV[1])
       redis.call('ZADD', group.stats.pending, 'NX', delivery.seq, receiver.id)
       local dead = redis.call('ZREM', receiver.keys[3], ARGV[1])
