@@ -61,7 +61,7 @@ export class ChaosCluster {
         void started.exited.then((code) => {
           if (slot.process !== started) return; // killed on purpose (kill() forgets it first), or stopped at the end
           slot.process = undefined;
-          this.crashes.push({ emitterId: slot.id, code, at: Date.now(), lastLogs: started.logs.slice(-5) });
+          this.crashes.push({ emitterId: slot.id, code, at: Date.now(), lastLogs: started.logs.slice(-40) });
         });
         return tries;
       } catch (error) {

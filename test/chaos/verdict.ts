@@ -48,7 +48,7 @@ export function judge(input: VerdictInput): Verdict {
     verdict.violations.push({
       invariant: 'emitters-stay-up',
       at: crash.at,
-      detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(0, 600)}`,
+      detail: `${crash.emitterId} exited by itself (code ${crash.code}) at ${input.stamp(crash.at)}; last logs: ${crash.lastLogs.join(' | ').slice(-4000)}`,
     });
   }
   return verdict;
