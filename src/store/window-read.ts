@@ -32,19 +32,19 @@ export class WindowReader {
     );
     const cachedKeys = picks.filter((_, i) => hits[i] !== undefined).map(({ messageId }) => k.message(messageId));
     const present = cachedKeys.length > 0 ? batch.add((p) => p.exists(...cachedKeys), as.count) : undefined;
-    const ran = batch.run();
+    // each read parsed once, for this window and for the cache (other windows may wait on it)
+    const parsed = batch.run().then(() => reads.map((read) => (read ? readMessage(read.value) : undefined)));
     picks.forEach(({ messageId }, i) => {
-      const read = reads[i];
-      if (read)
+      if (reads[i])
         this.cache.reading(
           k.message(messageId),
-          ran.then(() => readMessage(read.value).message),
+          parsed.then((all) => all[i]?.message),
         );
     });
-    await ran;
+    const stored = await parsed;
     const cached = await Promise.all(hits.map((hit) => Promise.resolve(hit)));
     // a cached message was removed since: read the whole window, so that its delivery is dropped
-    if ((present && present.value < cachedKeys.length) || cached.some((fields, i) => hits[i] !== undefined && !fields))
+    if ((present && present.value < cachedKeys.length) || cached.some((message, i) => hits[i] !== undefined && !message))
       return this.read(receiverId, { ...reply, readStates: true });
 
     const deliveries: ClaimedDelivery[] = [];
@@ -52,7 +52,7 @@ export class WindowReader {
     picks.forEach((pick, i) => {
       const hit = cached[i];
       if (hit && pick.seq !== undefined) return void deliveries.push(toClaimed(receiverId, pick, hit, firstState(pick.seq)));
-      const { message, state } = readMessage(reads[i]?.value ?? []);
+      const { message, state } = stored[i] ?? {};
       if (!message || !state) return void gone.push(pick.messageId);
       deliveries.push(toClaimed(receiverId, pick, message, state));
     });
