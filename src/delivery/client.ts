@@ -1,4 +1,5 @@
 import { promises as dns } from 'node:dns';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
@@ -125,7 +126,7 @@ export class DeliveryClient {
     // undici puts a pipelining-1 connection back in the pool one event-loop turn after the
     // response ends (to notice a server closing it despite keep-alive). Returning before then
     // would make the caller's next request to this receiver open a second connection.
-    if (!failure) await new Promise((resolve) => setImmediate(resolve));
+    if (!failure) await nextTurn();
     // What did arrive is kept: a status and half a body say more about a failure than nothing.
     const answered = statusCode !== null;
     return {

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AttemptRecord, BreakerPolicy, Claim, ClaimedDelivery, DeliveryStore, Holder, InFlight, NextClaim, RecordResult } from '../store/deliveries.js';
 
 /**
@@ -114,7 +115,7 @@ export class AttemptRecorder {
     // started on the next turn of the event loop, not in the middle of this one: building a batch's
     // arguments takes ~1 ms, and the other lanes' answers of this turn go on to their next request first
     this.writing = this.writing
-      .then(nextTurn)
+      .then(() => nextTurn())
       .then(() => (this.failure ? undefined : this.write(batch, frontier).then(() => undefined)))
       .catch((error: unknown) => void (this.failure ??= error instanceof Error ? error : new Error(String(error))));
   }
@@ -144,8 +145,4 @@ export class AttemptRecorder {
     this.pending = [];
     return batch;
   }
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
