@@ -71,8 +71,16 @@ function lane(name, files, tagged, env = {}) {
     const notOk = [];
     if (tagged) {
       for (const stream of [child.stdout, child.stderr]) {
+        // a failing test's error (its first lines) goes with it into the summary: a CI log's tail may be all there is
+        let errorLines = 0;
         createInterface({ input: stream }).on('line', (line) => {
           if (/^\s*not ok /.test(line)) notOk.push(line.trim());
+          else if (notOk.length > 0 && /^\s*error: /.test(line)) errorLines = 4;
+          else if (/^\s*(code|stack|expected|actual|operator|failureType): /.test(line)) errorLines = 0;
+          if (errorLines > 0 && line.trim() !== '') {
+            notOk.push(`    ${line.trim()}`);
+            errorLines--;
+          }
           process.stdout.write(`[${name}] ${line}\n`);
         });
       }
