@@ -71,15 +71,22 @@ function lane(name, files, tagged, env = {}) {
     const notOk = [];
     if (tagged) {
       for (const stream of [child.stdout, child.stderr]) {
-        // a failing test's error (its first lines) goes with it into the summary: a CI log's tail may be all there is
+        // a failing test's error (its first lines) and the diagnostics it printed (which TAP puts
+        // after its result) go with it into the summary: a CI log's tail may be all there is
+        let failing = false;
         let errorLines = 0;
+        let diagnostics = 0;
         createInterface({ input: stream }).on('line', (line) => {
-          if (/^\s*not ok /.test(line)) notOk.push(line.trim());
-          else if (notOk.length > 0 && /^\s*error: /.test(line)) errorLines = 4;
-          else if (/^\s*(code|stack|expected|actual|operator|failureType): /.test(line)) errorLines = 0;
-          if (errorLines > 0 && line.trim() !== '') {
-            notOk.push(`    ${line.trim()}`);
-            errorLines--;
+          if (/^\s*not ok /.test(line)) {
+            notOk.push(line.trim());
+            [failing, errorLines, diagnostics] = [true, 0, 0];
+          } else if (/^\s*(# Subtest:|ok |\d+\.\.\d+)/.test(line)) failing = false;
+          else if (failing) {
+            if (/^\s*error: /.test(line)) errorLines = 4;
+            else if (/^\s*(code|stack|expected|actual|operator|failureType|name): /.test(line)) errorLines = 0;
+            const diagnostic = /^\s*# /.test(line) && diagnostics++ < 6;
+            if ((errorLines > 0 || diagnostic) && line.trim() !== '') notOk.push(`    ${line.trim()}`);
+            if (errorLines > 0 && line.trim() !== '') errorLines--;
           }
           process.stdout.write(`[${name}] ${line}\n`);
         });

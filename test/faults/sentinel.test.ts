@@ -119,6 +119,9 @@ for (const lockBackend of ['etcd', 'redis'] as const)
         );
         await locks.start();
         const replicas = await redis.replicas();
+        // what a failure here needs to be told apart: which node is master and which replicas are stopped
+        const master = await redis.masterPort();
+        t.diagnostic(`master ${master} with ${await redis.connectedReplicas(master)} replicas connected; stopping ${replicas.map((r) => r.port).join(', ')}`);
         for (const replica of replicas) process.kill(replica.pid as number, 'SIGSTOP');
         try {
           const refused = await client.request<{ message: string }>('POST', '/v1/messages', { eventType: 'a.event', payload: {} });
