@@ -8,6 +8,12 @@ export interface ReceiverStats {
   last: number | null;
 }
 
+/** Ms from an answer's end to the client's next request on that connection: median and 90th percentile (null: none yet). */
+export interface Turnaround {
+  p50: number | null;
+  p90: number | null;
+}
+
 /** Every arrival since the last reset, as parallel arrays (cheap to serialise). */
 export interface Arrivals {
   at: number[];
@@ -54,6 +60,10 @@ export class BenchReceiver {
 
   arrivals(): Promise<Arrivals> {
     return this.get<Arrivals>('/__arrivals');
+  }
+
+  turnaround(): Promise<Turnaround> {
+    return this.get<Turnaround>('/__turnaround');
   }
 
   hung(): Promise<HungRequest[]> {

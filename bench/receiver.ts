@@ -7,6 +7,8 @@
 //                         the others as POST <any path> (flaky-receiver scenario)
 //   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 after <ms> (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
+//   GET  /__turnaround    { p50, p90 }: ms from an answer's end to the client's next request on
+//                         that connection (the client's own time per request), since the reset
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
 //   POST /__reset         forget everything
@@ -15,10 +17,18 @@
 // comparable with the same clock in the benchmark process.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { now } from './clock.js';
-import type { Arrivals, HungRequest, ReceiverStats } from './receiver-control.js';
+import type { Arrivals, HungRequest, ReceiverStats, Turnaround } from './receiver-control.js';
 
 let arrivals: Arrivals = { at: [], id: [], fence: [] };
 let hung: HungRequest[] = [];
+/** When each connection's last answer was written, and the gaps from there to its next request. */
+let answeredAt = new WeakMap<object, number>();
+let turnarounds: number[] = [];
+
+function percentile(values: number[], p: number): number | null {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? null);
+}
 
 function control(request: IncomingMessage, response: ServerResponse): boolean {
   const json = (value: unknown): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
@@ -26,6 +36,11 @@ function control(request: IncomingMessage, response: ServerResponse): boolean {
     case '/__stats': {
       const stats: ReceiverStats = { count: arrivals.at.length, first: arrivals.at[0] ?? null, last: arrivals.at.at(-1) ?? null };
       json(stats);
+      return true;
+    }
+    case '/__turnaround': {
+      const turnaround: Turnaround = { p50: percentile(turnarounds, 0.5), p90: percentile(turnarounds, 0.9) };
+      json(turnaround);
       return true;
     }
     case '/__arrivals':
@@ -37,6 +52,8 @@ function control(request: IncomingMessage, response: ServerResponse): boolean {
     case '/__reset':
       arrivals = { at: [], id: [], fence: [] };
       hung = [];
+      answeredAt = new WeakMap();
+      turnarounds = [];
       json({});
       return true;
     default:
@@ -65,6 +82,9 @@ const SLOW = /^\/slow\/(\d+)\//;
 
 const server = createServer((request, response) => {
   if (control(request, response)) return;
+  const last = answeredAt.get(request.socket);
+  if (last !== undefined) turnarounds.push(now() - last);
+  response.once('finish', () => answeredAt.set(request.socket, now()));
   if (request.url?.startsWith('/hang/')) return hang(request);
   let body = '';
   request.setEncoding('utf8');

@@ -7,6 +7,7 @@
 // burst is spent), and every pair of arrivals of the whole run is checked against burst + rate × t.
 import type { BackendScenario, BenchContext } from '../context.js';
 import { enqueue } from '../enqueue.js';
+import type { Turnaround } from '../receiver-control.js';
 import { ratioRow, type Row } from '../report.js';
 import { Stack, type Backend } from '../stack.js';
 import { measureDrain, rawBaseline } from './drain.js';
@@ -17,6 +18,7 @@ const ANSWER_MS = 5;
 export const flowLanes: BackendScenario = async (ctx, backend) => {
   const total = ctx.sizes.hotMessages;
   const raw = await rawBaseline(ctx, LANES, total, () => `/slow/${ANSWER_MS}/lanes-baseline`);
+  const rawTurnaround = await ctx.receiver.turnaround();
   const stack = await Stack.start(backend);
   try {
     const client = await stack.api();
@@ -26,6 +28,7 @@ export const flowLanes: BackendScenario = async (ctx, backend) => {
       Array.from({ length: total }, (_, n) => ({ eventType: 'bench.lanes', payload: { n }, receiverIds: [id] })),
     );
     const drain = await measureDrain(ctx, stack, 1, total, 'lanes');
+    const turnaround = await ctx.receiver.turnaround();
     return [
       ratioRow({
         scenario: `maxInFlight ${LANES}, receiver answering in ${ANSWER_MS} ms: ${total.toLocaleString('en-US')} queued, 1 emitter`,
@@ -36,7 +39,7 @@ export const flowLanes: BackendScenario = async (ctx, backend) => {
         baselineLabel: `${LANES} × (1 / ${ANSWER_MS} ms)`,
         minRatio: 0.8,
         redisPerMessage: drain.commands.total / drain.stats.count,
-        notes: `${drain.partial}raw undici with ${LANES} in flight to the same endpoint: ${raw.rate.toFixed(0)}/s; ${drain.cost}; Redis per delivery: ${drain.commands.describe(drain.stats.count)}`,
+        notes: `${drain.partial}raw undici with ${LANES} in flight to the same endpoint: ${raw.rate.toFixed(0)}/s; answer → next request on its connection, median / p90: ${turnaroundText(turnaround)} (raw undici ${turnaroundText(rawTurnaround)}); ${drain.cost}; Redis per delivery: ${drain.commands.describe(drain.stats.count)}`,
       }),
     ];
   } finally {
@@ -121,4 +124,8 @@ function worstPair(sorted: number[]): { excess: number; count: number; windowMs:
     }
   }
   return worst;
+}
+
+function turnaroundText({ p50, p90 }: Turnaround): string {
+  return `${p50?.toFixed(2) ?? '-'} / ${p90?.toFixed(2) ?? '-'} ms`;
 }
