@@ -55,7 +55,9 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
     test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s (+ lock-delay), all delivered, no overlap', async (t) => {
       const victim = await fleet.addEmitter(`${locks}-victim`);
       const { id, messages } = await busyReceiver('killed', `${locks}-victim`, 12);
+      // paused until the kill: running, it could win the receiver between two of the victim's turns and keep it
       const survivor = await fleet.addEmitter(`${locks}-survivor`);
+      survivor.pause();
       // frozen first, so that it starts no turn while its fence is read (holding the receiver: between
       // two turns the survivor may have it), then killed: the fence of its turn tells its requests
       // from the new holder's (a request it wrote right before the kill may arrive just after it)
@@ -70,6 +72,7 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
         return victimFence > 0;
       });
       victim.kill('SIGKILL');
+      survivor.resume();
       const { receiver } = fleet;
       const byOthers = (): typeof receiver.requests => receiver.for('killed').filter((r) => r.fence > victimFence);
       await waitFor('deliveries to resume', () => byOthers().length > 0, ttlMs + 5000, 10).catch(async (error: unknown) => {
