@@ -17,6 +17,7 @@
 // comparable with the same clock in the benchmark process.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { now } from './clock.js';
+import { percentile } from './stats.js';
 import type { Arrivals, HungRequest, ReceiverStats, Turnaround } from './receiver-control.js';
 
 let arrivals: Arrivals = { at: [], id: [], fence: [] };
@@ -24,11 +25,6 @@ let hung: HungRequest[] = [];
 /** When each connection's last answer was written, and the gaps from there to its next request. */
 let answeredAt = new WeakMap<object, number>();
 let turnarounds: number[] = [];
-
-function percentile(values: number[], p: number): number | null {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? null : (sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? null);
-}
 
 function control(request: IncomingMessage, response: ServerResponse): boolean {
   const json = (value: unknown): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
@@ -39,7 +35,8 @@ function control(request: IncomingMessage, response: ServerResponse): boolean {
       return true;
     }
     case '/__turnaround': {
-      const turnaround: Turnaround = { p50: percentile(turnarounds, 0.5), p90: percentile(turnarounds, 0.9) };
+      const at = (p: number): number | null => (turnarounds.length === 0 ? null : percentile(turnarounds, p));
+      const turnaround: Turnaround = { p50: at(50), p90: at(90) };
       json(turnaround);
       return true;
     }
