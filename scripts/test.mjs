@@ -84,7 +84,7 @@ function lane(name, files, tagged, env = {}) {
           else if (failing) {
             if (/^\s*error: /.test(line)) errorLines = 4;
             else if (/^\s*(code|stack|expected|actual|operator|failureType|name): /.test(line)) errorLines = 0;
-            const diagnostic = /^\s*# /.test(line) && diagnostics++ < 6;
+            const diagnostic = /^\s*# /.test(line) && diagnostics++ < 16;
             if ((errorLines > 0 || diagnostic) && line.trim() !== '') notOk.push(`    ${line.trim()}`);
             if (errorLines > 0 && line.trim() !== '') errorLines--;
           }

@@ -56,7 +56,7 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       const victim = await fleet.addEmitter(`${locks}-victim`);
       const { id, messages } = await busyReceiver('killed', `${locks}-victim`, 12);
       // paused until the kill: running, it could win the receiver between two of the victim's turns and keep it
-      const survivor = await fleet.addEmitter(`${locks}-survivor`);
+      const survivor = await fleet.addEmitter(`${locks}-survivor`, { LOCKSTEP_LOG_LEVEL: 'debug' });
       survivor.pause();
       // frozen first, so that it starts no turn while its fence is read (holding the receiver: between
       // two turns the survivor may have it), then killed: the fence of its turn tells its requests
@@ -76,9 +76,10 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
       const { receiver } = fleet;
       const byOthers = (): typeof receiver.requests => receiver.for('killed').filter((r) => r.fence > victimFence);
       await waitFor('deliveries to resume', () => byOthers().length > 0, ttlMs + 5000, 10).catch(async (error: unknown) => {
-        // a takeover that never came: who holds the lock now and what the survivor said tell why
-        t.diagnostic(`holder now: ${JSON.stringify(await fleet.holderOf(id).catch(String))}`);
-        for (const line of survivor.logs.slice(-12)) t.diagnostic(`survivor: ${line.slice(0, 400)}`);
+        // a takeover that never came: the receiver's lock and drain job, and what the survivor said (its
+        // log lines, not its banner; debug: it says when Redis did not answer) tell why
+        t.diagnostic(`receiver: ${await fleet.whyIdle(id).catch(String)}`);
+        for (const line of survivor.logs.filter((l) => l.startsWith('{')).slice(-12)) t.diagnostic(`survivor: ${line.slice(0, 400)}`);
         throw error;
       });
       const resumedAfter = Math.min(...byOthers().map((r) => r.start)) - killedAt;

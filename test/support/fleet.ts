@@ -1,3 +1,5 @@
+import { Keys } from '../../src/store/keys.js';
+import { whyOpen } from '../chaos/diagnose.js';
 import { ConsulDouble } from './consul-double.js';
 import { EtcdServer } from './etcd.js';
 import { ApiClient, LockstepProcess } from './lockstep.js';
@@ -74,6 +76,17 @@ export class Fleet {
   /** The key of `receiverId`'s lock with the Redis lock backend, in this fleet's Redis. */
   redisLockKey(receiverId: string): string {
     return redisLockKey(defaultPrefix(this.redis), Number(this.emitterEnv.LOCKSTEP_REDIS_SHARD_GROUPS ?? 1), receiverId);
+  }
+
+  /** Why `receiverId` is not being served, as facts (its lock, its drain job, its wake-up): for a failing test to print. */
+  async whyIdle(receiverId: string): Promise<string> {
+    const { prefix } = new Keys(defaultPrefix(this.redis), Number(this.emitterEnv.LOCKSTEP_REDIS_SHARD_GROUPS ?? 1)).of(receiverId);
+    const admin = this.redis.client();
+    try {
+      return (await whyOpen(this.client, admin, new Map([['it', receiverId]]), prefix)).get('it') ?? 'nothing known';
+    } finally {
+      admin.disconnect();
+    }
   }
 
   async holderOf(receiverId: string): Promise<{ emitterId: string; fence: number } | undefined> {
