@@ -9,9 +9,15 @@ export interface ReceiverStats {
 }
 
 /** Ms from an answer's end to the client's next request on that connection: median and 90th percentile (null: none yet). */
-export interface Turnaround {
+/** Median and p90 in ms, null before any sample. */
+export interface Spread {
   p50: number | null;
   p90: number | null;
+}
+
+/** The client's time per request (answer → its next request) and the receiver's own (arrival → answer). */
+export interface Turnaround extends Spread {
+  answered: Spread;
 }
 
 /** Every arrival since the last reset, as parallel arrays (cheap to serialise). */

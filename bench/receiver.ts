@@ -8,7 +8,9 @@
 //   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 after <ms> (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
 //   GET  /__turnaround    { p50, p90 }: ms from an answer's end to the client's next request on
-//                         that connection (the client's own time per request), since the reset
+//                         that connection (the client's own time per request), and `answered`,
+//                         { p50, p90 } from a request's arrival to its answer's end (the receiver's
+//                         own time: a /slow/5/ timer fires late by up to the timer's 1 ms grain)
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
 //   POST /__reset         forget everything
@@ -18,13 +20,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { now } from './clock.js';
 import { percentile } from './stats.js';
-import type { Arrivals, HungRequest, ReceiverStats, Turnaround } from './receiver-control.js';
+import type { Arrivals, HungRequest, ReceiverStats, Spread, Turnaround } from './receiver-control.js';
 
 let arrivals: Arrivals = { at: [], id: [], fence: [] };
 let hung: HungRequest[] = [];
 /** When each connection's last answer was written, and the gaps from there to its next request. */
 let answeredAt = new WeakMap<object, number>();
 let turnarounds: number[] = [];
+let answerTimes: number[] = [];
+
+function spread(samples: number[]): Spread {
+  const at = (p: number): number | null => (samples.length === 0 ? null : percentile(samples, p));
+  return { p50: at(50), p90: at(90) };
+}
 
 function control(request: IncomingMessage, response: ServerResponse): boolean {
   const json = (value: unknown): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
@@ -35,8 +43,7 @@ function control(request: IncomingMessage, response: ServerResponse): boolean {
       return true;
     }
     case '/__turnaround': {
-      const at = (p: number): number | null => (turnarounds.length === 0 ? null : percentile(turnarounds, p));
-      const turnaround: Turnaround = { p50: at(50), p90: at(90) };
+      const turnaround: Turnaround = { ...spread(turnarounds), answered: spread(answerTimes) };
       json(turnaround);
       return true;
     }
@@ -51,6 +58,7 @@ function control(request: IncomingMessage, response: ServerResponse): boolean {
       hung = [];
       answeredAt = new WeakMap();
       turnarounds = [];
+      answerTimes = [];
       json({});
       return true;
     default:
@@ -80,8 +88,13 @@ const SLOW = /^\/slow\/(\d+)\//;
 const server = createServer((request, response) => {
   if (control(request, response)) return;
   const last = answeredAt.get(request.socket);
-  if (last !== undefined) turnarounds.push(now() - last);
-  response.once('finish', () => answeredAt.set(request.socket, now()));
+  const arrived = now();
+  if (last !== undefined) turnarounds.push(arrived - last);
+  response.once('finish', () => {
+    const answered = now();
+    answeredAt.set(request.socket, answered);
+    answerTimes.push(answered - arrived);
+  });
   if (request.url?.startsWith('/hang/')) return hang(request);
   let body = '';
   request.setEncoding('utf8');

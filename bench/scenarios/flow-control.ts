@@ -126,6 +126,7 @@ function worstPair(sorted: number[]): { excess: number; count: number; windowMs:
   return worst;
 }
 
-function turnaroundText({ p50, p90 }: Turnaround): string {
-  return `${p50?.toFixed(2) ?? '-'} / ${p90?.toFixed(2) ?? '-'} ms`;
+function turnaroundText({ p50, p90, answered }: Turnaround): string {
+  const ms = (value: number | null): string => value?.toFixed(2) ?? '-';
+  return `${ms(p50)} / ${ms(p90)} ms, receiver's answer ${ms(answered.p50)} / ${ms(answered.p90)} ms`;
 }
