@@ -54,10 +54,12 @@ for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
 
     test('kill -9 of the emitter mid-request: another takes over within TTL + 1 s (+ lock-delay), all delivered, no overlap', async (t) => {
       const victim = await fleet.addEmitter(`${locks}-victim`);
-      const { id, messages } = await busyReceiver('killed', `${locks}-victim`, 12);
-      // paused until the kill: running, it could win the receiver between two of the victim's turns and keep it
+      // paused until the kill: running, it could win the receiver between two of the victim's turns and
+      // keep it. Started before the messages: started after, on a loaded machine, it came up when the
+      // victim had sent them all, so there was no turn left to freeze the victim in (clean-clone CI, etcd)
       const survivor = await fleet.addEmitter(`${locks}-survivor`, { LOCKSTEP_LOG_LEVEL: 'debug' });
       survivor.pause();
+      const { id, messages } = await busyReceiver('killed', `${locks}-victim`, 12);
       // frozen first, so that it starts no turn while its fence is read (holding the receiver: between
       // two turns the survivor may have it), then killed: the fence of its turn tells its requests
       // from the new holder's (a request it wrote right before the kill may arrive just after it)
