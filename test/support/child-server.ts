@@ -30,8 +30,21 @@ export abstract class ChildServer {
 
   async start(): Promise<void> {
     const [program, args] = this.command();
-    this.child = spawn(program, args, { stdio: 'ignore' });
-    await waitFor(`${program} on port ${this.port}`, () => this.ready(), 20_000, 50);
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    // its last words, for a server that exits before it answers (a port taken meanwhile, say):
+    // said at once instead of a 20 s wait that names nothing
+    let output = '';
+    const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-2000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) =>
+        reject(new ServerExited(`${program} on port ${this.port} exited (${code ?? signal}) before it answered:\n${output}`)),
+      ),
+    );
+    exited.catch(() => {}); // an exit after it answered is stop()'s or a test's business
+    await Promise.race([waitFor(`${program} on port ${this.port}`, () => this.ready(), 20_000, 50), exited]);
   }
 
   /** A clean shutdown (SIGTERM; Redis flushes its AOF) that waits for the process to end. */
@@ -49,3 +62,6 @@ export abstract class ChildServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** A server process ended before it answered: its port or its options were refused. */
+export class ServerExited extends Error {}

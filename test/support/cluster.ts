@@ -1,12 +1,33 @@
 import { spawnSync } from 'node:child_process';
 import { Cluster, Redis } from 'ioredis';
+import { ServerExited } from './child-server.js';
 import { freePort, waitFor } from './ports.js';
 import { RedisServer } from './redis.js';
+
+/** A cluster node's bus listens on its port + this (Redis's rule). */
+const BUS_PORT_OFFSET = 10_000;
 
 /** A `redis-server` (AOF on, as RedisServer) with cluster mode on. */
 class ClusterNode extends RedisServer {
   constructor(port: number) {
     super(port, 'redis-cluster');
+  }
+
+  /**
+   * A node on a port whose bus port (+ 10000) is free too. Either can be taken between that look
+   * and the start (the other test lanes connect all the time): the node then exits at once and
+   * gets another pair.
+   */
+  static async started(tries = 3): Promise<ClusterNode> {
+    const node = new ClusterNode(await freePort(BUS_PORT_OFFSET));
+    try {
+      await node.start();
+      return node;
+    } catch (error) {
+      await node.destroy();
+      if (!(error instanceof ServerExited) || tries <= 1) throw error;
+      return ClusterNode.started(tries - 1);
+    }
   }
 
   protected override command(): [string, string[]] {
@@ -25,11 +46,7 @@ export class RedisCluster {
 
   static async start(masters = 3, replicasPerMaster = 0): Promise<RedisCluster> {
     const nodes: RedisServer[] = [];
-    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) {
-      const node = new ClusterNode(await freePort());
-      await node.start();
-      nodes.push(node);
-    }
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) nodes.push(await ClusterNode.started());
     const created = spawnSync(
       'redis-cli',
       ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'],
