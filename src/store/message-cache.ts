@@ -35,7 +35,9 @@ export class MessageCache {
 
   /** `read` reads the message: until it ends, `get` hands it out; then its fields, when it found them. */
   reading(key: string, read: Promise<MessageFields | undefined>): void {
-    if (this.entries.has(key)) return;
+    // not kept, but still observed: a read failing with Redis gone is the caller's error, and an
+    // unobserved one an unhandled rejection that ends the emitter (chaos, a Redis restart mid-read)
+    if (this.entries.has(key)) return void read.catch(() => {});
     this.add(key, read);
     const settle = (fields?: MessageFields): void => {
       if (this.entries.get(key) !== read) return;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BreakerPolicy, Claim, ClaimedDelivery, Holder } from '../../src/store/deliveries.js';
 import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import { MessageCache } from '../../src/store/message-cache.js';
 import { useStore } from '../support/store.js';
 
 /**
@@ -143,4 +144,22 @@ describe("the emitter's message cache", () => {
     assert.deepEqual(await claim(b), { kind: 'empty' });
     assert.equal(await db.raw.redis.zcard(db.raw.keys.queue(b)), 0, 'the delivery left the queue');
   });
+});
+
+test('a read of a message the cache is reading already is still observed: its failure is not an unhandled rejection', async () => {
+  // A window reads a retry's message even when it is cached (its state is needed), and the cache
+  // keeps the first read. Unobserved, the second read failing with Redis gone ended the emitter
+  // (clean-clone CI, chaos: MaxRetriesPerRequestError during a Redis restart).
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): number => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const cache = new MessageCache();
+    cache.reading('m', new Promise(() => {}));
+    cache.reading('m', Promise.reject(new Error('Redis gone')));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
 });
