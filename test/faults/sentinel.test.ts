@@ -118,6 +118,20 @@ for (const lockBackend of ['etcd', 'redis'] as const)
           { emitterId: 'test', ttlMs: 2000, prefix: 'sentinel-locks', minReplicas: 1 },
         );
         await locks.start();
+        // The first test's failover may still be settling (a replica syncing with the new master, a
+        // sentinel catching up): until a lock goes through, replicas and all, a refusal could be a
+        // Redis still unreachable, not the replicas' silence this test is about (clean-clone CI:
+        // 0 replicas connected, and the acquire refused as Redis unavailable).
+        await waitFor(
+          'a Redis lock confirmed by a replica',
+          async () => {
+            const lock = await locks.acquire('rcv_lock_settled', { waitMs: 0 });
+            if (lock) await locks.release(lock);
+            return lock !== null;
+          },
+          20_000,
+          200,
+        );
         const replicas = await redis.replicas();
         // what a failure here needs to be told apart: which node is master and which replicas are stopped
         const master = await redis.masterPort();
