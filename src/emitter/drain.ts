@@ -101,7 +101,7 @@ export class ReceiverDrainer {
     const turnEndsAt = performance.now() + maxTurnMs;
     // A lock lost between acquire and here (a pause, a slow reply) claims nothing: the claim would
     // raise the store's fence mark for a holder that can no longer send.
-    if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
+    if (!this.canSend(lock)) return { kind: 'later', inMs: 0 };
     // how far ahead a rate-limited claim may reserve: the longest wait worth keeping the locks for, within the turn
     const horizon = (): number => Math.max(0, Math.min(WAIT_IN_TURN_MS, turnEndsAt - performance.now()));
     // when the last claim was sent and answered, on our clock (the pacer's anchor)
@@ -151,10 +151,9 @@ export class ReceiverDrainer {
       if (claim.kind === 'fenced') return this.fenced(lock, claim.maxFence);
       if (claim.kind === 'wait') {
         // a short wait (the rate limit's next slot) is spent holding the locks; a long one gives the receiver back
-        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || budgetLeft(sent) <= 0)
-          return { kind: 'later', at: Date.now() + claim.inMs };
+        if (claim.inMs > WAIT_IN_TURN_MS || performance.now() + claim.inMs >= turnEndsAt || budgetLeft(sent) <= 0) return { kind: 'later', inMs: claim.inMs };
         await withLinkedSignal([this.stopping, lock.lost], (signal) => sleep(claim.kind === 'wait' ? claim.inMs : 0, signal));
-        if (!this.canSend(lock)) return { kind: 'later', at: Date.now() };
+        if (!this.canSend(lock)) return { kind: 'later', inMs: 0 };
         claim = await claimAgain();
         continue;
       }
@@ -212,7 +211,7 @@ export class ReceiverDrainer {
       const { fenced, next } = await recorder.settle(more ? { size: budget, horizonMs: horizon(), onlyIfQueued } : undefined, pacer?.shiftMs() ?? 0);
       timing.answeredAt = performance.now();
       if (fenced) return this.fenced(lock, undefined);
-      if (!next) return { kind: 'later', at: Date.now() };
+      if (!next) return { kind: 'later', inMs: 0 };
       claim = next;
     }
   }

@@ -209,7 +209,7 @@ export class Emitter {
     if (!this.gate.open) return drains.later(job.data.receiverId, BUSY_RETRY_MS);
     const end = await this.drainer.runTurn(job.data.receiverId);
     if (end.kind === 'done') return;
-    await drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.at - Date.now());
+    await drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.inMs);
   }
 
   private async promoteDue(): Promise<void> {
