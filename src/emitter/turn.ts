@@ -8,7 +8,7 @@ import type { RetryPolicy } from './retry-policy.js';
 /** How a turn on one receiver ended, which decides what becomes of its drain job. */
 export type TurnEnd =
   | { kind: 'done' } // nothing to send (empty, disabled or deleted): the job completes
-  | { kind: 'later'; inMs: number } // more to do in `inMs` (backoff, fairness budget spent, lock lost): a delay, never a wall-clock time, which a clock step between the turn's end and the wake-up's note would shift
+  | { kind: 'later'; inMs: number } // more to do in `inMs` (backoff, budget spent, lock lost): a delay, which a clock step cannot shift
   | { kind: 'busy' }; // another process holds the receiver (or the store has seen a newer holder; or the lock service did not answer)
 
 export interface DrainOptions {

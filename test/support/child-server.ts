@@ -38,13 +38,14 @@ export abstract class ChildServer {
     const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-2000));
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    const exited = new Promise<never>((_, reject) =>
-      child.once('exit', (code, signal) =>
-        reject(new ServerExited(`${program} on port ${this.port} exited (${code ?? signal}) before it answered:\n${output}`)),
-      ),
+    // 'close', not 'exit': by then its output has all been read; an exit ends the wait at its next look
+    let exited: ServerExited | undefined;
+    child.once(
+      'close',
+      (code, signal) => (exited = new ServerExited(`${program} on port ${this.port} exited (${code ?? signal}) before it answered:\n${output}`)),
     );
-    exited.catch(() => {}); // an exit after it answered is stop()'s or a test's business
-    await Promise.race([waitFor(`${program} on port ${this.port}`, () => this.ready(), 20_000, 50), exited]);
+    await waitFor(`${program} on port ${this.port}`, () => exited !== undefined || this.ready(), 20_000, 50);
+    if (exited) throw exited;
   }
 
   /** A clean shutdown (SIGTERM; Redis flushes its AOF) that waits for the process to end. */
