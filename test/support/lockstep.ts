@@ -145,11 +145,15 @@ export const FAULT_TEST_ENV: Record<string, string> = {
 };
 
 /** An API process and `emitters` emitter processes (`emitter-1`…) on `env`; `stop()` stops them all. */
-export async function startRoles(env: Record<string, string>, emitters: number): Promise<{ client: ApiClient; stop(): Promise<void> }> {
+export async function startRoles(
+  env: Record<string, string>,
+  emitters: number,
+): Promise<{ client: ApiClient; processes: LockstepProcess[]; stop(): Promise<void> }> {
   const processes = [await LockstepProcess.start('api', env)];
   for (let i = 1; i <= emitters; i++) processes.push(await LockstepProcess.start('emitter', { ...env, LOCKSTEP_EMITTER_ID: `emitter-${i}` }));
   return {
     client: new ApiClient(processes[0]?.url as string),
+    processes,
     stop: async () => {
       for (const process of processes) await process.stop();
     },
