@@ -1,14 +1,14 @@
-import { Etcd3, EtcdLeaseInvalidError, type IKeyValue, type Lease } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import { sleep } from '../lib/abort.js';
 import { acquireWithin, AttemptGuard } from './acquire.js';
 import { etcdLeaseTtlS, requestTimeoutMs } from './cadence.js';
-import { KeyDeletions } from './etcd-key-deletions.js';
+import { EtcdKeyFeed } from './etcd-key-feed.js';
+import { KeyWatch } from './etcd-key-watch.js';
 import { lockBackendError, lockCall } from './failure.js';
 import { monotonicNow } from './clock.js';
 import { HeldLockRegistry } from './registry.js';
 import { SessionKeeper, type LockSession } from './session-keeper.js';
 import { holdersByReceiver } from './slots.js';
-import { whenLost, type TrackedLock } from './tracked-lock.js';
 import type { AcquireOptions, HeldLock, LockBackendOptions, LockHolder, LockStats, ReceiverLocks } from './types.js';
 
 /** How long a read for `/readyz` may take before etcd counts as not answering. */
@@ -26,9 +26,9 @@ interface LeaseSession extends LockSession {
  * etcd backend: ONE lease per process, kept alive by etcd3 (a keep-alive every lease TTL / 3 on one
  * gRPC stream). A receiver is taken with ONE transaction, `create_revision(key) == 0` → put the key
  * under our lease; the fence is the key's create revision (the transaction's header revision), which
- * grows with every write to etcd, so a later holder always has a larger one. Waiters watch the key
- * and retry when it is deleted; each held key is watched too, so it being deleted or re-created
- * under another lease loses the lock at once ('stolen').
+ * grows with every write to etcd, so a later holder always has a larger one. One prefix watch per
+ * process (etcd-key-feed.ts) follows every lock key: waiters retry when their key is deleted, and a
+ * held key being deleted or re-created under another lease loses the lock at once ('stolen').
  *
  * TTL: etcd leases have whole seconds, so the lease asks for ceil(ttl / 1000) s (at least 1), and
  * etcd may raise it further to its own minimum (1.5 × election timeout, rounded up). The lease is
@@ -51,6 +51,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   private readonly leases: SessionKeeper<LeaseSession>;
   private readonly attempts = new AttemptGuard();
   private readonly leaseTtlS: number;
+  private readonly keys: EtcdKeyFeed;
   /** The etcd endpoints, for messages. */
   private readonly hosts: string;
 
@@ -73,30 +74,34 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       (session) => session.lease.revoke(),
     );
     this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
+    this.keys = new EtcdKeyFeed(this.client, this.key(''));
     this.hosts = hosts.join(', ');
   }
 
   async start(): Promise<void> {
     await lockCall('etcd', this.leases.session(), this.hosts);
+    // etcd answered: the watch is set up next, waited for no longer than a request (until it runs, waits poll)
+    await this.keys.start(requestTimeoutMs(this.options.ttlMs));
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     // the key's deletion wakes a waiter, expiries included: the poll is only a backstop
     const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
-    const deletions = new KeyDeletions(this.client, this.key(receiverId));
+    void this.keys.start(0); // a no-op once it runs; an acquire without start() gets it going
+    const watch = new KeyWatch(this.keys, this.key(receiverId));
     try {
       return await lockCall(
         'etcd',
         acquireWithin(
-          () => this.tryAcquire(receiverId, deletions),
-          (ms, signal) => deletions.wait(ms, signal),
+          () => this.tryAcquire(receiverId, watch),
+          (ms, signal) => watch.wait(ms, signal),
           options,
           pollMs,
         ),
         this.hosts,
       );
     } finally {
-      deletions.close();
+      watch.close();
     }
   }
 
@@ -147,21 +152,22 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     await this.leases.close(async () => {
       await Promise.all(this.held.all().map((lock) => this.release(lock)));
     });
+    this.keys.close();
     this.client.close();
   }
 
-  private async tryAcquire(receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
+  private async tryAcquire(receiverId: string, watch: KeyWatch): Promise<HeldLock | null> {
     this.held.attempting(receiverId);
     return this.attempts.run(receiverId, () =>
       this.leases.withSession(
-        (session) => this.take(session, receiverId, deletions),
+        (session) => this.take(session, receiverId, watch),
         (error) => error instanceof EtcdLeaseInvalidError,
       ),
     );
   }
 
   /** The one transaction: `create_revision(key) == 0` → put the key under our lease, else read it. */
-  private async take(session: LeaseSession, receiverId: string, deletions: KeyDeletions): Promise<HeldLock | null> {
+  private async take(session: LeaseSession, receiverId: string, watch: KeyWatch): Promise<HeldLock | null> {
     const key = this.key(receiverId);
     const value = JSON.stringify({ emitterId: this.options.emitterId, since: new Date().toISOString() });
     let fence: number;
@@ -172,13 +178,13 @@ export class EtcdReceiverLocks implements ReceiverLocks {
         fence = Number(result.header.revision); // the put happened at this revision: the key's create revision
       else if (existing && String(existing.lease) === session.id)
         fence = Number(existing.create_revision); // an earlier try of ours that etcd3 retried
-      else return deletions.after(Number(result.header.revision));
+      else return watch.busy(Number(result.header.revision));
     } catch (error) {
       if (!(error instanceof EtcdLeaseInvalidError)) await this.dropOwnKey(session, key); // else nothing was written
       throw error;
     }
     const lock = this.leases.add(session, receiverId, fence);
-    if (lock) this.watchHeld(lock, session);
+    if (lock) watch.hold(lock, session.id);
     return lock;
   }
 
@@ -189,22 +195,6 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       .then(this.client.delete().key(key))
       .commit()
       .catch(() => this.leases.abandon(session, 'renewal-failed'));
-  }
-
-  /** Watches a held key from just after our put: deleted, or re-created under another lease, = stolen. */
-  private watchHeld(lock: TrackedLock, session: LeaseSession): void {
-    const stolen = (): void => lock.lose('stolen');
-    this.client
-      .watch()
-      .key(this.key(lock.receiverId))
-      .startRevision(String(lock.fence + 1))
-      .create()
-      .then((watcher) => {
-        watcher.on('delete', stolen);
-        watcher.on('put', (kv: IKeyValue) => String(kv.lease) !== session.id && stolen());
-        whenLost(lock, () => void watcher.cancel().catch(() => {}));
-      })
-      .catch(() => {}); // no watch (etcd unreachable): keep-alives and the local deadline still decide
   }
 
   /** Grants a lease (the keeper makes it the live one) and follows its keep-alives. */
