@@ -1,13 +1,15 @@
 // Soak: a steady load (intake at a fixed rate, spread over receivers, emitters delivering) for 5
 // minutes (1 in --quick), with LOCKSTEP_RETENTION_MS=30 s. Sampled along the way: Redis
 // used_memory and each emitter's resident memory. Both must stay flat once the retention period
-// has passed: the baseline is the first sample taken after it, from the same run.
+// has passed: the baseline is the first sample taken after it, from the same run. Each emitter's
+// V8 heap in use (its /metrics) is noted beside its RSS: a heap that grows is a leak, an RSS that
+// grows over a flat heap is memory V8 or the allocator has not handed back.
 import { TEST_TOKEN } from '../../test/support/lockstep.js';
 import type { BackendScenario } from '../context.js';
 import { createReceivers } from '../enqueue.js';
 import { LoadClient } from '../load.js';
 import { limitRow } from '../report.js';
-import { rssMiB, Stack } from '../stack.js';
+import { rssMiB, scrapeCounter, Stack } from '../stack.js';
 
 const EMITTERS = 2;
 const RECEIVERS = 20;
@@ -26,11 +28,17 @@ export const soak: BackendScenario = async (ctx, backend) => {
     await createReceivers(client, RECEIVERS, (i) => ({ url: ctx.receiver.url(`soak-${i}`), eventTypes: [`soak.r${i}`] }));
     const emitters = await stack.startEmitters(EMITTERS);
     const admin = stack.redis.client();
-    const samples: { atS: number; redisMiB: number; rssMiB: number[] }[] = [];
+    const samples: { atS: number; redisMiB: number; rssMiB: number[]; heapMiB: number[] }[] = [];
     const started = Date.now();
     const sample = async (): Promise<void> => {
       const used = /used_memory:(\d+)/.exec(await admin.info('memory'))?.[1];
-      samples.push({ atS: Math.round((Date.now() - started) / 1000), redisMiB: Number(used) / 2 ** 20, rssMiB: emitters.map((e) => rssMiB(e.process.pid)) });
+      const heap = await Promise.all(emitters.map((e) => scrapeCounter(e.metricsUrl, 'lockstep_nodejs_heap_size_used_bytes').catch(() => NaN)));
+      samples.push({
+        atS: Math.round((Date.now() - started) / 1000),
+        redisMiB: Number(used) / 2 ** 20,
+        rssMiB: emitters.map((e) => rssMiB(e.process.pid)),
+        heapMiB: heap.map((bytes) => bytes / 2 ** 20),
+      });
     };
     const sampler = setInterval(() => void sample(), sampleEveryMs);
     const load = new LoadClient(client.url, 8);
@@ -73,7 +81,7 @@ export const soak: BackendScenario = async (ctx, backend) => {
         baselineLabel: `at ${first.atS} s`,
         target: `≤ ${FLAT} × baseline`,
         limit: maxRss(first) * FLAT,
-        notes: `${about}; MiB at ${timeline(maxRss)}`,
+        notes: `${about}; MiB at ${timeline(maxRss)}; V8 heap in use (largest), MiB at ${timeline((s) => Math.max(...s.heapMiB))}`,
       }),
     ];
   } finally {
