@@ -50,19 +50,21 @@ for (const lockBackend of ['etcd', 'redis'] as const)
         ids.set(name, (await client.createReceiver({ url: receiver.url(name), eventTypes: [`${name}.*`] })).id);
       }
       // a delivery that never resumes (seen once in clean-clone CI, etcd locks): each receiver's lock,
-      // drain job and wake-up on the new master, and what the emitters said last, tell why
+      // drain job and wake-up on the new master, its replicas, and what every process said last, tell why
       const explain = async (error: unknown): Promise<never> => {
         const masterPort = await redis.masterPort().catch(() => 0);
         const master = redis.nodes.find((node) => node.pid !== undefined && node.port === masterPort);
         const admin = master?.client();
+        t.diagnostic(`master ${masterPort} with ${await redis.connectedReplicas(masterPort).catch(() => 'unknown')} replicas connected`);
         if (admin) {
           const notes = await whyOpen(client, admin, ids).catch((e: unknown) => new Map([['all', String(e)]]));
           for (const [name, note] of notes) t.diagnostic(`receiver ${name}: ${note}`);
           admin.disconnect();
         }
-        for (const emitter of roles.processes.slice(1))
-          for (const line of emitter.logs.filter((l) => l.startsWith('{')).slice(-10))
-            t.diagnostic(`${emitter.env.LOCKSTEP_EMITTER_ID}: ${line.replace(/"stack":"(?:[^"\\]|\\.)*",?/g, '').slice(0, 400)}`);
+        for (const proc of roles.processes) {
+          const warnings = proc.logs.filter((l) => /^\{"level":[456]0\b/.test(l)); // warn, error, fatal
+          for (const line of warnings.slice(-12)) t.diagnostic(`${proc.env.LOCKSTEP_EMITTER_ID ?? 'api'}: ${logLine(line)}`);
+        }
         throw error;
       };
       const accepted: { id: string; at: number }[] = [];
@@ -85,7 +87,7 @@ for (const lockBackend of ['etcd', 'redis'] as const)
       const killedAt = Date.now();
       await waitFor('a new master', async () => (await redis.masterPort()) !== killedPort, 20_000, 50);
       t.diagnostic(`sentinels promoted port ${await redis.masterPort()} ${Date.now() - killedAt} ms after the kill`);
-      await waitFor('a 202 after the kill', () => accepted.some(({ at }) => at > killedAt), 20_000, 20);
+      await waitFor('a 202 after the kill', () => accepted.some(({ at }) => at > killedAt), 20_000, 20).catch(explain);
       const after = new Set(accepted.filter(({ at }) => at > killedAt).map(({ id }) => id));
       await waitFor(
         'a delivery of a message accepted after the kill',
@@ -178,3 +180,17 @@ for (const lockBackend of ['etcd', 'redis'] as const)
         await locks.close();
       });
   });
+
+/** A pino line as time, message and its error's chain of messages: what tells one failure from another. */
+function logLine(line: string): string {
+  const { time, msg, err } = JSON.parse(line) as { time?: string; msg?: string; err?: ErrorLog };
+  const chain: string[] = [];
+  for (let e = err; e; e = e.cause) chain.push(`${e.code ? `${e.code} ` : ''}${e.message ?? ''}`);
+  return [time?.slice(11), msg, ...chain].join(' | ').slice(0, 500);
+}
+
+interface ErrorLog {
+  message?: string;
+  code?: string;
+  cause?: ErrorLog;
+}
