@@ -34,8 +34,11 @@ export type RedisClient = Redis | Cluster;
  * and let BullMQ's blocking commands wait.
  *
  * With Sentinel, each (re)connect asks the sentinels for the current master and checks the node's
- * role (a demoted master is left), and `failoverDetector` drops the connection as soon as a
- * sentinel announces `+switch-master`: every connection follows a failover without a restart.
+ * role (a demoted master is left): every connection follows a failover without a restart (a dead
+ * master closes the connection; a demoted one has its clients closed by Redis). Not ioredis's
+ * `failoverDetector`: its `+switch-master` handler disconnects the connector even while a reconnect
+ * is under way (the master just died), and that reconnect then fails for good ("Connection is
+ * closed", status `end`): intake and delivery stayed down after a kill -9 of the master.
  */
 export function connectRedis(target: RedisTarget, options: RedisOptions = {}): RedisClient {
   const common: RedisOptions = {
@@ -62,7 +65,6 @@ export function connectRedis(target: RedisTarget, options: RedisOptions = {}): R
     sentinels: target.sentinels,
     name: target.name,
     role: 'master',
-    failoverDetector: true,
     sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
     ...(target.password ? { password: target.password } : {}),
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
