@@ -36,10 +36,15 @@ export class EtcdKeyFeed {
     private readonly prefix: string,
   ) {}
 
-  /** Starts the watch (once); resolves when it runs, or after `withinMs` with it still being set up. */
-  start(withinMs: number): Promise<void> {
-    this.watching ??= this.keepWatching();
-    return Promise.race([this.watching, sleep(withinMs, this.closing.signal)]);
+  /** Sets the watch up unless it runs or is being set up: a field check once it runs. */
+  run(): void {
+    if (!this.watcher) this.watching ??= this.keepWatching(0);
+  }
+
+  /** run(); resolves when the watch runs, or after `withinMs` with it still being set up. */
+  async start(withinMs: number): Promise<void> {
+    this.run();
+    if (this.watching) await Promise.race([this.watching, sleep(withinMs, this.closing.signal)]);
   }
 
   /** Calls `onChange` with each change of `key` until the returned function is called. */
@@ -59,13 +64,15 @@ export class EtcdKeyFeed {
     this.watcher = undefined;
   }
 
-  /** Until a watch runs or the feed closes: etcd may be unreachable for a while. */
-  private async keepWatching(): Promise<void> {
+  /** Until a watch runs or the feed closes, after `pauseMs` and between tries: etcd may be unreachable for a while. */
+  private async keepWatching(pauseMs: number): Promise<void> {
     while (!this.closing.signal.aborted && !this.watcher) {
+      if (pauseMs > 0) await sleep(pauseMs, this.closing.signal);
+      pauseMs = REWATCH_MS;
       try {
         this.watcher = await this.watch();
       } catch {
-        await sleep(REWATCH_MS, this.closing.signal);
+        // tried again after the pause
       }
     }
     this.watching = undefined;
@@ -86,7 +93,7 @@ export class EtcdKeyFeed {
     watcher.on('error', () => {
       if (this.watcher !== watcher) return;
       this.watcher = undefined;
-      void sleep(REWATCH_MS, this.closing.signal).then(() => this.start(0));
+      this.watching ??= this.keepWatching(REWATCH_MS);
     });
     return watcher;
   }

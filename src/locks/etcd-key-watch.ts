@@ -13,8 +13,8 @@ export class KeyWatch {
   private readonly unsubscribe: () => void;
   /** The revision of the latest transaction that found the key taken. */
   private busyAt = Number.POSITIVE_INFINITY;
-  private lastDelete = 0;
-  private lastPut: KeyChange | undefined;
+  /** The latest change the feed handed on. */
+  private latest: KeyChange | undefined;
   private wake: (() => void) | undefined;
   private held: { lock: TrackedLock; lease: string } | undefined;
 
@@ -30,7 +30,7 @@ export class KeyWatch {
 
   /** Resolves on a deletion after the latest busy answer (at once if one came already), after `ms`, or on `signal`. */
   async wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (this.lastDelete > this.busyAt) return;
+    if (this.freed()) return;
     const woken = new AbortController();
     this.wake = () => woken.abort();
     await withLinkedSignal([signal, woken.signal], (stop) => sleep(ms, stop));
@@ -41,8 +41,8 @@ export class KeyWatch {
   hold(lock: TrackedLock, lease: string): void {
     this.held = { lock, lease };
     whenLost(lock, this.unsubscribe);
-    if (this.lastDelete > lock.fence) this.changed({ type: 'delete', revision: this.lastDelete, lease: '0' });
-    if (this.lastPut) this.changed(this.lastPut);
+    // a change the feed handed on before the transaction's answer: only the latest can be after our put
+    if (this.latest) this.changed(this.latest);
   }
 
   /** The acquire is over: unsubscribes, unless the key is now held. */
@@ -51,13 +51,15 @@ export class KeyWatch {
   }
 
   private changed(change: KeyChange): void {
+    this.latest = change;
     if (this.held) {
       const { lock, lease } = this.held;
       if (change.revision > lock.fence && (change.type === 'delete' || change.lease !== lease)) lock.lose('stolen');
-    } else if (change.type === 'put') this.lastPut = change;
-    else {
-      this.lastDelete = change.revision;
-      if (change.revision > this.busyAt) this.wake?.();
-    }
+    } else if (this.freed()) this.wake?.();
+  }
+
+  /** The key was deleted after the latest transaction that found it taken, and not taken since. */
+  private freed(): boolean {
+    return this.latest?.type === 'delete' && this.latest.revision > this.busyAt;
   }
 }

@@ -51,7 +51,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
   private readonly leases: SessionKeeper<LeaseSession>;
   private readonly attempts = new AttemptGuard();
   private readonly leaseTtlS: number;
-  private readonly keys: EtcdKeyFeed;
+  private readonly feed: EtcdKeyFeed;
   /** The etcd endpoints, for messages. */
   private readonly hosts: string;
 
@@ -74,21 +74,21 @@ export class EtcdReceiverLocks implements ReceiverLocks {
       (session) => session.lease.revoke(),
     );
     this.leaseTtlS = etcdLeaseTtlS(options.ttlMs);
-    this.keys = new EtcdKeyFeed(this.client, this.key(''));
+    this.feed = new EtcdKeyFeed(this.client, this.key(''));
     this.hosts = hosts.join(', ');
   }
 
   async start(): Promise<void> {
     await lockCall('etcd', this.leases.session(), this.hosts);
     // etcd answered: the watch is set up next, waited for no longer than a request (until it runs, waits poll)
-    await this.keys.start(requestTimeoutMs(this.options.ttlMs));
+    await this.feed.start(requestTimeoutMs(this.options.ttlMs));
   }
 
   async acquire(receiverId: string, options: AcquireOptions): Promise<HeldLock | null> {
     // the key's deletion wakes a waiter, expiries included: the poll is only a backstop
     const pollMs = Math.max(250, Math.min(5000, this.options.ttlMs));
-    void this.keys.start(0); // a no-op once it runs; an acquire without start() gets it going
-    const watch = new KeyWatch(this.keys, this.key(receiverId));
+    this.feed.run(); // an acquire without start() gets it going
+    const watch = new KeyWatch(this.feed, this.key(receiverId));
     try {
       return await lockCall(
         'etcd',
@@ -152,7 +152,7 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     await this.leases.close(async () => {
       await Promise.all(this.held.all().map((lock) => this.release(lock)));
     });
-    this.keys.close();
+    this.feed.close();
     this.client.close();
   }
 
