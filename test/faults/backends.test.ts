@@ -6,8 +6,13 @@ import { waitFor } from '../support/ports.js';
 /**
  * Faults with real processes, for every lock backend: one API, emitter processes, and a receiver
  * that records every request and refuses (409) a fence lower than the highest it has seen.
+ * `LOCKSTEP_TEST_LOCK_BACKENDS=redis,etcd` runs some of them (scripts/test.mjs, on a Redis Cluster).
  */
-for (const locks of ['redis', 'etcd', 'consul-double'] as FleetLocks[]) {
+const ALL_LOCKS: FleetLocks[] = ['redis', 'etcd', 'consul-double'];
+const chosen = process.env.LOCKSTEP_TEST_LOCK_BACKENDS?.split(',') ?? ALL_LOCKS;
+const unknown = chosen.filter((name) => !(ALL_LOCKS as string[]).includes(name));
+if (unknown.length > 0) throw new Error(`LOCKSTEP_TEST_LOCK_BACKENDS: unknown ${unknown.join(', ')} (one or more of ${ALL_LOCKS.join(', ')})`);
+for (const locks of ALL_LOCKS.filter((name) => chosen.includes(name))) {
   describe(`faults with the ${locks} lock backend`, () => {
     let fleet: Fleet;
     let ttlMs = 0;
