@@ -47,8 +47,11 @@ describe('a scrape with 20,000 receivers', () => {
   test('under 50 Redis commands and 50 ms, with the right depths', async (t) => {
     const admin = context().redis.client();
     try {
+      // Every scrape must stay under 50 commands; the time is the fastest of at least 3 and at
+      // most 10, so a CI lane that starves this process for a moment (two cores shared with a
+      // fault lane) does not stand in for the scrape's own cost.
       const runs: { commands: number; ms: number; detail: string }[] = [];
-      for (let run = 0; run < 3; run++) {
+      while (runs.length < 3 || (runs.length < 10 && Math.min(...runs.map((r) => r.ms)) >= 50)) {
         await sleep(600); // past the snapshot's 500 ms reuse: each scrape reads Redis
         const before = await commandCounts(admin);
         const { status, ms, text } = await scrape(api.url, api.token);
@@ -59,10 +62,10 @@ describe('a scrape with 20,000 receivers', () => {
         assert.match(text, /^lockstep_oldest_pending_age_seconds\{state="pending"\} (?!0$)[\d.e-]+$/m);
         runs.push({ commands, ms, detail: delta.describe(1, 10) });
       }
-      const fewest = Math.min(...runs.map((r) => r.commands));
+      const most = Math.max(...runs.map((r) => r.commands));
       const fastest = Math.min(...runs.map((r) => r.ms));
       t.diagnostic(`scrapes: ${runs.map((r) => `${r.commands} commands, ${r.ms.toFixed(1)} ms`).join('; ')}`);
-      assert.ok(fewest < 50, `a scrape ran ${fewest} Redis commands: ${JSON.stringify(runs)}`);
+      assert.ok(most < 50, `a scrape ran ${most} Redis commands: ${JSON.stringify(runs)}`);
       assert.ok(fastest < 50, `a scrape took ${fastest.toFixed(1)} ms: ${JSON.stringify(runs)}`);
 
       const before = await commandCounts(admin);
