@@ -7,6 +7,8 @@ export interface Sizes {
   hotMessages: number;
   /** Longest a drain (hot receiver, fan-out) is measured; a slower one is measured over what arrived. */
   drainBudgetMs: number;
+  /** How long the literal-design baseline runs (it never drains a backlog: its rate is measured over this). */
+  literalBudgetMs: number;
   fanoutReceivers: number;
   fanoutDeliveries: number;
   /** Measured time of each throughput run after its warm-up. */
@@ -19,13 +21,15 @@ export interface Sizes {
   failoverRounds: number;
   /** Rounds of each lock-loss scenario (the worst is reported). */
   lockLossRounds: number;
-  /** How long the soak scenario runs. */
+  /** How long the soak scenario runs, and the retention it runs with. */
   soakMs: number;
+  soakRetentionMs: number;
 }
 
 export const FULL: Sizes = {
   hotMessages: 5000,
   drainBudgetMs: 60_000,
+  literalBudgetMs: 60_000,
   fanoutReceivers: 1000,
   fanoutDeliveries: 20_000,
   intakeMs: 10_000,
@@ -36,10 +40,12 @@ export const FULL: Sizes = {
   failoverRounds: 3,
   lockLossRounds: 5,
   soakMs: 300_000,
+  soakRetentionMs: 30_000,
 };
 export const QUICK: Sizes = {
   hotMessages: 3000,
   drainBudgetMs: 15_000,
+  literalBudgetMs: 5_000,
   fanoutReceivers: 200,
   fanoutDeliveries: 4000,
   intakeMs: 3000,
@@ -49,7 +55,8 @@ export const QUICK: Sizes = {
   failoverMessages: 8000,
   failoverRounds: 2,
   lockLossRounds: 2,
-  soakMs: 60_000,
+  soakMs: 40_000,
+  soakRetentionMs: 15_000,
 };
 
 /** The lock TTL of the failover and lock-loss scenarios (the 2 s). */

@@ -1,4 +1,5 @@
 import { waitFor } from '../test/support/ports.js';
+import { now } from './clock.js';
 import { startHelper, type HelperProcess } from './helper-process.js';
 
 export interface ReceiverStats {
@@ -88,11 +89,16 @@ export class BenchReceiver {
   }
 
   /**
-   * Waits until `count` requests have arrived since the last reset, or `budgetMs` has passed:
-   * a drain is measured for a bounded time, over what arrived by then.
+   * Waits until `count` requests have arrived since the last reset, or `budgetMs` has passed, or
+   * (with `quietMs`) nothing has arrived for that long since the last arrival: a drain is measured
+   * for a bounded time, over what arrived by then.
    */
-  async drain(count: number, budgetMs: number): Promise<{ stats: ReceiverStats; complete: boolean }> {
-    const stats = await this.waitForCount(count, budgetMs).catch(() => this.stats());
+  async drain(count: number, budgetMs: number, { quietMs = Infinity } = {}): Promise<{ stats: ReceiverStats; complete: boolean }> {
+    let stats: ReceiverStats = { count: 0, first: null, last: null };
+    const quiet = (): boolean => stats.last !== null && now() - stats.last > quietMs;
+    await waitFor(`${count} arrivals`, async () => (stats = await this.stats()).count >= count || quiet(), budgetMs, 20).catch(async () => {
+      stats = await this.stats();
+    });
     return { stats, complete: stats.count >= count };
   }
 

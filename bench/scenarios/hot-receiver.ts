@@ -26,7 +26,7 @@ async function literalDesign(ctx: BenchContext, stack: Stack, total: number, bas
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const { stats, complete } = await ctx.receiver.drain(total, ctx.sizes.drainBudgetMs);
+  const { stats, complete } = await ctx.receiver.drain(total, ctx.sizes.literalBudgetMs);
   if (!complete) child.kill('SIGTERM');
   await exited;
   const { bounced } = (output ? JSON.parse(output) : { bounced: NaN }) as { bounced: number };
@@ -36,7 +36,7 @@ async function literalDesign(ctx: BenchContext, stack: Stack, total: number, bas
     'redis',
     rate,
     'deliveries/s',
-    `${(rate / baseline).toFixed(3)} of raw undici (1 in flight) in the same run; ${stats.count} of ${total} arrived${complete ? '' : ` within ${ctx.sizes.drainBudgetMs / 1000} s`}; jobs put back because the receiver was busy: ${bounced} (${(bounced / Math.max(1, stats.count)).toFixed(1)} per delivery)`,
+    `${(rate / baseline).toFixed(3)} of raw undici (1 in flight) in the same run; ${stats.count} of ${total} arrived${complete ? '' : ` within ${ctx.sizes.literalBudgetMs / 1000} s`}; jobs put back because the receiver was busy: ${bounced} (${(bounced / Math.max(1, stats.count)).toFixed(1)} per delivery)`,
   );
 }
 
