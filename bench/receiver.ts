@@ -5,12 +5,12 @@
 //   POST /hang/<name>     never answered; start and socket-close time recorded (lock-loss scenario)
 //   POST /flaky/<name>    answered 500 to 5 % of requests (a seeded sequence), not recorded then;
 //                         the others as POST <any path> (flaky-receiver scenario)
-//   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 after <ms> (flow control)
+//   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 <ms> after it arrived (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
 //   GET  /__turnaround    { p50, p90 }: ms from an answer's end to the client's next request on
 //                         that connection (the client's own time per request), and `answered`,
 //                         { p50, p90 } from a request's arrival to its answer's end (the receiver's
-//                         own time: a /slow/5/ timer fires late by up to the timer's 1 ms grain)
+//                         own time: a /slow/5/ answer is timed to come 5 ms after arrival on average)
 //   GET  /__arrivals      { at: [], id: [], fence: [] }      (every arrival since the last reset)
 //   GET  /__hung          [{ id, start, closedAt }]
 //   POST /__reset         forget everything
@@ -84,6 +84,25 @@ function random(): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 const SLOW = /^\/slow\/(\d+)\//;
+/** How late a /slow/ timer has fired, on average (ms): the next one is set this much short. */
+let lateMs = 0;
+
+/**
+ * Answers `delayMs` after the request arrived. A plain setTimeout(5) answered after 5.3 ms at the
+ * median and 6.1 at p90 here (the timer's 1 ms grain, the event loop), so 8 lanes could never
+ * reach 8 × 1/5 ms whatever the client; each timer is set short by the running mean of the
+ * lateness, and the answers come after `delayMs` on average, as the lanes target assumes.
+ */
+function answerAfter(response: ServerResponse, arrived: number, delayMs: number): void {
+  const due = arrived + delayMs;
+  setTimeout(
+    () => {
+      lateMs += 0.05 * (now() - due);
+      response.end('ok');
+    },
+    Math.max(0, due - lateMs - now()),
+  );
+}
 
 const server = createServer((request, response) => {
   if (control(request, response)) return;
@@ -105,7 +124,7 @@ const server = createServer((request, response) => {
     arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
     arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));
     const delayMs = Number(SLOW.exec(request.url ?? '')?.[1] ?? 0);
-    if (delayMs > 0) setTimeout(() => response.end('ok'), delayMs);
+    if (delayMs > 0) answerAfter(response, arrived, delayMs);
     else response.end('ok');
   });
 });
