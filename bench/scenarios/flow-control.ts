@@ -10,7 +10,7 @@ import { enqueue } from '../enqueue.js';
 import type { Turnaround } from '../receiver-control.js';
 import { ratioRow, type Row } from '../report.js';
 import { Stack, type Backend } from '../stack.js';
-import { measureDrain, rawBaseline } from './drain.js';
+import { holdBacklog, measureDrain, rawBaseline } from './drain.js';
 
 const LANES = 8;
 const ANSWER_MS = 5;
@@ -22,12 +22,8 @@ export const flowLanes: BackendScenario = async (ctx, backend) => {
   const stack = await Stack.start(backend);
   try {
     const client = await stack.api();
-    const { id } = await client.createReceiver({ url: ctx.receiver.slowUrl('lanes', ANSWER_MS), eventTypes: ['bench.lanes'], maxInFlight: LANES });
-    await enqueue(
-      client,
-      Array.from({ length: total }, (_, n) => ({ eventType: 'bench.lanes', payload: { n }, receiverIds: [id] })),
-    );
-    const drain = await measureDrain(ctx, stack, 1, total, 'lanes');
+    const held = await holdBacklog(ctx, client, { url: ctx.receiver.slowUrl('lanes', ANSWER_MS), maxInFlight: LANES }, 'bench.lanes', total);
+    const drain = await measureDrain(ctx, stack, 1, total, 'lanes', held);
     const turnaround = await ctx.receiver.turnaround();
     return [
       ratioRow({

@@ -5,11 +5,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BackendScenario, BenchContext } from '../context.js';
-import { enqueue } from '../enqueue.js';
 import { arrivalRate } from '../receiver-control.js';
 import { limitRow, ratioRow, reportRow, type Row } from '../report.js';
 import { Stack } from '../stack.js';
-import { measureDrain, rawBaseline, reportProfile } from './drain.js';
+import { holdBacklog, measureDrain, rawBaseline, reportProfile } from './drain.js';
 
 const LITERAL = fileURLToPath(new URL('../literal-design.ts', import.meta.url));
 
@@ -46,12 +45,8 @@ export const hotReceiver: BackendScenario = async (ctx, backend) => {
   const stack = await Stack.start(backend);
   try {
     const client = await stack.api();
-    const { id } = await client.createReceiver({ url: ctx.receiver.url('hot'), eventTypes: ['bench.hot'] });
-    await enqueue(
-      client,
-      Array.from({ length: total }, (_, n) => ({ eventType: 'bench.hot', payload: { n }, receiverIds: [id] })),
-    );
-    const drain = await measureDrain(ctx, stack, 1, total, 'hot');
+    const held = await holdBacklog(ctx, client, { url: ctx.receiver.url('hot') }, 'bench.hot', total);
+    const drain = await measureDrain(ctx, stack, 1, total, 'hot', held);
     const delivered = drain.stats.count;
     const literal = backend === 'redis' ? [await literalDesign(ctx, stack, total, baseline.rate)] : [];
     return [
