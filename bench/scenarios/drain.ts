@@ -68,6 +68,7 @@ export async function holdBacklog(
   const warmUpCount = Math.ceil(total / 2);
   return {
     async warmUp() {
+      await ctx.receiver.reset();
       await enqueue(client, messages(twin.id, warmUpCount));
       await ctx.receiver.waitForCount(warmUpCount, 60_000, 'the warm-up deliveries');
       return warmUpCount;
@@ -87,7 +88,6 @@ export async function holdBacklog(
  */
 export async function measureDrain(ctx: BenchContext, stack: Stack, count: number, total: number, scenario: string, held?: HeldBacklog): Promise<Drain> {
   const { receiver, sizes } = ctx;
-  await receiver.reset();
   const env = ctx.profileDir ? profilerEnv(ctx.profileDir, `${scenario}-${stack.backend}`) : {};
   const warm = held ? await stack.startEmitters(count, env) : undefined;
   const warmedUp = held ? await held.warmUp() : 0;
