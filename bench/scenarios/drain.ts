@@ -96,7 +96,8 @@ export async function measureDrain(ctx: BenchContext, stack: Stack, count: numbe
   const { result, commands } = await stack.redisDuring(async () => {
     const emitters = warm ?? (await stack.startEmitters(count, env));
     const pids = Object.fromEntries(emitters.map((emitter, i) => [count === 1 ? 'emitter' : `emitter ${i + 1}`, emitter.process.pid]));
-    const cpu = new CpuMeter({ ...pids, 'redis-server': stack.redis.pid as number, receiver: receiver.pid }).start();
+    const etcd: Record<string, number> = stack.etcd?.pid === undefined ? {} : { etcd: stack.etcd.pid };
+    const cpu = new CpuMeter({ ...pids, 'redis-server': stack.redis.pid as number, ...etcd, receiver: receiver.pid }).start();
     const sentBefore = (await receiver.stats()).count;
     await held?.release();
     const drained = await receiver.drain(total, sizes.drainBudgetMs);
