@@ -83,8 +83,8 @@ export class BenchReceiver {
 
   /** Waits until `count` requests have arrived since the last reset; returns the stats then. */
   async waitForCount(count: number, timeoutMs: number, what = `${count} arrivals`): Promise<ReceiverStats> {
-    let stats: ReceiverStats = { count: 0, first: null, last: null };
-    await waitFor(what, async () => (stats = await this.stats()).count >= count, timeoutMs, 20);
+    const { stats, complete } = await this.drain(count, timeoutMs);
+    if (!complete) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${stats.count} of ${count} arrived)`);
     return stats;
   }
 
