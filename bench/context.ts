@@ -5,6 +5,13 @@ import type { Backend } from './stack.js';
 /** How big each scenario is; `--quick` uses the small set. */
 export interface Sizes {
   hotMessages: number;
+  /**
+   * Arrivals left out at the start of the hot receiver's two rates (sent on top of `hotMessages`):
+   * the benchmark's control calls (reset, stats, /metrics) deoptimize the undici and stream code of
+   * the processes they reach, and at 1 request in flight the raw client regained its pace only after
+   * ~3,000 requests (bench/README.md, "Session 18").
+   */
+  hotLeadIn: number;
   /** Longest a drain (hot receiver, fan-out) is measured; a slower one is measured over what arrived. */
   drainBudgetMs: number;
   /** How long the literal-design baseline runs (it never drains a backlog: its rate is measured over this). */
@@ -28,6 +35,7 @@ export interface Sizes {
 
 export const FULL: Sizes = {
   hotMessages: 5000,
+  hotLeadIn: 3000,
   drainBudgetMs: 60_000,
   literalBudgetMs: 60_000,
   fanoutReceivers: 1000,
@@ -44,6 +52,7 @@ export const FULL: Sizes = {
 };
 export const QUICK: Sizes = {
   hotMessages: 3000,
+  hotLeadIn: 2000,
   drainBudgetMs: 15_000,
   literalBudgetMs: 5_000,
   fanoutReceivers: 200,

@@ -111,6 +111,18 @@ export class BenchReceiver {
   }
 }
 
+/**
+ * Arrivals/s from arrival `lead` (0: the first) to the last since the reset: a lead-in is left out
+ * where the processes only regain their pace after the benchmark's own control calls.
+ */
+export async function rateAfter(receiver: BenchReceiver, stats: ReceiverStats, lead: number): Promise<number> {
+  if (lead === 0) return arrivalRate(stats);
+  const { at } = await receiver.arrivals();
+  const from = at[lead];
+  const to = at.at(-1);
+  return from === undefined || to === undefined || to === from ? NaN : (at.length - 1 - lead) / ((to - from) / 1000);
+}
+
 /** Deliveries per second between the first and the last arrival. */
 export function arrivalRate(stats: ReceiverStats): number {
   if (stats.first === null || stats.last === null || stats.count < 2) return NaN;

@@ -6,12 +6,21 @@ import { CpuMeter } from '../cpu.js';
 import { enqueue, type NewMessage } from '../enqueue.js';
 import { LoadClient, webhookLikeRequest } from '../load.js';
 import { profilePath, profileReport, profilerEnv } from '../profile.js';
-import { arrivalRate, type ReceiverStats } from '../receiver-control.js';
+import { rateAfter, type ReceiverStats } from '../receiver-control.js';
 import type { CommandDelta } from '../redis-stats.js';
 import { lockOperations, scrapeCounter, type BenchEmitter, type Stack } from '../stack.js';
 
-/** `total` POSTs, `inFlight` at once, request i to `path(i)`: arrivals/s at the receiver and CPU per request. */
-export async function rawBaseline(ctx: BenchContext, inFlight: number, total: number, path: (i: number) => string): Promise<{ rate: number; cost: string }> {
+/**
+ * `total` POSTs, `inFlight` at once, request i to `path(i)`: arrivals/s at the receiver and CPU per
+ * request. With a `lead`, that many more are sent first and left out of the rate (not of the CPU).
+ */
+export async function rawBaseline(
+  ctx: BenchContext,
+  inFlight: number,
+  total: number,
+  path: (i: number) => string,
+  lead = 0,
+): Promise<{ rate: number; cost: string }> {
   const { receiver, sizes } = ctx;
   const load = new LoadClient(receiver.origin, inFlight);
   // Warmed up first, as intake is: in a run's first scenario this process's undici is cold, and the
@@ -20,16 +29,16 @@ export async function rawBaseline(ctx: BenchContext, inFlight: number, total: nu
   await load.closedLoop((i) => webhookLikeRequest(path(i), i), { durationMs: sizes.warmupMs });
   await receiver.reset();
   const cpu = new CpuMeter({ client: process.pid, receiver: receiver.pid }).start();
-  await load.closedLoop((i) => webhookLikeRequest(path(i), i), { total, durationMs: sizes.drainBudgetMs });
+  await load.closedLoop((i) => webhookLikeRequest(path(i), i), { total: lead + total, durationMs: sizes.drainBudgetMs });
   await load.close();
   const stats = await receiver.stats();
-  return { rate: arrivalRate(stats), cost: cpu.describe(stats.count, 'request') };
+  return { rate: await rateAfter(receiver, stats, lead), cost: cpu.describe(stats.count, 'request') };
 }
 
 export interface Drain {
   emitters: BenchEmitter[];
   stats: ReceiverStats;
-  /** Deliveries/s from the first to the last arrival. */
+  /** Deliveries/s from the first (or the lead-in's last) to the last arrival. */
   rate: number;
   /** CPU per delivery of each process, as text. */
   cost: string;
@@ -84,9 +93,18 @@ export async function holdBacklog(
  * Starts `count` emitters on a backlog of `total` deliveries queued while none ran, and measures
  * the drain at the receiver for at most the drain budget. A `held` backlog is let go once the
  * emitters have warmed up, and only then are the processes' CPU, Redis and the receiver counted.
- * With `--profile`, the emitters write CPU profiles named after `scenario`.
+ * With `--profile`, the emitters write CPU profiles named after `scenario`. The rate leaves out the
+ * first `lead` arrivals of the `total` (as the raw baseline's lead-in); the CPU and Redis counts do not.
  */
-export async function measureDrain(ctx: BenchContext, stack: Stack, count: number, total: number, scenario: string, held?: HeldBacklog): Promise<Drain> {
+export async function measureDrain(
+  ctx: BenchContext,
+  stack: Stack,
+  count: number,
+  total: number,
+  scenario: string,
+  held?: HeldBacklog,
+  lead = 0,
+): Promise<Drain> {
   const { receiver, sizes } = ctx;
   const env = ctx.profileDir ? profilerEnv(ctx.profileDir, `${scenario}-${stack.backend}`) : {};
   const warm = held ? await stack.startEmitters(count, env) : undefined;
@@ -109,7 +127,7 @@ export async function measureDrain(ctx: BenchContext, stack: Stack, count: numbe
   });
   const partial = result.complete ? '' : `PARTIAL: ${result.stats.count} of ${total} delivered within ${sizes.drainBudgetMs / 1000} s; `;
   const lockOps = (await lockOperationsOf(result.emitters)) - lockOpsBefore;
-  return { ...result, rate: arrivalRate(result.stats), commands, lockOpsPerDelivery: lockOps / result.stats.count, partial };
+  return { ...result, rate: await rateAfter(receiver, result.stats, lead), commands, lockOpsPerDelivery: lockOps / result.stats.count, partial };
 }
 
 async function lockOperationsOf(emitters: BenchEmitter[]): Promise<number> {
