@@ -38,7 +38,7 @@ export async function rawBaseline(
 export interface Drain {
   emitters: BenchEmitter[];
   stats: ReceiverStats;
-  /** Deliveries/s from the first (or the lead-in's last) to the last arrival. */
+  /** Deliveries/s from the first arrival (the first after the lead-in, with one) to the last. */
   rate: number;
   /** CPU per delivery of each process, as text. */
   cost: string;
