@@ -6,7 +6,7 @@
 import type { BenchContext, BackendScenario } from '../context.js';
 import { enqueue } from '../enqueue.js';
 import { ratioRow } from '../report.js';
-import { Stack } from '../stack.js';
+import { scrapeCounter, Stack, type BenchEmitter } from '../stack.js';
 
 const SHARE = 0.95;
 /** The default schedule's first retry, 5 s, at its latest (+ 20 % jitter). */
@@ -37,6 +37,28 @@ async function drainOf(ctx: BenchContext, stack: Stack, path: string, total: num
   };
 }
 
+/**
+ * The emitter's turns and what its lock service did, as counters read before and after a drain:
+ * a stall in the arrivals that came from the lock shows here (slow acquires, a lost lock, etcd's
+ * WAL waiting on the disk); with none of them, it came from the emitter or the machine.
+ */
+async function lockFacts(stack: Stack, emitter: BenchEmitter): Promise<number[]> {
+  const acquire = 'lockstep_lock_acquire_seconds';
+  const fsync = 'etcd_disk_wal_fsync_duration_seconds';
+  const etcd = stack.etcd ? `${stack.etcd.url}/metrics` : undefined;
+  return Promise.all([
+    scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', 'op="acquired"'),
+    scrapeCounter(emitter.metricsUrl, `${acquire}_count`).then(async (all) => all - (await scrapeCounter(emitter.metricsUrl, `${acquire}_bucket`, 'le="0.1"'))),
+    scrapeCounter(emitter.metricsUrl, 'lockstep_locks_lost_total'),
+    etcd ? scrapeCounter(etcd, `${fsync}_count`).then(async (all) => all - (await scrapeCounter(etcd, `${fsync}_bucket`, 'le="0.128"'))) : 0,
+  ]);
+}
+
+function lockNotes(before: number[], after: number[], backend: string): string {
+  const [turns = 0, slow = 0, lost = 0, fsyncs = 0] = after.map((n, i) => n - (before[i] ?? 0));
+  return `${turns} turns, ${slow} lock acquires over 100 ms, ${lost} locks lost${backend === 'etcd' ? `, ${fsyncs} etcd WAL fsyncs over 128 ms` : ''}`;
+}
+
 /** The longest pause between two arrivals, and when it began (s after the first): a stall shows here, not in the rate. */
 function longestGap(at: number[]): string {
   let longest = 0;
@@ -52,12 +74,15 @@ export const flaky: BackendScenario = async (ctx, backend) => {
   const total = ctx.sizes.hotMessages;
   const stack = await Stack.start(backend);
   try {
-    await stack.startEmitters(1);
+    const [emitter] = await stack.startEmitters(1);
+    if (!emitter) throw new Error('no emitter started');
     // the emitter's first drain is far slower (JIT, connections): a healthy one first, not counted,
     // so that neither measured drain is a fresh emitter's
     await drainOf(ctx, stack, '/healthy/warm-up', Math.ceil(total / 2));
     const healthy = await drainOf(ctx, stack, '/healthy/hot', total);
+    const before = await lockFacts(stack, emitter);
     const flakyRun = await drainOf(ctx, stack, '/flaky/hot', total);
+    const during = lockNotes(before, await lockFacts(stack, emitter), backend);
     return [
       ratioRow({
         scenario: `flaky receiver (5 % failures): ${total.toLocaleString('en-US')} queued, 1 emitter, default settings`,
@@ -67,7 +92,7 @@ export const flaky: BackendScenario = async (ctx, backend) => {
         baseline: healthy.rate,
         baselineLabel: 'a healthy receiver, same run',
         minRatio: 0.8,
-        notes: `rates until ${SHARE * 100} % had arrived; all ${flakyRun.arrived} of ${total} arrived after ${flakyRun.allS.toFixed(1)} s (healthy: ${healthy.allS.toFixed(1)} s); longest pause in arrivals up to 95 %: ${flakyRun.gap} (healthy: ${healthy.gap}): the last failures wait for their retry (5 s ± 20 %) while the rest goes on`,
+        notes: `rates until ${SHARE * 100} % had arrived; all ${flakyRun.arrived} of ${total} arrived after ${flakyRun.allS.toFixed(1)} s (healthy: ${healthy.allS.toFixed(1)} s); longest pause in arrivals up to 95 %: ${flakyRun.gap} (healthy: ${healthy.gap}): the last failures wait for their retry (5 s ± 20 %) while the rest goes on; during the flaky drain: ${during}`,
       }),
     ];
   } finally {
