@@ -11,7 +11,7 @@ const FLUSH_EVERY = 32;
  * Redis commands of its own (the receiver's health, stats and heads): at 20 ms, a fan-out's
  * receivers answering every 20-40 ms under load each wrote batches of one or two (issue 13).
  */
-const FLUSH_AFTER_MS = 1000;
+export const FLUSH_AFTER_MS = 1000;
 
 /**
  * Records a window's attempts behind its requests: outcomes queue up and go to the store in

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Queue } from 'bullmq';
 import { after, before, test, type TestContext } from 'node:test';
 import type { ErrorBody } from '../../src/shapes/common.js';
+import { FLUSH_AFTER_MS } from '../../src/emitter/recorder.js';
 import { DRAIN_QUEUE } from '../../src/store/drain-queue.js';
 import { Keys } from '../../src/store/keys.js';
 import { RedisCluster } from '../support/cluster.js';
@@ -35,19 +36,24 @@ async function drainJobs(receiverIds: string[]): Promise<string> {
   }
 }
 
+/** How late a batch of outcomes may be written beyond FLUSH_AFTER_MS on a loaded machine (the event loop, one batch in flight at a time). */
+const RECORD_SLACK_MS = 1000;
+
 interface Outage {
   stop(): Promise<void>;
   start(): Promise<void>;
 }
 
 /**
- * Continuous intake to four receivers; 1.5 s in, `outage` stops Redis (or part of it) for 5 s: the
+ * Continuous intake to four receivers; 3.5 s in, `outage` stops Redis (or part of it) for 5 s: the
  * API answers 503 meanwhile (at once for the first receiver's messages), never hangs, and every
- * message that got a 202 is delivered.
+ * message that got a 202 is delivered. Outcomes are written behind the requests, each within
+ * FLUSH_AFTER_MS of its answer (recorder.ts): a delivery answered before that, plus slack, was
+ * recorded and is never sent again; one answered since (or sent from a window claimed before the
+ * cut) may be, with its `webhook-id` (at least once).
  */
 async function outageUnderLoad(t: TestContext, prefix: string, outageOf: (firstReceiverId: string) => Promise<Outage>): Promise<void> {
   const { receiver, client } = fleet;
-  const twiceBefore = receiver.deliveredMoreThanOnce();
   const names = ['a', 'b', 'c', 'd'].map((name) => `${prefix}${name}`);
   const ids: string[] = [];
   for (const name of names) {
@@ -72,7 +78,8 @@ async function outageUnderLoad(t: TestContext, prefix: string, outageOf: (firstR
     }
   })();
 
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await new Promise((resolve) => setTimeout(resolve, 3500));
+  const stopping = Date.now();
   await outage.stop();
   const stoppedAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -98,9 +105,11 @@ async function outageUnderLoad(t: TestContext, prefix: string, outageOf: (firstR
   await receiver.waitForDelivered(accepted, 60_000).catch(async (error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}; drain jobs: ${await drainJobs(ids)}`);
   });
-  const twice = receiver.deliveredMoreThanOnce() - twiceBefore;
-  t.diagnostic(`${accepted.length} accepted, all delivered; ${twice} delivered twice (in flight at the cut)`);
-  assert.ok(twice <= names.length, `at most one in-flight attempt per receiver may repeat; ${twice} did`);
+  const repeats = receiver.repeatedDeliveries().filter((repeat) => names.includes(repeat.receiver));
+  const shown = repeats.map((repeat) => `${repeat.receiver} ×${repeat.times}, first ${repeat.firstAt - stopping} ms`).join('; ');
+  t.diagnostic(`${accepted.length} accepted, all delivered; ${repeats.length} delivered more than once (ms from the cut): ${shown || 'none'}`);
+  const recordedLongBefore = repeats.filter((repeat) => repeat.firstAt < stopping - FLUSH_AFTER_MS - RECORD_SLACK_MS);
+  assert.deepEqual(recordedLongBefore, [], 'a delivery answered long before the cut was recorded and must not be sent again');
   assert.deepEqual(receiver.overlaps, []);
 }
 

@@ -140,10 +140,18 @@ export class TestReceiver {
 
   /** How many deliveries (message at one receiver) were answered 200 more than once (at least once: repeats after a fault). */
   deliveredMoreThanOnce(): number {
-    const perDelivery = new Map<string, number>();
-    for (const { receiver, messageId } of this.requests.filter((r) => r.status === 200))
-      perDelivery.set(`${receiver} ${messageId}`, (perDelivery.get(`${receiver} ${messageId}`) ?? 0) + 1);
-    return [...perDelivery.values()].filter((count) => count > 1).length;
+    return this.repeatedDeliveries().length;
+  }
+
+  /** The deliveries answered 200 more than once, each with when the first of those requests arrived. */
+  repeatedDeliveries(): { receiver: string; messageId: string; firstAt: number; times: number }[] {
+    const perDelivery = new Map<string, { receiver: string; messageId: string; firstAt: number; times: number }>();
+    for (const { receiver, messageId, start } of this.requests.filter((r) => r.status === 200)) {
+      const seen = perDelivery.get(`${receiver} ${messageId}`);
+      if (seen) [seen.times, seen.firstAt] = [seen.times + 1, Math.min(seen.firstAt, start)];
+      else perDelivery.set(`${receiver} ${messageId}`, { receiver, messageId, firstAt: start, times: 1 });
+    }
+    return [...perDelivery.values()].filter(({ times }) => times > 1);
   }
 
   peakInFlightTo(name: string): number {
