@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const cleanEnv = (): Record<string, string> =>
   Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LOCKSTEP_') && key !== 'NODE_ENV')) as Record<string, string>;
 
-test('`lockstep all` with no Redis URL starts a private redis-server, prints the banner, and stops cleanly on SIGTERM', async () => {
+/** `lockstep all` on its private redis-server in a fresh data directory, up once its banner is printed. */
+async function startAll(): Promise<{ child: ChildProcess; dataDir: string; port: number; stderr: () => string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'all'], {
@@ -20,10 +21,24 @@ test('`lockstep all` with no Redis URL starts a private redis-server, prints the
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdout.resume();
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout?.resume();
+  await waitFor('the banner', () => stderr.includes('API token'), 20_000);
+  return { child, dataDir, port, stderr: () => stderr };
+}
+
+/** The pids of the private redis-server the banner names (it shows itself as `redis-server <host>:<port>`, not its directory). */
+function privateRedis(stderr: string): number[] {
+  const url = /Redis\s+redis:\/\/([\d.]+:\d+)\s+\(embedded/.exec(stderr)?.[1];
+  assert.ok(url, 'the banner names the private Redis');
+  const found = spawnSync('pgrep', ['-f', `^redis-server ${url.replaceAll('.', '\\.')}`], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+test('`lockstep all` with no Redis URL starts a private redis-server, prints the banner, and stops cleanly on SIGTERM', async () => {
+  const { child, dataDir, port, stderr: output } = await startAll();
+  const stderr = output();
   try {
-    await waitFor('the banner', () => stderr.includes('API token'), 20_000);
     assert.match(stderr, new RegExp(`API\\s+http://127\\.0\\.0\\.1:${port}`));
     assert.match(stderr, /embedded, data in/);
     assert.match(stderr, /lock backend redis/);
@@ -33,11 +48,30 @@ test('`lockstep all` with no Redis URL starts a private redis-server, prints the
     const receivers = await fetch(`http://127.0.0.1:${port}/v1/receivers`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(receivers.status, 200);
     assert.ok(existsSync(join(dataDir, 'redis', 'appendonlydir')), 'AOF under the data directory');
+    assert.equal(privateRedis(stderr).length, 1, 'the private redis-server ran');
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    const stray = spawnSync('pgrep', ['-f', `redis-server.*${join(dataDir, 'redis')}`]);
-    assert.notEqual(stray.status, 0, 'the private redis-server is gone');
+    assert.deepEqual(privateRedis(stderr), [], 'the private redis-server is gone');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('`lockstep all` whose private redis-server died still stops on SIGTERM, within seconds', async () => {
+  const { child, dataDir, stderr } = await startAll();
+  try {
+    const [redis] = privateRedis(stderr());
+    assert.ok(redis, 'the private redis-server runs');
+    process.kill(redis, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const asked = Date.now();
+    child.kill('SIGTERM');
+    // the stop no longer waits for an unreachable queue once no turn runs (emitter.ts), nor for a dead child's exit
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - asked < 20_000, `stopped after ${Date.now() - asked} ms`);
   } finally {
     child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });

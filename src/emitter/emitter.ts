@@ -30,6 +30,8 @@ const DRAIN_DELAY_S = 1;
 const STARTUP_WAIT_MS = 2000;
 /** Longest a graceful stop waits for in-flight turns (a receiver's timeout is at most 120 s). */
 const STOP_GRACE_MS = 130_000;
+/** How long a stop still waits for the queue once no turn runs: with Redis up, the workers have closed by then. */
+const IDLE_CLOSE_MS = 5000;
 
 export interface EmitterOptions {
   config: Config;
@@ -179,7 +181,8 @@ export class Emitter {
 
   /**
    * Stops taking work, ends every turn after its in-flight request, hands the jobs back, releases
-   * locks. If the queue cannot be reached to hand jobs back, it gives up after `STOP_GRACE_MS`:
+   * locks. If the queue cannot be reached to hand jobs back, it gives up `IDLE_CLOSE_MS` after the
+   * last turn ended (BullMQ's close would wait for Redis), and after `STOP_GRACE_MS` at the latest:
    * the jobs' BullMQ locks expire and other emitters take them over, as after a crash.
    */
   async stop(): Promise<void> {
@@ -191,12 +194,18 @@ export class Emitter {
     for (const old of this.retired) void old.close(true).catch(() => {});
     await Promise.race([Promise.allSettled(this.workers.map(blockingStartup)), sleep(STARTUP_WAIT_MS)]);
     const closed = Promise.all(this.workers.map((worker) => worker.close()));
-    const timedOut = await Promise.race([closed.then(() => false), sleep(STOP_GRACE_MS).then(() => true)]);
+    const idle = this.noTurnRunning().then(() => sleep(IDLE_CLOSE_MS));
+    const timedOut = await Promise.race([closed.then(() => false), idle.then(() => true), sleep(STOP_GRACE_MS).then(() => true)]);
     if (timedOut) {
-      this.options.log.warn({ graceMs: STOP_GRACE_MS }, 'queue unreachable while stopping: leaving in-flight jobs to expire');
+      this.options.log.warn({ graceMs: STOP_GRACE_MS, idleCloseMs: IDLE_CLOSE_MS }, 'queue unreachable while stopping: leaving in-flight jobs to expire');
       for (const worker of this.workers) void worker.close(true).catch(() => {});
     }
     this.connection.disconnect();
+  }
+
+  /** Resolves once no turn runs (a job taken by a fetch already under way ends at once: the stop has aborted its acquire). */
+  private async noTurnRunning(): Promise<void> {
+    while (this.active.some((turns) => turns > 0)) await sleep(100);
   }
 
   /**

@@ -58,7 +58,8 @@ export class EmbeddedRedis {
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    // already gone: a signal (kill -9) leaves exitCode null and sets signalCode, and no second 'exit' comes
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((done) => this.child.once('exit', done));
     this.child.kill('SIGTERM'); // redis-server flushes its AOF and exits on SIGTERM
     await exited;
