@@ -5,13 +5,15 @@
 // lane used an eighth of two cores, so two lanes halve the wall time without crowding either.
 // The chaos run (test/faults/chaos.test.ts: 3 emitters, 20 receivers, a fault every ~2 s, 60 s per
 // lock backend) then runs without another test lane, each backend in a lane of its own, the three
-// side by side, beside the type check and lint (`npm run check`): ~95 s and ~115 s for the check
-// (load ~11) instead of 215 s one after the other. Its emitters wait more than they compute; the
-// load delays some faults (a target still restarting) and lengthens the settle phase (5.5, 8.1 and
-// 13.2 s for redis, etcd and consul-double in one such run; the bound is 30 s), and it is a harder
-// test of the invariants, which hold at any load: beside a test lane (load ~10) the chaos run once
-// caught a check-to-write window that load widened (since closed: the last check is in undici's
-// write step, src/delivery/exchange.ts).
+// side by side: ~95 s (load ~11) instead of 215 s one after the other. Its emitters wait more than
+// they compute; the load delays some faults (a target still restarting) and lengthens the settle
+// phase (5.5, 8.1 and 13.2 s for redis, etcd and consul-double in one such run; the bound is 30 s),
+// and it is a harder test of the invariants, which hold at any load: beside a test lane (load ~10)
+// the chaos run once caught a check-to-write window that load widened (since closed: the last
+// check is in undici's write step, src/delivery/exchange.ts).
+// The type check and lint (`npm run check`, ~50 s of CPU) run from the start, beside the lanes, at
+// the lowest CPU priority (nice 19): the lanes wait more than they compute, and a test that needs
+// the CPU gets it first. Beside the three chaos lanes instead it took ~115 s and ended the phase last.
 // The API-level suites of the delivery path then run again, after the other lane: on one Redis with
 // 4 shard groups (LOCKSTEP_REDIS_SHARD_GROUPS; src/store/keys.ts), and on a real 3-master Redis
 // Cluster with 24 (test/support/in-process.ts starts it), so that the sharded layout is exercised
@@ -134,6 +136,8 @@ else {
   const chaos = all.filter((file) => file.endsWith('chaos.test.ts'));
   const faults = all.filter((file) => file.startsWith(join('test', 'faults')) && !chaos.includes(file));
   const rest = all.filter((file) => !faults.includes(file) && !chaos.includes(file));
+  // the type check and lint, niced beside everything else (see the header)
+  const check = run('check', 'nice', ['-n', '19', 'npm', 'run', '--silent', 'check'], 'npm run check', true);
   // whichever of the two chains is free takes the next cluster fault file, so that both end together
   const clusterQueue = [...CLUSTER_FAULTS];
   const clusterFaults = async () => {
@@ -150,9 +154,9 @@ else {
     ...(await clusterFaults()),
   ];
   codes.push(...(await Promise.all([faultsThenCluster(), restThenSharded()])).flat());
-  // the three chaos backends side by side, and the type check and lint beside them (see the header)
-  const chaosLanes = CHAOS_BACKENDS.map((backend) => lane(`chaos-${backend}`, chaos, true, { LOCKSTEP_CHAOS_BACKENDS: backend }));
-  codes.push(...(await Promise.all([...chaosLanes, run('check', 'npm', ['run', '--silent', 'check'], 'npm run check', true)])));
+  // the three chaos backends side by side (see the header)
+  codes.push(...(await Promise.all(CHAOS_BACKENDS.map((backend) => lane(`chaos-${backend}`, chaos, true, { LOCKSTEP_CHAOS_BACKENDS: backend })))));
+  codes.push(await check);
 }
 if (failures.length > 0) process.stdout.write(`\n--- failed:\n${failures.join('\n')}\n`);
 process.exit(codes.every((code) => code === 0) ? 0 : 1);
