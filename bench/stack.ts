@@ -145,12 +145,21 @@ function procMemoryMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
 
 /** The sum of a Prometheus counter's samples whose labels contain `labels` (e.g. `op="release"`). */
 export async function scrapeCounter(metricsUrl: string, name: string, labels = ''): Promise<number> {
+  return (await scrape(metricsUrl))(name, labels);
+}
+
+/**
+ * One scrape, read as often as needed: figures compared with each other (a histogram's count and
+ * one of its buckets) must come from the same moment, or a write between two scrapes shows as one
+ * slow operation.
+ */
+export async function scrape(metricsUrl: string): Promise<(name: string, labels?: string) => number> {
   // the API's /metrics wants a token (an emitter's own ignores it)
-  const text = await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
-  return text
-    .split('\n')
-    .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  const lines = (await (await fetch(metricsUrl, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text()).split('\n');
+  return (name, labels = '') =>
+    lines
+      .filter((line) => (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) && line.includes(labels))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 /** Lock operations an emitter has made: acquire attempts + releases + session renewals. */

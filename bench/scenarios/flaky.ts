@@ -6,7 +6,7 @@
 import type { BenchContext, BackendScenario } from '../context.js';
 import { enqueue } from '../enqueue.js';
 import { ratioRow } from '../report.js';
-import { scrapeCounter, Stack, type BenchEmitter } from '../stack.js';
+import { scrape, Stack, type BenchEmitter } from '../stack.js';
 
 const SHARE = 0.95;
 /** The default schedule's first retry, 5 s, at its latest (+ 20 % jitter). */
@@ -40,23 +40,32 @@ async function drainOf(ctx: BenchContext, stack: Stack, path: string, total: num
 /**
  * The emitter's turns and what its lock service did, as counters read before and after a drain:
  * a stall in the arrivals that came from the lock shows here (slow acquires, a lost lock, etcd's
- * WAL waiting on the disk); with none of them, it came from the emitter or the machine.
+ * WAL waiting on the disk), one from the receiver's breaker or a slow request too; with none of
+ * them, it came from the emitter, the queue or the machine.
  */
 async function lockFacts(stack: Stack, emitter: BenchEmitter): Promise<number[]> {
   const acquire = 'lockstep_lock_acquire_seconds';
   const fsync = 'etcd_disk_wal_fsync_duration_seconds';
-  const etcd = stack.etcd ? `${stack.etcd.url}/metrics` : undefined;
-  return Promise.all([
-    scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', 'op="acquired"'),
-    scrapeCounter(emitter.metricsUrl, `${acquire}_count`).then(async (all) => all - (await scrapeCounter(emitter.metricsUrl, `${acquire}_bucket`, 'le="0.1"'))),
-    scrapeCounter(emitter.metricsUrl, 'lockstep_locks_lost_total'),
-    etcd ? scrapeCounter(etcd, `${fsync}_count`).then(async (all) => all - (await scrapeCounter(etcd, `${fsync}_bucket`, 'le="0.128"'))) : 0,
-  ]);
+  const own = await scrape(emitter.metricsUrl);
+  const etcd = stack.etcd ? await scrape(`${stack.etcd.url}/metrics`) : undefined;
+  // fsyncs above a bucket's bound (etcd's buckets double from 1 ms to 8.192 s)
+  const fsyncsOver = (le: string): number => (etcd ? etcd(`${fsync}_count`) - etcd(`${fsync}_bucket`, `le="${le}"`) : 0);
+  const attempt = 'lockstep_attempt_duration_seconds';
+  return [
+    own('lockstep_lock_operations_total', 'op="acquired"'),
+    own(`${acquire}_count`) - own(`${acquire}_bucket`, 'le="0.1"'),
+    own('lockstep_locks_lost_total'),
+    own('lockstep_breaker_openings_total'),
+    own(`${attempt}_count`) - own(`${attempt}_bucket`, 'le="0.5"'),
+    fsyncsOver('0.128'),
+    fsyncsOver('1.024'),
+  ];
 }
 
 function lockNotes(before: number[], after: number[], backend: string): string {
-  const [turns = 0, slow = 0, lost = 0, fsyncs = 0] = after.map((n, i) => n - (before[i] ?? 0));
-  return `${turns} turns, ${slow} lock acquires over 100 ms, ${lost} locks lost${backend === 'etcd' ? `, ${fsyncs} etcd WAL fsyncs over 128 ms` : ''}`;
+  const [turns = 0, slow = 0, lost = 0, breaker = 0, slowAttempts = 0, fsyncs = 0, longFsyncs = 0] = after.map((n, i) => n - (before[i] ?? 0));
+  const etcd = `, ${fsyncs} etcd WAL fsyncs over 128 ms (${longFsyncs} over 1 s)`;
+  return `${turns} turns, ${slow} lock acquires over 100 ms, ${lost} locks lost, ${breaker} breaker openings, ${slowAttempts} requests over 500 ms${backend === 'etcd' ? etcd : ''}`;
 }
 
 /** The longest pause between two arrivals, and when it began (s after the first): a stall shows here, not in the rate. */
