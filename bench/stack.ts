@@ -164,8 +164,6 @@ export async function scrape(metricsUrl: string): Promise<(name: string, labels?
 
 /** Lock operations an emitter has made: acquire attempts + releases + session renewals. */
 export async function lockOperations(emitter: BenchEmitter): Promise<number> {
-  const ops = await Promise.all(
-    ['acquire_attempt', 'release', 'renewal'].map((op) => scrapeCounter(emitter.metricsUrl, 'lockstep_lock_operations_total', `op="${op}"`)),
-  );
-  return ops.reduce((sum, n) => sum + n, 0);
+  const read = await scrape(emitter.metricsUrl);
+  return ['acquire_attempt', 'release', 'renewal'].reduce((sum, op) => sum + read('lockstep_lock_operations_total', `op="${op}"`), 0);
 }

@@ -43,29 +43,39 @@ async function drainOf(ctx: BenchContext, stack: Stack, path: string, total: num
  * WAL waiting on the disk), one from the receiver's breaker or a slow request too; with none of
  * them, it came from the emitter, the queue or the machine.
  */
-async function lockFacts(stack: Stack, emitter: BenchEmitter): Promise<number[]> {
+interface LockFacts {
+  turns: number;
+  slowAcquires: number;
+  lost: number;
+  breakerOpenings: number;
+  slowRequests: number;
+  slowFsyncs: number;
+  longFsyncs: number;
+}
+
+async function lockFacts(stack: Stack, emitter: BenchEmitter): Promise<LockFacts> {
   const acquire = 'lockstep_lock_acquire_seconds';
+  const attempt = 'lockstep_attempt_duration_seconds';
   const fsync = 'etcd_disk_wal_fsync_duration_seconds';
   const own = await scrape(emitter.metricsUrl);
   const etcd = stack.etcd ? await scrape(`${stack.etcd.url}/metrics`) : undefined;
   // fsyncs above a bucket's bound (etcd's buckets double from 1 ms to 8.192 s)
   const fsyncsOver = (le: string): number => (etcd ? etcd(`${fsync}_count`) - etcd(`${fsync}_bucket`, `le="${le}"`) : 0);
-  const attempt = 'lockstep_attempt_duration_seconds';
-  return [
-    own('lockstep_lock_operations_total', 'op="acquired"'),
-    own(`${acquire}_count`) - own(`${acquire}_bucket`, 'le="0.1"'),
-    own('lockstep_locks_lost_total'),
-    own('lockstep_breaker_openings_total'),
-    own(`${attempt}_count`) - own(`${attempt}_bucket`, 'le="0.5"'),
-    fsyncsOver('0.128'),
-    fsyncsOver('1.024'),
-  ];
+  return {
+    turns: own('lockstep_lock_operations_total', 'op="acquired"'),
+    slowAcquires: own(`${acquire}_count`) - own(`${acquire}_bucket`, 'le="0.1"'),
+    lost: own('lockstep_locks_lost_total'),
+    breakerOpenings: own('lockstep_breaker_openings_total'),
+    slowRequests: own(`${attempt}_count`) - own(`${attempt}_bucket`, 'le="0.5"'),
+    slowFsyncs: fsyncsOver('0.128'),
+    longFsyncs: fsyncsOver('1.024'),
+  };
 }
 
-function lockNotes(before: number[], after: number[], backend: string): string {
-  const [turns = 0, slow = 0, lost = 0, breaker = 0, slowAttempts = 0, fsyncs = 0, longFsyncs = 0] = after.map((n, i) => n - (before[i] ?? 0));
-  const etcd = `, ${fsyncs} etcd WAL fsyncs over 128 ms (${longFsyncs} over 1 s)`;
-  return `${turns} turns, ${slow} lock acquires over 100 ms, ${lost} locks lost, ${breaker} breaker openings, ${slowAttempts} requests over 500 ms${backend === 'etcd' ? etcd : ''}`;
+function lockNotes(before: LockFacts, after: LockFacts, backend: string): string {
+  const d = (key: keyof LockFacts): number => after[key] - before[key];
+  const etcd = `, ${d('slowFsyncs')} etcd WAL fsyncs over 128 ms (${d('longFsyncs')} over 1 s)`;
+  return `${d('turns')} turns, ${d('slowAcquires')} lock acquires over 100 ms, ${d('lost')} locks lost, ${d('breakerOpenings')} breaker openings, ${d('slowRequests')} requests over 500 ms${backend === 'etcd' ? etcd : ''}`;
 }
 
 /** The longest pause between two arrivals, and when it began (s after the first): a stall shows here, not in the rate. */

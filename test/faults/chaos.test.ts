@@ -30,7 +30,7 @@ const SEEDS: Record<ChaosBackend, number> = { redis: 1001, etcd: 1002, 'consul-d
  */
 const SETTLE_SECONDS: Record<ChaosBackend, number> = { redis: 60, etcd: 60, 'consul-double': 60 };
 /** `LOCKSTEP_CHAOS_BACKENDS=redis,etcd` runs only those: `npm test` runs each backend in a lane of its own (scripts/test.mjs). */
-const BACKENDS = (process.env.LOCKSTEP_CHAOS_BACKENDS?.split(',') ?? ['redis', 'etcd', 'consul-double']) as ChaosBackend[];
+const BACKENDS = (process.env.LOCKSTEP_CHAOS_BACKENDS?.split(',') ?? Object.keys(SEEDS)) as ChaosBackend[];
 
 for (const backend of BACKENDS) {
   if (!(backend in SEEDS)) throw new Error(`LOCKSTEP_CHAOS_BACKENDS: no backend ${backend} (known: ${Object.keys(SEEDS).join(', ')})`);
