@@ -34,7 +34,20 @@ export class LockstepProcess {
   }
 
   static async start(role: 'all' | 'api' | 'emitter', env: Record<string, string>): Promise<LockstepProcess> {
-    const port = role === 'emitter' ? undefined : await freePort();
+    // A free port can be taken between freePort() and the bind (the other test lane's processes and
+    // outgoing connections draw from the same range): then once more on another one.
+    for (let attempt = 1; ; attempt++) {
+      const port = role === 'emitter' ? undefined : await freePort();
+      try {
+        return await LockstepProcess.startOn(role, env, port);
+      } catch (error) {
+        const taken = port !== undefined && env.LOCKSTEP_PORT === undefined && String(error).includes(`port ${port} on 127.0.0.1 is in use`);
+        if (!taken || attempt === 3) throw error;
+      }
+    }
+  }
+
+  private static async startOn(role: 'all' | 'api' | 'emitter', env: Record<string, string>, port: number | undefined): Promise<LockstepProcess> {
     const url = port ? `http://127.0.0.1:${port}` : undefined;
     const proc = new LockstepProcess(
       role,
