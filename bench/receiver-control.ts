@@ -89,6 +89,19 @@ export class BenchReceiver {
   }
 
   /**
+   * Waits until the arrivals since the last reset span `spanMs` (last − first, on the receiver's
+   * own clock: another process's wall clock may have been stepped meanwhile) and returns them.
+   */
+  async arrivalsSpanning(spanMs: number, timeoutMs: number): Promise<Arrivals> {
+    const spanned = async (): Promise<boolean> => {
+      const { first, last } = await this.stats();
+      return first !== null && last !== null && last - first >= spanMs;
+    };
+    await waitFor(`arrivals spanning ${spanMs} ms`, spanned, timeoutMs, 100);
+    return this.arrivals();
+  }
+
+  /**
    * Waits until `count` requests have arrived since the last reset, or `budgetMs` has passed, or
    * (with `quietMs`) nothing has arrived for that long since the last arrival: a drain is measured
    * for a bounded time, over what arrived by then.

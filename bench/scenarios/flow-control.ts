@@ -68,9 +68,9 @@ export const flowRate: BackendScenario = async (ctx, backend) => {
     );
     await ctx.receiver.reset();
     await stack.startEmitters(2);
-    const first = await ctx.receiver.waitForCount(1, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, WARMUP_MS + MEASURED_MS + 500 - (Date.now() - (first.first ?? Date.now()))));
-    return [rateRow(ctx, backend, (await ctx.receiver.arrivals()).at)];
+    await ctx.receiver.waitForCount(1, 20_000);
+    const { at } = await ctx.receiver.arrivalsSpanning(WARMUP_MS + MEASURED_MS + 500, WARMUP_MS + MEASURED_MS + 20_000);
+    return [rateRow(ctx, backend, at)];
   } finally {
     await stack.stop();
   }
