@@ -64,6 +64,15 @@ function number(n: number | null): string {
   return n.toFixed(Math.abs(n) >= 1 ? 2 : 3);
 }
 
+/** A ratio cut, not rounded, to the digits shown: 0.4997 against a 0.5 target reads 0.499, not a met-looking 0.500. */
+function ratioText(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '—';
+  const digits = Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3;
+  const scale = 10 ** digits;
+  // the epsilon keeps a ratio that is exactly 0.29 from reading 0.289 (0.29 × 1000 = 289.99…)
+  return (Math.floor(n * scale + 1e-9) / scale).toFixed(digits);
+}
+
 /** The results as a Markdown table (also readable in a terminal). */
 export function markdownTable(rows: Row[]): string {
   const header = ['scenario', 'backend', 'figure', 'baseline (same run)', 'ratio', 'target', 'verdict', 'Redis cmds/msg', 'load', 'notes'];
@@ -72,7 +81,7 @@ export function markdownTable(rows: Row[]): string {
     r.backend,
     r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
     r.baseline === null ? r.baselineLabel || '—' : `${number(r.baseline)} (${r.baselineLabel})`,
-    number(r.ratio),
+    ratioText(r.ratio),
     r.target || '—',
     r.verdict === 'MISSED' ? '**MISSED**' : r.verdict,
     number(r.redisPerMessage),
