@@ -111,7 +111,7 @@ export const flaky: BackendScenario = async (ctx, backend) => {
         baseline: healthy.rate,
         baselineLabel: 'a healthy receiver, same run',
         minRatio: 0.8,
-        notes: `rates until ${SHARE * 100} % had arrived; all ${flakyRun.arrived} of ${total} arrived after ${flakyRun.allS.toFixed(1)} s (healthy: ${healthy.allS.toFixed(1)} s); longest pause in arrivals up to 95 %: ${flakyRun.gap} (healthy: ${healthy.gap}): the last failures wait for their retry (5 s ± 20 %) while the rest goes on; during the flaky drain: ${during}`,
+        notes: `rates until ${SHARE * 100} % had arrived; ${flakyRun.arrived} of ${total} arrived in ${flakyRun.allS.toFixed(1)} s (healthy: ${healthy.arrived} in ${healthy.allS.toFixed(1)} s; a delivery whose retry failed too waits minutes for the next); longest pause in arrivals up to 95 %: ${flakyRun.gap} (healthy: ${healthy.gap}): the last failures wait for their retry (5 s ± 20 %) while the rest goes on; during the flaky drain: ${during}`,
       }),
     ];
   } finally {
