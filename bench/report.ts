@@ -57,20 +57,17 @@ export function machine(quick: boolean): string {
   return `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${quick ? 'quick' : 'full'} run`;
 }
 
-function number(n: number | null): string {
+/**
+ * A figure as the table shows it. `cut`: to the digits shown, not rounded, for ratios: 0.4997
+ * against a 0.5 target reads 0.499, not a met-looking 0.500.
+ */
+function number(n: number | null, cut = false): string {
   if (n === null || !Number.isFinite(n)) return '—';
-  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
-  if (Math.abs(n) >= 10) return n.toFixed(1);
-  return n.toFixed(Math.abs(n) >= 1 ? 2 : 3);
-}
-
-/** A ratio cut, not rounded, to the digits shown: 0.4997 against a 0.5 target reads 0.499, not a met-looking 0.500. */
-function ratioText(n: number | null): string {
-  if (n === null || !Number.isFinite(n)) return '—';
-  const digits = Math.abs(n) >= 10 ? 1 : Math.abs(n) >= 1 ? 2 : 3;
-  const scale = 10 ** digits;
+  const abs = Math.abs(n);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
   // the epsilon keeps a ratio that is exactly 0.29 from reading 0.289 (0.29 × 1000 = 289.99…)
-  return (Math.floor(n * scale + 1e-9) / scale).toFixed(digits);
+  const shown = cut ? Math.floor(n * 10 ** digits + 1e-9) / 10 ** digits : n;
+  return digits === 0 ? Math.round(shown).toLocaleString('en-US') : shown.toFixed(digits);
 }
 
 /** The results as a Markdown table (also readable in a terminal). */
@@ -81,7 +78,7 @@ export function markdownTable(rows: Row[]): string {
     r.backend,
     r.figure === null ? '—' : `${number(r.figure)} ${r.unit}`,
     r.baseline === null ? r.baselineLabel || '—' : `${number(r.baseline)} (${r.baselineLabel})`,
-    ratioText(r.ratio),
+    number(r.ratio, true),
     r.target || '—',
     r.verdict === 'MISSED' ? '**MISSED**' : r.verdict,
     number(r.redisPerMessage),
