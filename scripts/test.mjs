@@ -31,7 +31,7 @@
 // etcd), re-arms its reconnect timer (up to 30 s, never unref'd) even after `Etcd3.close()`. The
 // CLI exits explicitly after stopping, so a Lockstep process is not kept alive by it.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -71,8 +71,9 @@ const CLUSTER_FAULTS = ['backends', 'exclusivity', 'clock-step', 'redis-restart'
   join('test', 'faults', `${name}.test.ts`),
 );
 
-/** The lock backends test/faults/chaos.test.ts runs, one lane each (its LOCKSTEP_CHAOS_BACKENDS). */
-const CHAOS_BACKENDS = ['redis', 'etcd', 'consul-double'];
+/** The lock backends test/faults/chaos.test.ts runs (the keys of its seeds), one lane each (its LOCKSTEP_CHAOS_BACKENDS). */
+const CHAOS_BACKENDS = [];
+for (const backend in JSON.parse(readFileSync(join('test', 'chaos', 'seeds.json'), 'utf8'))) CHAOS_BACKENDS.push(backend);
 
 /** Each failed lane's failing tests ("not ok" lines), repeated at the very end where a CI log's tail shows them. */
 const failures = [];
