@@ -8,7 +8,7 @@ import { startLockstep, VERSION, type Running } from './start.js';
 const ROLES: Role[] = ['all', 'api', 'emitter'];
 const USAGE = `Lockstep ${VERSION}: webhook delivery with per-receiver distributed locks
 
-usage: lockstep <role>
+usage: lockstep <role>   (or --help, --version)
   all       API + one emitter in one process (starts a private redis-server when LOCKSTEP_REDIS_URL is unset)
   api       intake and management API only
   emitter   one emitter worker; start as many as you like, on any host
@@ -18,6 +18,10 @@ Configuration: config/default.json, config/<NODE_ENV>.json, then LOCKSTEP_* envi
 
 async function main(): Promise<void> {
   const arg = process.argv[2];
+  if (arg === '--version' || arg === '-v' || arg === 'version') {
+    console.log(`lockstep ${VERSION}`);
+    process.exit(0);
+  }
   if (!isRole(arg)) {
     const asked = arg === '--help' || arg === '-h' || arg === 'help';
     (asked ? console.log : console.error)(asked || !arg ? USAGE : `unknown role "${arg}"\n\n${USAGE}`);

@@ -93,7 +93,7 @@ test('without redis-server installed, `lockstep all` says how to install it', as
   assert.match(result.stderr, /LOCKSTEP_REDIS_URL/);
 });
 
-test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and roles are named', () => {
+test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and roles are named; --help and --version answer', () => {
   const run = (args: string[], env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [CLI, ...args], { env: { ...cleanEnv(), LOCKSTEP_PORT: '1', ...env }, encoding: 'utf8', timeout: 20_000 });
   assert.match(run(['emitter']).stderr, /LOCKSTEP_REDIS_URL is required for role "emitter"/);
@@ -105,6 +105,9 @@ test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown role "bogus"/);
   assert.equal(run(['--help']).status, 0);
+  const version = run(['--version']);
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^lockstep \d+\.\d+\.\d+/);
 });
 
 test('an unreachable lock service is named, without a stack, exit 1', async () => {
