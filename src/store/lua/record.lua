@@ -199,7 +199,8 @@ for i = 0, count - 1 do
     end
     -- the new state and the attempt in one write; past 13 attempts the one leaving the last 10 goes
     local n = delivery.attempts
-    redis.call('HSET', messageKey, deliveryField(ARGV[3]), cjson.encode(delivery), attemptField(ARGV[3], n), ARGV[base + 5])
+    local state = deliveryState(delivery.status, delivery.seq, n, delivery.failures, delivery.dueAt)
+    redis.call('HSET', messageKey, deliveryField(ARGV[3]), state, attemptField(ARGV[3], n), ARGV[base + 5])
     if n > 13 then redis.call('HDEL', messageKey, attemptField(ARGV[3], n - 10)) end
     result[#result + 1] = delivery.status
   end

@@ -37,7 +37,7 @@ local function writeCopy(group, chosen, message, idemKey, idem, idemUntil, chann
   for _, receiver in ipairs(chosen) do
     local seq = redis.call('INCR', group.sequence)
     fields[#fields + 1] = deliveryField(receiver.id)
-    fields[#fields + 1] = cjson.encode({status = 'pending', seq = seq, failures = 0, attempts = 0, dueAt = 0})
+    fields[#fields + 1] = deliveryState('pending', seq, 0, 0, 0)
     if redis.call('ZCARD', receiver.keys[2]) == 0 then toWake[#toWake + 1] = receiver.id end
     redis.call('ZADD', receiver.keys[2], seq, message.id)
     -- the receiver's oldest never-attempted delivery, unless it has an older one already
