@@ -21,6 +21,8 @@ export interface StoreCommands {
     afterSeq: number,
     ...retriesInFlight: string[]
   ): Promise<string[]>;
+  /** lua/read-window.lua: a claimed window's messages, and how many of the cached ones exist. */
+  readWindow(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<unknown[]>;
   /** lua/drop-gone.lua: deliveries whose message is gone leave the queue. */
   dropGone(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
   recordAttempts(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<(string | number)[]>;
@@ -79,6 +81,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['acceptGroup', 'accept-group.lua'],
   ['finishIntake', 'finish-intake.lua', 2],
   ['claimWindow', 'claim.lua', 3],
+  ['readWindow', 'read-window.lua'],
   ['dropGone', 'drop-gone.lua'],
   ['recordAttempts', 'record.lua'],
   ['deleteReceiver', 'delete-receiver.lua'],

@@ -1,4 +1,4 @@
-import { as, Batch } from './batch.js';
+import { as } from './batch.js';
 import type { Claim, ClaimedDelivery } from './deliveries.js';
 import { firstState, MESSAGE_FIELDS, readMessage, toClaimed, type ClaimReply } from './delivery-replies.js';
 import type { Keys } from './keys.js';
@@ -6,11 +6,12 @@ import { MessageCache } from './message-cache.js';
 import type { StoreRedis } from './scripts.js';
 
 /**
- * Reads the messages of a claimed window (claim.lua names its deliveries only) in one round trip
- * after the claim. A first attempt whose message this emitter read before takes it from the cache
+ * Reads the messages of a claimed window (claim.lua names its deliveries only) in one script call
+ * after the claim (lua/read-window.lua). A first attempt whose message this emitter read before takes it from the cache
  * (or waits for a read of it under way), with the state the claim handed out: in a fan-out, a
- * message is read once per emitter instead of once per receiver (issue 13). One EXISTS for the
- * window's cached messages keeps the rule that a delivery whose message is gone is dropped, not sent.
+ * message is read once per emitter instead of once per receiver (issue 13). The same call checks that
+ * the window's cached messages still exist, which keeps the rule that a delivery whose message is
+ * gone is dropped, not sent.
  */
 export class WindowReader {
   private readonly cache = new MessageCache();
@@ -26,25 +27,34 @@ export class WindowReader {
     const { picks, readStates, ...window } = reply;
     const k = this.keys.of(receiverId);
     const hits = picks.map(({ messageId, seq }) => (seq !== undefined && !readStates ? this.cache.get(k.message(messageId)) : undefined));
-    const batch = new Batch(this.redis.pipeline());
-    const reads = picks.map(({ messageId }, i) =>
-      hits[i] !== undefined ? undefined : batch.add((p) => p.hmget(k.message(messageId), ...MESSAGE_FIELDS, k.deliveryField(receiverId)), as.texts),
-    );
-    const cachedKeys = picks.filter((_, i) => hits[i] !== undefined).map(({ messageId }) => k.message(messageId));
-    const present = cachedKeys.length > 0 ? batch.add((p) => p.exists(...cachedKeys), as.count) : undefined;
+    const readKeys: string[] = [];
+    const cachedKeys: string[] = [];
+    // where each pick's read is among the reads (-1: taken from the cache)
+    const readAt = picks.map(({ messageId }, i) => {
+      const key = k.message(messageId);
+      if (hits[i] === undefined) return readKeys.push(key) - 1;
+      cachedKeys.push(key);
+      return -1;
+    });
+    const fields = [...MESSAGE_FIELDS, k.deliveryField(receiverId)];
+    const read = this.redis.readWindow(readKeys.length + cachedKeys.length, ...readKeys, ...cachedKeys, readKeys.length, ...fields);
     // each read parsed once, for this window and for the cache (other windows may wait on it)
-    const parsed = batch.run().then(() => reads.map((read) => (read ? readMessage(read.value) : undefined)));
+    const parsed = read.then((values) => ({
+      messages: readKeys.map((_, n) => readMessage(as.texts(values[n]))),
+      present: as.count(values[readKeys.length]),
+    }));
     picks.forEach(({ messageId }, i) => {
-      if (reads[i])
+      const at = readAt[i] as number;
+      if (at >= 0)
         this.cache.reading(
           k.message(messageId),
-          parsed.then((all) => all[i]?.message),
+          parsed.then(({ messages }) => messages[at]?.message),
         );
     });
-    const stored = await parsed;
+    const { messages: stored, present } = await parsed;
     const cached = await Promise.all(hits.map((hit) => Promise.resolve(hit)));
     // a cached message was removed since: read the whole window, so that its delivery is dropped
-    if ((present && present.value < cachedKeys.length) || cached.some((message, i) => hits[i] !== undefined && !message))
+    if (present < cachedKeys.length || cached.some((message, i) => hits[i] !== undefined && !message))
       return this.read(receiverId, { ...reply, readStates: true });
 
     const deliveries: ClaimedDelivery[] = [];
@@ -52,7 +62,7 @@ export class WindowReader {
     picks.forEach((pick, i) => {
       const hit = cached[i];
       if (hit && pick.seq !== undefined) return void deliveries.push(toClaimed(receiverId, pick, hit, firstState(pick.seq)));
-      const { message, state } = stored[i] ?? {};
+      const { message, state } = stored[readAt[i] as number] ?? {};
       if (!message || !state) return void gone.push(pick.messageId);
       deliveries.push(toClaimed(receiverId, pick, message, state));
     });
