@@ -2,6 +2,7 @@ import { Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import { sleep } from '../lib/abort.js';
 import { acquireWithin, AttemptGuard } from './acquire.js';
 import { etcdLeaseTtlS, requestTimeoutMs } from './cadence.js';
+import { EtcdHostBreaker } from './etcd-host-breaker.js';
 import { EtcdKeyFeed } from './etcd-key-feed.js';
 import { KeyWatch } from './etcd-key-watch.js';
 import { lockBackendError, lockCall } from './failure.js';
@@ -65,6 +66,8 @@ export class EtcdReceiverLocks implements ReceiverLocks {
     this.client = new Etcd3({
       hosts,
       dialTimeout: 2000,
+      // skipping a failing host is timed on the monotonic clock, not the wall clock (etcd-host-breaker.ts)
+      faultHandling: { host: (host) => new EtcdHostBreaker(host) },
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
     this.held = new HeldLockRegistry(options.ttlMs);

@@ -97,6 +97,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       stamp: (at) => runner.stamp(at),
       holderOf: (receiverId, fence) => holders.holder(receiverId, fence),
     });
+    // a stall names what the emitters last said (warnings and errors: the run's log level)
+    if (settledAfterMs === undefined)
+      for (const slot of cluster.slots) verdict.notes.push(`${slot.id}'s last log lines:\n${(slot.process?.logs.slice(-15) ?? ['(not running)']).join('\n')}`);
     if (intake.unresolved.length > 0)
       verdict.notes.push(`${intake.unresolved.length} messages never got a 202 within 30 s of retries (left out of the checks)`);
     for (const record of runner.records.filter((r) => r.error))
