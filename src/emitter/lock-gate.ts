@@ -43,7 +43,8 @@ export class LockServiceGate {
   }
 
   private async probe(why: string): Promise<void> {
-    const shutAt = Date.now();
+    // the monotonic clock: the wall clock may have stepped meanwhile (the reason for some of these outages)
+    const shutAt = performance.now();
     await this.workers.pause().catch(() => {});
     let answered = await this.answers();
     const silent = !answered;
@@ -57,7 +58,7 @@ export class LockServiceGate {
       answered = await this.answers();
     }
     if (this.stopping.aborted) return;
-    if (silent) this.log.info({ downMs: Date.now() - shutAt }, 'lock service answers again: this emitter takes drain jobs again');
+    if (silent) this.log.info({ downMs: Math.round(performance.now() - shutAt) }, 'lock service answers again: this emitter takes drain jobs again');
     this.workers.resume();
   }
 
