@@ -32,6 +32,14 @@ export class Keys {
     return groups.length === 1 ? this : (groups[groupOf(id, groups.length)] as Keys);
   }
 
+  /** A new id from `mint` whose group is one of `groups` (any id when there are none): `groupKeys.length / groups.size` tries on average. */
+  mintIn(groups: ReadonlySet<Keys>, mint: () => string): string {
+    for (;;) {
+      const id = mint();
+      if (groups.size === 0 || groups.has(this.of(id))) return id;
+    }
+  }
+
   /** The ids by their shard group (`first` leading, even with none). */
   byGroup(ids: Iterable<string>, first?: Keys): Map<Keys, string[]> {
     const groups = new Map<Keys, string[]>(first ? [[first, []]] : []);

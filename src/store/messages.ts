@@ -236,10 +236,7 @@ export class MessageStore {
     const k = this.keys;
     if (k.groupKeys.length === 1) return newId('msg');
     const homes = new Set(idempotencyKey !== undefined ? [k.of(idempotencyKey)] : receiverIds.map((id) => k.of(id)));
-    for (;;) {
-      const id = newId('msg');
-      if (homes.size === 0 || homes.has(k.of(id))) return id;
-    }
+    return k.mintIn(homes, () => newId('msg'));
   }
 }
 

@@ -40,7 +40,7 @@ export class ReceiverStore {
   create(settings: ReceiverSettings): Promise<ReceiverView>;
   create(settings: ReceiverSettings, tenantId: string | undefined): Promise<ReceiverView | null>;
   async create(settings: ReceiverSettings, tenantId?: string): Promise<ReceiverView | null> {
-    const id = newId('rcv');
+    const id = await this.newReceiverId();
     const now = new Date().toISOString();
     const { enabled, ...rest } = settings;
     const config: StoredConfig = { ...rest, createdAt: now, updatedAt: now };
@@ -64,6 +64,18 @@ export class ReceiverStore {
     await announceReceiverChange(this.redis, this.keys);
     await this.replicas.confirm();
     return this.get(id);
+  }
+
+  /**
+   * A new receiver's id, minted into the shard group with the fewest receivers: hashing random ids
+   * left groups (and so Cluster masters) 20 % apart with a few hundred receivers.
+   */
+  private async newReceiverId(): Promise<string> {
+    const groups = this.keys.groupKeys;
+    if (groups.length === 1) return newId('rcv');
+    const counts = await Promise.all(groups.map((group) => this.redis.zcard(group.receivers)));
+    const fewest = Math.min(...counts);
+    return this.keys.mintIn(new Set(groups.filter((_, g) => counts[g] === fewest)), () => newId('rcv'));
   }
 
   async get(id: string): Promise<ReceiverView | null> {
