@@ -192,7 +192,6 @@ export class Messages {
   }
 }
 
-/** The header and the body may both carry the key, but not two different ones. */
 /** Accept rounds against a catalog written meanwhile before giving up (catalog writes are rare: one more is plenty). */
 const CATALOG_ROUNDS = 5;
 
@@ -203,6 +202,7 @@ const catalogChanging = (): LockstepError =>
     'the event-type catalog kept changing while the messages were being stored: send the request again with the same Idempotency-Key',
   );
 
+/** The header and the body may both carry the key, but not two different ones. */
 function oneKey(fromHeader: string | undefined, fromBody: string | undefined): string | undefined {
   if (fromHeader && fromBody && fromHeader !== fromBody)
     throw badField('idempotencyKey', 'differs from the Idempotency-Key header; send one or make them equal');
