@@ -1,14 +1,19 @@
 // Flaky receiver (issue 18): the hot-receiver backlog to a receiver that answers 500 to 5 % of
 // requests at random, with the default settings (unordered, default retry schedule), beside the
 // same backlog to a healthy receiver in the same run. A failed delivery waits 5 s for its own
-// retry while the others go on, so the rate that matters is the drain's until 95 % has arrived;
+// retry while the others go on, so the rate that matters is the drain's until 90 % has arrived;
 // the time until the last retried delivery arrives is reported beside it.
 import type { BenchContext, BackendScenario } from '../context.js';
 import { enqueue } from '../enqueue.js';
 import { ratioRow } from '../report.js';
 import { scrape, Stack, type BenchEmitter } from '../stack.js';
 
-const SHARE = 0.95;
+/**
+ * The rate is the drain's until this share had arrived, well below the 95 % that succeed at the first
+ * attempt: at 95 % the mark fell either side of the last first success (4.6 % or 5.2 % of requests
+ * failed, by where the sequence stood), and then waited seconds for retries ("Session 23").
+ */
+const SHARE = 0.9;
 /** The default schedule's first retry, 5 s, at its latest (+ 20 % jitter). */
 const RETRY_MAX_MS = 6000;
 
