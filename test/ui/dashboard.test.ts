@@ -9,6 +9,8 @@ import type { TestReceiver } from '../support/receiver.js';
 
 const missing = browserMissing('dashboard');
 
+type FlowSettings = { maxInFlight: number; rateLimitPerSecond?: number; rateLimitBurst: number; retrySchedule?: number[] };
+
 describe('dashboard in a real browser', { skip: missing }, () => {
   const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
   let api: ApiClient;
@@ -172,6 +174,38 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.locator('.details').getByText('catalog.own, invoice.paid').waitFor();
     assert.deepEqual((await api.request<{ eventTypes: string[] }>('GET', `/v1/receivers/${id}`)).body.eventTypes, ['catalog.own', 'invoice.paid']);
     await screenshot('receiver-signing');
+  });
+
+  test('the receiver page edits the flow control; a refused value names its field and changes nothing; emptied, the rate and schedule go', async () => {
+    const { id } = await api.createReceiver({ url: receiver.url('flow') });
+    const stored = async (): Promise<FlowSettings> => {
+      const { maxInFlight, rateLimitPerSecond, rateLimitBurst, retrySchedule } = (await api.request<FlowSettings>('GET', `/v1/receivers/${id}`)).body;
+      return { maxInFlight, rateLimitPerSecond, rateLimitBurst, retrySchedule };
+    };
+    const save = (): Promise<void> => page.getByRole('button', { name: 'Save flow control' }).click();
+    await open(`receivers/${id}`);
+    const details = page.locator('.details');
+    await details.getByText('1 in flight at most · no rate limit').waitFor();
+    await page.fill('form.flow-edit input[name=maxInFlight]', '4');
+    await page.fill('form.flow-edit input[name=rateLimitPerSecond]', '20');
+    await page.fill('form.flow-edit input[name=rateLimitBurst]', '5');
+    await page.fill('form.flow-edit input[name=retrySchedule]', '1, 5, 60');
+    await save();
+    await details.getByText('4 in flight at most · 20/s, burst 5 · retries after 1 s, 5 s, 60 s').waitFor();
+    assert.deepEqual(await stored(), { maxInFlight: 4, rateLimitPerSecond: 20, rateLimitBurst: 5, retrySchedule: [1, 5, 60] });
+    await screenshot('receiver-flow-control');
+
+    await page.fill('form.flow-edit input[name=retrySchedule]', '1, soon');
+    await save();
+    await page.getByText(/Could not save the flow control: .*retrySchedule/).waitFor();
+    assert.deepEqual((await stored()).retrySchedule, [1, 5, 60], 'a refused PATCH changes nothing');
+
+    await page.fill('form.flow-edit input[name=maxInFlight]', '2');
+    await page.fill('form.flow-edit input[name=rateLimitPerSecond]', '');
+    await page.fill('form.flow-edit input[name=retrySchedule]', '');
+    await save();
+    await details.getByText('2 in flight at most · no rate limit').waitFor();
+    assert.deepEqual(await stored(), { maxInFlight: 2, rateLimitPerSecond: undefined, rateLimitBurst: 5, retrySchedule: undefined });
   });
 
   test('signing out forgets the token; no page error or failed request on the way', async () => {

@@ -65,7 +65,7 @@ describe('consumer portal and tenants page in a real browser', { skip: missing }
     await screenshot('test-event');
   });
 
-  test('disables and enables the endpoint, edits it, reveals its secret', async () => {
+  test('disables and enables the endpoint, edits it and its flow control, reveals its secret', async () => {
     await page.goto(`${api.url}/ui/portal#/receivers/${receiverId}`);
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByRole('button', { name: 'Enable' }).first().waitFor();
@@ -76,6 +76,13 @@ describe('consumer portal and tenants page in a real browser', { skip: missing }
     await page.locator('.endpoint-tools input[name=description]').fill('renamed in the portal');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.details').getByText('renamed in the portal').waitFor();
+    // the customer sets how much their endpoint takes, with the tenant's token
+    await page.fill('form.flow-edit input[name=maxInFlight]', '3');
+    await page.fill('form.flow-edit input[name=rateLimitPerSecond]', '50');
+    await page.getByRole('button', { name: 'Save flow control' }).click();
+    await page.locator('.details').getByText('3 in flight at most · 50/s, burst 1').waitFor();
+    const flow = (await api.request<{ maxInFlight: number; rateLimitPerSecond?: number }>('GET', `/v1/receivers/${receiverId}`)).body;
+    assert.deepEqual([flow.maxInFlight, flow.rateLimitPerSecond], [3, 50]);
     const { secret } = (await api.request<{ secret: string }>('GET', `/v1/receivers/${receiverId}/secret`)).body;
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await page.locator('.details').getByText(secret).waitFor();

@@ -4,6 +4,7 @@ import { fill, h, table, toast } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
+import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
 
@@ -71,7 +72,8 @@ export const receiverPage: Page = (view, id) => {
   const details = h('section', { class: 'details' });
   const dead = h('section', {});
   const editor = h('section', {});
-  fill(view, heading('Receiver', status), details, h('h2', {}, 'Event types'), editor, h('h2', {}, 'Dead letters'), dead);
+  const flow = h('section', {});
+  fill(view, heading('Receiver', status), details, h('h2', {}, 'Event types'), editor, h('h2', {}, 'Flow control'), flow, h('h2', {}, 'Dead letters'), dead);
   const stopDead = deadLetterList(dead, id ?? '');
   // The secret is fetched only when asked for and kept across refreshes until hidden again.
   const secret: SecretState = { shown: undefined };
@@ -79,7 +81,10 @@ export const receiverPage: Page = (view, id) => {
   const refresh = async (): Promise<void> => fill(details, describe(await load(), refresh, secret));
   const stopDetails = poll(REFRESH_MS, status, refresh);
   void load().then(
-    (receiver) => eventTypesEditor(editor, receiver, refresh),
+    (receiver) => {
+      flowControlEditor(flow, receiver, refresh);
+      return eventTypesEditor(editor, receiver, refresh);
+    },
     () => undefined,
   );
   return () => {
