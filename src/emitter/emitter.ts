@@ -16,6 +16,8 @@ import { StuckWorkers, WATCH_MS } from './stuck-workers.js';
 
 /** Pause before offering a receiver that another process holds to the queue again. */
 const BUSY_RETRY_MS = 250;
+/** Pause before a drain job whose turn failed (Redis gone mid-turn, say) is handed back to the queue. */
+const FAILED_TURN_PAUSE_MS = 1000;
 /** How often each emitter turns due entries of the wake set into drain jobs. */
 const WAKE_POLL_MS = 100;
 /**
@@ -214,11 +216,17 @@ export class Emitter {
    */
   private async process(job: Job<DrainJob>): Promise<void> {
     const { drains } = this.options.store;
-    // taken by a fetch already under way when the workers paused
-    if (!this.gate.open) return drains.later(job.data.receiverId, BUSY_RETRY_MS);
-    const end = await this.drainer.runTurn(job.data.receiverId);
-    if (end.kind === 'done') return;
-    await drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.inMs);
+    try {
+      // taken by a fetch already under way when the workers paused
+      if (!this.gate.open) return await drains.later(job.data.receiverId, BUSY_RETRY_MS);
+      const end = await this.drainer.runTurn(job.data.receiverId);
+      if (end.kind === 'done') return;
+      await drains.later(job.data.receiverId, end.kind === 'busy' ? BUSY_RETRY_MS : end.inMs);
+    } catch (error) {
+      // BullMQ retries the job at once (drain-queue.ts): the pause before it is on the monotonic clock
+      await sleep(FAILED_TURN_PAUSE_MS, this.stopping.signal);
+      throw error;
+    }
   }
 
   private async promoteDue(): Promise<void> {

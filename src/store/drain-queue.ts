@@ -39,7 +39,9 @@ export class DrainQueue {
       const queue = new Queue<DrainJob>(DRAIN_QUEUE, {
         connection: this.connection,
         prefix: group.prefix,
-        defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 1000 } },
+        // A failed turn's job is retried at once: BullMQ would delay it by the failing worker's wall
+        // clock, which a stepped clock turns into minutes for every emitter; the emitter pauses first.
+        defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 1_000_000, backoff: { type: 'fixed', delay: 0 } },
       });
       queue.on('error', () => {}); // surfaced through failed commands, as the connection's
       return queue;

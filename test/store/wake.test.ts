@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DRAIN_QUEUE, type DrainJob } from '../../src/store/drain-queue.js';
 import { useStore } from '../support/store.js';
 
 /**
  * A turn that ends with work for later notes its receiver in the wake set on Redis's clock (not in
  * BullMQ's delayed set, which each worker times by its own wall clock): an emitter whose clock was
- * stepped 120 s neither parks a receiver for two minutes nor wakes it early.
+ * stepped 120 s neither parks a receiver for two minutes nor wakes it early. A turn that fails is
+ * retried without a BullMQ delay for the same reason (chaos seed 5401 on redis found that path).
  */
 const realNow = Date.now;
 const db = useStore('wake');
@@ -40,4 +44,34 @@ test('hasWaiting says whether a drain job waits for an emitter', async () => {
   assert.equal(await db.store.drains.hasWaiting(), true, 'no emitter runs: the job waits');
   await Promise.all(db.store.drains.queues.map((queue) => queue.drain()));
   assert.equal(await db.store.drains.hasWaiting(), false, 'none left');
+});
+
+test('a drain job whose turn failed on a worker whose clock is 120 s ahead comes back at once, not 120 s later', async () => {
+  await db.store.drains.schedule(['rcv_fails']);
+  const connection = new Redis(db.server.url, { maxRetriesPerRequest: null });
+  const runs: number[] = [];
+  const worker = new Worker<DrainJob>(
+    DRAIN_QUEUE,
+    (job) => {
+      if (job.data.receiverId !== 'rcv_fails') return Promise.resolve();
+      runs.push(performance.now());
+      if (runs.length > 1) return Promise.resolve();
+      // the turn fails while this process's wall clock is 120 s ahead (restored once BullMQ has handled the failure)
+      Date.now = () => realNow() + 120_000;
+      return Promise.reject(new Error('Redis went away mid-turn'));
+    },
+    { connection, prefix: db.store.drains.prefixes[0] as string, drainDelay: 1 },
+  );
+  worker.on('failed', () => {
+    Date.now = realNow;
+  });
+  try {
+    const deadline = performance.now() + 5000;
+    while (runs.length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(runs.length, 2, 'the failed job ran again within 5 s (a BullMQ delay would have been timed on the stepped clock)');
+  } finally {
+    Date.now = realNow;
+    await worker.close();
+    connection.disconnect();
+  }
 });
