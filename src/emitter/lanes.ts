@@ -48,6 +48,8 @@ export class LaneSet {
   constructor(
     private readonly locks: ReceiverLocks,
     private readonly own: HeldLock,
+    /** A lane that sends no more: its connection is free for other senders (delivery/connections.ts). */
+    private readonly letGo: (lane: Lane) => void,
   ) {
     this.lanes = [{ slot: 0, lock: own, signal: own.lost, fence: undefined }];
   }
@@ -61,7 +63,10 @@ export class LaneSet {
   async resize(want: number): Promise<void> {
     const gone = this.lanes.filter((lane) => lane.slot > 0 && (lane.slot >= want || !lane.lock.isHeld()));
     if (gone.length > 0) {
-      for (const lane of gone) this.lanes.splice(this.lanes.indexOf(lane), 1);
+      for (const lane of gone) {
+        this.lanes.splice(this.lanes.indexOf(lane), 1);
+        this.letGo(lane);
+      }
       await Promise.all(gone.map((lane) => this.locks.release(lane.lock)));
     }
     if (want - 1 <= this.tried) return;
@@ -77,9 +82,10 @@ export class LaneSet {
     }
   }
 
-  /** Releases every slot but 0 (the turn releases its own lock). */
+  /** Releases every slot but 0 (the turn releases its own lock); no lane sends any more. */
   async release(): Promise<void> {
     for (const link of this.links) link.dispose();
+    for (const lane of this.lanes) this.letGo(lane);
     await Promise.all(this.lanes.filter((lane) => lane.slot > 0).map((lane) => this.locks.release(lane.lock)));
     this.lanes.splice(1);
   }
