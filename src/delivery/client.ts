@@ -5,7 +5,6 @@ import { VERSION } from '../version.js';
 import type { AddressGuard } from './address-guard.js';
 import { boundedHeaders, parseRetryAfter } from './bounded-response.js';
 import { EgressProxy } from './egress-proxy.js';
-import { HeldConnections } from './connections.js';
 import { Exchange, RequestTimers, type ErrorKind } from './exchange.js';
 import { guardedConnector, type Resolver } from './guarded-connector.js';
 
@@ -25,11 +24,6 @@ export interface DeliveryRequest {
    * connection: a reason to send nothing (the lock's deadline passed), or null to go on.
    */
   mayWrite?: () => string | null;
-  /**
-   * The sender, when it sends one request at a time (a lane of a turn): its requests go through one
-   * connection of its own until `letGo(sender)` (connections.ts).
-   */
-  sender?: object;
 }
 
 export interface DeliveryResult {
@@ -80,8 +74,6 @@ export interface DeliveryClientOptions {
 export class DeliveryClient {
   private readonly agent: Dispatcher;
   private readonly proxy: EgressProxy | undefined;
-  /** Senders' own connections; none through a proxy or with a cap on connections (the Agent's pools keep to it). */
-  private readonly held: HeldConnections | undefined;
   private readonly maxResponseBytes: number;
   private readonly maxResponseHeaderBytes: number;
   private readonly userAgent: string;
@@ -93,7 +85,8 @@ export class DeliveryClient {
     this.maxResponseHeaderBytes = options.maxResponseHeaderBytes ?? 8 * 1024;
     this.userAgent = options.userAgent ?? `Lockstep/${VERSION}`;
     const resolve = options.resolve ?? ((hostname, lookupOptions) => dns.lookup(hostname, lookupOptions));
-    const connection = {
+    const agentOptions: Agent.Options = {
+      connections: options.connections ?? null,
       pipelining: 1,
       // Below the 5 s idle timeout of Node and Apache servers (undici also honours a Keep-Alive
       // hint), so a POST is rarely written into a connection the receiver is closing.
@@ -104,11 +97,8 @@ export class DeliveryClient {
       headersTimeout: 0,
       bodyTimeout: 0,
     };
-    const agentOptions: Agent.Options = { ...connection, connections: options.connections ?? null };
     this.proxy = options.proxy ? new EgressProxy(options.proxy, agentOptions, options.guard, resolve) : undefined;
-    const connect = guardedConnector(options.guard, resolve);
-    this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect });
-    this.held = this.proxy || agentOptions.connections !== null ? undefined : new HeldConnections({ ...connection, connect });
+    this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect: guardedConnector(options.guard, resolve) });
   }
 
   /**
@@ -126,18 +116,17 @@ export class DeliveryClient {
         // through a proxy: the checked address, the name kept in the Host header
         const origin = this.proxy ? await this.proxy.origin(url) : direct;
         const headers = this.headersFor(request, this.proxy ? url.host : undefined);
-        if (!exchange.ended) this.dispatcher(request.sender, origin).dispatch({ origin, path, method: 'POST', headers, body: request.body }, exchange);
+        if (!exchange.ended) this.agent.dispatch({ origin, path, method: 'POST', headers, body: request.body }, exchange);
       } catch (error) {
         exchange.failedToDispatch(error);
       }
     }
     const { failure, statusCode, headers, body } = await exchange.done;
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
-    // undici puts a pipelining-1 connection back in a Pool one event-loop turn after the response
-    // ends (to notice a server closing it despite keep-alive). Returning before then would make the
-    // caller's next request to this receiver open a second connection. A sender's own connection
-    // (connections.ts) takes the next request at once.
-    if (!failure && !(request.sender && this.held)) await nextTurn();
+    // undici puts a pipelining-1 connection back in the pool one event-loop turn after the
+    // response ends (to notice a server closing it despite keep-alive). Returning before then
+    // would make the caller's next request to this receiver open a second connection.
+    if (!failure) await nextTurn();
     // What did arrive is kept: a status and half a body say more about a failure than nothing.
     const answered = statusCode !== null;
     return {
@@ -151,18 +140,9 @@ export class DeliveryClient {
     };
   }
 
-  /** `sender` sends no more for now: its connection is free for the next sender. */
-  letGo(sender: object): void {
-    this.held?.letGo(sender);
-  }
-
   /** Waits for requests in flight (each bounded by its timeout), then closes every connection. */
-  async close(): Promise<void> {
-    await Promise.all([this.agent.close(), this.held?.closeAll()]);
-  }
-
-  private dispatcher(sender: object | undefined, origin: string): Dispatcher {
-    return sender && this.held ? this.held.for(sender, origin) : this.agent;
+  close(): Promise<void> {
+    return this.agent.close();
   }
 
   /** A receiver's URL, parsed once rather than per request (a bounded cache: emptied when full). */

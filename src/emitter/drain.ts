@@ -83,7 +83,7 @@ export class ReceiverDrainer {
     const lockWaitMs = performance.now() - asked;
     this.metrics.lockAcquired(lockWaitMs);
     this.counters.turns++;
-    const lanes = new LaneSet(this.locks, lock, (lane) => this.client.letGo(lane));
+    const lanes = new LaneSet(this.locks, lock);
     try {
       return await this.drainWhileHeld(lock, lanes, lockWaitMs);
     } finally {
@@ -233,7 +233,7 @@ export class ReceiverDrainer {
     if (span) headers.traceparent = span.traceparent;
     // the last check, at the write itself (exchange.ts): a freeze after `going` sends nothing
     const mayWrite = (): string | null => (own.isHeld() && lane.lock.isHeld() ? null : `lock on ${lane.lock.receiverId} lost`);
-    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal, mayWrite, sender: lane });
+    const result = await this.client.send({ url: receiver.url, headers, body, timeoutMs: receiver.timeoutMs, signal: lane.signal, mayWrite });
     span?.end(result.statusCode, result.errorKind);
     const outcome = outcomeOf(result, delivery, how.schedule, this.options.retry);
     const record: AttemptRecord = { delivery, outcome, attempt: attemptOf(delivery, this.options.emitterId, own.fence, startedAt, result) };

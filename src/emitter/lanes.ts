@@ -48,8 +48,6 @@ export class LaneSet {
   constructor(
     private readonly locks: ReceiverLocks,
     private readonly own: HeldLock,
-    /** A lane that sends no more: its connection is free for other senders (delivery/connections.ts). */
-    private readonly letGo: (lane: Lane) => void,
   ) {
     this.lanes = [{ slot: 0, lock: own, signal: own.lost, fence: undefined }];
   }
@@ -63,10 +61,7 @@ export class LaneSet {
   async resize(want: number): Promise<void> {
     const gone = this.lanes.filter((lane) => lane.slot > 0 && (lane.slot >= want || !lane.lock.isHeld()));
     if (gone.length > 0) {
-      for (const lane of gone) {
-        this.lanes.splice(this.lanes.indexOf(lane), 1);
-        this.letGo(lane);
-      }
+      for (const lane of gone) this.lanes.splice(this.lanes.indexOf(lane), 1);
       await Promise.all(gone.map((lane) => this.locks.release(lane.lock)));
     }
     if (want - 1 <= this.tried) return;
@@ -82,10 +77,9 @@ export class LaneSet {
     }
   }
 
-  /** Releases every slot but 0 (the turn releases its own lock); no lane sends any more. */
+  /** Releases every slot but 0 (the turn releases its own lock). */
   async release(): Promise<void> {
     for (const link of this.links) link.dispose();
-    for (const lane of this.lanes) this.letGo(lane);
     await Promise.all(this.lanes.filter((lane) => lane.slot > 0).map((lane) => this.locks.release(lane.lock)));
     this.lanes.splice(1);
   }

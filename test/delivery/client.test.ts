@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { parseRetryAfter } from '../../src/delivery/client.js';
 import { generateSecret, signatureHeaders } from '../../src/delivery/sign.js';
-import { DeliveryClient, parseRetryAfter } from '../../src/delivery/client.js';
-import { guardOff, never, useClientReceiver } from '../support/delivery-client.js';
+import { useClientReceiver } from '../support/delivery-client.js';
 import type { TestReceiver } from '../support/receiver.js';
 
 /** The delivery client against a real local receiver: the request, the answer, timeouts, aborts, bounds, connections. */
@@ -247,37 +247,5 @@ test('receivers sharing an origin do not queue behind each other unless connecti
       assert.equal(receiver.connections - before, sockets, `connections ${connections}`);
       assert.ok(sockets === 3 ? took < 400 : took >= 440, `connections ${connections}: ${took.toFixed(0)} ms`);
     });
-  }
-});
-
-test("a sender's requests go through one connection of its own, handed to the next sender once it lets go", async () => {
-  const client = new DeliveryClient({ guard: guardOff });
-  const send = (sender: object, signal = never) => client.send({ url: receiver.address(), headers: {}, body: '{}', timeoutMs: 5000, signal, sender });
-  const [a, b, c] = [{}, {}, {}];
-  try {
-    const before = receiver.connections;
-    // each next request starts in the turn its answer ended: a Pool then still counted the connection busy and opened another
-    for (let i = 0; i < 50; i++) assert.equal((await send(a)).statusCode, 200);
-    assert.equal(receiver.connections - before, 1, 'one connection for fifty requests back to back');
-    receiver.answer = (response) => void setTimeout(() => response.end(), 100);
-    const started = performance.now();
-    await Promise.all([send(a), send(b)]);
-    assert.ok(performance.now() - started < 190, 'two senders to one origin do not queue behind each other');
-    assert.equal(receiver.connections - before, 2);
-    client.letGo(a);
-    client.letGo(b);
-    receiver.answer = (response) => response.end();
-    for (let i = 0; i < 5; i++) assert.equal((await send(c)).statusCode, 200);
-    assert.equal(receiver.connections - before, 2, 'the next sender takes a connection let go');
-    // an aborted request closes its connection; the sender's next one opens a new one
-    receiver.answer = () => undefined;
-    const abort = new AbortController();
-    setTimeout(() => abort.abort(new Error('lock lost')), 50);
-    assert.equal((await send(c, abort.signal)).errorKind, 'aborted');
-    receiver.answer = (response) => response.end();
-    assert.equal((await send(c)).statusCode, 200);
-    assert.equal(receiver.connections - before, 3);
-  } finally {
-    await client.close();
   }
 });
