@@ -76,9 +76,12 @@ export class ChaosCluster {
     slot.process = undefined;
   }
 
-  pause(slot: EmitterSlot): void {
-    slot.process?.pause();
+  /** SIGSTOPs the slot's emitter; false when it has none running (killed, not restarted yet). */
+  pause(slot: EmitterSlot): boolean {
+    if (!slot.process) return false;
+    slot.process.pause();
     slot.paused = true;
+    return true;
   }
 
   resume(slot: EmitterSlot): void {
