@@ -97,9 +97,10 @@ async function outageUnderLoad(t: TestContext, prefix: string, outageOf: (firstR
   t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(statuses))}; slowest answer ${slowest} ms`);
   assert.ok((statuses.get(503) ?? 0) > 0, 'the API answered 503 while Redis was down');
   assert.ok(slowest < 3000, `no request hung (slowest ${slowest} ms)`);
+  const unexpected = fleet.api.logs.filter((line) => line.includes('"msg":"unexpected error"'));
   assert.ok(
     [...statuses.keys()].every((status) => status === 202 || status === 503),
-    `only 202 and 503: ${JSON.stringify(Object.fromEntries(statuses))}`,
+    `only 202 and 503: ${JSON.stringify(Object.fromEntries(statuses))}; the API's unexpected errors: ${unexpected.join('\n').slice(0, 4000) || 'none logged'}`,
   );
 
   await receiver.waitForDelivered(accepted, 60_000).catch(async (error: unknown) => {

@@ -16,6 +16,13 @@ test('a cluster with a master down or moving slots is Redis unavailable, not an 
     replyError('ASK 14991 127.0.0.1:46291'),
     replyError('TRYAGAIN Multiple keys request during rehashing of slot'),
     replyError('Too many Cluster redirections. Last error: Error: Connection is closed.'),
+    // a node stopped under a write, a connect that timed out or found no route, no node answering at all
+    replyError('write EPIPE'),
+    replyError('connect ETIMEDOUT'),
+    replyError('connect EHOSTUNREACH 10.0.0.7:6379'),
+    replyError('connect ENETUNREACH 10.0.0.7:6379'),
+    replyError('None of startup nodes is available'),
+    replyError('Failed to refresh slots cache.'),
     replyError('EXECABORT Transaction discarded because of previous errors.', [
       replyError('MOVED 5646 127.0.0.1:36973'),
       replyError('MOVED 5646 127.0.0.1:36973'),
