@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RedisClient } from '../redis.js';
 import { readLua } from '../lua.js';
 
@@ -71,8 +72,57 @@ export type StorePipeline = { [Name in keyof StoreCommands]: (...args: Parameter
   exec(): Promise<[Error | null, unknown][] | null>;
 };
 
+/**
+ * A pipeline with the store's commands. ioredis counts a script as loaded on a connection once its
+ * EVAL is written, not once it ran, and a Redis Cluster pipeline it sends again (MOVED, TRYAGAIN,
+ * CLUSTERDOWN: a failover) loses its fallback to EVAL: the EVALSHA sent again can come back
+ * NOSCRIPT (a 500 at intake while a master was down). A script refused so never ran: `exec` runs
+ * each such one again alone, by its text.
+ */
 export function storePipeline(redis: StoreRedis): StorePipeline {
-  return redis.pipeline() as unknown as StorePipeline;
+  const pipeline = redis.pipeline() as unknown as StorePipeline;
+  const exec = pipeline.exec.bind(pipeline);
+  let sent = false;
+  // ioredis calls `exec` again itself to resend a Cluster pipeline: those calls go straight through
+  pipeline.exec = () => {
+    if (sent) return exec();
+    sent = true;
+    return exec().then((replies) => (replies?.some(([error]) => error && unloadedScript(error)) ? runUnloaded(redis, replies) : replies));
+  };
+  return pipeline;
+}
+
+/** The replies, with each script refused as not loaded run again alone, in order. */
+async function runUnloaded(redis: StoreRedis, replies: [Error | null, unknown][]): Promise<[Error | null, unknown][]> {
+  const settled: [Error | null, unknown][] = [];
+  for (const reply of replies) {
+    const again = reply[0] && unloadedScript(reply[0]);
+    settled.push(
+      again
+        ? await redis.eval(...again).then(
+            (value): [null, unknown] => [null, value],
+            (error: Error): [Error, null] => [error, null],
+          )
+        : reply,
+    );
+  }
+  return settled;
+}
+
+/** An EVALSHA of one of the store's scripts refused with NOSCRIPT, as the arguments of the EVAL that runs it. */
+function unloadedScript(error: Error): [lua: string, numberOfKeys: number | string, ...args: Arg[]] | undefined {
+  if (!error.message.startsWith('NOSCRIPT')) return undefined;
+  // ioredis names the command a reply error answers
+  const { command } = error as Error & { command?: { name?: unknown; args?: unknown } };
+  if (command?.name !== 'evalsha' || !Array.isArray(command.args)) return undefined;
+  const [sha, numberOfKeys, ...args] = command.args as unknown[];
+  const lua = typeof sha === 'string' ? LUA_BY_SHA.get(sha) : undefined;
+  if (lua === undefined || !isArg(numberOfKeys) || !args.every(isArg)) return undefined;
+  return [lua, numberOfKeys, ...args];
+}
+
+function isArg(value: unknown): value is Arg {
+  return typeof value === 'string' || typeof value === 'number';
 }
 
 const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][] = [
@@ -101,9 +151,12 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['migrateMessage', 'migrate-message.lua'],
 ];
 
+/** Each script's text, read once. */
+const SOURCES = SCRIPTS.map(([name, file, numberOfKeys]) => ({ name, numberOfKeys, lua: readLua(import.meta.url, `./lua/${file}`) }));
+/** By its SHA1, as an EVALSHA names it. */
+const LUA_BY_SHA = new Map(SOURCES.map(({ lua }) => [createHash('sha1').update(lua).digest('hex'), lua]));
+
 export function defineStoreCommands(redis: RedisClient): StoreRedis {
-  for (const [name, file, numberOfKeys] of SCRIPTS) {
-    redis.defineCommand(name, { lua: readLua(import.meta.url, `./lua/${file}`), ...(numberOfKeys ? { numberOfKeys } : {}) });
-  }
+  for (const { name, numberOfKeys, lua } of SOURCES) redis.defineCommand(name, { lua, ...(numberOfKeys ? { numberOfKeys } : {}) });
   return redis as StoreRedis;
 }

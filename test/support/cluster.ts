@@ -122,6 +122,29 @@ export class RedisCluster {
     };
   }
 
+  /** The port of the master serving `key`'s slot. */
+  async masterPortOf(key: string): Promise<number> {
+    const { master } = await this.ownerOf(key);
+    if (!master) throw new Error(`no master for ${key}'s slot`);
+    return portOf(master);
+  }
+
+  /**
+   * `key`'s slot (which must hold no keys) moved to the master on `port` behind every client's back,
+   * as a resharding moves it (IMPORTING, MIGRATING, then NODE, the new owner first): a client that
+   * still sends to the old owner gets MOVED.
+   */
+  async handSlotTo(key: string, port: number): Promise<void> {
+    const from = await this.masterPortOf(key);
+    const slot = String(await this.ask(port, 'cluster', 'keyslot', key));
+    const [to, source] = await Promise.all([port, from].map(async (node) => String(await this.ask(node, 'cluster', 'myid'))));
+    await this.ask(port, 'cluster', 'setslot', slot, 'importing', source as string);
+    await this.ask(from, 'cluster', 'setslot', slot, 'migrating', to as string);
+    const others = this.nodes.map((node) => node.port).filter((other) => other !== port && other !== from);
+    for (const node of [port, from, ...others]) await this.ask(node, 'cluster', 'setslot', slot, 'node', to as string);
+    await waitFor(`every node to see slot ${slot} on ${port}`, async () => (await this.masterPortOf(key)) === port, 10_000, 50);
+  }
+
   /** The master serving `key`'s slot, and every node, as `CLUSTER NODES` lines split into fields. */
   private async ownerOf(key: string): Promise<{ master: string[] | undefined; nodes: string[][] }> {
     const slot = Number(await this.ask(this.nodes[0]?.port as number, 'cluster', 'keyslot', key));
@@ -162,7 +185,8 @@ export class RedisCluster {
     );
   }
 
-  private async ask(port: number, command: string, ...args: string[]): Promise<unknown> {
+  /** One command to one node, on a connection of its own. */
+  async ask(port: number, command: string, ...args: string[]): Promise<unknown> {
     const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => {});
     try {
