@@ -34,8 +34,10 @@ function isRedisOutOfMemory(error: Error): boolean {
  * with a slot no master serves (a master down and no replica taken over yet), a cluster client
  * giving up on a node it cannot reach (its last error, a redirection it could not follow, or
  * "Too many Cluster redirections": redis.ts) or finding no node at all, a socket that failed
- * under a write or a connect (a node stopped, a host unreachable), and a transaction a cluster
- * discarded for the same reasons.
+ * under a write or a connect (a node stopped, a host unreachable), a transaction a cluster
+ * discarded for the same reasons, and NOSCRIPT: a node without the script (a restarted or promoted
+ * master; scripts are not replicated) where ioredis's reload did not get through during the
+ * failover, so the script did not run (a pipeline's is run again: store/scripts.ts).
  */
 function isRedisUnavailable(error: Error): boolean {
   const previous = (error as { previousErrors?: unknown }).previousErrors;
@@ -46,7 +48,7 @@ function isRedisUnavailable(error: Error): boolean {
       Array.isArray(previous) &&
       previous.length > 0 &&
       previous.every((e) => e instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(e.message))) ||
-    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|None of startup nodes is available|Failed to refresh slots cache|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|^CLUSTERDOWN|^(MOVED|ASK|TRYAGAIN) |^Too many Cluster redirections|All sentinels are unreachable/i.test(
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|None of startup nodes is available|Failed to refresh slots cache|max retries per request|Stream isn't writeable|LOADING|^READONLY|^UNBLOCKED|^CLUSTERDOWN|^(MOVED|ASK|TRYAGAIN) |^Too many Cluster redirections|All sentinels are unreachable|^NOSCRIPT/i.test(
       error.message,
     )
   );

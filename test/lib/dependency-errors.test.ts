@@ -23,6 +23,8 @@ test('a cluster with a master down or moving slots is Redis unavailable, not an 
     replyError('connect ENETUNREACH 10.0.0.7:6379'),
     replyError('None of startup nodes is available'),
     replyError('Failed to refresh slots cache.'),
+    // a script the node does not have (not replicated) that ioredis could not load during the failover: it did not run
+    replyError('NOSCRIPT No matching script. Please use EVAL.'),
     replyError('EXECABORT Transaction discarded because of previous errors.', [
       replyError('MOVED 5646 127.0.0.1:36973'),
       replyError('MOVED 5646 127.0.0.1:36973'),
