@@ -7,6 +7,9 @@
 //                         the others as POST <any path> (flaky-receiver scenario)
 //   POST /slow/<ms>/<name> recorded on arrival like any other, answered 200 <ms> after it arrived (flow control)
 //   GET  /__stats         { count, first, last }             (arrivals since the last reset)
+//   GET  /__wait/<n>/<ms> the same, answered once n have arrived or after ms (a drain's wait: polling
+//                         /__stats every 20 ms cost this process and the benchmark's CPU during the
+//                         measured drain, which the raw baseline, driven from the benchmark, never paid)
 //   GET  /__turnaround    { p50, p90 }: ms from an answer's end to the client's next request on
 //                         that connection (the client's own time per request), and `answered`,
 //                         { p50, p90 } from a request's arrival to its answer's end (the receiver's
@@ -34,14 +37,45 @@ function spread(samples: number[]): Spread {
   return { p50: at(50), p90: at(90) };
 }
 
+function stats(): ReceiverStats {
+  return { count: arrivals.at.length, first: arrivals.at[0] ?? null, last: arrivals.at.at(-1) ?? null };
+}
+
+/** Open /__wait requests, and the fewest arrivals any of them waits for (checked on every arrival). */
+let waiters: { count: number; answer: () => void }[] = [];
+let wakeAt = Infinity;
+const WAIT = /^\/__wait\/(\d+)\/(\d+)$/;
+
+function wait(count: number, ms: number, answer: () => void): void {
+  if (arrivals.at.length >= count) return answer();
+  const waiter = { count, answer: () => {} };
+  const timer = setTimeout(() => waiter.answer(), ms);
+  waiter.answer = () => {
+    clearTimeout(timer);
+    waiters = waiters.filter((other) => other !== waiter);
+    wakeAt = Math.min(Infinity, ...waiters.map((other) => other.count));
+    answer();
+  };
+  waiters.push(waiter);
+  wakeAt = Math.min(wakeAt, count);
+}
+
+function wakeWaiters(): void {
+  if (arrivals.at.length < wakeAt) return;
+  for (const waiter of waiters.filter(({ count }) => arrivals.at.length >= count)) waiter.answer();
+}
+
 function control(request: IncomingMessage, response: ServerResponse): boolean {
   const json = (value: unknown): void => void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+  const waitFor = request.url?.startsWith('/__wait/') ? WAIT.exec(request.url) : null;
+  if (waitFor) {
+    wait(Number(waitFor[1]), Number(waitFor[2]), () => json(stats()));
+    return true;
+  }
   switch (request.url) {
-    case '/__stats': {
-      const stats: ReceiverStats = { count: arrivals.at.length, first: arrivals.at[0] ?? null, last: arrivals.at.at(-1) ?? null };
-      json(stats);
+    case '/__stats':
+      json(stats());
       return true;
-    }
     case '/__turnaround': {
       const turnaround: Turnaround = { ...spread(turnarounds), answered: spread(answerTimes) };
       json(turnaround);
@@ -129,6 +163,7 @@ const server = createServer((request, response) => {
     arrivals.at.push(now());
     arrivals.id.push(String(request.headers['webhook-id'] ?? ''));
     arrivals.fence.push(Number(FENCE.exec(body)?.[1] ?? 0));
+    wakeWaiters();
     const delayMs = Number(SLOW.exec(request.url ?? '')?.[1] ?? 0);
     if (delayMs > 0) answerAfter(response, arrived, delayMs);
     else response.end('ok');
