@@ -124,7 +124,6 @@ export class TestReceiver {
     this.behaviours.set(name, behaviour);
   }
 
-  /** The most requests to `name` that were ever in flight at once. */
   /** Resolves once every one of `messageIds` has been answered 200 (by `receiver`, or by any), else throws after `timeoutMs`. */
   async waitForDelivered(messageIds: string[], timeoutMs: number, receiver?: string): Promise<void> {
     await waitFor(
@@ -154,8 +153,15 @@ export class TestReceiver {
     return [...perDelivery.values()].filter(({ times }) => times > 1);
   }
 
+  /** The most requests to `name` that were ever in flight at once. */
   peakInFlightTo(name: string): number {
     return this.peak.get(name) ?? 0;
+  }
+
+  /** How long (ms) the oldest request to `name` still in flight has been open; null when none is. */
+  openForMs(name: string): number | null {
+    const starts = [...(this.inFlightDetail.get(name) ?? [])].map((r) => r.start);
+    return starts.length > 0 ? Date.now() - Math.min(...starts) : null;
   }
 
   /** Requests to `name` that have started and not ended yet. */
