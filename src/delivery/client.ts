@@ -7,6 +7,7 @@ import { boundedHeaders, parseRetryAfter } from './bounded-response.js';
 import { EgressProxy } from './egress-proxy.js';
 import { Exchange, RequestTimers, type ErrorKind } from './exchange.js';
 import { guardedConnector, type Resolver } from './guarded-connector.js';
+import { WriteGate } from './write-gate.js';
 
 export { parseRetryAfter } from './bounded-response.js';
 export type { Resolver } from './guarded-connector.js';
@@ -79,6 +80,8 @@ export class DeliveryClient {
   private readonly userAgent: string;
   private readonly targets = new Map<string, Target>();
   private readonly timers = new RequestTimers();
+  /** The lock's check at the socket write (write-gate.ts); through a proxy, undici's tunnel sockets are not gated. */
+  private readonly gate = new WriteGate();
 
   constructor(options: DeliveryClientOptions) {
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
@@ -98,7 +101,7 @@ export class DeliveryClient {
       bodyTimeout: 0,
     };
     this.proxy = options.proxy ? new EgressProxy(options.proxy, agentOptions, options.guard, resolve) : undefined;
-    this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect: guardedConnector(options.guard, resolve) });
+    this.agent = this.proxy?.agent ?? new Agent({ ...agentOptions, connect: this.gate.connector(guardedConnector(options.guard, resolve)) });
   }
 
   /**
@@ -108,7 +111,7 @@ export class DeliveryClient {
    */
   async send(request: DeliveryRequest): Promise<DeliveryResult> {
     const started = performance.now();
-    const exchange = new Exchange(request.signal, request.timeoutMs, this.timers, this.maxResponseBytes, request.mayWrite);
+    const exchange = new Exchange(request.signal, request.timeoutMs, this.timers, this.maxResponseBytes, request.mayWrite, this.gate);
     // A lock lost before the send: nothing at all goes out.
     if (!exchange.ended) {
       try {

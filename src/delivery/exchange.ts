@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { BodyCapture } from './bounded-response.js';
 import { BLOCKED_ADDRESS_CODE } from './guarded-connector.js';
+import type { GatedWrite, WriteGate } from './write-gate.js';
 
 export type ErrorKind = 'timeout' | 'aborted' | 'network' | 'blocked-address';
 
@@ -33,8 +34,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * `onRequestStart` runs in undici's write step, synchronously before the request line goes into
  * the socket (client-h1 `writeH1`): whatever `mayWrite` refuses there is aborted unsent. A
  * process frozen after the caller's own checks (SIGSTOP, a long pause) finds out there on waking.
+ * The socket's write in that step asks `mayWrite` once more (write-gate.ts), closer still.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, GatedWrite {
   readonly done: Promise<Exchanged>;
   private resolve!: (exchanged: Exchanged) => void;
   private settled = false;
@@ -53,6 +55,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     maxResponseBytes: number,
     /** The last check before the write: a reason to send nothing (e.g. "lock on rcv_x lost: deadline"), or null. */
     private readonly mayWrite: (() => string | null) | undefined,
+    private readonly gate: WriteGate,
   ) {
     this.done = new Promise((resolve) => (this.resolve = resolve));
     this.capture = new BodyCapture(maxResponseBytes);
@@ -73,6 +76,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (refused) this.fail({ kind: 'aborted', error: `aborted before the write: ${refused}` });
     // ended while queued or connecting (abort, timeout, refused just now): abort it here, unsent
     if (this.settled) controller.abort(new Error(this.failure?.error ?? 'ended'));
+    else if (this.mayWrite) this.gate.arm(this);
+  }
+
+  /** The socket's own check (write-gate.ts): a refusal ends the exchange here; the failed write drops the connection. */
+  atWrite(): string | null {
+    const refused = this.settled ? (this.failure?.error ?? 'ended') : this.mayWrite?.();
+    if (!refused) return null;
+    this.failure ??= { kind: 'aborted', error: `aborted before the write: ${refused}` };
+    this.finish(this.failure);
+    return this.failure.error;
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {

@@ -225,6 +225,31 @@ test('Retry-After: delay-seconds or an HTTP-date, anything else ignored', async 
   });
 });
 
+test('a freeze after the write step checked the lock sends nothing: the socket write checks again', async () => {
+  const requests = receiver.received.length;
+  await withClient({}, async (send) => {
+    assert.equal((await send()).statusCode, 200); // a kept-alive connection: the next request goes out on it
+    const lock = new AbortController();
+    const deadline = performance.now() + 50;
+    let checks = 0;
+    // as the lock's isHeld(): past the deadline it loses the lock (aborting its signal) and says so
+    const mayWrite = (): string | null => {
+      checks++;
+      if (performance.now() >= deadline) {
+        lock.abort(new Error('lock on rcv_z lost: deadline'));
+        return 'lock on rcv_z lost';
+      }
+      while (performance.now() < deadline); // frozen right after the check passed, before undici writes
+      return null;
+    };
+    const result = await send({ signal: lock.signal, mayWrite });
+    assert.equal(checks, 2, 'checked in the write step, then at the socket write');
+    assert.deepEqual([result.errorKind, result.error, result.statusCode], ['aborted', 'aborted: lock on rcv_z lost: deadline', null]);
+    assert.equal((await send()).statusCode, 200, 'the next request goes out (on a new connection)');
+  });
+  assert.equal(receiver.received.length - requests, 2, 'nothing of the frozen request arrived');
+});
+
 test('keep-alive: twenty sequential requests use one connection', async () => {
   await withClient({}, async (send) => {
     const before = receiver.connections;
