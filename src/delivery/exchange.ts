@@ -73,17 +73,21 @@ export class Exchange implements Dispatcher.DispatchHandler, GatedWrite {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     const refused = this.settled ? null : this.mayWrite?.();
-    if (refused) this.fail({ kind: 'aborted', error: `aborted before the write: ${refused}` });
+    if (refused) this.fail(unsent(refused));
     // ended while queued or connecting (abort, timeout, refused just now): abort it here, unsent
     if (this.settled) controller.abort(new Error(this.failure?.error ?? 'ended'));
     else if (this.mayWrite) this.gate.arm(this);
   }
 
-  /** The socket's own check (write-gate.ts): a refusal ends the exchange here; the failed write drops the connection. */
+  /**
+   * The socket's own check (write-gate.ts), armed only for an exchange onRequestStart let through,
+   * in the same synchronous step. A refusal ends the exchange here (a lost lock's signal may
+   * already have); the failed write drops the connection, so undici is not aborted from inside it.
+   */
   atWrite(): string | null {
-    const refused = this.settled ? (this.failure?.error ?? 'ended') : this.mayWrite?.();
+    const refused = this.mayWrite?.();
     if (!refused) return null;
-    this.failure ??= { kind: 'aborted', error: `aborted before the write: ${refused}` };
+    this.failure ??= unsent(refused);
     this.finish(this.failure);
     return this.failure.error;
   }
@@ -174,6 +178,11 @@ class RequestTimer {
       this.onFire?.();
     }, delayMs);
   }
+}
+
+/** A request refused at the last check before its write. */
+function unsent(reason: string): Failure {
+  return { kind: 'aborted', error: `aborted before the write: ${reason}` };
 }
 
 function reasonText(reason: unknown): string {

@@ -45,23 +45,16 @@ export class WriteGate {
   private gate(socket: Socket): void {
     const write = socket._write.bind(socket);
     const writev = socket._writev?.bind(socket);
-    socket._write = (chunk: unknown, encoding: BufferEncoding, done: Done) => {
-      const refused = this.take();
-      if (refused) done(new Error(refused));
-      else write(chunk, encoding, done);
-    };
-    if (writev)
-      socket._writev = (chunks: Chunks, done: Done) => {
-        const refused = this.take();
-        if (refused) done(new Error(refused));
-        else writev(chunks, done);
-      };
+    socket._write = (chunk: unknown, encoding: BufferEncoding, done: Done) => this.passes(done) && write(chunk, encoding, done);
+    if (writev) socket._writev = (chunks: Chunks, done: Done) => this.passes(done) && writev(chunks, done);
   }
 
-  private take(): string | null {
+  /** Runs the armed check, if any: true to write; false after failing the write with its reason. */
+  private passes(done: Done): boolean {
     const write = this.armed;
-    if (!write) return null;
     this.armed = undefined;
-    return write.atWrite();
+    const refused = write?.atWrite();
+    if (refused) done(new Error(refused));
+    return !refused;
   }
 }
