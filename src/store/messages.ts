@@ -240,15 +240,18 @@ export class MessageStore {
   }
 }
 
-/** lua/accept.lua's keys and arguments (one shard group). */
+/** lua/accept.lua's keys and arguments (one shard group), built in one array: 64 requests in flight hold one each across a round trip. */
 function acceptArgs(k: Keys, call: AcceptCall, retentionMs: number): AcceptArgs {
-  const keys = [k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion];
-  const args: (string | number)[] = [call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs];
-  args.push(call.idempotencyKey, call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work);
-  keys.push(...k.copyKeys(call.id));
-  for (const receiverId of call.receiverIds) keys.push(k.receiver(receiverId), k.queue(receiverId));
-  args.push(call.receiverIds.length, ...call.receiverIds);
-  return [keys.length, ...keys, ...args];
+  const { receiverIds } = call;
+  const copies = k.copyKeys(call.id);
+  const out: AcceptArgs = [5 + copies.length + 2 * receiverIds.length];
+  out.push(k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion);
+  for (const key of copies) out.push(key);
+  for (const receiverId of receiverIds) out.push(k.receiver(receiverId), k.queue(receiverId));
+  out.push(call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs);
+  out.push(call.idempotencyKey, call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work, receiverIds.length);
+  for (const receiverId of receiverIds) out.push(receiverId);
+  return out;
 }
 
 function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receiverIds'>): AcceptResult {
