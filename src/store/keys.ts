@@ -20,6 +20,24 @@ export class Keys {
     readonly prefix: string,
     groups = 1,
   ) {
+    // the keys that name no id, built once: intake and the drain name several on every call
+    this.shardGroups = `${prefix}:shard-groups`;
+    this.receivers = `${prefix}:receivers`;
+    this.receiversVersion = `${prefix}:receivers:version`;
+    this.intake = `${prefix}:intake`;
+    this.wake = `${prefix}:wake`;
+    this.sequence = `${prefix}:seq`;
+    this.processes = `${prefix}:procs`;
+    this.stats = `${prefix}:stats`;
+    this.eventTypes = `${prefix}:event-types`;
+    this.eventTypesVersion = `${prefix}:event-types:version`;
+    this.keysChanged = `${prefix}:keys-changed`;
+    this.work = `${prefix}:work`;
+    this.replicationMark = `${prefix}:replicated`;
+    this.messageIndex = `${prefix}:msgs`;
+    this.tenants = `${prefix}:tenants`;
+    this.tokens = `${prefix}:tokens`;
+    this.statsKeys = [this.stats, this.heads('pending'), this.heads('retrying'), this.heads('dead')];
     this.groupKeys = groups <= 1 ? [this] : groupPrefixes(prefix, groups).map((groupPrefix) => new Keys(groupPrefix));
   }
 
@@ -53,21 +71,15 @@ export class Keys {
   }
 
   /** The number of shard groups the installation was first started with (migrate.ts). */
-  get shardGroups(): string {
-    return `${this.prefix}:shard-groups`;
-  }
+  readonly shardGroups: string;
   /** Receiver hash: `config` JSON, `enabled`, `disabledReason`, health counters. */
   receiver(receiverId: string): string {
     return `${this.prefix}:rcv:${receiverId}`;
   }
   /** Sorted set (score 0) of every receiver id: ids are time-ordered, so lex order = creation order. */
-  get receivers(): string {
-    return `${this.prefix}:receivers`;
-  }
+  readonly receivers: string;
   /** Bumped on every receiver change; intake checks it to know its matching cache is current. */
-  get receiversVersion(): string {
-    return `${this.prefix}:receivers:version`;
-  }
+  readonly receiversVersion: string;
   /** Sorted set of the receiver's unfinished deliveries: score = acceptance sequence, member = message id. */
   queue(receiverId: string): string {
     return `${this.prefix}:q:${receiverId}`;
@@ -84,17 +96,11 @@ export class Keys {
    * Sorted set of the messages whose fan-out to other shard groups may be unfinished (score: when
    * accepted, Redis's clock): lua/accept-home.lua adds, lua/finish-intake.lua removes.
    */
-  get intake(): string {
-    return `${this.prefix}:intake`;
-  }
+  readonly intake: string;
   /** Sorted set of receivers whose next drain turn is due later: score = when (Redis clock, ms). */
-  get wake(): string {
-    return `${this.prefix}:wake`;
-  }
+  readonly wake: string;
   /** Global acceptance sequence, so deliveries to one receiver are sent in acceptance order. */
-  get sequence(): string {
-    return `${this.prefix}:seq`;
-  }
+  readonly sequence: string;
   /**
    * Message hash: `eventType`, `payload` (JSON text), `createdAt`, `receiverIds`, `open`, and
    * everything of its deliveries (one key to read, write and expire per message: issue 13):
@@ -131,60 +137,40 @@ export class Keys {
     return `${this.prefix}:proc:${processId}`;
   }
   /** Sorted set of process ids, score = time of their last report. */
-  get processes(): string {
-    return `${this.prefix}:procs`;
-  }
+  readonly processes: string;
   /** Hash of queue counters (`queued`, `retrying`, `dead`), kept by the scripts: lua/includes/stats.lua. */
-  get stats(): string {
-    return `${this.prefix}:stats`;
-  }
+  readonly stats: string;
   /** Sorted set of receiver ids by their oldest delivery of a kind (lua/includes/stats.lua). */
   heads(kind: 'pending' | 'retrying' | 'dead'): string {
     return `${this.prefix}:heads:${kind}`;
   }
   /** The counters and the three heads, in the order lua/includes/stats.lua's `statsKeys` reads them. */
-  get statsKeys(): string[] {
-    return [this.stats, this.heads('pending'), this.heads('retrying'), this.heads('dead')];
-  }
+  readonly statsKeys: readonly string[];
   /** What lua/includes/groups.lua reads first of a group: the message's copy there, the sequence, the statistics keys. */
   copyKeys(messageId: string): string[] {
     return [this.message(messageId), this.sequence, ...this.statsKeys];
   }
   /** Hash of the event-type catalog: field = type name, value = the stored type (JSON, with its `version`). */
-  get eventTypes(): string {
-    return `${this.prefix}:event-types`;
-  }
+  readonly eventTypes: string;
   /** Counter bumped by every catalog write: intake validates with a cached catalog and accept.lua refuses a stale one. */
-  get eventTypesVersion(): string {
-    return `${this.prefix}:event-types:version`;
-  }
+  readonly eventTypesVersion: string;
   /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (notices.ts). */
-  get keysChanged(): string {
-    return `${this.prefix}:keys-changed`;
-  }
+  readonly keysChanged: string;
   /** Pub/sub channel: accept.lua publishes a receiver's id on it when its empty queue gets work (notices.ts). */
-  get work(): string {
-    return `${this.prefix}:work`;
-  }
+  readonly work: string;
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */
-  get replicationMark(): string {
-    return `${this.prefix}:replicated`;
-  }
+  readonly replicationMark: string;
   idempotency(key: string): string {
     return `${this.prefix}:idem:${key}`;
   }
   /** Sorted set (score 0) of every message id, time-ordered: GET /v1/messages reads it newest first. */
-  get messageIndex(): string {
-    return `${this.prefix}:msgs`;
-  }
+  readonly messageIndex: string;
   /** Tenant hash: `json` (the tenant record). */
   tenant(tenantId: string): string {
     return `${this.prefix}:tenant:${tenantId}`;
   }
   /** Sorted set (score 0) of every tenant id, in lexical order. */
-  get tenants(): string {
-    return `${this.prefix}:tenants`;
-  }
+  readonly tenants: string;
   /** Sorted set (score 0) of the tenant's receiver ids. */
   tenantReceivers(tenantId: string): string {
     return `${this.prefix}:tenant-rcv:${tenantId}`;
@@ -202,7 +188,5 @@ export class Keys {
     return `${this.prefix}:token-id:${tokenId}`;
   }
   /** Sorted set (score 0) of every token id, time-ordered. */
-  get tokens(): string {
-    return `${this.prefix}:tokens`;
-  }
+  readonly tokens: string;
 }
