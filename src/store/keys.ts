@@ -150,6 +150,12 @@ export class Keys {
   copyKeys(messageId: string): string[] {
     return [this.message(messageId), this.sequence, ...this.statsKeys];
   }
+  /** A group's keys as lua/includes/groups.lua reads them when it stores a message: `copyKeys`, then each receiver's hash and queue. */
+  intakeKeys(messageId: string, receiverIds: readonly string[]): string[] {
+    const keys = this.copyKeys(messageId);
+    for (const id of receiverIds) keys.push(this.receiver(id), this.queue(id));
+    return keys;
+  }
   /** Hash of the event-type catalog: field = type name, value = the stored type (JSON, with its `version`). */
   readonly eventTypes: string;
   /** Counter bumped by every catalog write: intake validates with a cached catalog and accept.lua refuses a stale one. */

@@ -243,11 +243,9 @@ export class MessageStore {
 /** lua/accept.lua's keys and arguments (one shard group), built in one array: 64 requests in flight hold one each across a round trip. */
 function acceptArgs(k: Keys, call: AcceptCall, retentionMs: number): AcceptArgs {
   const { receiverIds } = call;
-  const copies = k.copyKeys(call.id);
-  const out: AcceptArgs = [5 + copies.length + 2 * receiverIds.length];
-  out.push(k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion);
-  for (const key of copies) out.push(key);
-  for (const receiverId of receiverIds) out.push(k.receiver(receiverId), k.queue(receiverId));
+  const out: AcceptArgs = [0, k.idempotency(call.idempotencyKey), k.messageIndex, k.tenantMessages(call.tenant), k.eventTypesVersion, k.receiversVersion];
+  for (const key of k.intakeKeys(call.id, receiverIds)) out.push(key);
+  out[0] = out.length - 1; // the key count
   out.push(call.id, call.eventType, call.payload, call.createdAt, call.mode, call.receiversVersion, call.idempotencyTtl, retentionMs);
   out.push(call.idempotencyKey, call.traceparent, call.tenant, call.trimBound, call.catalogVersion, k.work, receiverIds.length);
   for (const receiverId of receiverIds) out.push(receiverId);

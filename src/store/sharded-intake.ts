@@ -89,7 +89,7 @@ export class ShardedIntake {
       home.messageIndex,
       home.tenantMessages(call.tenant),
       home.intake,
-      ...this.groupKeys(home, call.id, homeIds),
+      ...home.intakeKeys(call.id, homeIds),
     ];
     const reply = await this.pipeline.add(
       home,
@@ -163,7 +163,7 @@ export class ShardedIntake {
   ): Promise<string[][]> {
     return Promise.all(
       groups.map(([group, ids]) => {
-        const keys = this.groupKeys(group, call.id, ids);
+        const keys = group.intakeKeys(call.id, ids);
         return this.pipeline.add(
           group,
           (p) =>
@@ -177,10 +177,5 @@ export class ShardedIntake {
         );
       }),
     );
-  }
-
-  /** A group's keys as lua/includes/groups.lua reads them: the copy, the sequence, the statistics, then each receiver's hash and queue. */
-  private groupKeys(group: Keys, messageId: string, receiverIds: string[]): string[] {
-    return [...group.copyKeys(messageId), ...receiverIds.flatMap((id) => [group.receiver(id), group.queue(id)])];
   }
 }
