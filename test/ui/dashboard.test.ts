@@ -18,13 +18,18 @@ describe('dashboard in a real browser', { skip: missing }, () => {
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
+  // A reload cancels the old page's fetches still in flight (net::ERR_ABORTED): the test's doing, not the dashboard's.
+  let reloading = false;
 
   before(async () => {
     ({ api, receiver } = context());
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('requestfailed', (request) => pageErrors.push(`request failed: ${request.url()}`));
+    page.on('requestfailed', (request) => {
+      const reason = request.failure()?.errorText ?? 'no reason';
+      if (!(reloading && reason === 'net::ERR_ABORTED')) pageErrors.push(`request failed: ${request.method()} ${request.url()} (${reason})`);
+    });
   });
   after(async () => {
     await browser?.close();
@@ -42,7 +47,8 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.fill('input[name=token]', TEST_TOKEN);
     await page.click('form.sign-in button[type=submit]');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page.reload();
+    reloading = true;
+    await page.reload().finally(() => (reloading = false));
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), TEST_TOKEN);
   });
