@@ -25,7 +25,6 @@ const RETRY_AFTER_S: Partial<Record<LockstepError['code'], string>> = {
 
 /** The request part fastify's own client errors (FST_ERR_*) are about; other FST_ERR_CTP_* are about the body. */
 const FASTIFY_FIELDS: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'headers.content-type',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'headers.content-length',
   FST_ERR_BAD_URL: 'url',
 };
@@ -68,17 +67,28 @@ function asLockstepError(error: FastifyError | Error): LockstepError {
   if ('validation' in error && error.validation) {
     const [first] = error.validation;
     const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params);
-    return badField(field, first?.keyword === 'additionalProperties' ? 'is not a known field' : (first?.message ?? 'is invalid'));
+    return badField(field, problemOf(first?.keyword, first?.message, first?.params));
   }
   if (isLockstepError(error)) return error;
   // fastify's own client errors (FST_ERR_CTP_*: body too large, bad JSON, unsupported media type)
   const { statusCode, code } = error as Partial<FastifyError>;
   if (statusCode && statusCode >= 400 && statusCode < 500) {
     if (statusCode === 404) return new LockstepError('LOCKSTEP_NOT_FOUND', 404, error.message);
+    // fastify's own text says only "Unsupported Media Type"
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return badField('headers.content-type', 'is not accepted: send the body as JSON with Content-Type: application/json', 415);
     const field = (code && FASTIFY_FIELDS[code]) ?? (code?.startsWith('FST_ERR_CTP_') ? 'body' : undefined);
     return new LockstepError('LOCKSTEP_BAD_FIELD', statusCode, error.message, field ? { field } : {});
   }
   return new LockstepError('LOCKSTEP_INTERNAL', 500, 'internal error; see the server log', { cause: error });
+}
+
+/** Ajv's message, said the way a client can act on: the field is named before it. */
+function problemOf(keyword: string | undefined, message: string | undefined, params: Record<string, unknown> | undefined): string {
+  if (keyword === 'additionalProperties') return 'is not a known field';
+  if (keyword === 'required') return 'is required';
+  if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
+  return message ?? 'is invalid';
 }
 
 /** `body/headers/x-a` → `headers.x-a`; a missing or unknown property is named too. */

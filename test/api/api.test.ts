@@ -84,6 +84,22 @@ describe('management and intake API', () => {
     assert.equal(await count(), before);
   });
 
+  test('a refusal says what to send instead: the missing field, the allowed values, the content type', async () => {
+    const before = await count();
+    for (const [body, headers, status, field, message] of [
+      [{ eventTypes: ['a.b'] }, {}, 400, 'url', 'url is required'],
+      [{ url: 'https://example.com', ordering: 'fifo' }, {}, 400, 'ordering', 'ordering must be one of: unordered, strict'],
+      ['url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'headers.content-type', /Content-Type: application\/json/],
+    ] as const) {
+      const response = await api.request<ErrorBody>('POST', '/v1/receivers', body, headers);
+      assert.deepEqual([response.status, response.body.code, response.body.field], [status, 'LOCKSTEP_BAD_FIELD', field]);
+      assert.match(response.body.message, typeof message === 'string' ? new RegExp(`^${message}$`) : message);
+    }
+    const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
+    assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
+    assert.equal(await count(), before);
+  });
+
   test('lists receivers oldest first with a cursor', async () => {
     const created = [];
     for (let i = 0; i < 5; i++) created.push(await api.createReceiver({ url: `https://example.com/page/${i}` }));
