@@ -150,10 +150,10 @@ export class Keys {
   copyKeys(messageId: string): string[] {
     return [this.message(messageId), this.sequence, ...this.statsKeys];
   }
-  /** A group's keys as lua/includes/groups.lua reads them when it stores a message: `copyKeys`, then each receiver's hash and queue. */
+  /** A group's keys as lua/includes/groups.lua reads them when it stores a message: `copyKeys`, then each receiver's hash, queue and retry set. */
   intakeKeys(messageId: string, receiverIds: readonly string[]): string[] {
     const keys = this.copyKeys(messageId);
-    for (const id of receiverIds) keys.push(this.receiver(id), this.queue(id));
+    for (const id of receiverIds) keys.push(this.receiver(id), this.queue(id), this.retries(id));
     return keys;
   }
   /** Hash of the event-type catalog: field = type name, value = the stored type (JSON, with its `version`). */

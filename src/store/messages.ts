@@ -22,7 +22,7 @@ export interface NewMessage {
 export type ResendResult = { kind: 'resent'; message: AcceptedMessage } | { kind: 'not-found' } | { kind: 'unknown-receiver'; receiverId: string };
 
 export type AcceptResult =
-  /** `toWake`: the receivers that may have no drain job yet (their queue was empty). */
+  /** `toWake`: the receivers that may have no drain job yet (their queue was empty, or held only retries not due yet). */
   | { kind: 'accepted'; message: AcceptedMessage; toWake: string[] }
   | { kind: 'duplicate'; message: AcceptedMessage }
   | { kind: 'unknown-receiver'; receiverId: string }

@@ -123,3 +123,21 @@ test('PATCH {"ordering"} takes effect at the next turn', async () => {
   assert.equal(status, 200);
   await waitFor('the other messages to go on without the failed one', () => new Set(receiver.for('switch').map((r) => r.messageId)).size === 3, 5000);
 });
+
+test('unordered: a message accepted while the only other delivery waits for its retry goes at once, not at that retry', async () => {
+  const { receiver, client } = fleet;
+  receiver.set('parked', { status: 500 });
+  await client.createReceiver({ url: receiver.url('parked'), eventTypes: ['parked.*'], retrySchedule: [60, 60] });
+  const failed = await client.post('parked.event', { n: 1 });
+  await waitFor('the first attempt to fail', () => receiver.for('parked').length === 1);
+  receiver.set('parked', {});
+  // the turn ends with its retry 60 s away: the receiver waits for it with no drain job
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const next = await client.post('parked.event', { n: 2 });
+  await waitFor('the new message delivered long before the retry', () => delivered(receiver.for('parked')).some((r) => r.messageId === next.id), 10_000);
+  assert.deepEqual(
+    receiver.for('parked').map((r) => r.messageId),
+    [failed.id, next.id],
+    'the failed one still waits for its retry',
+  );
+});

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { BreakerPolicy, Holder, Outcome } from '../../src/store/deliveries.js';
 import { DRAIN_QUEUE, type DrainJob } from '../../src/store/drain-queue.js';
+import { EMPTY_CATALOG } from '../../src/store/event-types.js';
+import type { ReceiverSettings } from '../../src/store/types.js';
 import { useStore } from '../support/store.js';
 
 /**
@@ -74,4 +77,32 @@ test('a drain job whose turn failed on a worker whose clock is 120 s ahead comes
     await worker.close();
     connection.disconnect();
   }
+});
+
+test('intake wakes a receiver whose only deliveries wait for a retry (its turn parked it until then), unless it is held as a whole', async () => {
+  const holder: Holder = { fence: { service: 'redis', value: 1 } };
+  const breaker: BreakerPolicy = { threshold: 1000, stepsMs: [1] };
+  const accept = async (receiverId: string): Promise<string[]> => {
+    const result = await db.store.messages.accept({ eventType: 'wake.event', payload: {}, receiverIds: [receiverId] }, EMPTY_CATALOG);
+    assert.equal(result.kind, 'accepted');
+    return result.toWake;
+  };
+  /** A receiver whose one delivery failed: retried in a minute, the receiver held for `holdMs`. */
+  const failedOnce = async (settings: Partial<ReceiverSettings>, holdMs = 0): Promise<string> => {
+    const id = await db.newReceiver(settings);
+    assert.deepEqual(await accept(id), [id], 'an empty queue wakes');
+    const claim = await db.store.deliveries.claim(id, holder, 1, breaker.threshold);
+    assert.equal(claim.kind, 'send');
+    const outcome: Outcome = { kind: 'failed', retryInMs: 60_000, final: false, holdMs };
+    const attempt = { attempt: 1, startedAt: new Date().toISOString(), durationMs: 1, statusCode: 500, error: null, emitterId: 'e', fence: 1 };
+    await db.store.deliveries.record(id, holder, claim.kind === 'send' ? claim.deliveries.map((delivery) => ({ delivery, attempt, outcome })) : [], breaker);
+    return id;
+  };
+  const unordered = await failedOnce({});
+  assert.deepEqual(await accept(unordered), [unordered], 'unordered, only a retry queued: the new message goes now');
+  assert.deepEqual(await accept(unordered), [], 'a first attempt queued already: it has a job');
+  const strict = await failedOnce({ ordering: 'strict' });
+  assert.deepEqual(await accept(strict), [], 'strict: held behind its retry');
+  const heldOff = await failedOnce({}, 60_000);
+  assert.deepEqual(await accept(heldOff), [], 'held as a whole (429 + Retry-After)');
 });

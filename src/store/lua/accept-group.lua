@@ -4,7 +4,7 @@
 -- again when a fan-out is finished after a crash or a repeated request), so it never delivers twice.
 --
 -- KEYS: the group (includes/groups.lua): the message's copy, the group's sequence, its four
--- statistics keys, per receiver its hash and its queue
+-- statistics keys, per receiver its hash, its queue and its retry set
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt, ARGV[5] 'match'
 -- or 'lenient' (includes/accept-copy.lua), ARGV[6] retention ms, ARGV[7] traceparent ('' = none),
 -- ARGV[8] tenant id ('' = none), ARGV[9] the work notices' channel, ARGV[10] every receiver the
@@ -16,7 +16,7 @@
 --@include includes/stats.lua
 --@include includes/groups.lua
 --@include includes/accept-copy.lua
-local group = readGroups(1, 11, 2)[1]
+local group = readGroups(1, 11, 3)[1]
 local chosenIds = {}
 if redis.call('EXISTS', group.copy) == 1 then
   for _, receiver in ipairs(group.receivers) do

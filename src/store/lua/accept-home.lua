@@ -10,7 +10,7 @@
 -- KEYS[1] idempotency key, KEYS[2] the group's message index, KEYS[3] the group's index of the
 -- tenant's messages (unused without a tenant), KEYS[4] the group's intake set, then the group
 -- (includes/groups.lua): the message's copy, the group's sequence, its four statistics keys, per
--- receiver its hash and its queue
+-- receiver its hash, its queue and its retry set
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt, ARGV[5] 'match'
 -- or 'lenient' (includes/accept-copy.lua), ARGV[6] idempotency TTL seconds ('0' = no key),
 -- ARGV[7] retention ms, ARGV[8] the idempotency key itself, ARGV[9] traceparent ('' = none),
@@ -26,7 +26,7 @@
 --@include includes/stats.lua
 --@include includes/groups.lua
 --@include includes/accept-copy.lua
-local group = readGroups(5, 15, 2)[1]
+local group = readGroups(5, 15, 3)[1]
 if ARGV[6] ~= '0' then
   -- the key never outlives its message (includes/retention.lua)
   local first = redis.call('GET', KEYS[1])

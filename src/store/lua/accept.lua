@@ -7,7 +7,7 @@
 -- KEYS[1] idempotency key, KEYS[2] message index, KEYS[3] the tenant's message index
 -- (unused without a tenant), KEYS[4] the event-type catalog's version, KEYS[5] the receivers
 -- version, then the group (includes/groups.lua): the message's hash, the sequence, the four
--- statistics keys, then per receiver its hash and its queue
+-- statistics keys, then per receiver its hash, its queue and its retry set
 -- ARGV[1] message id, ARGV[2] event type, ARGV[3] payload JSON, ARGV[4] createdAt,
 -- ARGV[5] 'match' (receivers come from the caller's cache of version ARGV[6]) or 'explicit',
 -- ARGV[6] receivers version, ARGV[7] idempotency TTL seconds ('0' = no key), ARGV[8] retention ms,
@@ -28,10 +28,11 @@
 --
 -- Returns {'accepted', id, toWake, receiverIds...} | {'duplicate', firstMessageId} | {'stale'}
 --       | {'stale-catalog'} | {'unknown-receiver', id}
--- where toWake lists (comma-separated) the receivers whose queue was empty before this message:
--- only those may lack a drain job. A receiver with deliveries queued already has one, waiting,
--- delayed or running a turn that will claim this message too (and the emitters' reconciler
--- covers any receiver left with work but no job), so a hot receiver costs intake no queue call.
+-- where toWake lists (comma-separated) the receivers whose queue was empty before this message,
+-- or held only retries not due yet (includes/accept-copy.lua): only those may lack a drain job. A
+-- receiver with a first attempt queued already has one, waiting or running a turn that will claim
+-- this message too, or is held as a whole (and the emitters' reconciler covers any receiver left
+-- with work but no job), so a hot receiver costs intake no queue call.
 --@include includes/now.lua
 --@include includes/keys.lua
 --@include includes/retention.lua
@@ -40,8 +41,8 @@
 --@include includes/accept-copy.lua
 local tenant = ARGV[11]
 local mode = ARGV[5]
--- per receiver: its hash, its queue
-local group = readGroups(6, 15, 2)[1]
+-- per receiver: its hash, its queue, its retry set
+local group = readGroups(6, 15, 3)[1]
 
 if ARGV[7] ~= '0' then
   -- the key never outlives its message (includes/retention.lua)

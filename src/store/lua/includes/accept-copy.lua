@@ -1,7 +1,7 @@
 -- Writing a message into one shard group (src/store/keys.ts): which of the group's receivers get a
 -- delivery, and the group's copy of the message with those deliveries. Needs includes/now.lua,
--- keys.lua, retention.lua, stats.lua and groups.lua (a group as readGroups gives it, two keys per
--- receiver: its hash, its queue).
+-- keys.lua, retention.lua, stats.lua and groups.lua (a group as readGroups gives it, three keys per
+-- receiver: its hash, its queue, its retry set).
 
 -- Tenancy is decided here, in the same step as the write: a receiver whose tenant is not the
 -- message's (a receiver with none for a message with none) is never chosen. 'match' takes the
@@ -24,13 +24,27 @@ local function chooseReceivers(group, tenant, mode)
   return chosen
 end
 
+-- Whether a receiver getting a new delivery may have no drain job: its queue is empty, or holds only
+-- deliveries waiting for a retry (each is in the retry set too), which a turn that found none due
+-- left in the wake set until the first of them. A first attempt then goes at once, not at that
+-- retry, unless the receiver is held as a whole: `strict` behind a retry, or `backoffUntil` (an
+-- open breaker, a 429) still ahead. A receiver with a first attempt queued has a job or is held.
+local function mayBeParked(keys)
+  local queued = redis.call('ZCARD', keys[2])
+  if queued == 0 then return true end
+  if queued ~= redis.call('ZCARD', keys[3]) then return false end
+  local held = redis.call('HMGET', keys[1], 'backoffUntil', 'config')
+  if tonumber(held[1] or '0') > redisNow() then return false end
+  return not held[2] or cjson.decode(held[2]).ordering ~= 'strict'
+end
+
 -- Writes the group's copy of `message` ({id, eventType, payload, createdAt, receiverIds (text),
 -- tp ('' = none), tenant ('' = none), retentionMs}) with a pending delivery per chosen receiver at
 -- the back of its queue, in the group's sequence. `idem` and `idemUntil` ('' and '0' = none) go into
 -- the home copy only, `idemKey` is the idempotency key (any of the group's keys when there is
 -- none). A copy without deliveries is final at once (includes/retention.lua).
--- Returns the receivers whose queue was empty before: only those may lack a drain job, and a turn
--- lingering on an emptied queue hears of its new work at once (store/notices.ts) on `channel`.
+-- Returns the receivers that may lack a drain job (mayBeParked), which are woken; a turn lingering on an
+-- emptied queue hears of its new work at once (store/notices.ts) on `channel`.
 local function writeCopy(group, chosen, message, idemKey, idem, idemUntil, channel)
   local fields = {'eventType', message.eventType, 'payload', message.payload, 'createdAt', message.createdAt, 'receiverIds', message.receiverIds, 'open', #chosen}
   local toWake = {}
@@ -38,7 +52,7 @@ local function writeCopy(group, chosen, message, idemKey, idem, idemUntil, chann
     local seq = redis.call('INCR', group.sequence)
     fields[#fields + 1] = deliveryField(receiver.id)
     fields[#fields + 1] = deliveryState('pending', seq, 0, 0, 0)
-    if redis.call('ZCARD', receiver.keys[2]) == 0 then toWake[#toWake + 1] = receiver.id end
+    if mayBeParked(receiver.keys) then toWake[#toWake + 1] = receiver.id end
     redis.call('ZADD', receiver.keys[2], seq, message.id)
     -- the receiver's oldest never-attempted delivery, unless it has an older one already
     redis.call('ZADD', group.stats.pending, 'NX', seq, receiver.id)
