@@ -746,6 +746,7 @@ export interface operations {
                 lastSuccessAt?: string | null;
                 lastFailureAt?: string | null;
                 consecutiveFailures?: number;
+                /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
                 nextRetryAt?: string | null;
                 /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
                 breaker?: {
@@ -1122,6 +1123,7 @@ export interface operations {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
               consecutiveFailures?: number;
+              /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
               nextRetryAt?: string | null;
               /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
               breaker?: {
@@ -1452,6 +1454,7 @@ export interface operations {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
               consecutiveFailures?: number;
+              /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
               nextRetryAt?: string | null;
               /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
               breaker?: {
@@ -2045,6 +2048,7 @@ export interface operations {
               lastSuccessAt?: string | null;
               lastFailureAt?: string | null;
               consecutiveFailures?: number;
+              /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
               nextRetryAt?: string | null;
               /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
               breaker?: {

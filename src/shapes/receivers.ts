@@ -123,7 +123,9 @@ export const ReceiverHealthSchema = Type.Object({
   lastSuccessAt: Nullable('string'),
   lastFailureAt: Nullable('string'),
   consecutiveFailures: Type.Integer(),
-  nextRetryAt: Nullable('string'),
+  nextRetryAt: Nullable('string', {
+    description: 'when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits',
+  }),
   breaker: Type.Object(
     {
       state: StringEnum(['closed', 'open']),

@@ -176,7 +176,8 @@ export class ReceiverStore {
     const hash: Reply<ReceiverHash> = batch.add((p) => p.hgetall(k.receiver(id)), as.hash);
     const depth = batch.add((p) => p.zcard(k.queue(id)), as.count);
     const dead = batch.add((p) => p.zcount(k.dead(id), this.deadSince(), '+inf'), as.count);
-    return () => toView(id, hash.value, { queueDepth: depth.value, deadLetters: dead.value });
+    const firstRetry = batch.add((p) => p.zrange(k.retries(id), 0, 0, 'WITHSCORES'), as.texts);
+    return () => toView(id, hash.value, { queueDepth: depth.value, deadLetters: dead.value }, Number(firstRetry.value[1] ?? 0));
   }
 
   /** Dead letters that died before this (ms) are past retention: their messages are gone, they are not counted. */
@@ -229,7 +230,8 @@ export class ReceiverStore {
   }
 }
 
-function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth: number; deadLetters: number }): ReceiverView | null {
+/** `firstRetryAt`: when the receiver's earliest retry is due (ms, Redis's clock; 0 = none waits). */
+function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth: number; deadLetters: number }, firstRetryAt: number): ReceiverView | null {
   if (!hash?.config) return null;
   const { previousSecret, ...config } = JSON.parse(hash.config) as StoredConfig & { previousSecret?: string };
   const backoffUntil = Number(hash.backoffUntil ?? 0);
@@ -250,7 +252,8 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
       lastSuccessAt: isoOrNull(hash.lastSuccessAt),
       lastFailureAt: isoOrNull(hash.lastFailureAt),
       consecutiveFailures: Number(hash.failStreak ?? 0),
-      nextRetryAt: backoffUntil > Date.now() ? new Date(backoffUntil).toISOString() : null,
+      // a retry waiting goes at its time or, while the receiver is held, once the hold ends
+      nextRetryAt: firstRetryAt > 0 || backoffUntil > Date.now() ? new Date(Math.max(firstRetryAt, backoffUntil)).toISOString() : null,
       breaker: {
         state: hash.breakerOpenedAt ? 'open' : 'closed',
         since: isoOrNull(hash.breakerOpenedAt),

@@ -127,12 +127,16 @@ test('PATCH {"ordering"} takes effect at the next turn', async () => {
 test('unordered: a message accepted while the only other delivery waits for its retry goes at once, not at that retry', async () => {
   const { receiver, client } = fleet;
   receiver.set('parked', { status: 500 });
-  await client.createReceiver({ url: receiver.url('parked'), eventTypes: ['parked.*'], retrySchedule: [60, 60] });
+  const { id } = await client.createReceiver({ url: receiver.url('parked'), eventTypes: ['parked.*'], retrySchedule: [60, 60] });
   const failed = await client.post('parked.event', { n: 1 });
   await waitFor('the first attempt to fail', () => receiver.for('parked').length === 1);
   receiver.set('parked', {});
   // the turn ends with its retry 60 s away: the receiver waits for it with no drain job
   await new Promise((resolve) => setTimeout(resolve, 1000));
+  const { body } = await client.request<{ health: { nextRetryAt: string | null; breaker: { state: string } } }>('GET', `/v1/receivers/${id}`);
+  const retryInMs = Date.parse(body.health.nextRetryAt ?? '') - Date.now();
+  assert.ok(retryInMs > 40_000 && retryInMs < 61_000, `health.nextRetryAt ${body.health.nextRetryAt}: the retry's time, ~60 s ahead`);
+  assert.equal(body.health.breaker.state, 'closed');
   const next = await client.post('parked.event', { n: 2 });
   await waitFor('the new message delivered long before the retry', () => delivered(receiver.for('parked')).some((r) => r.messageId === next.id), 10_000);
   assert.deepEqual(
