@@ -88,6 +88,7 @@ function problemOf(keyword: string | undefined, message: string | undefined, par
   if (keyword === 'additionalProperties') return 'is not a known field';
   if (keyword === 'required') return 'is required';
   if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
+  if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
   return message ?? 'is invalid';
 }
 

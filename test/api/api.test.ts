@@ -95,6 +95,11 @@ describe('management and intake API', () => {
       assert.deepEqual([response.status, response.body.code, response.body.field], [status, 'LOCKSTEP_BAD_FIELD', field]);
       assert.match(response.body.message, typeof message === 'string' ? new RegExp(`^${message}$`) : message);
     }
+    const since = await api.request<ErrorBody>('GET', '/v1/messages?since=yesterday');
+    assert.deepEqual(
+      [since.status, since.body.field, since.body.message],
+      [400, 'querystring.since', 'querystring.since must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z'],
+    );
     const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
     assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
     assert.equal(await count(), before);
