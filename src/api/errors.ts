@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { badField, isLockstepError, LockstepError } from '../errors.js';
-import type { ErrorBody } from '../shapes/common.js';
+import { PATTERN_WORDS, type ErrorBody } from '../shapes/common.js';
 
 export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
 
@@ -88,6 +88,8 @@ function problemOf(keyword: string | undefined, message: string | undefined, par
   if (keyword === 'additionalProperties') return 'is not a known field';
   if (keyword === 'required') return 'is required';
   if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
+  if (keyword === 'pattern' && typeof params?.pattern === 'string' && PATTERN_WORDS[params.pattern]) return `must be ${PATTERN_WORDS[params.pattern]}`;
+  if (keyword === 'minProperties' && params?.limit === 1) return 'must name at least one field';
   if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
   return message ?? 'is invalid';
 }

@@ -12,6 +12,22 @@ export const TENANT_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 export const EVENT_FILTER_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
 export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
+/** A page size in a query string (a string there): 1 to 100, or 1 to 500. */
+export const LIMIT_PATTERN = { 100: '^([1-9][0-9]?|100)$', 500: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' } as const;
+
+/** What a pattern asks for, in words: a refusal says this rather than the regular expression (api/errors.ts). */
+export const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [ID_PATTERN.rcv]: 'a receiver id: rcv_ and 26 lowercase letters or digits',
+  [ID_PATTERN.msg]: 'a message id: msg_ and 26 lowercase letters or digits',
+  [TENANT_ID_PATTERN]: '1 to 64 letters, digits, ".", "_" or "-"',
+  [EVENT_TYPE_PATTERN]: 'names of letters, digits, "_" or "-" joined by dots, e.g. invoice.paid',
+  [EVENT_FILTER_PATTERN]: 'an event type, a prefix ending in ".*", or "*"',
+  [HEADER_NAME_PATTERN]: "a header name: 1 to 128 letters, digits or !#$%&'*+.^_`|~-",
+  [IDEMPOTENCY_KEY_PATTERN]: 'printable ASCII without spaces',
+  [LIMIT_PATTERN[100]]: 'a whole number from 1 to 100',
+  [LIMIT_PATTERN[500]]: 'a whole number from 1 to 500',
+};
 
 /** `{type: [t, 'null']}`: the compact JSON Schema form the document has always used (not an anyOf). */
 export function Nullable<T extends 'string' | 'integer'>(type: T, options: object = {}): TUnsafe<(T extends 'string' ? string : number) | null> {

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_FILTER_PATTERN, ID_PATTERN, PageSchema, Response, TENANT_ID_PATTERN } from './common.js';
+import { EVENT_FILTER_PATTERN, ID_PATTERN, LIMIT_PATTERN, PageSchema, Response, TENANT_ID_PATTERN } from './common.js';
 import { AcceptedMessageSchema } from './messages.js';
 
 /** GET /v1/messages: newest first; every filter optional. */
@@ -10,7 +10,7 @@ export const MessageListQuerySchema = Type.Object(
       Type.String({ maxLength: 256, pattern: EVENT_FILTER_PATTERN, description: 'only messages of this event type (`a.*` matches `a.b` and `a.b.c`)' }),
     ),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'only messages accepted at or after this time' })),
-    limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|100)$', description: '1 to 100 (default 50)' })),
+    limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN[100], description: '1 to 100 (default 50)' })),
     cursor: Type.Optional(Type.String({ pattern: ID_PATTERN.msg, description: '`next` of the previous page' })),
   },
   { additionalProperties: false },

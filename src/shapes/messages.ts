@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { EVENT_TYPE_PATTERN, ID_PATTERN, Nullable, TENANT_ID_PATTERN, OrNull, Response, StringEnum, StringMap } from './common.js';
+import { EVENT_TYPE_PATTERN, ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, Nullable, TENANT_ID_PATTERN, OrNull, Response, StringEnum, StringMap } from './common.js';
 
-export const IdempotencyKeySchema = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' });
+export const IdempotencyKeySchema = Type.String({ minLength: 1, maxLength: 256, pattern: IDEMPOTENCY_KEY_PATTERN });
 const ReceiverIds = Type.Array(Type.String({ pattern: ID_PATTERN.rcv }), { minItems: 1, maxItems: 1000, uniqueItems: true });
 
 /** POST /v1/messages, and each message of a batch. */

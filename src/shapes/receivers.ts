@@ -3,6 +3,7 @@ import {
   EVENT_FILTER_PATTERN,
   HEADER_NAME_PATTERN,
   ID_PATTERN,
+  LIMIT_PATTERN,
   TENANT_ID_PATTERN,
   Nullable,
   OrNull,
@@ -201,7 +202,7 @@ export const ReceiverListQuerySchema = (cursorPattern: string) =>
 export const ListQuerySchema = (cursorPattern: string) =>
   Type.Object(
     {
-      limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$', description: '1 to 500 (default 50)' })),
+      limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN[500], description: '1 to 500 (default 50)' })),
       cursor: Type.Optional(Type.String({ pattern: cursorPattern, description: '`next` of the previous page' })),
     },
     { additionalProperties: false },

@@ -100,6 +100,21 @@ describe('management and intake API', () => {
       [since.status, since.body.field, since.body.message],
       [400, 'querystring.since', 'querystring.since must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z'],
     );
+    for (const [method, path, body, field, message] of [
+      ['GET', '/v1/messages?limit=abc', undefined, 'querystring.limit', 'must be a whole number from 1 to 100'],
+      ['GET', '/v1/messages?cursor=zzz', undefined, 'querystring.cursor', 'must be a message id: msg_ and 26 lowercase letters or digits'],
+      [
+        'POST',
+        '/v1/messages',
+        { eventType: 'not valid!', payload: {} },
+        'eventType',
+        'must be names of letters, digits, "_" or "-" joined by dots, e.g. invoice.paid',
+      ],
+      ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', {}, 'body', 'must name at least one field'],
+    ] as const) {
+      const response = await api.request<ErrorBody>(method, path, body);
+      assert.deepEqual([response.status, response.body.field, response.body.message], [400, field, `${field} ${message}`]);
+    }
     const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
     assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
     assert.equal(await count(), before);
