@@ -16,3 +16,12 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   });
 }
+
+/**
+ * A part's child logger: its `component`, and those of `names` (e.g. the emitter's id) the parent
+ * does not bind already; pino would write a key bound twice twice in every line.
+ */
+export function componentLog(parent: Logger, component: string, names: Record<string, unknown> = {}): Logger {
+  const bound = parent.bindings();
+  return parent.child({ component, ...Object.fromEntries(Object.entries(names).filter(([name]) => !(name in bound))) });
+}

@@ -10,7 +10,7 @@ import { DeliveryClient } from './delivery/client.js';
 import { Emitter } from './emitter/emitter.js';
 import { createReceiverLocks, ttlProblem } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
-import type { Logger } from './logger.js';
+import { componentLog, type Logger } from './logger.js';
 import { FleetReporter } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
@@ -78,7 +78,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         bodyLimitBytes: config.bodyLimitBytes,
         defaultTimeoutMs: config.defaultTimeoutMs,
         requireKnownEventTypes: config.requireKnownEventTypes,
-        log: log.child({ component: 'api' }),
+        log: componentLog(log, 'api'),
         version: VERSION,
         tracing,
       });
@@ -95,7 +95,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
         locks,
         client,
         metrics,
-        log: log.child({ component: 'emitter', emitterId: config.emitterId }),
+        log: componentLog(log, 'emitter', { emitterId: config.emitterId }),
         reconcileEveryMs: config.reconcileEveryMs,
         tracing,
       });

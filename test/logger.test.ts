@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { requestLog } from '../src/api/request-log.js';
 import { REDACT_PATHS, serializeError } from '../src/logger-redact.js';
+import { componentLog } from '../src/logger.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -95,4 +96,12 @@ test("a request's logger (made only when it logs) writes the request id, at the 
       ['req-2', 'above it', undefined],
     ],
   );
+});
+
+test("a part's logger binds the emitter's id once, whether or not the process's logger names it already", () => {
+  for (const base of [{ emitterId: 'vm-1' }, {}]) {
+    const line = capture((log) => componentLog(log.child(base), 'emitter', { emitterId: 'vm-1' }).warn('x'));
+    assert.equal(line.match(/"emitterId"/g)?.length, 1, line);
+    assert.match(line, /"component":"emitter"/);
+  }
 });
