@@ -85,6 +85,11 @@ test('maxInFlight 4 reaches 4 in flight and never 5; a 20/s burst-5 limit holds 
 
   // maxInFlight 4: reached, never passed; fences the receiver saw never went down
   t.diagnostic(`wide: peak ${receiver.peakInFlightTo('wide')} in flight, ${receiver.for('wide').length} requests`);
+  // past the peak, what was in flight: fences (which holders), starts, and whether a sender had closed its connection
+  for (const overlap of receiver.overlaps.filter((o) => o.receiver === 'wide' && o.others.length >= 4)) {
+    const others = overlap.others.map((o) => `fence ${o.fence} from ${o.start}${o.closedAt === undefined ? '' : `, closed ${o.closedAt}`}`);
+    t.diagnostic(`wide: fence ${overlap.fence} began at ${overlap.at} beside ${others.join('; ')}`);
+  }
   assert.equal(receiver.peakInFlightTo('wide'), 4, 'wide: 4 in flight at the peak, never 5');
   // first attempts start in acceptance order; their arrivals over 4 connections may swap only among requests in flight together
   const firstArrival = [
