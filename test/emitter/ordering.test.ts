@@ -135,7 +135,8 @@ test('unordered: a message accepted while the only other delivery waits for its 
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const { body } = await client.request<{ health: { nextRetryAt: string | null; breaker: { state: string } } }>('GET', `/v1/receivers/${id}`);
   const retryInMs = Date.parse(body.health.nextRetryAt ?? '') - Date.now();
-  assert.ok(retryInMs > 40_000 && retryInMs < 61_000, `health.nextRetryAt ${body.health.nextRetryAt}: the retry's time, ~60 s ahead`);
+  // 60 s ± the schedule's 20 % jitter, less the second waited
+  assert.ok(retryInMs > 45_000 && retryInMs < 72_000, `health.nextRetryAt ${body.health.nextRetryAt}: the retry's time, 48–72 s after the failure`);
   assert.equal(body.health.breaker.state, 'closed');
   const next = await client.post('parked.event', { n: 2 });
   await waitFor('the new message delivered long before the retry', () => delivered(receiver.for('parked')).some((r) => r.messageId === next.id), 10_000);
