@@ -83,12 +83,18 @@ function asLockstepError(error: FastifyError | Error): LockstepError {
   return new LockstepError('LOCKSTEP_INTERNAL', 500, 'internal error; see the server log', { cause: error });
 }
 
+/** What a value that does not match `pattern` is told: in words where common.ts has them. */
+export function patternProblem(pattern: string): string {
+  const words = PATTERN_WORDS[pattern];
+  return words ? `must be ${words}` : `must match pattern "${pattern}"`;
+}
+
 /** Ajv's message, said the way a client can act on: the field is named before it. */
 function problemOf(keyword: string | undefined, message: string | undefined, params: Record<string, unknown> | undefined): string {
   if (keyword === 'additionalProperties') return 'is not a known field';
   if (keyword === 'required') return 'is required';
   if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
-  if (keyword === 'pattern' && typeof params?.pattern === 'string' && PATTERN_WORDS[params.pattern]) return `must be ${PATTERN_WORDS[params.pattern]}`;
+  if (keyword === 'pattern' && typeof params?.pattern === 'string') return patternProblem(params.pattern);
   if (keyword === 'minProperties' && params?.limit === 1) return 'must name at least one field';
   if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
   return message ?? 'is invalid';

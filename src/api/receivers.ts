@@ -5,7 +5,7 @@ import { badHeaderValue, blockedUrl } from '../domain/receiver-input.js';
 import { publicReceiver } from '../domain/receiver-view.js';
 import { sinceWithMessageIds, type Receivers } from '../domain/receivers.js';
 import { receiverSecret } from '../domain/signing.js';
-import { ID_PATTERN } from '../shapes/common.js';
+import { DEAD_LETTER_CURSOR_PATTERN, ID_PATTERN } from '../shapes/common.js';
 import {
   CreatedReceiverResponse,
   CreateReceiverSchema,
@@ -29,9 +29,8 @@ export interface ReceiverRoutesOptions {
 }
 
 const tags = ['receivers'];
-const DEAD_LETTER_CURSOR = '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$';
 const listQuery = ReceiverListQuerySchema(ID_PATTERN.rcv);
-const deadLetterQuery = ListQuerySchema(DEAD_LETTER_CURSOR);
+const deadLetterQuery = ListQuerySchema(DEAD_LETTER_CURSOR_PATTERN);
 const receiverResponse = withExample(PublicReceiverResponse, examples.receiver);
 
 /** What each route answers when the request is wrong, shown with the body it gets. */
@@ -42,7 +41,7 @@ const errorsOf = {
   patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
   secret: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
   rotate: errorResponses(errorBodyOf(badField('overlapMs', 'must be >= 0')), errorExamples.receiverNotFound),
-  deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR), errorExamples.receiverNotFound),
+  deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR_PATTERN), errorExamples.receiverNotFound),
   replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
 };
 

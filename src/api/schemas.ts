@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { badField, notFound } from '../errors.js';
 import { ErrorBodySchema, ID_PATTERN, type ErrorBody } from '../shapes/common.js';
-import { errorBodyOf } from './errors.js';
+import { errorBodyOf, patternProblem } from './errors.js';
 import { errorExample, examples } from './examples.js';
 
 /**
@@ -14,9 +14,9 @@ export function withExample<S extends object>(schema: S, example: unknown): S & 
   return { ...schema, examples: [example] };
 }
 
-/** The 400 a request part gets when it does not match its schema's pattern (worded as errors.ts words ajv's error). */
+/** The 400 a request part gets when it does not match its schema's pattern, worded as the server words it. */
 export function patternMismatch(field: string, pattern: string): ErrorBody {
-  return errorBodyOf(badField(field, `must match pattern "${pattern}"`));
+  return errorBodyOf(badField(field, patternProblem(pattern)));
 }
 
 /** Error examples several routes share: the same id check and the same lookup answer each of them. */

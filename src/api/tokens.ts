@@ -2,7 +2,8 @@ import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebo
 import { Type } from '@sinclair/typebox';
 import type { Tokens } from '../domain/tokens.js';
 import { notFound } from '../errors.js';
-import { CreatedTokenResponse, CreateTokenSchema, TOKEN_ID_PATTERN, TokenListQuerySchema, TokenPageResponse, TokenParamsSchema } from '../shapes/tokens.js';
+import { TOKEN_ID_PATTERN } from '../shapes/common.js';
+import { CreatedTokenResponse, CreateTokenSchema, TokenListQuerySchema, TokenPageResponse, TokenParamsSchema } from '../shapes/tokens.js';
 import { errorBodyOf } from './errors.js';
 import { errorResponses, patternMismatch, withExample } from './schemas.js';
 import { createdToken, tenantExamples } from './tenant-examples.js';

@@ -776,7 +776,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "querystring.limit must match pattern \"^([1-9][0-9]?|[1-4][0-9]{2}|500)$\"",
+           *       "message": "querystring.limit must be a whole number from 1 to 500",
            *       "field": "querystring.limit"
            *     }
            */
@@ -1482,7 +1482,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a receiver id: rcv_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */
@@ -1687,7 +1687,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a receiver id: rcv_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */
@@ -2334,7 +2334,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a receiver id: rcv_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */
@@ -2827,7 +2827,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "querystring.cursor must match pattern \"^[0-9]{1,15}\\.msg_[0-9a-z]{26}$\"",
+           *       "message": "querystring.cursor must be the \"next\" of the previous page, e.g. 1767173400000.msg_01m81ty179n6nkc35tt72nyn5c",
            *       "field": "querystring.cursor"
            *     }
            */
@@ -3296,7 +3296,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "querystring.eventType must match pattern \"^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$\"",
+           *       "message": "querystring.eventType must be an event type, a prefix ending in \".*\", or \"*\"",
            *       "field": "querystring.eventType"
            *     }
            */
@@ -3516,7 +3516,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "eventType must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "message": "eventType must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
            *       "field": "eventType"
            *     }
            */
@@ -3838,7 +3838,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "messages.0.eventType must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "message": "messages.0.eventType must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
            *       "field": "messages.0.eventType"
            *     }
            */
@@ -4183,7 +4183,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^msg_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a message id: msg_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */
@@ -4418,7 +4418,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "receiverIds.0 must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "message": "receiverIds.0 must be a receiver id: rcv_ and 26 lowercase letters or digits",
            *       "field": "receiverIds.0"
            *     }
            */
@@ -4714,7 +4714,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^rcv_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a receiver id: rcv_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */
@@ -5479,7 +5479,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "message": "params.name must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
            *       "field": "params.name"
            *     }
            */
@@ -5681,7 +5681,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "message": "params.name must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
            *       "field": "params.name"
            *     }
            */
@@ -5956,7 +5956,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.name must match pattern \"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$\"",
+           *       "message": "params.name must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
            *       "field": "params.name"
            *     }
            */
@@ -6195,7 +6195,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "querystring.cursor must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "querystring.cursor must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "querystring.cursor"
            *     }
            */
@@ -6415,7 +6415,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "id must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "id"
            *     }
            */
@@ -6648,7 +6648,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "params.id must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "params.id"
            *     }
            */
@@ -6856,7 +6856,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "params.id must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "params.id"
            *     }
            */
@@ -7149,7 +7149,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "params.id must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "params.id"
            *     }
            */
@@ -7381,7 +7381,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^[A-Za-z0-9._-]{1,64}$\"",
+           *       "message": "params.id must be 1 to 64 letters, digits, \".\", \"_\" or \"-\"",
            *       "field": "params.id"
            *     }
            */
@@ -7612,7 +7612,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "querystring.cursor must match pattern \"^tok_[0-9a-z]{26}$\"",
+           *       "message": "querystring.cursor must be a token id: tok_ and 26 lowercase letters or digits",
            *       "field": "querystring.cursor"
            *     }
            */
@@ -7824,7 +7824,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "scopes.0 must match pattern \"^(admin|publish|tenant:[A-Za-z0-9._-]{1,64})$\"",
+           *       "message": "scopes.0 must be admin, publish or tenant:<tenant id> (a tenant id is 1 to 64 letters, digits, \".\", \"_\" or \"-\")",
            *       "field": "scopes.0"
            *     }
            */
@@ -7993,7 +7993,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "params.id must match pattern \"^tok_[0-9a-z]{26}$\"",
+           *       "message": "params.id must be a token id: tok_ and 26 lowercase letters or digits",
            *       "field": "params.id"
            *     }
            */

@@ -7,8 +7,13 @@ import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox
  */
 
 export const ID_PATTERN = { rcv: '^rcv_[0-9a-z]{26}$', msg: '^msg_[0-9a-z]{26}$' } as const;
+export const TOKEN_ID_PATTERN = '^tok_[0-9a-z]{26}$';
 /** A tenant id is chosen by the caller: 1–64 characters of `[A-Za-z0-9._-]`. */
 export const TENANT_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+/** `admin`, `publish` or `tenant:<tenant id>`. */
+export const SCOPE_PATTERN = `^(admin|publish|tenant:${TENANT_ID_PATTERN.slice(1, -1)})$`;
+/** A dead-letter page's cursor: the dead-lettering time in ms and the message id. */
+export const DEAD_LETTER_CURSOR_PATTERN = '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 export const EVENT_FILTER_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
 export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
@@ -20,7 +25,10 @@ export const LIMIT_PATTERN = { 100: '^([1-9][0-9]?|100)$', 500: '^([1-9][0-9]?|[
 export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   [ID_PATTERN.rcv]: 'a receiver id: rcv_ and 26 lowercase letters or digits',
   [ID_PATTERN.msg]: 'a message id: msg_ and 26 lowercase letters or digits',
+  [TOKEN_ID_PATTERN]: 'a token id: tok_ and 26 lowercase letters or digits',
   [TENANT_ID_PATTERN]: '1 to 64 letters, digits, ".", "_" or "-"',
+  [SCOPE_PATTERN]: 'admin, publish or tenant:<tenant id> (a tenant id is 1 to 64 letters, digits, ".", "_" or "-")',
+  [DEAD_LETTER_CURSOR_PATTERN]: 'the "next" of the previous page, e.g. 1767173400000.msg_01m81ty179n6nkc35tt72nyn5c',
   [EVENT_TYPE_PATTERN]: 'names of letters, digits, "_" or "-" joined by dots, e.g. invoice.paid',
   [EVENT_FILTER_PATTERN]: 'an event type, a prefix ending in ".*", or "*"',
   [HEADER_NAME_PATTERN]: "a header name: 1 to 128 letters, digits or !#$%&'*+.^_`|~-",

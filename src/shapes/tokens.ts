@@ -1,10 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, PageSchema, Response, TENANT_ID_PATTERN } from './common.js';
+import { Nullable, PageSchema, Response, SCOPE_PATTERN, TOKEN_ID_PATTERN } from './common.js';
 import { ListQuerySchema } from './receivers.js';
-
-export const TOKEN_ID_PATTERN = '^tok_[0-9a-z]{26}$';
-/** `admin`, `publish` or `tenant:<tenant id>`. */
-export const SCOPE_PATTERN = `^(admin|publish|tenant:${TENANT_ID_PATTERN.slice(1, -1)})$`;
 
 export const ScopeSchema = Type.String({
   pattern: SCOPE_PATTERN,

@@ -4,6 +4,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import type { OpenAPIV3_1 } from 'openapi-types';
 import { readFileSync } from 'node:fs';
 import { CLIENT_TYPES_FILE, renderClientTypes } from '../../scripts/client-types.js';
+import { PATTERN_WORDS } from '../../src/shapes/common.js';
 import { useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 import {
@@ -198,6 +199,26 @@ describe('OpenAPI document (/docs)', () => {
       if (!path.includes('{id}') && !path.includes('{name}') && operation.responses['404']) problems.push(`${name}: documents a 404 it cannot answer`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  test('every pattern a request is checked against is said in words, and no error example quotes a regular expression', () => {
+    const patterns = new Set<string>();
+    JSON.stringify(doc, (key, value: unknown) => {
+      if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+      return value;
+    });
+    assert.ok(patterns.size >= 10, `${patterns.size} patterns found`);
+    assert.deepEqual(
+      [...patterns].filter((pattern) => !PATTERN_WORDS[pattern]),
+      [],
+      'patterns a refusal would quote as a regular expression: add words to PATTERN_WORDS (src/shapes/common.ts)',
+    );
+    const quoting = operations
+      .flatMap(({ name, operation }) =>
+        Object.keys(operation.responses).map((status) => `${name} ${status}: ${jsonExampleOf(operation, Number(status))?.message}`),
+      )
+      .filter((example) => /must match pattern|must have required property/.test(example));
+    assert.deepEqual(quoting, [], 'error examples worded otherwise than the server words them');
   });
 
   test('the documented request examples are accepted as documented', async () => {
