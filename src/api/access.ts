@@ -35,12 +35,14 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/tenants/:id': { tenant: true, owner: 'tenant' },
 };
 
-const forbidden = (route: string) =>
-  new LockstepError(
-    'LOCKSTEP_FORBIDDEN',
-    403,
-    `this token's scopes do not allow ${route}: it needs an admin token${ROUTE_ACCESS[route] ? ' or another scope' : ''}`,
-  );
+/** The scopes that would cover `route`, said so a client knows which token to ask for. */
+function scopesFor(route: string): string {
+  const access = ROUTE_ACCESS[route];
+  const others = [access?.publish && 'publish', access?.tenant && 'tenant:<id>'].filter(Boolean);
+  return others.length ? `a token with scope admin or ${others.join(' or ')}` : 'an admin token';
+}
+
+const forbidden = (route: string) => new LockstepError('LOCKSTEP_FORBIDDEN', 403, `this token's scopes do not allow ${route}: it needs ${scopesFor(route)}`);
 
 function routeOf(request: FastifyRequest): string {
   const method = request.method === 'HEAD' ? 'GET' : request.method;

@@ -242,6 +242,8 @@ describe('scoped tokens: every scope against every route', () => {
     assert.ok(mine.body.data.length >= 3 && mine.body.data.every((r) => r.tenantId === 'scope-a'), 'a tenant lists only its own receivers');
     const forbidden = await world.a.api.request<ErrorBody>('GET', '/v1/stats');
     assert.equal(forbidden.status, 403);
-    assert.match(forbidden.body.message, /scopes do not allow GET \/v1\/stats/);
+    assert.equal(forbidden.body.message, "this token's scopes do not allow GET /v1/stats: it needs an admin token");
+    const publishing = await world.a.api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b', payload: {} });
+    assert.equal(publishing.body.message, "this token's scopes do not allow POST /v1/messages: it needs a token with scope admin or publish");
   });
 });
