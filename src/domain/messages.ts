@@ -10,8 +10,8 @@ import { scheduleDrains } from './drain-scheduling.js';
 import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
 import { checkPayloadDepth } from './payload-depth.js';
-import { unknownTenant } from './receivers.js';
 import { tenantFor, type Principal } from './scopes.js';
+import { unknownTenant } from './tenants.js';
 
 /** The wire shape and the store's input are one shape: this fails to compile the day they part. */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -10,6 +10,7 @@ import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './rec
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
 import { tenantFor, type Principal } from './scopes.js';
+import { unknownTenant } from './tenants.js';
 import { receiverSecret, rotateKey, signingSettings } from './signing.js';
 
 export interface ReceiversOptions {
@@ -20,9 +21,6 @@ export interface ReceiversOptions {
   defaultTimeoutMs: number;
   log: Logger;
 }
-
-/** A tenant id that names no tenant, in the field that gave it. */
-export const unknownTenant = (field: string, tenantId: string) => badField(field, `names no tenant (${tenantId})`, 422);
 
 export const sinceWithMessageIds = () => badField('since', 'cannot be combined with messageIds; send one of them');
 

@@ -1,4 +1,4 @@
-import { LockstepError, notFound } from '../errors.js';
+import { badField, LockstepError, notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CreateTenant, PatchTenant, PortalLink, Tenant } from '../shapes/tenants.js';
 import type { Page, Store } from '../store/index.js';
@@ -19,6 +19,9 @@ export const DEFAULT_PORTAL_S = 3600;
 /** A cascade that keeps finding new receivers (created while it deletes) gives up after this many rounds. */
 const CASCADE_ROUNDS = 5;
 
+/** A tenant id that names no tenant, in the field that gave it. */
+export const unknownTenant = (field: string, tenantId: string) =>
+  badField(field, `names no tenant (${tenantId}): create the tenant first (POST /v1/tenants)`, 422);
 export const tenantTaken = (id: string) => new LockstepError('LOCKSTEP_CONFLICT', 409, `tenant ${id} exists already`, { field: 'id' });
 export const tenantHasReceivers = (id: string, count: number) =>
   new LockstepError(

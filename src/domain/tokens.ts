@@ -6,6 +6,7 @@ import type { CreatedToken, CreateToken, Token } from '../shapes/tokens.js';
 import type { Page, Store, TokenRecord } from '../store/index.js';
 import type { DomainLog } from './log.js';
 import { principalOf, scopedTenants, type Principal } from './scopes.js';
+import { unknownTenant } from './tenants.js';
 
 /**
  * How long a process may keep answering from its copy of a token's record. A revocation (or an
@@ -44,7 +45,7 @@ export class Tokens {
     const tenants = scopedTenants(input.scopes);
     if (tenants.length > 1) throw badField('scopes', 'may name one tenant at most (one tenant:<id> scope)', 422);
     const [tenant] = tenants;
-    if (tenant !== undefined && !(await store.tenants.exists([tenant])).has(tenant)) throw badField('scopes', `names no tenant (${tenant})`, 422);
+    if (tenant !== undefined && !(await store.tenants.exists([tenant])).has(tenant)) throw unknownTenant('scopes', tenant);
     if (input.expiresAt !== undefined && Date.parse(input.expiresAt) <= Date.now()) throw badField('expiresAt', 'is in the past', 422);
     const record: TokenRecord = {
       id: newId('tok'),

@@ -66,7 +66,10 @@ describe('tenants: CRUD, receivers and messages of a tenant, isolation at intake
     const own = await api.createReceiver({ url: receiver.url('owned'), tenantId: 'rcv-owner' });
     assert.equal(own.tenantId, 'rcv-owner');
     const unknown = await api.request<ErrorBody>('POST', '/v1/receivers', { url: receiver.url('x'), tenantId: 'nobody' });
-    assert.deepEqual([unknown.status, unknown.body.field], [422, 'tenantId']);
+    assert.deepEqual(
+      [unknown.status, unknown.body.field, unknown.body.message],
+      [422, 'tenantId', 'tenantId names no tenant (nobody): create the tenant first (POST /v1/tenants)'],
+    );
     const patch = await api.request<ErrorBody>('PATCH', `/v1/receivers/${own.id}`, { tenantId: 'acme' });
     assert.deepEqual([patch.status, patch.body.field], [400, 'tenantId']);
     const listed = await api.request<{ data: PublicReceiver[] }>('GET', '/v1/receivers?tenantId=rcv-owner');
