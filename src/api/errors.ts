@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { badField, isLockstepError, LockstepError } from '../errors.js';
-import { PATTERN_WORDS, type ErrorBody } from '../shapes/common.js';
+import { schemaRefusal } from '../lib/schema-refusal.js';
+import type { ErrorBody } from '../shapes/common.js';
 
 export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
 
@@ -65,9 +66,9 @@ export function installErrorHandler(app: FastifyInstance): void {
 /** What reached the handler, as Lockstep's own error: its validation failures, ours, fastify's own 4xx, or an internal error. */
 function asLockstepError(error: FastifyError | Error): LockstepError {
   if ('validation' in error && error.validation) {
-    const [first] = error.validation;
-    const field = fieldOf(error.validationContext ?? 'body', first?.instancePath ?? '', first?.params);
-    return badField(field, problemOf(first?.keyword, first?.message, first?.params));
+    const part = error.validationContext ?? 'body';
+    const { field, problem } = schemaRefusal(error.validation[0] ?? {}, part === 'body' ? '' : part);
+    return badField(field, problem);
   }
   if (isLockstepError(error)) return error;
   // fastify's own client errors (FST_ERR_CTP_*: body too large, bad JSON, unsupported media type)
@@ -81,30 +82,4 @@ function asLockstepError(error: FastifyError | Error): LockstepError {
     return new LockstepError('LOCKSTEP_BAD_FIELD', statusCode, error.message, field ? { field } : {});
   }
   return new LockstepError('LOCKSTEP_INTERNAL', 500, 'internal error; see the server log', { cause: error });
-}
-
-/** What a value that does not match `pattern` is told: in words where common.ts has them. */
-export function patternProblem(pattern: string): string {
-  const words = PATTERN_WORDS[pattern];
-  return words ? `must be ${words}` : `must match pattern "${pattern}"`;
-}
-
-/** Ajv's message, said the way a client can act on: the field is named before it. */
-function problemOf(keyword: string | undefined, message: string | undefined, params: Record<string, unknown> | undefined): string {
-  if (keyword === 'additionalProperties') return 'is not a known field';
-  if (keyword === 'required') return 'is required';
-  if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
-  if (keyword === 'pattern' && typeof params?.pattern === 'string') return patternProblem(params.pattern);
-  if (keyword === 'minProperties' && params?.limit === 1) return 'must name at least one field';
-  if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
-  return message ?? 'is invalid';
-}
-
-/** `body/headers/x-a` → `headers.x-a`; a missing or unknown property is named too. */
-function fieldOf(part: string, instancePath: string, params: Record<string, unknown> | undefined): string {
-  const path = instancePath.split('/').filter(Boolean);
-  const extra = params?.missingProperty ?? params?.additionalProperty;
-  if (typeof extra === 'string') path.push(extra);
-  if (path.length === 0) return part;
-  return part === 'body' ? path.join('.') : `${part}.${path.join('.')}`;
 }

@@ -34,7 +34,7 @@ const BATCH_BODY_FACTOR = 20;
 const errorsOf = {
   accept: errorResponses(patternMismatch('eventType', EVENT_TYPE_PATTERN), errorExamples.bodyTooLarge, errorExamples.unknownReceiverId),
   acceptBatch: errorResponses(
-    patternMismatch('messages.0.eventType', EVENT_TYPE_PATTERN),
+    patternMismatch('messages[0].eventType', EVENT_TYPE_PATTERN),
     errorExample(409),
     errorExamples.bodyTooLarge,
     errorBodyOf(unknownReceiver('messages[1].receiverIds[0]', examples.receiverId)),
@@ -42,7 +42,7 @@ const errorsOf = {
   ),
   read: errorResponses(errorExamples.badMessageId, errorExamples.messageNotFound),
   resend: errorResponses(
-    patternMismatch('receiverIds.0', ID_PATTERN.rcv),
+    patternMismatch('receiverIds[0]', ID_PATTERN.rcv),
     errorExamples.messageNotFound,
     errorExamples.bodyTooLarge,
     errorExamples.unknownReceiverId,

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { badField, notFound } from '../errors.js';
 import { ErrorBodySchema, ID_PATTERN, type ErrorBody } from '../shapes/common.js';
-import { errorBodyOf, patternProblem } from './errors.js';
+import { patternProblem } from '../lib/schema-refusal.js';
+import { errorBodyOf } from './errors.js';
 import { errorExample, examples } from './examples.js';
 
 /**

@@ -22,7 +22,7 @@ export const tokenRoutes: FastifyPluginCallbackTypebox<{ tokens: Tokens }> = (ap
         body: withExample(CreateTokenSchema, tenantExamples.newToken),
         response: {
           201: withExample(CreatedTokenResponse, createdToken),
-          ...errorResponses(patternMismatch('scopes.0', CreateTokenSchema.properties.scopes.items.pattern ?? '')),
+          ...errorResponses(patternMismatch('scopes[0]', CreateTokenSchema.properties.scopes.items.pattern ?? '')),
         },
       },
     },

@@ -3838,8 +3838,8 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "messages.0.eventType must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
-           *       "field": "messages.0.eventType"
+           *       "message": "messages[0].eventType must be names of letters, digits, \"_\" or \"-\" joined by dots, e.g. invoice.paid",
+           *       "field": "messages[0].eventType"
            *     }
            */
           'application/json': {
@@ -4418,8 +4418,8 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "receiverIds.0 must be a receiver id: rcv_ and 26 lowercase letters or digits",
-           *       "field": "receiverIds.0"
+           *       "message": "receiverIds[0] must be a receiver id: rcv_ and 26 lowercase letters or digits",
+           *       "field": "receiverIds[0]"
            *     }
            */
           'application/json': {
@@ -7824,8 +7824,8 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "scopes.0 must be admin, publish or tenant:<tenant id> (a tenant id is 1 to 64 letters, digits, \".\", \"_\" or \"-\")",
-           *       "field": "scopes.0"
+           *       "message": "scopes[0] must be admin, publish or tenant:<tenant id> (a tenant id is 1 to 64 letters, digits, \".\", \"_\" or \"-\")",
+           *       "field": "scopes[0]"
            *     }
            */
           'application/json': {

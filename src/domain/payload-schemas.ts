@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { badField, LockstepError } from '../errors.js';
+import { schemaRefusal } from '../lib/schema-refusal.js';
 import type { StoredEventType } from '../store/index.js';
 
 /**
@@ -74,11 +75,10 @@ export class PayloadSchemas {
   }
 }
 
-/** `payload/amount must be number`: the JSON Pointer of the failing value under the request field. */
+/** `payload.lines[0].qty must be integer`: the failing value's path under the request field. */
 function refusal(error: ErrorObject, field: string): Error {
-  const path = `${field}${error.instancePath}`;
-  const extra = error.keyword === 'additionalProperties' ? ` (${String(error.params.additionalProperty)})` : '';
-  return badField(path, `${error.message ?? 'is invalid'}${extra}`, 422);
+  const { field: path, problem } = schemaRefusal(error, field);
+  return badField(path, problem, 422);
 }
 
 /** Ajv registers a schema's `$id` globally: two types (or two versions) with one `$id` would clash. */

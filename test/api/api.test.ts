@@ -58,7 +58,7 @@ describe('management and intake API', () => {
       [{ url: 'http://[::1]/x' }, 422, 'url'],
       [{ url: 'http://169.254.169.254/latest' }, 422, 'url'],
       [{ url: 'https://example.com', eventTypes: 'invoice.paid' }, 400, 'eventTypes'],
-      [{ url: 'https://example.com', eventTypes: ['not valid!'] }, 400, 'eventTypes.0'],
+      [{ url: 'https://example.com', eventTypes: ['not valid!'] }, 400, 'eventTypes[0]'],
       [{ url: 'https://example.com', eventTypes: Array.from({ length: 5000 }, (_, i) => `t${i}`) }, 400, 'eventTypes'],
       [{ url: 'https://example.com', secret: 'hunter2' }, 400, 'secret'],
       [{ url: 'https://example.com', headers: { 'webhook-signature': 'x' } }, 400, 'headers.webhook-signature'],
@@ -119,7 +119,7 @@ describe('management and intake API', () => {
         /^must be the "next" of the previous page, e\.g\. /,
       ],
       ['DELETE', '/v1/tokens/tok_1', undefined, 'params.id', 'must be a token id: tok_ and 26 lowercase letters or digits'],
-      ['POST', '/v1/tokens', { name: 'n', scopes: ['tenant:'] }, 'scopes.0', /^must be admin, publish or tenant:<tenant id> /],
+      ['POST', '/v1/tokens', { name: 'n', scopes: ['tenant:'] }, 'scopes[0]', /^must be admin, publish or tenant:<tenant id> /],
     ] as const) {
       const response = await api.request<ErrorBody>(method, path, body);
       assert.deepEqual([response.status, response.body.field], [400, field], JSON.stringify(response.body));
@@ -215,7 +215,7 @@ describe('management and intake API', () => {
       [{ eventType: 'user.created' }, 400, 'payload'],
       [{ eventType: 'has space', payload: {} }, 400, 'eventType'],
       [{ eventType: 'user.created', payload: {}, receiverIds: [users.id, 'rcv_0000000000000000000000000a'] }, 422, 'receiverIds[1]'],
-      [{ eventType: 'user.created', payload: {}, receiverIds: ['nope'] }, 400, 'receiverIds.0'],
+      [{ eventType: 'user.created', payload: {}, receiverIds: ['nope'] }, 400, 'receiverIds[0]'],
       [{ eventType: 'user.created', payload: {}, receiverIds: [] }, 400, 'receiverIds'],
       [{ eventType: 'user.created', payload: {}, extra: true }, 400, 'extra'],
     ];
@@ -276,7 +276,7 @@ describe('management and intake API', () => {
     });
     assert.deepEqual([tooMany.status, tooMany.body.field], [400, 'messages']);
     const badItem = await api.request<ErrorBody>('POST', '/v1/messages/batch', { messages: [{ eventType: 'batch.item', payload: {} }, { payload: {} }] });
-    assert.deepEqual([badItem.status, badItem.body.field], [400, 'messages.1.eventType']);
+    assert.deepEqual([badItem.status, badItem.body.field], [400, 'messages[1].eventType']);
     assert.equal(await depth(), 2, 'refused batches store nothing');
   });
 

@@ -106,12 +106,13 @@ describe('event-type catalog', () => {
     assert.equal((await api.request<Problem>('POST', '/v1/event-types', { name: 'x.y', schema: 'string' })).status, 400);
   });
 
-  test('intake refuses a payload its type’s schema does not accept, 422 naming the JSON path; others pass', async () => {
+  test('intake refuses a payload its type’s schema does not accept, 422 naming the path to the value; others pass', async () => {
     const bad: [unknown, string, RegExp][] = [
-      [{ invoiceId: 'i', amount: 'ten' }, 'payload/amount', /^payload\/amount must be number$/],
-      [{ invoiceId: 'i' }, 'payload', /must have required property 'amount'/],
-      [{ invoiceId: 'i', amount: 1, lines: [{ qty: 1 }, { qty: 1.5 }] }, 'payload/lines/1/qty', /must be integer/],
-      [{ invoiceId: 'i', amount: 1, extra: true }, 'payload', /additional properties \(extra\)/],
+      [{ invoiceId: 'i', amount: 'ten' }, 'payload.amount', /^payload\.amount must be number$/],
+      [{ invoiceId: 'i' }, 'payload.amount', /^payload\.amount is required$/],
+      [{ invoiceId: 'i', amount: 1, lines: [{ qty: 1 }, { qty: 1.5 }] }, 'payload.lines[1].qty', /^payload\.lines\[1\]\.qty must be integer$/],
+      [{ invoiceId: 'i', amount: 1, extra: true }, 'payload.extra', /^payload\.extra is not a known field$/],
+      [{ invoiceId: 'i', amount: 1, 'odd key': true }, 'payload["odd key"]', /^payload\["odd key"\] is not a known field$/],
       [[1], 'payload', /must be object/],
     ];
     for (const [payload, field, message] of bad) {
@@ -133,7 +134,7 @@ describe('event-type catalog', () => {
       },
       '/v1/messages/batch',
     );
-    assert.deepEqual([body.statusCode, body.field, body.message], [422, 'messages[1].payload/amount', 'messages[1].payload/amount must be number']);
+    assert.deepEqual([body.statusCode, body.field, body.message], [422, 'messages[1].payload.amount', 'messages[1].payload.amount must be number']);
     const retry = await api.request<{ data: { duplicate?: boolean }[] }>('POST', '/v1/messages/batch', {
       messages: [{ eventType: 'invoice.paid', payload: { invoiceId: 'a', amount: 1 }, idempotencyKey: 'batch-schema-1' }],
     });
@@ -143,7 +144,7 @@ describe('event-type catalog', () => {
 
   test('a schema change applies at once; removing the schema stops the checks', async () => {
     await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { amount: { type: 'string' } } } });
-    assert.equal((await refusal({ eventType: 'invoice.paid', payload: { amount: 1 } })).field, 'payload/amount');
+    assert.equal((await refusal({ eventType: 'invoice.paid', payload: { amount: 1 } })).field, 'payload.amount');
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { amount: 'one' } })).status, 202);
     const removed = await api.request<EventType>('PATCH', '/v1/event-types/invoice.paid', { schema: null });
     assert.equal(removed.body.schema, undefined);
@@ -153,9 +154,9 @@ describe('event-type catalog', () => {
   test('a change made through another API process applies there too (validators are cached by version)', async () => {
     const other = await context().startMore('api', {});
     await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'integer' } } } });
-    assert.equal((await other.api.request<Problem>('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).body.field, 'payload/n');
+    assert.equal((await other.api.request<Problem>('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).body.field, 'payload.n');
     await other.api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });
-    assert.equal((await refusal({ eventType: 'invoice.paid', payload: { n: 1 } })).field, 'payload/n');
+    assert.equal((await refusal({ eventType: 'invoice.paid', payload: { n: 1 } })).field, 'payload.n');
     assert.equal((await api.request('POST', '/v1/messages', { eventType: 'invoice.paid', payload: { n: 'x' } })).status, 202);
     // each process checks with the catalog it holds; the accept refuses one checked with an older
     // catalog (passed, above), and a refusal is confirmed against the catalog as it is now (here)
@@ -171,7 +172,7 @@ describe('event-type catalog', () => {
     await other.api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'integer' } } } });
     // passes the check with the schema this process holds; the accept finds the catalog changed, and the check again refuses it
     const refused = await refusal(batch('y'), '/v1/messages/batch');
-    assert.deepEqual([refused.statusCode, refused.field], [422, 'messages[0].payload/n'], JSON.stringify(refused));
+    assert.deepEqual([refused.statusCode, refused.field], [422, 'messages[0].payload.n'], JSON.stringify(refused));
     const stored = await api.request<{ data: { duplicate?: boolean }[] }>('POST', '/v1/messages/batch', batch(1));
     assert.deepEqual([stored.status, stored.body.data[0]?.duplicate], [202, undefined], 'the refused batch stored nothing under its key');
     await api.request('PATCH', '/v1/event-types/invoice.paid', { schema: { type: 'object', properties: { n: { type: 'string' } } } });

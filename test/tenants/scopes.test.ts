@@ -226,7 +226,7 @@ describe('scoped tokens: every scope against every route', () => {
     });
     assert.ok(!JSON.stringify(listed.body).includes(created.token), 'the list never shows a token');
     for (const [body, status, field] of [
-      [{ name: 'x', scopes: ['root'] }, 400, 'scopes.0'],
+      [{ name: 'x', scopes: ['root'] }, 400, 'scopes[0]'],
       [{ name: 'x', scopes: [] }, 400, 'scopes'],
       [{ name: 'x', scopes: ['tenant:nobody'] }, 422, 'scopes'],
       [{ name: 'x', scopes: ['tenant:scope-a', 'tenant:scope-b'] }, 422, 'scopes'],

@@ -1,0 +1,59 @@
+import { PATTERN_WORDS } from '../shapes/common.js';
+
+/** What a JSON Schema validator (Ajv, also inside fastify) reports for one failing value. */
+export interface SchemaError {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * A schema failure as `{field, problem}`, said the way a client can act on. The request's schema
+ * (api/errors.ts) and event types' payload schemas (domain/payload-schemas.ts) both refuse through
+ * it, so a client parses one form of `field` and reads one wording whichever check refused.
+ */
+export function schemaRefusal(error: SchemaError, base: string): { field: string; problem: string } {
+  const segments = pointerSegments(error.instancePath ?? '');
+  const extra = error.params?.missingProperty ?? error.params?.additionalProperty;
+  if (typeof extra === 'string') segments.push(extra);
+  return { field: fieldPath(base, segments) || 'body', problem: problemOf(error) };
+}
+
+/**
+ * A place in a request as JavaScript reads it: `messages[1].receiverIds[0]`, `headers.x-trace`,
+ * `payload.lines[0].qty`, `payload["a.b"]` (the domain rules write their own indexes the same way).
+ */
+export function fieldPath(base: string, segments: readonly string[]): string {
+  let path = base;
+  for (const segment of segments) {
+    if (/^(0|[1-9][0-9]*)$/.test(segment)) path += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) path += path ? `.${segment}` : segment;
+    else path += `[${JSON.stringify(segment)}]`;
+  }
+  return path;
+}
+
+/** What a value that does not match `pattern` is told: in words where common.ts has them. */
+export function patternProblem(pattern: string): string {
+  const words = PATTERN_WORDS[pattern];
+  return words ? `must be ${words}` : `must match pattern "${pattern}"`;
+}
+
+function problemOf({ keyword, message, params }: SchemaError): string {
+  if (keyword === 'additionalProperties') return 'is not a known field';
+  if (keyword === 'required') return 'is required';
+  if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.map(String).join(', ')}`;
+  if (keyword === 'pattern' && typeof params?.pattern === 'string') return patternProblem(params.pattern);
+  if (keyword === 'minProperties' && params?.limit === 1) return 'must name at least one field';
+  if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
+  return message ?? 'is invalid';
+}
+
+/** The segments of a JSON Pointer (`/lines/0/a~1b` → `lines`, `0`, `a/b`). */
+function pointerSegments(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
