@@ -49,7 +49,7 @@ export function errorBodyOf(error: LockstepError): ErrorBody {
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
-    const failure = asLockstepError(error);
+    const failure = asLockstepError(error, request.routeOptions.bodyLimit);
     if (failure.code === 'LOCKSTEP_INTERNAL') request.log.error({ err: error }, 'unexpected error');
     if (failure.code === 'LOCKSTEP_REDIS_OUT_OF_MEMORY')
       request.log.error({ err: error }, 'Redis is out of memory and refuses writes: raise maxmemory or free memory');
@@ -63,8 +63,12 @@ export function installErrorHandler(app: FastifyInstance): void {
   );
 }
 
+/** fastify's own text says only "Request body is too large": say the limit, and who sets it. */
+export const bodyTooLarge = (limit: number) =>
+  badField('body', `is larger than this route's limit of ${limit} bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)`, 413);
+
 /** What reached the handler, as Lockstep's own error: its validation failures, ours, fastify's own 4xx, or an internal error. */
-function asLockstepError(error: FastifyError | Error): LockstepError {
+function asLockstepError(error: FastifyError | Error, bodyLimit: number): LockstepError {
   if ('validation' in error && error.validation) {
     const part = error.validationContext ?? 'body';
     const { field, problem } = schemaRefusal(error.validation[0] ?? {}, part === 'body' ? '' : part);
@@ -76,6 +80,7 @@ function asLockstepError(error: FastifyError | Error): LockstepError {
   if (statusCode && statusCode >= 400 && statusCode < 500) {
     if (statusCode === 404) return new LockstepError('LOCKSTEP_NOT_FOUND', 404, error.message);
     // fastify's own text says only "Unsupported Media Type"
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(bodyLimit);
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return badField('headers.content-type', 'is not accepted: send the body as JSON with Content-Type: application/json', 415);
     const field = (code && FASTIFY_FIELDS[code]) ?? (code?.startsWith('FST_ERR_CTP_') ? 'body' : undefined);

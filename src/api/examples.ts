@@ -2,7 +2,7 @@ import type { ErrorBody } from '../shapes/common.js';
 import { MASK } from '../shapes/receivers.js';
 import { UNAUTHORIZED_V1 } from './auth.js';
 import { LockstepError, type LockstepErrorCode } from '../errors.js';
-import { errorBodyOf, REDIS_UNAVAILABLE } from './errors.js';
+import { bodyTooLarge, errorBodyOf, REDIS_UNAVAILABLE } from './errors.js';
 
 /**
  * Example values for the OpenAPI document (/docs): one realistic value per shape, reused by every
@@ -135,7 +135,7 @@ const ERRORS: Record<ErrorStatus, { code: LockstepErrorCode; message: string; fi
       'Retry the whole batch with the same Idempotency-Key: the stored ones come back as duplicates and only the rest is stored.',
     field: 'messages[3].receiverIds',
   },
-  413: { code: 'LOCKSTEP_BAD_FIELD', message: 'Request body is too large', field: 'body' },
+  413: { code: 'LOCKSTEP_BAD_FIELD', message: bodyTooLarge(262_144).message, field: 'body' },
   422: { code: 'LOCKSTEP_BAD_FIELD', message: `receiverIds[0] names no receiver (${RECEIVER_ID})`, field: 'receiverIds[0]' },
   503: { code: 'LOCKSTEP_REDIS_UNAVAILABLE', message: REDIS_UNAVAILABLE },
 };

@@ -3625,7 +3625,7 @@ export interface operations {
            *       "statusCode": 413,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large",
+           *       "message": "body is larger than this route's limit of 262144 bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)",
            *       "field": "body"
            *     }
            */
@@ -3984,7 +3984,7 @@ export interface operations {
            *       "statusCode": 413,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large",
+           *       "message": "body is larger than this route's limit of 262144 bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)",
            *       "field": "body"
            *     }
            */
@@ -4563,7 +4563,7 @@ export interface operations {
            *       "statusCode": 413,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Payload Too Large",
-           *       "message": "Request body is too large",
+           *       "message": "body is larger than this route's limit of 262144 bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)",
            *       "field": "body"
            *     }
            */

@@ -80,6 +80,7 @@ describe('management and intake API', () => {
     assert.deepEqual([badJson.body.code, badJson.body.field], ['LOCKSTEP_BAD_FIELD', 'body']);
     const tooLarge = await api.request<ErrorBody>('POST', '/v1/receivers', { url: 'https://example.com', description: 'x'.repeat(70_000) });
     assert.equal(tooLarge.status, 413);
+    assert.equal(tooLarge.body.message, "body is larger than this route's limit of 65536 bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)");
     assert.deepEqual([tooLarge.body.code, tooLarge.body.field], ['LOCKSTEP_BAD_FIELD', 'body']);
     assert.equal(await count(), before);
   });
@@ -128,6 +129,21 @@ describe('management and intake API', () => {
     }
     const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
     assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
+    assert.equal(await count(), before);
+  });
+
+  test('an empty body sent as JSON is no body: optional bodies are optional with the header too, a needed one is still asked for', async () => {
+    const created = await api.createReceiver({ url: 'https://example.com/empty-json', enabled: false });
+    const json = { 'content-type': 'application/json' };
+    const replay = await api.request<{ count: number }>('POST', `/v1/receivers/${created.id}/replay`, '', json);
+    assert.deepEqual([replay.status, replay.body], [202, { count: 0 }]);
+    const rotated = await api.request<{ secret: string }>('POST', `/v1/receivers/${created.id}/secret/rotate`, '', json);
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const before = await count();
+    const receiver = await api.request<ErrorBody>('POST', '/v1/receivers', '', json);
+    assert.deepEqual([receiver.status, receiver.body.field, receiver.body.message], [400, 'body', 'body must be object']);
+    const broken = await api.request<ErrorBody>('POST', `/v1/receivers/${created.id}/replay`, '{', json);
+    assert.deepEqual([broken.status, broken.body.field], [400, 'body']);
     assert.equal(await count(), before);
   });
 
