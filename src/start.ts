@@ -49,7 +49,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       minReplicas: config.redisMinReplicas,
       shardGroups: config.redisShardGroups,
     });
-    const converted = await store.connect();
+    const converted = await store.connect(log);
     stops.push(() => store.close());
     // Only a real upgrade is news: a fresh Redis (or a process whose peers converted everything) just got the schema key.
     if (converted) log.info({ converted }, `converted ${converted} stored messages to storage schema 2 (README "Upgrading")`);

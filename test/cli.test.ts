@@ -126,3 +126,18 @@ test('an unreachable lock service is named, without a stack, exit 1', async () =
     await redis.destroy();
   }
 });
+
+test('a start waiting for an unreachable Redis says so within seconds, and stops on SIGTERM', async () => {
+  const url = `redis://127.0.0.1:${await freePort()}`;
+  const child = spawn(process.execPath, [CLI, 'emitter'], { env: { ...cleanEnv(), LOCKSTEP_REDIS_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor('the waiting line', () => output.includes(`Redis at ${url} does not answer yet; trying for 30 s`));
+    child.kill('SIGTERM');
+    assert.equal(await Promise.race([exited.then(() => 'exited'), new Promise((resolve) => setTimeout(resolve, 5000, 'still running'))]), 'exited');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

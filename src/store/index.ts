@@ -114,17 +114,23 @@ export class Store {
    * converts a Redis written by an earlier version (migrate.ts): resolves to the number of
    * messages this process converted, undefined when there was nothing to do.
    */
-  async connect(timeoutMs = 30_000): Promise<number | undefined> {
+  async connect(log?: Logger, timeoutMs = 30_000): Promise<number | undefined> {
     const giveUpAt = Date.now() + timeoutMs;
-    await this.redis.connect().catch(() => {});
-    while (this.redis.status !== 'ready') {
-      if (Date.now() > giveUpAt)
-        throw new LockstepError(
-          'LOCKSTEP_REDIS_UNAVAILABLE',
-          503,
-          `cannot reach Redis at ${describeRedis(this.redisTarget)}: is it running, and is ${typeof this.redisTarget === 'string' ? 'LOCKSTEP_REDIS_URL' : 'LOCKSTEP_REDIS_SENTINELS (and LOCKSTEP_REDIS_SENTINEL_NAME)'} right?`,
-        );
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    // said once, after a moment, so that a start waiting for Redis is not silent for the whole wait
+    const waiting = setTimeout(() => log?.warn(`Redis at ${describeRedis(this.redisTarget)} does not answer yet; trying for ${timeoutMs / 1000} s`), 2000);
+    try {
+      await this.redis.connect().catch(() => {});
+      while (this.redis.status !== 'ready') {
+        if (Date.now() > giveUpAt)
+          throw new LockstepError(
+            'LOCKSTEP_REDIS_UNAVAILABLE',
+            503,
+            `cannot reach Redis at ${describeRedis(this.redisTarget)}: is it running, and is ${typeof this.redisTarget === 'string' ? 'LOCKSTEP_REDIS_URL' : 'LOCKSTEP_REDIS_SENTINELS (and LOCKSTEP_REDIS_SENTINEL_NAME)'} right?`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      clearTimeout(waiting);
     }
     await this.replicas.connect();
     // Before anything reads a message. The queue counters come from the receivers' sets, which
