@@ -40,7 +40,7 @@ const errorsOf = {
   read: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
   patch: errorResponses(errorBodyOf(badField('enabled', 'must be boolean')), errorExamples.receiverNotFound, errorBodyOf(blockedUrl('private'))),
   secret: errorResponses(errorExamples.badReceiverId, errorExamples.receiverNotFound),
-  rotate: errorResponses(errorBodyOf(badField('overlapMs', 'must be >= 0')), errorExamples.receiverNotFound),
+  rotate: errorResponses(errorBodyOf(badField('overlapMs', 'must be at least 0')), errorExamples.receiverNotFound),
   deadLetters: errorResponses(patternMismatch('querystring.cursor', DEAD_LETTER_CURSOR_PATTERN), errorExamples.receiverNotFound),
   replay: errorResponses(errorBodyOf(sinceWithMessageIds()), errorExamples.receiverNotFound),
 };

@@ -2566,7 +2566,7 @@ export interface operations {
            *       "statusCode": 400,
            *       "code": "LOCKSTEP_BAD_FIELD",
            *       "error": "Bad Request",
-           *       "message": "overlapMs must be >= 0",
+           *       "message": "overlapMs must be at least 0",
            *       "field": "overlapMs"
            *     }
            */

@@ -40,7 +40,22 @@ export function patternProblem(pattern: string): string {
   return words ? `must be ${words}` : `must match pattern "${pattern}"`;
 }
 
+/** Ajv's "must NOT have fewer than 1 items", said plainly. */
+const SIZES: Record<string, (limit: number) => string> = {
+  minItems: (limit) => `must have at least ${count(limit, 'item')}`,
+  maxItems: (limit) => `must have at most ${count(limit, 'item')}`,
+  minLength: (limit) => (limit === 1 ? 'must not be empty' : `must be at least ${count(limit, 'character')} long`),
+  maxLength: (limit) => `must be at most ${count(limit, 'character')} long`,
+  minimum: (limit) => `must be at least ${limit}`,
+  maximum: (limit) => `must be at most ${limit}`,
+};
+
+const count = (n: number, noun: string) => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+
 function problemOf({ keyword, message, params }: SchemaError): string {
+  const size = keyword ? SIZES[keyword] : undefined;
+  if (size && typeof params?.limit === 'number') return size(params.limit);
+  if (keyword === 'uniqueItems' && typeof params?.i === 'number') return `must not repeat an item (items ${params.j} and ${params.i} are the same)`;
   if (keyword === 'additionalProperties') return 'is not a known field';
   if (keyword === 'required') return 'is required';
   if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.map(String).join(', ')}`;

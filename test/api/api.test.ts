@@ -112,6 +112,8 @@ describe('management and intake API', () => {
         'must be names of letters, digits, "_" or "-" joined by dots, e.g. invoice.paid',
       ],
       ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', {}, 'body', 'must name at least one field'],
+      ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', { retrySchedule: [] }, 'retrySchedule', 'must have at least 1 item'],
+      ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', { maxInFlight: 1000 }, 'maxInFlight', 'must be at most 256'],
       [
         'GET',
         '/v1/receivers/rcv_0000000000000000000000000a/dead-letters?cursor=2',

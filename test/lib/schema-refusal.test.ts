@@ -23,3 +23,15 @@ test('an Ajv error becomes a field and a problem: its JSON Pointer unescaped, a 
     problem: 'must name at least one field',
   });
 });
+
+test('sizes and ranges are said plainly, not as Ajv says them ("must NOT have fewer than 1 items")', () => {
+  const problem = (keyword: string, params: Record<string, unknown>) => schemaRefusal({ keyword, instancePath: '/x', params, message: 'ajv' }, '').problem;
+  assert.equal(problem('minItems', { limit: 1 }), 'must have at least 1 item');
+  assert.equal(problem('maxItems', { limit: 1000 }), 'must have at most 1,000 items');
+  assert.equal(problem('minLength', { limit: 1 }), 'must not be empty');
+  assert.equal(problem('maxLength', { limit: 256 }), 'must be at most 256 characters long');
+  assert.equal(problem('minimum', { comparison: '>=', limit: 0.01 }), 'must be at least 0.01');
+  assert.equal(problem('maximum', { comparison: '<=', limit: 256 }), 'must be at most 256');
+  assert.equal(problem('uniqueItems', { i: 2, j: 0 }), 'must not repeat an item (items 0 and 2 are the same)');
+  assert.equal(problem('type', { type: 'integer' }), 'ajv');
+});
