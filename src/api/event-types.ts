@@ -29,7 +29,7 @@ export const eventTypeRoutes: FastifyPluginCallbackTypebox<{ eventTypes: EventTy
         operationId: 'createEventType',
         summary: 'Add an event type to the catalog, with a JSON Schema its payloads must match',
         description:
-          'From then on intake checks every message of this type against the schema and answers 422 naming the failing JSON path (`payload/amount must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.',
+          'From then on intake checks every message of this type against the schema and answers 422 naming the path to the failing value (`payload.lines[0].qty must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.',
         body: withExample(NewEventTypeSchema, examples.newEventType),
         response: { 201: typeResponse, ...errorsOf.create },
       },

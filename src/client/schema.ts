@@ -267,7 +267,7 @@ export interface paths {
     put?: never;
     /**
      * Add an event type to the catalog, with a JSON Schema its payloads must match
-     * @description From then on intake checks every message of this type against the schema and answers 422 naming the failing JSON path (`payload/amount must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.
+     * @description From then on intake checks every message of this type against the schema and answers 422 naming the path to the failing value (`payload.lines[0].qty must be integer`). With LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES=true, intake refuses types that are not in the catalog.
      */
     post: operations['createEventType'];
     delete?: never;
