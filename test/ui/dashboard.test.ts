@@ -40,6 +40,8 @@ describe('dashboard in a real browser', { skip: missing }, () => {
 
   test('signs in with the API token, refusing a wrong one, and keeps it for the session', async () => {
     await page.goto(`${api.url}/ui`);
+    await page.locator('form.sign-in').waitFor();
+    assert.equal(await page.locator('#nav').isVisible(), false, 'no navigation (nor "Sign out") before signing in');
     await page.fill('input[name=token]', 'not-the-token');
     await page.click('form.sign-in button[type=submit]');
     await page.getByRole('alert').getByText('That token was refused').waitFor();
@@ -47,6 +49,7 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.fill('input[name=token]', TEST_TOKEN);
     await page.click('form.sign-in button[type=submit]');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await page.locator('#nav').isVisible(), true);
     reloading = true;
     await page.reload().finally(() => (reloading = false));
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
