@@ -56,6 +56,21 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), TEST_TOKEN);
   });
 
+  test('adds a receiver from the receivers page, to the tenant the page shows, and says what the API refused', async () => {
+    assert.equal((await api.request('POST', '/v1/tenants', { id: 'ui-added' })).status, 201);
+    await open('receivers?tenant=ui-added');
+    await page.fill('form.receiver-form input[name=url]', 'ftp://example.com/hook');
+    await page.getByRole('button', { name: 'Add receiver' }).click();
+    await page.getByRole('alert').getByText('url must use http or https').waitFor();
+    await page.fill('form.receiver-form input[name=url]', receiver.url('added-in-ui'));
+    await page.fill('form.receiver-form input[name=eventTypes]', 'order.*, invoice.paid');
+    await page.getByRole('button', { name: 'Add receiver' }).click();
+    await page.waitForURL(/#\/receivers\/rcv_/);
+    const id = decodeURIComponent(page.url().split('/').pop() ?? '');
+    const added = (await api.request<{ tenantId?: string; eventTypes: string[] }>('GET', `/v1/receivers/${id}`)).body;
+    assert.deepEqual([added.tenantId, added.eventTypes], ['ui-added', ['order.*', 'invoice.paid']]);
+  });
+
   test('shows a registered receiver with its health', async () => {
     const { id } = await api.createReceiver({ url: receiver.url('shop'), description: 'shop backend' });
     await open('receivers');

@@ -7,6 +7,7 @@ import { deadLetterList } from './dead-letters.js';
 import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+import { receiverForm } from './receiver-form.js';
 
 const REFRESH_MS = 3000;
 
@@ -40,7 +41,18 @@ export const receiversPage: Page = (view) => {
   const list = h('section', {});
   // `#/receivers?tenant=<id>`: one tenant's receivers (the tenants page links here)
   const tenant = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('tenant') ?? undefined;
-  fill(view, heading(tenant ? `Receivers of ${tenant}` : 'Receivers', status), list);
+  const add = receiverForm({ url: '', eventTypes: [], description: '' }, 'Add receiver', async (fields) => {
+    const created = await api<Receiver>('POST', '/v1/receivers', { ...fields, ...(tenant ? { tenantId: tenant } : {}) });
+    toast(`Added ${created.url}: its signing secret is on its page.`);
+    window.location.hash = `#/receivers/${created.id}`;
+  });
+  fill(
+    view,
+    heading(tenant ? `Receivers of ${tenant}` : 'Receivers', status),
+    h('h2', {}, tenant ? `Add a receiver to ${tenant}` : 'Add a receiver'),
+    add,
+    list,
+  );
   return poll(REFRESH_MS, status, async () => {
     const receivers = await allReceivers(tenant);
     fill(
@@ -61,7 +73,7 @@ export const receiversPage: Page = (view) => {
           receiver.health.deadLetters > 0 ? h('a', { href: `#/receivers/${receiver.id}` }, String(receiver.health.deadLetters)) : '0',
           ago(receiver.health.nextRetryAt),
         ]),
-        'No receiver yet: register one with POST /v1/receivers (see API docs).',
+        'No receiver yet: add one above, or with POST /v1/receivers (see API docs).',
       ),
     );
   });
