@@ -27,7 +27,7 @@ export const tenantHasReceivers = (id: string, count: number) =>
   new LockstepError(
     'LOCKSTEP_CONFLICT',
     409,
-    `tenant ${id} still has ${count} receiver${count === 1 ? '' : 's'}: delete them first, or DELETE with ?cascade=true`,
+    `tenant ${id} still has ${count === 1 ? '1 receiver: delete it' : `${count} receivers: delete them`} first, or DELETE with ?cascade=true`,
   );
 
 /** The rules of tenants: ids chosen by the caller and never reused while taken, no tenant deleted with receivers left behind. */
