@@ -79,8 +79,8 @@ function asLockstepError(error: FastifyError | Error, bodyLimit: number): Lockst
   const { statusCode, code } = error as Partial<FastifyError>;
   if (statusCode && statusCode >= 400 && statusCode < 500) {
     if (statusCode === 404) return new LockstepError('LOCKSTEP_NOT_FOUND', 404, error.message);
-    // fastify's own text says only "Unsupported Media Type"
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(bodyLimit);
+    // fastify's own text says only "Unsupported Media Type"
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return badField('headers.content-type', 'is not accepted: send the body as JSON with Content-Type: application/json', 415);
     const field = (code && FASTIFY_FIELDS[code]) ?? (code?.startsWith('FST_ERR_CTP_') ? 'body' : undefined);

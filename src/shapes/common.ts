@@ -21,13 +21,14 @@ export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
 /** A page size in a query string (a string there): 1 to 100, or 1 to 500. */
 export const LIMIT_PATTERN = { 100: '^([1-9][0-9]?|100)$', 500: '^([1-9][0-9]?|[1-4][0-9]{2}|500)$' } as const;
 
-/** What a pattern asks for, in words: a refusal says this rather than the regular expression (api/errors.ts). */
+/** What a pattern asks for, in words: a refusal says this rather than the regular expression (lib/schema-refusal.ts). */
+const TENANT_ID_WORDS = '1 to 64 letters, digits, ".", "_" or "-"';
 export const PATTERN_WORDS: Readonly<Record<string, string>> = {
   [ID_PATTERN.rcv]: 'a receiver id: rcv_ and 26 lowercase letters or digits',
   [ID_PATTERN.msg]: 'a message id: msg_ and 26 lowercase letters or digits',
   [TOKEN_ID_PATTERN]: 'a token id: tok_ and 26 lowercase letters or digits',
-  [TENANT_ID_PATTERN]: '1 to 64 letters, digits, ".", "_" or "-"',
-  [SCOPE_PATTERN]: 'admin, publish or tenant:<tenant id> (a tenant id is 1 to 64 letters, digits, ".", "_" or "-")',
+  [TENANT_ID_PATTERN]: TENANT_ID_WORDS,
+  [SCOPE_PATTERN]: `admin, publish or tenant:<tenant id> (a tenant id is ${TENANT_ID_WORDS})`,
   [DEAD_LETTER_CURSOR_PATTERN]: 'the "next" of the previous page, e.g. 1767173400000.msg_01m81ty179n6nkc35tt72nyn5c',
   [EVENT_TYPE_PATTERN]: 'names of letters, digits, "_" or "-" joined by dots, e.g. invoice.paid',
   [EVENT_FILTER_PATTERN]: 'an event type, a prefix ending in ".*", or "*"',
