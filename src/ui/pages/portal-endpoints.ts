@@ -4,7 +4,7 @@ import { fill, h, table, toast } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { heading, type Page, poll, receiverLink, statusLine } from './page.js';
-import { receiverForm } from './receiver-form.js';
+import { addReceiverForm, receiverForm } from './receiver-form.js';
 import { healthPill } from './receivers.js';
 
 const REFRESH_MS = 3000;
@@ -13,17 +13,12 @@ const REFRESH_MS = 3000;
 export const endpointsPage: Page = (view) => {
   const status = statusLine();
   const list = h('section', {});
-  const add = receiverForm({ url: '', eventTypes: [], description: '' }, 'Add endpoint', async (fields) => {
-    const created = await api<Receiver>('POST', '/v1/receivers', fields);
-    toast(`Added ${created.url}.`);
-    window.location.hash = `#/receivers/${created.id}`;
-  });
   fill(
     view,
     heading('Endpoints', status),
     h('p', { class: 'sub' }, 'Where your webhooks are sent. Each endpoint gets the events it lists (none listed: every event), signed with its own secret.'),
     h('h2', {}, 'Add an endpoint'),
-    add,
+    addReceiverForm('Add endpoint'),
     list,
   );
   return poll(REFRESH_MS, status, async () => {

@@ -1,4 +1,6 @@
-import { h } from '../dom.js';
+import { api } from '../api.js';
+import type { Receiver } from '../api-types.js';
+import { h, toast } from '../dom.js';
 
 export interface ReceiverFields {
   url: string;
@@ -66,4 +68,13 @@ export function receiverForm(initial: ReceiverFields, label: string, submit: (fi
     problem,
   );
   return form;
+}
+
+/** The form that adds a receiver (of `tenantId`, when given) and opens its page, in the dashboard and the portal alike. */
+export function addReceiverForm(label: string, tenantId?: string): HTMLFormElement {
+  return receiverForm({ url: '', eventTypes: [], description: '' }, label, async (fields) => {
+    const created = await api<Receiver>('POST', '/v1/receivers', { ...fields, ...(tenantId ? { tenantId } : {}) });
+    toast(`Added ${created.url}: its signing secret is on its page.`);
+    window.location.hash = `#/receivers/${created.id}`;
+  });
 }

@@ -7,7 +7,7 @@ import { deadLetterList } from './dead-letters.js';
 import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
-import { receiverForm } from './receiver-form.js';
+import { addReceiverForm } from './receiver-form.js';
 
 const REFRESH_MS = 3000;
 
@@ -41,16 +41,11 @@ export const receiversPage: Page = (view) => {
   const list = h('section', {});
   // `#/receivers?tenant=<id>`: one tenant's receivers (the tenants page links here)
   const tenant = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('tenant') ?? undefined;
-  const add = receiverForm({ url: '', eventTypes: [], description: '' }, 'Add receiver', async (fields) => {
-    const created = await api<Receiver>('POST', '/v1/receivers', { ...fields, ...(tenant ? { tenantId: tenant } : {}) });
-    toast(`Added ${created.url}: its signing secret is on its page.`);
-    window.location.hash = `#/receivers/${created.id}`;
-  });
   fill(
     view,
     heading(tenant ? `Receivers of ${tenant}` : 'Receivers', status),
     h('h2', {}, tenant ? `Add a receiver to ${tenant}` : 'Add a receiver'),
-    add,
+    addReceiverForm('Add receiver', tenant),
     list,
   );
   return poll(REFRESH_MS, status, async () => {
