@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig, type Config, type Role } from './config/index.js';
+import { ConfigError, loadConfig, redisTarget, type Config, type Role } from './config/index.js';
 import { isLockstepError } from './errors.js';
 import { createLogger } from './logger.js';
 import { describeRedis } from './redis.js';
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   // before the banner: whoever reads it as "started" may send SIGTERM at once, and must get a clean stop
   stopOnSignals(running, log);
   printBanner(role, config, running);
+  for (const warning of config.unknownVariables) log.warn(warning);
   log.info({ url: running.url, lockBackend: config.lockBackend, version: VERSION }, 'lockstep started');
 }
 
@@ -67,11 +68,12 @@ function printBanner(role: Role, config: Config, running: Running): void {
     `Lockstep ${VERSION} — role ${role}`,
     running.url ? `  API          ${running.url}   (OpenAPI: ${running.url}/docs)` : undefined,
     running.url ? `  dashboard    ${running.url}/ui/   (sign in with the API token)` : undefined,
-    `  Redis        ${describeRedis(running.redis)}${config.redisUrl || config.redisSentinels ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}${config.redisMinReplicas > 0 ? `, writes confirmed on ${config.redisMinReplicas} replica(s)` : ''}`,
+    `  Redis        ${describeRedis(running.redis)}${redisTarget(config) ? '' : '  (embedded, data in ' + config.dataDir + '/redis)'}${config.redisMinReplicas > 0 ? `, writes confirmed on ${config.redisMinReplicas} replica(s)` : ''}`,
     `  lock backend ${config.lockBackend}${lockTarget(config)}, TTL ${config.lockTtlMs} ms`,
     role !== 'api' ? `  emitter      ${config.emitterId}, ${config.emitterConcurrency} receivers at once` : undefined,
     role !== 'emitter' ? `  API token    ${running.tokenSource}` : undefined,
     running.redisWarning ? `  ⚠ ${running.redisWarning}` : undefined,
+    ...config.unknownVariables.map((warning) => `  ⚠ ${warning}`),
     running.allowPrivateNetworks
       ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)'
       : undefined,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ConfigError } from './error.js';
 import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
+import { checkFileKeys, fileKey, unknownVariables, type FileSetting } from './settings.js';
 import { bool, cidrs, hostPorts, int, natMap, oneOf, schedule, text, url, urls } from './parse.js';
 
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
@@ -83,6 +84,8 @@ export interface Config {
   tracing: TracingConfig | undefined;
   /** HTTP CONNECT proxy every delivery goes through (LOCKSTEP_EGRESS_PROXY). */
   egressProxy: string | undefined;
+  /** LOCKSTEP_* variables that are no setting, each said in a sentence: the banner and the log show them. */
+  unknownVariables: string[];
 }
 
 export { ConfigError, type TracingConfig };
@@ -101,12 +104,11 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Config {
   const dir = env.LOCKSTEP_CONFIG_DIR ?? join(PACKAGE_ROOT, 'config');
   const files = { ...readJson(join(dir, 'default.json')), ...(env.NODE_ENV ? readJson(join(dir, `${env.NODE_ENV}.json`)) : {}) };
-  const fromFile = (key: string): unknown => files[key];
 
   // the environment wins over the files
-  const setting = (name: string, key: string): unknown => env[name] ?? fromFile(key);
-  const sentinels = setting('LOCKSTEP_REDIS_SENTINELS', 'redisSentinels');
-  const cluster = setting('LOCKSTEP_REDIS_CLUSTER', 'redisCluster');
+  const setting = (name: FileSetting): unknown => env[name] ?? files[fileKey(name)];
+  const sentinels = setting('LOCKSTEP_REDIS_SENTINELS');
+  const cluster = setting('LOCKSTEP_REDIS_CLUSTER');
   const given = [
     env.LOCKSTEP_REDIS_URL ? 'LOCKSTEP_REDIS_URL' : '',
     sentinels === undefined ? '' : 'LOCKSTEP_REDIS_SENTINELS',
@@ -114,63 +116,59 @@ export function loadConfig(env: Env = process.env): Config {
   ];
   if (given.filter(Boolean).length > 1)
     throw new ConfigError(`set one of LOCKSTEP_REDIS_URL, LOCKSTEP_REDIS_SENTINELS and LOCKSTEP_REDIS_CLUSTER, not ${given.filter(Boolean).join(' and ')}`);
-  const prefix = text(setting('LOCKSTEP_REDIS_PREFIX', 'redisPrefix'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
-  const nat = setting('LOCKSTEP_REDIS_CLUSTER_NAT', 'redisClusterNat');
+  const prefix = text(setting('LOCKSTEP_REDIS_PREFIX'), 'LOCKSTEP_REDIS_PREFIX', /^\S+$/, '(no spaces)');
+  const nat = setting('LOCKSTEP_REDIS_CLUSTER_NAT');
   if (nat !== undefined && cluster === undefined)
     throw new ConfigError('LOCKSTEP_REDIS_CLUSTER_NAT applies to a Redis Cluster: set LOCKSTEP_REDIS_CLUSTER too');
-  const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS', 'redisShardGroups') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
+  const shardGroups = int(setting('LOCKSTEP_REDIS_SHARD_GROUPS') ?? 1, 'LOCKSTEP_REDIS_SHARD_GROUPS', 1, 1024);
   return {
-    host: text(setting('LOCKSTEP_HOST', 'host'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
-    port: int(setting('LOCKSTEP_PORT', 'port'), 'LOCKSTEP_PORT', 0, 65535),
+    host: text(setting('LOCKSTEP_HOST'), 'LOCKSTEP_HOST', /^[^\s/]+$/, '(a host name or address)'),
+    port: int(setting('LOCKSTEP_PORT'), 'LOCKSTEP_PORT', 0, 65535),
     apiTokens: tokens(env.LOCKSTEP_API_TOKEN ?? '', 'LOCKSTEP_API_TOKEN'),
     redisUrl: env.LOCKSTEP_REDIS_URL ? url(env.LOCKSTEP_REDIS_URL, 'LOCKSTEP_REDIS_URL', ['redis:', 'rediss:'], 'redis://127.0.0.1:6379') : undefined,
     redisCluster: cluster === undefined ? undefined : hostPorts(cluster, 'LOCKSTEP_REDIS_CLUSTER', '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379'),
     redisClusterNat: nat === undefined ? undefined : natMap(nat, 'LOCKSTEP_REDIS_CLUSTER_NAT'),
     redisSentinels: sentinels === undefined ? undefined : hostPorts(sentinels, 'LOCKSTEP_REDIS_SENTINELS', '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379'),
-    redisSentinelName: text(setting('LOCKSTEP_REDIS_SENTINEL_NAME', 'redisSentinelName') ?? 'mymaster', 'LOCKSTEP_REDIS_SENTINEL_NAME', /^\S+$/, '(no spaces)'),
+    redisSentinelName: text(setting('LOCKSTEP_REDIS_SENTINEL_NAME') ?? 'mymaster', 'LOCKSTEP_REDIS_SENTINEL_NAME', /^\S+$/, '(no spaces)'),
     redisPassword: optionalSecret(env.LOCKSTEP_REDIS_PASSWORD, 'LOCKSTEP_REDIS_PASSWORD'),
     redisSentinelPassword: optionalSecret(env.LOCKSTEP_REDIS_SENTINEL_PASSWORD, 'LOCKSTEP_REDIS_SENTINEL_PASSWORD'),
-    redisMinReplicas: int(
-      setting('LOCKSTEP_REDIS_MIN_REPLICAS', 'redisMinReplicas') ?? (sentinels === undefined ? 0 : 1),
-      'LOCKSTEP_REDIS_MIN_REPLICAS',
-      0,
-      100,
-    ),
+    redisMinReplicas: int(setting('LOCKSTEP_REDIS_MIN_REPLICAS') ?? (sentinels === undefined ? 0 : 1), 'LOCKSTEP_REDIS_MIN_REPLICAS', 0, 100),
     // On a cluster every key must share one slot (today's scripts reach keys in one slot): a prefix
     // without a hash tag gets one.
     redisPrefix: cluster !== undefined && !/\{[^}]+\}/.test(prefix) ? `{${prefix}}` : prefix,
     redisShardGroups: shardGroups,
-    lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND', 'lockBackend'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
-    etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS', 'etcdHosts'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
-    consulAddr: url(setting('LOCKSTEP_CONSUL_ADDR', 'consulAddr'), 'LOCKSTEP_CONSUL_ADDR', ['http:', 'https:'], 'http://127.0.0.1:8500'),
-    lockTtlMs: int(setting('LOCKSTEP_LOCK_TTL_MS', 'lockTtlMs'), 'LOCKSTEP_LOCK_TTL_MS', 500, 600_000),
+    lockBackend: oneOf(setting('LOCKSTEP_LOCK_BACKEND'), 'LOCKSTEP_LOCK_BACKEND', ['redis', 'etcd', 'consul'] as const),
+    etcdHosts: urls(setting('LOCKSTEP_ETCD_HOSTS'), 'LOCKSTEP_ETCD_HOSTS', ['http:', 'https:'], 'http://127.0.0.1:2379'),
+    consulAddr: url(setting('LOCKSTEP_CONSUL_ADDR'), 'LOCKSTEP_CONSUL_ADDR', ['http:', 'https:'], 'http://127.0.0.1:8500'),
+    lockTtlMs: int(setting('LOCKSTEP_LOCK_TTL_MS'), 'LOCKSTEP_LOCK_TTL_MS', 500, 600_000),
     emitterId: text(env.LOCKSTEP_EMITTER_ID ?? `${hostname()}-${process.pid}`, 'LOCKSTEP_EMITTER_ID'),
-    emitterConcurrency: int(setting('LOCKSTEP_EMITTER_CONCURRENCY', 'emitterConcurrency'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
-    retrySchedule: schedule(setting('LOCKSTEP_RETRY_SCHEDULE', 'retrySchedule'), 'LOCKSTEP_RETRY_SCHEDULE'),
-    strictRetrySchedule: schedule(setting('LOCKSTEP_STRICT_RETRY_SCHEDULE', 'strictRetrySchedule'), 'LOCKSTEP_STRICT_RETRY_SCHEDULE'),
-    breakerFailures: int(setting('LOCKSTEP_BREAKER_FAILURES', 'breakerFailures'), 'LOCKSTEP_BREAKER_FAILURES', 1, 1000),
-    throttledMinMs: int(setting('LOCKSTEP_THROTTLED_MIN_MS', 'throttledMinMs'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
-    retryAfterMaxMs: int(setting('LOCKSTEP_RETRY_AFTER_MAX_MS', 'retryAfterMaxMs'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
-    disableAfterDeadMs: int(setting('LOCKSTEP_DISABLE_AFTER_DEAD_MS', 'disableAfterDeadMs'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
-    allowPrivateNetworks: bool(setting('LOCKSTEP_ALLOW_PRIVATE_NETWORKS', 'allowPrivateNetworks'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
-    allowCidrs: cidrs(setting('LOCKSTEP_ALLOW_CIDRS', 'allowCidrs') ?? [], 'LOCKSTEP_ALLOW_CIDRS'),
-    allowEvictingRedis: bool(setting('LOCKSTEP_ALLOW_EVICTING_REDIS', 'allowEvictingRedis'), 'LOCKSTEP_ALLOW_EVICTING_REDIS') ?? false,
-    redisFsync: oneOf(setting('LOCKSTEP_REDIS_FSYNC', 'redisFsync') ?? 'everysec', 'LOCKSTEP_REDIS_FSYNC', ['always', 'everysec'] as const),
-    logLevel: oneOf(setting('LOCKSTEP_LOG_LEVEL', 'logLevel'), 'LOCKSTEP_LOG_LEVEL', LOG_LEVELS),
-    dataDir: text(setting('LOCKSTEP_DATA_DIR', 'dataDir'), 'LOCKSTEP_DATA_DIR'),
-    bodyLimitBytes: int(setting('LOCKSTEP_BODY_LIMIT_BYTES', 'bodyLimitBytes'), 'LOCKSTEP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024),
-    defaultTimeoutMs: int(setting('LOCKSTEP_DEFAULT_TIMEOUT_MS', 'defaultTimeoutMs'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
-    maxMessagesPerTurn: int(setting('LOCKSTEP_MAX_MESSAGES_PER_TURN', 'maxMessagesPerTurn'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
-    maxTurnMs: int(setting('LOCKSTEP_MAX_TURN_MS', 'maxTurnMs'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
+    emitterConcurrency: int(setting('LOCKSTEP_EMITTER_CONCURRENCY'), 'LOCKSTEP_EMITTER_CONCURRENCY', 1, 10_000),
+    retrySchedule: schedule(setting('LOCKSTEP_RETRY_SCHEDULE'), 'LOCKSTEP_RETRY_SCHEDULE'),
+    strictRetrySchedule: schedule(setting('LOCKSTEP_STRICT_RETRY_SCHEDULE'), 'LOCKSTEP_STRICT_RETRY_SCHEDULE'),
+    breakerFailures: int(setting('LOCKSTEP_BREAKER_FAILURES'), 'LOCKSTEP_BREAKER_FAILURES', 1, 1000),
+    throttledMinMs: int(setting('LOCKSTEP_THROTTLED_MIN_MS'), 'LOCKSTEP_THROTTLED_MIN_MS', 0, 86_400_000),
+    retryAfterMaxMs: int(setting('LOCKSTEP_RETRY_AFTER_MAX_MS'), 'LOCKSTEP_RETRY_AFTER_MAX_MS', 1000, 7 * 86_400_000),
+    disableAfterDeadMs: int(setting('LOCKSTEP_DISABLE_AFTER_DEAD_MS'), 'LOCKSTEP_DISABLE_AFTER_DEAD_MS', 0, 365 * 86_400_000),
+    allowPrivateNetworks: bool(setting('LOCKSTEP_ALLOW_PRIVATE_NETWORKS'), 'LOCKSTEP_ALLOW_PRIVATE_NETWORKS'),
+    allowCidrs: cidrs(setting('LOCKSTEP_ALLOW_CIDRS') ?? [], 'LOCKSTEP_ALLOW_CIDRS'),
+    allowEvictingRedis: bool(setting('LOCKSTEP_ALLOW_EVICTING_REDIS'), 'LOCKSTEP_ALLOW_EVICTING_REDIS') ?? false,
+    redisFsync: oneOf(setting('LOCKSTEP_REDIS_FSYNC') ?? 'everysec', 'LOCKSTEP_REDIS_FSYNC', ['always', 'everysec'] as const),
+    logLevel: oneOf(setting('LOCKSTEP_LOG_LEVEL'), 'LOCKSTEP_LOG_LEVEL', LOG_LEVELS),
+    dataDir: text(setting('LOCKSTEP_DATA_DIR'), 'LOCKSTEP_DATA_DIR'),
+    bodyLimitBytes: int(setting('LOCKSTEP_BODY_LIMIT_BYTES'), 'LOCKSTEP_BODY_LIMIT_BYTES', 1024, 64 * 1024 * 1024),
+    defaultTimeoutMs: int(setting('LOCKSTEP_DEFAULT_TIMEOUT_MS'), 'LOCKSTEP_DEFAULT_TIMEOUT_MS', 100, 300_000),
+    maxMessagesPerTurn: int(setting('LOCKSTEP_MAX_MESSAGES_PER_TURN'), 'LOCKSTEP_MAX_MESSAGES_PER_TURN', 1, 100_000),
+    maxTurnMs: int(setting('LOCKSTEP_MAX_TURN_MS'), 'LOCKSTEP_MAX_TURN_MS', 10, 600_000),
     metricsPort: env.LOCKSTEP_METRICS_PORT ? int(env.LOCKSTEP_METRICS_PORT, 'LOCKSTEP_METRICS_PORT', 0, 65535) : undefined,
-    metricsReceiverLabels: bool(setting('LOCKSTEP_METRICS_RECEIVER_LABELS', 'metricsReceiverLabels'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
-    reconcileEveryMs: int(setting('LOCKSTEP_RECONCILE_EVERY_MS', 'reconcileEveryMs'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
+    metricsReceiverLabels: bool(setting('LOCKSTEP_METRICS_RECEIVER_LABELS'), 'LOCKSTEP_METRICS_RECEIVER_LABELS') ?? false,
+    reconcileEveryMs: int(setting('LOCKSTEP_RECONCILE_EVERY_MS'), 'LOCKSTEP_RECONCILE_EVERY_MS', 100, 3_600_000),
     metricsTokens: tokens(env.LOCKSTEP_METRICS_TOKEN ?? '', 'LOCKSTEP_METRICS_TOKEN'),
-    metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC', 'metricsPublic'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
-    retentionMs: int(setting('LOCKSTEP_RETENTION_MS', 'retentionMs') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
-    requireKnownEventTypes: bool(setting('LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES', 'requireKnownEventTypes'), 'LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES') ?? false,
+    metricsPublic: bool(setting('LOCKSTEP_METRICS_PUBLIC'), 'LOCKSTEP_METRICS_PUBLIC') ?? false,
+    retentionMs: int(setting('LOCKSTEP_RETENTION_MS') ?? THIRTY_DAYS_MS, 'LOCKSTEP_RETENTION_MS', 1000, 10 * 365 * 86_400_000),
+    requireKnownEventTypes: bool(setting('LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES'), 'LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES') ?? false,
     tracing: tracingConfig(env),
     egressProxy: egressProxy(env),
+    unknownVariables: unknownVariables(env),
   };
 }
 
@@ -208,11 +206,16 @@ function optionalSecret(value: string | undefined, name: string): string | undef
 
 function readJson(path: string): Record<string, unknown> {
   if (!existsSync(path)) return {};
+  let file: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    file = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix or remove it`);
   }
+  if (typeof file !== 'object' || file === null || Array.isArray(file))
+    throw new ConfigError(`${path} must hold one JSON object of settings, e.g. {"port": 8080}`);
+  checkFileKeys(path, file as Record<string, unknown>);
+  return file as Record<string, unknown>;
 }
 
 /** Comma list of bearer tokens; each must be sendable in an Authorization header. */

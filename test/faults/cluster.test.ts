@@ -53,6 +53,9 @@ describe('Redis Cluster, sharded: delivery, and CLUSTER FAILOVER under load', ()
       assert.deepEqual(firsts, accepted, `${name}: first attempts in acceptance order`);
     }
     assert.deepEqual(receiver.overlaps, []);
+    const banner = roles.processes[0]?.logs.find((line) => line.startsWith('  Redis ')) ?? '';
+    assert.match(banner, /Redis\s+cluster via 127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(banner, /embedded/, 'a cluster is not the private redis-server');
     const keys = await cluster.keysPerMaster();
     assert.equal(keys.size, 3);
     assert.ok(
