@@ -68,8 +68,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     childLoggerFactory: requestLog,
     bodyLimit: options.bodyLimitBytes,
     routerOptions: { maxParamLength: 200 },
-    // Strict bodies: no silent type coercion, no silently dropped unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Strict bodies: no silent type coercion, no silently dropped unknown fields. `verbose` puts
+    // the failing object and its schema on an error, so a refusal can name the field meant.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, verbose: true } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });

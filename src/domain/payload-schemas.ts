@@ -23,6 +23,7 @@ export class PayloadSchemas {
     strictRequired: false,
     validateFormats: false,
     allErrors: false,
+    verbose: true, // a refusal can name the field meant (lib/schema-refusal.ts)
   });
   private readonly compiled = new Map<string, ValidateFunction>();
 

@@ -1,4 +1,5 @@
 import { PATTERN_WORDS } from '../shapes/common.js';
+import { closest } from './closest.js';
 
 /** What a JSON Schema validator (Ajv, also inside fastify) reports for one failing value. */
 export interface SchemaError {
@@ -6,6 +7,9 @@ export interface SchemaError {
   instancePath?: string;
   message?: string;
   params?: Record<string, unknown>;
+  /** With Ajv's `verbose`: the schema of the object that failed, and the object, to name what was meant. */
+  parentSchema?: unknown;
+  data?: unknown;
 }
 
 /**
@@ -14,10 +18,10 @@ export interface SchemaError {
  * it, so a client parses one form of `field` and reads one wording whichever check refused.
  */
 export function schemaRefusal(error: SchemaError, base: string): { field: string; problem: string } {
-  const segments = pointerSegments(error.instancePath ?? '');
+  const object = pointerSegments(error.instancePath ?? '');
   const extra = error.params?.missingProperty ?? error.params?.additionalProperty;
-  if (typeof extra === 'string') segments.push(extra);
-  return { field: fieldPath(base, segments) || 'body', problem: problemOf(error) };
+  const field = fieldPath(base, typeof extra === 'string' ? [...object, extra] : object) || 'body';
+  return { field, problem: problemOf(error) + misspelling(error, (name) => fieldPath(base, [...object, name])) };
 }
 
 /**
@@ -64,6 +68,25 @@ function problemOf({ keyword, message, params }: SchemaError): string {
   if (keyword === 'minProperties' && params?.limit === 1) return 'must name at least one field';
   if (keyword === 'format' && params?.format === 'date-time') return 'must be an RFC 3339 time, e.g. 2026-01-31T09:30:00Z';
   return message ?? 'is invalid';
+}
+
+/**
+ * A field name that is near one the schema declares, said beside the refusal: `eventType is not a
+ * known field (did you mean eventTypes?)`, `payload is required, and paylaod is not a known field`.
+ */
+function misspelling({ keyword, params, parentSchema, data }: SchemaError, beside: (name: string) => string): string {
+  const properties = (parentSchema as { properties?: unknown } | undefined)?.properties;
+  const declared = properties !== null && typeof properties === 'object' ? Object.keys(properties) : [];
+  if (keyword === 'additionalProperties' && typeof params?.additionalProperty === 'string') {
+    const meant = closest(params.additionalProperty, declared);
+    return meant ? ` (did you mean ${meant}?)` : '';
+  }
+  if (keyword === 'required' && typeof params?.missingProperty === 'string' && data !== null && typeof data === 'object') {
+    const missing = params.missingProperty;
+    const sent = Object.keys(data).find((key) => !declared.includes(key) && closest(key, [missing]) !== undefined);
+    return sent === undefined ? '' : `, and ${beside(sent)} is not a known field`;
+  }
+  return '';
 }
 
 /** The segments of a JSON Pointer (`/lines/0/a~1b` → `lines`, `0`, `a/b`). */

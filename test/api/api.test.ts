@@ -90,6 +90,7 @@ describe('management and intake API', () => {
     for (const [body, headers, status, field, message] of [
       [{ eventTypes: ['a.b'] }, {}, 400, 'url', 'url is required'],
       [{ url: 'https://example.com', ordering: 'fifo' }, {}, 400, 'ordering', 'ordering must be one of: unordered, strict'],
+      [{ url: 'https://example.com', eventType: ['a.b'] }, {}, 400, 'eventType', /^eventType is not a known field \(did you mean eventTypes\?\)$/],
       ['url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'headers.content-type', /Content-Type: application\/json/],
     ] as const) {
       const response = await api.request<ErrorBody>('POST', '/v1/receivers', body, headers);
@@ -138,6 +139,16 @@ describe('management and intake API', () => {
     }
     const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
     assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
+    const misspelt = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
+      messages: [
+        { eventType: 'a.b', payload: {} },
+        { eventType: 'a.b', paylaod: {} },
+      ],
+    });
+    assert.deepEqual(
+      [misspelt.status, misspelt.body.field, misspelt.body.message],
+      [400, 'messages[1].payload', 'messages[1].payload is required, and messages[1].paylaod is not a known field'],
+    );
     assert.equal(await count(), before);
   });
 

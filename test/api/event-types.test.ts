@@ -112,6 +112,8 @@ describe('event-type catalog', () => {
       [{ invoiceId: 'i' }, 'payload.amount', /^payload\.amount is required$/],
       [{ invoiceId: 'i', amount: 1, lines: [{ qty: 1 }, { qty: 1.5 }] }, 'payload.lines[1].qty', /^payload\.lines\[1\]\.qty must be integer$/],
       [{ invoiceId: 'i', amount: 1, extra: true }, 'payload.extra', /^payload\.extra is not a known field$/],
+      [{ invoiceId: 'i', amount: 1, invoiceID: 'j' }, 'payload.invoiceID', /^payload\.invoiceID is not a known field \(did you mean invoiceId\?\)$/],
+      [{ invoiceId: 'i', amout: 1 }, 'payload.amount', /^payload\.amount is required, and payload\.amout is not a known field$/],
       [{ invoiceId: 'i', amount: 1, 'odd key': true }, 'payload["odd key"]', /^payload\["odd key"\] is not a known field$/],
       [[1], 'payload', /must be object/],
     ];

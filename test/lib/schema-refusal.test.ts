@@ -35,3 +35,31 @@ test('sizes and ranges are said plainly, not as Ajv says them ("must NOT have fe
   assert.equal(problem('uniqueItems', { i: 0, j: 2 }), 'must not repeat an item (items 0 and 2 are the same)'); // Ajv names the later first
   assert.equal(problem('type', { type: 'integer' }), 'ajv');
 });
+
+test('a name near one the schema declares is said beside the refusal; a name near none is not', () => {
+  const receiver = { type: 'object', properties: { url: {}, eventTypes: {}, maxInFlight: {} } };
+  const unknown = (name: string) =>
+    schemaRefusal({ keyword: 'additionalProperties', instancePath: '', params: { additionalProperty: name }, parentSchema: receiver }, '').problem;
+  assert.equal(unknown('eventType'), 'is not a known field (did you mean eventTypes?)');
+  assert.equal(unknown('maxInflight'), 'is not a known field (did you mean maxInFlight?)');
+  assert.equal(unknown('colour'), 'is not a known field');
+  const message = { type: 'object', properties: { eventType: {}, payload: {} } };
+  assert.deepEqual(
+    schemaRefusal(
+      {
+        keyword: 'required',
+        instancePath: '/messages/1',
+        params: { missingProperty: 'payload' },
+        parentSchema: message,
+        data: { eventType: 'a', paylaod: {} },
+      },
+      '',
+    ),
+    { field: 'messages[1].payload', problem: 'is required, and messages[1].paylaod is not a known field' },
+  );
+  assert.equal(
+    schemaRefusal({ keyword: 'required', instancePath: '', params: { missingProperty: 'payload' }, parentSchema: message, data: { eventType: 'a' } }, '')
+      .problem,
+    'is required',
+  );
+});
