@@ -137,6 +137,7 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.click('form.search button[type=submit]');
     const delivery = page.locator(`article.delivery[data-receiver="${flaky.id}"]`); // the shop receiver takes every event too
     await delivery.getByText('dead').waitFor({ timeout: 15_000 });
+    await delivery.getByText(receiver.url('flaky')).waitFor(); // a receiver created since the page last read the URLs
     assert.equal(await delivery.locator('tbody tr').count(), 4, 'four attempts listed');
     await delivery.locator('tbody tr').first().getByText('HTTP 503').waitFor();
     await screenshot('message');

@@ -23,7 +23,8 @@ export const locksPage: Page = (view) => {
     holders,
   );
   return poll(REFRESH_MS, status, async () => {
-    const [locks, urls] = await Promise.all([api<Locks>('GET', '/v1/locks'), receiverUrls()]);
+    const locks = await api<Locks>('GET', '/v1/locks');
+    const urls = await receiverUrls(locks.data.map((holder) => holder.receiverId));
     backend.textContent = `backend: ${locks.backend}`;
     const now = Date.now();
     fill(

@@ -43,7 +43,8 @@ export const messagesPage: Page = (view, id) => {
   let stop = (): void => {};
   stop = poll(REFRESH_MS, status, async () => {
     try {
-      const [message, urls] = await Promise.all([api<Message>('GET', `/v1/messages/${id}`), receiverUrls()]);
+      const message = await api<Message>('GET', `/v1/messages/${id}`);
+      const urls = await receiverUrls(message.deliveries.map((delivery) => delivery.receiverId));
       fill(result, describe(message, urls));
       if (message.deliveries.every((delivery) => FINAL.has(delivery.status))) stop();
     } catch (error) {
