@@ -57,9 +57,11 @@ export function table(headings: string[], rows: Child[][], empty: string): HTMLE
   );
 }
 
-/** A short-lived note at the bottom of the screen. */
+/** A short-lived note at the bottom of the screen; notes close together stack rather than cover each other. */
 export function toast(text: string, kind: 'ok' | 'error' = 'ok'): void {
+  const stack = document.querySelector('.toasts') ?? document.body.appendChild(h('div', { class: 'toasts' }));
   const note = h('div', { class: `toast ${kind}`, role: 'status' }, text);
-  document.body.appendChild(note);
+  stack.appendChild(note);
+  while (stack.children.length > 3) stack.firstElementChild?.remove(); // the newest three
   setTimeout(() => note.remove(), 4000);
 }

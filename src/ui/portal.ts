@@ -1,10 +1,10 @@
 import { api, ApiError, session, SIGNED_OUT } from './api.js';
-import type { Receiver, Tenant } from './api-types.js';
+import type { Tenant } from './api-types.js';
 import { fill, h, toast } from './dom.js';
 import { messagesPage } from './pages/messages.js';
 import type { Page } from './pages/page.js';
-import { endpointsPage, endpointTools } from './pages/portal-endpoints.js';
-import { receiverPage } from './pages/receivers.js';
+import { endpointsPage } from './pages/portal-endpoints.js';
+import { receiverPageFor } from './pages/receivers.js';
 
 /**
  * The consumer portal: what a tenant's own people see through a link from POST
@@ -19,21 +19,7 @@ const nav = document.getElementById('nav') as HTMLElement;
 const title = document.getElementById('tenant-name') as HTMLElement;
 let leavePage: (() => void) | void;
 
-/** An endpoint's own page: its tools (test event, disable, edit) above the dashboard's receiver page (secret, dead letters with replay). */
-const endpointPage: Page = (into, id) => {
-  const tools = h('div', {});
-  const details = h('div', {});
-  fill(into, tools, details);
-  const refresh = (): void =>
-    void api<Receiver>('GET', `/v1/receivers/${id ?? ''}`).then(
-      (receiver) => fill(tools, endpointTools(receiver, refresh)),
-      (error: unknown) => toast((error as Error).message, 'error'),
-    );
-  refresh();
-  return receiverPage(details, id);
-};
-
-const ROUTES: Record<string, Page> = { receivers: endpointsPage, receiver: endpointPage, messages: messagesPage };
+const ROUTES: Record<string, Page> = { receivers: endpointsPage, receiver: receiverPageFor('endpoint'), messages: messagesPage };
 
 function takeLinkToken(): void {
   const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ''));

@@ -115,6 +115,32 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     assert.equal((await api.message(messageId)).deliveries[0]?.status, 'delivered');
   });
 
+  test("a receiver's page rotates its secret, edits it and deletes it", async () => {
+    const { id } = await api.createReceiver({ url: receiver.url('tools'), eventTypes: ['tools.*'] });
+    const secretOf = async () => (await api.request<{ secret: string }>('GET', `/v1/receivers/${id}/secret`)).body.secret;
+    const first = await secretOf();
+    await open(`receivers/${id}`);
+    const details = page.locator('.details');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await details.getByText(/rotating: the previous key also signs until/).waitFor();
+    const second = await secretOf();
+    assert.notEqual(second, first);
+    await details.getByText(second).waitFor(); // shown at once, without a "Reveal"
+    await page.getByText('Edit receiver').click();
+    await page.locator('.edit-fold input[name=url]').fill(receiver.url('tools-moved'));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await details.getByText(receiver.url('tools-moved')).waitFor();
+    await screenshot('receiver-tools');
+    page.once('dialog', (dialog) => void dialog.dismiss()); // a second thought keeps it
+    await page.getByRole('button', { name: 'Delete' }).click();
+    assert.equal((await api.request('GET', `/v1/receivers/${id}`)).status, 200);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(/#\/receivers$/);
+    assert.equal((await api.request('GET', `/v1/receivers/${id}`)).status, 404);
+  });
+
   test('shows the lock holder while a slow receiver is being served', async () => {
     receiver.set('slow', { delayMs: 4000 });
     const { id } = await api.createReceiver({ url: receiver.url('slow'), eventTypes: ['slow.*'] });

@@ -73,7 +73,7 @@ describe('consumer portal and tenants page in a real browser', { skip: missing }
     await page.getByRole('button', { name: 'Enable' }).first().click();
     await page.getByRole('button', { name: 'Disable' }).waitFor();
     await page.getByText('Edit endpoint').click();
-    await page.locator('.endpoint-tools input[name=description]').fill('renamed in the portal');
+    await page.locator('.edit-fold input[name=description]').fill('renamed in the portal');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.details').getByText('renamed in the portal').waitFor();
     // the customer sets how much their endpoint takes, with the tenant's token

@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import type { Receiver } from '../api-types.js';
 import { fill, h, toast } from '../dom.js';
+import type { Noun } from './receiver-tools.js';
 
 /** The body of a PATCH: an emptied rate or schedule is `null`, which removes it. */
 interface FlowPatch {
@@ -15,7 +16,7 @@ interface FlowPatch {
  * the API checks every value and names the one at fault, which the toast shows. Drawn once, outside
  * the polled details, so a refresh never wipes what is being typed.
  */
-export function flowControlEditor(section: HTMLElement, receiver: Receiver, saved: () => Promise<void>): void {
+export function flowControlEditor(section: HTMLElement, receiver: Receiver, noun: Noun, saved: () => Promise<void>): void {
   const number = (name: string, value: number | undefined, props: Record<string, string | number>): HTMLInputElement =>
     h('input', { type: 'number', name, value: value ?? '', ...props, size: 8 });
   const inFlight = number('maxInFlight', receiver.maxInFlight, { min: 1, max: 256, step: 1 });
@@ -25,7 +26,8 @@ export function flowControlEditor(section: HTMLElement, receiver: Receiver, save
     type: 'text',
     name: 'retrySchedule',
     value: receiver.retrySchedule?.join(', ') ?? '',
-    placeholder: 'the server default (LOCKSTEP_RETRY_SCHEDULE)',
+    // a tenant's people cannot read the server's settings: the operator can
+    placeholder: noun === 'endpoint' ? 'the default schedule' : 'the server default (LOCKSTEP_RETRY_SCHEDULE)',
     size: 36,
   });
   const save = async (): Promise<void> => {
@@ -38,7 +40,7 @@ export function flowControlEditor(section: HTMLElement, receiver: Receiver, save
     };
     try {
       await api('PATCH', `/v1/receivers/${receiver.id}`, patch);
-      toast('Flow control saved: it applies from the receiver’s next turn.');
+      toast(`Flow control saved: it applies from the ${noun}’s next deliveries.`);
       await saved();
     } catch (error) {
       toast(`Could not save the flow control: ${(error as Error).message}`, 'error');

@@ -1,10 +1,8 @@
-import { api } from '../api.js';
-import type { Receiver } from '../api-types.js';
-import { fill, h, table, toast } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { heading, type Page, poll, receiverLink, statusLine } from './page.js';
-import { addReceiverForm, receiverForm } from './receiver-form.js';
+import { addReceiverForm } from './receiver-form.js';
 import { healthPill } from './receivers.js';
 
 const REFRESH_MS = 3000;
@@ -44,43 +42,3 @@ export const endpointsPage: Page = (view) => {
     );
   });
 };
-
-/** Send a test event, disable or enable, edit: the tools above an endpoint's own page. */
-export function endpointTools(receiver: Receiver, refresh: () => void): HTMLElement {
-  const act = (label: string, run: () => Promise<void>, kind = 'secondary'): HTMLElement =>
-    h(
-      'button',
-      {
-        type: 'button',
-        class: kind,
-        onclick: () =>
-          void run()
-            .then(refresh)
-            .catch((error: unknown) => toast(`${label} failed: ${(error as Error).message}`, 'error')),
-      },
-      label,
-    );
-  const sendTest = act(
-    'Send test event',
-    async () => {
-      const message = await api<{ id: string }>('POST', `/v1/receivers/${receiver.id}/test`);
-      toast('Test event sent: follow it on its message page.');
-      window.location.hash = `#/messages/${message.id}`;
-    },
-    '',
-  );
-  const toggle = receiver.enabled
-    ? act('Disable', async () => void (await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: false })))
-    : act('Enable', async () => void (await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true })));
-  const edit = receiverForm(receiver, 'Save changes', async (fields) => {
-    await api('PATCH', `/v1/receivers/${receiver.id}`, fields);
-    toast('Saved.');
-    refresh();
-  });
-  return h(
-    'section',
-    { class: 'endpoint-tools' },
-    h('div', { class: 'section-tools' }, sendTest, toggle),
-    h('details', {}, h('summary', {}, 'Edit endpoint'), edit),
-  );
-}

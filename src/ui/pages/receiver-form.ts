@@ -9,10 +9,16 @@ export interface ReceiverFields {
 }
 
 /**
- * A receiver's URL, event types and description as a form, for adding one and for editing one. The
- * API checks every field and names the one at fault; `submit` shows that message.
+ * A receiver's URL, event types and description as a form, for adding one and for editing one (a
+ * receiver's page edits its event types in an editor of their own: `eventTypes: false`). The API
+ * checks every field and names the one at fault; `submit` shows that message.
  */
-export function receiverForm(initial: ReceiverFields, label: string, submit: (fields: ReceiverFields) => Promise<void>): HTMLFormElement {
+export function receiverForm(
+  initial: ReceiverFields,
+  label: string,
+  submit: (fields: Partial<ReceiverFields>) => Promise<void>,
+  { eventTypes: withEventTypes = true } = {},
+): HTMLFormElement {
   const url = h('input', {
     type: 'url',
     name: 'url',
@@ -48,21 +54,18 @@ export function receiverForm(initial: ReceiverFields, label: string, submit: (fi
         event.preventDefault();
         problem.textContent = '';
         button.disabled = true;
-        const fields = {
-          url: url.value.trim(),
-          eventTypes: eventTypes.value
-            .split(',')
-            .map((type) => type.trim())
-            .filter(Boolean),
-          description: description.value.trim(),
-        };
+        const types = eventTypes.value
+          .split(',')
+          .map((type) => type.trim())
+          .filter(Boolean);
+        const fields = { url: url.value.trim(), ...(withEventTypes ? { eventTypes: types } : {}), description: description.value.trim() };
         submit(fields)
           .catch((error: unknown) => (problem.textContent = (error as Error).message))
           .finally(() => (button.disabled = false));
       },
     },
     url,
-    eventTypes,
+    withEventTypes ? eventTypes : null,
     description,
     button,
     problem,

@@ -8,6 +8,7 @@ import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
 import { addReceiverForm } from './receiver-form.js';
+import { editFold, type Noun, receiverActions } from './receiver-tools.js';
 
 const REFRESH_MS = 3000;
 
@@ -18,22 +19,6 @@ export function healthPill(receiver: Receiver): HTMLElement {
   if (receiver.health.consecutiveFailures > 0) return pill(`failing (${receiver.health.consecutiveFailures} in a row)`, 'warn');
   if (receiver.health.lastSuccessAt) return pill('healthy', 'ok');
   return pill('no delivery yet', 'idle');
-}
-
-/** Enabling clears the disabled reason and the backoff and resumes the receiver's queue at once. */
-function enableButton(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {
-  // A click handler's promise goes nowhere: enable() reports its own failure in a toast.
-  return h('button', { type: 'button', class: 'secondary', onclick: () => void enable(receiver, refresh) }, 'Enable');
-}
-
-async function enable(receiver: Receiver, refresh: () => Promise<void>): Promise<void> {
-  try {
-    await api('PATCH', `/v1/receivers/${receiver.id}`, { enabled: true });
-    toast(`Enabled ${receiver.url}: its queue resumes now.`);
-    await refresh();
-  } catch (error) {
-    toast(`Could not enable: ${(error as Error).message}`, 'error');
-  }
 }
 
 export const receiversPage: Page = (view) => {
@@ -74,31 +59,57 @@ export const receiversPage: Page = (view) => {
   });
 };
 
-export const receiverPage: Page = (view, id) => {
-  const status = statusLine();
-  const details = h('section', { class: 'details' });
-  const dead = h('section', {});
-  const editor = h('section', {});
-  const flow = h('section', {});
-  fill(view, heading('Receiver', status), details, h('h2', {}, 'Event types'), editor, h('h2', {}, 'Flow control'), flow, h('h2', {}, 'Dead letters'), dead);
-  const stopDead = deadLetterList(dead, id ?? '');
-  // The secret is fetched only when asked for and kept across refreshes until hidden again.
-  const secret: SecretState = { shown: undefined };
-  const load = (): Promise<Receiver> => api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
-  const refresh = async (): Promise<void> => fill(details, describe(await load(), refresh, secret));
-  const stopDetails = poll(REFRESH_MS, status, refresh);
-  void load().then(
-    (receiver) => {
-      flowControlEditor(flow, receiver, refresh);
-      return eventTypesEditor(editor, receiver, refresh);
-    },
-    () => undefined,
-  );
-  return () => {
-    stopDead();
-    stopDetails();
+/**
+ * A receiver's own page: its buttons (test event, disable or enable, rotate, delete), its settings
+ * and health, its editors and its dead letters. The portal shows the same page, saying "endpoint".
+ */
+export function receiverPageFor(noun: Noun): Page {
+  return (view, id) => {
+    const status = statusLine();
+    const actions = h('span', { class: 'section-tools' });
+    const edit = h('section', {});
+    const details = h('section', { class: 'details' });
+    const dead = h('section', {});
+    const editor = h('section', {});
+    const flow = h('section', {});
+    fill(
+      view,
+      heading(noun === 'endpoint' ? 'Endpoint' : 'Receiver', status, actions),
+      edit,
+      details,
+      h('h2', {}, 'Event types'),
+      editor,
+      h('h2', {}, 'Flow control'),
+      flow,
+      h('h2', {}, 'Dead letters'),
+      dead,
+    );
+    const stopDead = deadLetterList(dead, id ?? '');
+    // The secret is fetched only when asked for and kept across refreshes until hidden again.
+    const secret: SecretState = { shown: undefined };
+    const load = (): Promise<Receiver> => api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
+    const refresh = async (): Promise<void> => {
+      const receiver = await load();
+      fill(actions, ...receiverActions(receiver, noun, refresh, (key) => (secret.shown = key)));
+      fill(details, describe(receiver, refresh, secret));
+    };
+    const stopDetails = poll(REFRESH_MS, status, refresh);
+    void load().then(
+      (receiver) => {
+        fill(edit, editFold(receiver, noun, refresh));
+        flowControlEditor(flow, receiver, noun, refresh);
+        return eventTypesEditor(editor, receiver, refresh);
+      },
+      () => undefined,
+    );
+    return () => {
+      stopDead();
+      stopDetails();
+    };
   };
-};
+}
+
+export const receiverPage = receiverPageFor('receiver');
 
 interface SecretState {
   shown: string | undefined;
@@ -144,7 +155,7 @@ function describe(receiver: Receiver, refresh: () => Promise<void>, secret: Secr
     row('url', h('span', { class: 'url' }, receiver.url)),
     row('id', h('span', { class: 'mono' }, receiver.id)),
     receiver.tenantId ? row('tenant', receiver.tenantId) : [],
-    row('health', healthPill(receiver), ...(receiver.enabled ? [] : [' ', enableButton(receiver, refresh)])),
+    row('health', healthPill(receiver)),
     row('event types', receiver.eventTypes.length > 0 ? receiver.eventTypes.join(', ') : 'all'),
     row('timeout', `${receiver.timeoutMs} ms`),
     row(
