@@ -77,7 +77,7 @@ function printBanner(role: Role, config: Config, running: Running): void {
     running.allowPrivateNetworks
       ? '  ⚠ delivery to private and loopback addresses is ALLOWED (development; set NODE_ENV=production or LOCKSTEP_ALLOW_PRIVATE_NETWORKS=false to block)'
       : undefined,
-    running.url ? `  try:         curl -H "Authorization: Bearer <token>" ${running.url}/v1/receivers` : undefined,
+    running.url ? `  try:         curl -H "Authorization: Bearer ${running.tokenInShell}" ${running.url}/v1/receivers` : undefined,
   ];
   process.stderr.write(`${lines.filter(Boolean).join('\n')}\n`);
 }

@@ -26,6 +26,8 @@ export interface Running {
   url: string | undefined;
   redis: RedisTarget;
   tokenSource: string;
+  /** The token as a shell reads it, for the banner's example: `$(cat <file>)`, `$LOCKSTEP_API_TOKEN` or `<token>`. */
+  tokenInShell: string;
   allowPrivateNetworks: boolean;
   /** Set when Redis may evict keys and the operator allowed it: the banner shows it. */
   redisWarning: string | undefined;
@@ -111,7 +113,15 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
     const reporter = new FleetReporter(store, metrics, { id: role === 'api' ? `${config.emitterId}/api` : config.emitterId, role, version: VERSION }, log);
     reporter.start();
     stops.push(() => reporter.stop());
-    return { url, redis, tokenSource: tokens?.source ?? 'not used by this role', allowPrivateNetworks, redisWarning, stop };
+    return {
+      url,
+      redis,
+      tokenSource: tokens?.source ?? 'not used by this role',
+      tokenInShell: tokens?.shell ?? '<token>',
+      allowPrivateNetworks,
+      redisWarning,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -143,8 +153,13 @@ async function startLocks(config: Config, redis: RedisTarget, identity: string, 
  * Role `all` outside production may run without a configured token: one is generated on first
  * start, kept in the data directory (so restarts keep it) and printed once.
  */
-function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string } {
-  if (config.apiTokens.length > 0) return { tokens: config.apiTokens, source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})` };
+function resolveTokens(role: Role, config: Config): { tokens: string[]; source: string; shell: string } {
+  if (config.apiTokens.length > 0)
+    return {
+      tokens: config.apiTokens,
+      source: `LOCKSTEP_API_TOKEN (${hint(config.apiTokens[0] as string)})`,
+      shell: config.apiTokens.length === 1 ? '$LOCKSTEP_API_TOKEN' : '<token>',
+    };
   if (role !== 'all' || process.env.NODE_ENV === 'production') {
     throw startFailure(
       `LOCKSTEP_API_TOKEN is required for role "${role}"${process.env.NODE_ENV === 'production' ? ' in production' : ''}: set it to a long random string (comma list for rotation), e.g. LOCKSTEP_API_TOKEN=$(openssl rand -hex 24)`,
@@ -153,12 +168,17 @@ function resolveTokens(role: Role, config: Config): { tokens: string[]; source: 
   const file = join(config.dataDir, 'api-token');
   if (existsSync(file)) {
     const token = readFileSync(file, 'utf8').trim();
-    return { tokens: [token], source: `${file} (${hint(token)}; cat the file to see it)` };
+    return { tokens: [token], source: `${file} (${hint(token)}; cat the file to see it)`, shell: catFile(file) };
   }
   const token = `lst_${randomBytes(24).toString('base64url')}`;
   makeDataDir(config.dataDir);
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return { tokens: [token], source: `generated now and saved to ${file}:\n    ${token}` };
+  return { tokens: [token], source: `generated now and saved to ${file}:\n    ${token}`, shell: catFile(file) };
+}
+
+/** `$(cat <file>)`, quoted when the path holds anything a shell would split or expand. */
+function catFile(file: string): string {
+  return /^[\w./-]+$/.test(file) ? `$(cat ${file})` : `$(cat '${file.replaceAll("'", "'\\''")}')`;
 }
 
 function hint(token: string): string {

@@ -45,6 +45,11 @@ test('`lockstep all` with no Redis URL starts a private redis-server, prints the
     assert.match(stderr, /delivery to private and loopback addresses is ALLOWED/);
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
     assert.ok(stderr.includes(token), 'a generated token is printed the first time');
+    // the example is copied and run as it stands: the token read from its file
+    assert.ok(
+      stderr.includes(`try:         curl -H "Authorization: Bearer $(cat ${join(dataDir, 'api-token')})" http://127.0.0.1:${port}/v1/receivers`),
+      stderr,
+    );
     const receivers = await fetch(`http://127.0.0.1:${port}/v1/receivers`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(receivers.status, 200);
     assert.ok(existsSync(join(dataDir, 'redis', 'appendonlydir')), 'AOF under the data directory');
