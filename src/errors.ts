@@ -5,6 +5,7 @@ import type { ErrorCode } from './shapes/common.js';
  * - LOCKSTEP_BAD_FIELD: a request field the client can fix (400, or 422 when well-formed but
  *   refused, 409 for a batch cut; also fastify's own 413/415 and bad JSON);
  * - LOCKSTEP_NOT_FOUND (404), LOCKSTEP_UNAUTHORIZED (401);
+ * - LOCKSTEP_METHOD_NOT_ALLOWED: a route's path with a method it does not take (405, `Allow` lists those it does);
  * - LOCKSTEP_FORBIDDEN: a valid token whose scopes do not cover the route (403);
  * - LOCKSTEP_CONFLICT: a tenant id taken, a tenant that still has receivers, a receiver that kept
  *   changing under a PATCH or rotation (409);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { badField, isLockstepError, LockstepError } from '../errors.js';
 import { schemaRefusal } from '../lib/schema-refusal.js';
+import { routeMisses } from './route-miss.js';
 import type { ErrorBody } from '../shapes/common.js';
 
 export { REDIS_UNAVAILABLE } from '../dependency-errors.js';
@@ -10,6 +11,7 @@ const REASONS: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -58,9 +60,18 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (retryAfter) void reply.header('retry-after', retryAfter);
     return reply.status(failure.statusCode).send(errorBodyOf(failure));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBodyOf(new LockstepError('LOCKSTEP_NOT_FOUND', 404, `no route ${request.method} ${request.url.split('?')[0]}; see /docs`))),
-  );
+  const missed = routeMisses(app);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const miss = missed(request.method, request.url);
+    if ('allow' in miss) {
+      const methods = miss.allow.join(', ');
+      const error = new LockstepError('LOCKSTEP_METHOD_NOT_ALLOWED', 405, `${path} does not take ${request.method}, only ${methods}; see /docs`);
+      return reply.status(405).header('allow', methods).send(errorBodyOf(error));
+    }
+    const near = miss.near ? ` (did you mean ${miss.near}?)` : '';
+    return reply.status(404).send(errorBodyOf(new LockstepError('LOCKSTEP_NOT_FOUND', 404, `no route ${request.method} ${path}${near}; see /docs`)));
+  });
 }
 
 /** fastify's own text says only "Request body is too large": say the limit, and who sets it. */

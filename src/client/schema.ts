@@ -596,6 +596,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -789,6 +790,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -825,6 +827,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -861,6 +864,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -897,6 +901,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1166,6 +1171,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1202,6 +1208,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1238,6 +1245,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1275,6 +1283,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1311,6 +1320,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1495,6 +1505,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1531,6 +1542,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1567,6 +1579,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1603,6 +1616,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1639,6 +1653,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1700,6 +1715,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1736,6 +1752,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1772,6 +1789,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1808,6 +1826,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -1844,6 +1863,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2089,6 +2109,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2125,6 +2146,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2161,6 +2183,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2197,6 +2220,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2234,6 +2258,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2270,6 +2295,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2347,6 +2373,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2383,6 +2410,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2419,6 +2447,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2455,6 +2484,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2491,6 +2521,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2579,6 +2610,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2615,6 +2647,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2651,6 +2684,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2687,6 +2721,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2723,6 +2758,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2840,6 +2876,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2876,6 +2913,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2912,6 +2950,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2948,6 +2987,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -2984,6 +3024,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3072,6 +3113,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3108,6 +3150,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3144,6 +3187,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3180,6 +3224,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3216,6 +3261,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3309,6 +3355,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3345,6 +3392,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3381,6 +3429,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3417,6 +3466,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3529,6 +3579,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3565,6 +3616,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3601,6 +3653,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3638,6 +3691,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3675,6 +3729,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3711,6 +3766,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3851,6 +3907,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3887,6 +3944,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3923,6 +3981,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3960,6 +4019,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -3997,6 +4057,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4034,6 +4095,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4070,6 +4132,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4196,6 +4259,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4232,6 +4296,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4268,6 +4333,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4304,6 +4370,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4340,6 +4407,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4431,6 +4499,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4467,6 +4536,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4503,6 +4573,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4539,6 +4610,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4576,6 +4648,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4613,6 +4686,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4649,6 +4723,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4727,6 +4802,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4763,6 +4839,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4799,6 +4876,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4835,6 +4913,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4871,6 +4950,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -4988,6 +5068,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5024,6 +5105,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5060,6 +5142,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5233,6 +5316,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5269,6 +5353,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5305,6 +5390,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5342,6 +5428,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5378,6 +5465,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5492,6 +5580,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5528,6 +5617,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5564,6 +5654,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5600,6 +5691,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5636,6 +5728,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5694,6 +5787,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5730,6 +5824,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5766,6 +5861,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5802,6 +5898,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5838,6 +5935,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -5969,6 +6067,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6005,6 +6104,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6041,6 +6141,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6077,6 +6178,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6113,6 +6215,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6208,6 +6311,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6244,6 +6348,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6280,6 +6385,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6316,6 +6422,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6428,6 +6535,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6464,6 +6572,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6500,6 +6609,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6537,6 +6647,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6573,6 +6684,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6661,6 +6773,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6697,6 +6810,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6733,6 +6847,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6769,6 +6884,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6805,6 +6921,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6869,6 +6986,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6905,6 +7023,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6941,6 +7060,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -6977,6 +7097,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7013,6 +7134,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7049,6 +7171,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7162,6 +7285,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7198,6 +7322,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7234,6 +7359,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7270,6 +7396,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7306,6 +7433,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7394,6 +7522,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7430,6 +7559,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7466,6 +7596,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7502,6 +7633,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7538,6 +7670,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7625,6 +7758,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7661,6 +7795,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7697,6 +7832,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7733,6 +7869,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7837,6 +7974,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7873,6 +8011,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7909,6 +8048,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -7945,6 +8085,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8006,6 +8147,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8042,6 +8184,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8078,6 +8221,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8114,6 +8258,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8150,6 +8295,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8231,6 +8377,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8267,6 +8414,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8303,6 +8451,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8492,6 +8641,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8528,6 +8678,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'
@@ -8564,6 +8715,7 @@ export interface operations {
             code:
               | 'LOCKSTEP_BAD_FIELD'
               | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
               | 'LOCKSTEP_UNAUTHORIZED'
               | 'LOCKSTEP_FORBIDDEN'
               | 'LOCKSTEP_CONFLICT'

@@ -92,6 +92,7 @@ function withoutRequired(value: unknown): unknown {
 export const ERROR_CODES = [
   'LOCKSTEP_BAD_FIELD',
   'LOCKSTEP_NOT_FOUND',
+  'LOCKSTEP_METHOD_NOT_ALLOWED',
   'LOCKSTEP_UNAUTHORIZED',
   'LOCKSTEP_FORBIDDEN',
   'LOCKSTEP_CONFLICT',

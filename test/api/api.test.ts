@@ -137,6 +137,19 @@ describe('management and intake API', () => {
       if (typeof message === 'string') assert.equal(response.body.message, `${field} ${message}`);
       else assert.match(response.body.message.slice(field.length + 1), message);
     }
+    const wrongMethod = await api.request<ErrorBody>('DELETE', '/v1/messages');
+    assert.deepEqual(
+      [wrongMethod.status, wrongMethod.body.code, wrongMethod.body.message, wrongMethod.headers.get('allow')],
+      [405, 'LOCKSTEP_METHOD_NOT_ALLOWED', '/v1/messages does not take DELETE, only GET, HEAD, POST; see /docs', 'GET, HEAD, POST'],
+    );
+    for (const [path, message] of [
+      ['/v1/reciever', 'no route GET /v1/reciever (did you mean /v1/receivers?); see /docs'],
+      ['/v1/receivers/rcv_x/deadletters', 'no route GET /v1/receivers/rcv_x/deadletters (did you mean /v1/receivers/rcv_x/dead-letters?); see /docs'],
+      ['/v2/everything', 'no route GET /v2/everything; see /docs'],
+    ]) {
+      const missed = await api.request<ErrorBody>('GET', path as string);
+      assert.deepEqual([missed.status, missed.body.code, missed.body.message], [404, 'LOCKSTEP_NOT_FOUND', message]);
+    }
     const noPayload = await api.request<ErrorBody>('POST', '/v1/messages', { eventType: 'a.b' });
     assert.deepEqual([noPayload.status, noPayload.body.field, noPayload.body.message], [400, 'payload', 'payload is required']);
     const misspelt = await api.request<ErrorBody>('POST', '/v1/messages/batch', {
