@@ -3,6 +3,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
   const limit = Math.max(2, Math.floor(word.length / 4));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
+    // the lengths alone rule most out, so a long word (a request's path) costs next to nothing
+    if (Math.abs(word.length - candidate.length) > limit) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance <= limit && (!best || distance < best.distance)) best = { candidate, distance };
   }
