@@ -88,9 +88,12 @@ export function receiverPageFor(noun: Noun): Page {
     // The secret is fetched only when asked for and kept across refreshes until hidden again.
     const secret: SecretState = { shown: undefined };
     const load = (): Promise<Receiver> => api<Receiver>('GET', `/v1/receivers/${id ?? ''}`);
+    let drawn = ''; // the buttons are redrawn only when what they say changes: a poll must not swallow a click
     const refresh = async (): Promise<void> => {
       const receiver = await load();
-      fill(actions, ...receiverActions(receiver, noun, refresh, (key) => (secret.shown = key)));
+      const looks = JSON.stringify([receiver.enabled, receiver.url, receiver.signatureScheme]);
+      if (looks !== drawn) fill(actions, ...receiverActions(receiver, noun, refresh, (key) => (secret.shown = key)));
+      drawn = looks;
       fill(details, describe(receiver, refresh, secret));
     };
     const stopDetails = poll(REFRESH_MS, status, refresh);
