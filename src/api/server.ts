@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { docsPageOptions } from './docs-page.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import { EventTypes } from '../domain/event-types.js';
@@ -86,7 +87,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   const eventTypes = new EventTypes({ store: options.store, requireKnown: options.requireKnownEventTypes, log: options.log });
   eventTypeDocs(app, eventTypes);
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, docsPageOptions());
   await app.register(uiRoutes);
   await app.register(healthRoutes, { store: options.store, locks: options.locks });
   await app.register((scope, _options, done) => {

@@ -13,7 +13,7 @@ const CONTENT_SECURITY_POLICY =
  * Where `npm run build` put the dashboard: beside this module once compiled (dist/api → dist/ui);
  * when running from src/ with tsx, in dist/ all the same (the browser needs JavaScript).
  */
-function builtDashboard(): string | undefined {
+export function builtDashboard(): string | undefined {
   return [new URL('../ui/', import.meta.url), new URL('../../dist/ui/', import.meta.url)]
     .map((url) => fileURLToPath(url))
     .find((dir) => existsSync(`${dir}app.js`));

@@ -256,6 +256,12 @@ describe('OpenAPI document (/docs)', () => {
       assets.some((asset) => asset.pathname.endsWith('.js')),
       'the page loads its script',
     );
+    // under Lockstep's name and lock, not the docs library's
+    assert.match(html, /<title>Lockstep API<\/title>/);
+    assert.ok(
+      assets.some((asset) => asset.pathname.endsWith('/favicon.svg')),
+      "the dashboard's icon",
+    );
     assert.deepEqual(
       [...html.matchAll(/https?:\/\/[^\s"'<>)]+/gi)].map(([url]) => url).filter((url) => new URL(url).origin !== origin),
       [],
