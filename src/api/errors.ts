@@ -58,6 +58,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (failure.code === 'LOCKSTEP_LOCK_BACKEND') request.log.warn({ err: error }, 'the lock service failed');
     const retryAfter = RETRY_AFTER_S[failure.code];
     if (retryAfter) void reply.header('retry-after', retryAfter);
+    // RFC 6750: a 401 says which scheme would do
+    if (failure.code === 'LOCKSTEP_UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer realm="lockstep"');
     return reply.status(failure.statusCode).send(errorBodyOf(failure));
   });
   const missed = routeMisses(app);

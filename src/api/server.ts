@@ -17,7 +17,7 @@ import type { Tracing } from '../tracing/index.js';
 import { ErrorBodySchema } from '../shapes/common.js';
 import { authenticate, requireBearerToken, unauthorized } from './auth.js';
 import { errorBodyOf, installErrorHandler } from './errors.js';
-import { emptyJsonIsNoBody } from './json-body.js';
+import { jsonBodies } from './json-body.js';
 import { healthRoutes } from './health.js';
 import { eventTypeDocs } from './event-type-docs.js';
 import { eventTypeRoutes } from './event-types.js';
@@ -76,7 +76,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   });
   installErrorHandler(app);
-  emptyJsonIsNoBody(app);
+  jsonBodies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

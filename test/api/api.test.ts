@@ -31,6 +31,7 @@ describe('management and intake API', () => {
         assert.equal(response.status, 401, `${method} ${path} with token "${token}"`);
         assert.equal(response.body.code, 'LOCKSTEP_UNAUTHORIZED');
         assert.match(response.body.message, /bearer token/);
+        assert.equal(response.headers.get('www-authenticate'), 'Bearer realm="lockstep"', 'RFC 6750: the scheme that would do');
       }
     }
   });
@@ -75,9 +76,15 @@ describe('management and intake API', () => {
       assert.equal(response.body.statusCode, status);
       assert.equal(response.body.code, 'LOCKSTEP_BAD_FIELD');
     }
-    const badJson = await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": ');
+    const badJson = await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": "https://example.com" "eventTypes": []}');
     assert.equal(badJson.status, 400);
     assert.deepEqual([badJson.body.code, badJson.body.field], ['LOCKSTEP_BAD_FIELD', 'body']);
+    assert.match(badJson.body.message, /^body is not valid JSON: .*position 30/, 'says where it breaks');
+    const poisoned = await api.request<ErrorBody>('POST', '/v1/receivers', '{"url": "https://example.com", "__proto__": {"x": 1}}');
+    assert.deepEqual(
+      [poisoned.status, poisoned.body.field, poisoned.body.message],
+      [400, 'body', 'body must not hold a "__proto__" key, nor a "constructor" key with a "prototype"'],
+    );
     const tooLarge = await api.request<ErrorBody>('POST', '/v1/receivers', { url: 'https://example.com', description: 'x'.repeat(70_000) });
     assert.equal(tooLarge.status, 413);
     assert.equal(tooLarge.body.message, "body is larger than this route's limit of 65536 bytes (the server's LOCKSTEP_BODY_LIMIT_BYTES sets it)");
@@ -92,6 +99,7 @@ describe('management and intake API', () => {
       [{ url: 'https://example.com', ordering: 'fifo' }, {}, 400, 'ordering', 'ordering must be one of: unordered, strict'],
       [{ url: 'https://example.com', eventType: ['a.b'] }, {}, 400, 'eventType', /^eventType is not a known field \(did you mean eventTypes\?\)$/],
       ['url=https://example.com', { 'content-type': 'application/x-www-form-urlencoded' }, 415, 'headers.content-type', /Content-Type: application\/json/],
+      ['{"url": "https://example.com"}', { 'content-type': 'text/plain' }, 415, 'headers.content-type', /Content-Type: application\/json/],
     ] as const) {
       const response = await api.request<ErrorBody>('POST', '/v1/receivers', body, headers);
       assert.deepEqual([response.status, response.body.code, response.body.field], [status, 'LOCKSTEP_BAD_FIELD', field]);
