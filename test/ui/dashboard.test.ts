@@ -169,6 +169,26 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await screenshot('message');
   });
 
+  test('the messages list filters by event type and pages back through older messages', async () => {
+    const sent: string[] = [];
+    for (let n = 0; n < 55; n++) sent.push((await api.post('paged.event', { n })).id);
+    await api.post('other.event', {});
+    await open('messages');
+    await page.fill('form.filter input[name=event-type]', 'paged.*');
+    await page.click('form.filter button[type=submit]');
+    const rows = page.locator('section tbody tr');
+    await page.getByText('messages 1–50, newest first').waitFor();
+    assert.equal(await rows.first().locator('a').textContent(), sent.at(-1), 'newest first');
+    assert.ok(!(await page.content()).includes('other.event'), 'only the filtered type');
+    await screenshot('messages');
+    await page.getByRole('button', { name: 'Older' }).click();
+    await page.getByText('messages 51–55, newest first').waitFor();
+    assert.deepEqual(await rows.locator('a').allTextContents(), sent.slice(0, 5).reverse());
+    assert.equal(await page.getByRole('button', { name: 'Older' }).count(), 0, 'the oldest page has no Older');
+    await page.getByRole('button', { name: 'Newer' }).click();
+    await page.getByText('messages 1–50, newest first').waitFor();
+  });
+
   test('replays a dead letter and shows it delivered', async () => {
     receiver.set('flaky', { status: 200 });
     await open('dead');
