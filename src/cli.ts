@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { describeSettings } from './config/describe.js';
 import { ConfigError, loadConfig, redisTarget, type Config, type Role } from './config/index.js';
 import { isLockstepError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -8,10 +9,11 @@ import { startLockstep, VERSION, type Running } from './start.js';
 const ROLES: Role[] = ['all', 'api', 'emitter'];
 const USAGE = `Lockstep ${VERSION}: webhook delivery with per-receiver distributed locks
 
-usage: lockstep <role>   (or --help, --version)
+usage: lockstep <role>   (or config, --help, --version)
   all       API + one emitter in one process (starts a private redis-server when LOCKSTEP_REDIS_URL is unset)
   api       intake and management API only
   emitter   one emitter worker; start as many as you like, on any host
+  config    check the configuration and show every setting, where it came from (secrets hidden); starts nothing
 
 Configuration: config/default.json, config/<NODE_ENV>.json, then LOCKSTEP_* environment variables
 (see README.md). Stop with SIGTERM or Ctrl-C; a second signal exits at once.`;
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
     console.log(`lockstep ${VERSION}`);
     process.exit(0);
   }
+  if (arg === 'config') showConfig();
   if (!isRole(arg)) {
     const asked = arg === '--help' || arg === '-h' || arg === 'help';
     (asked ? console.log : console.error)(asked || !arg ? USAGE : `unknown role "${arg}"\n\n${USAGE}`);
@@ -57,6 +60,24 @@ async function main(): Promise<void> {
  */
 function isStartFailure(error: unknown): error is Error {
   return isLockstepError(error) && ['LOCKSTEP_START', 'LOCKSTEP_LOCK_BACKEND', 'LOCKSTEP_REDIS_UNAVAILABLE'].includes(error.code);
+}
+
+/** `lockstep config`: what a start would read, checked as a start checks it; exit 2 on a problem. */
+function showConfig(): never {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
+    throw error;
+  }
+  const lines = describeSettings(process.env);
+  const width = Math.max(...lines.map((line) => line.name.length));
+  const valueWidth = Math.min(40, Math.max(...lines.map((line) => line.value.length)));
+  console.log(`Lockstep ${VERSION} configuration (NODE_ENV=${process.env.NODE_ENV ?? ''}; the environment wins over the files):`);
+  for (const { name, value, source } of lines) console.log(`  ${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${source}`);
+  for (const warning of config.unknownVariables) console.log(`  ⚠ ${warning}`);
+  process.exit(0);
 }
 
 function isRole(value: string | undefined): value is Role {

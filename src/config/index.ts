@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { ConfigError } from './error.js';
 import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
-import { checkFileKeys, fileKey, unknownVariables, type FileSetting } from './settings.js';
+import { configFiles } from './files.js';
+import { fileKey, unknownVariables, type FileSetting } from './settings.js';
 import { bool, cidrs, hostPorts, int, natMap, oneOf, schedule, text, url, urls } from './parse.js';
 
 export type LockBackendName = 'redis' | 'etcd' | 'consul';
@@ -96,14 +94,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** Characters a bearer token (RFC 6750 token68) may hold: anything else could never be sent. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
 type Env = Record<string, string | undefined>;
 
 /** Reads `config/default.json`, then `config/<NODE_ENV>.json`, then the environment, in that order. */
 export function loadConfig(env: Env = process.env): Config {
-  const dir = env.LOCKSTEP_CONFIG_DIR ?? join(PACKAGE_ROOT, 'config');
-  const files = { ...readJson(join(dir, 'default.json')), ...(env.NODE_ENV ? readJson(join(dir, `${env.NODE_ENV}.json`)) : {}) };
+  const files = Object.assign({}, ...configFiles(env).map((file) => file.values)) as Record<string, unknown>;
 
   // the environment wins over the files
   const setting = (name: FileSetting): unknown => env[name] ?? files[fileKey(name)];
@@ -202,20 +197,6 @@ function optionalSecret(value: string | undefined, name: string): string | undef
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw new ConfigError(`${name} must not contain control characters (a newline copied with it?)`);
   return value;
-}
-
-function readJson(path: string): Record<string, unknown> {
-  if (!existsSync(path)) return {};
-  let file: unknown;
-  try {
-    file = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON (${(error as Error).message}); fix or remove it`);
-  }
-  if (typeof file !== 'object' || file === null || Array.isArray(file))
-    throw new ConfigError(`${path} must hold one JSON object of settings, e.g. {"port": 8080}`);
-  checkFileKeys(path, file as Record<string, unknown>);
-  return file as Record<string, unknown>;
 }
 
 /** Comma list of bearer tokens; each must be sendable in an Authorization header. */

@@ -63,6 +63,8 @@ const FILE_KEYS = FILE_SETTINGS.map(fileKey);
 /** Names this repository's own test, benchmark and CI scripts use; they never configure a Lockstep process. */
 const TOOLING = /^LOCKSTEP_((TEST|BENCH|CHAOS|CI)_|CHROMIUM$|LIBFAKETIME$|FUZZ_SEED$)/;
 
+export const isFileSetting = (name: string): name is FileSetting => (FILE_SETTINGS as readonly string[]).includes(name);
+
 /** The key a config file gives a setting by: LOCKSTEP_RETRY_SCHEDULE is retrySchedule. */
 export function fileKey(name: string): string {
   return name

@@ -86,3 +86,38 @@ test("the README's table of settings names every setting Lockstep reads, and no 
   const documented = new Set(rows.flatMap((row) => row.split(' | ')[0]?.match(/LOCKSTEP_[A-Z0-9_]+/g) ?? []));
   assert.deepEqual([...documented].sort(), [...SETTING_NAMES].sort());
 });
+
+test('`lockstep config` shows every setting, its value as given and where from, secrets hidden; a bad one exits 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-config-'));
+  try {
+    const defaults = JSON.parse(readFileSync(new URL('../../config/default.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'default.json'), JSON.stringify({ ...defaults, lockTtlMs: 5000 }));
+    writeFileSync(join(dir, 'staging.json'), '{"lockTtlMs": 7000}');
+    const run = (env: Record<string, string>) =>
+      spawnSync(process.execPath, [CLI, 'config'], {
+        env: { PATH: process.env.PATH ?? '', LOCKSTEP_CONFIG_DIR: dir, NODE_ENV: 'staging', ...env },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+    const shown = run({
+      LOCKSTEP_PORT: '9000',
+      LOCKSTEP_API_TOKEN: 'tok-one-0123456789,tok-two-0123456789',
+      LOCKSTEP_REDIS_URL: 'redis://:pw-secret@10.0.0.1:6379',
+      LOCKSTEP_PROT: '1',
+    });
+    assert.equal(shown.status, 0, shown.stderr);
+    const line = (name: string) => shown.stdout.split('\n').find((text) => text.trim().startsWith(`${name} `)) ?? '';
+    assert.match(line('LOCKSTEP_PORT'), /9000\s+environment$/);
+    assert.match(line('LOCKSTEP_LOCK_TTL_MS'), new RegExp(`7000\\s+${join(dir, 'staging.json').replaceAll('.', '\\.')}$`), 'the file read last wins');
+    assert.match(line('LOCKSTEP_REDIS_URL'), /redis:\/\/:\*\*\*@10\.0\.0\.1:6379\s+environment$/);
+    assert.match(line('LOCKSTEP_API_TOKEN'), /\(2 token\(s\), hidden\)/);
+    assert.match(line('LOCKSTEP_RETENTION_MS'), /not set \(the default\)$/);
+    assert.ok(!shown.stdout.includes('tok-one') && !shown.stdout.includes('pw-secret'), 'no secret shown');
+    assert.match(shown.stdout, /⚠ LOCKSTEP_PROT is not a Lockstep setting and is ignored \(did you mean LOCKSTEP_PORT\?\)/);
+    const refused = run({ LOCKSTEP_PORT: 'x' });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /^lockstep: configuration problem: LOCKSTEP_PORT/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,34 @@
+import { configFiles } from './files.js';
+import { fileKey, isFileSetting, SETTING_NAMES } from './settings.js';
+
+/** One line of `lockstep config`: a setting, the value it was given (secrets masked) and where it came from. */
+export interface SettingLine {
+  name: string;
+  value: string;
+  source: string;
+}
+
+/** Given only to be used, never shown: tokens and passwords (a URL shows without its password). */
+const SECRETS = new Set(['LOCKSTEP_API_TOKEN', 'LOCKSTEP_METRICS_TOKEN', 'LOCKSTEP_REDIS_PASSWORD', 'LOCKSTEP_REDIS_SENTINEL_PASSWORD']);
+
+/**
+ * Every setting with the value it was given and where: the environment, or the config file that
+ * set it last; "not set" leaves Lockstep's own default (README, "Configuration"). Call it after
+ * loadConfig() has accepted the same environment: the values are shown as given, not parsed again.
+ */
+export function describeSettings(env: Record<string, string | undefined>): SettingLine[] {
+  const files = configFiles(env).reverse(); // the last file read wins
+  return SETTING_NAMES.map((name) => {
+    const given = env[name];
+    if (given !== undefined) return { name, value: shown(name, given), source: 'environment' };
+    const key = isFileSetting(name) ? fileKey(name) : undefined;
+    const file = key === undefined ? undefined : files.find((candidate) => key in candidate.values);
+    if (key !== undefined && file) return { name, value: shown(name, JSON.stringify(file.values[key])), source: file.path };
+    return { name, value: '', source: 'not set (the default)' };
+  });
+}
+
+function shown(name: string, value: string): string {
+  if (SECRETS.has(name)) return name.endsWith('TOKEN') ? `(${value.split(',').filter((t) => t.trim()).length} token(s), hidden)` : '(hidden)';
+  return value.replace(/(\w+:\/\/[^:/@\s]*:)[^@/\s]+@/g, '$1***@');
+}
