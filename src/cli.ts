@@ -31,13 +31,7 @@ async function main(): Promise<void> {
     process.exit(asked ? 0 : 2);
   }
   const role = arg;
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
-    throw error;
-  }
+  const config = configOrExit();
   const log = createLogger(config.logLevel, { role, emitterId: config.emitterId });
   let running: Running;
   try {
@@ -62,15 +56,19 @@ function isStartFailure(error: unknown): error is Error {
   return isLockstepError(error) && ['LOCKSTEP_START', 'LOCKSTEP_LOCK_BACKEND', 'LOCKSTEP_REDIS_UNAVAILABLE'].includes(error.code);
 }
 
-/** `lockstep config`: what a start would read, checked as a start checks it; exit 2 on a problem. */
-function showConfig(): never {
-  let config: Config;
+/** The configuration, or "configuration problem: …" and exit 2. */
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
     throw error;
   }
+}
+
+/** `lockstep config`: what a start would read, checked as a start checks it; exit 2 on a problem. */
+function showConfig(): never {
+  const config = configOrExit();
   const lines = describeSettings(process.env);
   const width = Math.max(...lines.map((line) => line.name.length));
   const valueWidth = Math.min(40, Math.max(...lines.map((line) => line.value.length)));
