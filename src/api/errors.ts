@@ -65,7 +65,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   const missed = routeMisses(app);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const miss = missed(request.method, request.url);
+    const miss = missed(request.method, path);
     if ('allow' in miss) {
       const methods = miss.allow.join(', ');
       const error = new LockstepError('LOCKSTEP_METHOD_NOT_ALLOWED', 405, `${path} does not take ${request.method}, only ${methods}; see /docs`);

@@ -15,13 +15,12 @@ interface Known {
  * request that matched none either the methods its path does take (a 405 with `Allow`) or the route
  * nearest to what was asked, its parameters filled from the request (`/v1/receivers/rcv_…/dead-letters`).
  */
-export function routeMisses(app: FastifyInstance): (method: string, url: string) => Miss {
+export function routeMisses(app: FastifyInstance): (method: string, path: string) => Miss {
   const routes: Known[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method, path: route.url, pattern: patternOf(route.url) });
   });
-  return (method, url) => {
-    const path = url.split('?')[0] ?? url;
+  return (method, path) => {
     const allow = [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))].sort();
     if (allow.length > 0 && !allow.includes(method)) return { allow };
     const asked = path.split('/');
