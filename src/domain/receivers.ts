@@ -11,7 +11,7 @@ import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
 import { tenantFor, type Principal } from './scopes.js';
 import { unknownTenant } from './tenants.js';
-import { receiverSecret, rotateKey, signingSettings } from './signing.js';
+import { receiverSecret, rotateKey, signingSettings, warnUnconfirmed } from './signing.js';
 
 export interface ReceiversOptions {
   store: Store;
@@ -96,6 +96,7 @@ export class Receivers {
     if (!updated) throw notFound(`receiver ${id}`);
     if (updated.enabledNow) await store.drains.wake(id);
     log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');
+    warnUnconfirmed(log, id, updated.unconfirmed);
     return updated.receiver;
   }
 

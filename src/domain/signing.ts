@@ -47,9 +47,9 @@ export function receiverSecret(receiver: ReceiverView): ReceiverSecret {
 }
 
 /**
- * Rotation: the new key signs every attempt that starts once the change's notice reached the
- * emitters (store/notices.ts), the old one beside it until the overlap ends (both signatures,
- * new first). `overlapMs` 0 switches at once.
+ * Rotation: the new key signs every attempt that starts after the answer (the store answers once
+ * the emitters confirm its notice: store/notice-confirmations.ts), the old one beside it until the
+ * overlap ends (both signatures, new first). `overlapMs` 0 switches at once.
  */
 export async function rotateKey(store: Store, receiver: ReceiverView, input: RotateSecret, log: DomainLog): Promise<RotatedSecret> {
   const next = signingSettings({ secret: input?.secret ?? generateKey(receiver.signatureScheme) });
@@ -57,5 +57,15 @@ export async function rotateKey(store: Store, receiver: ReceiverView, input: Rot
   const rotation = await store.receiverKeys.rotate(receiver.id, next, overlapMs);
   if (rotation.kind === 'gone') throw notFound(`receiver ${receiver.id}`);
   log.info({ receiverId: receiver.id, signatureScheme: next.signatureScheme, overlapMs }, 'receiver signing key rotated');
+  warnUnconfirmed(log, receiver.id, rotation.unconfirmed);
   return { secret: verificationKey(next.secret), previousSecretExpiresAt: rotation.previousSecretUntil?.toISOString() ?? null };
+}
+
+/** Says when emitters heard a receiver's config change but did not confirm taking it in before the answer. */
+export function warnUnconfirmed(log: DomainLog, receiverId: string, unconfirmed: number): void {
+  if (unconfirmed === 0) return;
+  log.warn(
+    { receiverId, unconfirmed },
+    `${unconfirmed} emitter connection(s) heard the change of receiver ${receiverId} but did not confirm it within a second (a paused or starved emitter?): the next request such an emitter sends it may still use the old config`,
+  );
 }

@@ -8,6 +8,7 @@ import { DeliveryStore } from './deliveries.js';
 import { DrainQueue } from './drain-queue.js';
 import { EventTypeStore } from './event-types.js';
 import { FleetReports } from './fleet-reports.js';
+import { NoticeConfirmations } from './notice-confirmations.js';
 import { ChannelNotices } from './notices.js';
 import { Keys } from './keys.js';
 import { MessageIndex } from './message-index.js';
@@ -67,6 +68,8 @@ export class Store {
   private readonly replicas: ReplicaBarrier;
   /** Converts a Redis written by an earlier version at connect: migrate.ts. */
   private readonly migration: SchemaMigration;
+  /** The API's wait for emitters to take a config change in: a subscriber made on the first change. */
+  private readonly confirmations: NoticeConfirmations;
   /** An emitter's subscriber to config-change notices, made on first use (the API needs none). */
   private keyChanges: ChannelNotices | undefined;
   /** An emitter's subscriber to notices of work for idle receivers, made on first use. */
@@ -92,10 +95,11 @@ export class Store {
       [...new Set([this.keys.replicationMark, ...this.keys.groupKeys.map((group) => group.replicationMark)])],
       options.minReplicas ?? 0,
     );
-    const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas);
+    this.confirmations = new NoticeConfirmations(redisTarget, this.keys.keysHeard);
+    const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas, this.confirmations);
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);
-    this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas));
+    this.receiverKeys = redisBoundary(new ReceiverKeys(redis, this.keys, this.replicas, this.confirmations));
     this.eventTypes = redisBoundary(new EventTypeStore(redis, this.keys, this.replicas));
     this.messages = redisBoundary(new MessageStore(redis, this.keys, receivers, retentionMs, this.replicas));
     this.deliveries = redisBoundary(new DeliveryStore(redis, this.keys, options.disableAfterDeadMs, retentionMs));
@@ -148,9 +152,12 @@ export class Store {
   /**
    * The notices of receivers' config changes (key rotations, PATCHes: replace-config.lua), so a
    * window claimed before one stops before its next attempt and the next claim brings the new keys.
+   * Each notice taken in is confirmed, so the change's answer can wait for it (notice-confirmations.ts).
    */
   watchKeyChanges(): ChannelNotices {
-    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged);
+    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged, (token) => {
+      this.redis.publish(this.keys.keysHeard, token).catch(() => {}); // unconfirmed: the change's answer waits its bound
+    });
     return this.keyChanges;
   }
 
@@ -176,6 +183,7 @@ export class Store {
   async close(): Promise<void> {
     await this.drains.close();
     this.replicas.close();
+    this.confirmations.close();
     this.keyChanges?.close();
     this.work?.close();
     this.redis.disconnect();

@@ -32,6 +32,7 @@ export class Keys {
     this.eventTypes = `${prefix}:event-types`;
     this.eventTypesVersion = `${prefix}:event-types:version`;
     this.keysChanged = `${prefix}:keys-changed`;
+    this.keysHeard = `${prefix}:keys-heard`;
     this.work = `${prefix}:work`;
     this.replicationMark = `${prefix}:replicated`;
     this.messageIndex = `${prefix}:msgs`;
@@ -160,8 +161,10 @@ export class Keys {
   readonly eventTypes: string;
   /** Counter bumped by every catalog write: intake validates with a cached catalog and accept.lua refuses a stale one. */
   readonly eventTypesVersion: string;
-  /** Pub/sub channel: replace-config.lua publishes a receiver's id on it whenever its config (its keys) changes (notices.ts). */
+  /** Pub/sub channel: replace-config.lua publishes a receiver's id (and a token to confirm with) on it whenever its config (its keys) changes (notices.ts). */
   readonly keysChanged: string;
+  /** Pub/sub channel: an emitter publishes a notice's token on it once it has taken the notice in (notice-confirmations.ts). */
+  readonly keysHeard: string;
   /** Pub/sub channel: accept.lua publishes a receiver's id on it when its empty queue gets work (notices.ts). */
   readonly work: string;
   /** Counter bumped before each `WAIT`, so the wait covers every write answered before it (redis-replicas.ts). */

@@ -4,8 +4,10 @@ import { connectRedis, type RedisClient, type RedisTarget } from '../redis.js';
  * Receiver ids heard on one pub/sub channel, on a subscriber connection of its own, as readings of
  * a clock: `stamp()` before asking the store something, then `since(receiverId, stamp)` says
  * whether a notice for the receiver (or a resubscription, after which anything may have been
- * missed) came after it; `wait` resolves at the next one. Nothing but Map lookups on the hot path.
- * Notices sent while not subscribed are lost, so `listening` is false meanwhile.
+ * missed) came after it; `wait` resolves at the next one, `tally` counts them. Nothing but Map
+ * lookups on the hot path. Notices sent while not subscribed are lost, so `listening` is false
+ * meanwhile. A notice is `<id>` or `<id> <token>`: the token, when there is one, goes to `heard`
+ * once the notice is taken in (a config change's answer waits for it: notice-confirmations.ts).
  */
 export class ChannelNotices {
   /** Counts notices and subscriptions: stamps are readings of it. */
@@ -14,21 +16,43 @@ export class ChannelNotices {
   private readonly lastNotice = new Map<string, number>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private subscribedAt = Number.POSITIVE_INFINITY;
+  /** Called at each subscription. */
+  private readonly onSubscribed = new Set<() => void>();
   private readonly redis: RedisClient;
 
-  constructor(target: RedisTarget, channel: string) {
+  constructor(
+    target: RedisTarget,
+    channel: string,
+    private readonly heard?: (token: string) => void,
+  ) {
     this.redis = connectRedis(target);
     this.redis.on('error', () => {}); // a lost subscriber shows as `listening` false
-    this.redis.on('message', (_channel: string, receiverId: string) => this.notice(receiverId));
+    this.redis.on('message', (_channel: string, message: string) => this.notice(message));
     this.redis.on('close', () => (this.subscribedAt = Number.POSITIVE_INFINITY));
     // on every (re)connect: subscribed only once Redis confirms it, so no notice after this moment is missed
     this.redis.on('ready', () => {
       this.redis.subscribe(channel).then(
         () => {
-          if (this.redis.status === 'ready') this.subscribedAt = ++this.clock;
+          if (this.redis.status !== 'ready') return;
+          this.subscribedAt = ++this.clock;
+          for (const subscribed of this.onSubscribed) subscribed();
         },
         () => {},
       );
+    });
+  }
+
+  /** Resolves whether notices are heard, at once or within `ms`. */
+  whenListening(ms: number): Promise<boolean> {
+    if (this.listening) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.onSubscribed.delete(end);
+        resolve(this.listening);
+      };
+      const timer = setTimeout(end, ms);
+      this.onSubscribed.add(end);
     });
   }
 
@@ -49,30 +73,66 @@ export class ChannelNotices {
   /** Resolves true at the receiver's next notice, false after `ms` or once `signal` aborts. */
   wait(receiverId: string, ms: number, signal: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const waiting = this.waiters.get(receiverId) ?? new Set<() => void>();
-      this.waiters.set(receiverId, waiting);
       const end = (heard: boolean): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', aborted);
-        waiting.delete(wake);
-        if (waiting.size === 0) this.waiters.delete(receiverId);
+        stopListening();
         resolve(heard);
       };
-      const wake = (): void => end(true);
+      const stopListening = this.listen(receiverId, () => end(true));
       const aborted = (): void => end(false);
       const timer = setTimeout(aborted, ms);
       if (signal.aborted) return aborted();
       signal.addEventListener('abort', aborted, { once: true });
-      waiting.add(wake);
     });
+  }
+
+  /**
+   * Counts the notices of `id` from now on: `until(n, ms)` resolves with the count once it reaches
+   * `n`, or after `ms`, and stops counting. Call it once, or the counter stays registered.
+   */
+  tally(id: string): { until(n: number, ms: number): Promise<number> } {
+    let count = 0;
+    let reached = (): void => {};
+    const stopListening = this.listen(id, () => {
+      count++;
+      reached();
+    });
+    return {
+      until: (n, ms) =>
+        new Promise((resolve) => {
+          const end = (): void => {
+            clearTimeout(timer);
+            stopListening();
+            resolve(count);
+          };
+          const timer = setTimeout(end, ms);
+          reached = () => count >= n && end();
+          reached();
+        }),
+    };
   }
 
   close(): void {
     this.redis.disconnect();
   }
 
-  private notice(receiverId: string): void {
-    this.lastNotice.set(receiverId, ++this.clock);
-    for (const wake of this.waiters.get(receiverId) ?? []) wake();
+  /** Calls `wake` at each notice of `id` until the returned function is called. */
+  private listen(id: string, wake: () => void): () => void {
+    const waiting = this.waiters.get(id) ?? new Set<() => void>();
+    this.waiters.set(id, waiting);
+    waiting.add(wake);
+    return () => {
+      waiting.delete(wake);
+      if (waiting.size === 0) this.waiters.delete(id);
+    };
+  }
+
+  private notice(message: string): void {
+    const space = message.indexOf(' ');
+    const id = space < 0 ? message : message.slice(0, space);
+    this.lastNotice.set(id, ++this.clock);
+    for (const wake of this.waiters.get(id) ?? []) wake();
+    if (space >= 0) this.heard?.(message.slice(space + 1));
   }
 }

@@ -2,6 +2,7 @@ import { newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, GroupBatches, type Reply } from './batch.js';
 import { swapConfig } from './config-swap.js';
+import type { NoticeConfirmations } from './notice-confirmations.js';
 import { allMembers, lexPage } from './group-reads.js';
 import { announceReceiverChange } from './receiver-version.js';
 import type { Keys } from './keys.js';
@@ -34,6 +35,8 @@ export class ReceiverStore {
     private readonly retentionMs: number,
     /** Every change the API acknowledges waits for the replicas first (redis-replicas.ts). */
     private readonly replicas: ReplicaBarrier,
+    /** …and a config change for the emitters to take it in (notice-confirmations.ts). */
+    private readonly confirmations: NoticeConfirmations,
   ) {}
 
   /** Stores a new receiver; null when `tenantId` names no tenant (checked in the same step as the write). */
@@ -101,12 +104,12 @@ export class ReceiverStore {
    * Applies a partial update. Returns the new view and whether the receiver was (re-)enabled by
    * it, so the caller can wake its queue. Enabling clears `disabledReason` and the backoff.
    */
-  async update(id: string, patch: ReceiverPatch): Promise<{ receiver: ReceiverView; enabledNow: boolean } | null> {
+  async update(id: string, patch: ReceiverPatch): Promise<{ receiver: ReceiverView; enabledNow: boolean; unconfirmed: number } | null> {
     const { enabled, ...settings } = patch;
     // Only the `config` field is rewritten: the health fields emitters write are left alone.
     // Two PATCHes of one receiver racing each other: the last one wins, field by field of its body;
     // a PATCH and a key rotation never undo each other (compare and set: config-swap.ts).
-    const swap = await swapConfig(this.redis, this.keys, id, (read) => {
+    const swap = await swapConfig(this.redis, this.keys, this.confirmations, id, (read) => {
       const next = { ...(JSON.parse(read) as StoredConfig), ...settings, updatedAt: new Date().toISOString() } as StoredConfig & Record<string, unknown>;
       // `null` clears an optional setting (a rate limit, a retry schedule)
       for (const [field, value] of Object.entries(settings)) if (value === null) delete next[field];
@@ -116,7 +119,7 @@ export class ReceiverStore {
     });
     if (swap.kind === 'gone') return null;
     await this.replicas.confirm();
-    return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && !swap.wasEnabled };
+    return { receiver: (await this.get(id)) as ReceiverView, enabledNow: enabled === true && !swap.wasEnabled, unconfirmed: swap.unconfirmed };
   }
 
   /** The tenant of each of `ids` whose receiver hash exists ('' for one without a tenant). */

@@ -49,7 +49,7 @@ export interface StoreCommands {
     overlap: string,
     enabled: string,
     channel: string,
-    receiverId: string,
+    notice: string,
   ): Promise<string[]>;
   writeEventType(catalogKey: string, versionKey: string, op: 'create' | 'delete', name: string, type: string): Promise<number>;
   replaceEventType(catalogKey: string, versionKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;

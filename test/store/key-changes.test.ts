@@ -25,3 +25,33 @@ test('a rotation is heard for its receiver only; a subscriber that reconnects co
   assert.ok(changes.since(other, afterNotice), 'every window claimed before the reconnect is stale, once');
   assert.ok(!changes.since(other, changes.stamp()));
 });
+
+test('a config change is answered once every emitter subscribed has taken its notice in, and counts one that never confirms', async () => {
+  const receiverId = await db.newReceiver();
+  const changes = db.store.watchKeyChanges();
+  await waitFor('the subscriber to subscribe', () => changes.listening, 5000);
+  const key = { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', signatureScheme: 'hmac-sha256' } as const;
+  for (let round = 0; round < 20; round++) {
+    const before = changes.stamp();
+    const rotation = await db.store.receiverKeys.rotate(receiverId, key, 0);
+    // no waiting: the answer itself comes after the emitter marked the receiver's windows stale
+    assert.ok(changes.since(receiverId, before), `round ${round}: the notice was taken in before the answer`);
+    assert.deepEqual(rotation, { kind: 'rotated', previousSecretUntil: null, unconfirmed: 0 });
+    const beforePatch = changes.stamp();
+    const patched = await db.store.receivers.update(receiverId, { description: `round ${round}` });
+    assert.equal(patched?.unconfirmed, 0);
+    assert.ok(changes.since(receiverId, beforePatch), `round ${round}: a PATCH's notice too`);
+  }
+
+  // a subscriber that hears notices but never confirms (an emitter paused with kill -STOP looks the same)
+  const silent = db.raw.redis.duplicate();
+  await silent.subscribe(db.raw.keys.keysChanged);
+  try {
+    const startedAt = Date.now();
+    const rotation = await db.store.receiverKeys.rotate(receiverId, key, 0);
+    assert.deepEqual(rotation, { kind: 'rotated', previousSecretUntil: null, unconfirmed: 1 });
+    assert.ok(Date.now() - startedAt >= 900, 'it was waited for, up to its bound');
+  } finally {
+    silent.disconnect();
+  }
+});

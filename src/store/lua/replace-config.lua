@@ -8,9 +8,11 @@
 -- ARGV[3] the previous key's overlap: '' unchanged, '0' none (ended now), n > 0: n ms from now,
 -- ARGV[4] '' enabled unchanged, '1' enable (clears the reason, the backoff, the streak and the
 --         breaker), '0' disable by operator
--- ARGV[5] the notice channel, ARGV[6] the receiver id: every emitter hears of the change before
---         its next attempt to the receiver (key-changes.ts), not only at its next claim
--- Returns {'gone'} | {'changed'} | {'replaced', previousSecretUntil (Redis ms, '0' when none set now), enabled before}
+-- ARGV[5] the notice channel, ARGV[6] the notice: the receiver id, and a token for the emitters to
+--         confirm with when the caller waits for them (notice-confirmations.ts): every emitter hears
+--         of the change before its next attempt to the receiver (notices.ts), not only at its next claim
+-- Returns {'gone'} | {'changed'} | {'replaced', previousSecretUntil (Redis ms, '0' when none set now),
+--         enabled before, how many subscribers got the notice}
 --@include includes/now.lua
 local current = redis.call('HMGET', KEYS[1], 'config', 'enabled')
 if not current[1] then return {'gone'} end
@@ -30,5 +32,5 @@ elseif ARGV[4] == '0' then
   redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'disabled by operator')
 end
 redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-return {'replaced', untilMs, current[2] or '0'}
+local heard = redis.call('PUBLISH', ARGV[5], ARGV[6])
+return {'replaced', untilMs, current[2] or '0', tostring(heard)}
