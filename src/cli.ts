@@ -69,10 +69,11 @@ function configOrExit(): Config {
 /** `lockstep config`: what a start would read, checked as a start checks it; exit 2 on a problem. */
 function showConfig(): never {
   const config = configOrExit();
-  const lines = describeSettings(process.env);
+  const lines = describeSettings(process.env, config);
   const width = Math.max(...lines.map((line) => line.name.length));
   const valueWidth = Math.min(40, Math.max(...lines.map((line) => line.value.length)));
-  console.log(`Lockstep ${VERSION} configuration (NODE_ENV=${process.env.NODE_ENV ?? ''}; the environment wins over the files):`);
+  const nodeEnv = process.env.NODE_ENV ? `NODE_ENV=${process.env.NODE_ENV}` : 'NODE_ENV not set';
+  console.log(`Lockstep ${VERSION} configuration (${nodeEnv}; the environment wins over the files):`);
   for (const { name, value, source } of lines) console.log(`  ${name.padEnd(width)}  ${value.padEnd(valueWidth)}  ${source}`);
   for (const warning of config.unknownVariables) console.log(`  ⚠ ${warning}`);
   process.exit(0);

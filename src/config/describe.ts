@@ -11,12 +11,17 @@ export interface SettingLine {
 /** Given only to be used, never shown: tokens and passwords (a URL shows without its password). */
 const SECRETS = new Set(['LOCKSTEP_API_TOKEN', 'LOCKSTEP_METRICS_TOKEN', 'LOCKSTEP_REDIS_PASSWORD', 'LOCKSTEP_REDIS_SENTINEL_PASSWORD']);
 
+/** Read in other units than the setting is given in (seconds), or different in every process: their defaults are README's to tell. */
+const NOT_SHOWN_AS_DEFAULT = new Set(['LOCKSTEP_RETRY_SCHEDULE', 'LOCKSTEP_STRICT_RETRY_SCHEDULE', 'LOCKSTEP_EMITTER_ID']);
+
 /**
  * Every setting with the value it was given and where: the environment, or the config file that
- * set it last; "not set" leaves Lockstep's own default (README, "Configuration"). Call it after
+ * set it last; one set nowhere shows the value `loaded` holds for it, as the default, when it has
+ * one of its own (else README, "Configuration", says what its absence means). Call it after
  * loadConfig() has accepted the same environment: the values are shown as given, not parsed again.
  */
-export function describeSettings(env: Record<string, string | undefined>): SettingLine[] {
+export function describeSettings(env: Record<string, string | undefined>, loaded: object): SettingLine[] {
+  const values = new Map<string, unknown>(Object.entries(loaded));
   const files = configFiles(env).reverse(); // the last file read wins
   return SETTING_NAMES.map((name) => {
     const given = env[name];
@@ -24,7 +29,9 @@ export function describeSettings(env: Record<string, string | undefined>): Setti
     const key = isFileSetting(name) ? fileKey(name) : undefined;
     const file = key === undefined ? undefined : files.find((candidate) => key in candidate.values);
     if (key !== undefined && file) return { name, value: shown(name, JSON.stringify(file.values[key])), source: file.path };
-    return { name, value: '', source: 'not set (the default)' };
+    const fallback = NOT_SHOWN_AS_DEFAULT.has(name) || SECRETS.has(name) ? undefined : values.get(fileKey(name));
+    const plain = fallback !== undefined && !(Array.isArray(fallback) && fallback.length === 0) && (typeof fallback !== 'object' || Array.isArray(fallback));
+    return plain ? { name, value: JSON.stringify(fallback), source: 'not set: the default' } : { name, value: '', source: 'not set (README: Configuration)' };
   });
 }
 

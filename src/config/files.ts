@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './error.js';
 import { checkFileKeys } from './settings.js';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Lockstep's own defaults, `default.json` here, are read first whatever LOCKSTEP_CONFIG_DIR says. */
+const PACKAGE_CONFIG = fileURLToPath(new URL('../../config', import.meta.url));
 
 /** A config file that exists, with its settings. */
 export interface ConfigFile {
@@ -12,10 +13,15 @@ export interface ConfigFile {
   values: Record<string, unknown>;
 }
 
-/** `config/default.json`, then `config/<NODE_ENV>.json` (in `LOCKSTEP_CONFIG_DIR` when set), those that exist, in that order: a later one wins. */
+/**
+ * The package's `config/default.json`, then `default.json` and `<NODE_ENV>.json` of
+ * `LOCKSTEP_CONFIG_DIR` (the package's `config/` when unset), those that exist, in that order: a
+ * later one wins, so a folder of one's own need only hold what it changes.
+ */
 export function configFiles(env: Record<string, string | undefined>): ConfigFile[] {
-  const dir = env.LOCKSTEP_CONFIG_DIR ?? join(PACKAGE_ROOT, 'config');
-  const paths = [join(dir, 'default.json'), ...(env.NODE_ENV ? [join(dir, `${env.NODE_ENV}.json`)] : [])];
+  const dir = resolve(env.LOCKSTEP_CONFIG_DIR ?? PACKAGE_CONFIG);
+  const own = dir === resolve(PACKAGE_CONFIG) ? [] : [join(dir, 'default.json')];
+  const paths = [join(PACKAGE_CONFIG, 'default.json'), ...own, ...(env.NODE_ENV ? [join(dir, `${env.NODE_ENV}.json`)] : [])];
   return paths.filter((path) => existsSync(path)).map((path) => ({ path, values: readJson(path) }));
 }
 

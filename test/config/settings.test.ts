@@ -51,6 +51,24 @@ test('a config file key that is no setting stops the start, naming the file, the
   }
 });
 
+test("a config folder of one's own need only hold what it changes: the package's defaults are read first", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-config-'));
+  try {
+    writeFileSync(join(dir, 'production.json'), '{"port": 9090}');
+    const config = loadConfig({ LOCKSTEP_CONFIG_DIR: dir, NODE_ENV: 'production' });
+    assert.equal(config.port, 9090);
+    assert.equal(config.redisPrefix, 'lockstep');
+    assert.equal(config.lockTtlMs, 10_000);
+    writeFileSync(join(dir, 'default.json'), '{"lockTtlMs": 6000, "port": 9000}');
+    assert.deepEqual(
+      [loadConfig({ LOCKSTEP_CONFIG_DIR: dir, NODE_ENV: 'production' })].map((c) => [c.port, c.lockTtlMs, c.host]),
+      [[9090, 6000, '127.0.0.1']],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a started process shows an unknown variable in its banner and warns of it in its log', async () => {
   const redis = await RedisServer.start();
   const api = await LockstepProcess.start('api', { LOCKSTEP_REDIS_URL: redis.url, LOCKSTEP_MAX_TURN_MSS: '500' });
@@ -111,7 +129,8 @@ test('`lockstep config` shows every setting, its value as given and where from, 
     assert.match(line('LOCKSTEP_LOCK_TTL_MS'), new RegExp(`7000\\s+${join(dir, 'staging.json').replaceAll('.', '\\.')}$`), 'the file read last wins');
     assert.match(line('LOCKSTEP_REDIS_URL'), /redis:\/\/:\*\*\*@10\.0\.0\.1:6379\s+environment$/);
     assert.match(line('LOCKSTEP_API_TOKEN'), /\(2 token\(s\), hidden\)/);
-    assert.match(line('LOCKSTEP_RETENTION_MS'), /not set \(the default\)$/);
+    assert.match(line('LOCKSTEP_RETENTION_MS'), /2592000000\s+not set: the default$/, 'one set nowhere shows the value it runs with');
+    assert.match(line('LOCKSTEP_REDIS_SENTINELS'), /^\s*LOCKSTEP_REDIS_SENTINELS\s+not set \(README: Configuration\)$/);
     assert.ok(!shown.stdout.includes('tok-one') && !shown.stdout.includes('pw-secret'), 'no secret shown');
     assert.match(shown.stdout, /⚠ LOCKSTEP_PROT is not a Lockstep setting and is ignored \(did you mean LOCKSTEP_PORT\?\)/);
     const refused = run({ LOCKSTEP_PORT: 'x' });
