@@ -2,6 +2,7 @@
 import { describeSettings } from './config/describe.js';
 import { ConfigError, loadConfig, redisTarget, type Config, type Role } from './config/index.js';
 import { isLockstepError } from './errors.js';
+import { closest } from './lib/closest.js';
 import { createLogger } from './logger.js';
 import { describeRedis } from './redis.js';
 import { startLockstep, VERSION, type Running } from './start.js';
@@ -27,7 +28,8 @@ async function main(): Promise<void> {
   if (arg === 'config') showConfig();
   if (!isRole(arg)) {
     const asked = arg === '--help' || arg === '-h' || arg === 'help';
-    (asked ? console.log : console.error)(asked || !arg ? USAGE : `unknown role "${arg}"\n\n${USAGE}`);
+    const meant = arg && closest(arg, [...ROLES, 'config']);
+    (asked ? console.log : console.error)(asked || !arg ? USAGE : `unknown role "${arg}"${meant ? ` (did you mean ${meant}?)` : ''}\n\n${USAGE}`);
     process.exit(asked ? 0 : 2);
   }
   const role = arg;

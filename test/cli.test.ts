@@ -108,7 +108,8 @@ test('roles other than `all` need LOCKSTEP_REDIS_URL and a token; bad config and
   assert.match(badPort.stderr, /LOCKSTEP_PORT must be a whole number/);
   const unknown = run(['bogus']);
   assert.equal(unknown.status, 2);
-  assert.match(unknown.stderr, /unknown role "bogus"/);
+  assert.match(unknown.stderr, /unknown role "bogus"\n/);
+  assert.match(run(['emiter']).stderr, /unknown role "emiter" \(did you mean emitter\?\)/);
   assert.equal(run(['--help']).status, 0);
   const version = run(['--version']);
   assert.equal(version.status, 0);
