@@ -7,7 +7,7 @@ import { receiverForm } from './receiver-form.js';
 export type Noun = 'receiver' | 'endpoint';
 
 /** A button whose action reports its own failure in a toast (a click handler's promise goes nowhere). */
-function action(label: string, run: () => Promise<void>, kind = 'secondary'): HTMLElement {
+export function action(label: string, run: () => Promise<void>, kind = 'secondary'): HTMLElement {
   return h(
     'button',
     { type: 'button', class: kind, onclick: () => void run().catch((error: unknown) => toast(`${label} failed: ${(error as Error).message}`, 'error')) },

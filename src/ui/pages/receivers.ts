@@ -1,6 +1,6 @@
 import { api } from '../api.js';
 import type { Receiver } from '../api-types.js';
-import { fill, h, table, toast } from '../dom.js';
+import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
 import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
@@ -8,7 +8,7 @@ import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
 import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
 import { addReceiverForm } from './receiver-form.js';
-import { editFold, type Noun, receiverActions } from './receiver-tools.js';
+import { action, editFold, type Noun, receiverActions } from './receiver-tools.js';
 
 const REFRESH_MS = 3000;
 
@@ -120,17 +120,11 @@ interface SecretState {
 
 /** The signing secret is never in the receiver's own answer: "Reveal" asks GET …/secret for it. */
 function secretRow(receiver: Receiver, state: SecretState, refresh: () => Promise<void>): (Node | string)[] {
-  const run = async (action: () => Promise<void>): Promise<void> => {
-    try {
-      await action();
+  const toggle = (label: string, change: () => Promise<void>): HTMLElement =>
+    action(label, async () => {
+      await change();
       await refresh();
-    } catch (error) {
-      toast(`Could not read the secret: ${(error as Error).message}`, 'error');
-    }
-  };
-  // a click handler's promise goes nowhere: run() reports its own failure in a toast
-  const toggle = (label: string, action: () => Promise<void>): HTMLElement =>
-    h('button', { type: 'button', class: 'secondary', onclick: () => void run(action) }, label);
+    });
   if (state.shown === undefined) {
     return [
       'hidden ',
