@@ -155,8 +155,10 @@ export class Store {
    * Each notice taken in is confirmed, so the change's answer can wait for it (notice-confirmations.ts).
    */
   watchKeyChanges(): ChannelNotices {
-    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged, (token) => {
-      this.redis.publish(this.keys.keysHeard, token).catch(() => {}); // unconfirmed: the change's answer waits its bound
+    this.keyChanges ??= new ChannelNotices(this.redisTarget, this.keys.keysChanged, {
+      heard: (token) => {
+        this.redis.publish(this.keys.keysHeard, token).catch(() => {}); // unconfirmed: the change's answer waits its bound
+      },
     });
     return this.keyChanges;
   }

@@ -35,7 +35,7 @@ export class NoticeConfirmations {
     subscribers: (result: R) => number,
   ): Promise<{ result: R; unconfirmed: number }> {
     if (!this.heard) {
-      this.heard = new ChannelNotices(this.target, this.channel);
+      this.heard = new ChannelNotices(this.target, this.channel, { stamped: false });
       await this.heard.whenListening(CONFIRM_MS);
     }
     if (!this.heard.listening) {

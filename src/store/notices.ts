@@ -6,8 +6,8 @@ import { connectRedis, type RedisClient, type RedisTarget } from '../redis.js';
  * whether a notice for the receiver (or a resubscription, after which anything may have been
  * missed) came after it; `wait` resolves at the next one, `tally` counts them. Nothing but Map
  * lookups on the hot path. Notices sent while not subscribed are lost, so `listening` is false
- * meanwhile. A notice is `<id>` or `<id> <token>`: the token, when there is one, goes to `heard`
- * once the notice is taken in (a config change's answer waits for it: notice-confirmations.ts).
+ * meanwhile. A notice is `<id>` or `<id> <token>`: the token, when there is one, goes to
+ * `options.heard` once the notice is taken in (a config change's answer waits for it: notice-confirmations.ts).
  */
 export class ChannelNotices {
   /** Counts notices and subscriptions: stamps are readings of it. */
@@ -23,7 +23,12 @@ export class ChannelNotices {
   constructor(
     target: RedisTarget,
     channel: string,
-    private readonly heard?: (token: string) => void,
+    private readonly options: {
+      /** Gets each notice's token once the notice is taken in. */
+      heard?: (token: string) => void;
+      /** false: only `wait` and `tally` are used, so no id's last notice is kept (ids never repeat). */
+      stamped?: boolean;
+    } = {},
   ) {
     this.redis = connectRedis(target);
     this.redis.on('error', () => {}); // a lost subscriber shows as `listening` false
@@ -131,8 +136,8 @@ export class ChannelNotices {
   private notice(message: string): void {
     const space = message.indexOf(' ');
     const id = space < 0 ? message : message.slice(0, space);
-    this.lastNotice.set(id, ++this.clock);
+    if (this.options.stamped !== false) this.lastNotice.set(id, ++this.clock);
     for (const wake of this.waiters.get(id) ?? []) wake();
-    if (space >= 0) this.heard?.(message.slice(space + 1));
+    if (space >= 0) this.options.heard?.(message.slice(space + 1));
   }
 }
