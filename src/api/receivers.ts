@@ -118,7 +118,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         operationId: 'rotateReceiverSecret',
         summary: 'Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends',
         description:
-          'Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).',
+          'Every delivery attempt that starts after this call answers carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it: the answer waits (up to a second) until every emitter has taken the new key in. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).',
         params: receiverIdParams,
         body: withExample(RotateSecretSchema, examples.rotate),
         response: { 200: withExample(RotatedSecretResponse, examples.rotated), ...errorsOf.rotate },
@@ -134,6 +134,8 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         tags,
         operationId: 'updateReceiver',
         summary: 'Change any field of a receiver; enabling it resumes its queue',
+        description:
+          'Every delivery attempt that starts after this call answers uses the new settings (the answer waits, up to a second, until every emitter has taken the change in); a request already in flight finishes as it started. A new `secret` replaces the key at once, without an overlap: rotate it to keep the old one signing for a while.',
         params: receiverIdParams,
         body: withExample(PatchReceiverSchema, examples.receiverPatch),
         response: { 200: receiverResponse, ...errorsOf.patch },

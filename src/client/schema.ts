@@ -85,7 +85,10 @@ export interface paths {
     delete: operations['deleteReceiver'];
     options?: never;
     head?: never;
-    /** Change any field of a receiver; enabling it resumes its queue */
+    /**
+     * Change any field of a receiver; enabling it resumes its queue
+     * @description Every delivery attempt that starts after this call answers uses the new settings (the answer waits, up to a second, until every emitter has taken the change in); a request already in flight finishes as it started. A new `secret` replaces the key at once, without an overlap: rotate it to keep the old one signing for a while.
+     */
     patch: operations['updateReceiver'];
     trace?: never;
   };
@@ -117,7 +120,7 @@ export interface paths {
     put?: never;
     /**
      * Rotate the signing key: the previous one keeps signing beside the new one until the overlap ends
-     * @description Every delivery attempt started from the next claimed window on carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).
+     * @description Every delivery attempt that starts after this call answers carries the new signature first and, until `previousSecretExpiresAt`, the previous one too (`v1,<new> v1,<old>`), so a receiver holding either key verifies it: the answer waits (up to a second) until every emitter has taken the new key in. The overlap ends on Redis’s clock. A `secret` of the other scheme switches scheme (a `whsk_` on an hmac-sha256 receiver: `v1a,<new> v1,<old>`).
      */
     post: operations['rotateReceiverSecret'];
     delete?: never;
