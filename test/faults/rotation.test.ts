@@ -104,3 +104,31 @@ test('a hard switch (overlapMs 0) while a window is in flight to a slow receiver
     assert.ok(!verifiesHmac(created.secret, request.headers, request.body), `${at} does not verify with the old secret`);
   }
 });
+
+test('an emitter paused (kill -STOP) during a rotation: the answer waits a second for it, the API warns naming the receiver, and once resumed it signs with the new key', async () => {
+  const { client, receiver, api, emitters } = fleet;
+  const created = await client.createReceiver({ url: receiver.url('rot-paused'), eventTypes: ['rot-paused.*'] });
+  const paused = emitters[0] as (typeof emitters)[number];
+  paused.pause();
+  let rotated: RotatedSecret;
+  try {
+    const startedAt = Date.now();
+    const { status, body } = await client.request<RotatedSecret>('POST', `/v1/receivers/${created.id}/secret/rotate`, { overlapMs: 0 });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.ok(Date.now() - startedAt >= 900, 'the answer waited for the paused emitter’s confirmation, up to its bound');
+    rotated = body;
+    await waitFor(
+      'the warning naming the receiver',
+      () => api.json().some((line) => line.level === 40 && line.receiverId === created.id && line.unconfirmed === 1),
+      5000,
+    );
+  } finally {
+    paused.resume();
+  }
+  await Promise.all(Array.from({ length: 12 }, (_, n) => client.post('rot-paused.event', { n })));
+  await waitFor('all 12 delivered', () => new Set(receiver.for('rot-paused').map((request) => request.messageId)).size >= 12, 20_000);
+  for (const request of receiver.for('rot-paused')) {
+    assert.ok(verifiesHmac(rotated.secret, request.headers, request.body), 'every request verifies with the new secret');
+    assert.ok(!verifiesHmac(created.secret, request.headers, request.body), 'none with the old one');
+  }
+});
