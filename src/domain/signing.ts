@@ -66,6 +66,6 @@ export function warnUnconfirmed(log: DomainLog, receiverId: string, unconfirmed:
   if (unconfirmed === 0) return;
   log.warn(
     { receiverId, unconfirmed },
-    `${unconfirmed} emitter connection(s) heard the change of receiver ${receiverId} but did not confirm it within a second (a paused or starved emitter?): the next request such an emitter sends it may still use the old config`,
+    `${unconfirmed} subscriber(s) of the config-change notices heard the change of receiver ${receiverId} but did not confirm it within a second (a paused or starved emitter, or a client subscribed by hand): a request such an emitter was about to send may still use the old config`,
   );
 }
