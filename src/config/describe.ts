@@ -14,10 +14,19 @@ const SECRETS = new Set(['LOCKSTEP_API_TOKEN', 'LOCKSTEP_METRICS_TOKEN', 'LOCKST
 /** Read in other units than the setting is given in (seconds), or different in every process: their defaults are README's to tell. */
 const NOT_SHOWN_AS_DEFAULT = new Set(['LOCKSTEP_RETRY_SCHEDULE', 'LOCKSTEP_STRICT_RETRY_SCHEDULE', 'LOCKSTEP_EMITTER_ID']);
 
+/** What leaving these unset means, where that is more than "none" (README's table says it at length). */
+const WHEN_UNSET: Readonly<Record<string, string>> = {
+  LOCKSTEP_REDIS_URL: 'not set: role all runs its own redis-server; other roles need it (or Sentinels, a Cluster)',
+  LOCKSTEP_API_TOKEN: 'not set: role all outside production makes one; other roles need it',
+  LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'not set: allowed in role all outside production, else blocked',
+  LOCKSTEP_EMITTER_ID: 'not set: <hostname>-<pid>',
+  LOCKSTEP_CONFIG_DIR: "not set: the package's config/",
+};
+
 /**
  * Every setting with the value it was given and where: the environment, or the config file that
  * set it last; one set nowhere shows the value `loaded` holds for it, as the default, when it has
- * one of its own (else README, "Configuration", says what its absence means). Call it after
+ * one of its own (else what its absence means). Call it after
  * loadConfig() has accepted the same environment: the values are shown as given, not parsed again.
  */
 export function describeSettings(env: Record<string, string | undefined>, loaded: object): SettingLine[] {
@@ -31,7 +40,7 @@ export function describeSettings(env: Record<string, string | undefined>, loaded
     if (key !== undefined && file) return { name, value: shown(name, JSON.stringify(file.values[key])), source: file.path };
     const fallback = NOT_SHOWN_AS_DEFAULT.has(name) || SECRETS.has(name) ? undefined : values.get(fileKey(name));
     const plain = fallback !== undefined && !(Array.isArray(fallback) && fallback.length === 0) && (typeof fallback !== 'object' || Array.isArray(fallback));
-    return plain ? { name, value: JSON.stringify(fallback), source: 'not set: the default' } : { name, value: '', source: 'not set (README: Configuration)' };
+    return plain ? { name, value: JSON.stringify(fallback), source: 'not set: the default' } : { name, value: '', source: WHEN_UNSET[name] ?? 'not set' };
   });
 }
 

@@ -130,7 +130,8 @@ test('`lockstep config` shows every setting, its value as given and where from, 
     assert.match(line('LOCKSTEP_REDIS_URL'), /redis:\/\/:\*\*\*@10\.0\.0\.1:6379\s+environment$/);
     assert.match(line('LOCKSTEP_API_TOKEN'), /\(2 token\(s\), hidden\)/);
     assert.match(line('LOCKSTEP_RETENTION_MS'), /2592000000\s+not set: the default$/, 'one set nowhere shows the value it runs with');
-    assert.match(line('LOCKSTEP_REDIS_SENTINELS'), /^\s*LOCKSTEP_REDIS_SENTINELS\s+not set \(README: Configuration\)$/);
+    assert.match(line('LOCKSTEP_REDIS_SENTINELS'), /^\s*LOCKSTEP_REDIS_SENTINELS\s+not set$/);
+    assert.match(line('LOCKSTEP_EMITTER_ID'), /not set: <hostname>-<pid>$/, 'what an unset one without a value of its own means');
     assert.ok(!shown.stdout.includes('tok-one') && !shown.stdout.includes('pw-secret'), 'no secret shown');
     assert.match(shown.stdout, /⚠ LOCKSTEP_PROT is not a Lockstep setting and is ignored \(did you mean LOCKSTEP_PORT\?\)/);
     const refused = run({ LOCKSTEP_PORT: 'x' });
