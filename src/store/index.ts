@@ -95,7 +95,7 @@ export class Store {
       [...new Set([this.keys.replicationMark, ...this.keys.groupKeys.map((group) => group.replicationMark)])],
       options.minReplicas ?? 0,
     );
-    this.confirmations = new NoticeConfirmations(redisTarget, this.keys.keysHeard);
+    this.confirmations = new NoticeConfirmations(redisTarget, this.keys.keysHeard, redis, this.keys.keysChanged);
     const receivers = new ReceiverStore(redis, this.keys, retentionMs, this.replicas, this.confirmations);
     // each part behind the boundary: a Redis failure leaves the store as a LockstepError
     this.receivers = redisBoundary(receivers);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RedisTarget } from '../redis.js';
+import { Cluster } from 'ioredis';
+import type { RedisClient, RedisTarget } from '../redis.js';
 import { ChannelNotices } from './notices.js';
 
 /** How long a config change's answer waits for the emitters that heard its notice to take it in. */
@@ -13,8 +14,8 @@ export const CONFIRM_MS = 1000;
  * how many subscribers got it; each emitter, once it has marked the receiver's windows stale,
  * publishes the token back on `<prefix>:keys-heard` (Store.watchKeyChanges). One that does not
  * within CONFIRM_MS (paused, starved) is counted, not waited for longer: the change is stored
- * either way. On a Redis Cluster a publish counts the subscribers of one node only: the wait
- * covers the emitters that node serves.
+ * either way. On a Redis Cluster a publish counts the subscribers of its own node only, so the
+ * count is the sum of `PUBSUB NUMSUB` over every node instead, read after the publish.
  */
 export class NoticeConfirmations {
   private heard: ChannelNotices | undefined;
@@ -22,6 +23,10 @@ export class NoticeConfirmations {
   constructor(
     private readonly target: RedisTarget,
     private readonly channel: string,
+    /** The store's connection: on a Redis Cluster, where the notices' subscribers are counted. */
+    private readonly redis: RedisClient,
+    /** The channel the notices go out on. */
+    private readonly noticeChannel: string,
   ) {}
 
   /**
@@ -49,9 +54,22 @@ export class NoticeConfirmations {
       await confirmations.until(0, 0); // stops counting
       throw error;
     });
-    const expected = subscribers(result);
+    const expected = this.redis instanceof Cluster ? await this.clusterSubscribers(this.redis) : subscribers(result);
     const confirmed = await confirmations.until(expected, CONFIRM_MS);
     return { result, unconfirmed: Math.max(0, expected - confirmed) };
+  }
+
+  /** Subscribers of the notices on every node of the cluster (each counts its own connections); 0 when unknown. */
+  private async clusterSubscribers(cluster: Cluster): Promise<number> {
+    const counts = await Promise.all(
+      cluster.nodes('all').map((node) =>
+        node.pubsub('NUMSUB', this.noticeChannel).then(
+          (reply) => Number(reply[1] ?? 0),
+          () => 0,
+        ),
+      ),
+    );
+    return counts.reduce((sum, count) => sum + count, 0);
   }
 
   close(): void {
