@@ -26,8 +26,8 @@ const WHEN_UNSET: Readonly<Record<string, string>> = {
 /**
  * Every setting with the value it was given and where: the environment, or the config file that
  * set it last; one set nowhere shows the value `loaded` holds for it, as the default, when it has
- * one of its own (else what its absence means). Call it after
- * loadConfig() has accepted the same environment: the values are shown as given, not parsed again.
+ * one of its own (else what its absence means). Call it after loadConfig() has accepted the same
+ * environment: the values are shown as given, not parsed again.
  */
 export function describeSettings(env: Record<string, string | undefined>, loaded: object): SettingLine[] {
   const values = new Map<string, unknown>(Object.entries(loaded));

@@ -96,7 +96,7 @@ const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 type Env = Record<string, string | undefined>;
 
-/** Reads `config/default.json`, then `config/<NODE_ENV>.json`, then the environment, in that order. */
+/** Reads the config files (files.ts: the package's defaults, then LOCKSTEP_CONFIG_DIR's), then the environment, in that order. */
 export function loadConfig(env: Env = process.env): Config {
   const files = Object.assign({}, ...configFiles(env).map((file) => file.values)) as Record<string, unknown>;
 
