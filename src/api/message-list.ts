@@ -15,7 +15,8 @@ export const messageListRoutes: FastifyPluginCallbackTypebox<{ messages: Message
       schema: {
         tags,
         operationId: 'listMessages',
-        summary: "Messages, newest first: all, or one tenant's (a tenant token sees only its own), of an event type, since a time",
+        summary:
+          "Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since a time",
         querystring: MessageListQuerySchema,
         response: {
           200: withExample(MessagePageResponse, { data: [tenantExamples.messageSummary], next: null }),

@@ -17,7 +17,14 @@ export const tenantExamples = {
   newToken: { name: 'billing publisher', scopes: ['publish'], expiresAt: '2030-01-01T00:00:00.000Z' },
   token: { id: TOKEN_ID, name: 'billing publisher', scopes: ['publish'], expiresAt: '2030-01-01T00:00:00.000Z', createdAt: AT },
   tokenId: TOKEN_ID,
-  messageSummary: { id: examples.messageId, tenantId: 'acme', eventType: 'invoice.paid', createdAt: AT, receiverIds: [examples.receiverId] },
+  messageSummary: {
+    id: examples.messageId,
+    tenantId: 'acme',
+    eventType: 'invoice.paid',
+    createdAt: AT,
+    receiverIds: [examples.receiverId],
+    deliveries: [{ receiverId: examples.receiverId, status: 'delivered' }],
+  },
 } as const;
 
 export const createdToken = { ...tenantExamples.token, token: 'lst_c2hvd24tb25jZS1uZXZlci1zdG9yZWQtaW4tY2xlYXI' } as const;

@@ -173,7 +173,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Messages, newest first: all, or one tenant's (a tenant token sees only its own), of an event type, since a time */
+    /** Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since a time */
     get: operations['listMessages'];
     put?: never;
     /**
@@ -3287,6 +3287,10 @@ export interface operations {
         tenantId?: string;
         /** @description only messages of this event type (`a.*` matches `a.b` and `a.b.c`) */
         eventType?: string;
+        /** @description only messages sent to this receiver */
+        receiverId?: string;
+        /** @description only messages with a delivery in this status (with `receiverId`: that receiver's delivery), e.g. `retrying` or `dead` */
+        status?: 'pending' | 'delivering' | 'delivered' | 'retrying' | 'dead' | 'cancelled';
         /** @description only messages accepted at or after this time */
         since?: string;
         /** @description 1 to 100 (default 50) */
@@ -3316,6 +3320,12 @@ export interface operations {
            *           "createdAt": "2026-11-22T14:35:31.519Z",
            *           "receiverIds": [
            *             "rcv_01m81ty179n6nkc35tt72nyn5a"
+           *           ],
+           *           "deliveries": [
+           *             {
+           *               "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *               "status": "delivered"
+           *             }
            *           ]
            *         }
            *       ],
@@ -3329,6 +3339,12 @@ export interface operations {
               createdAt?: string;
               receiverIds?: string[];
               tenantId?: string;
+              /** @description each delivery's status now, in the order of `receiverIds` */
+              deliveries?: {
+                receiverId?: string;
+                /** @enum {string} */
+                status?: 'pending' | 'delivering' | 'delivered' | 'retrying' | 'dead' | 'cancelled';
+              }[];
             }[];
             next?: string | null;
           };

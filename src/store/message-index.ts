@@ -1,17 +1,22 @@
 import { firstIdAt } from '../ids.js';
 import type { MessageSummary } from '../shapes/message-list.js';
+import type { StoredDelivery } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType } from './receivers.js';
 import { lexPageDesc } from './group-reads.js';
 import type { StoreRedis } from './scripts.js';
-import type { Page } from './types.js';
+import type { DeliveryStatus, Page } from './types.js';
 
 export interface MessageListFilter {
   /** One tenant's messages; absent = every message. */
   tenantId?: string;
   /** An event type or a filter (`a.*`). */
   eventType?: string;
+  /** Only messages sent to this receiver. */
+  receiverId?: string;
+  /** Only messages with a delivery in this status (with `receiverId`: that receiver's). */
+  status?: DeliveryStatus;
   since?: Date;
   cursor?: string;
   limit: number;
@@ -43,9 +48,11 @@ export class MessageIndex {
     for (let scanned = 0; scanned < MAX_SCANNED;) {
       const ids = await lexPageDesc(this.redis, indexes, last, floor, CHUNK);
       scanned += ids.length;
-      for (const summary of await this.summaries(ids)) {
-        if (summary && (!since || summary.createdAt >= since) && (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)))
-          found.push(summary);
+      const chosen = (await this.summaries(ids)).filter((summary): summary is Listed => summary !== null && chosenBy(filter, since, summary));
+      while (chosen.length > 0) {
+        // statuses are read for no more messages than the page still needs, unless some may be filtered out by theirs
+        const take = chosen.splice(0, filter.status ? chosen.length : filter.limit + 1 - found.length);
+        for (const summary of await this.withDeliveries(take)) if (hasStatus(filter, summary)) found.push(summary);
         // one more than the page: a next page exists
         if (found.length > filter.limit) return { data: found.slice(0, filter.limit), next: found[filter.limit - 1]?.id ?? null };
       }
@@ -62,7 +69,7 @@ export class MessageIndex {
     return createdAt ? { tenantId: tenant ?? '', createdAt } : null;
   }
 
-  private async summaries(ids: string[]): Promise<(MessageSummary | null)[]> {
+  private async summaries(ids: string[]): Promise<(Listed | null)[]> {
     const batches = new GroupBatches(this.redis);
     const read = ids.map((id) => ({
       id,
@@ -75,4 +82,44 @@ export class MessageIndex {
       return { id, ...(tenant ? { tenantId: tenant } : {}), eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
     });
   }
+
+  /** Each message with where its deliveries stand: every delivery field lives in its receiver's shard group's copy. */
+  private async withDeliveries(summaries: Listed[]): Promise<MessageSummary[]> {
+    const batches = new GroupBatches(this.redis);
+    const reads = summaries.map(({ id, receiverIds }) =>
+      [...this.keys.byGroup(receiverIds)].map(([group, ids]) => ({
+        ids,
+        fields: batches.in(group).add((p) => p.hmget(group.message(id), ...ids.map((receiverId) => group.deliveryField(receiverId))), as.texts),
+      })),
+    );
+    await batches.run();
+    return summaries.map((summary, n) => {
+      const statuses = new Map<string, DeliveryStatus>();
+      for (const { ids, fields } of reads[n] ?? [])
+        ids.forEach((receiverId, i) => {
+          const state = fields.value[i];
+          if (state) statuses.set(receiverId, (JSON.parse(state) as StoredDelivery).status);
+        });
+      const deliveries = summary.receiverIds.flatMap((receiverId) => {
+        const status = statuses.get(receiverId);
+        return status ? [{ receiverId, status }] : [];
+      });
+      return { ...summary, deliveries };
+    });
+  }
+}
+
+/** A listed message before its deliveries are read. */
+type Listed = Omit<MessageSummary, 'deliveries'>;
+
+function chosenBy(filter: MessageListFilter, since: string | undefined, summary: Listed): boolean {
+  return (
+    (!since || summary.createdAt >= since) &&
+    (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)) &&
+    (!filter.receiverId || summary.receiverIds.includes(filter.receiverId))
+  );
+}
+
+function hasStatus({ status, receiverId }: MessageListFilter, summary: MessageSummary): boolean {
+  return !status || summary.deliveries.some((delivery) => delivery.status === status && (!receiverId || delivery.receiverId === receiverId));
 }
