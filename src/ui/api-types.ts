@@ -5,7 +5,7 @@
  */
 export type { Page } from '../shapes/common.js';
 export type { LockHolder, Locks, ProcessReport, Stats } from '../shapes/fleet.js';
-export type { Attempt, Delivery, Message } from '../shapes/messages.js';
+export type { Attempt, Delivery, DeliveryStatus, Message } from '../shapes/messages.js';
 /** A receiver as list and get show it: no secret (GET …/secret has it), credential headers masked. */
 export type { DeadLetter, PublicReceiver as Receiver } from '../shapes/receivers.js';
 export type { MessageSummary } from '../shapes/message-list.js';

@@ -5,7 +5,7 @@ import { eventTypesPage } from './pages/event-types.js';
 import { locksPage } from './pages/locks.js';
 import { messagesPage } from './pages/messages.js';
 import { overviewPage } from './pages/overview.js';
-import type { Page } from './pages/page.js';
+import { type Page, routeOf } from './pages/page.js';
 import { receiverPage, receiversPage } from './pages/receivers.js';
 import { tenantsPage } from './pages/tenants.js';
 
@@ -30,12 +30,12 @@ function route(): void {
   leavePage = undefined;
   if (!session.token()) return showSignIn();
   nav.hidden = false;
-  const [name, param] = window.location.hash.replace(/^#\/?/, '').split('?')[0]?.split('/') ?? [];
+  const { name, param } = routeOf(window.location.hash);
   const key = name === 'receivers' && param ? 'receiver' : name || 'overview';
   const page = ROUTES[key] ?? overviewPage;
   for (const link of nav.querySelectorAll('a[data-route]'))
     link.classList.toggle('active', link.getAttribute('data-route') === (key === 'receiver' ? 'receivers' : key));
-  leavePage = page(view, param ? decodeURIComponent(param) : undefined);
+  leavePage = page(view, param);
 }
 
 function showSignIn(message = ''): void {

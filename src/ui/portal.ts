@@ -2,7 +2,7 @@ import { api, ApiError, session, SIGNED_OUT } from './api.js';
 import type { Tenant } from './api-types.js';
 import { fill, h, toast } from './dom.js';
 import { messagesPage } from './pages/messages.js';
-import type { Page } from './pages/page.js';
+import { type Page, routeOf } from './pages/page.js';
 import { endpointsPage } from './pages/portal-endpoints.js';
 import { receiverPageFor } from './pages/receivers.js';
 
@@ -36,11 +36,11 @@ function route(): void {
   leavePage = undefined;
   if (!session.token()) return showExpired();
   nav.hidden = false;
-  const [name, param] = window.location.hash.replace(/^#\/?/, '').split('/');
+  const { name, param } = routeOf(window.location.hash);
   const key = name === 'receivers' && param ? 'receiver' : name && ROUTES[name] ? name : 'receivers';
   for (const link of nav.querySelectorAll('a[data-route]'))
     link.classList.toggle('active', link.getAttribute('data-route') === (key === 'receiver' ? 'receivers' : key));
-  leavePage = (ROUTES[key] as Page)(view, param ? decodeURIComponent(param) : undefined);
+  leavePage = (ROUTES[key] as Page)(view, param);
 }
 
 function showExpired(): void {

@@ -214,6 +214,34 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     );
   });
 
+  test("the messages list shows where each delivery stands, narrows to a status, and a receiver's page opens its messages", async () => {
+    receiver.set('broken', { status: 500 });
+    const broken = await api.createReceiver({ url: receiver.url('broken'), eventTypes: ['broken.*'] });
+    const { id } = await api.post('broken.event', {});
+    await waitFor('the delivery to the broken receiver dead', async () => (await api.message(id)).deliveries.some((d) => d.status === 'dead'), 15_000, 200);
+    await api.post('paged.event', { after: 'broken' }); // delivered everywhere: not in a list of dead ones
+    await open('messages');
+    const row = page.locator('section tbody tr', { has: page.locator(`a:text-is("${id}")`) });
+    // the shop receiver takes every event: one delivery delivered, one dead
+    await row.locator('.pill.bad', { hasText: 'dead' }).waitFor();
+    await row.locator('.pill.ok', { hasText: 'delivered' }).waitFor();
+    await page.selectOption('form.filter select[name=status]', 'dead');
+    await page.click('form.filter button[type=submit]');
+    await waitFor('only messages with a dead delivery listed', async () => !(await page.content()).includes('paged.event'), 5_000, 100);
+    await row.waitFor();
+
+    await open(`receivers/${broken.id}`);
+    await page.getByRole('link', { name: 'Messages sent to this receiver' }).click();
+    await page.waitForURL(`**/#/messages?receiverId=${broken.id}`);
+    await page.locator('p.sub', { hasText: 'Sent to' }).getByText(broken.id).waitFor();
+    assert.deepEqual(await page.locator('section tbody tr a[href^="#/messages/"]').allTextContents(), [id], "only the broken receiver's message");
+    assert.deepEqual(await page.locator('section tbody tr .pill').allTextContents(), ['dead'], "only that receiver's delivery");
+    await screenshot('messages-of-receiver');
+    await page.getByRole('button', { name: 'Show every receiver' }).click();
+    await page.locator('section tbody tr').nth(1).waitFor();
+    receiver.set('broken', { status: 200 });
+  });
+
   test('the overview charts the fleet and lists this process', async () => {
     await open('overview');
     await page.locator('figure.chart-box').first().waitFor({ timeout: 10_000 });

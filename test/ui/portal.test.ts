@@ -97,6 +97,10 @@ describe('consumer portal and tenants page in a real browser', { skip: missing }
     await page.goto(`${api.url}/ui/portal#/messages`);
     await page.locator('tr', { hasText: id }).waitFor();
     assert.equal(await page.locator('tbody tr', { hasText: 'order.created' }).count(), 1, "only the tenant's own message is listed");
+    await page.goto(`${api.url}/ui/portal#/receivers/${receiverId}`);
+    await page.getByRole('link', { name: 'Messages sent to this endpoint' }).click();
+    await page.waitForURL(`**/portal#/messages?receiverId=${receiverId}`);
+    await page.locator('tr', { hasText: id }).locator('.pill', { hasText: 'dead' }).waitFor();
     await page.goto(`${api.url}/ui/portal#/messages/${id}`);
     await page.locator('article.delivery').getByText('HTTP 500').first().waitFor();
     assert.equal(await page.locator('article.delivery tbody tr').count(), 3, 'every attempt listed');

@@ -1,20 +1,30 @@
 import { api } from '../api.js';
-import type { MessageSummary, Page as ApiPage } from '../api-types.js';
+import type { DeliveryStatus, MessageSummary, Page as ApiPage } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
-import { messageLink, poll } from './page.js';
+import { DELIVERY_TONES, messageLink, pill, poll, receiverLink } from './page.js';
 
 const REFRESH_MS = 3000;
 const SHOWN = 50;
+const STATUSES = Object.keys(DELIVERY_TONES) as DeliveryStatus[];
+
+/** What the list is narrowed to; `#/messages?receiverId=…&status=…` opens it so (a receiver's page links here). */
+interface Filter {
+  eventType: string;
+  receiverId: string;
+  status: string;
+}
 
 /**
- * The most recent messages (a tenant token sees its own only), each linking to its deliveries, of
- * one event type when filtered (`invoice.*` too), 50 a page with Older and Newer; the page shown
- * refreshes until left.
+ * The most recent messages (a tenant token sees its own only), each with where its deliveries
+ * stand and linking to their attempts, narrowed by event type (`invoice.*` too), receiver and
+ * delivery status, 50 a page with Older and Newer; the page shown refreshes until left.
  */
 export function recentMessages(into: HTMLElement, status: HTMLElement): () => void {
+  const asked = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
+  const filter: Filter = { eventType: '', receiverId: asked.get('receiverId') ?? '', status: asked.get('status') ?? '' };
   // the cursor of each older page opened, newest first: Newer goes back one
-  const state = { eventType: '', cursors: [] as string[] };
+  let cursors: string[] = [];
   const list = h('div', {});
   let stopPolling = (): void => {};
   const show = (): void => {
@@ -36,43 +46,85 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
     );
   const draw = async (): Promise<void> => {
     const query = new URLSearchParams({ limit: String(SHOWN) });
-    if (state.eventType) query.set('eventType', state.eventType);
-    const cursor = state.cursors.at(-1);
+    for (const name of ['eventType', 'receiverId', 'status'] as const) if (filter[name]) query.set(name, filter[name]);
+    const cursor = cursors.at(-1);
     if (cursor) query.set('cursor', cursor);
     const page = await api<ApiPage<MessageSummary>>('GET', `/v1/messages?${query.toString()}`);
-    const from = state.cursors.length * SHOWN;
+    const from = cursors.length * SHOWN;
     fill(
       list,
+      filter.receiverId
+        ? h(
+            'p',
+            { class: 'sub' },
+            'Sent to ',
+            receiverLink(filter.receiverId),
+            ' ',
+            button('Show every receiver', () => clearReceiver()),
+          )
+        : null,
       table(
-        ['message', 'event type', 'tenant', 'accepted', 'receivers'],
-        page.data.map((message) => [messageLink(message.id), message.eventType, message.tenantId ?? '—', ago(message.createdAt), message.receiverIds.length]),
-        state.eventType ? `No message of ${state.eventType}.` : 'No message yet.',
+        ['message', 'event type', 'tenant', 'accepted', 'deliveries'],
+        page.data.map((message) => [
+          messageLink(message.id),
+          message.eventType,
+          message.tenantId ?? '—',
+          ago(message.createdAt),
+          deliveries(message, filter.receiverId),
+        ]),
+        filter.eventType || filter.receiverId || filter.status ? 'No message matches.' : 'No message yet.',
       ),
       h(
         'div',
         { class: 'section-tools' },
-        state.cursors.length > 0 ? button('Newer', () => state.cursors.pop()) : null,
-        page.next ? button('Older', () => page.next && state.cursors.push(page.next)) : null,
+        cursors.length > 0 ? button('Newer', () => cursors.pop()) : null,
+        page.next ? button('Older', () => page.next && cursors.push(page.next)) : null,
         page.data.length > 0 ? h('span', { class: 'sub' }, `messages ${from + 1}–${from + page.data.length}, newest first`) : null,
       ),
     );
   };
-  const filter = h('input', { type: 'search', name: 'event-type', placeholder: 'all event types, or e.g. invoice.*', 'aria-label': 'event type', size: 30 });
+  const clearReceiver = (): void => {
+    filter.receiverId = '';
+    cursors = [];
+    history.replaceState(null, '', '#/messages');
+  };
+  const eventType = h('input', { type: 'search', name: 'event-type', placeholder: 'all event types, or e.g. invoice.*', 'aria-label': 'event type', size: 30 });
+  const statusPick = h(
+    'select',
+    { name: 'status', 'aria-label': 'delivery status' },
+    h('option', { value: '' }, 'any status'),
+    STATUSES.map((name) => h('option', { value: name, selected: name === filter.status }, `a delivery ${name}`)),
+  );
   const form = h(
     'form',
     {
       class: 'filter',
       onsubmit: (event: Event) => {
         event.preventDefault();
-        state.eventType = filter.value.trim();
-        state.cursors = [];
+        filter.eventType = eventType.value.trim();
+        filter.status = statusPick.value;
+        cursors = [];
         show();
       },
     },
-    filter,
+    eventType,
+    statusPick,
     h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
   );
   fill(into, form, list);
   show();
   return () => stopPolling();
+}
+
+/** Each status once with how many deliveries are in it ("2 delivered", "dead"); only the receiver's when the list is of one. */
+function deliveries(message: MessageSummary, receiverId: string): HTMLElement {
+  const shown = receiverId ? message.deliveries.filter((delivery) => delivery.receiverId === receiverId) : message.deliveries;
+  const counts = new Map<DeliveryStatus, number>();
+  for (const { status } of shown) counts.set(status, (counts.get(status) ?? 0) + 1);
+  if (counts.size === 0) return h('span', { class: 'sub' }, 'none');
+  return h(
+    'span',
+    { class: 'pills' },
+    [...counts].map(([status, count]) => pill(count > 1 ? `${count} ${status}` : status, DELIVERY_TONES[status])),
+  );
 }

@@ -4,7 +4,7 @@ import { fill, h, table } from '../dom.js';
 import { ago, excerpt, time } from '../format.js';
 import { receiverUrls } from '../queries.js';
 import { recentMessages } from './message-list.js';
-import { heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
+import { DELIVERY_TONES, heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
 
 const REFRESH_MS = 2000;
 const FINAL = new Set(['delivered', 'dead', 'cancelled']);
@@ -77,8 +77,6 @@ function describe(message: Message, urls: Map<string, string>): HTMLElement {
   );
 }
 
-const TONES = { delivered: 'ok', dead: 'bad', retrying: 'warn', cancelled: 'idle', pending: 'idle', delivering: 'warn' } as const;
-
 function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElement {
   return h(
     'article',
@@ -89,7 +87,7 @@ function deliveryCard(delivery: Delivery, urls: Map<string, string>): HTMLElemen
       'to ',
       receiverCell(delivery.receiverId, urls),
       ' ',
-      pill(delivery.status, TONES[delivery.status]),
+      pill(delivery.status, DELIVERY_TONES[delivery.status]),
       delivery.nextAttemptAt ? h('span', { class: 'sub' }, ` next attempt ${ago(delivery.nextAttemptAt)}`) : null,
     ),
     table(['#', 'started', 'answer', 'took', 'emitter', 'fence', 'response'], attemptRows(delivery), 'No attempt yet.'),

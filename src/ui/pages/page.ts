@@ -1,7 +1,14 @@
+import type { DeliveryStatus } from '../api-types.js';
 import { h } from '../dom.js';
 
 /** A page draws into `view`; what it returns is called when the operator leaves it. */
 export type Page = (view: HTMLElement, param: string | undefined) => (() => void) | void;
+
+/** The page and its one parameter in `#/name/param?query`; the query is the page's own to read. */
+export function routeOf(hash: string): { name: string; param: string | undefined } {
+  const [name = '', param] = hash.replace(/^#\/?/, '').split('?')[0]?.split('/') ?? [];
+  return { name, param: param ? decodeURIComponent(param) : undefined };
+}
 
 /**
  * Runs `refresh` now and every `everyMs` (never two at once) until stopped. A failing refresh
@@ -35,6 +42,16 @@ export function heading(title: string, status: HTMLElement, ...extra: Node[]): H
 export function statusLine(): HTMLElement {
   return h('span', { class: 'refresh-status', 'aria-live': 'polite' });
 }
+
+/** How each delivery status is coloured, wherever one is shown; in the order a delivery goes through them. */
+export const DELIVERY_TONES = {
+  pending: 'idle',
+  delivering: 'warn',
+  delivered: 'ok',
+  retrying: 'warn',
+  dead: 'bad',
+  cancelled: 'idle',
+} as const satisfies Record<DeliveryStatus, 'ok' | 'warn' | 'bad' | 'idle'>;
 
 export function pill(text: string, tone: 'ok' | 'warn' | 'bad' | 'idle'): HTMLElement {
   return h('span', { class: `pill ${tone}` }, text);

@@ -61,7 +61,7 @@ export const receiversPage: Page = (view) => {
 
 /**
  * A receiver's own page: its buttons (test event, disable or enable, rotate, delete), its settings
- * and health, its editors and its dead letters. The portal shows the same page, saying "endpoint".
+ * and health, its editors, a link to its messages and its dead letters. The portal shows the same page, saying "endpoint".
  */
 export function receiverPageFor(noun: Noun): Page {
   return (view, id) => {
@@ -81,6 +81,13 @@ export function receiverPageFor(noun: Noun): Page {
       editor,
       h('h2', {}, 'Flow control'),
       flow,
+      h('h2', {}, 'Messages'),
+      h(
+        'p',
+        {},
+        h('a', { href: `#/messages?receiverId=${encodeURIComponent(id ?? '')}` }, `Messages sent to this ${noun}`),
+        ', newest first, with where each delivery stands.',
+      ),
       h('h2', {}, 'Dead letters'),
       dead,
     );
