@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import type { DeliveryStatus, MessageSummary, Page as ApiPage } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
-import { DELIVERY_TONES, messageLink, pill, poll, receiverLink } from './page.js';
+import { action, DELIVERY_TONES, messageLink, pill, poll, receiverLink } from './page.js';
 
 const REFRESH_MS = 3000;
 const SHOWN = 50;
@@ -32,18 +32,11 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
     stopPolling = poll(REFRESH_MS, status, draw);
   };
   const button = (label: string, go: () => void): HTMLElement =>
-    h(
-      'button',
-      {
-        type: 'button',
-        class: 'secondary',
-        onclick: () => {
-          go();
-          show();
-        },
-      },
-      label,
-    );
+    action(label, () => {
+      go();
+      show();
+      return Promise.resolve();
+    });
   const draw = async (): Promise<void> => {
     const query = new URLSearchParams({ limit: String(SHOWN) });
     for (const name of ['eventType', 'receiverId', 'status'] as const) if (filter[name]) query.set(name, filter[name]);

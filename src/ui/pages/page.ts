@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '../api-types.js';
-import { h } from '../dom.js';
+import { h, toast } from '../dom.js';
 
 /** A page draws into `view`; what it returns is called when the operator leaves it. */
 export type Page = (view: HTMLElement, param: string | undefined) => (() => void) | void;
@@ -52,6 +52,15 @@ export const DELIVERY_TONES = {
   dead: 'bad',
   cancelled: 'idle',
 } as const satisfies Record<DeliveryStatus, 'ok' | 'warn' | 'bad' | 'idle'>;
+
+/** A button whose action reports its own failure in a toast (a click handler's promise goes nowhere). */
+export function action(label: string, run: () => Promise<void>, kind = 'secondary'): HTMLElement {
+  return h(
+    'button',
+    { type: 'button', class: kind, onclick: () => void run().catch((error: unknown) => toast(`${label} failed: ${(error as Error).message}`, 'error')) },
+    label,
+  );
+}
 
 export function pill(text: string, tone: 'ok' | 'warn' | 'bad' | 'idle'): HTMLElement {
   return h('span', { class: `pill ${tone}` }, text);

@@ -1,19 +1,11 @@
 import { api } from '../api.js';
 import type { Receiver } from '../api-types.js';
 import { h, toast } from '../dom.js';
+import { action } from './page.js';
 import { receiverForm } from './receiver-form.js';
 
 /** What a receiver's page calls a receiver: the portal says "endpoint" to a tenant's people. */
 export type Noun = 'receiver' | 'endpoint';
-
-/** A button whose action reports its own failure in a toast (a click handler's promise goes nowhere). */
-export function action(label: string, run: () => Promise<void>, kind = 'secondary'): HTMLElement {
-  return h(
-    'button',
-    { type: 'button', class: kind, onclick: () => void run().catch((error: unknown) => toast(`${label} failed: ${(error as Error).message}`, 'error')) },
-    label,
-  );
-}
 
 /** Enabling clears the disabled reason and the backoff and resumes the receiver's queue at once. */
 function enableButton(receiver: Receiver, refresh: () => Promise<void>): HTMLElement {

@@ -6,9 +6,9 @@ import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
 import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
-import { heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+import { action, heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
 import { addReceiverForm } from './receiver-form.js';
-import { action, editFold, type Noun, receiverActions } from './receiver-tools.js';
+import { editFold, type Noun, receiverActions } from './receiver-tools.js';
 
 const REFRESH_MS = 3000;
 
