@@ -16,7 +16,7 @@ export const messageListRoutes: FastifyPluginCallbackTypebox<{ messages: Message
         tags,
         operationId: 'listMessages',
         summary:
-          "Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since a time",
+          "Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since or until a time",
         querystring: MessageListQuerySchema,
         response: {
           200: withExample(MessagePageResponse, { data: [tenantExamples.messageSummary], next: null }),

@@ -173,7 +173,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since a time */
+    /** Messages, newest first, with where each delivery stands: all, or one tenant's (a tenant token sees only its own), of an event type, sent to a receiver, with a delivery in a status, since or until a time */
     get: operations['listMessages'];
     put?: never;
     /**
@@ -3293,6 +3293,8 @@ export interface operations {
         status?: 'pending' | 'delivering' | 'delivered' | 'retrying' | 'dead' | 'cancelled';
         /** @description only messages accepted at or after this time */
         since?: string;
+        /** @description only messages accepted before this time (with `since`: a window) */
+        until?: string;
         /** @description 1 to 100 (default 50) */
         limit?: string;
         /** @description `next` of the previous page */

@@ -134,13 +134,14 @@ export class Messages {
 
   /** Messages newest first; a tenant token sees only its own tenant's. */
   list(query: MessageListQuery, principal?: Principal): Promise<Page<MessageSummary>> {
-    const { tenantId, eventType, receiverId, status, since, cursor, limit } = query;
+    const { tenantId, eventType, receiverId, status, since, until, cursor, limit } = query;
     return this.options.store.messageIndex.list({
       tenantId: tenantFor(principal, tenantId),
       ...(eventType === undefined ? {} : { eventType }),
       ...(receiverId === undefined ? {} : { receiverId }),
       ...(status === undefined ? {} : { status }),
       ...(since === undefined ? {} : { since: new Date(since) }),
+      ...(until === undefined ? {} : { until: new Date(until) }),
       ...(cursor === undefined ? {} : { cursor }),
       limit: Number(limit ?? 50),
     });

@@ -16,6 +16,7 @@ export const MessageListQuerySchema = Type.Object(
       }),
     ),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'only messages accepted at or after this time' })),
+    until: Type.Optional(Type.String({ format: 'date-time', description: 'only messages accepted before this time (with `since`: a window)' })),
     limit: Type.Optional(Type.String({ pattern: LIMIT_PATTERN[100], description: '1 to 100 (default 50)' })),
     cursor: Type.Optional(Type.String({ pattern: ID_PATTERN.msg, description: '`next` of the previous page' })),
   },

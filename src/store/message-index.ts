@@ -18,6 +18,8 @@ export interface MessageListFilter {
   /** Only messages with a delivery in this status (with `receiverId`: that receiver's). */
   status?: DeliveryStatus;
   since?: Date;
+  /** Only messages accepted before this time. */
+  until?: Date;
   cursor?: string;
   limit: number;
 }
@@ -40,15 +42,16 @@ export class MessageIndex {
   async list(filter: MessageListFilter): Promise<Page<MessageSummary>> {
     // each shard group indexes the messages whose home it is (lua/accept-home.lua): merged here
     const indexes = this.keys.groupKeys.map((g) => (filter.tenantId === undefined ? g.messageIndex : g.tenantMessages(filter.tenantId)));
-    // an id is made a moment before its message's createdAt: read from a second earlier, keep by createdAt
-    const since = filter.since?.toISOString();
+    // an id is made a moment before its message's createdAt: read a second past each bound, keep by createdAt
+    const window = { since: filter.since?.toISOString(), until: filter.until?.toISOString() };
     const floor = filter.since ? `[${firstIdAt('msg', filter.since.getTime() - 1000)}` : '-';
+    const ceiling = filter.until ? firstIdAt('msg', filter.until.getTime() + 1000) : undefined;
     const found: MessageSummary[] = [];
-    let last = filter.cursor;
+    let last = filter.cursor === undefined || (ceiling !== undefined && ceiling < filter.cursor) ? ceiling : filter.cursor;
     for (let scanned = 0; scanned < MAX_SCANNED;) {
       const ids = await lexPageDesc(this.redis, indexes, last, floor, CHUNK);
       scanned += ids.length;
-      const chosen = (await this.summaries(ids)).filter((summary): summary is Listed => summary !== null && chosenBy(filter, since, summary));
+      const chosen = (await this.summaries(ids)).filter((summary): summary is Listed => summary !== null && chosenBy(filter, window, summary));
       while (chosen.length > 0) {
         // statuses are read for no more messages than the page still needs, unless some may be filtered out by theirs
         const take = chosen.splice(0, filter.status ? chosen.length : filter.limit + 1 - found.length);
@@ -112,9 +115,10 @@ export class MessageIndex {
 /** A listed message before its deliveries are read. */
 type Listed = Omit<MessageSummary, 'deliveries'>;
 
-function chosenBy(filter: MessageListFilter, since: string | undefined, summary: Listed): boolean {
+function chosenBy(filter: MessageListFilter, { since, until }: { since?: string | undefined; until?: string | undefined }, summary: Listed): boolean {
   return (
     (!since || summary.createdAt >= since) &&
+    (!until || summary.createdAt < until) &&
     (!filter.eventType || matchesEventType([filter.eventType], summary.eventType)) &&
     (!filter.receiverId || summary.receiverIds.includes(filter.receiverId))
   );

@@ -76,10 +76,30 @@ describe('the message list: delivery statuses, by receiver and by status', () =>
     assert.deepEqual(ids(await list('?status=retrying')), []);
   });
 
-  test('a status or receiver id that cannot be one is refused, naming the field', async () => {
+  test('since and until keep the messages accepted in that window, page by page', async () => {
+    const all = (await list('?eventType=list.*')).data;
+    const at = (id: string | undefined): string => all.find((message) => message.id === id)?.createdAt ?? '';
+    const [since, until] = [at(both[1]), at(onlyOk[0])];
+    const inWindow = all.filter((message) => message.createdAt >= since && message.createdAt < until).map((message) => message.id);
+    assert.ok(inWindow.includes(both[1] as string) && !inWindow.includes(onlyOk[0] as string), 'since is in, until is out');
+    assert.deepEqual(ids(await list(`?eventType=list.*&since=${since}&until=${until}`)), inWindow);
+    assert.deepEqual(
+      ids(await list(`?eventType=list.*&until=${until}`)),
+      all.filter((message) => message.createdAt < until).map((message) => message.id),
+    );
+    const newest = all[0]?.id as string; // a cursor newer than until: the list starts at until
+    assert.deepEqual(ids(await list(`?eventType=list.*&until=${until}&cursor=${newest}`)), ids(await list(`?eventType=list.*&until=${until}`)));
+    const first = await list(`?eventType=list.*&since=${since}&until=${until}&limit=1`);
+    assert.deepEqual(ids(first), inWindow.slice(0, 1));
+    if (inWindow.length > 1) assert.deepEqual(ids(await list(`?eventType=list.*&until=${until}&limit=1&cursor=${first.next}`)), inWindow.slice(1, 2));
+    assert.deepEqual(ids(await list(`?eventType=list.*&since=${until}&until=${since}`)), [], 'an empty window lists nothing');
+  });
+
+  test('a status, receiver id or time that cannot be one is refused, naming the field', async () => {
     for (const [query, field, words] of [
       ['?status=failed', 'querystring.status', 'must be one of: pending, delivering, delivered, retrying, dead, cancelled'],
       ['?receiverId=rcv_x', 'querystring.receiverId', 'must be a receiver id'],
+      ['?until=yesterday', 'querystring.until', 'must be'],
     ] as const) {
       const { status, body } = await api.request<ErrorBody>('GET', `/v1/messages${query}`);
       assert.equal(status, 400, query);

@@ -67,6 +67,10 @@ describe('listing messages, and a receiver test event', () => {
       (await list(`?since=${since}`)).data.map((m) => m.id),
       newestFirst.filter((m) => m.createdAt >= since).map((m) => m.id),
     );
+    assert.deepEqual(
+      (await list(`?until=${since}`)).data.map((m) => m.id),
+      newestFirst.filter((m) => m.createdAt < since).map((m) => m.id),
+    );
     // a tenant token lists its own, whatever it asks for
     const tokenOfA = new ApiClient(api.url, (await createToken(api, ['tenant:list-a'])).token);
     assert.deepEqual(
