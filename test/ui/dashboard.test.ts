@@ -229,6 +229,15 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.click('form.filter button[type=submit]');
     await waitFor('only messages with a dead delivery listed', async () => !(await page.content()).includes('paged.event'), 5_000, 100);
     await row.waitFor();
+    // a window that ends before the message, then one around it (the inputs take the browser's local time)
+    const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.fill('form.filter input[name=until]', local(Date.now() - 3_600_000));
+    await page.click('form.filter button[type=submit]');
+    await page.getByText('No message matches.').waitFor();
+    await page.fill('form.filter input[name=since]', local(Date.now() - 3_600_000));
+    await page.fill('form.filter input[name=until]', local(Date.now() + 3_600_000));
+    await page.click('form.filter button[type=submit]');
+    await row.waitFor();
 
     await open(`receivers/${broken.id}`);
     await page.getByRole('link', { name: 'Messages sent to this receiver' }).click();

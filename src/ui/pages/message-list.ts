@@ -13,16 +13,19 @@ interface Filter {
   eventType: string;
   receiverId: string;
   status: string;
+  /** When the messages were accepted: from (inclusive) and before, as ISO times ('' = open). */
+  since: string;
+  until: string;
 }
 
 /**
  * The most recent messages (a tenant token sees its own only), each with where its deliveries
- * stand and linking to their attempts, narrowed by event type (`invoice.*` too), receiver and
- * delivery status, 50 a page with Older and Newer; the page shown refreshes until left.
+ * stand and linking to their attempts, narrowed by event type (`invoice.*` too), receiver,
+ * delivery status and a time window, 50 a page with Older and Newer; the page shown refreshes until left.
  */
 export function recentMessages(into: HTMLElement, status: HTMLElement): () => void {
   const asked = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
-  const filter: Filter = { eventType: '', receiverId: asked.get('receiverId') ?? '', status: asked.get('status') ?? '' };
+  const filter: Filter = { eventType: '', receiverId: asked.get('receiverId') ?? '', status: asked.get('status') ?? '', since: '', until: '' };
   // the cursor of each older page opened, newest first: Newer goes back one
   let cursors: string[] = [];
   const list = h('div', {});
@@ -39,7 +42,7 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
     });
   const draw = async (): Promise<void> => {
     const query = new URLSearchParams({ limit: String(SHOWN) });
-    for (const name of ['eventType', 'receiverId', 'status'] as const) if (filter[name]) query.set(name, filter[name]);
+    for (const name of ['eventType', 'receiverId', 'status', 'since', 'until'] as const) if (filter[name]) query.set(name, filter[name]);
     const cursor = cursors.at(-1);
     if (cursor) query.set('cursor', cursor);
     const page = await api<ApiPage<MessageSummary>>('GET', `/v1/messages?${query.toString()}`);
@@ -65,7 +68,7 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
           ago(message.createdAt),
           deliveries(message, filter.receiverId),
         ]),
-        filter.eventType || filter.receiverId || filter.status ? 'No message matches.' : 'No message yet.',
+        Object.values(filter).some(Boolean) ? 'No message matches.' : 'No message yet.',
       ),
       h(
         'div',
@@ -88,6 +91,8 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
     h('option', { value: '' }, 'any status'),
     STATUSES.map((name) => h('option', { value: name, selected: name === filter.status }, `a delivery ${name}`)),
   );
+  const since = h('input', { type: 'datetime-local', name: 'since', 'aria-label': 'accepted from' });
+  const until = h('input', { type: 'datetime-local', name: 'until', 'aria-label': 'accepted before' });
   const form = h(
     'form',
     {
@@ -96,12 +101,17 @@ export function recentMessages(into: HTMLElement, status: HTMLElement): () => vo
         event.preventDefault();
         filter.eventType = eventType.value.trim();
         filter.status = statusPick.value;
+        // the inputs hold the browser's local time; the API takes an absolute one
+        filter.since = since.value ? new Date(since.value).toISOString() : '';
+        filter.until = until.value ? new Date(until.value).toISOString() : '';
         cursors = [];
         show();
       },
     },
     eventType,
     statusPick,
+    h('label', { class: 'sub' }, 'from ', since),
+    h('label', { class: 'sub' }, 'before ', until),
     h('button', { type: 'submit', class: 'secondary' }, 'Filter'),
   );
   fill(into, form, list);
