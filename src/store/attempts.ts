@@ -10,6 +10,11 @@ export interface StoredDelivery {
   dueAt: number;
 }
 
+/** A delivery's state as read back from its field (written by the scripts: lua/includes/keys.lua). */
+export function parseDelivery(state: string): StoredDelivery {
+  return JSON.parse(state) as StoredDelivery;
+}
+
 /** What a delivery's stored attempts come to: those kept, and how many were left out between them. */
 export interface AttemptHistory {
   attempts: Attempt[];
@@ -35,7 +40,7 @@ export function readDeliveries(hash: Record<string, string>): { receiverId: stri
   const attempts = new Map<string, Attempt[]>();
   for (const [field, value] of Object.entries(hash)) {
     const owner = Keys.parseField(field);
-    if (owner?.kind === 'delivery') states.set(owner.receiverId, JSON.parse(value) as StoredDelivery);
+    if (owner?.kind === 'delivery') states.set(owner.receiverId, parseDelivery(value));
     else if (owner) {
       const list = attempts.get(owner.receiverId) ?? [];
       list.push(JSON.parse(value) as Attempt);

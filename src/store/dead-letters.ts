@@ -1,4 +1,4 @@
-import type { StoredDelivery } from './attempts.js';
+import { parseDelivery } from './attempts.js';
 import { as, Batch } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
@@ -32,7 +32,7 @@ export class DeadLetterStore {
     const last = new Batch(this.redis.pipeline());
     const withLast = read.map(({ messageId, diedAt, message }) => {
       const [eventType, createdAt, state] = message.value;
-      const attempts = state ? (JSON.parse(state) as StoredDelivery).attempts : 0;
+      const attempts = state ? parseDelivery(state).attempts : 0;
       return {
         messageId,
         diedAt,

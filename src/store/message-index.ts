@@ -1,6 +1,6 @@
 import { firstIdAt } from '../ids.js';
 import type { MessageSummary } from '../shapes/message-list.js';
-import type { StoredDelivery } from './attempts.js';
+import { parseDelivery } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
 import { matchesEventType } from './receivers.js';
@@ -101,7 +101,7 @@ export class MessageIndex {
       for (const { ids, fields } of reads[n] ?? [])
         ids.forEach((receiverId, i) => {
           const state = fields.value[i];
-          if (state) statuses.set(receiverId, (JSON.parse(state) as StoredDelivery).status);
+          if (state) statuses.set(receiverId, parseDelivery(state).status);
         });
       const deliveries = summary.receiverIds.flatMap((receiverId) => {
         const status = statuses.get(receiverId);
