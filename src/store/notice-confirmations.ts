@@ -50,8 +50,8 @@ export class NoticeConfirmations {
     }
     const token = randomUUID();
     const confirmations = this.heard.tally(token);
-    const result = await publish(`${receiverId} ${token}`).catch(async (error: unknown) => {
-      await confirmations.until(0, 0); // stops counting
+    const result = await publish(`${receiverId} ${token}`).catch((error: unknown) => {
+      confirmations.stop();
       throw error;
     });
     const expected = this.redis instanceof Cluster ? await this.clusterSubscribers(this.redis) : subscribers(result);

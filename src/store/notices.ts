@@ -94,9 +94,10 @@ export class ChannelNotices {
 
   /**
    * Counts the notices of `id` from now on: `until(n, ms)` resolves with the count once it reaches
-   * `n`, or after `ms`, and stops counting. Call it once, or the counter stays registered.
+   * `n`, or after `ms`, and stops counting; `stop()` stops it without waiting. Call one of them
+   * once, or the counter stays registered.
    */
-  tally(id: string): { until(n: number, ms: number): Promise<number> } {
+  tally(id: string): { until(n: number, ms: number): Promise<number>; stop(): void } {
     let count = 0;
     let reached = (): void => {};
     const stopListening = this.listen(id, () => {
@@ -115,6 +116,7 @@ export class ChannelNotices {
           reached = () => count >= n && end();
           reached();
         }),
+      stop: stopListening,
     };
   }
 
