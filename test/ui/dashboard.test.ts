@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { ARTIFACTS, browserMissing, launchBrowser } from '../support/browser.js';
-import { useLockstep } from '../support/in-process.js';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { browserMissing } from '../support/browser.js';
+import { useDashboard, type Dashboard } from '../support/dashboard.js';
 import { TEST_TOKEN, type ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import type { TestReceiver } from '../support/receiver.js';
@@ -11,32 +11,20 @@ const missing = browserMissing('dashboard');
 
 type FlowSettings = { maxInFlight: number; rateLimitPerSecond?: number; rateLimitBurst: number; retrySchedule?: number[] };
 
+// The messages and dead-letter pages: dashboard-messages.test.ts.
 describe('dashboard in a real browser', { skip: missing }, () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const browsing = useDashboard();
   let api: ApiClient;
   let receiver: TestReceiver;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
-  // A reload cancels the old page's fetches still in flight (net::ERR_ABORTED): the test's doing, not the dashboard's.
-  let reloading = false;
+  let open: Dashboard['open'];
+  let screenshot: Dashboard['screenshot'];
+  let dashboard: Dashboard;
 
-  before(async () => {
-    ({ api, receiver } = context());
-    browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('requestfailed', (request) => {
-      const reason = request.failure()?.errorText ?? 'no reason';
-      if (!(reloading && reason === 'net::ERR_ABORTED')) pageErrors.push(`request failed: ${request.method()} ${request.url()} (${reason})`);
-    });
+  before(() => {
+    dashboard = browsing();
+    ({ api, receiver, page, open, screenshot } = dashboard);
   });
-  after(async () => {
-    await browser?.close();
-  });
-
-  const open = (hash: string): Promise<unknown> => page.goto(`${api.url}/ui/#/${hash}`);
-  const screenshot = (name: string): Promise<Buffer> => page.screenshot({ path: `${ARTIFACTS}dashboard-${name}.png`, fullPage: true });
 
   test('signs in with the API token, refusing a wrong one, and keeps it for the session', async () => {
     await page.goto(`${api.url}/ui`);
@@ -50,8 +38,7 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.click('form.sign-in button[type=submit]');
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.equal(await page.locator('#nav').isVisible(), true);
-    reloading = true;
-    await page.reload().finally(() => (reloading = false));
+    await dashboard.reload();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), TEST_TOKEN);
   });
@@ -154,103 +141,6 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await row.waitFor({ state: 'detached', timeout: 15_000 }); // refreshed every second: gone once served
   });
 
-  test('finds a message by id and shows its attempts', async () => {
-    receiver.set('flaky', { status: 503 });
-    const flaky = await api.createReceiver({ url: receiver.url('flaky'), eventTypes: ['flaky.*'] });
-    const { id } = await api.post('flaky.event', { hello: 'world' });
-    await open('messages');
-    await page.fill('input[name=message-id]', id);
-    await page.click('form.search button[type=submit]');
-    const delivery = page.locator(`article.delivery[data-receiver="${flaky.id}"]`); // the shop receiver takes every event too
-    await delivery.getByText('dead').waitFor({ timeout: 15_000 });
-    await delivery.getByText(receiver.url('flaky')).waitFor(); // a receiver created since the page last read the URLs
-    assert.equal(await delivery.locator('tbody tr').count(), 4, 'four attempts listed');
-    await delivery.locator('tbody tr').first().getByText('HTTP 503').waitFor();
-    await screenshot('message');
-  });
-
-  test('the messages list filters by event type and pages back through older messages', async () => {
-    const sent: string[] = [];
-    for (let n = 0; n < 55; n++) sent.push((await api.post('paged.event', { n })).id);
-    await api.post('other.event', {});
-    await open('messages');
-    await page.fill('form.filter input[name=event-type]', 'paged.*');
-    await page.click('form.filter button[type=submit]');
-    const rows = page.locator('section tbody tr');
-    await page.getByText('messages 1–50, newest first').waitFor();
-    assert.equal(await rows.first().locator('a').textContent(), sent.at(-1), 'newest first');
-    assert.ok(!(await page.content()).includes('other.event'), 'only the filtered type');
-    await screenshot('messages');
-    await page.getByRole('button', { name: 'Older' }).click();
-    await page.getByText('messages 51–55, newest first').waitFor();
-    assert.deepEqual(await rows.locator('a').allTextContents(), sent.slice(0, 5).reverse());
-    assert.equal(await page.getByRole('button', { name: 'Older' }).count(), 0, 'the oldest page has no Older');
-    await page.getByRole('button', { name: 'Newer' }).click();
-    await page.getByText('messages 1–50, newest first').waitFor();
-  });
-
-  test('replays a dead letter and shows it delivered', async () => {
-    receiver.set('flaky', { status: 200 });
-    await open('dead');
-    const replay = page.locator('button[data-message]');
-    await replay.first().waitFor();
-    const messageId = await replay.first().getAttribute('data-message');
-    await screenshot('dead-letters');
-    await replay.first().click();
-    await page.waitForURL(`**/#/messages/${messageId}`);
-    await waitFor(
-      'every delivery of the replayed message shown delivered',
-      async () => {
-        const shown = await page.locator('article.delivery h2 .pill').allTextContents();
-        return shown.length === 2 && shown.every((status) => status === 'delivered');
-      },
-      15_000,
-      200,
-    );
-    await screenshot('replayed');
-    assert.deepEqual(
-      (await api.message(messageId as string)).deliveries.map((delivery) => delivery.status),
-      ['delivered', 'delivered'],
-    );
-  });
-
-  test("the messages list shows where each delivery stands, narrows to a status, and a receiver's page opens its messages", async () => {
-    receiver.set('broken', { status: 500 });
-    const broken = await api.createReceiver({ url: receiver.url('broken'), eventTypes: ['broken.*'] });
-    const { id } = await api.post('broken.event', {});
-    await waitFor('the delivery to the broken receiver dead', async () => (await api.message(id)).deliveries.some((d) => d.status === 'dead'), 15_000, 200);
-    await api.post('paged.event', { after: 'broken' }); // delivered everywhere: not in a list of dead ones
-    await open('messages');
-    const row = page.locator('section tbody tr', { has: page.locator(`a:text-is("${id}")`) });
-    // the shop receiver takes every event: one delivery delivered, one dead
-    await row.locator('.pill.bad', { hasText: 'dead' }).waitFor();
-    await row.locator('.pill.ok', { hasText: 'delivered' }).waitFor();
-    await page.selectOption('form.filter select[name=status]', 'dead');
-    await page.click('form.filter button[type=submit]');
-    await waitFor('only messages with a dead delivery listed', async () => !(await page.content()).includes('paged.event'), 5_000, 100);
-    await row.waitFor();
-    // a window that ends before the message, then one around it (the inputs take the browser's local time)
-    const local = (ms: number): string => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
-    await page.fill('form.filter input[name=until]', local(Date.now() - 3_600_000));
-    await page.click('form.filter button[type=submit]');
-    await page.getByText('No message matches.').waitFor();
-    await page.fill('form.filter input[name=since]', local(Date.now() - 3_600_000));
-    await page.fill('form.filter input[name=until]', local(Date.now() + 3_600_000));
-    await page.click('form.filter button[type=submit]');
-    await row.waitFor();
-
-    await open(`receivers/${broken.id}`);
-    await page.getByRole('link', { name: 'Messages sent to this receiver' }).click();
-    await page.waitForURL(`**/#/messages?receiverId=${broken.id}`);
-    await page.locator('p.sub', { hasText: 'Sent to' }).getByText(broken.id).waitFor();
-    assert.deepEqual(await page.locator('section tbody tr a[href^="#/messages/"]').allTextContents(), [id], "only the broken receiver's message");
-    assert.deepEqual(await page.locator('section tbody tr .pill').allTextContents(), ['dead'], "only that receiver's delivery");
-    await screenshot('messages-of-receiver');
-    await page.getByRole('button', { name: 'Show every receiver' }).click();
-    await page.locator('section tbody tr').nth(1).waitFor();
-    receiver.set('broken', { status: 200 });
-  });
-
   test('the overview charts the fleet and lists this process', async () => {
     await open('overview');
     await page.locator('figure.chart-box').first().waitFor({ timeout: 10_000 });
@@ -320,6 +210,6 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('form.sign-in').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('lockstep.token')), null);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(dashboard.errors, []);
   });
 });
