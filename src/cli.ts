@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { describeSettings } from './config/describe.js';
+import { configFiles } from './config/files.js';
 import { ConfigError, loadConfig, redisTarget, type Config, type Role } from './config/index.js';
 import { isLockstepError } from './errors.js';
 import { closest } from './lib/closest.js';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     process.exit(asked ? 0 : 2);
   }
   const role = arg;
-  const config = configOrExit();
+  const config = configOrExit(() => loadConfig());
   const log = createLogger(config.logLevel, { role, emitterId: config.emitterId });
   let running: Running;
   try {
@@ -58,10 +59,10 @@ function isStartFailure(error: unknown): error is Error {
   return isLockstepError(error) && ['LOCKSTEP_START', 'LOCKSTEP_LOCK_BACKEND', 'LOCKSTEP_REDIS_UNAVAILABLE'].includes(error.code);
 }
 
-/** The configuration, or "configuration problem: …" and exit 2. */
-function configOrExit(): Config {
+/** What `read` reads of the configuration, or "configuration problem: …" and exit 2. */
+function configOrExit<T>(read: () => T): T {
   try {
-    return loadConfig();
+    return read();
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration problem: ${error.message}`, 2);
     throw error;
@@ -70,8 +71,9 @@ function configOrExit(): Config {
 
 /** `lockstep config`: what a start would read, checked as a start checks it; exit 2 on a problem. */
 function showConfig(): never {
-  const config = configOrExit();
-  const lines = describeSettings(process.env, config);
+  const files = configOrExit(() => configFiles(process.env));
+  const config = configOrExit(() => loadConfig(process.env, files));
+  const lines = describeSettings(process.env, config, files);
   const width = Math.max(...lines.map((line) => line.name.length));
   const valueWidth = Math.min(40, Math.max(...lines.map((line) => line.value.length)));
   const nodeEnv = process.env.NODE_ENV ? `NODE_ENV=${process.env.NODE_ENV}` : 'NODE_ENV not set';

@@ -1,4 +1,4 @@
-import { configFiles } from './files.js';
+import type { ConfigFile } from './files.js';
 import { fileKey, isFileSetting, SETTING_NAMES } from './settings.js';
 
 /** One line of `lockstep config`: a setting, the value it was given (secrets masked) and where it came from. */
@@ -27,11 +27,11 @@ const WHEN_UNSET: Readonly<Record<string, string>> = {
  * Every setting with the value it was given and where: the environment, or the config file that
  * set it last; one set nowhere shows the value `loaded` holds for it, as the default, when it has
  * one of its own (else what its absence means). Call it after loadConfig() has accepted the same
- * environment: the values are shown as given, not parsed again.
+ * environment and files (`read`): the values are shown as given, not parsed again.
  */
-export function describeSettings(env: Record<string, string | undefined>, loaded: object): SettingLine[] {
+export function describeSettings(env: Record<string, string | undefined>, loaded: object, read: ConfigFile[]): SettingLine[] {
   const values = new Map<string, unknown>(Object.entries(loaded));
-  const files = configFiles(env).reverse(); // the last file read wins
+  const files = [...read].reverse(); // the last file read wins
   return SETTING_NAMES.map((name) => {
     const given = env[name];
     if (given !== undefined) return { name, value: shown(name, given), source: 'environment' };

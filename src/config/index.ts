@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from './error.js';
 import { egressProxy, tracingConfig, type TracingConfig } from './integrations.js';
 import type { RedisTarget } from '../redis.js';
-import { configFiles } from './files.js';
+import { configFiles, type ConfigFile } from './files.js';
 import { fileKey, unknownVariables, type FileSetting } from './settings.js';
 import { bool, cidrs, hostPorts, int, natMap, oneOf, schedule, text, url, urls } from './parse.js';
 
@@ -97,8 +97,8 @@ const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 type Env = Record<string, string | undefined>;
 
 /** Reads the config files (files.ts: the package's defaults, then LOCKSTEP_CONFIG_DIR's), then the environment, in that order. */
-export function loadConfig(env: Env = process.env): Config {
-  const files = Object.assign({}, ...configFiles(env).map((file) => file.values)) as Record<string, unknown>;
+export function loadConfig(env: Env = process.env, read: ConfigFile[] = configFiles(env)): Config {
+  const files = Object.assign({}, ...read.map((file) => file.values)) as Record<string, unknown>;
 
   // the environment wins over the files
   const setting = (name: FileSetting): unknown => env[name] ?? files[fileKey(name)];
