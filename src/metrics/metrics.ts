@@ -4,6 +4,8 @@ import type { QueueSnapshot } from './queue-snapshot.js';
 import type { AttemptOutcome, MetricsSnapshot } from './types.js';
 
 const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+/** Every outcome, at none (a Record, so a new outcome cannot be left out). */
+const NO_ATTEMPTS: Readonly<Record<AttemptOutcome, number>> = { delivered: 0, failed: 0, dead: 0, gone: 0, aborted: 0 };
 
 /**
  * Prometheus metrics of one Lockstep process. Labels stay bounded: outcome, lock cause, state;
@@ -57,6 +59,10 @@ export class Metrics {
       labelNames: ['backend'],
       registers,
     });
+    // Series exported at 0 from the start: increase() sees the first dead delivery or backend error
+    // after a restart, which a series born at 1 would hide (it has no earlier sample).
+    if (!receiverLabels) for (const outcome of Object.keys(NO_ATTEMPTS)) this.attempts.inc({ outcome }, 0);
+    for (const backend of ['redis', 'lock']) this.backendErrors.inc({ backend }, 0);
   }
 
   messagesAccepted(count: number): void {
@@ -78,7 +84,7 @@ export class Metrics {
       this.lagSeconds.get(),
       this.registry.getSingleMetric('lockstep_receivers_held')?.get(),
     ]);
-    const byOutcome: Record<AttemptOutcome, number> = { delivered: 0, failed: 0, dead: 0, gone: 0, aborted: 0 };
+    const byOutcome = { ...NO_ATTEMPTS };
     for (const { labels, value } of attempts.values) byOutcome[labels.outcome as AttemptOutcome] += value;
     const lagBuckets = lag.values
       .filter((sample) => sample.metricName === 'lockstep_delivery_lag_seconds_bucket' && sample.labels.le !== '+Inf')
