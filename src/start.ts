@@ -11,7 +11,7 @@ import { Emitter } from './emitter/emitter.js';
 import { createReceiverLocks, ttlProblem } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
 import { componentLog, type Logger } from './logger.js';
-import { FleetReporter } from './metrics/fleet.js';
+import { FleetReporter, readFleet } from './metrics/fleet.js';
 import { Metrics, QueueSnapshot, serveMetrics } from './metrics/index.js';
 import { EmbeddedRedis } from './store/embedded-redis.js';
 import { Store } from './store/index.js';
@@ -69,6 +69,7 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, `${config.emitterId}/api`, stops);
       const queues = new QueueSnapshot(store);
       metrics.watchQueues(queues);
+      metrics.watchFleet(async () => (await readFleet(store)).map((report) => report.role));
       const app = await buildApi({
         store,
         locks,

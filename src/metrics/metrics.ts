@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
-import type { AttemptOutcome, MetricsSnapshot } from './types.js';
+import type { AttemptOutcome, MetricsSnapshot, ProcessReport } from './types.js';
 
 const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
 /** Every outcome, at none (a Record, so a new outcome cannot be left out). */
@@ -162,6 +162,20 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(aborted());
+      },
+    });
+  }
+
+  /** The live processes by role, from the fleet reports at scrape time (API): an alert sees when no emitter runs. */
+  watchFleet(roles: () => Promise<ProcessReport['role'][]>): void {
+    new Gauge({
+      name: 'lockstep_fleet_processes',
+      help: 'Lockstep processes that reported lately (within 6 s), by role; emitters run as emitter or all',
+      labelNames: ['role'],
+      registers: [this.registry],
+      async collect() {
+        const live = await roles();
+        for (const role of ['api', 'emitter', 'all'] as const) this.set({ role }, live.filter((one) => one === role).length);
       },
     });
   }
