@@ -38,7 +38,7 @@ interface Case {
 const attempts = (outcome: string): string => `lockstep_delivery_attempts_total{outcome="${outcome}"}`;
 const lost = (cause: string): string => `lockstep_locks_lost_total{cause="${cause}"}`;
 const lag = (le: string): string => `lockstep_delivery_lag_seconds_bucket{le="${le}"}`;
-const PENDING = 'lockstep_queue_depth{state="pending"}';
+const fleet = (role: string): string => `lockstep_fleet_processes{role="${role}"}`;
 const OLDEST = 'lockstep_oldest_pending_age_seconds{state="pending"}';
 
 const CASES: Case[] = [
@@ -49,10 +49,13 @@ const CASES: Case[] = [
     firing: [{ job: 'lockstep-emitters', instance: 'e1:9464' }],
     shown: { '{{ $labels.job }}': 'lockstep-emitters', '{{ $labels.instance }}': 'e1:9464' },
   },
-  // deliveries wait and the emitters attempt none: their counters stand still, or no emitter is scraped at all
-  { alert: 'LockstepNotDelivering', series: { [PENDING]: '5x20', [attempts('delivered')]: '100x20' }, at: '10m', firing: [{}], shown: { '{{ $value }}': '5' } },
-  { alert: 'LockstepNotDelivering', series: { [PENDING]: '5x20' }, at: '10m', firing: [{}], shown: { '{{ $value }}': '5' } },
-  { alert: 'LockstepNotDelivering', series: { [PENDING]: '5x20', [attempts('delivered')]: '100+10x20' }, at: '10m', firing: [] },
+  {
+    alert: 'LockstepNoEmitter',
+    series: { [fleet('api')]: '1x5', [fleet('emitter')]: '1 1 0 0 0 0', [fleet('all')]: '0x5' },
+    at: '5m',
+    firing: [{}],
+  },
+  { alert: 'LockstepNoEmitter', series: { [fleet('api')]: '1x5', [fleet('emitter')]: '0x5', [fleet('all')]: '1x5' }, at: '5m', firing: [] },
   { alert: 'LockstepBacklogOld', series: { [OLDEST]: '0+60x30' }, at: '25m', firing: [{}], shown: { '{{ $value | humanizeDuration }}': '25m 0s' } },
   { alert: 'LockstepBacklogOld', series: { [OLDEST]: '0+30x30', 'lockstep_oldest_pending_age_seconds{state="retrying"}': '5000x30' }, at: '25m', firing: [] },
   { alert: 'LockstepDeliveriesDead', series: { [attempts('dead')]: '0 0 0 3 3 3' }, at: '5m', firing: [{}] },
@@ -156,10 +159,10 @@ describe('the series the alerts watch', () => {
     assert.ok(served('lockstep_backend_errors_total\\{backend="lock"\\} 0$'), 'backend errors at 0 from the start');
     await api.post('alerts.event', {});
     await waitFor(
-      'a dead, a gone and a delivered attempt counted',
+      'a dead, a gone and a delivered attempt counted, and this process seen in the fleet',
       async () => {
         await scrape();
-        return ['dead', 'gone', 'delivered'].every((outcome) => counted(outcome, '[1-9]'));
+        return ['dead', 'gone', 'delivered'].every((outcome) => counted(outcome, '[1-9]')) && served('lockstep_fleet_processes\\{role="all"\\} 1$');
       },
       15_000,
       100,
