@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { PROMTOOL, promtoolMissing } from './support/promtool.js';
 
 /** No Docker engine runs here, so docker-compose.yml is checked by reading it. */
 type Service = {
@@ -12,8 +16,12 @@ type Service = {
   build?: string;
   profiles?: string[];
   depends_on?: Record<string, unknown>;
+  configs?: { source: string; target: string }[];
 };
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+  configs: Record<string, { file?: string; content?: string }>;
+};
 const services = compose.services;
 const CONFIG_VARIABLES: string[] = readFileSync(new URL('../src/config/index.ts', import.meta.url), 'utf8').match(/LOCKSTEP_[A-Z_]+/g) ?? [];
 
@@ -93,4 +101,25 @@ test('the sentinel profile: a master, 2 replicas of it, 3 sentinels (quorum 2), 
   }
   assert.deepEqual(services['api-sentinel']?.command, ['api']);
   assert.deepEqual(services['emitter-sentinel']?.command, ['emitter']);
+});
+
+test('the monitoring profile: Prometheus scrapes the API and every emitter replica, with the alerting rules', (t) => {
+  const prometheus = services.prometheus as Service;
+  assert.deepEqual(prometheus.profiles, ['monitoring']);
+  const mounted = new Map((prometheus.configs ?? []).map(({ source, target }) => [target, compose.configs[source]]));
+  assert.equal(mounted.get('/etc/prometheus/lockstep-alerts.yml')?.file, './docs/prometheus-alerts.yml');
+  const config = mounted.get('/etc/prometheus/prometheus.yml')?.content ?? '';
+  const emitter = services.emitter?.environment ?? {};
+  assert.equal(emitter.LOCKSTEP_HOST, '0.0.0.0', 'emitters serve /metrics to the compose network');
+  assert.match(config, new RegExp(`names: \\[emitter\\]\\s+type: A\\s+port: ${emitter.LOCKSTEP_METRICS_PORT}`), "every replica's metrics port");
+  assert.match(config, /targets: \["api:8080"\]/);
+  // what Prometheus would load: compose's interpolation done, the rules where the profile mounts them
+  const missing = promtoolMissing('compose Prometheus config');
+  if (missing) return t.skip(missing);
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-compose-'));
+  const rules = new URL('../docs/prometheus-alerts.yml', import.meta.url).pathname;
+  writeFileSync(join(dir, 'prometheus.yml'), config.replace('${LOCKSTEP_API_TOKEN}', 'a-token').replace('/etc/prometheus/lockstep-alerts.yml', rules));
+  const run = spawnSync(PROMTOOL, ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
+  assert.match(run.stdout, /SUCCESS: 11 rules found/);
 });

@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { useLockstep } from '../support/in-process.js';
-import { missingTool } from '../support/missing-tool.js';
+import { PROMTOOL, promtoolMissing } from '../support/promtool.js';
 import { waitFor } from '../support/ports.js';
 
 /** The rules users load (README: "Alerts"). */
 const RULES = new URL('../../docs/prometheus-alerts.yml', import.meta.url).pathname;
-/** Debian's prometheus package has it (`apt-get install --no-install-recommends prometheus`; .ci/run installs it). */
-const PROMTOOL = process.env.LOCKSTEP_PROMTOOL ?? '/usr/bin/promtool';
 
 interface Rule {
   alert: string;
@@ -102,11 +100,7 @@ function rendered(rule: Rule, shown: Record<string, string> = {}): Record<string
   );
 }
 
-const missing = missingTool(
-  'alert rule',
-  PROMTOOL,
-  "Install Debian's prometheus for its promtool (apt-get install -y --no-install-recommends prometheus) or set LOCKSTEP_PROMTOOL",
-);
+const missing = promtoolMissing('alert rule');
 
 describe('the Prometheus alerting rules', { skip: missing }, () => {
   test('promtool accepts them, and each alert fires on its case and stays quiet on the near miss', () => {
