@@ -123,3 +123,18 @@ test('the monitoring profile: Prometheus scrapes the API and every emitter repli
   assert.equal(run.status, 0, `${run.stdout}${run.stderr}`);
   assert.match(run.stdout, /SUCCESS: 11 rules found/);
 });
+
+test("the monitoring profile's Grafana: the profile's Prometheus as its data source, and the Lockstep dashboard provisioned", () => {
+  const grafana = services.grafana as Service;
+  assert.deepEqual(grafana.profiles, ['monitoring']);
+  const mounted = new Map((grafana.configs ?? []).map(({ source, target }) => [target, compose.configs[source]]));
+  const dashboard = [...mounted].find(([, config]) => config?.file === './docs/grafana-dashboard.json')?.[0] ?? '';
+  const sources = parse(mounted.get('/etc/grafana/provisioning/datasources/lockstep.yml')?.content ?? '') as { datasources: { type: string; url: string }[] };
+  assert.deepEqual(
+    sources.datasources.map(({ type, url }) => [type, url]),
+    [['prometheus', 'http://prometheus:9090']],
+  );
+  const providers = parse(mounted.get('/etc/grafana/provisioning/dashboards/lockstep.yml')?.content ?? '') as { providers: { options: { path: string } }[] };
+  assert.equal(`${providers.providers[0]?.options.path}/lockstep.json`, dashboard, 'the provider reads the folder the dashboard is mounted in');
+  assert.ok('prometheus' in (grafana.depends_on ?? {}), 'started after Prometheus');
+});

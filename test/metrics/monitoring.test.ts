@@ -9,8 +9,9 @@ import { useLockstep } from '../support/in-process.js';
 import { PROMTOOL, promtoolMissing } from '../support/promtool.js';
 import { waitFor } from '../support/ports.js';
 
-/** The rules users load (README: "Alerts"). */
+/** The rules and the dashboard users load (README: "Prometheus"). */
 const RULES = new URL('../../docs/prometheus-alerts.yml', import.meta.url).pathname;
+const DASHBOARD = new URL('../../docs/grafana-dashboard.json', import.meta.url).pathname;
 
 interface Rule {
   alert: string;
@@ -19,6 +20,12 @@ interface Rule {
   annotations: Record<string, string>;
 }
 const rules = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((group) => group.rules);
+const panels = (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] }).panels;
+/** Every query the alerts and the dashboard make ($__rate_interval is Grafana's: 5m here). */
+const queries = [
+  ...rules.map((rule) => ({ by: rule.alert, expr: rule.expr })),
+  ...panels.flatMap((panel) => panel.targets.map((target) => ({ by: `panel "${panel.title}"`, expr: target.expr.replaceAll('$__rate_interval', '5m') }))),
+];
 
 /**
  * One promtool unit test: `series` (promtool's notation, a sample a minute) evaluated at `at` fire
@@ -127,16 +134,27 @@ describe('the Prometheus alerting rules', { skip: missing }, () => {
       ['check', 'rules', RULES],
       ['test', 'rules', file],
     ]) {
-      const run = spawnSync(PROMTOOL, args, { encoding: 'utf8' });
-      assert.equal(run.status, 0, `promtool ${args.join(' ')}:\n${run.stdout}${run.stderr}`);
+      promtool(args);
     }
+  });
+
+  test('promtool parses every query of the Grafana dashboard', () => {
+    const records = queries.map(({ expr }, n) => ({ record: `lockstep:query_${n}`, expr }));
+    const file = join(mkdtempSync(join(tmpdir(), 'lockstep-dashboard-')), 'queries.json');
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'dashboard', rules: records }] }));
+    promtool(['check', 'rules', file]);
   });
 });
 
-describe('the series the alerts watch', () => {
+function promtool(args: string[]): void {
+  const run = spawnSync(PROMTOOL, args, { encoding: 'utf8' });
+  assert.equal(run.status, 0, `promtool ${args.join(' ')}:\n${run.stdout}${run.stderr}`);
+}
+
+describe('the series the alerts and the dashboard watch', () => {
   const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
 
-  test('are served by Lockstep, with the label values the rules match', async () => {
+  test('are served by Lockstep, with the label values the queries match; every Lockstep series has a panel', async () => {
     const { api, receiver } = context();
     receiver.set('broken', { status: 500 });
     receiver.set('gone', { status: 410 });
@@ -161,14 +179,24 @@ describe('the series the alerts watch', () => {
       15_000,
       100,
     );
-    for (const rule of rules) {
-      const names = [...rule.expr.matchAll(/\b(lockstep_[a-z_]+)/g)].map(([, name]) => name as string);
-      assert.ok(names.length > 0 || rule.alert === 'LockstepDown', `${rule.alert} watches a Lockstep series`);
-      for (const name of names) assert.ok(served(`${name}[{ ]`), `${rule.alert}: Lockstep serves ${name}`);
-      for (const [, name, matchers] of rule.expr.matchAll(/\b(lockstep_[a-z_]+)\{([^}]*)\}/g))
+    for (const { by, expr } of queries) {
+      const names = [...expr.matchAll(/\b(lockstep_[a-z_]+)/g)].map(([, name]) => name as string);
+      assert.ok(names.length > 0 || by === 'LockstepDown', `${by} watches a Lockstep series`);
+      for (const name of names) assert.ok(served(`${name}[{ ]`), `${by}: Lockstep serves ${name}`);
+      for (const [, name, matchers] of expr.matchAll(/\b(lockstep_[a-z_]+)\{([^}]*)\}/g))
         for (const [, label, values] of (matchers as string).matchAll(/([a-z_]+)=~?"([^"]*)"/g))
           for (const value of (values as string).split('|'))
-            assert.ok(served(`${name}\\{[^}]*\\b${label}="${value.replace('+', '\\+')}"`), `${rule.alert}: Lockstep serves ${name} with ${label}="${value}"`);
+            assert.ok(served(`${name}\\{[^}]*\\b${label}="${value.replace('+', '\\+')}"`), `${by}: Lockstep serves ${name} with ${label}="${value}"`);
     }
+    // Lockstep's own families (not the process and Node.js ones), each on the dashboard
+    const families = [...text.matchAll(/^# TYPE (lockstep_[a-z_]+) /gm)]
+      .map(([, name]) => name as string)
+      .filter((name) => !/^lockstep_(process|nodejs)_/.test(name));
+    const shown = panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join(' ');
+    assert.deepEqual(
+      families.filter((name) => !new RegExp(`\\b${name}(_bucket)?\\b`).test(shown)),
+      [],
+      'a panel for every series',
+    );
   });
 });
