@@ -1,4 +1,5 @@
 import { Type, type FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { within } from '../lib/within.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import { ErrorBodySchema } from '../shapes/common.js';
 import { HealthResponse, ReadinessResponse } from '../shapes/fleet.js';
@@ -43,14 +44,10 @@ export const healthRoutes: FastifyPluginCallbackTypebox<{ store: Store; locks: R
       },
     },
     async (_request, reply) => {
-      const [redis, lockBackend] = await Promise.all([withTimeout(store.ping()), withTimeout(locks.ping())]);
+      const [redis, lockBackend] = await Promise.all([within(store.ping(), 2000, false), within(locks.ping(), 2000, false)]);
       const ready = redis && lockBackend;
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', redis, lockBackend: { name: locks.backend, ok: lockBackend } });
     },
   );
   done();
 };
-
-function withTimeout(check: Promise<boolean>, ms = 2000): Promise<boolean> {
-  return Promise.race([check, new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())]);
-}

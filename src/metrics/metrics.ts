@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { within } from '../lib/within.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
 import type { AttemptOutcome, MetricsSnapshot, ProcessReport } from './types.js';
 
 const LAG_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+/** How long a scrape waits for Redis: past it the gauges read from Redis are left out and the rest answers. */
+const STORE_READ_MS = 2000;
 /** Every outcome, at none (a Record, so a new outcome cannot be left out). */
 const NO_ATTEMPTS: Readonly<Record<AttemptOutcome, number>> = { delivered: 0, failed: 0, dead: 0, gone: 0, aborted: 0 };
 
@@ -174,7 +177,8 @@ export class Metrics {
       labelNames: ['role'],
       registers: [this.registry],
       async collect() {
-        const live = await roles();
+        const live = await within(roles(), STORE_READ_MS, undefined);
+        if (!live) return this.reset();
         for (const role of ['api', 'emitter', 'all'] as const) this.set({ role }, live.filter((one) => one === role).length);
       },
     });
@@ -189,7 +193,8 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const now = await snapshot.read();
+        const now = await within(snapshot.read(), STORE_READ_MS, undefined);
+        if (!now) return this.reset();
         for (const state of ['pending', 'retrying', 'dead'] as const) this.set({ state }, now.depth[state]);
       },
     });
@@ -199,7 +204,8 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       async collect() {
-        const now = await snapshot.read();
+        const now = await within(snapshot.read(), STORE_READ_MS, undefined);
+        if (!now) return this.reset();
         for (const state of ['pending', 'retrying'] as const) this.set({ state }, now.oldestAgeS[state]);
       },
     });

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { useLockstep } from '../support/in-process.js';
 import { PROMTOOL, promtoolMissing } from '../support/promtool.js';
@@ -198,5 +199,39 @@ describe('the series the alerts and the dashboard watch', () => {
       [],
       'a panel for every series',
     );
+  });
+});
+
+describe("the API's /metrics while Redis is away", () => {
+  const context = useLockstep('api', {});
+
+  test('answers within seconds, leaving out what it reads from Redis; those come back with Redis', async () => {
+    const { api, redis } = context();
+    const scrape = async (): Promise<{ status: number; text: string; ms: number }> => {
+      const started = Date.now();
+      const response = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } });
+      return { status: response.status, text: await response.text(), ms: Date.now() - started };
+    };
+    const fromRedis = /^lockstep_(queue_depth|oldest_pending_age_seconds|fleet_processes)\{/m;
+    await waitFor('the fleet and queue gauges served', async () => fromRedis.test((await scrape()).text), 10_000, 100);
+    await redis.stop();
+    try {
+      await sleep(600); // past the queue snapshot's 500 ms reuse
+      const away = await scrape();
+      assert.equal(away.status, 200);
+      assert.ok(away.ms < 8_000, `answered in ${away.ms} ms (a scrape times out after 10 s by default)`);
+      assert.doesNotMatch(
+        away.text,
+        fromRedis,
+        `no stale or made-up queue and fleet figures: ${away.text
+          .split('\n')
+          .filter((line) => fromRedis.test(line))
+          .join('; ')}`,
+      );
+      assert.match(away.text, /^lockstep_process_cpu_seconds_total /m, "the process's own metrics still there");
+    } finally {
+      await redis.start();
+    }
+    await waitFor('the gauges back with Redis', async () => fromRedis.test((await scrape()).text), 15_000, 200);
   });
 });
