@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import type { DeliveryStatus, MessageSummary, Page as ApiPage } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
-import { action, DELIVERY_TONES, messageLink, pill, poll, receiverLink } from './page.js';
+import { action, DELIVERY_TONES, messageLink, pill, poll, receiverLink, routeOf } from './page.js';
 
 const REFRESH_MS = 3000;
 const SHOWN = 50;
@@ -24,7 +24,7 @@ interface Filter {
  * delivery status and a time window, 50 a page with Older and Newer; the page shown refreshes until left.
  */
 export function recentMessages(into: HTMLElement, status: HTMLElement): () => void {
-  const asked = new URLSearchParams(window.location.hash.split('?')[1] ?? '');
+  const asked = routeOf(window.location.hash).query;
   const filter: Filter = { eventType: '', receiverId: asked.get('receiverId') ?? '', status: asked.get('status') ?? '', since: '', until: '' };
   // the cursor of each older page opened, newest first: Newer goes back one
   let cursors: string[] = [];

@@ -4,10 +4,11 @@ import { h, toast } from '../dom.js';
 /** A page draws into `view`; what it returns is called when the operator leaves it. */
 export type Page = (view: HTMLElement, param: string | undefined) => (() => void) | void;
 
-/** The page and its one parameter in `#/name/param?query`; the query is the page's own to read. */
-export function routeOf(hash: string): { name: string; param: string | undefined } {
-  const [name = '', param] = hash.replace(/^#\/?/, '').split('?')[0]?.split('/') ?? [];
-  return { name, param: param ? decodeURIComponent(param) : undefined };
+/** The page, its one parameter and its query in `#/name/param?query` (the query is the page's own to read). */
+export function routeOf(hash: string): { name: string; param: string | undefined; query: URLSearchParams } {
+  const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
+  const [name = '', param] = path.split('/');
+  return { name, param: param ? decodeURIComponent(param) : undefined, query: new URLSearchParams(query) };
 }
 
 /**

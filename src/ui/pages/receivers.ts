@@ -6,7 +6,7 @@ import { allReceivers } from '../queries.js';
 import { deadLetterList } from './dead-letters.js';
 import { flowControlEditor } from './flow-edit.js';
 import { eventTypesEditor } from './receiver-edit.js';
-import { action, heading, type Page, pill, poll, receiverLink, statusLine } from './page.js';
+import { action, heading, type Page, pill, poll, receiverLink, routeOf, statusLine } from './page.js';
 import { addReceiverForm } from './receiver-form.js';
 import { editFold, type Noun, receiverActions } from './receiver-tools.js';
 
@@ -25,7 +25,7 @@ export const receiversPage: Page = (view) => {
   const status = statusLine();
   const list = h('section', {});
   // `#/receivers?tenant=<id>`: one tenant's receivers (the tenants page links here)
-  const tenant = new URLSearchParams(window.location.hash.split('?')[1] ?? '').get('tenant') ?? undefined;
+  const tenant = routeOf(window.location.hash).query.get('tenant') ?? undefined;
   fill(
     view,
     heading(tenant ? `Receivers of ${tenant}` : 'Receivers', status),
