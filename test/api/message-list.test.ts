@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { ErrorBody, Page } from '../../src/shapes/common.js';
 import type { MessageSummary } from '../../src/shapes/message-list.js';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import type { TestReceiver } from '../support/receiver.js';
@@ -13,7 +13,7 @@ import type { TestReceiver } from '../support/receiver.js';
  * delivery status (that receiver's, when both are given), page by page.
  */
 describe('the message list: delivery statuses, by receiver and by status', () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries());
   let api: ApiClient;
   let receiver: TestReceiver;
   let ok: string;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import { PROMTOOL, promtoolMissing } from '../support/promtool.js';
 import { waitFor } from '../support/ports.js';
 
@@ -153,7 +153,7 @@ function promtool(args: string[]): void {
 }
 
 describe('the series the alerts and the dashboard watch', () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries());
 
   test('are served by Lockstep, with the label values the queries match; every Lockstep series has a panel', async () => {
     const { api, receiver } = context();

@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, launchBrowser } from './browser.js';
-import { useLockstep } from './in-process.js';
+import { quickRetries, useLockstep } from './in-process.js';
 import { TEST_TOKEN, type ApiClient } from './lockstep.js';
 import type { TestReceiver } from './receiver.js';
 
@@ -24,7 +24,7 @@ export interface Dashboard {
  * addresses allowed) and its dashboard in a real browser, opened before them and closed after.
  */
 export function useDashboard(): () => Dashboard {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries(3));
   let browser: Browser | undefined;
   let dashboard: Dashboard | undefined;
   before(async () => {

@@ -28,6 +28,14 @@ export interface InProcessLockstep {
 }
 
 /**
+ * Settings for a suite that watches deliveries end: the test receiver's loopback address allowed,
+ * `retries` retries 50 ms apart, and no least wait after a timeout or a 429.
+ */
+export function quickRetries(retries = 1): Record<string, string> {
+  return { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: Array<string>(retries).fill('0.05').join(','), LOCKSTEP_THROTTLED_MIN_MS: '0' };
+}
+
+/**
  * For a suite: a real Redis, a recording receiver and an in-process Lockstep of `role`, started
  * before its tests and stopped after them. Call the returned function inside a test, or in a
  * `before` hook of a describe() (at a file's top level node 20 runs `before` hooks concurrently).

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { newId } from '../../src/ids.js';
 import type { ErrorBody } from '../../src/shapes/common.js';
 import type { PublicReceiver } from '../../src/shapes/receivers.js';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import type { ApiClient } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
 import { tenantWorld, type TenantWorld } from '../support/tenants.js';
@@ -47,7 +47,7 @@ const FORMS: ((id: string) => string)[] = [
 ];
 
 describe("tenant isolation: tenant A's token never reaches tenant B's objects", () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries());
   let admin: ApiClient;
   let receiver: TestReceiver;
   let a: TenantWorld;

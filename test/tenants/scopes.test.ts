@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { ErrorBody } from '../../src/shapes/common.js';
 import type { Token } from '../../src/shapes/tokens.js';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import { ApiClient, TEST_TOKEN } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
 import { createToken, tenantWorld, type TenantWorld } from '../support/tenants.js';
@@ -138,7 +138,7 @@ interface World {
 }
 
 describe('scoped tokens: every scope against every route', () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries());
   let world: World;
   let clients: Record<'adminEnv' | 'adminToken' | 'publish' | 'own' | 'other', ApiClient>;
   let receiver: TestReceiver;

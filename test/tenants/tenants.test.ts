@@ -6,12 +6,12 @@ import type { ErrorBody } from '../../src/shapes/common.js';
 import type { AcceptedMessage } from '../../src/shapes/messages.js';
 import type { PublicReceiver } from '../../src/shapes/receivers.js';
 import type { Tenant } from '../../src/shapes/tenants.js';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import { waitFor, type ApiClient } from '../support/lockstep.js';
 import type { TestReceiver } from '../support/receiver.js';
 
 describe('tenants: CRUD, receivers and messages of a tenant, isolation at intake', () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries());
   let api: ApiClient;
   let receiver: TestReceiver;
   before(() => ({ api, receiver } = context()));

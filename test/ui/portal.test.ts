@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ARTIFACTS, browserMissing, launchBrowser } from '../support/browser.js';
 import type { PortalLink } from '../../src/shapes/tenants.js';
 import type { Token } from '../../src/shapes/tokens.js';
-import { useLockstep } from '../support/in-process.js';
+import { quickRetries, useLockstep } from '../support/in-process.js';
 import { TEST_TOKEN, type ApiClient } from '../support/lockstep.js';
 import { waitFor } from '../support/ports.js';
 import type { TestReceiver } from '../support/receiver.js';
@@ -12,7 +12,7 @@ import type { TestReceiver } from '../support/receiver.js';
 const missing = browserMissing('portal');
 
 describe('consumer portal and tenants page in a real browser', { skip: missing }, () => {
-  const context = useLockstep('all', { LOCKSTEP_ALLOW_PRIVATE_NETWORKS: 'true', LOCKSTEP_RETRY_SCHEDULE: '0.05,0.05', LOCKSTEP_THROTTLED_MIN_MS: '0' });
+  const context = useLockstep('all', quickRetries(2));
   let api: ApiClient;
   let receiver: TestReceiver;
   let browser: Browser;
