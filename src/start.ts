@@ -7,6 +7,7 @@ import { ConfigError, redisTarget, type Config, type Role } from './config/index
 import { startFailure } from './errors.js';
 import { AddressGuard } from './delivery/address-guard.js';
 import { DeliveryClient } from './delivery/client.js';
+import { operationalEvents } from './domain/operational-events.js';
 import { Emitter } from './emitter/emitter.js';
 import { createReceiverLocks, ttlProblem } from './locks/index.js';
 import type { ReceiverLocks } from './locks/types.js';
@@ -92,15 +93,20 @@ export async function startLockstep(role: Role, config: Config, log: Logger): Pr
       const locks = await startLocks(config, redis, config.emitterId, stops);
       const client = new DeliveryClient({ guard, userAgent: `Lockstep/${VERSION}`, ...(config.egressProxy ? { proxy: config.egressProxy } : {}) });
       stops.push(() => client.close());
+      const emitterLog = componentLog(log, 'emitter', { emitterId: config.emitterId });
+      const events = operationalEvents(store, metrics, config.requireKnownEventTypes, emitterLog);
+      // stopped after the emitter, whose last batches may still report events
+      stops.push(() => events.settle());
       const emitter = new Emitter({
         config,
         store,
         locks,
         client,
         metrics,
-        log: componentLog(log, 'emitter', { emitterId: config.emitterId }),
+        log: emitterLog,
         reconcileEveryMs: config.reconcileEveryMs,
         tracing,
+        onRecorded: (records, result) => events.recorded(records, result),
       });
       emitter.start();
       stops.push(() => emitter.stop());

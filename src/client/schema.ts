@@ -688,7 +688,7 @@ export interface operations {
                */
               url?: string;
               /**
-               * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+               * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
                * @example [
                *       "invoice.*"
                *     ]
@@ -953,7 +953,7 @@ export interface operations {
            */
           url: string;
           /**
-           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
            * @example [
            *       "invoice.*"
            *     ]
@@ -1069,7 +1069,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
              * @example [
              *       "invoice.*"
              *     ]
@@ -1405,7 +1405,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
              * @example [
              *       "invoice.*"
              *     ]
@@ -1911,7 +1911,7 @@ export interface operations {
            */
           url?: string;
           /**
-           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
            * @example [
            *       "invoice.*"
            *     ]
@@ -2009,7 +2009,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
              * @example [
              *       "invoice.*"
              *     ]
@@ -3531,7 +3531,10 @@ export interface operations {
          *     }
          */
         'application/json': {
-          /** @example invoice.paid */
+          /**
+           * @description names starting with `lockstep.` are kept for the events Lockstep sends itself (422)
+           * @example invoice.paid
+           */
           eventType: string;
           /**
            * @description any JSON value, sent to receivers as `data`; nested at most 64 levels deep (422 beyond)
@@ -3842,7 +3845,10 @@ export interface operations {
          */
         'application/json': {
           messages: {
-            /** @example invoice.paid */
+            /**
+             * @description names starting with `lockstep.` are kept for the events Lockstep sends itself (422)
+             * @example invoice.paid
+             */
             eventType: string;
             /**
              * @description any JSON value, sent to receivers as `data`; nested at most 64 levels deep (422 beyond)
@@ -5217,7 +5223,7 @@ export interface operations {
          */
         'application/json': {
           /**
-           * @description the `eventType` messages carry
+           * @description the `eventType` messages carry; `lockstep.…` names are Lockstep's own (422)
            * @example invoice.paid
            */
           name: string;

@@ -9,6 +9,7 @@ import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
 import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
+import { isOwnEventType, reservedEventType, TEST_EVENT_TYPE } from './own-events.js';
 import { checkPayloadDepth } from './payload-depth.js';
 import { tenantFor, type Principal } from './scopes.js';
 import { unknownTenant } from './tenants.js';
@@ -33,9 +34,6 @@ export interface MessagesOptions {
 export const unknownReceiver = (field: string, receiverId: string, tenantId?: string) =>
   badField(field, `names no receiver (${receiverId})${tenantId === undefined ? '' : ` of tenant ${tenantId}`}`, 422);
 
-/** The event a receiver gets from POST /v1/receivers/:id/test. */
-export const TEST_EVENT_TYPE = 'lockstep.test';
-
 export type Accepted = { message: AcceptedMessage; duplicate: boolean };
 
 /**
@@ -50,7 +48,17 @@ export class Messages {
    * Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the
    * Idempotency-Key header, `traceparent` the trace context its delivery attempts continue.
    */
-  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
+  accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
+    if (isOwnEventType(input.eventType)) throw reservedEventType('eventType', input.eventType);
+    return this.acceptAny(input, headerKey, log, traceparent);
+  }
+
+  /** Lockstep's own events (own-events.ts), which producers may not send: stored as a producer's message would be. */
+  acceptOwn(input: NewMessage, log: DomainLog = this.options.log): Promise<Accepted> {
+    return this.acceptAny(input, undefined, log);
+  }
+
+  private async acceptAny(input: NewMessage, headerKey: string | undefined, log: DomainLog, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
     const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
@@ -75,7 +83,10 @@ export class Messages {
    */
   async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
-    for (const [index, message] of messages.entries()) checkPayloadDepth(message.payload, `messages[${index}].payload`);
+    for (const [index, message] of messages.entries()) {
+      if (isOwnEventType(message.eventType)) throw reservedEventType(`messages[${index}].eventType`, message.eventType);
+      checkPayloadDepth(message.payload, `messages[${index}].payload`);
+    }
     await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);
     // checked before anything is stored (a refused batch stores nothing); checked again only if the catalog changes before the accept
     const at = (index: number): string => `messages[${index}].`;
@@ -153,7 +164,7 @@ export class Messages {
     if (!receiver) throw notFound(`receiver ${receiverId}`);
     const payload = { message: 'A test event from Lockstep: your endpoint is reachable.', receiverId, sentAt: new Date().toISOString() };
     const input = { eventType: TEST_EVENT_TYPE, payload, receiverIds: [receiverId], ...(receiver.tenantId ? { tenantId: receiver.tenantId } : {}) };
-    const { message } = await this.accept(input, undefined, log);
+    const { message } = await this.acceptOwn(input, log);
     return message;
   }
 

@@ -15,13 +15,17 @@ export interface DrainCounters {
   fenced: number;
 }
 
-/** What a drainer's written batches add to its counters, the metrics and the log. */
+/** Told of each batch of attempts the store has written (statuses in the order of `records`). */
+export type RecordedListener = (records: AttemptRecord[], result: RecordResult) => void;
+
+/** What a drainer's written batches add to its counters, the metrics and the log (and tell `listener`). */
 export class AttemptAccounting {
   readonly counters: DrainCounters = { attempts: 0, delivered: 0, failed: 0, aborted: 0, turns: 0, fenced: 0 };
 
   constructor(
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly listener?: RecordedListener,
   ) {}
 
   /** Counts and logs a batch the store has written. */
@@ -41,6 +45,7 @@ export class AttemptAccounting {
       if (status === 'dead' || outcome.kind !== 'delivered') this.logAttempt(delivery, attempt, outcome.kind, status);
       else if (this.log.isLevelEnabled('debug')) this.logAttempt(delivery, attempt, outcome.kind, status);
     }
+    this.listener?.(records, result);
   }
 
   private count(kind: AttemptRecord['outcome']['kind']): void {

@@ -51,7 +51,7 @@ export class ReceiverDrainer {
     private readonly stopping: AbortSignal,
     private readonly metrics: Metrics,
   ) {
-    this.accounting = new AttemptAccounting(metrics, log);
+    this.accounting = new AttemptAccounting(metrics, log, options.onRecorded);
   }
 
   get counters(): DrainCounters {

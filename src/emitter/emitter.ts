@@ -10,6 +10,7 @@ import { connectRedis, type RedisClient } from '../redis.js';
 import { DRAIN_QUEUE, type DrainJob } from '../store/drain-queue.js';
 import type { Store } from '../store/index.js';
 import type { Tracing } from '../tracing/index.js';
+import type { RecordedListener } from './attempt-accounting.js';
 import { ReceiverDrainer } from './drain.js';
 import { LockServiceGate } from './lock-gate.js';
 import { StuckWorkers, WATCH_MS } from './stuck-workers.js';
@@ -45,6 +46,8 @@ export interface EmitterOptions {
   /** How often to look for receivers with work but no drain job (after a crash mid-intake). */
   reconcileEveryMs: number;
   tracing: Tracing | undefined;
+  /** Told of every batch of attempts written (the operational events: domain/operational-events.ts). */
+  onRecorded?: RecordedListener;
 }
 
 /**
@@ -96,6 +99,7 @@ export class Emitter {
         linger: { ms: LINGER_MS, whileTurnsBelow: Math.max(1, Math.floor(config.emitterConcurrency / 2)), work: store.watchWork() },
         lockServiceSilent: (why) => this.gate.suspect(why),
         ...(options.tracing ? { tracing: options.tracing } : {}),
+        ...(options.onRecorded ? { onRecorded: options.onRecorded } : {}),
       },
       log,
       this.stopping.signal,

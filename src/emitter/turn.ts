@@ -2,6 +2,7 @@
 import type { Signer } from '../delivery/signer.js';
 import type { ChannelNotices } from '../store/index.js';
 import type { Tracing } from '../tracing/index.js';
+import type { RecordedListener } from './attempt-accounting.js';
 import type { Linger } from './linger.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -28,6 +29,8 @@ export interface DrainOptions {
   linger?: Linger;
   /** The lock service may have stopped answering this process (an acquire failed, or a lock was lost to its deadline or a failed renewal): lock-gate.ts. */
   lockServiceSilent?: (why: string) => void;
+  /** Told of every batch of attempts written, beside the metrics and the log (domain/operational-events.ts). */
+  onRecorded?: RecordedListener;
 }
 
 /**

@@ -16,6 +16,8 @@ export const SCOPE_PATTERN = `^(admin|publish|tenant:${TENANT_ID_PATTERN.slice(1
 export const DEAD_LETTER_CURSOR_PATTERN = '^[0-9]{1,15}\\.msg_[0-9a-z]{26}$';
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$';
 export const EVENT_FILTER_PATTERN = '^(\\*|[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?)$';
+/** Event types Lockstep sends itself (domain/own-events.ts): producers may not use the prefix, and only filters naming it match. */
+export const OWN_EVENT_PREFIX = 'lockstep.';
 export const HEADER_NAME_PATTERN = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$";
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]+$';
 /** A page size in a query string (a string there): 1 to 100, or 1 to 500. */

@@ -20,7 +20,11 @@ const fields = {
 /** POST /v1/event-types */
 export const NewEventTypeSchema = Type.Object(
   {
-    name: Type.String({ ...EVENT_TYPE_NAME, description: 'the `eventType` messages carry', examples: ['invoice.paid'] }),
+    name: Type.String({
+      ...EVENT_TYPE_NAME,
+      description: "the `eventType` messages carry; `lockstep.…` names are Lockstep's own (422)",
+      examples: ['invoice.paid'],
+    }),
     description: Type.Optional(fields.description),
     schema: Type.Optional(schemaField),
     deprecated: Type.Optional(fields.deprecated),

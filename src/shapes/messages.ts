@@ -7,7 +7,13 @@ const ReceiverIds = Type.Array(Type.String({ pattern: ID_PATTERN.rcv }), { minIt
 /** POST /v1/messages, and each message of a batch. */
 export const NewMessageSchema = Type.Object(
   {
-    eventType: Type.String({ minLength: 1, maxLength: 256, pattern: EVENT_TYPE_PATTERN, examples: ['invoice.paid'] }),
+    eventType: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: EVENT_TYPE_PATTERN,
+      description: 'names starting with `lockstep.` are kept for the events Lockstep sends itself (422)',
+      examples: ['invoice.paid'],
+    }),
     payload: Type.Unknown({
       description: 'any JSON value, sent to receivers as `data`; nested at most 64 levels deep (422 beyond)',
       examples: [{ invoiceId: 'inv_1', amount: 4200 }],

@@ -23,7 +23,8 @@ const receiverFields = {
   eventTypes: Type.Array(Type.String({ maxLength: 256, pattern: EVENT_FILTER_PATTERN }), {
     maxItems: 256,
     uniqueItems: true,
-    description: 'event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`',
+    description:
+      "event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list",
     examples: [['invoice.*']],
   }),
   secret: Type.String({

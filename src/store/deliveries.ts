@@ -124,8 +124,12 @@ export interface BreakerPolicy {
   stepsMs: number[];
 }
 
-/** `enabled: false`: the receiver was disabled or deleted meanwhile, so its holder stops sending. */
-export type RecordResult = { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; queued: boolean; statuses: string[] };
+/**
+ * `enabled: false`: the receiver was disabled or deleted meanwhile, so its holder stops sending.
+ * `disabledNow`: this batch disabled it (a 410, or deliveries dying too long), with this reason.
+ */
+export type RecordResult =
+  { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; queued: boolean; disabledNow?: string; statuses: string[] };
 
 /** Who is claiming or recording: the lock holder's fence. */
 export interface Holder {

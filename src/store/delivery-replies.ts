@@ -89,6 +89,7 @@ export function parseRecord(reply: (string | number)[]): RecordResult {
     breakerOpened: Number(reply[1]) === 1,
     enabled: Number(reply[2]) === 1,
     queued: Number(reply[3]) === 1,
-    statuses: reply.slice(4).map(String),
+    ...(reply[4] ? { disabledNow: String(reply[4]) } : {}),
+    statuses: reply.slice(5).map(String),
   };
 }

@@ -3,7 +3,7 @@ import type { ReplicaBarrier } from '../redis-replicas.js';
 import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
-import { matchesEventType, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
+import { subscribesTo, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
 import { readHomeCopy, ShardedIntake, type AcceptCall } from './sharded-intake.js';
 import { TurnPipeline } from './turn-pipeline.js';
@@ -102,6 +102,16 @@ export class MessageStore {
     // Duplicates too: the first accept of their key may not have reached the replicas yet.
     await this.replicas.confirm();
     return results;
+  }
+
+  /**
+   * Whether a message of this type would reach any receiver now (the directory as of the receivers'
+   * current version): Lockstep's own events are stored only when someone subscribes to them.
+   */
+  async subscribed(eventType: string, tenantId?: string): Promise<boolean> {
+    const version = (await this.redis.get(this.keys.receiversVersion)) ?? '0';
+    if (this.directory?.version !== version) this.directory = await this.receivers.directory();
+    return matching(this.directory, eventType, tenantId).length > 0;
   }
 
   /**
@@ -258,9 +268,9 @@ function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receive
   return { kind: 'accepted', message: { ...message, receiverIds: reply.slice(3) }, toWake: reply[2] ? reply[2].split(',') : [] };
 }
 
-/** The enabled receivers of the message's tenant (or of none) whose filters match; accept.lua checks the tenant again. */
+/** The enabled receivers of the message's tenant (or of none) that subscribe to its type; accept.lua checks the tenant again. */
 function matching(directory: ReceiverDirectory, eventType: string, tenantId: string | undefined): string[] {
-  return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && matchesEventType(r.eventTypes, eventType)).map((r) => r.id);
+  return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && subscribesTo(r.eventTypes, eventType)).map((r) => r.id);
 }
 
 function toDelivery(receiverId: string, stored: StoredDelivery, history: AttemptHistory): Delivery {

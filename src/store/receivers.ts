@@ -1,3 +1,4 @@
+import { OWN_EVENT_PREFIX } from '../shapes/common.js';
 import { newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
 import { as, Batch, GroupBatches, type Reply } from './batch.js';
@@ -269,6 +270,17 @@ function toView(id: string, hash: ReceiverHash | undefined, counts: { queueDepth
 
 function isoOrNull(ms: string | undefined): string | null {
   return ms && Number(ms) > 0 ? new Date(Number(ms)).toISOString() : null;
+}
+
+/**
+ * Whether a receiver with these filters gets a message of this type: Lockstep's own events
+ * (`lockstep.…`) only when a filter names them (`lockstep.*` or the type), never through `*` or an
+ * empty filter, so that no receiver gets them without asking.
+ */
+export function subscribesTo(patterns: string[], eventType: string): boolean {
+  if (!eventType.startsWith(OWN_EVENT_PREFIX)) return matchesEventType(patterns, eventType);
+  const own = patterns.filter((pattern) => pattern.startsWith(OWN_EVENT_PREFIX));
+  return own.length > 0 && matchesEventType(own, eventType);
 }
 
 /** `*` matches everything; `a.*` matches `a.b` and `a.b.c`; anything else matches exactly. */

@@ -57,8 +57,9 @@
 --
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
 -- sending when the receiver was disabled or deleted meanwhile), queued (0|1: whether the queue
--- still holds anything, so a holder whose window came short need not claim again), then each
--- delivery's new status}
+-- still holds anything, so a holder whose window came short need not claim again), the
+-- disabledReason when this batch disabled the receiver ('' if not: its operational event), then
+-- each delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/keys.lua
@@ -90,7 +91,7 @@ local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breaker
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then
   keepAllRefused()
-  return {'recorded', 0, 0, 0}
+  return {'recorded', 0, 0, 0, ''}
 end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
   keepAllRefused()
@@ -126,7 +127,15 @@ local frontier = tonumber(receiver[2] or '0')
 local high = tonumber(receiver[8] or '0')
 local holdUntil = 0
 local failedHere = false
-local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0}
+local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0, ''}
+-- disables the receiver (once: a second 410 of the batch finds it disabled already)
+local enabled = receiver[5] == '1'
+local function disable(reason)
+  redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', reason)
+  redis.call('INCR', KEYS[5])
+  if enabled then result[5] = reason end
+  enabled = false
+end
 local health = {}
 local retrying, dead = 0, 0
 local deadHeadNeeded = false
@@ -166,8 +175,7 @@ for i = 0, count - 1 do
       delivery.dueAt = now
       retrying = retrying + redis.call('ZADD', KEYS[3], now, messageId)
       if outcome == 'gone' then
-        redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', 'gone')
-        redis.call('INCR', KEYS[5])
+        disable('gone')
         health.lastFailureAt = now
       end
     else
@@ -188,8 +196,7 @@ for i = 0, count - 1 do
           receiver[7] = tostring(now)
           redis.call('HSET', KEYS[1], 'dyingSince', now)
         elseif now - dyingSince >= tonumber(ARGV[4]) then
-          redis.call('HSET', KEYS[1], 'enabled', '0', 'disabledReason', ARGV[5])
-          redis.call('INCR', KEYS[5])
+          disable(ARGV[5])
         end
       else
         delivery.status = 'retrying'

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { quickRetries, useLockstep } from '../support/in-process.js';
+import { waitFor, type ApiClient } from '../support/lockstep.js';
+import type { TestReceiver } from '../support/receiver.js';
+
+interface OwnEvent {
+  type: string;
+  data: {
+    receiverId: string;
+    tenantId?: string;
+    url?: string;
+    messageId?: string;
+    eventType?: string;
+    attempts?: number;
+    reason?: string;
+    lastAttempt?: { statusCode: number | null };
+  };
+}
+
+describe('operational events: lockstep.delivery.dead and lockstep.receiver.disabled', () => {
+  // with the catalog required, which Lockstep's own types pass; a receiver is disabled at its second dead delivery
+  const context = useLockstep('all', { ...quickRetries(1), LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES: 'true', LOCKSTEP_DISABLE_AFTER_DEAD_MS: '0' });
+  let api: ApiClient;
+  let receiver: TestReceiver;
+  /** The events the `ops` receiver (subscribed to `lockstep.*`) got about this receiver. */
+  const eventsAbout = (receiverId: string, name = 'ops'): OwnEvent[] =>
+    receiver
+      .for(name)
+      .map((request) => JSON.parse(request.body) as OwnEvent)
+      .filter((event) => event.data.receiverId === receiverId);
+
+  before(async () => {
+    ({ api, receiver } = context());
+    assert.equal((await api.request('POST', '/v1/event-types', { name: 'orders.created' })).status, 201);
+    await api.createReceiver({ url: receiver.url('ops'), eventTypes: ['lockstep.*'] });
+    // neither `*` nor an empty filter asks for Lockstep's own events
+    await api.createReceiver({ url: receiver.url('everything'), eventTypes: ['*'] });
+    await api.createReceiver({ url: receiver.url('unfiltered') });
+  });
+
+  it('reports a dead delivery to the receivers that subscribe, with what an operator needs to act', async () => {
+    receiver.set('broken', { status: 500 });
+    const broken = await api.createReceiver({ url: receiver.url('broken'), eventTypes: ['orders.*'] });
+    const { id } = await api.post('orders.created', { order: 1 });
+    await waitFor('the dead delivery reported', () => eventsAbout(broken.id).length > 0);
+    const [event] = eventsAbout(broken.id);
+    assert.equal(event?.type, 'lockstep.delivery.dead');
+    assert.deepEqual(
+      { ...event?.data, lastAttempt: { statusCode: event?.data.lastAttempt?.statusCode } },
+      { receiverId: broken.id, url: receiver.url('broken'), messageId: id, eventType: 'orders.created', attempts: 2, lastAttempt: { statusCode: 500 } },
+    );
+    const message = await api.message(id);
+    assert.equal(message.deliveries.find((delivery) => delivery.receiverId === broken.id)?.status, 'dead');
+    await waitFor(
+      'the producer message delivered to the catch-all receivers',
+      () => receiver.for('everything').length > 0 && receiver.for('unfiltered').length > 0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const name of ['everything', 'unfiltered'])
+      assert.deepEqual(
+        receiver.for(name).map((request) => (JSON.parse(request.body) as OwnEvent).type),
+        ['orders.created'],
+        `${name} got no operational event`,
+      );
+  });
+
+  it('reports a receiver disabled by a 410 once, and one disabled because its deliveries keep dying', async () => {
+    receiver.set('gone', { status: 410 });
+    const gone = await api.createReceiver({ url: receiver.url('gone'), eventTypes: ['orders.*'] });
+    await api.post('orders.created', { order: 2 });
+    await api.post('orders.created', { order: 3 });
+    await waitFor('the disabling reported', () => eventsAbout(gone.id).length > 0);
+    receiver.set('dying', { status: 503 });
+    const dying = await api.createReceiver({ url: receiver.url('dying'), eventTypes: ['orders.*'] });
+    await api.post('orders.created', { order: 4 });
+    await api.post('orders.created', { order: 5 });
+    await waitFor('the dying receiver disabled and reported', () => eventsAbout(dying.id).some((event) => event.type === 'lockstep.receiver.disabled'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(
+      eventsAbout(gone.id).map((event) => [event.type, event.data.reason, event.data.lastAttempt?.statusCode]),
+      [['lockstep.receiver.disabled', 'gone', 410]],
+    );
+    const disabled = eventsAbout(dying.id).filter((event) => event.type === 'lockstep.receiver.disabled');
+    assert.equal(disabled.length, 1);
+    assert.match(disabled[0]?.data.reason ?? '', /^failing: its deliveries kept ending dead/);
+    assert.equal(((await api.request('GET', `/v1/receivers/${dying.id}`)).body as { enabled: boolean }).enabled, false);
+  });
+
+  it('sends nothing about its own events: a failing subscriber does not feed itself', async () => {
+    receiver.set('ops-broken', { status: 500 });
+    const opsBroken = await api.createReceiver({ url: receiver.url('ops-broken'), eventTypes: ['lockstep.delivery.dead'] });
+    receiver.set('broken-again', { status: 500 });
+    const source = await api.createReceiver({ url: receiver.url('broken-again'), eventTypes: ['orders.*'] });
+    await api.post('orders.created', { order: 6 });
+    await waitFor('the dead event reached ops-broken, and died there', async () => {
+      const listed = await api.request<{ data: { id: string }[] }>('GET', '/v1/messages?eventType=lockstep.delivery.dead&limit=100');
+      for (const { id } of listed.body.data) {
+        const message = await api.message(id);
+        if ((message.payload as OwnEvent['data']).receiverId === source.id)
+          return message.deliveries.find((delivery) => delivery.receiverId === opsBroken.id)?.status === 'dead';
+      }
+      return false;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(eventsAbout(opsBroken.id).length, 0, 'no event about the dead operational event');
+    assert.equal(receiver.for('ops-broken').length, 2, 'the one event, tried twice');
+  });
+
+  it('keeps them to receivers without a tenant, and says which tenant the receiver is of', async () => {
+    assert.equal((await api.request('POST', '/v1/tenants', { id: 'acme', name: 'Acme' })).status, 201);
+    await api.createReceiver({ url: receiver.url('tenant-ops'), eventTypes: ['lockstep.*'], tenantId: 'acme' });
+    receiver.set('tenant-broken', { status: 500 });
+    const broken = await api.createReceiver({ url: receiver.url('tenant-broken'), eventTypes: ['orders.*'], tenantId: 'acme' });
+    await api.post('orders.created', { order: 7 }, { tenantId: 'acme' });
+    await waitFor('the dead delivery reported', () => eventsAbout(broken.id).length > 0);
+    assert.equal(eventsAbout(broken.id)[0]?.data.tenantId, 'acme');
+    assert.equal(receiver.for('tenant-ops').length, 0, "a tenant's receiver gets none");
+  });
+
+  it('keeps the lockstep. prefix from producers and the catalog, and sends the test event with the catalog required', async () => {
+    const single = await api.request<{ message: string; field?: string }>('POST', '/v1/messages', { eventType: 'lockstep.delivery.dead', payload: {} });
+    assert.equal(single.status, 422);
+    assert.match(single.body.message, /^eventType lockstep\.delivery\.dead starts with "lockstep\."/);
+    const before = await api.request<{ data: unknown[] }>('GET', '/v1/messages?eventType=orders.created&limit=100');
+    const batch = await api.request<{ message: string }>('POST', '/v1/messages/batch', {
+      messages: [
+        { eventType: 'orders.created', payload: {} },
+        { eventType: 'lockstep.anything', payload: {} },
+      ],
+    });
+    assert.equal(batch.status, 422);
+    assert.match(batch.body.message, /^messages\[1\]\.eventType /);
+    const after = await api.request<{ data: unknown[] }>('GET', '/v1/messages?eventType=orders.created&limit=100');
+    assert.equal(after.body.data.length, before.body.data.length, 'a refused batch stores nothing');
+    const catalog = await api.request<{ message: string }>('POST', '/v1/event-types', { name: 'lockstep.mine' });
+    assert.equal(catalog.status, 422);
+    assert.match(catalog.body.message, /^name lockstep\.mine starts with/);
+    const probe = await api.createReceiver({ url: receiver.url('probe'), eventTypes: ['orders.*'] });
+    assert.equal((await api.request('POST', `/v1/receivers/${probe.id}/test`)).status, 202, 'lockstep.test passes a required catalog');
+    await waitFor('the test event delivered', () => receiver.for('probe').length > 0);
+  });
+});
