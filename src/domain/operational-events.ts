@@ -65,6 +65,11 @@ export class OperationalEvents {
   }
 
   private async publish(receiverId: string, dead: AttemptRecord[], reason: string | undefined, disabledBy: AttemptRecord | undefined): Promise<void> {
+    // a Redis error here counts as "wanted": publishOne's tries handle it
+    const wanted = async (eventType: string): Promise<boolean> => this.store.messages.subscribed(eventType).catch(() => true);
+    if (dead.length > 0 && !(await wanted(DELIVERY_DEAD))) dead = [];
+    if (reason !== undefined && !(await wanted(RECEIVER_DISABLED))) reason = undefined;
+    if (dead.length === 0 && reason === undefined) return;
     const events: OwnEvent[] = [];
     const receiver = await this.store.receivers.get(receiverId).catch(() => null);
     const about = { receiverId, ...(receiver?.tenantId ? { tenantId: receiver.tenantId } : {}), ...(receiver ? { url: receiver.url } : {}) };
@@ -90,7 +95,6 @@ export class OperationalEvents {
   private async publishOne(event: OwnEvent): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!(await this.store.messages.subscribed(event.eventType))) return;
         const { message } = await this.messages.acceptOwn(event, this.log);
         this.log.debug({ messageId: message.id, eventType: event.eventType }, 'operational event published');
         return;

@@ -141,3 +141,19 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
     await waitFor('the test event delivered', () => receiver.for('probe').length > 0);
   });
 });
+
+describe('operational events without a subscriber', () => {
+  const context = useLockstep('all', quickRetries(1));
+
+  it('stores none', async () => {
+    const { api, receiver } = context();
+    receiver.set('broken', { status: 500 });
+    const broken = await api.createReceiver({ url: receiver.url('broken') });
+    const { id } = await api.post('orders.created', { order: 1 });
+    await waitFor('the delivery dead', async () => (await api.message(id)).deliveries[0]?.status === 'dead');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const listed = await api.request<{ data: unknown[] }>('GET', '/v1/messages?eventType=lockstep.*');
+    assert.deepEqual(listed.body.data, [], `nothing stored about ${broken.id}`);
+    assert.equal(receiver.for('broken').length, 2, 'the unfiltered receiver got no operational event either');
+  });
+});
