@@ -688,7 +688,7 @@ export interface operations {
                */
               url?: string;
               /**
-               * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+               * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
                * @example [
                *       "invoice.*"
                *     ]
@@ -953,7 +953,7 @@ export interface operations {
            */
           url: string;
           /**
-           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
            * @example [
            *       "invoice.*"
            *     ]
@@ -1069,7 +1069,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
              * @example [
              *       "invoice.*"
              *     ]
@@ -1405,7 +1405,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
              * @example [
              *       "invoice.*"
              *     ]
@@ -1911,7 +1911,7 @@ export interface operations {
            */
           url?: string;
           /**
-           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+           * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
            * @example [
            *       "invoice.*"
            *     ]
@@ -2009,7 +2009,7 @@ export interface operations {
              */
             url?: string;
             /**
-             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list
+             * @description event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant
              * @example [
              *       "invoice.*"
              *     ]

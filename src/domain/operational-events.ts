@@ -5,7 +5,7 @@ import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
 import type { Store } from '../store/index.js';
 import { EventTypes } from './event-types.js';
 import { Messages } from './messages.js';
-import { DELIVERY_DEAD, isOwnEventType, RECEIVER_DISABLED } from './own-events.js';
+import { DELIVERY_DEAD, isOwnEventType, RECEIVER_DISABLED, RECEIVER_FAILING, RECEIVER_RECOVERED } from './own-events.js';
 
 /** Tries per event before it is given up (and logged): a Redis blip passes, an outage does not hold events forever. */
 const TRIES = 3;
@@ -18,6 +18,13 @@ interface OwnEvent {
   idempotencyKey: string;
 }
 
+/** An event a written batch reports: its type, the attempt it is about, and what only this type says. */
+interface Report {
+  eventType: string;
+  record: AttemptRecord;
+  data: Record<string, unknown>;
+}
+
 /** An emitter's publisher: its events pass the rules of messages, as a producer's would (the catalog's schemas, tenancy). */
 export function operationalEvents(store: Store, metrics: Metrics, requireKnownEventTypes: boolean, log: Logger): OperationalEvents {
   const eventTypes = new EventTypes({ store, requireKnown: requireKnownEventTypes, log });
@@ -25,17 +32,17 @@ export function operationalEvents(store: Store, metrics: Metrics, requireKnownEv
 }
 
 /**
- * Lockstep's operational events, published by the emitter that wrote what they report:
- * `lockstep.delivery.dead` when a delivery ends dead after its last retry, and
- * `lockstep.receiver.disabled` when a 410 or deliveries dying for too long disable a receiver.
- * They are messages without a tenant (the payload names the receiver's), delivered like any other
- * to the receivers without a tenant whose event types name them (`lockstep.*`: store/receivers.ts
- * `subscribesTo`); with no such receiver nothing is stored. None is sent about Lockstep's own
- * events, so a failing subscriber cannot feed itself.
+ * Lockstep's operational events, published by the emitter that wrote what they report (own-events.ts
+ * lists them): a receiver failing (its consecutive failures reached LOCKSTEP_BREAKER_FAILURES) and
+ * recovered, a delivery dead after its last retry, a receiver disabled by a 410 or by deliveries
+ * dying for too long. They are messages without a tenant (the payload names the receiver's),
+ * delivered like any other to the receivers without a tenant whose event types name them
+ * (`lockstep.*`: store/receivers.ts `subscribesTo`); with no such receiver nothing is stored. No
+ * delivery of Lockstep's own events is reported dead, so a failing subscriber cannot feed itself.
  *
  * Best effort: an event is published after the batch reporting it is written, in the order
- * written, and an emitter killed in between loses it (the delivery's state and the metrics still
- * show it).
+ * written, and an emitter killed in between loses it (the receiver's health, the delivery's state
+ * and the metrics still show it).
  */
 export class OperationalEvents {
   private chain: Promise<void> = Promise.resolve();
@@ -49,14 +56,9 @@ export class OperationalEvents {
   /** Told of every batch an emitter's drainer has written (emitter/attempt-accounting.ts). */
   recorded(records: AttemptRecord[], result: RecordResult): void {
     if (result.kind !== 'recorded') return;
-    const died = records.filter((_, index) => result.statuses[index] === 'dead');
-    const dead = died.filter((record) => !isOwnEventType(record.delivery.eventType));
-    const { disabledNow } = result;
-    const first = records[0];
-    if (!first || (dead.length === 0 && disabledNow === undefined)) return;
-    // the attempt that disabled the receiver: its 410, or the death that went past the limit
-    const disabledBy = disabledNow === undefined ? undefined : (records.find((record) => record.outcome.kind === 'gone') ?? died.at(-1));
-    this.chain = this.chain.then(() => this.publish(first.delivery.receiverId, dead, disabledNow, disabledBy));
+    const reports = reportsOf(records, result);
+    const receiverId = reports[0]?.record.delivery.receiverId;
+    if (receiverId !== undefined) this.chain = this.chain.then(() => this.publish(receiverId, reports));
   }
 
   /** Waits for the events still being published (the emitter stopping). */
@@ -64,32 +66,28 @@ export class OperationalEvents {
     return this.chain;
   }
 
-  private async publish(receiverId: string, dead: AttemptRecord[], reason: string | undefined, disabledBy: AttemptRecord | undefined): Promise<void> {
-    // a Redis error here counts as "wanted": publishOne's tries handle it
-    const wanted = async (eventType: string): Promise<boolean> => this.store.messages.subscribed(eventType).catch(() => true);
-    if (dead.length > 0 && !(await wanted(DELIVERY_DEAD))) dead = [];
-    if (reason !== undefined && !(await wanted(RECEIVER_DISABLED))) reason = undefined;
-    if (dead.length === 0 && reason === undefined) return;
-    const events: OwnEvent[] = [];
+  private async publish(receiverId: string, reports: Report[]): Promise<void> {
+    const wanted = new Map<string, boolean>();
+    for (const { eventType } of reports)
+      // a Redis error counts as "wanted": publishOne's tries handle it
+      if (!wanted.has(eventType)) wanted.set(eventType, await this.store.messages.subscribed(eventType).catch(() => true));
+    const chosen = reports.filter(({ eventType }) => wanted.get(eventType));
+    if (chosen.length === 0) return;
     const receiver = await this.store.receivers.get(receiverId).catch(() => null);
-    const about = { receiverId, ...(receiver?.tenantId ? { tenantId: receiver.tenantId } : {}), ...(receiver ? { url: receiver.url } : {}) };
-    for (const record of dead) {
-      const { messageId, eventType } = record.delivery;
-      events.push({
-        eventType: DELIVERY_DEAD,
-        payload: { messageId, eventType, ...about, attempts: record.attempt.attempt, lastAttempt: attemptOf(record) },
-        idempotencyKey: `${DELIVERY_DEAD}/${messageId}/${receiverId}/${record.attempt.attempt}`,
+    const about = {
+      receiverId,
+      ...(receiver?.tenantId ? { tenantId: receiver.tenantId } : {}),
+      ...(receiver ? { url: receiver.url, health: receiver.health } : {}),
+    };
+    for (const { eventType, record, data } of chosen) {
+      const { messageId } = record.delivery;
+      const { attempt, startedAt, statusCode, error } = record.attempt;
+      await this.publishOne({
+        eventType,
+        payload: { ...about, ...data, lastAttempt: { messageId, attempt, startedAt, statusCode, error } },
+        idempotencyKey: `${eventType}/${receiverId}/${messageId}/${attempt}`,
       });
     }
-    if (reason !== undefined) {
-      const by = disabledBy ? attemptOf(disabledBy) : undefined;
-      events.push({
-        eventType: RECEIVER_DISABLED,
-        payload: { ...about, reason, ...(by ? { lastAttempt: { messageId: disabledBy?.delivery.messageId, ...by } } : {}) },
-        idempotencyKey: `${RECEIVER_DISABLED}/${receiverId}/${disabledBy ? `${disabledBy.delivery.messageId}/${disabledBy.attempt.attempt}` : Date.now()}`,
-      });
-    }
-    for (const event of events) await this.publishOne(event);
   }
 
   private async publishOne(event: OwnEvent): Promise<void> {
@@ -109,7 +107,20 @@ export class OperationalEvents {
   }
 }
 
-/** What the events say of an attempt. */
-function attemptOf({ attempt }: AttemptRecord): Record<string, unknown> {
-  return { attempt: attempt.attempt, startedAt: attempt.startedAt, statusCode: attempt.statusCode, error: attempt.error };
+/** What a written batch reports, in the order it happened as a rule: failing, deaths, disabling, recovery. */
+function reportsOf(records: AttemptRecord[], result: RecordResult & { kind: 'recorded' }): Report[] {
+  const reports: Report[] = [];
+  const died = records.filter((_, index) => result.statuses[index] === 'dead');
+  const lastFailure = records.findLast((record) => record.outcome.kind === 'failed');
+  if (result.failures === 'failing' && lastFailure) reports.push({ eventType: RECEIVER_FAILING, record: lastFailure, data: {} });
+  for (const record of died) {
+    const { messageId, eventType } = record.delivery;
+    if (!isOwnEventType(eventType)) reports.push({ eventType: DELIVERY_DEAD, record, data: { messageId, eventType, attempts: record.attempt.attempt } });
+  }
+  // the attempt that disabled the receiver: its 410, or the death that went past the limit
+  const disabledBy = records.find((record) => record.outcome.kind === 'gone') ?? died.at(-1);
+  if (result.disabledNow !== undefined && disabledBy) reports.push({ eventType: RECEIVER_DISABLED, record: disabledBy, data: { reason: result.disabledNow } });
+  const success = records.find((record) => record.outcome.kind === 'delivered');
+  if (result.failures === 'recovered' && success) reports.push({ eventType: RECEIVER_RECOVERED, record: success, data: {} });
+  return reports;
 }

@@ -7,9 +7,13 @@ export const TEST_EVENT_TYPE = 'lockstep.test';
 export const DELIVERY_DEAD = 'lockstep.delivery.dead';
 /** Lockstep disabled a receiver: it answered 410, or its deliveries kept ending dead. */
 export const RECEIVER_DISABLED = 'lockstep.receiver.disabled';
+/** A receiver's consecutive failures reached LOCKSTEP_BREAKER_FAILURES: its breaker opened. */
+export const RECEIVER_FAILING = 'lockstep.receiver.failing';
+/** A success after that: its breaker closed. */
+export const RECEIVER_RECOVERED = 'lockstep.receiver.recovered';
 
 /** Every type Lockstep sends itself; always "known" to the catalog, whatever LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES says. */
-export const OWN_EVENT_TYPES = [TEST_EVENT_TYPE, DELIVERY_DEAD, RECEIVER_DISABLED] as const;
+export const OWN_EVENT_TYPES = [TEST_EVENT_TYPE, DELIVERY_DEAD, RECEIVER_DISABLED, RECEIVER_FAILING, RECEIVER_RECOVERED] as const;
 
 export const isOwnEventType = (eventType: string): boolean => eventType.startsWith(OWN_EVENT_PREFIX);
 

@@ -24,7 +24,7 @@ const receiverFields = {
     maxItems: 256,
     uniqueItems: true,
     description:
-      "event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's own events (`lockstep.delivery.dead`, `lockstep.receiver.disabled`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list",
+      "event types to receive; empty = all; `a.*` matches `a.b` and `a.b.c`. Lockstep's operational events (`lockstep.receiver.failing`, `lockstep.delivery.dead`, `lockstep.receiver.disabled`, `lockstep.receiver.recovered`) come only when named, e.g. `lockstep.*`, never through `*` or an empty list, and only to receivers without a tenant",
     examples: [['invoice.*']],
   }),
   secret: Type.String({

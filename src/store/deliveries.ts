@@ -127,9 +127,20 @@ export interface BreakerPolicy {
 /**
  * `enabled: false`: the receiver was disabled or deleted meanwhile, so its holder stops sending.
  * `disabledNow`: this batch disabled it (a 410, or deliveries dying too long), with this reason.
+ * `failures`: its consecutive failures reached the breaker threshold in this batch ('failing'), or
+ * a success brought them back under it ('recovered').
  */
 export type RecordResult =
-  { kind: 'fenced' } | { kind: 'recorded'; breakerOpened: boolean; enabled: boolean; queued: boolean; disabledNow?: string; statuses: string[] };
+  | { kind: 'fenced' }
+  | {
+      kind: 'recorded';
+      breakerOpened: boolean;
+      enabled: boolean;
+      queued: boolean;
+      disabledNow?: string;
+      failures?: 'failing' | 'recovered';
+      statuses: string[];
+    };
 
 /** Who is claiming or recording: the lock holder's fence. */
 export interface Holder {

@@ -90,6 +90,7 @@ export function parseRecord(reply: (string | number)[]): RecordResult {
     enabled: Number(reply[2]) === 1,
     queued: Number(reply[3]) === 1,
     ...(reply[4] ? { disabledNow: String(reply[4]) } : {}),
-    statuses: reply.slice(5).map(String),
+    ...(reply[5] === 'failing' || reply[5] === 'recovered' ? { failures: reply[5] } : {}),
+    statuses: reply.slice(6).map(String),
   };
 }

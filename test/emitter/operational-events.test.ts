@@ -14,21 +14,28 @@ interface OwnEvent {
     eventType?: string;
     attempts?: number;
     reason?: string;
-    lastAttempt?: { statusCode: number | null };
+    lastAttempt?: { messageId: string; attempt: number; statusCode: number | null };
+    health?: { consecutiveFailures: number; breaker: { state: string } };
   };
 }
 
-describe('operational events: lockstep.delivery.dead and lockstep.receiver.disabled', () => {
-  // with the catalog required, which Lockstep's own types pass; a receiver is disabled at its second dead delivery
-  const context = useLockstep('all', { ...quickRetries(1), LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES: 'true', LOCKSTEP_DISABLE_AFTER_DEAD_MS: '0' });
+describe('operational events: a receiver failing and recovered, a delivery dead, a receiver disabled', () => {
+  // with the catalog required, which Lockstep's own types pass; a receiver is failing at its second
+  // consecutive failure and disabled at its second dead delivery
+  const context = useLockstep('all', {
+    ...quickRetries(1),
+    LOCKSTEP_REQUIRE_KNOWN_EVENT_TYPES: 'true',
+    LOCKSTEP_DISABLE_AFTER_DEAD_MS: '0',
+    LOCKSTEP_BREAKER_FAILURES: '2',
+  });
   let api: ApiClient;
   let receiver: TestReceiver;
-  /** The events the `ops` receiver (subscribed to `lockstep.*`) got about this receiver. */
-  const eventsAbout = (receiverId: string, name = 'ops'): OwnEvent[] =>
+  /** The events (of this type, or all) the `ops` receiver (subscribed to `lockstep.*`) got about this receiver. */
+  const eventsAbout = (receiverId: string, type?: string): OwnEvent[] =>
     receiver
-      .for(name)
+      .for('ops')
       .map((request) => JSON.parse(request.body) as OwnEvent)
-      .filter((event) => event.data.receiverId === receiverId);
+      .filter((event) => event.data.receiverId === receiverId && (type === undefined || event.type === type));
 
   before(async () => {
     ({ api, receiver } = context());
@@ -43,13 +50,12 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
     receiver.set('broken', { status: 500 });
     const broken = await api.createReceiver({ url: receiver.url('broken'), eventTypes: ['orders.*'] });
     const { id } = await api.post('orders.created', { order: 1 });
-    await waitFor('the dead delivery reported', () => eventsAbout(broken.id).length > 0);
-    const [event] = eventsAbout(broken.id);
-    assert.equal(event?.type, 'lockstep.delivery.dead');
-    assert.deepEqual(
-      { ...event?.data, lastAttempt: { statusCode: event?.data.lastAttempt?.statusCode } },
-      { receiverId: broken.id, url: receiver.url('broken'), messageId: id, eventType: 'orders.created', attempts: 2, lastAttempt: { statusCode: 500 } },
-    );
+    await waitFor('the dead delivery reported', () => eventsAbout(broken.id, 'lockstep.delivery.dead').length > 0);
+    const [event] = eventsAbout(broken.id, 'lockstep.delivery.dead');
+    const { health, lastAttempt, ...rest } = event?.data ?? { receiverId: '' };
+    assert.deepEqual(rest, { receiverId: broken.id, url: receiver.url('broken'), messageId: id, eventType: 'orders.created', attempts: 2 });
+    assert.deepEqual([lastAttempt?.messageId, lastAttempt?.attempt, lastAttempt?.statusCode], [id, 2, 500]);
+    assert.equal(health?.consecutiveFailures, 2, "the receiver's health as GET /v1/receivers/:id shows it");
     const message = await api.message(id);
     assert.equal(message.deliveries.find((delivery) => delivery.receiverId === broken.id)?.status, 'dead');
     await waitFor(
@@ -65,6 +71,23 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
       );
   });
 
+  it('reports a receiver failing when its breaker opens, and recovered at the next success', async () => {
+    receiver.set('flappy', { status: 500 });
+    const flappy = await api.createReceiver({ url: receiver.url('flappy'), eventTypes: ['orders.*'] });
+    const first = await api.post('orders.created', { order: 'f1' });
+    await waitFor('the failing reported', () => eventsAbout(flappy.id, 'lockstep.receiver.failing').length > 0);
+    receiver.set('flappy', { status: 200 });
+    const second = await api.post('orders.created', { order: 'f2' });
+    await waitFor('the recovery reported', () => eventsAbout(flappy.id, 'lockstep.receiver.recovered').length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seen = eventsAbout(flappy.id).map(({ type, data }) => [type, data.lastAttempt?.messageId, data.lastAttempt?.statusCode, data.health?.breaker.state]);
+    assert.deepEqual(seen, [
+      ['lockstep.receiver.failing', first.id, 500, 'open'],
+      ['lockstep.delivery.dead', first.id, 500, 'open'],
+      ['lockstep.receiver.recovered', second.id, 200, 'closed'],
+    ]);
+  });
+
   it('reports a receiver disabled by a 410 once, and one disabled because its deliveries keep dying', async () => {
     receiver.set('gone', { status: 410 });
     const gone = await api.createReceiver({ url: receiver.url('gone'), eventTypes: ['orders.*'] });
@@ -75,13 +98,13 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
     const dying = await api.createReceiver({ url: receiver.url('dying'), eventTypes: ['orders.*'] });
     await api.post('orders.created', { order: 4 });
     await api.post('orders.created', { order: 5 });
-    await waitFor('the dying receiver disabled and reported', () => eventsAbout(dying.id).some((event) => event.type === 'lockstep.receiver.disabled'));
+    await waitFor('the dying receiver disabled and reported', () => eventsAbout(dying.id, 'lockstep.receiver.disabled').length > 0);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(
       eventsAbout(gone.id).map((event) => [event.type, event.data.reason, event.data.lastAttempt?.statusCode]),
       [['lockstep.receiver.disabled', 'gone', 410]],
     );
-    const disabled = eventsAbout(dying.id).filter((event) => event.type === 'lockstep.receiver.disabled');
+    const disabled = eventsAbout(dying.id, 'lockstep.receiver.disabled');
     assert.equal(disabled.length, 1);
     assert.match(disabled[0]?.data.reason ?? '', /^failing: its deliveries kept ending dead/);
     assert.equal(((await api.request('GET', `/v1/receivers/${dying.id}`)).body as { enabled: boolean }).enabled, false);
@@ -103,7 +126,7 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
       return false;
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(eventsAbout(opsBroken.id).length, 0, 'no event about the dead operational event');
+    assert.equal(eventsAbout(opsBroken.id, 'lockstep.delivery.dead').length, 0, 'no event about the dead operational event');
     assert.equal(receiver.for('ops-broken').length, 2, 'the one event, tried twice');
   });
 
@@ -113,8 +136,8 @@ describe('operational events: lockstep.delivery.dead and lockstep.receiver.disab
     receiver.set('tenant-broken', { status: 500 });
     const broken = await api.createReceiver({ url: receiver.url('tenant-broken'), eventTypes: ['orders.*'], tenantId: 'acme' });
     await api.post('orders.created', { order: 7 }, { tenantId: 'acme' });
-    await waitFor('the dead delivery reported', () => eventsAbout(broken.id).length > 0);
-    assert.equal(eventsAbout(broken.id)[0]?.data.tenantId, 'acme');
+    await waitFor('the dead delivery reported', () => eventsAbout(broken.id, 'lockstep.delivery.dead').length > 0);
+    assert.equal(eventsAbout(broken.id, 'lockstep.delivery.dead')[0]?.data.tenantId, 'acme');
     assert.equal(receiver.for('tenant-ops').length, 0, "a tenant's receiver gets none");
   });
 

@@ -58,8 +58,10 @@
 -- Returns {'fenced'} | {'recorded', breakerOpenedNow (0|1), enabled (0|1: the holder stops
 -- sending when the receiver was disabled or deleted meanwhile), queued (0|1: whether the queue
 -- still holds anything, so a holder whose window came short need not claim again), the
--- disabledReason when this batch disabled the receiver ('' if not: its operational event), then
--- each delivery's new status}
+-- disabledReason when this batch disabled the receiver ('' if not), 'failing' when its consecutive
+-- failures reached the breaker threshold in this batch or 'recovered' when a success brought them
+-- back under it ('' if neither; these two and the reason are its operational events), then each
+-- delivery's new status}
 --@include includes/now.lua
 --@include includes/fence.lua
 --@include includes/keys.lua
@@ -91,7 +93,7 @@ local receiver = redis.call('HMGET', KEYS[1], 'failStreak', 'frontier', 'breaker
 -- a deleted receiver: its deliveries were cancelled, and no field may bring its hash back
 if not receiver[5] then
   keepAllRefused()
-  return {'recorded', 0, 0, 0, ''}
+  return {'recorded', 0, 0, 0, '', ''}
 end
 if checkFence(KEYS[1], ARGV[2], receiver[6], ARGV[1]) then
   keepAllRefused()
@@ -122,12 +124,13 @@ if #lanes > 0 then
 end
 
 local now = redisNow()
-local streak = tonumber(receiver[1] or '0')
+local streakBefore = tonumber(receiver[1] or '0')
+local streak = streakBefore
 local frontier = tonumber(receiver[2] or '0')
 local high = tonumber(receiver[8] or '0')
 local holdUntil = 0
 local failedHere = false
-local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0, ''}
+local result = {'recorded', 0, receiver[5] == '1' and 1 or 0, 0, '', ''}
 -- disables the receiver (once: a second 410 of the batch finds it disabled already)
 local enabled = receiver[5] == '1'
 local function disable(reason)
@@ -222,6 +225,11 @@ for _, i in ipairs(closing) do
 end
 
 local threshold = tonumber(ARGV[6])
+if streakBefore < threshold and streak >= threshold then
+  result[6] = 'failing'
+elseif streakBefore >= threshold and streak < threshold then
+  result[6] = 'recovered'
+end
 local backoffUntil = 0
 if failedHere and streak >= threshold then
   local steps = {}
