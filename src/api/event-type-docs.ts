@@ -1,10 +1,12 @@
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import type { EventTypes } from '../domain/event-types.js';
 import type { EventType } from '../shapes/event-types.js';
+import { OWN_EVENT_DATA, WebhookBodySchema } from '../shapes/operational-events.js';
 
 type OpenApiDocument = {
   components?: { schemas?: Record<string, unknown> };
   paths?: Record<string, Record<string, { description?: string }>>;
+  webhooks?: Record<string, unknown>;
 };
 
 /** The component a catalogued type's payload is documented under. */
@@ -15,7 +17,7 @@ export const payloadComponent = (name: string): string => `EventPayload.${name}`
  * at run time, so each answer of /docs/json gets one component per catalogued type (its payload
  * schema, description and `deprecated` flag) and a list of the types in POST /v1/messages'
  * description. The catalog is read through the domain, like any other answer; if Redis does not
- * answer, the document goes out without it.
+ * answer, the document goes out without it. Lockstep's own events go out as `webhooks` either way.
  */
 export function eventTypeDocs(app: FastifyInstance, eventTypes: EventTypes): void {
   const addCatalog: onSendHookHandler = (_request, _reply, payload, done) => {
@@ -23,7 +25,7 @@ export function eventTypeDocs(app: FastifyInstance, eventTypes: EventTypes): voi
     eventTypes
       .list()
       .catch(() => undefined)
-      .then((catalog) => done(null, catalog?.length ? JSON.stringify(withCatalog(JSON.parse(payload) as OpenApiDocument, catalog)) : payload))
+      .then((catalog) => done(null, JSON.stringify(withEvents(JSON.parse(payload) as OpenApiDocument, catalog ?? []))))
       .catch((error: Error) => done(error));
   };
   // on the document's route only: an onSend hook on every route cost each message a promise
@@ -32,7 +34,26 @@ export function eventTypeDocs(app: FastifyInstance, eventTypes: EventTypes): voi
   });
 }
 
-export function withCatalog(document: OpenApiDocument, catalog: EventType[]): OpenApiDocument {
+/**
+ * The events Lockstep sends itself, as OpenAPI 3.1 `webhooks`: the request each receiver that
+ * subscribes to them gets (README "Operational events"), so a generated client types them too.
+ */
+function ownEventWebhooks(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(OWN_EVENT_DATA).map(([type, data]) => [
+      type,
+      {
+        post: {
+          summary: data.description,
+          requestBody: { required: true, content: { 'application/json': { schema: WebhookBodySchema(type, data) } } },
+          responses: { '2XX': { description: 'delivered' }, '410': { description: 'disables the receiver: nothing more is sent to it' } },
+        },
+      },
+    ]),
+  );
+}
+
+export function withEvents(document: OpenApiDocument, catalog: EventType[]): OpenApiDocument {
   const schemas: Record<string, unknown> = { ...document.components?.schemas };
   for (const type of catalog) {
     const { $schema: _dialect, $id: _id, ...schema } = type.schema ?? {};
@@ -47,8 +68,8 @@ export function withCatalog(document: OpenApiDocument, catalog: EventType[]): Op
     .map((type) => `- \`${type.name}\`${type.deprecated ? ' (deprecated)' : ''}: ${type.description || '—'} — payload: \`${payloadComponent(type.name)}\``)
     .join('\n');
   const post = document.paths?.['/v1/messages']?.post;
-  if (post) post.description = `${post.description ? `${post.description}\n\n` : ''}Event types in the catalog:\n${list}`;
-  return { ...document, components: { ...document.components, schemas } };
+  if (post && catalog.length > 0) post.description = `${post.description ? `${post.description}\n\n` : ''}Event types in the catalog:\n${list}`;
+  return { ...document, components: { ...document.components, schemas }, webhooks: { ...document.webhooks, ...ownEventWebhooks() } };
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

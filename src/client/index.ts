@@ -1,5 +1,5 @@
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
-import type { components, operations, paths } from './schema.js';
+import type { components, operations, paths, webhooks } from './schema.js';
 
 /**
  * `lockstep/client`: a typed client for the Lockstep API. The types are generated from the OpenAPI
@@ -8,7 +8,10 @@ import type { components, operations, paths } from './schema.js';
  * including the documented error bodies, are checked by the compiler. Nothing here imports the
  * server, so a producer installs Lockstep for this file alone.
  */
-export type { components, operations, paths };
+export type { components, operations, paths, webhooks };
+
+/** The body a receiver subscribed to one of Lockstep's own events gets, e.g. `LockstepEvent<'lockstep.delivery.dead'>`. */
+export type LockstepEvent<T extends keyof webhooks> = webhooks[T]['post']['requestBody']['content']['application/json'];
 
 export type LockstepClient = Client<paths>;
 

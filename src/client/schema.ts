@@ -425,7 +425,415 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  'lockstep.receiver.failing': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.failing`: the receiver's consecutive failed attempts reached LOCKSTEP_BREAKER_FAILURES; its breaker opened */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.failing';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.failing`: the receiver's consecutive failed attempts reached LOCKSTEP_BREAKER_FAILURES; its breaker opened */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              /** @description the receiver's URL (absent if it was deleted meanwhile) */
+              url?: string;
+              health?: {
+                lastSuccessAt: string | null;
+                lastFailureAt: string | null;
+                consecutiveFailures: number;
+                /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
+                nextRetryAt: string | null;
+                /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
+                breaker: {
+                  /** @enum {string} */
+                  state: 'closed' | 'open';
+                  since: string | null;
+                  nextProbeAt: string | null;
+                };
+                /** @description deliveries not finished yet */
+                queueDepth: number;
+                /** @description deliveries that used up their retries (replay them) */
+                deadLetters: number;
+              };
+              lastAttempt: {
+                messageId: string;
+                attempt: number;
+                startedAt: string;
+                durationMs: number;
+                statusCode: number | null;
+                error: string | null;
+              };
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.delivery.dead': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.delivery.dead`: a delivery ended `dead` after its last retry */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.delivery.dead';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.delivery.dead`: a delivery ended `dead` after its last retry */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              /** @description the receiver's URL (absent if it was deleted meanwhile) */
+              url?: string;
+              health?: {
+                lastSuccessAt: string | null;
+                lastFailureAt: string | null;
+                consecutiveFailures: number;
+                /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
+                nextRetryAt: string | null;
+                /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
+                breaker: {
+                  /** @enum {string} */
+                  state: 'closed' | 'open';
+                  since: string | null;
+                  nextProbeAt: string | null;
+                };
+                /** @description deliveries not finished yet */
+                queueDepth: number;
+                /** @description deliveries that used up their retries (replay them) */
+                deadLetters: number;
+              };
+              lastAttempt: {
+                messageId: string;
+                attempt: number;
+                startedAt: string;
+                durationMs: number;
+                statusCode: number | null;
+                error: string | null;
+              };
+              messageId: string;
+              eventType: string;
+              attempts: number;
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.receiver.disabled': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.disabled`: Lockstep disabled the receiver */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.disabled';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.disabled`: Lockstep disabled the receiver */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              /** @description the receiver's URL (absent if it was deleted meanwhile) */
+              url?: string;
+              health?: {
+                lastSuccessAt: string | null;
+                lastFailureAt: string | null;
+                consecutiveFailures: number;
+                /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
+                nextRetryAt: string | null;
+                /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
+                breaker: {
+                  /** @enum {string} */
+                  state: 'closed' | 'open';
+                  since: string | null;
+                  nextProbeAt: string | null;
+                };
+                /** @description deliveries not finished yet */
+                queueDepth: number;
+                /** @description deliveries that used up their retries (replay them) */
+                deadLetters: number;
+              };
+              lastAttempt: {
+                messageId: string;
+                attempt: number;
+                startedAt: string;
+                durationMs: number;
+                statusCode: number | null;
+                error: string | null;
+              };
+              /** @description its `disabledReason`: `gone` (a 410) or `failing: …` */
+              reason: string;
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.receiver.recovered': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.recovered`: a success after the receiver was failing; its breaker closed */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.recovered';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.recovered`: a success after the receiver was failing; its breaker closed */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              /** @description the receiver's URL (absent if it was deleted meanwhile) */
+              url?: string;
+              health?: {
+                lastSuccessAt: string | null;
+                lastFailureAt: string | null;
+                consecutiveFailures: number;
+                /** @description when a failed delivery is next tried: the earliest retry, or the end of a hold (breaker, 429/503) if later; null when none waits */
+                nextRetryAt: string | null;
+                /** @description the circuit breaker: `open` after LOCKSTEP_BREAKER_FAILURES consecutive failures or a 429/503; one probe per retry step until a success closes it */
+                breaker: {
+                  /** @enum {string} */
+                  state: 'closed' | 'open';
+                  since: string | null;
+                  nextProbeAt: string | null;
+                };
+                /** @description deliveries not finished yet */
+                queueDepth: number;
+                /** @description deliveries that used up their retries (replay them) */
+                deadLetters: number;
+              };
+              lastAttempt: {
+                messageId: string;
+                attempt: number;
+                startedAt: string;
+                durationMs: number;
+                statusCode: number | null;
+                error: string | null;
+              };
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.test': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.test`: sent by POST /v1/receivers/{id}/test to that receiver only */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.test';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.test`: sent by POST /v1/receivers/{id}/test to that receiver only */
+            data: {
+              message: string;
+              receiverId: string;
+              sentAt: string;
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: never;
   responses: never;

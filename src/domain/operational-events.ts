@@ -5,7 +5,17 @@ import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
 import type { Store } from '../store/index.js';
 import { EventTypes } from './event-types.js';
 import { Messages } from './messages.js';
-import { DELIVERY_DEAD, isOwnEventType, RECEIVER_DISABLED, RECEIVER_FAILING, RECEIVER_RECOVERED } from './own-events.js';
+import {
+  DELIVERY_DEAD,
+  RECEIVER_DISABLED,
+  RECEIVER_FAILING,
+  RECEIVER_RECOVERED,
+  type DeliveryDead,
+  type OperationalEventData,
+  type ReceiverDisabled,
+  type ReceiverEventBase,
+} from '../shapes/operational-events.js';
+import { isOwnEventType } from './own-events.js';
 
 /** Tries per event before it is given up (and logged): a Redis blip passes, an outage does not hold events forever. */
 const TRIES = 3;
@@ -13,7 +23,7 @@ const RETRY_AFTER_MS = 1000;
 
 interface OwnEvent {
   eventType: string;
-  payload: Record<string, unknown>;
+  payload: OperationalEventData;
   /** Made of what the event reports, so that a retried publish stores it once. */
   idempotencyKey: string;
 }
@@ -22,7 +32,7 @@ interface OwnEvent {
 interface Report {
   eventType: string;
   record: AttemptRecord;
-  data: Record<string, unknown>;
+  data: Omit<DeliveryDead, keyof ReceiverEventBase> | Omit<ReceiverDisabled, keyof ReceiverEventBase> | Record<never, never>;
 }
 
 /** An emitter's publisher: its events pass the rules of messages, as a producer's would (the catalog's schemas, tenancy). */
@@ -81,10 +91,10 @@ export class OperationalEvents {
     };
     for (const { eventType, record, data } of chosen) {
       const { messageId } = record.delivery;
-      const { attempt, startedAt, statusCode, error } = record.attempt;
+      const { attempt, startedAt, durationMs, statusCode, error } = record.attempt;
       await this.publishOne({
         eventType,
-        payload: { ...about, ...data, lastAttempt: { messageId, attempt, startedAt, statusCode, error } },
+        payload: { ...about, ...data, lastAttempt: { messageId, attempt, startedAt, durationMs, statusCode, error } },
         idempotencyKey: `${eventType}/${receiverId}/${messageId}/${attempt}`,
       });
     }

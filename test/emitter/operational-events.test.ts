@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { quickRetries, useLockstep } from '../support/in-process.js';
 import { waitFor, type ApiClient } from '../support/lockstep.js';
+import { openApiAjv } from '../support/openapi-doc.js';
 import type { TestReceiver } from '../support/receiver.js';
 
 interface OwnEvent {
@@ -162,6 +163,20 @@ describe('operational events: a receiver failing and recovered, a delivery dead,
     const probe = await api.createReceiver({ url: receiver.url('probe'), eventTypes: ['orders.*'] });
     assert.equal((await api.request('POST', `/v1/receivers/${probe.id}/test`)).status, 202, 'lockstep.test passes a required catalog');
     await waitFor('the test event delivered', () => receiver.for('probe').length > 0);
+  });
+
+  it('sends each as its documented webhook says (GET /docs/json `webhooks`)', async () => {
+    const doc = (await (await fetch(`${api.url}/docs/json`)).json()) as {
+      webhooks: Record<string, { post: { requestBody: { content: { 'application/json': { schema: object } } } } }>;
+    };
+    const ajv = openApiAjv();
+    const sent = [...receiver.for('ops'), ...receiver.for('probe')].map((request) => JSON.parse(request.body) as OwnEvent);
+    const types = new Set(sent.map((event) => event.type).filter((type) => type.startsWith('lockstep.')));
+    assert.deepEqual([...types].sort(), Object.keys(doc.webhooks).sort(), 'every documented event was sent in this suite');
+    for (const event of sent.filter((e) => types.has(e.type))) {
+      const schema = doc.webhooks[event.type]?.post.requestBody.content['application/json'].schema ?? {};
+      assert.ok(ajv.validate(schema, event), `${event.type}: ${ajv.errorsText(ajv.errors)}`);
+    }
   });
 });
 

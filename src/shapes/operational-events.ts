@@ -1,0 +1,73 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { AttemptSchema } from './messages.js';
+import { ReceiverHealthSchema } from './receivers.js';
+
+/** The event a receiver gets from POST /v1/receivers/:id/test. */
+export const TEST_EVENT_TYPE = 'lockstep.test';
+/** A receiver's consecutive failures reached LOCKSTEP_BREAKER_FAILURES: its breaker opened. */
+export const RECEIVER_FAILING = 'lockstep.receiver.failing';
+/** A delivery ended `dead` after its last retry. */
+export const DELIVERY_DEAD = 'lockstep.delivery.dead';
+/** Lockstep disabled a receiver: it answered 410, or its deliveries kept ending dead. */
+export const RECEIVER_DISABLED = 'lockstep.receiver.disabled';
+/** A success after that: its breaker closed. */
+export const RECEIVER_RECOVERED = 'lockstep.receiver.recovered';
+
+/** The attempt an operational event is about. */
+const LastAttempt = Type.Object({
+  messageId: Type.String(),
+  ...Type.Pick(AttemptSchema, ['attempt', 'startedAt', 'durationMs', 'statusCode', 'error']).properties,
+});
+
+/** What every operational event says: whose receiver, how it stands, and the attempt it is about. */
+const aboutReceiver = {
+  receiverId: Type.String(),
+  tenantId: Type.Optional(Type.String({ description: "the receiver's tenant, when it has one" })),
+  url: Type.Optional(Type.String({ description: "the receiver's URL (absent if it was deleted meanwhile)" })),
+  health: Type.Optional(ReceiverHealthSchema),
+  lastAttempt: LastAttempt,
+};
+
+export const ReceiverFailingSchema = Type.Object(aboutReceiver, {
+  description: "`lockstep.receiver.failing`: the receiver's consecutive failed attempts reached LOCKSTEP_BREAKER_FAILURES; its breaker opened",
+});
+export const ReceiverRecoveredSchema = Type.Object(aboutReceiver, {
+  description: '`lockstep.receiver.recovered`: a success after the receiver was failing; its breaker closed',
+});
+export const DeliveryDeadSchema = Type.Object(
+  { ...aboutReceiver, messageId: Type.String(), eventType: Type.String(), attempts: Type.Integer() },
+  { description: '`lockstep.delivery.dead`: a delivery ended `dead` after its last retry' },
+);
+export const ReceiverDisabledSchema = Type.Object(
+  { ...aboutReceiver, reason: Type.String({ description: 'its `disabledReason`: `gone` (a 410) or `failing: …`' }) },
+  { description: '`lockstep.receiver.disabled`: Lockstep disabled the receiver' },
+);
+export const TestEventSchema = Type.Object(
+  { message: Type.String(), receiverId: Type.String(), sentAt: Type.String() },
+  { description: '`lockstep.test`: sent by POST /v1/receivers/{id}/test to that receiver only' },
+);
+
+/** What every operational event's `data` holds. */
+export type ReceiverEventBase = Static<typeof ReceiverFailingSchema>;
+export type DeliveryDead = Static<typeof DeliveryDeadSchema>;
+export type ReceiverDisabled = Static<typeof ReceiverDisabledSchema>;
+export type OperationalEventData = ReceiverEventBase | DeliveryDead | ReceiverDisabled;
+export type TestEvent = Static<typeof TestEventSchema>;
+
+/** The body every receiver gets (README "What a receiver gets"), with this `data`. */
+export const WebhookBodySchema = <T extends TSchema>(type: string, data: T) =>
+  Type.Object({
+    type: Type.Literal(type),
+    timestamp: Type.String({ description: 'when the message was accepted (ISO 8601)' }),
+    data,
+    fence: Type.Integer({ description: 'the fencing token of the lock this attempt was sent under: refuse one below the highest seen' }),
+  });
+
+/** Each event type Lockstep sends itself, with the `data` its receivers get. */
+export const OWN_EVENT_DATA: Readonly<Record<string, TSchema>> = {
+  [RECEIVER_FAILING]: ReceiverFailingSchema,
+  [DELIVERY_DEAD]: DeliveryDeadSchema,
+  [RECEIVER_DISABLED]: ReceiverDisabledSchema,
+  [RECEIVER_RECOVERED]: ReceiverRecoveredSchema,
+  [TEST_EVENT_TYPE]: TestEventSchema,
+};
