@@ -156,6 +156,7 @@ describe('dashboard in a real browser', { skip: missing }, () => {
     const row = page.locator('tr', { hasText: 'invoice.voided' });
     await row.getByText('deprecated').waitFor();
     await page.locator('tr', { hasText: 'invoice.paid' }).getByText('an invoice was paid').waitFor();
+    await page.locator('.operational-events tr', { hasText: 'lockstep.receiver.failing' }).getByText('breaker opened').waitFor();
     await screenshot('event-types');
 
     const { id } = await api.createReceiver({ url: receiver.url('catalog'), eventTypes: ['catalog.own'], signatureScheme: 'ed25519' });
@@ -167,10 +168,16 @@ describe('dashboard in a real browser', { skip: missing }, () => {
       .waitFor();
     await page.getByRole('button', { name: 'Reveal public key' }).waitFor();
     await page.selectOption('select[name=catalog]', 'invoice.paid');
-    assert.equal(await page.inputValue('input[name=eventTypes]'), 'catalog.own, invoice.paid');
+    // a receiver without a tenant is offered Lockstep's operational events too
+    await page.selectOption('select[name=catalog]', 'lockstep.*');
+    assert.equal(await page.inputValue('input[name=eventTypes]'), 'catalog.own, invoice.paid, lockstep.*');
     await page.getByRole('button', { name: 'Save event types' }).click();
-    await page.locator('.details').getByText('catalog.own, invoice.paid').waitFor();
-    assert.deepEqual((await api.request<{ eventTypes: string[] }>('GET', `/v1/receivers/${id}`)).body.eventTypes, ['catalog.own', 'invoice.paid']);
+    await page.locator('.details').getByText('catalog.own, invoice.paid, lockstep.*').waitFor();
+    assert.deepEqual((await api.request<{ eventTypes: string[] }>('GET', `/v1/receivers/${id}`)).body.eventTypes, [
+      'catalog.own',
+      'invoice.paid',
+      'lockstep.*',
+    ]);
     await screenshot('receiver-signing');
   });
 

@@ -2,6 +2,7 @@ import { api } from '../api.js';
 import type { EventType, EventTypeList } from '../api-types.js';
 import { fill, h, table } from '../dom.js';
 import { ago } from '../format.js';
+import { OPERATIONAL_EVENTS } from '../own-events.js';
 import { heading, type Page, pill, poll, statusLine } from './page.js';
 
 const REFRESH_MS = 10_000;
@@ -15,7 +16,7 @@ export async function catalogNames(): Promise<EventType[]> {
 export const eventTypesPage: Page = (view) => {
   const status = statusLine();
   const list = h('section', { class: 'event-types' });
-  fill(view, heading('Event types', status), list);
+  fill(view, heading('Event types', status), list, operationalEvents());
   return poll(REFRESH_MS, status, async () => {
     const types = await catalogNames();
     fill(
@@ -33,3 +34,18 @@ export const eventTypesPage: Page = (view) => {
     );
   });
 };
+
+/** What Lockstep sends itself, beside the catalog: a receiver without a tenant gets these by naming them, e.g. `lockstep.*`. */
+function operationalEvents(): HTMLElement {
+  return h(
+    'section',
+    { class: 'operational-events' },
+    h('h3', {}, "Lockstep's operational events"),
+    h('p', {}, 'Sent to receivers without a tenant whose event types name them (e.g. lockstep.*); * and an empty list do not.'),
+    table(
+      ['event type', 'sent when'],
+      Object.entries(OPERATIONAL_EVENTS).map(([name, meaning]) => [h('span', { class: 'mono' }, name), meaning]),
+      '',
+    ),
+  );
+}

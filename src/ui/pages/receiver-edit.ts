@@ -1,11 +1,13 @@
 import { api } from '../api.js';
 import type { Receiver } from '../api-types.js';
 import { fill, h, toast } from '../dom.js';
+import { OPERATIONAL_EVENTS } from '../own-events.js';
 import { catalogNames } from './event-types.js';
 
 /**
  * Editing a receiver's event types: a comma list of names and `a.*` patterns, with the catalog's
- * names offered (a pick adds one to the list). Drawn once, outside the polled details, so a
+ * names offered (a pick adds one to the list), and Lockstep's operational events to a receiver
+ * without a tenant (the only kind that gets them). Drawn once, outside the polled details, so a
  * refresh never wipes what is being typed.
  */
 export async function eventTypesEditor(section: HTMLElement, receiver: Receiver, saved: () => Promise<void>): Promise<void> {
@@ -24,6 +26,14 @@ export async function eventTypesEditor(section: HTMLElement, receiver: Receiver,
     },
     h('option', { value: '' }, catalog.length > 0 ? 'add from the catalog…' : 'the catalog is empty'),
     catalog.map((type) => h('option', { value: type.name }, type.deprecated ? `${type.name} (deprecated)` : type.name)),
+    receiver.tenantId === undefined
+      ? h(
+          'optgroup',
+          { label: "Lockstep's operational events" },
+          h('option', { value: 'lockstep.*' }, 'lockstep.* (all of them)'),
+          Object.keys(OPERATIONAL_EVENTS).map((name) => h('option', { value: name }, name)),
+        )
+      : null,
   );
   const save = async (): Promise<void> => {
     try {
