@@ -1,10 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
-import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
-import type { Store } from '../store/index.js';
-import { EventTypes } from './event-types.js';
-import { Messages } from './messages.js';
 import {
   DELIVERY_DEAD,
   RECEIVER_DISABLED,
@@ -15,6 +11,10 @@ import {
   type ReceiverDisabled,
   type ReceiverEventBase,
 } from '../shapes/operational-events.js';
+import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
+import type { Store } from '../store/index.js';
+import { EventTypes } from './event-types.js';
+import { Messages } from './messages.js';
 import { isOwnEventType } from './own-events.js';
 
 /** Tries per event before it is given up (and logged): a Redis blip passes, an outage does not hold events forever. */
@@ -42,13 +42,14 @@ export function operationalEvents(store: Store, metrics: Metrics, requireKnownEv
 }
 
 /**
- * Lockstep's operational events, published by the emitter that wrote what they report (own-events.ts
- * lists them): a receiver failing (its consecutive failures reached LOCKSTEP_BREAKER_FAILURES) and
- * recovered, a delivery dead after its last retry, a receiver disabled by a 410 or by deliveries
- * dying for too long. They are messages without a tenant (the payload names the receiver's),
- * delivered like any other to the receivers without a tenant whose event types name them
- * (`lockstep.*`: store/receivers.ts `subscribesTo`); with no such receiver nothing is stored. No
- * delivery of Lockstep's own events is reported dead, so a failing subscriber cannot feed itself.
+ * Lockstep's operational events (shapes/operational-events.ts declares them), published by the
+ * emitter that wrote what they report: a receiver failing (its consecutive failures reached
+ * LOCKSTEP_BREAKER_FAILURES) and recovered, a delivery dead after its last retry, a receiver
+ * disabled by a 410 or by deliveries dying for too long. They are messages without a tenant (the
+ * payload names the receiver's), delivered like any other to the receivers without a tenant whose
+ * event types name them (`lockstep.*`: store/receivers.ts `subscribesTo`); with no such receiver
+ * nothing is stored. No delivery of Lockstep's own events is reported dead, so a failing
+ * subscriber cannot feed itself.
  *
  * Best effort: an event is published after the batch reporting it is written, in the order
  * written, and an emitter killed in between loses it (the receiver's health, the delivery's state
