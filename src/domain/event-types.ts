@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { EventType, NewEventType, PatchEventType } from '../shapes/event-types.js';
 import type { Catalog, Store, StoredEventType } from '../store/index.js';
 import type { DomainLog } from './log.js';
-import { isOwnEventType, reservedEventType } from './own-events.js';
+import { hasOwnPrefix, reservedEventType } from './own-events.js';
 import { PayloadSchemas } from './payload-schemas.js';
 
 export interface EventTypesOptions {
@@ -37,7 +37,7 @@ export class EventTypes {
   constructor(private readonly options: EventTypesOptions) {}
 
   async create(input: NewEventType, log: DomainLog = this.options.log): Promise<EventType> {
-    if (isOwnEventType(input.name)) throw reservedEventType('name', input.name);
+    if (hasOwnPrefix(input.name)) throw reservedEventType('name', input.name);
     if (input.schema) this.schemas.check(input.schema);
     const stored = await this.options.store.eventTypes.create({
       name: input.name,
@@ -96,7 +96,7 @@ export class EventTypes {
     for (const { eventType, payload, at } of messages) {
       const type = types.get(eventType);
       if (type) this.schemas.validate(type, payload, `${at}payload`);
-      else if (this.options.requireKnown && !isOwnEventType(eventType)) throw unknownEventType(`${at}eventType`, eventType);
+      else if (this.options.requireKnown && !hasOwnPrefix(eventType)) throw unknownEventType(`${at}eventType`, eventType);
     }
     return version;
   }

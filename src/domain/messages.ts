@@ -10,7 +10,7 @@ import { batchCut, batchMessageKey } from './batch.js';
 import { scheduleDrains } from './drain-scheduling.js';
 import type { EventTypes } from './event-types.js';
 import type { DomainLog } from './log.js';
-import { isOwnEventType, reservedEventType } from './own-events.js';
+import { hasOwnPrefix, reservedEventType, reservedIdempotencyKey } from './own-events.js';
 import { checkPayloadDepth } from './payload-depth.js';
 import { tenantFor, type Principal } from './scopes.js';
 import { unknownTenant } from './tenants.js';
@@ -50,7 +50,8 @@ export class Messages {
    * Idempotency-Key header, `traceparent` the trace context its delivery attempts continue.
    */
   accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
-    if (isOwnEventType(input.eventType)) throw reservedEventType('eventType', input.eventType);
+    if (hasOwnPrefix(input.eventType)) throw reservedEventType('eventType', input.eventType);
+    if (hasOwnPrefix(oneKey(headerKey, input.idempotencyKey) ?? '')) throw reservedIdempotencyKey(headerKey ? 'Idempotency-Key' : 'idempotencyKey');
     return this.acceptAny(input, headerKey, log, traceparent);
   }
 
@@ -85,7 +86,8 @@ export class Messages {
   async acceptBatch(messages: NewMessage[], batchKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted[]> {
     const { store, metrics } = this.options;
     for (const [index, message] of messages.entries()) {
-      if (isOwnEventType(message.eventType)) throw reservedEventType(`messages[${index}].eventType`, message.eventType);
+      if (hasOwnPrefix(message.eventType)) throw reservedEventType(`messages[${index}].eventType`, message.eventType);
+      if (hasOwnPrefix(message.idempotencyKey ?? '')) throw reservedIdempotencyKey(`messages[${index}].idempotencyKey`);
       checkPayloadDepth(message.payload, `messages[${index}].payload`);
     }
     await this.refuseUnknownTenants(messages, (index) => `messages[${index}].tenantId`);

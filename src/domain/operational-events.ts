@@ -15,7 +15,7 @@ import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
 import type { Store } from '../store/index.js';
 import { EventTypes } from './event-types.js';
 import { Messages } from './messages.js';
-import { isOwnEventType } from './own-events.js';
+import { hasOwnPrefix } from './own-events.js';
 
 /** Tries per event before it is given up (and logged): a Redis blip passes, an outage does not hold events forever. */
 const TRIES = 3;
@@ -126,7 +126,7 @@ function reportsOf(records: AttemptRecord[], result: RecordResult & { kind: 'rec
   if (result.failures === 'failing' && lastFailure) reports.push({ eventType: RECEIVER_FAILING, record: lastFailure, data: {} });
   for (const record of died) {
     const { messageId, eventType } = record.delivery;
-    if (!isOwnEventType(eventType)) reports.push({ eventType: DELIVERY_DEAD, record, data: { messageId, eventType, attempts: record.attempt.attempt } });
+    if (!hasOwnPrefix(eventType)) reports.push({ eventType: DELIVERY_DEAD, record, data: { messageId, eventType, attempts: record.attempt.attempt } });
   }
   // the attempt that disabled the receiver: its 410, or the death that went past the limit
   const disabledBy = records.find((record) => record.outcome.kind === 'gone') ?? died.at(-1);

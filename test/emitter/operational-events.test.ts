@@ -157,6 +157,22 @@ describe('operational events: a receiver failing and recovered, a delivery dead,
     assert.match(batch.body.message, /^messages\[1\]\.eventType /);
     const after = await api.request<{ data: unknown[] }>('GET', '/v1/messages?eventType=orders.created&limit=100');
     assert.equal(after.body.data.length, before.body.data.length, 'a refused batch stores nothing');
+    // the operational events' idempotency keys are out of a producer's reach too
+    const keyed = [
+      await api.request<{ message: string }>('POST', '/v1/messages', { eventType: 'orders.created', payload: {} }, { 'idempotency-key': 'lockstep.x' }),
+      await api.request<{ message: string }>('POST', '/v1/messages', { eventType: 'orders.created', payload: {}, idempotencyKey: 'lockstep.x' }),
+      await api.request<{ message: string }>('POST', '/v1/messages/batch', {
+        messages: [{ eventType: 'orders.created', payload: {}, idempotencyKey: 'lockstep.x' }],
+      }),
+    ];
+    assert.deepEqual(
+      keyed.map(({ status, body }) => [status, body.message.split(' ')[0]]),
+      [
+        [422, 'Idempotency-Key'],
+        [422, 'idempotencyKey'],
+        [422, 'messages[0].idempotencyKey'],
+      ],
+    );
     const catalog = await api.request<{ message: string }>('POST', '/v1/event-types', { name: 'lockstep.mine' });
     assert.equal(catalog.status, 422);
     assert.match(catalog.body.message, /^name lockstep\.mine starts with/);
