@@ -3915,6 +3915,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description a repeat within 24 h returns the first answer and stores nothing; keys starting with `lockstep.` are kept for Lockstep (422) */
         'idempotency-key'?: string;
         /**
          * @description W3C trace context of the producer: the intake span and every delivery attempt continue its trace, and receivers get a `traceparent` of the same trace
@@ -3953,6 +3954,7 @@ export interface operations {
            */
           payload: unknown;
           receiverIds?: string[];
+          /** @description a repeat within 24 h returns the first answer and stores nothing; keys starting with `lockstep.` are kept for Lockstep (422) */
           idempotencyKey?: string;
           /**
            * @description the tenant it is for: it goes only to that tenant's receivers (and `receiverIds` must be theirs). Absent: only receivers without a tenant
@@ -4218,6 +4220,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
+        /** @description a repeat within 24 h returns the first answer and stores nothing; keys starting with `lockstep.` are kept for Lockstep (422) */
         'idempotency-key'?: string;
         /**
          * @description W3C trace context of the producer: the intake span and every delivery attempt continue its trace, and receivers get a `traceparent` of the same trace
@@ -4267,6 +4270,7 @@ export interface operations {
              */
             payload: unknown;
             receiverIds?: string[];
+            /** @description a repeat within 24 h returns the first answer and stores nothing; keys starting with `lockstep.` are kept for Lockstep (422) */
             idempotencyKey?: string;
             /**
              * @description the tenant it is for: it goes only to that tenant's receivers (and `receiverIds` must be theirs). Absent: only receivers without a tenant

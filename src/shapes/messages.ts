@@ -1,7 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPE_PATTERN, ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, Nullable, TENANT_ID_PATTERN, OrNull, Response, StringEnum, StringMap } from './common.js';
 
-export const IdempotencyKeySchema = Type.String({ minLength: 1, maxLength: 256, pattern: IDEMPOTENCY_KEY_PATTERN });
+export const IdempotencyKeySchema = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: IDEMPOTENCY_KEY_PATTERN,
+  description: 'a repeat within 24 h returns the first answer and stores nothing; keys starting with `lockstep.` are kept for Lockstep (422)',
+});
 const ReceiverIds = Type.Array(Type.String({ pattern: ID_PATTERN.rcv }), { minItems: 1, maxItems: 1000, uniqueItems: true });
 
 /** POST /v1/messages, and each message of a batch. */
