@@ -105,13 +105,14 @@ export class MessageStore {
   }
 
   /**
-   * Whether a message of this type would reach any receiver now (the directory as of the receivers'
-   * current version): Lockstep's own events are stored only when someone subscribes to them.
+   * Whether a message of this type without a tenant would reach any receiver now (the directory as
+   * of the receivers' current version): Lockstep's own events are stored only when someone
+   * subscribes to them.
    */
-  async subscribed(eventType: string, tenantId?: string): Promise<boolean> {
+  async subscribed(eventType: string): Promise<boolean> {
     const version = (await this.redis.get(this.keys.receiversVersion)) ?? '0';
     if (this.directory?.version !== version) this.directory = await this.receivers.directory();
-    return matching(this.directory, eventType, tenantId).length > 0;
+    return matching(this.directory, eventType, undefined).length > 0;
   }
 
   /**
