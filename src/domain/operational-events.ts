@@ -69,7 +69,11 @@ export class OperationalEvents {
     if (result.kind !== 'recorded') return;
     const reports = reportsOf(records, result);
     const receiverId = reports[0]?.record.delivery.receiverId;
-    if (receiverId !== undefined) this.chain = this.chain.then(() => this.publish(receiverId, reports));
+    // a failure must not stop the chain: the events after it still go out
+    if (receiverId !== undefined)
+      this.chain = this.chain
+        .then(() => this.publish(receiverId, reports))
+        .catch((error: unknown) => this.log.error({ err: error, receiverId }, 'operational events lost'));
   }
 
   /** Waits for the events still being published (the emitter stopping). */
