@@ -38,7 +38,7 @@ interface Report {
 /** An emitter's publisher: its events pass the rules of messages, as a producer's would (the catalog's schemas, tenancy). */
 export function operationalEvents(store: Store, metrics: Metrics, requireKnownEventTypes: boolean, log: Logger): OperationalEvents {
   const eventTypes = new EventTypes({ store, requireKnown: requireKnownEventTypes, log });
-  return new OperationalEvents(new Messages({ store, metrics, eventTypes, log }), store, log);
+  return new OperationalEvents(new Messages({ store, metrics, eventTypes, log }), store, metrics, log);
 }
 
 /**
@@ -61,6 +61,7 @@ export class OperationalEvents {
   constructor(
     private readonly messages: Messages,
     private readonly store: Store,
+    private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {}
 
@@ -109,10 +110,12 @@ export class OperationalEvents {
     for (let attempt = 1; ; attempt++) {
       try {
         const { message } = await this.messages.acceptOwn(event, this.log);
+        this.metrics.operationalEvent(event.eventType, 'published');
         this.log.debug({ messageId: message.id, eventType: event.eventType }, 'operational event published');
         return;
       } catch (error) {
         if (attempt >= TRIES) {
+          this.metrics.operationalEvent(event.eventType, 'lost');
           this.log.error({ err: error, eventType: event.eventType, idempotencyKey: event.idempotencyKey }, 'operational event lost: it could not be stored');
           return;
         }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { within } from '../lib/within.js';
 import type { ReceiverLocks } from '../locks/types.js';
+import { OPERATIONAL_EVENT_TYPES } from '../shapes/operational-events.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
 import type { AttemptOutcome, MetricsSnapshot, ProcessReport } from './types.js';
 
@@ -23,6 +24,7 @@ export class Metrics {
   private readonly acquireSeconds: Histogram;
   private readonly backendErrors: Counter;
   private readonly breakerOpenings: Counter;
+  private readonly operationalEvents: Counter;
   /** Locks given up because the store refused their fence (see `lockFenced`). */
   private fencedLocks = 0;
 
@@ -56,6 +58,12 @@ export class Metrics {
       help: "Times a receiver's circuit breaker opened (it then backs off as a whole, one probe per retry step)",
       registers,
     });
+    this.operationalEvents = new Counter({
+      name: 'lockstep_operational_events_total',
+      help: 'Operational events (lockstep.…) this process stored for their subscribers, or gave up on (lost) after its tries',
+      labelNames: ['type', 'result'],
+      registers,
+    });
     this.backendErrors = new Counter({
       name: 'lockstep_backend_errors_total',
       help: 'Errors talking to Redis or the lock backend',
@@ -66,6 +74,7 @@ export class Metrics {
     // after a restart, which a series born at 1 would hide (it has no earlier sample).
     if (!receiverLabels) for (const outcome of Object.keys(NO_ATTEMPTS)) this.attempts.inc({ outcome }, 0);
     for (const backend of ['redis', 'lock']) this.backendErrors.inc({ backend }, 0);
+    for (const type of OPERATIONAL_EVENT_TYPES) for (const result of ['published', 'lost']) this.operationalEvents.inc({ type, result }, 0);
   }
 
   messagesAccepted(count: number): void {
@@ -110,6 +119,11 @@ export class Metrics {
 
   breakerOpened(): void {
     this.breakerOpenings.inc();
+  }
+
+  /** An operational event stored for its subscribers, or given up on. */
+  operationalEvent(type: string, result: 'published' | 'lost'): void {
+    this.operationalEvents.inc({ type, result });
   }
 
   backendError(backend: 'redis' | 'lock'): void {

@@ -63,6 +63,9 @@ export const WebhookBodySchema = <T extends TSchema>(type: string, data: T) =>
     fence: Type.Integer({ description: 'the fencing token of the lock this attempt was sent under: refuse one below the highest seen' }),
   });
 
+/** The operational events an emitter publishes (all but the test event). */
+export const OPERATIONAL_EVENT_TYPES = [RECEIVER_FAILING, DELIVERY_DEAD, RECEIVER_DISABLED, RECEIVER_RECOVERED] as const;
+
 /** Each event type Lockstep sends itself, with the `data` its receivers get. */
 export const OWN_EVENT_DATA: Readonly<Record<string, TSchema>> = {
   [RECEIVER_FAILING]: ReceiverFailingSchema,

@@ -193,6 +193,14 @@ describe('operational events: a receiver failing and recovered, a delivery dead,
       const schema = doc.webhooks[event.type]?.post.requestBody.content['application/json'].schema ?? {};
       assert.ok(ajv.validate(schema, event), `${event.type}: ${ajv.errorsText(ajv.errors)}`);
     }
+    // and counted: each type published, none lost
+    const metrics = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${api.token}` } })).text();
+    for (const type of [...types].filter((name) => name !== 'lockstep.test')) {
+      const series = (result: string) =>
+        new RegExp(`^lockstep_operational_events_total\\{type="${type.replaceAll('.', '\\.')}",result="${result}"\\} (\\d+)$`, 'm');
+      assert.ok(Number(series('published').exec(metrics)?.[1]) > 0, `${type} counted as published`);
+      assert.equal(series('lost').exec(metrics)?.[1], '0', `no ${type} lost`);
+    }
   });
 });
 
@@ -209,5 +217,26 @@ describe('operational events without a subscriber', () => {
     const listed = await api.request<{ data: unknown[] }>('GET', '/v1/messages?eventType=lockstep.*');
     assert.deepEqual(listed.body.data, [], `nothing stored about ${broken.id}`);
     assert.equal(receiver.for('broken').length, 2, 'the unfiltered receiver got no operational event either');
+  });
+});
+
+describe('operational events from an emitter process of its own', () => {
+  const context = useLockstep('api', quickRetries(1));
+
+  it('publishes them beside the API, which serves them like any message', async () => {
+    const { api, receiver } = context();
+    await context().startMore('emitter', quickRetries(1));
+    await api.createReceiver({ url: receiver.url('ops'), eventTypes: ['lockstep.delivery.*'] });
+    receiver.set('broken', { status: 500 });
+    const broken = await api.createReceiver({ url: receiver.url('broken'), eventTypes: ['orders.*'] });
+    const { id } = await api.post('orders.created', { order: 1 });
+    await waitFor('the dead delivery reported', () => receiver.for('ops').length > 0);
+    const event = JSON.parse(receiver.for('ops')[0]?.body ?? '{}') as OwnEvent;
+    assert.deepEqual([event.type, event.data.receiverId, event.data.messageId], ['lockstep.delivery.dead', broken.id, id]);
+    const listed = await api.request<{ data: { eventType: string }[] }>('GET', '/v1/messages?eventType=lockstep.*');
+    assert.deepEqual(
+      listed.body.data.map((message) => message.eventType),
+      ['lockstep.delivery.dead'],
+    );
   });
 });

@@ -45,6 +45,7 @@ const attempts = (outcome: string): string => `lockstep_delivery_attempts_total{
 const lost = (cause: string): string => `lockstep_locks_lost_total{cause="${cause}"}`;
 const lag = (le: string): string => `lockstep_delivery_lag_seconds_bucket{le="${le}"}`;
 const fleet = (role: string): string => `lockstep_fleet_processes{role="${role}"}`;
+const events = (result: string): string => `lockstep_operational_events_total{type="lockstep.delivery.dead",result="${result}"}`;
 const OLDEST = 'lockstep_oldest_pending_age_seconds{state="pending"}';
 
 const CASES: Case[] = [
@@ -94,6 +95,14 @@ const CASES: Case[] = [
     firing: [{ backend: 'lock' }],
     shown: { '{{ if eq $labels.backend "lock" }}the lock backend{{ else }}Redis{{ end }}': 'the lock backend' },
   },
+  {
+    alert: 'LockstepOperationalEventsLost',
+    series: { [events('lost')]: '0 0 1 1', [events('published')]: '0+5x3' },
+    at: '3m',
+    firing: [{ type: 'lockstep.delivery.dead' }],
+    shown: { '{{ $labels.type }}': 'lockstep.delivery.dead' },
+  },
+  { alert: 'LockstepOperationalEventsLost', series: { [events('lost')]: '0x3', [events('published')]: '0+5x3' }, at: '3m', firing: [] },
   { alert: 'LockstepBreakerOpened', series: { lockstep_breaker_openings_total: '0 1 1' }, at: '2m', firing: [{}] },
 ];
 
