@@ -49,7 +49,7 @@ export class Messages {
    * Stores one message (or finds the earlier one with its idempotency key); `headerKey` is the
    * Idempotency-Key header, `traceparent` the trace context its delivery attempts continue.
    */
-  accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
+  async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     if (hasOwnPrefix(input.eventType)) throw reservedEventType('eventType', input.eventType);
     if (hasOwnPrefix(oneKey(headerKey, input.idempotencyKey) ?? '')) throw reservedIdempotencyKey(headerKey ? 'Idempotency-Key' : 'idempotencyKey');
     return this.acceptAny(input, headerKey, log, traceparent);
