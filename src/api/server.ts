@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AddressGuard } from '../delivery/address-guard.js';
 import { EventTypes } from '../domain/event-types.js';
 import { Messages } from '../domain/messages.js';
+import { OperationalEvents } from '../domain/operational-events.js';
 import { Receivers } from '../domain/receivers.js';
 import type { ReceiverLocks } from '../locks/types.js';
 import type { Logger } from '../logger.js';
@@ -116,8 +117,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const tokens = new Tokens({ store, log });
       authenticate(v1, options.tokens, tokens);
       authorize(v1, store);
-      const receivers = new Receivers({ store, locks, guard, defaultTimeoutMs, log });
       const messages = new Messages({ store, metrics, eventTypes, log });
+      const events = new OperationalEvents(messages, store, metrics, log);
+      const receivers = new Receivers({ store, locks, guard, defaultTimeoutMs, events, log });
       await v1.register(receiverRoutes, { receivers });
       await v1.register(messageRoutes, { messages, bodyLimitBytes: options.bodyLimitBytes, tracing: options.tracing });
       await v1.register(messageListRoutes, { messages });

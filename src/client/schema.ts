@@ -775,6 +775,191 @@ export interface webhooks {
     patch?: never;
     trace?: never;
   };
+  'lockstep.receiver.created': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.created`: a receiver was registered */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.created';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.created`: a receiver was registered */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              url: string;
+              description: string;
+              eventTypes: string[];
+              enabled: boolean;
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.receiver.updated': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.updated';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              url: string;
+              description: string;
+              eventTypes: string[];
+              enabled: boolean;
+              /** @description the fields the change set, by name only (a secret or a header may be among them); `enabled` is there when it was enabled or disabled */
+              changed: string[];
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'lockstep.receiver.deleted': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** `lockstep.receiver.deleted`: a receiver was deleted (with its tenant, too); nothing is sent to it any more */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @constant */
+            type: 'lockstep.receiver.deleted';
+            /** @description when the message was accepted (ISO 8601) */
+            timestamp: string;
+            /** @description `lockstep.receiver.deleted`: a receiver was deleted (with its tenant, too); nothing is sent to it any more */
+            data: {
+              receiverId: string;
+              /** @description the receiver's tenant, when it has one */
+              tenantId?: string;
+              url: string;
+            };
+            /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
+            fence: number;
+          };
+        };
+      };
+      responses: {
+        /** @description disables the receiver: nothing more is sent to it */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description delivered */
+        '2XX': {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   'lockstep.test': {
     parameters: {
       query?: never;

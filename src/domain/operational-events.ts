@@ -1,18 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import {
   DELIVERY_DEAD,
+  RECEIVER_CREATED,
+  RECEIVER_DELETED,
   RECEIVER_DISABLED,
   RECEIVER_FAILING,
   RECEIVER_RECOVERED,
+  RECEIVER_UPDATED,
   type DeliveryDead,
   type OperationalEventData,
   type ReceiverDisabled,
   type ReceiverEventBase,
 } from '../shapes/operational-events.js';
 import type { AttemptRecord, RecordResult } from '../store/deliveries.js';
-import type { Store } from '../store/index.js';
+import type { ReceiverView, Store } from '../store/index.js';
 import { EventTypes } from './event-types.js';
 import { Messages } from './messages.js';
 import { hasOwnPrefix } from './own-events.js';
@@ -35,6 +39,9 @@ interface Report {
   data: Omit<DeliveryDead, keyof ReceiverEventBase> | Omit<ReceiverDisabled, keyof ReceiverEventBase> | Record<never, never>;
 }
 
+/** What happened to a receiver through the API: registered, changed (naming the fields set) or deleted. */
+export type ReceiverChange = { kind: 'created' } | { kind: 'updated'; changed: string[] } | { kind: 'deleted' };
+
 /** An emitter's publisher: its events pass the rules of messages, as a producer's would (the catalog's schemas, tenancy). */
 export function operationalEvents(store: Store, metrics: Metrics, requireKnownEventTypes: boolean, log: Logger): OperationalEvents {
   const eventTypes = new EventTypes({ store, requireKnown: requireKnownEventTypes, log });
@@ -45,7 +52,8 @@ export function operationalEvents(store: Store, metrics: Metrics, requireKnownEv
  * Lockstep's operational events (shapes/operational-events.ts declares them), published by the
  * emitter that wrote what they report: a receiver failing (its consecutive failures reached
  * LOCKSTEP_BREAKER_FAILURES) and recovered, a delivery dead after its last retry, a receiver
- * disabled by a 410 or by deliveries dying for too long. They are messages without a tenant (the
+ * disabled by a 410 or by deliveries dying for too long; and, published by the API process that
+ * made the change, a receiver created, updated or deleted. They are messages without a tenant (the
  * payload names the receiver's), delivered like any other to the receivers without a tenant whose
  * event types name them (`lockstep.*`: store/receivers.ts `subscribesTo`); with no such receiver
  * nothing is stored. No delivery of Lockstep's own events is reported dead, so a failing
@@ -75,6 +83,25 @@ export class OperationalEvents {
       this.chain = this.chain
         .then(() => this.publish(receiverId, reports))
         .catch((error: unknown) => this.log.error({ err: error, receiverId }, 'operational events lost'));
+  }
+
+  /**
+   * A receiver's change, published before the API answers so that the events of one receiver are
+   * stored in the order its changes were; one that cannot be stored is logged and counted, and the
+   * change stands.
+   */
+  async receiverChanged(receiver: ReceiverView, change: ReceiverChange): Promise<void> {
+    const eventType = { created: RECEIVER_CREATED, updated: RECEIVER_UPDATED, deleted: RECEIVER_DELETED }[change.kind];
+    if (!(await this.store.messages.subscribed(eventType).catch(() => true))) return;
+    const { id: receiverId, tenantId, url, description, eventTypes, enabled } = receiver;
+    const who = { receiverId, ...(tenantId ? { tenantId } : {}), url };
+    await this.publishOne({
+      eventType,
+      payload:
+        change.kind === 'deleted' ? who : { ...who, description, eventTypes, enabled, ...(change.kind === 'updated' ? { changed: change.changed } : {}) },
+      // one key per change: a retried publish stores it once, two changes are two events
+      idempotencyKey: `${eventType}/${receiverId}/${randomUUID()}`,
+    });
   }
 
   /** Waits for the events still being published (the emitter stopping). */

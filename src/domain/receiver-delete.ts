@@ -1,6 +1,6 @@
 import type { ReceiverLocks } from '../locks/types.js';
 import { notFound } from '../errors.js';
-import type { Store } from '../store/index.js';
+import type { ReceiverView, Store } from '../store/index.js';
 import type { DomainLog } from './log.js';
 
 /**
@@ -11,14 +11,14 @@ import type { DomainLog } from './log.js';
  * failed. Deletes in different processes are kept apart by the lock itself.
  */
 export class DeleteQueue {
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<unknown>>();
 
-  async run(receiverId: string, remove: () => Promise<void>): Promise<void> {
+  async run<T>(receiverId: string, remove: () => Promise<T>): Promise<T> {
     for (let earlier = this.running.get(receiverId); earlier; earlier = this.running.get(receiverId)) await earlier.catch(() => {});
     const removal = remove();
     this.running.set(receiverId, removal);
     try {
-      await removal;
+      return await removal;
     } finally {
       if (this.running.get(receiverId) === removal) this.running.delete(receiverId);
     }
@@ -30,8 +30,9 @@ export class DeleteQueue {
  * when the delete returns. The receiver is first marked as being deleted, so its holder's turn ends
  * after its in-flight request and no other emitter starts one while we wait. A receiver that is
  * gone at any step (another process deleted it meanwhile) is not found, as for a delete that came after.
+ * Returns the receiver as it was.
  */
-export async function deleteUnderLock(store: Store, locks: ReceiverLocks, log: DomainLog, id: string): Promise<void> {
+export async function deleteUnderLock(store: Store, locks: ReceiverLocks, log: DomainLog, id: string): Promise<ReceiverView> {
   const receiver = await store.receivers.get(id);
   if (!receiver || !(await store.receivers.markDeleting(id))) throw notFound(`receiver ${id}`);
   const lock = await locks.acquire(id, { waitMs: receiver.timeoutMs + 5000 });
@@ -44,4 +45,5 @@ export async function deleteUnderLock(store: Store, locks: ReceiverLocks, log: D
   }
   if (!deleted) throw notFound(`receiver ${id}`);
   log.info({ receiverId: id }, 'receiver deleted');
+  return receiver;
 }

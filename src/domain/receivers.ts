@@ -6,6 +6,7 @@ import type { CreateReceiver, PatchReceiver } from '../shapes/receivers.js';
 import type { ReceiverSecret, RotatedSecret, RotateSecret } from '../shapes/signing.js';
 import type { DeadLetterPage, ReceiverPage, ReceiverView, Store } from '../store/index.js';
 import type { DomainLog } from './log.js';
+import type { OperationalEvents } from './operational-events.js';
 import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
@@ -19,6 +20,8 @@ export interface ReceiversOptions {
   guard: AddressGuard;
   /** A new receiver's `timeoutMs` when it sets none. */
   defaultTimeoutMs: number;
+  /** Where a receiver's creation, change and deletion are published (`lockstep.receiver.created`…). */
+  events: OperationalEvents;
   log: Logger;
 }
 
@@ -60,6 +63,7 @@ export class Receivers {
     );
     if (!receiver) throw unknownTenant('tenantId', tenantId ?? '');
     log.info({ receiverId: receiver.id, tenantId }, 'receiver registered');
+    await this.options.events.receiverChanged(receiver, { kind: 'created' });
     return receiver;
   }
 
@@ -97,13 +101,15 @@ export class Receivers {
     if (updated.enabledNow) await store.drains.wake(id);
     log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');
     warnUnconfirmed(log, id, updated.unconfirmed);
+    await this.options.events.receiverChanged(updated.receiver, { kind: 'updated', changed: Object.keys(patch) });
     return updated.receiver;
   }
 
   /** Deletes under the receiver's lock: once this returns, nothing is being sent to it and nothing will be. */
-  delete(id: string): Promise<void> {
-    const { store, locks, log } = this.options;
-    return this.deletes.run(id, () => deleteUnderLock(store, locks, log, id));
+  async delete(id: string): Promise<void> {
+    const { store, locks, events, log } = this.options;
+    const removed = await this.deletes.run(id, () => deleteUnderLock(store, locks, log, id));
+    await events.receiverChanged(removed, { kind: 'deleted' });
   }
 
   async deadLetters(id: string, limit: number, cursor: string | undefined): Promise<DeadLetterPage> {

@@ -12,6 +12,10 @@ export const DELIVERY_DEAD = 'lockstep.delivery.dead';
 export const RECEIVER_DISABLED = 'lockstep.receiver.disabled';
 /** A success after that: its breaker closed. */
 export const RECEIVER_RECOVERED = 'lockstep.receiver.recovered';
+/** A receiver registered, changed or deleted through the API (or a tenant's cascade). */
+export const RECEIVER_CREATED = 'lockstep.receiver.created';
+export const RECEIVER_UPDATED = 'lockstep.receiver.updated';
+export const RECEIVER_DELETED = 'lockstep.receiver.deleted';
 
 /** The attempt an operational event is about. */
 const LastAttempt = Type.Object({
@@ -42,6 +46,28 @@ export const ReceiverDisabledSchema = Type.Object(
   { ...aboutReceiver, reason: Type.String({ description: 'its `disabledReason`: `gone` (a 410) or `failing: …`' }) },
   { description: '`lockstep.receiver.disabled`: Lockstep disabled the receiver' },
 );
+/** What a lifecycle event says of the receiver: who it is and what it takes (never its secret or headers). */
+const receiverNow = {
+  receiverId: Type.String(),
+  tenantId: Type.Optional(Type.String({ description: "the receiver's tenant, when it has one" })),
+  url: Type.String(),
+  description: Type.String(),
+  eventTypes: Type.Array(Type.String()),
+  enabled: Type.Boolean(),
+};
+export const ReceiverCreatedSchema = Type.Object(receiverNow, { description: '`lockstep.receiver.created`: a receiver was registered' });
+export const ReceiverUpdatedSchema = Type.Object(
+  {
+    ...receiverNow,
+    changed: Type.Array(Type.String(), {
+      description: 'the fields the change set, by name only (a secret or a header may be among them); `enabled` is there when it was enabled or disabled',
+    }),
+  },
+  { description: '`lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now' },
+);
+export const ReceiverDeletedSchema = Type.Object(Type.Pick(Type.Object(receiverNow), ['receiverId', 'tenantId', 'url']).properties, {
+  description: '`lockstep.receiver.deleted`: a receiver was deleted (with its tenant, too); nothing is sent to it any more',
+});
 export const TestEventSchema = Type.Object(
   { message: Type.String(), receiverId: Type.String(), sentAt: Type.String() },
   { description: '`lockstep.test`: sent by POST /v1/receivers/{id}/test to that receiver only' },
@@ -51,7 +77,9 @@ export const TestEventSchema = Type.Object(
 export type ReceiverEventBase = Static<typeof ReceiverFailingSchema>;
 export type DeliveryDead = Static<typeof DeliveryDeadSchema>;
 export type ReceiverDisabled = Static<typeof ReceiverDisabledSchema>;
-export type OperationalEventData = ReceiverEventBase | DeliveryDead | ReceiverDisabled;
+export type ReceiverUpdated = Static<typeof ReceiverUpdatedSchema>;
+export type ReceiverDeleted = Static<typeof ReceiverDeletedSchema>;
+export type OperationalEventData = ReceiverEventBase | DeliveryDead | ReceiverDisabled | ReceiverUpdated | ReceiverDeleted;
 export type TestEvent = Static<typeof TestEventSchema>;
 
 /** The body every receiver gets (README "What a receiver gets"), with this `data`. */
@@ -63,8 +91,16 @@ export const WebhookBodySchema = <T extends TSchema>(type: string, data: T) =>
     fence: Type.Integer({ description: 'the fencing token of the lock this attempt was sent under: refuse one below the highest seen' }),
   });
 
-/** The operational events an emitter publishes (all but the test event). */
-export const OPERATIONAL_EVENT_TYPES = [RECEIVER_FAILING, DELIVERY_DEAD, RECEIVER_DISABLED, RECEIVER_RECOVERED] as const;
+/** The operational events Lockstep publishes (all but the test event). */
+export const OPERATIONAL_EVENT_TYPES = [
+  RECEIVER_FAILING,
+  DELIVERY_DEAD,
+  RECEIVER_DISABLED,
+  RECEIVER_RECOVERED,
+  RECEIVER_CREATED,
+  RECEIVER_UPDATED,
+  RECEIVER_DELETED,
+] as const;
 
 /** Each event type Lockstep sends itself, with the `data` its receivers get. */
 export const OWN_EVENT_DATA: Readonly<Record<string, TSchema>> = {
@@ -72,5 +108,8 @@ export const OWN_EVENT_DATA: Readonly<Record<string, TSchema>> = {
   [DELIVERY_DEAD]: DeliveryDeadSchema,
   [RECEIVER_DISABLED]: ReceiverDisabledSchema,
   [RECEIVER_RECOVERED]: ReceiverRecoveredSchema,
+  [RECEIVER_CREATED]: ReceiverCreatedSchema,
+  [RECEIVER_UPDATED]: ReceiverUpdatedSchema,
+  [RECEIVER_DELETED]: ReceiverDeletedSchema,
   [TEST_EVENT_TYPE]: TestEventSchema,
 };

@@ -10,4 +10,7 @@ export const OPERATIONAL_EVENTS: Record<Exclude<keyof webhooks, 'lockstep.test'>
   'lockstep.delivery.dead': 'a delivery ended dead after its last retry',
   'lockstep.receiver.disabled': 'Lockstep disabled a receiver: it answered 410, or its deliveries kept ending dead',
   'lockstep.receiver.recovered': 'a success after a receiver was failing: its breaker closed',
+  'lockstep.receiver.created': 'a receiver was registered',
+  'lockstep.receiver.updated': 'a receiver was changed: the fields it set, by name, and the receiver as it is now',
+  'lockstep.receiver.deleted': 'a receiver was deleted, alone or with its tenant',
 };

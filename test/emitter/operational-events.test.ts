@@ -9,6 +9,10 @@ interface OwnEvent {
   type: string;
   data: {
     receiverId: string;
+    description?: string;
+    eventTypes?: string[];
+    enabled?: boolean;
+    changed?: string[];
     tenantId?: string;
     url?: string;
     messageId?: string;
@@ -20,7 +24,10 @@ interface OwnEvent {
   };
 }
 
-describe('operational events: a receiver failing and recovered, a delivery dead, a receiver disabled', () => {
+/** The events about a receiver's life the API publishes; the tests of its health leave them out. */
+const LIFECYCLE = ['lockstep.receiver.created', 'lockstep.receiver.updated', 'lockstep.receiver.deleted'];
+
+describe('operational events: a receiver failing and recovered, a delivery dead, a receiver disabled; created, updated, deleted', () => {
   // with the catalog required, which Lockstep's own types pass; a receiver is failing at its second
   // consecutive failure and disabled at its second dead delivery
   const context = useLockstep('all', {
@@ -31,12 +38,12 @@ describe('operational events: a receiver failing and recovered, a delivery dead,
   });
   let api: ApiClient;
   let receiver: TestReceiver;
-  /** The events (of this type, or all) the `ops` receiver (subscribed to `lockstep.*`) got about this receiver. */
+  /** The events (of this type, or all but the lifecycle's) the `ops` receiver (subscribed to `lockstep.*`) got about this receiver. */
   const eventsAbout = (receiverId: string, type?: string): OwnEvent[] =>
     receiver
       .for('ops')
       .map((request) => JSON.parse(request.body) as OwnEvent)
-      .filter((event) => event.data.receiverId === receiverId && (type === undefined || event.type === type));
+      .filter((event) => event.data.receiverId === receiverId && (type === undefined ? !LIFECYCLE.includes(event.type) : event.type === type));
 
   before(async () => {
     ({ api, receiver } = context());
@@ -140,6 +147,54 @@ describe('operational events: a receiver failing and recovered, a delivery dead,
     await waitFor('the dead delivery reported', () => eventsAbout(broken.id, 'lockstep.delivery.dead').length > 0);
     assert.equal(eventsAbout(broken.id, 'lockstep.delivery.dead')[0]?.data.tenantId, 'acme');
     assert.equal(receiver.for('tenant-ops').length, 0, "a tenant's receiver gets none");
+  });
+
+  it('reports a receiver created, updated and deleted, in that order, naming the fields changed and never their secrets', async () => {
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const created = await api.createReceiver({
+      url: receiver.url('lifecycle'),
+      eventTypes: ['orders.*'],
+      description: 'billing',
+      secret,
+      headers: { authorization: 'Bearer top-secret' },
+    });
+    const patch = (body: object) => api.request('PATCH', `/v1/receivers/${created.id}`, body);
+    assert.equal((await patch({ enabled: false, headers: { authorization: 'Bearer newer-secret' } })).status, 200);
+    assert.equal((await patch({ enabled: true, eventTypes: ['orders.*', 'refunds.*'] })).status, 200);
+    assert.equal((await api.request('DELETE', `/v1/receivers/${created.id}`)).status, 204);
+    const lifecycle = () => LIFECYCLE.flatMap((type) => eventsAbout(created.id, type));
+    await waitFor('the four changes reported', () => lifecycle().length === 4);
+    const about = { receiverId: created.id, url: receiver.url('lifecycle') };
+    assert.deepEqual(
+      receiver
+        .for('ops')
+        .map((request) => JSON.parse(request.body) as OwnEvent)
+        .filter((event) => event.data.receiverId === created.id)
+        .map(({ type, data }) => [type, data]),
+      [
+        ['lockstep.receiver.created', { ...about, description: 'billing', eventTypes: ['orders.*'], enabled: true }],
+        ['lockstep.receiver.updated', { ...about, description: 'billing', eventTypes: ['orders.*'], enabled: false, changed: ['enabled', 'headers'] }],
+        [
+          'lockstep.receiver.updated',
+          { ...about, description: 'billing', eventTypes: ['orders.*', 'refunds.*'], enabled: true, changed: ['enabled', 'eventTypes'] },
+        ],
+        ['lockstep.receiver.deleted', about],
+      ],
+    );
+    const bodies = receiver.for('ops').map((request) => request.body);
+    for (const hidden of [secret, 'top-secret', 'newer-secret']) assert.ok(!bodies.some((body) => body.includes(hidden)), `${hidden} is in no event`);
+    // a tenant's receivers deleted with it are reported one by one, saying whose they were
+    assert.equal((await api.request('POST', '/v1/tenants', { id: 'initech', name: 'Initech' })).status, 201);
+    const owned = await api.createReceiver({ url: receiver.url('initech'), tenantId: 'initech' });
+    assert.equal((await api.request('DELETE', '/v1/tenants/initech?cascade=true')).status, 204);
+    await waitFor('the cascade reported', () => eventsAbout(owned.id, 'lockstep.receiver.deleted').length === 1);
+    assert.deepEqual(
+      LIFECYCLE.flatMap((type) => eventsAbout(owned.id, type)).map(({ type, data }) => [type, data.tenantId]),
+      [
+        ['lockstep.receiver.created', 'initech'],
+        ['lockstep.receiver.deleted', 'initech'],
+      ],
+    );
   });
 
   it('keeps the lockstep. prefix from producers and the catalog, and sends the test event with the catalog required', async () => {
