@@ -141,7 +141,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         response: { 200: receiverResponse, ...errorsOf.patch },
       },
     },
-    async (request) => publicReceiver(await receivers.update(request.params.id, request.body, request.log)),
+    async (request) => publicReceiver(await receivers.update(request.params.id, request.body, request.log, request.principal)),
   );
 
   app.delete(
@@ -156,7 +156,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       },
     },
     async (request, reply) => {
-      await receivers.delete(request.params.id);
+      await receivers.delete(request.params.id, request.principal);
       return reply.status(204).send(null);
     },
   );

@@ -99,7 +99,7 @@ export const tenantRoutes: FastifyPluginCallbackTypebox<{ tenants: Tenants }> = 
       },
     },
     async (request, reply) => {
-      await tenants.delete(request.params.id, request.query.cascade === 'true', request.log);
+      await tenants.delete(request.params.id, request.query.cascade === 'true', request.log, request.principal);
       return reply.status(204).send(null);
     },
   );

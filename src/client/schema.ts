@@ -808,6 +808,8 @@ export interface webhooks {
               description: string;
               eventTypes: string[];
               enabled: boolean;
+              /** @description the API token that made the change: its id (`tok_…`), or `LOCKSTEP_API_TOKEN` for one of those */
+              by: string;
             };
             /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
             fence: number;
@@ -870,6 +872,8 @@ export interface webhooks {
               description: string;
               eventTypes: string[];
               enabled: boolean;
+              /** @description the API token that made the change: its id (`tok_…`), or `LOCKSTEP_API_TOKEN` for one of those */
+              by: string;
               /** @description the fields the change set, by name only (a secret or a header may be among them); `enabled` is there when it was enabled or disabled */
               changed: string[];
             };
@@ -931,6 +935,8 @@ export interface webhooks {
               /** @description the receiver's tenant, when it has one */
               tenantId?: string;
               url: string;
+              /** @description the API token that made the change: its id (`tok_…`), or `LOCKSTEP_API_TOKEN` for one of those */
+              by: string;
             };
             /** @description the fencing token of the lock this attempt was sent under: refuse one below the highest seen */
             fence: number;

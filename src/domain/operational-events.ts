@@ -20,6 +20,7 @@ import type { ReceiverView, Store } from '../store/index.js';
 import { EventTypes } from './event-types.js';
 import { Messages } from './messages.js';
 import { hasOwnPrefix } from './own-events.js';
+import { actorOf, type Principal } from './scopes.js';
 
 /** Tries per event before it is given up (and logged): a Redis blip passes, an outage does not hold events forever. */
 const TRIES = 3;
@@ -39,8 +40,8 @@ interface Report {
   data: Omit<DeliveryDead, keyof ReceiverEventBase> | Omit<ReceiverDisabled, keyof ReceiverEventBase> | Record<never, never>;
 }
 
-/** What happened to a receiver through the API: registered, changed (naming the fields set) or deleted. */
-export type ReceiverChange = { kind: 'created' } | { kind: 'updated'; changed: string[] } | { kind: 'deleted' };
+/** What happened to a receiver through the API, and who did it: registered, changed (naming the fields set) or deleted. */
+export type ReceiverChange = ({ kind: 'created' } | { kind: 'updated'; changed: string[] } | { kind: 'deleted' }) & { by: Principal };
 
 /** An emitter's publisher: its events pass the rules of messages, as a producer's would (the catalog's schemas, tenancy). */
 export function operationalEvents(store: Store, metrics: Metrics, requireKnownEventTypes: boolean, log: Logger): OperationalEvents {
@@ -94,7 +95,7 @@ export class OperationalEvents {
     const eventType = { created: RECEIVER_CREATED, updated: RECEIVER_UPDATED, deleted: RECEIVER_DELETED }[change.kind];
     if (!(await this.store.messages.subscribed(eventType).catch(() => true))) return;
     const { id: receiverId, tenantId, url, description, eventTypes, enabled } = receiver;
-    const who = { receiverId, ...(tenantId ? { tenantId } : {}), url };
+    const who = { receiverId, ...(tenantId ? { tenantId } : {}), url, by: actorOf(change.by) };
     await this.publishOne({
       eventType,
       payload:

@@ -10,7 +10,7 @@ import type { OperationalEvents } from './operational-events.js';
 import { checkFlowControl, checkReceiverFields, checkReceiverInput } from './receiver-input.js';
 import { DeleteQueue, deleteUnderLock } from './receiver-delete.js';
 import { unmaskHeaders } from './receiver-view.js';
-import { tenantFor, type Principal } from './scopes.js';
+import { ADMIN, tenantFor, type Principal } from './scopes.js';
 import { unknownTenant } from './tenants.js';
 import { receiverSecret, rotateKey, signingSettings, warnUnconfirmed } from './signing.js';
 
@@ -39,7 +39,7 @@ export class Receivers {
   constructor(private readonly options: ReceiversOptions) {}
 
   /** Registers a receiver; one a tenant token creates belongs to its tenant. */
-  async create(input: CreateReceiver, log: DomainLog = this.options.log, principal?: Principal): Promise<ReceiverView> {
+  async create(input: CreateReceiver, log: DomainLog = this.options.log, principal: Principal = ADMIN): Promise<ReceiverView> {
     const { store, guard, defaultTimeoutMs } = this.options;
     const tenantId = tenantFor(principal, input.tenantId);
     const body = checkReceiverInput(input, guard);
@@ -63,7 +63,7 @@ export class Receivers {
     );
     if (!receiver) throw unknownTenant('tenantId', tenantId ?? '');
     log.info({ receiverId: receiver.id, tenantId }, 'receiver registered');
-    await this.options.events.receiverChanged(receiver, { kind: 'created' });
+    await this.options.events.receiverChanged(receiver, { kind: 'created', by: principal });
     return receiver;
   }
 
@@ -89,7 +89,7 @@ export class Receivers {
   }
 
   /** Changes the given fields; a masked header value keeps the stored one; enabling wakes its queue. */
-  async update(id: string, input: PatchReceiver, log: DomainLog = this.options.log): Promise<ReceiverView> {
+  async update(id: string, input: PatchReceiver, log: DomainLog = this.options.log, principal: Principal = ADMIN): Promise<ReceiverView> {
     const { store, guard } = this.options;
     const body = input.headers ? { ...input, headers: unmaskHeaders(input.headers, (await this.get(id)).headers) } : input;
     const patch = body.url === undefined ? checkReceiverFields(body) : checkReceiverInput({ ...body, url: body.url }, guard);
@@ -101,15 +101,15 @@ export class Receivers {
     if (updated.enabledNow) await store.drains.wake(id);
     log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');
     warnUnconfirmed(log, id, updated.unconfirmed);
-    await this.options.events.receiverChanged(updated.receiver, { kind: 'updated', changed: Object.keys(patch) });
+    await this.options.events.receiverChanged(updated.receiver, { kind: 'updated', changed: Object.keys(patch), by: principal });
     return updated.receiver;
   }
 
   /** Deletes under the receiver's lock: once this returns, nothing is being sent to it and nothing will be. */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, principal: Principal = ADMIN): Promise<void> {
     const { store, locks, events, log } = this.options;
     const removed = await this.deletes.run(id, () => deleteUnderLock(store, locks, log, id));
-    await events.receiverChanged(removed, { kind: 'deleted' });
+    await events.receiverChanged(removed, { kind: 'deleted', by: principal });
   }
 
   async deadLetters(id: string, limit: number, cursor: string | undefined): Promise<DeadLetterPage> {

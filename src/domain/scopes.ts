@@ -18,6 +18,11 @@ export const ADMIN: Principal = { admin: true, publish: true, tenantId: undefine
 
 const TENANT_PREFIX = 'tenant:';
 
+/** Who made a change, as an operational event names them: the stored token's id, or a token of LOCKSTEP_API_TOKEN. */
+export function actorOf(principal: Principal): string {
+  return principal.tokenId ?? 'LOCKSTEP_API_TOKEN';
+}
+
 export function tenantScope(tenantId: string): string {
   return `${TENANT_PREFIX}${tenantId}`;
 }

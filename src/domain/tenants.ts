@@ -4,7 +4,7 @@ import type { CreateTenant, PatchTenant, PortalLink, Tenant } from '../shapes/te
 import type { Page, Store } from '../store/index.js';
 import type { DomainLog } from './log.js';
 import type { Receivers } from './receivers.js';
-import { tenantScope } from './scopes.js';
+import { ADMIN, tenantScope, type Principal } from './scopes.js';
 import type { Tokens } from './tokens.js';
 
 export interface TenantsOptions {
@@ -61,7 +61,7 @@ export class Tenants {
    * Deletes a tenant. With receivers left: 409, unless `cascade`, which deletes each of them the way
    * DELETE /v1/receivers/:id does (under its lock, its queue dropped), then the tenant.
    */
-  async delete(id: string, cascade: boolean, log: DomainLog = this.options.log): Promise<void> {
+  async delete(id: string, cascade: boolean, log: DomainLog = this.options.log, principal: Principal = ADMIN): Promise<void> {
     const { store, receivers } = this.options;
     for (let round = 0; round < CASCADE_ROUNDS; round++) {
       const result = await store.tenants.delete(id);
@@ -72,7 +72,7 @@ export class Tenants {
       }
       if (!cascade) throw tenantHasReceivers(id, await store.tenants.receiverCount(id));
       for (let page = await receivers.list(500, undefined, id); page.data.length > 0; page = await receivers.list(500, undefined, id)) {
-        for (const receiver of page.data) await receivers.delete(receiver.id).catch(ignoreNotFound);
+        for (const receiver of page.data) await receivers.delete(receiver.id, principal).catch(ignoreNotFound);
       }
     }
     throw tenantHasReceivers(id, await store.tenants.receiverCount(id));

@@ -54,6 +54,7 @@ const receiverNow = {
   description: Type.String(),
   eventTypes: Type.Array(Type.String()),
   enabled: Type.Boolean(),
+  by: Type.String({ description: 'the API token that made the change: its id (`tok_…`), or `LOCKSTEP_API_TOKEN` for one of those' }),
 };
 export const ReceiverCreatedSchema = Type.Object(receiverNow, { description: '`lockstep.receiver.created`: a receiver was registered' });
 export const ReceiverUpdatedSchema = Type.Object(
@@ -65,7 +66,7 @@ export const ReceiverUpdatedSchema = Type.Object(
   },
   { description: '`lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now' },
 );
-export const ReceiverDeletedSchema = Type.Object(Type.Pick(Type.Object(receiverNow), ['receiverId', 'tenantId', 'url']).properties, {
+export const ReceiverDeletedSchema = Type.Object(Type.Pick(Type.Object(receiverNow), ['receiverId', 'tenantId', 'url', 'by']).properties, {
   description: '`lockstep.receiver.deleted`: a receiver was deleted (with its tenant, too); nothing is sent to it any more',
 });
 export const TestEventSchema = Type.Object(
