@@ -124,7 +124,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
         response: { 200: withExample(RotatedSecretResponse, examples.rotated), ...errorsOf.rotate },
       },
     },
-    async (request) => receivers.rotateSecret(request.params.id, request.body, request.log),
+    async (request) => receivers.rotateSecret(request.params.id, request.body, request.log, request.principal),
   );
 
   app.patch(

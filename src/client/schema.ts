@@ -848,7 +848,7 @@ export interface webhooks {
     };
     get?: never;
     put?: never;
-    /** `lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now */
+    /** `lockstep.receiver.updated`: a receiver was changed (PATCH), or its signing key rotated; the fields show it as it is now */
     post: {
       parameters: {
         query?: never;
@@ -863,7 +863,7 @@ export interface webhooks {
             type: 'lockstep.receiver.updated';
             /** @description when the message was accepted (ISO 8601) */
             timestamp: string;
-            /** @description `lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now */
+            /** @description `lockstep.receiver.updated`: a receiver was changed (PATCH), or its signing key rotated; the fields show it as it is now */
             data: {
               receiverId: string;
               /** @description the receiver's tenant, when it has one */

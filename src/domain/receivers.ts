@@ -83,9 +83,12 @@ export class Receivers {
     return secret;
   }
 
-  /** A new signing key; the current one keeps signing beside it for the overlap. */
-  async rotateSecret(id: string, input: RotateSecret, log: DomainLog = this.options.log): Promise<RotatedSecret> {
-    return rotateKey(this.options.store, await this.get(id), input, log);
+  /** A new signing key; the current one keeps signing beside it for the overlap. Reported as an update of `secret`. */
+  async rotateSecret(id: string, input: RotateSecret, log: DomainLog = this.options.log, principal: Principal = ADMIN): Promise<RotatedSecret> {
+    const receiver = await this.get(id);
+    const rotated = await rotateKey(this.options.store, receiver, input, log);
+    await this.options.events.receiverChanged(receiver, { kind: 'updated', changed: ['secret'], by: principal });
+    return rotated;
   }
 
   /** Changes the given fields; a masked header value keeps the stored one; enabling wakes its queue. */

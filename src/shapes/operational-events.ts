@@ -64,7 +64,7 @@ export const ReceiverUpdatedSchema = Type.Object(
       description: 'the fields the change set, by name only (a secret or a header may be among them); `enabled` is there when it was enabled or disabled',
     }),
   },
-  { description: '`lockstep.receiver.updated`: a receiver was changed (PATCH); the fields show it as it is now' },
+  { description: '`lockstep.receiver.updated`: a receiver was changed (PATCH), or its signing key rotated; the fields show it as it is now' },
 );
 export const ReceiverDeletedSchema = Type.Object(Type.Pick(Type.Object(receiverNow), ['receiverId', 'tenantId', 'url', 'by']).properties, {
   description: '`lockstep.receiver.deleted`: a receiver was deleted (with its tenant, too); nothing is sent to it any more',

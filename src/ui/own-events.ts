@@ -11,6 +11,6 @@ export const OPERATIONAL_EVENTS: Record<Exclude<keyof webhooks, 'lockstep.test'>
   'lockstep.receiver.disabled': 'Lockstep disabled a receiver: it answered 410, or its deliveries kept ending dead',
   'lockstep.receiver.recovered': 'a success after a receiver was failing: its breaker closed',
   'lockstep.receiver.created': 'a receiver was registered',
-  'lockstep.receiver.updated': 'a receiver was changed: the fields it set, by name, and the receiver as it is now',
+  'lockstep.receiver.updated': 'a receiver was changed, or its signing key rotated: the fields set, by name, and the receiver as it is now',
   'lockstep.receiver.deleted': 'a receiver was deleted, alone or with its tenant',
 };

@@ -21,7 +21,7 @@ describe('operational events of a receiver’s life: created, updated, deleted, 
     await api.createReceiver({ url: receiver.url('ops'), eventTypes: ['lockstep.receiver.*'] });
   });
 
-  it('reports each change in order, naming the fields set and who set them, never a secret or a header value', async () => {
+  it('reports each change in order (a key rotation too), naming the fields set and who set them, never a secret or a header value', async () => {
     const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
     const created = await api.createReceiver({
       url: receiver.url('lifecycle'),
@@ -34,18 +34,22 @@ describe('operational events of a receiver’s life: created, updated, deleted, 
     const patch = (client: ApiClient, body: object) => client.request('PATCH', `/v1/receivers/${created.id}`, body);
     assert.equal((await patch(new ApiClient(api.url, operator.token), { enabled: false, headers: { authorization: 'Bearer newer-secret' } })).status, 200);
     assert.equal((await patch(api, { enabled: true, eventTypes: ['orders.*', 'refunds.*'] })).status, 200);
+    const rotated = await api.request<{ secret: string }>('POST', `/v1/receivers/${created.id}/secret/rotate`, {});
+    assert.equal(rotated.status, 200);
     assert.equal((await api.request('DELETE', `/v1/receivers/${created.id}`)).status, 204);
-    await waitFor('the four changes reported', () => lifeOf(created.id).length === 4);
+    await waitFor('the five changes reported', () => lifeOf(created.id).length === 5);
     const about = { receiverId: created.id, url: receiver.url('lifecycle') };
     const now = (eventTypes: string[], enabled: boolean) => ({ ...about, description: 'billing', eventTypes, enabled });
     assert.deepEqual(lifeOf(created.id), [
       ['lockstep.receiver.created', { ...now(['orders.*'], true), by: 'LOCKSTEP_API_TOKEN' }],
       ['lockstep.receiver.updated', { ...now(['orders.*'], false), changed: ['enabled', 'headers'], by: operator.id }],
       ['lockstep.receiver.updated', { ...now(['orders.*', 'refunds.*'], true), changed: ['enabled', 'eventTypes'], by: 'LOCKSTEP_API_TOKEN' }],
+      ['lockstep.receiver.updated', { ...now(['orders.*', 'refunds.*'], true), changed: ['secret'], by: 'LOCKSTEP_API_TOKEN' }],
       ['lockstep.receiver.deleted', { ...about, by: 'LOCKSTEP_API_TOKEN' }],
     ]);
     const bodies = receiver.for('ops').map((request) => request.body);
-    for (const hidden of [secret, 'top-secret', 'newer-secret']) assert.ok(!bodies.some((body) => body.includes(hidden)), `${hidden} is in no event`);
+    for (const hidden of [secret, rotated.body.secret, 'top-secret', 'newer-secret'])
+      assert.ok(!bodies.some((body) => body.includes(hidden)), `${hidden} is in no event`);
   });
 
   it("reports a tenant's receivers one by one, saying whose they were: created by its token, deleted with the tenant", async () => {
