@@ -2,6 +2,8 @@ import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import type { EventTypes } from '../domain/event-types.js';
 import type { EventType } from '../shapes/event-types.js';
 import { OWN_EVENT_DATA, WebhookBodySchema } from '../shapes/operational-events.js';
+import { examples } from './examples.js';
+import { OWN_EVENT_EXAMPLES } from './own-event-examples.js';
 
 type OpenApiDocument = {
   components?: { schemas?: Record<string, unknown> };
@@ -45,12 +47,17 @@ function ownEventWebhooks(): Record<string, unknown> {
       {
         post: {
           summary: data.description,
-          requestBody: { required: true, content: { 'application/json': { schema: WebhookBodySchema(type, data) } } },
+          requestBody: { required: true, content: { 'application/json': { schema: WebhookBodySchema(type, data), example: exampleBody(type) } } },
           responses: { '2XX': { description: 'delivered' }, '410': { description: 'disables the receiver: nothing more is sent to it' } },
         },
       },
     ]),
   );
+}
+
+/** The body a receiver of `type` gets, with its example data, as it arrives (README "What a receiver gets"). */
+function exampleBody(type: string): object {
+  return { type, timestamp: examples.accepted.createdAt, data: OWN_EVENT_EXAMPLES[type], fence: examples.attempt.fence };
 }
 
 export function withEvents(document: OpenApiDocument, catalog: EventType[]): OpenApiDocument {

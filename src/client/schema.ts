@@ -445,6 +445,38 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.failing",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "health": {
+           *           "lastSuccessAt": "2026-11-22T14:30:02.114Z",
+           *           "lastFailureAt": "2026-11-22T14:35:31.519Z",
+           *           "consecutiveFailures": 5,
+           *           "nextRetryAt": "2026-11-22T14:36:01.519Z",
+           *           "breaker": {
+           *             "state": "open",
+           *             "since": "2026-11-22T14:35:31.519Z",
+           *             "nextProbeAt": "2026-11-22T14:36:01.519Z"
+           *           },
+           *           "queueDepth": 3,
+           *           "deadLetters": 0
+           *         },
+           *         "lastAttempt": {
+           *           "messageId": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *           "attempt": 1,
+           *           "startedAt": "2026-11-22T14:35:31.519Z",
+           *           "durationMs": 38,
+           *           "statusCode": 503,
+           *           "error": null
+           *         }
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.failing';
@@ -531,6 +563,41 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.delivery.dead",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "health": {
+           *           "lastSuccessAt": "2026-11-22T14:30:02.114Z",
+           *           "lastFailureAt": "2026-11-22T14:35:31.519Z",
+           *           "consecutiveFailures": 5,
+           *           "nextRetryAt": "2026-11-22T14:36:01.519Z",
+           *           "breaker": {
+           *             "state": "open",
+           *             "since": "2026-11-22T14:35:31.519Z",
+           *             "nextProbeAt": "2026-11-22T14:36:01.519Z"
+           *           },
+           *           "queueDepth": 3,
+           *           "deadLetters": 0
+           *         },
+           *         "lastAttempt": {
+           *           "messageId": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *           "attempt": 8,
+           *           "startedAt": "2026-11-22T14:35:31.519Z",
+           *           "durationMs": 38,
+           *           "statusCode": 503,
+           *           "error": null
+           *         },
+           *         "messageId": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *         "eventType": "invoice.paid",
+           *         "attempts": 8
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.delivery.dead';
@@ -620,6 +687,39 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.disabled",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "health": {
+           *           "lastSuccessAt": "2026-11-22T14:30:02.114Z",
+           *           "lastFailureAt": "2026-11-22T14:35:31.519Z",
+           *           "consecutiveFailures": 5,
+           *           "nextRetryAt": "2026-11-22T14:36:01.519Z",
+           *           "breaker": {
+           *             "state": "open",
+           *             "since": "2026-11-22T14:35:31.519Z",
+           *             "nextProbeAt": "2026-11-22T14:36:01.519Z"
+           *           },
+           *           "queueDepth": 3,
+           *           "deadLetters": 0
+           *         },
+           *         "lastAttempt": {
+           *           "messageId": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *           "attempt": 1,
+           *           "startedAt": "2026-11-22T14:35:31.519Z",
+           *           "durationMs": 12,
+           *           "statusCode": 410,
+           *           "error": null
+           *         },
+           *         "reason": "gone"
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.disabled';
@@ -708,6 +808,38 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.recovered",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "health": {
+           *           "lastSuccessAt": "2026-11-22T14:35:31.519Z",
+           *           "lastFailureAt": null,
+           *           "consecutiveFailures": 0,
+           *           "nextRetryAt": null,
+           *           "breaker": {
+           *             "state": "closed",
+           *             "since": null,
+           *             "nextProbeAt": null
+           *           },
+           *           "queueDepth": 3,
+           *           "deadLetters": 0
+           *         },
+           *         "lastAttempt": {
+           *           "messageId": "msg_01m81ty5qz3thq4wqvkn0xgt6b",
+           *           "attempt": 2,
+           *           "startedAt": "2026-11-22T14:35:31.519Z",
+           *           "durationMs": 38,
+           *           "statusCode": 200,
+           *           "error": null
+           *         }
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.recovered';
@@ -794,6 +926,23 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.created",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "description": "billing service",
+           *         "eventTypes": [
+           *           "invoice.*"
+           *         ],
+           *         "enabled": true,
+           *         "by": "tok_01m81tw3k2v8h0d6c4x9s7b5ne"
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.created';
@@ -858,6 +1007,26 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.updated",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "description": "billing service",
+           *         "eventTypes": [
+           *           "invoice.*"
+           *         ],
+           *         "enabled": false,
+           *         "by": "tok_01m81tw3k2v8h0d6c4x9s7b5ne",
+           *         "changed": [
+           *           "enabled"
+           *         ]
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.updated';
@@ -924,6 +1093,18 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.receiver.deleted",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "url": "https://billing.example.com/webhooks",
+           *         "by": "tok_01m81tw3k2v8h0d6c4x9s7b5ne"
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.receiver.deleted';
@@ -985,6 +1166,18 @@ export interface webhooks {
       };
       requestBody: {
         content: {
+          /**
+           * @example {
+           *       "type": "lockstep.test",
+           *       "timestamp": "2026-11-22T14:35:31.519Z",
+           *       "data": {
+           *         "message": "A test event from Lockstep: your endpoint is reachable.",
+           *         "receiverId": "rcv_01m81ty179n6nkc35tt72nyn5a",
+           *         "sentAt": "2026-11-22T14:35:31.519Z"
+           *       },
+           *       "fence": 17
+           *     }
+           */
           'application/json': {
             /** @constant */
             type: 'lockstep.test';

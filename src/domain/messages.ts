@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/index.js';
 import type { MessageListQuery, MessageSummary } from '../shapes/message-list.js';
 import type { AcceptedMessage, Message, NewMessage } from '../shapes/messages.js';
-import { TEST_EVENT_TYPE, type TestEvent } from '../shapes/operational-events.js';
+import { TEST_EVENT_MESSAGE, TEST_EVENT_TYPE, type TestEvent } from '../shapes/operational-events.js';
 import type { AcceptResult, NewMessage as StoredNewMessage } from '../store/messages.js';
 import type { Page, Store } from '../store/index.js';
 import { batchCut, batchMessageKey } from './batch.js';
@@ -165,7 +165,7 @@ export class Messages {
   async sendTest(receiverId: string, log: DomainLog = this.options.log): Promise<AcceptedMessage> {
     const receiver = await this.options.store.receivers.get(receiverId);
     if (!receiver) throw notFound(`receiver ${receiverId}`);
-    const payload: TestEvent = { message: 'A test event from Lockstep: your endpoint is reachable.', receiverId, sentAt: new Date().toISOString() };
+    const payload: TestEvent = { message: TEST_EVENT_MESSAGE, receiverId, sentAt: new Date().toISOString() };
     const input = { eventType: TEST_EVENT_TYPE, payload, receiverIds: [receiverId], ...(receiver.tenantId ? { tenantId: receiver.tenantId } : {}) };
     const { message } = await this.acceptOwn(input, log);
     return message;

@@ -4,6 +4,7 @@ import { ReceiverHealthSchema } from './receivers.js';
 
 /** The event a receiver gets from POST /v1/receivers/:id/test. */
 export const TEST_EVENT_TYPE = 'lockstep.test';
+export const TEST_EVENT_MESSAGE = 'A test event from Lockstep: your endpoint is reachable.';
 /** A receiver's consecutive failures reached LOCKSTEP_BREAKER_FAILURES: its breaker opened. */
 export const RECEIVER_FAILING = 'lockstep.receiver.failing';
 /** A delivery ended `dead` after its last retry. */
@@ -78,6 +79,7 @@ export const TestEventSchema = Type.Object(
 export type ReceiverEventBase = Static<typeof ReceiverFailingSchema>;
 export type DeliveryDead = Static<typeof DeliveryDeadSchema>;
 export type ReceiverDisabled = Static<typeof ReceiverDisabledSchema>;
+export type ReceiverCreated = Static<typeof ReceiverCreatedSchema>;
 export type ReceiverUpdated = Static<typeof ReceiverUpdatedSchema>;
 export type ReceiverDeleted = Static<typeof ReceiverDeletedSchema>;
 export type OperationalEventData = ReceiverEventBase | DeliveryDead | ReceiverDisabled | ReceiverUpdated | ReceiverDeleted;

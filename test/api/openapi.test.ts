@@ -151,6 +151,19 @@ describe('OpenAPI document (/docs)', () => {
     assert.deepEqual(invalid, [], 'examples that do not match their schema');
   });
 
+  test('every event Lockstep sends itself (`webhooks`) has an example body that validates against its schema', () => {
+    const webhooks = (doc as OpenApi & { webhooks: Record<string, { post: { requestBody: { content: Record<string, Media> } } }> }).webhooks;
+    const ajv = openApiAjv();
+    const problems = Object.entries(webhooks).flatMap(([type, { post }]) => {
+      const media = post.requestBody.content['application/json'];
+      const [example] = media ? examplesOf(media) : [];
+      if (example === undefined) return [`${type}: no example`];
+      return ajv.validate(media?.schema ?? {}, example) ? [] : [`${type}: ${ajv.errorsText(ajv.errors)}`];
+    });
+    assert.ok(Object.keys(webhooks).length >= 8);
+    assert.deepEqual(problems, []);
+  });
+
   test('examples look like real Lockstep values', () => {
     const shown = JSON.stringify(operations.map(({ operation }) => operation));
     for (const id of shown.match(/"(rcv|msg)_[^"]*"/g) ?? []) assert.match(id, /^"(rcv|msg)_[0-9abcdefghjkmnpqrstvwxyz]{26}"$/, `${id} is a Lockstep id`);
