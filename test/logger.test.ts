@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino, type Logger } from 'pino';
-import type { FastifyBaseLogger } from 'fastify';
-import { requestLog } from '../src/api/request-log.js';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { bindRequestLog, requestLog } from '../src/api/request-log.js';
 import { REDACT_PATHS, serializeError } from '../src/logger-redact.js';
 import { componentLog } from '../src/logger.js';
 
@@ -94,6 +94,29 @@ test("a request's logger (made only when it logs) writes the request id, at the 
     [
       ['req-1', 'at the level', 1],
       ['req-2', 'above it', undefined],
+    ],
+  );
+});
+
+test('who a request acts for is on every line it logs after, whether its logger was made before or not', () => {
+  const lines = capture((log) => {
+    const lazy = requestLog(log as FastifyBaseLogger, { reqId: 'req-1' }, {});
+    bindRequestLog({ log: lazy } as FastifyRequest, { by: 'LOCKSTEP_API_TOKEN' });
+    lazy.info('after sign-in');
+    const made = requestLog(log as FastifyBaseLogger, { reqId: 'req-2' }, {});
+    made.info('before sign-in');
+    bindRequestLog({ log: made } as FastifyRequest, { by: 'tok_x' });
+    made.info('after sign-in');
+  })
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { reqId: string; msg: string; by?: string });
+  assert.deepEqual(
+    lines.map(({ reqId, msg, by }) => [reqId, msg, by]),
+    [
+      ['req-1', 'after sign-in', 'LOCKSTEP_API_TOKEN'],
+      ['req-2', 'before sign-in', undefined],
+      ['req-2', 'after sign-in', 'tok_x'],
     ],
   );
 });

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ADMIN, type Principal } from '../domain/scopes.js';
+import { actorOf, ADMIN, type Principal } from '../domain/scopes.js';
 import type { Tokens } from '../domain/tokens.js';
 import { LockstepError } from '../errors.js';
+import { bindRequestLog } from './request-log.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,6 +39,12 @@ export function requireBearerToken(app: FastifyInstance, tokens: string[]): void
   });
 }
 
+/** The request acts as `principal`, and every line it logs says who that is (`by`, as operational events do). */
+function signIn(request: FastifyRequest, principal: Principal): void {
+  request.principal = principal;
+  bindRequestLog(request, { by: actorOf(principal) });
+}
+
 /** Tokens that authenticated lately and their digests: hashing the same token on every request cost intake ~3% of its CPU. */
 const REMEMBERED_TOKENS = 1000;
 
@@ -61,13 +68,13 @@ export function authenticate(app: FastifyInstance, adminTokens: string[], tokens
     const offered = digests.get(token) ?? digest(token);
     if (isOneOf(admin, offered)) {
       passed(token, offered);
-      request.principal = ADMIN;
+      signIn(request, ADMIN);
       return done();
     }
     tokens.authenticate(offered.toString('hex')).then((principal) => {
       if (!principal) return done(unauthorized(UNAUTHORIZED_V1));
       passed(token, offered);
-      request.principal = principal;
+      signIn(request, principal);
       done();
     }, done);
   });

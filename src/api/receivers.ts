@@ -156,7 +156,7 @@ export const receiverRoutes: FastifyPluginCallbackTypebox<ReceiverRoutesOptions>
       },
     },
     async (request, reply) => {
-      await receivers.delete(request.params.id, request.principal);
+      await receivers.delete(request.params.id, request.principal, request.log);
       return reply.status(204).send(null);
     },
   );

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { levels, type Bindings, type ChildLoggerOptions } from 'pino';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
@@ -13,9 +13,15 @@ class RequestLog implements FastifyBaseLogger {
 
   constructor(
     private readonly parent: FastifyBaseLogger,
-    private readonly bindings: Bindings,
+    private bindings: Bindings,
     private readonly options: ChildLoggerOptions,
   ) {}
+
+  /** Adds to what every later line says, still without making the child. */
+  bind(more: Bindings): void {
+    if (this.made) this.made = this.made.child(more);
+    else this.bindings = { ...this.bindings, ...more };
+  }
 
   /** A route's `logLevel` comes as the child's option; else the parent's. */
   get level(): string {
@@ -62,6 +68,12 @@ class RequestLog implements FastifyBaseLogger {
     const logger = this.real();
     Reflect.apply(logger[level], logger, line);
   }
+}
+
+/** Says `more` on every later line of the request's log, as a child would, without making the child now. */
+export function bindRequestLog(request: FastifyRequest, more: Bindings): void {
+  if (request.log instanceof RequestLog) request.log.bind(more);
+  else request.log = request.log.child(more);
 }
 
 /** Fastify's `childLoggerFactory`: a request's logger that costs nothing until it logs. */

@@ -109,8 +109,8 @@ export class Receivers {
   }
 
   /** Deletes under the receiver's lock: once this returns, nothing is being sent to it and nothing will be. */
-  async delete(id: string, principal: Principal = ADMIN): Promise<void> {
-    const { store, locks, events, log } = this.options;
+  async delete(id: string, principal: Principal = ADMIN, log: DomainLog = this.options.log): Promise<void> {
+    const { store, locks, events } = this.options;
     const removed = await this.deletes.run(id, () => deleteUnderLock(store, locks, log, id));
     await events.receiverChanged(removed, { kind: 'deleted', by: principal });
   }

@@ -72,7 +72,7 @@ export class Tenants {
       }
       if (!cascade) throw tenantHasReceivers(id, await store.tenants.receiverCount(id));
       for (let page = await receivers.list(500, undefined, id); page.data.length > 0; page = await receivers.list(500, undefined, id)) {
-        for (const receiver of page.data) await receivers.delete(receiver.id, principal).catch(ignoreNotFound);
+        for (const receiver of page.data) await receivers.delete(receiver.id, principal, log).catch(ignoreNotFound);
       }
     }
     throw tenantHasReceivers(id, await store.tenants.receiverCount(id));
