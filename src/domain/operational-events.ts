@@ -87,9 +87,8 @@ export class OperationalEvents {
   }
 
   /**
-   * A receiver's change, published before the API answers so that the events of one receiver are
-   * stored in the order its changes were; one that cannot be stored is logged and counted, and the
-   * change stands.
+   * A receiver's change, published before the API answers so that changes made one after another
+   * are stored in that order; one that cannot be stored is logged and counted, and the change stands.
    */
   async receiverChanged(receiver: ReceiverView, change: ReceiverChange): Promise<void> {
     const eventType = { created: RECEIVER_CREATED, updated: RECEIVER_UPDATED, deleted: RECEIVER_DELETED }[change.kind];
