@@ -51,19 +51,20 @@ export class Messages {
    */
   async accept(input: NewMessage, headerKey: string | undefined, log: DomainLog = this.options.log, traceparent?: string): Promise<Accepted> {
     if (hasOwnPrefix(input.eventType)) throw reservedEventType('eventType', input.eventType);
-    if (hasOwnPrefix(oneKey(headerKey, input.idempotencyKey) ?? '')) throw reservedIdempotencyKey(headerKey ? 'Idempotency-Key' : 'idempotencyKey');
-    return this.acceptAny(input, headerKey, log, traceparent);
+    const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
+    if (hasOwnPrefix(idempotencyKey ?? '')) throw reservedIdempotencyKey(headerKey ? 'Idempotency-Key' : 'idempotencyKey');
+    return this.acceptAny(input, idempotencyKey, log, traceparent);
   }
 
   /** Lockstep's own events (own-events.ts), which producers may not send: stored as a producer's message would be. */
   acceptOwn(input: NewMessage, log: DomainLog = this.options.log): Promise<Accepted> {
-    return this.acceptAny(input, undefined, log);
+    return this.acceptAny(input, input.idempotencyKey, log);
   }
 
-  private async acceptAny(input: NewMessage, headerKey: string | undefined, log: DomainLog, traceparent?: string): Promise<Accepted> {
+  /** `idempotencyKey`: the one the header and the body agree on. */
+  private async acceptAny(input: NewMessage, idempotencyKey: string | undefined, log: DomainLog, traceparent?: string): Promise<Accepted> {
     const { store, metrics } = this.options;
     checkPayloadDepth(input.payload, 'payload');
-    const idempotencyKey = oneKey(headerKey, input.idempotencyKey);
     if (input.tenantId !== undefined) await this.refuseUnknownTenants([input], () => 'tenantId');
     const { eventType, payload, receiverIds, tenantId } = input;
     const [result] = await this.checkedAccept([{ eventType, payload, receiverIds, idempotencyKey, tenantId }], () => '', traceparent);
