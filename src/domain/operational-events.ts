@@ -92,7 +92,7 @@ export class OperationalEvents {
    */
   async receiverChanged(receiver: ReceiverView, change: ReceiverChange): Promise<void> {
     const eventType = { created: RECEIVER_CREATED, updated: RECEIVER_UPDATED, deleted: RECEIVER_DELETED }[change.kind];
-    if (!(await this.store.messages.subscribed(eventType).catch(() => true))) return;
+    if (!(await this.wanted(eventType))) return;
     const { id: receiverId, tenantId, url, description, eventTypes, enabled } = receiver;
     const who = { receiverId, ...(tenantId ? { tenantId } : {}), url, by: actorOf(change.by) };
     await this.publishOne({
@@ -111,9 +111,7 @@ export class OperationalEvents {
 
   private async publish(receiverId: string, reports: Report[]): Promise<void> {
     const wanted = new Map<string, boolean>();
-    for (const { eventType } of reports)
-      // a Redis error counts as "wanted": publishOne's tries handle it
-      if (!wanted.has(eventType)) wanted.set(eventType, await this.store.messages.subscribed(eventType).catch(() => true));
+    for (const { eventType } of reports) if (!wanted.has(eventType)) wanted.set(eventType, await this.wanted(eventType));
     const chosen = reports.filter(({ eventType }) => wanted.get(eventType));
     if (chosen.length === 0) return;
     const receiver = await this.store.receivers.get(receiverId).catch(() => null);
@@ -131,6 +129,11 @@ export class OperationalEvents {
         idempotencyKey: `${eventType}/${receiverId}/${messageId}/${attempt}`,
       });
     }
+  }
+
+  /** Whether some receiver subscribes to `eventType`; a Redis error counts as yes, and publishOne's tries handle it. */
+  private wanted(eventType: string): Promise<boolean> {
+    return this.store.messages.subscribed(eventType).catch(() => true);
   }
 
   private async publishOne(event: OwnEvent): Promise<void> {
