@@ -51,6 +51,7 @@ const SHARDED = [
   'test/emitter/delivery-path.test.ts',
   'test/api/api.test.ts',
   'test/api/dead-letters-and-stats.test.ts',
+  'test/api/payload-deletion.test.ts',
   'test/tenants/messages.test.ts',
   'test/tenants/tenants.test.ts',
 ].map((file) => join(...file.split('/')));

@@ -8,7 +8,7 @@ import type { ErrorCode } from './shapes/common.js';
  * - LOCKSTEP_METHOD_NOT_ALLOWED: a route's path with a method it does not take (405, `Allow` lists those it does);
  * - LOCKSTEP_FORBIDDEN: a valid token whose scopes do not cover the route (403);
  * - LOCKSTEP_CONFLICT: a tenant id taken, a tenant that still has receivers, a receiver that kept
- *   changing under a PATCH or rotation (409);
+ *   changing under a PATCH or rotation, a resend of a message whose payload was deleted (409);
  * - LOCKSTEP_REDIS_UNAVAILABLE: Redis cannot be reached right now, a write may or may not have been
  *   stored (503); LOCKSTEP_REDIS_OUT_OF_MEMORY: Redis refuses writes at maxmemory (503);
  * - LOCKSTEP_LOCK_BACKEND: the lock service (etcd, Consul, Redis locks) failed (503);

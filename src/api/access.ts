@@ -22,6 +22,7 @@ export const ROUTE_ACCESS: Record<string, RouteAccess> = {
   'GET /v1/messages': { tenant: true },
   'GET /v1/messages/:id': { tenant: true, owner: 'message' },
   'POST /v1/messages/:id/resend': { tenant: true, owner: 'message' },
+  'DELETE /v1/messages/:id/payload': { tenant: true, owner: 'message' },
   'POST /v1/receivers': { tenant: true },
   'GET /v1/receivers': { tenant: true },
   'GET /v1/receivers/:id': { tenant: true, owner: 'receiver' },

@@ -1,6 +1,7 @@
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { unknownReceiver, type Messages } from '../domain/messages.js';
+import { payloadDeleted, unknownReceiver, type Messages } from '../domain/messages.js';
 import { tooDeep } from '../domain/payload-depth.js';
 import { EVENT_TYPE_PATTERN, ID_PATTERN } from '../shapes/common.js';
 import {
@@ -46,10 +47,11 @@ const errorsOf = {
     errorExamples.messageNotFound,
     errorExamples.bodyTooLarge,
     errorExamples.unknownReceiverId,
+    errorBodyOf(payloadDeleted(examples.messageId)),
   ),
 };
 
-/** Intake, reading and resending: each route is its schema and one call to the messages module. */
+/** Intake, reading, resending and deleting a payload: each route is its schema and one call to the messages module. */
 export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> = (app, { messages, bodyLimitBytes, tracing }, done) => {
   traceRequests(app, tracing);
   app.post(
@@ -132,6 +134,25 @@ export const messageRoutes: FastifyPluginCallbackTypebox<MessageRoutesOptions> =
       },
     },
     async (request, reply) => reply.status(202).send(await messages.resend(request.params.id, request.body?.receiverIds, request.log)),
+  );
+
+  app.delete(
+    '/messages/:id/payload',
+    {
+      schema: {
+        tags,
+        operationId: 'deleteMessagePayload',
+        summary: "Delete a message's payload (one sent by mistake); its unfinished deliveries are cancelled and it is never sent again",
+        description:
+          'Its type, time, deliveries and attempts stay (`GET` shows `payload: null` and `payloadDeletedAt`); a resend answers 409 and its dead letters leave the list. A request an emitter has already started (or claimed just before) may still go out once; its attempt is kept. Deleting again answers 204.',
+        params: messageIdParams,
+        response: { 204: Type.Null(), ...errorsOf.read },
+      },
+    },
+    async (request, reply) => {
+      await messages.deletePayload(request.params.id, request.log);
+      return reply.status(204).send(null);
+    },
   );
   done();
 };

@@ -241,6 +241,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/messages/{id}/payload': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Delete a message's payload (one sent by mistake); its unfinished deliveries are cancelled and it is never sent again
+     * @description Its type, time, deliveries and attempts stay (`GET` shows `payload: null` and `payloadDeletedAt`); a resend answers 409 and its dead letters leave the list. A request an emitter has already started (or claimed just before) may still go out once; its attempt is kept. Deleting again answers 204.
+     */
+    delete: operations['deleteMessagePayload'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/receivers/{id}/test': {
     parameters: {
       query?: never;
@@ -5032,7 +5052,13 @@ export interface operations {
             tenantId?: string;
             eventType?: string;
             createdAt?: string;
+            /** @description null once deleted (`payloadDeletedAt`) */
             payload?: unknown;
+            /**
+             * Format: date-time
+             * @description when DELETE /v1/messages/:id/payload removed the payload: it can never be sent again
+             */
+            payloadDeletedAt?: string;
             deliveries?: {
               receiverId?: string;
               /** @enum {string} */
@@ -5448,6 +5474,43 @@ export interface operations {
         };
       };
       /** @description Default Response */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 409,
+           *       "code": "LOCKSTEP_CONFLICT",
+           *       "error": "Conflict",
+           *       "message": "message msg_01m81ty5qz3thq4wqvkn0xgt6b has no payload any more (it was deleted), so it cannot be sent again: publish a new message instead"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
       413: {
         headers: {
           [name: string]: unknown;
@@ -5498,6 +5561,216 @@ export interface operations {
            *       "error": "Unprocessable Entity",
            *       "message": "receiverIds[0] names no receiver (rcv_01m81ty179n6nkc35tt72nyn5a)",
            *       "field": "receiverIds[0]"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 503,
+           *       "code": "LOCKSTEP_REDIS_UNAVAILABLE",
+           *       "error": "Service Unavailable",
+           *       "message": "Redis is unavailable right now. A request that writes may or may not have been stored: retry shortly, and for a message retry with the same Idempotency-Key so that it cannot be stored twice."
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+    };
+  };
+  deleteMessagePayload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description message id (msg_…)
+         * @example msg_01m81ty5qz3thq4wqvkn0xgt6b
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 400,
+           *       "code": "LOCKSTEP_BAD_FIELD",
+           *       "error": "Bad Request",
+           *       "message": "params.id must be a message id: msg_ and 26 lowercase letters or digits",
+           *       "field": "params.id"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 401,
+           *       "code": "LOCKSTEP_UNAUTHORIZED",
+           *       "error": "Unauthorized",
+           *       "message": "missing, wrong, expired or revoked bearer token: send \"Authorization: Bearer <token>\" (LOCKSTEP_API_TOKEN, or a token from POST /v1/tokens)"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 403,
+           *       "code": "LOCKSTEP_FORBIDDEN",
+           *       "error": "Forbidden",
+           *       "message": "this token's scopes do not allow GET /v1/stats: it needs an admin token"
+           *     }
+           */
+          'application/json': {
+            statusCode: number;
+            /**
+             * @description stable error code: decide by it, not by the message
+             * @enum {string}
+             */
+            code:
+              | 'LOCKSTEP_BAD_FIELD'
+              | 'LOCKSTEP_NOT_FOUND'
+              | 'LOCKSTEP_METHOD_NOT_ALLOWED'
+              | 'LOCKSTEP_UNAUTHORIZED'
+              | 'LOCKSTEP_FORBIDDEN'
+              | 'LOCKSTEP_CONFLICT'
+              | 'LOCKSTEP_REDIS_UNAVAILABLE'
+              | 'LOCKSTEP_REDIS_OUT_OF_MEMORY'
+              | 'LOCKSTEP_LOCK_BACKEND'
+              | 'LOCKSTEP_INTERNAL';
+            error?: string;
+            message: string;
+            field?: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "statusCode": 404,
+           *       "code": "LOCKSTEP_NOT_FOUND",
+           *       "error": "Not Found",
+           *       "message": "message msg_01m81ty5qz3thq4wqvkn0xgt6b not found"
            *     }
            */
           'application/json': {

@@ -181,9 +181,20 @@ export class Messages {
     const { store } = this.options;
     const result = await store.messages.resend(id, receiverIds);
     if (result.kind === 'not-found') throw notFound(`message ${id}`);
+    if (result.kind === 'payload-deleted') throw payloadDeleted(id);
     if (result.kind === 'unknown-receiver') throw unknownReceiver(`receiverIds[${receiverIds?.indexOf(result.receiverId)}]`, result.receiverId);
     await scheduleDrains(store, log, result.message.receiverIds);
     return result.message;
+  }
+
+  /**
+   * Deletes a message's payload (one sent by mistake: personal data, a secret). Its unfinished
+   * deliveries are cancelled and it can never be resent or replayed; its type, time and attempts stay.
+   */
+  async deletePayload(id: string, log: DomainLog = this.options.log): Promise<void> {
+    const result = await this.options.store.messages.deletePayload(id);
+    if (result.kind === 'not-found') throw notFound(`message ${id}`);
+    log.info({ messageId: id, cancelled: result.cancelled, payloadDeletedAt: result.deletedAt }, 'message payload deleted');
   }
 
   /**
@@ -218,6 +229,14 @@ const catalogChanging = (): LockstepError =>
     'LOCKSTEP_CONFLICT',
     409,
     'the event-type catalog kept changing while the messages were being stored: send the request again with the same Idempotency-Key',
+  );
+
+/** Exported for the OpenAPI examples. */
+export const payloadDeleted = (id: string): LockstepError =>
+  new LockstepError(
+    'LOCKSTEP_CONFLICT',
+    409,
+    `message ${id} has no payload any more (it was deleted), so it cannot be sent again: publish a new message instead`,
   );
 
 /** The header and the body may both carry the key, but not two different ones. */

@@ -104,7 +104,10 @@ export const MessageSchema = Type.Object({
   tenantId: Type.Optional(Type.String()),
   eventType: Type.String(),
   createdAt: Type.String(),
-  payload: Type.Unknown(),
+  payload: Type.Unknown({ description: 'null once deleted (`payloadDeletedAt`)' }),
+  payloadDeletedAt: Type.Optional(
+    Type.String({ format: 'date-time', description: 'when DELETE /v1/messages/:id/payload removed the payload: it can never be sent again' }),
+  ),
   deliveries: Type.Array(DeliverySchema),
 });
 export type Message = Static<typeof MessageSchema>;

@@ -1,5 +1,5 @@
 import { Keys } from './keys.js';
-import type { Attempt, DeliveryStatus } from './types.js';
+import type { Attempt, Delivery, DeliveryStatus } from './types.js';
 
 /** A delivery's state as the scripts keep it (its message hash's field `Keys.deliveryField`). */
 export interface StoredDelivery {
@@ -35,7 +35,7 @@ export function omittedAttempts(attempts: number): number {
  * its accepted attempts, and its attempts whose record was refused (a stale holder's request: it
  * was sent, so it is history too). Each history is in the order the requests started.
  */
-export function readDeliveries(hash: Record<string, string>): { receiverId: string; state: StoredDelivery; history: AttemptHistory }[] {
+function readDeliveries(hash: Record<string, string>): { receiverId: string; state: StoredDelivery; history: AttemptHistory }[] {
   const states = new Map<string, StoredDelivery>();
   const attempts = new Map<string, Attempt[]>();
   for (const [field, value] of Object.entries(hash)) {
@@ -58,4 +58,18 @@ export function readDeliveries(hash: Record<string, string>): { receiverId: stri
 
 function byStart(a: Attempt, b: Attempt): number {
   return a.startedAt.localeCompare(b.startedAt) || a.attempt - b.attempt;
+}
+
+/** Every delivery of a message as GET /v1/messages/:id shows it, from its hash (with every copy's fields). */
+export function deliveriesOf(hash: Record<string, string>): Delivery[] {
+  return readDeliveries(hash).map(({ receiverId, state, history }) => {
+    const waiting = state.status === 'retrying' && state.dueAt > Date.now();
+    return {
+      receiverId,
+      status: state.status,
+      nextAttemptAt: waiting ? new Date(state.dueAt).toISOString() : null,
+      attempts: history.attempts,
+      omittedAttempts: history.omitted,
+    };
+  });
 }

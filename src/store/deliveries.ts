@@ -162,7 +162,7 @@ export class DeliveryStore {
     /** A message whose deliveries are all final is removed this long after (Redis expiry). */
     private readonly retentionMs: number,
   ) {
-    this.windows = new WindowReader(redis, keys);
+    this.windows = new WindowReader(redis, keys, retentionMs);
   }
 
   /**

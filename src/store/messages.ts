@@ -1,13 +1,14 @@
 import { firstIdAt, newId } from '../ids.js';
 import type { ReplicaBarrier } from '../redis-replicas.js';
-import { readDeliveries, type AttemptHistory, type StoredDelivery } from './attempts.js';
+import { deliveriesOf } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
+import { PayloadEraser, type PayloadDeletion } from './payload-deletion.js';
 import { subscribesTo, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
 import { readHomeCopy, ShardedIntake, type AcceptCall } from './sharded-intake.js';
 import { TurnPipeline } from './turn-pipeline.js';
-import type { AcceptedMessage, Delivery, Message } from './types.js';
+import type { AcceptedMessage, Message } from './types.js';
 
 export interface NewMessage {
   eventType: string;
@@ -19,7 +20,12 @@ export interface NewMessage {
   tenantId?: string;
 }
 
-export type ResendResult = { kind: 'resent'; message: AcceptedMessage } | { kind: 'not-found' } | { kind: 'unknown-receiver'; receiverId: string };
+export type ResendResult =
+  | { kind: 'resent'; message: AcceptedMessage }
+  | { kind: 'not-found' }
+  | { kind: 'unknown-receiver'; receiverId: string }
+  /** Its payload was deleted (payload-deletion.ts): nothing is left to send. */
+  | { kind: 'payload-deleted' };
 
 export type AcceptResult =
   /** `toWake`: the receivers that may have no drain job yet (their queue was empty, or held only retries not due yet). */
@@ -51,6 +57,7 @@ export class MessageStore {
   private readonly sharded: ShardedIntake | undefined;
   /** When this process last trimmed each tenant's index ('' = messages without a tenant) and the global one with it. */
   private readonly trimmedAt = new Map<string, number>();
+  private readonly eraser: PayloadEraser;
 
   constructor(
     private readonly redis: StoreRedis,
@@ -63,6 +70,12 @@ export class MessageStore {
   ) {
     this.pipeline = new TurnPipeline(redis);
     this.sharded = keys.groupKeys.length > 1 ? new ShardedIntake(redis, keys, this.pipeline, receivers, retentionMs) : undefined;
+    this.eraser = new PayloadEraser(redis, keys, retentionMs, replicas);
+  }
+
+  /** Deletes the message's payload and cancels its unfinished deliveries (payload-deletion.ts). */
+  deletePayload(id: string): Promise<PayloadDeletion> {
+    return this.eraser.erase(id);
   }
 
   /** `traceparent`: the trace context kept with the message for its delivery attempts' spans. */
@@ -133,15 +146,16 @@ export class MessageStore {
   async get(id: string): Promise<Message | null> {
     // one key per shard group holds the message with its deliveries there and their attempts (lua/includes/keys.lua)
     const hash = await this.readCopies(id);
-    const { eventType, payload, createdAt, tenant } = hash;
-    if (!createdAt || eventType === undefined || payload === undefined) return null;
+    const { eventType, payload, createdAt, tenant, payloadDeletedAt } = hash;
+    if (!createdAt || eventType === undefined || (payload === undefined && payloadDeletedAt === undefined)) return null;
     return {
       id,
       ...(tenant ? { tenantId: tenant } : {}),
       eventType,
-      payload: JSON.parse(payload) as unknown,
+      payload: payload === undefined ? null : (JSON.parse(payload) as unknown),
+      ...(payloadDeletedAt ? { payloadDeletedAt: new Date(Number(payloadDeletedAt)).toISOString() } : {}),
       createdAt,
-      deliveries: readDeliveries(hash).map(({ receiverId, state, history }) => toDelivery(receiverId, state, history)),
+      deliveries: deliveriesOf(hash),
     };
   }
 
@@ -163,7 +177,7 @@ export class MessageStore {
   async resend(id: string, receiverIds: string[] | undefined): Promise<ResendResult> {
     const home = this.keys.of(id);
     const stored = await readHomeCopy(this.redis, this.keys, id);
-    if (!stored) return { kind: 'not-found' };
+    if (!stored) return { kind: (await this.redis.hexists(home.message(id), 'payloadDeletedAt')) ? 'payload-deleted' : 'not-found' };
     const targets = receiverIds ?? stored.receiverIds;
     if (receiverIds) {
       // a receiver of another tenant counts as unknown, as at accept
@@ -183,6 +197,8 @@ export class MessageStore {
       const args = [id, isHome ? '' : base, isHome ? resent.join(',') : '', isHome ? stored.idempotencyKey : '', String(ids.length), ...ids];
       const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
       if (kind === 'not-found') return { kind };
+      // deleted after the read above: what this resend queued in other groups is cancelled again
+      if (kind === 'payload-deleted') return (await this.eraser.erase(id, resent), { kind });
       resent.push(...rest);
     }
     await this.replicas.confirm();
@@ -272,15 +288,4 @@ function toAcceptResult(reply: string[], message: Omit<AcceptedMessage, 'receive
 /** The enabled receivers of the message's tenant (or of none) that subscribe to its type; accept.lua checks the tenant again. */
 function matching(directory: ReceiverDirectory, eventType: string, tenantId: string | undefined): string[] {
   return directory.receivers.filter((r) => r.enabled && r.tenantId === tenantId && subscribesTo(r.eventTypes, eventType)).map((r) => r.id);
-}
-
-function toDelivery(receiverId: string, stored: StoredDelivery, history: AttemptHistory): Delivery {
-  const waiting = stored.status === 'retrying' && stored.dueAt > Date.now();
-  return {
-    receiverId,
-    status: stored.status,
-    nextAttemptAt: waiting ? new Date(stored.dueAt).toISOString() : null,
-    attempts: history.attempts,
-    omittedAttempts: history.omitted,
-  };
 }

@@ -54,6 +54,8 @@ export interface StoreCommands {
   writeEventType(catalogKey: string, versionKey: string, op: 'create' | 'delete', name: string, type: string): Promise<number>;
   replaceEventType(catalogKey: string, versionKey: string, name: string, readType: string, nextType: string): Promise<'gone' | 'changed' | 'replaced'>;
   resendMessage(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<string[]>;
+  /** lua/delete-payload.lua: one shard group's copy of a message loses its payload; its unfinished deliveries are cancelled. */
+  deletePayload(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<unknown>;
   wakeLater(wakeKey: string, receiverId: string, delayMs: number): Promise<number>;
   promoteDue(wakeKey: string, limit: number): Promise<string[]>;
   countStats(numberOfKeys: number, ...keysAndArgs: Arg[]): Promise<number>;
@@ -144,6 +146,7 @@ const SCRIPTS: [name: keyof StoreCommands, file: string, numberOfKeys?: number][
   ['writeEventType', 'write-event-type.lua', 2],
   ['replayDead', 'replay.lua'],
   ['resendMessage', 'resend.lua'],
+  ['deletePayload', 'delete-payload.lua'],
   ['wakeLater', 'wake-later.lua', 1],
   ['promoteDue', 'promote-due.lua', 1],
   ['countStats', 'count-stats.lua'],

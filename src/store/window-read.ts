@@ -19,6 +19,8 @@ export class WindowReader {
   constructor(
     private readonly redis: StoreRedis,
     private readonly keys: Keys,
+    /** A message whose deliveries are all final is removed this long after (Redis expiry). */
+    private readonly retentionMs: number,
   ) {}
 
   /** The claimed window with its messages; null when every one of them was gone (dropped: claim again). */
@@ -69,7 +71,7 @@ export class WindowReader {
     if (gone.length === 0) return { ...window, deliveries };
     // a gone message must never block the queue (lua/drop-gone.lua checks again)
     const keys = [k.queue(receiverId), k.retries(receiverId), ...k.statsKeys, ...gone.map((id) => k.message(id))];
-    await this.redis.dropGone(keys.length, ...keys, receiverId, ...gone);
+    await this.redis.dropGone(keys.length, ...keys, receiverId, this.retentionMs, ...gone);
     return deliveries.length > 0 ? { ...window, deliveries } : null;
   }
 }

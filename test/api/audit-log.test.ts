@@ -39,3 +39,16 @@ test('a real API process logs who registered, read the secret of, changed and de
     ],
   );
 });
+
+test("a real API process logs who deleted a message's payload, and never the payload", async () => {
+  const admin = new ApiClient(proc.url ?? '');
+  const operator = await createToken(admin, ['admin']);
+  const { id } = await admin.post('audit.mistake', { card: '4242 4242 4242 4242' });
+  assert.equal((await new ApiClient(admin.url, operator.token).request('DELETE', `/v1/messages/${id}/payload`)).status, 204);
+  const lines = proc.json().filter((line) => line.msg === 'message payload deleted' && line.messageId === id);
+  assert.deepEqual(
+    lines.map((line) => [line.by, typeof line.payloadDeletedAt]),
+    [[operator.id, 'string']],
+  );
+  assert.ok(!proc.logs.some((line) => line.includes('4242 4242')), 'the payload is in no log line');
+});

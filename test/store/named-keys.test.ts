@@ -32,6 +32,18 @@ describe('scripts given the keys the caller read first', () => {
     assert.equal(Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued')), 1, 'the counters follow');
   });
 
+  test('a claimed delivery whose payload was deleted after the claim is cancelled, not sent, and leaves the queue', async () => {
+    const receiverId = await db.newReceiver();
+    const [first, second] = [await accept(receiverId), await accept(receiverId)];
+    // what lua/delete-payload.lua would find nothing to cancel of: a resend racing it put the delivery back
+    await db.raw.redis.multi().hdel(db.raw.keys.message(first), 'payload').hset(db.raw.keys.message(first), 'payloadDeletedAt', Date.now()).exec();
+    const claim = await db.store.deliveries.claim(receiverId, holder, 2, 1000);
+    assert.deepEqual(claim.kind === 'send' ? claim.deliveries.map((d) => d.messageId) : claim.kind, [second]);
+    assert.deepEqual(await db.raw.redis.zrange(db.raw.keys.queue(receiverId), 0, -1), [second]);
+    assert.equal((await db.store.messages.get(first))?.deliveries[0]?.status, 'cancelled');
+    assert.ok((await db.raw.redis.pttl(db.raw.keys.message(first))) > 0, 'its message is final: it expires with the retention');
+  });
+
   test('a delete cancels every queued delivery, more than one call takes, and shortens their idempotency keys', async () => {
     const queuedBefore = Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued'));
     const receiverId = await db.newReceiver();

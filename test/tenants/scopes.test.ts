@@ -41,6 +41,11 @@ const MATRIX: [route: string, call: (w: World) => Promise<Call> | Call, expected
     (w) => ({ method: 'POST', path: `/v1/messages/${w.a.deliveredId}/resend`, body: {} }),
     { publish: 403, own: 'ok', other: 404 },
   ],
+  [
+    'DELETE /v1/messages/{id}/payload',
+    async (w) => ({ method: 'DELETE', path: `/v1/messages/${(await w.admin.post('m.x', {}, { tenantId: w.a.id })).id}/payload` }),
+    { publish: 403, own: 'ok', other: 404 },
+  ],
   ['POST /v1/receivers', (w) => ({ method: 'POST', path: '/v1/receivers', body: { url: w.url } }), { publish: 403, own: 'ok', other: 'ok' }],
   [
     'POST /v1/receivers tenantId',

@@ -60,6 +60,19 @@ describe('dashboard messages in a real browser', { skip: missing }, () => {
     await page.getByText('messages 1–50, newest first').waitFor();
   });
 
+  test("deletes a message's payload and shows when", async () => {
+    const { id } = await api.post('mistake.event', { card: '4242 4242 4242 4242' });
+    await open(`messages/${id}`);
+    await page.getByText('payload', { exact: true }).click();
+    await page.getByText('4242 4242 4242 4242').waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete payload' }).click();
+    await page.locator('.payload-deleted').waitFor();
+    assert.equal(await page.getByText('4242 4242 4242 4242').count(), 0);
+    const message = await api.message(id);
+    assert.deepEqual([message.payload, typeof message.payloadDeletedAt], [null, 'string']);
+  });
+
   test('replays a dead letter and shows it delivered', async () => {
     receiver.set('flaky', { status: 200 });
     await open('dead');

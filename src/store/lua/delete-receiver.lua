@@ -21,16 +21,12 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local stats = statsKeys(8)
 local now = redisNow()
-local function cancel(delivery)
-  delivery.status = 'cancelled'
-  delivery.claim = nil
-end
 local queued, retrying = 0, 0
 for i = 0, (#ARGV - 2) / 2 - 1 do
   local messageId, idemName = ARGV[3 + 2 * i], ARGV[4 + 2 * i]
   local messageKey, idemKey = KEYS[12 + 2 * i], KEYS[13 + 2 * i]
   if redis.call('ZSCORE', KEYS[2], messageId) then
-    if changeDelivery(messageKey, ARGV[1], cancel) then
+    if changeDelivery(messageKey, ARGV[1], cancelDelivery) then
       local idem, idemUntil = messageIdem(messageKey)
       if idem ~= idemName then idem = '' end -- never touch a key the caller did not name
       closeDelivery(messageKey, idemKey, tonumber(ARGV[2]), now, idem, idemUntil)

@@ -13,7 +13,7 @@
 -- in other groups (comma-separated; given to the home group's call, so that its copy lists every
 -- receiver), ARGV[4] the idempotency key's name as the caller read it from the home copy ('' =
 -- none), then the group: its receiver count n, its n receiver ids
--- Returns {'not-found'} | {'resent', receiverIds...}
+-- Returns {'not-found'} | {'payload-deleted'} | {'resent', receiverIds...}
 --@include includes/now.lua
 --@include includes/keys.lua
 --@include includes/retention.lua
@@ -29,6 +29,8 @@ if redis.call('EXISTS', group.copy) == 0 then
   if base.tenant ~= '' then fields[#fields + 1], fields[#fields + 2] = 'tenant', base.tenant end
   redis.call('HSET', group.copy, unpack(fields))
 end
+-- its payload deleted (lua/delete-payload.lua) since the caller read it: nothing is resent
+if redis.call('HEXISTS', group.copy, 'payload') == 0 then return {'payload-deleted'} end
 local tenant = redis.call('HGET', group.copy, 'tenant') or ''
 
 local resent = {'resent'}

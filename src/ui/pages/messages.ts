@@ -1,10 +1,10 @@
 import { api, ApiError } from '../api.js';
 import type { Attempt, Delivery, Message } from '../api-types.js';
-import { fill, h, table } from '../dom.js';
+import { fill, h, table, toast } from '../dom.js';
 import { ago, excerpt, time } from '../format.js';
 import { receiverUrls } from '../queries.js';
 import { recentMessages } from './message-list.js';
-import { DELIVERY_TONES, heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
+import { action, DELIVERY_TONES, heading, type Page, pill, poll, receiverCell, statusLine } from './page.js';
 
 const REFRESH_MS = 2000;
 const FINAL = new Set(['delivered', 'dead', 'cancelled']);
@@ -41,22 +41,37 @@ export const messagesPage: Page = (view, id) => {
     return recentMessages(list, status);
   }
   let stop = (): void => {};
-  stop = poll(REFRESH_MS, status, async () => {
+  const show = async (): Promise<void> => {
     try {
       const message = await api<Message>('GET', `/v1/messages/${id}`);
       const urls = await receiverUrls(message.deliveries.map((delivery) => delivery.receiverId));
-      fill(result, describe(message, urls));
+      fill(result, describe(message, urls, show));
       if (message.deliveries.every((delivery) => FINAL.has(delivery.status))) stop();
     } catch (error) {
       if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 400)) throw error;
       fill(result, h('p', { class: 'empty' }, error.status === 404 ? `No message ${id}: messages are kept while Redis keeps them.` : error.message));
       stop();
     }
-  });
+  };
+  stop = poll(REFRESH_MS, status, show);
   return () => stop();
 };
 
-function describe(message: Message, urls: Map<string, string>): HTMLElement {
+/** The payload, folded, with a way to delete it (one sent by mistake); or when it was deleted. */
+function payloadPart(message: Message, refresh: () => Promise<void>): HTMLElement {
+  if (message.payloadDeletedAt)
+    return h('p', { class: 'sub payload-deleted' }, `Payload deleted ${time(message.payloadDeletedAt)}: this message can never be sent again.`);
+  const remove = action('Delete payload', async () => {
+    const ask = "Delete this message's payload? Deliveries not made yet are cancelled and it can never be sent again; its attempts stay.";
+    if (!window.confirm(ask)) return;
+    await api('DELETE', `/v1/messages/${message.id}/payload`);
+    toast('Payload deleted.');
+    await refresh();
+  });
+  return h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2)), remove);
+}
+
+function describe(message: Message, urls: Map<string, string>, refresh: () => Promise<void>): HTMLElement {
   return h(
     'div',
     {},
@@ -70,7 +85,7 @@ function describe(message: Message, urls: Map<string, string>): HTMLElement {
       h('dt', {}, 'accepted'),
       h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`),
     ),
-    h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2))),
+    payloadPart(message, refresh),
     message.deliveries.length === 0
       ? h('p', { class: 'empty' }, 'No receiver matched this event type.')
       : message.deliveries.map((delivery) => deliveryCard(delivery, urls)),

@@ -10,3 +10,10 @@ local function changeDelivery(key, receiverId, change)
   redis.call('HSET', key, field, cjson.encode(delivery))
   return delivery
 end
+
+-- A delivery that will never be sent (its receiver or its message's payload was deleted): final.
+-- A `change` for changeDelivery.
+local function cancelDelivery(delivery)
+  delivery.status = 'cancelled'
+  delivery.claim = nil
+end

@@ -1,0 +1,50 @@
+import type { ReplicaBarrier } from '../redis-replicas.js';
+import { as } from './batch.js';
+import type { Keys } from './keys.js';
+import type { StoreRedis } from './scripts.js';
+
+export type PayloadDeletion =
+  /** `cancelled`: the receivers whose unfinished delivery was cancelled by this call. */
+  { kind: 'deleted'; deletedAt: string; cancelled: string[] } | { kind: 'not-found' };
+
+/**
+ * Deletes a message's payload in every copy of it (lua/delete-payload.lua, one call per shard
+ * group: a script reaches one group's slot), the home copy first, so that a resend that read the
+ * payload before finds it gone in its last call, which is the home group's (messages.ts).
+ */
+export class PayloadEraser {
+  constructor(
+    private readonly redis: StoreRedis,
+    private readonly keys: Keys,
+    /** A message whose deliveries are all final is removed this long after (Redis expiry). */
+    private readonly retentionMs: number,
+    private readonly replicas: ReplicaBarrier,
+  ) {}
+
+  /** `alsoTo`: receivers not listed in the home copy yet (a resend cut short by this deletion). */
+  async erase(id: string, alsoTo: readonly string[] = []): Promise<PayloadDeletion> {
+    const home = this.keys.of(id);
+    const [createdAt, receiverIds, idem] = await this.redis.hmget(home.message(id), 'createdAt', 'receiverIds', 'idem');
+    if (!createdAt) return { kind: 'not-found' };
+    const targets = new Set([...(receiverIds ? receiverIds.split(',') : []), ...alsoTo]);
+    let deletedAt = '';
+    const cancelled: string[] = [];
+    for (const [group, ids] of this.keys.byGroup(targets, home)) {
+      const isHome = group === home;
+      const idemKey = isHome && idem ? group.idempotency(idem) : group.message(id);
+      const keys = [idemKey, ...group.copyKeys(id), ...ids.flatMap((r) => [group.receiver(r), group.queue(r), group.retries(r), group.dead(r)])];
+      // every copy records the home copy's time (the home group goes first)
+      const args = [id, this.retentionMs, isHome ? (idem ?? '') : '', deletedAt, ids.length, ...ids];
+      const [kind, at, ...rest] = as.mixed(await this.redis.deletePayload(keys.length, ...keys, ...args));
+      // a group without a copy had no delivery (accept makes none there); the home copy always has one
+      if (kind === 'not-found') {
+        if (isHome) return { kind };
+        continue;
+      }
+      deletedAt = String(at);
+      cancelled.push(...rest.map(String));
+    }
+    await this.replicas.confirm();
+    return { kind: 'deleted', deletedAt: new Date(Number(deletedAt)).toISOString(), cancelled };
+  }
+}
