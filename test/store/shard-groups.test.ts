@@ -4,6 +4,7 @@ import { EMPTY_CATALOG } from '../../src/store/event-types.js';
 import { Keys } from '../../src/store/keys.js';
 import { SLOTS, slotOf } from '../../src/shard-groups.js';
 import { Store } from '../../src/store/index.js';
+import type { StoreRedis } from '../../src/store/scripts.js';
 import { useStore } from '../support/store.js';
 
 const GROUPS = 4;
@@ -86,6 +87,40 @@ describe('a store with shard groups on a real Redis', () => {
     const again = await db.store.messages.accept(input, EMPTY_CATALOG);
     assert.equal(again.kind, 'duplicate');
     assert.equal(first.kind === 'accepted' && again.kind === 'duplicate' && again.message.id, first.kind === 'accepted' && first.message.id);
+  });
+
+  test('a payload deleted while a resend runs: what the resend queued in another group is cancelled again', async () => {
+    const first = await db.newReceiver();
+    let other = await db.newReceiver();
+    while (db.raw.keys.of(other) === db.raw.keys.of(first)) other = await db.newReceiver();
+    const accepted = await db.store.messages.accept({ eventType: 'sg.race', payload: { card: 'x' }, receiverIds: [first] }, EMPTY_CATALOG);
+    assert.equal(accepted.kind, 'accepted');
+    const { id } = accepted.message;
+    assert.equal(db.raw.keys.of(id), db.raw.keys.of(first), 'the home group is its one receiver’s');
+    // the deletion runs after the resend read the payload, before its first group call (the other group's: the home group goes last)
+    const client = (db.store.messages as unknown as { redis: StoreRedis }).redis;
+    const resendMessage = client.resendMessage.bind(client);
+    let deleted = false;
+    client.resendMessage = async (...args) => {
+      if (!deleted) deleted = (await db.store.messages.deletePayload(id)).kind === 'deleted';
+      return resendMessage(...args);
+    };
+    try {
+      assert.deepEqual(await db.store.messages.resend(id, [first, other]), { kind: 'payload-deleted' });
+    } finally {
+      client.resendMessage = resendMessage;
+    }
+    const otherGroup = db.raw.keys.of(other);
+    assert.equal(await db.raw.redis.hget(otherGroup.message(id), 'payload'), null, 'the copy the resend made lost its payload too');
+    assert.equal(await db.raw.redis.zscore(otherGroup.queue(other), id), null, 'and its delivery is in no queue');
+    const message = await db.store.messages.get(id);
+    assert.deepEqual(
+      message?.deliveries.map((d) => [d.receiverId, d.status]).sort(),
+      [
+        [first, 'cancelled'],
+        [other, 'cancelled'],
+      ].sort(),
+    );
   });
 
   test('a start with another number of shard groups is refused, naming the setting', async () => {

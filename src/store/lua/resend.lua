@@ -29,8 +29,23 @@ if redis.call('EXISTS', group.copy) == 0 then
   if base.tenant ~= '' then fields[#fields + 1], fields[#fields + 2] = 'tenant', base.tenant end
   redis.call('HSET', group.copy, unpack(fields))
 end
--- its payload deleted (lua/delete-payload.lua) since the caller read it: nothing is resent
-if redis.call('HEXISTS', group.copy, 'payload') == 0 then return {'payload-deleted'} end
+-- every copy names the message's receivers (what a read of the home copy answers)
+local function nameReceivers(added)
+  local known = redis.call('HGET', group.copy, 'receiverIds') or ''
+  for receiverId in string.gmatch(ARGV[3], '[^,]+') do added[#added + 1] = receiverId end
+  for _, receiverId in ipairs(added) do
+    if not string.find(',' .. known .. ',', ',' .. receiverId .. ',', 1, true) then
+      known = known == '' and receiverId or (known .. ',' .. receiverId)
+    end
+  end
+  redis.call('HSET', group.copy, 'receiverIds', known)
+end
+-- its payload deleted (lua/delete-payload.lua) since the caller read it: nothing is resent here,
+-- and what other groups resent is named, so that a read shows those deliveries (the caller cancels them)
+if redis.call('HEXISTS', group.copy, 'payload') == 0 then
+  nameReceivers({})
+  return {'payload-deleted'}
+end
 local tenant = redis.call('HGET', group.copy, 'tenant') or ''
 
 local resent = {'resent'}
@@ -63,15 +78,6 @@ for _, receiver in ipairs(group.receivers) do
     resent[#resent + 1] = receiver.id
   end
 end
--- every copy names the message's receivers (what a read of the home copy answers)
-local known = redis.call('HGET', group.copy, 'receiverIds') or ''
-local added = {unpack(resent, 2)}
-for receiverId in string.gmatch(ARGV[3], '[^,]+') do added[#added + 1] = receiverId end
-for _, receiverId in ipairs(added) do
-  if not string.find(',' .. known .. ',', ',' .. receiverId .. ',', 1, true) then
-    known = known == '' and receiverId or (known .. ',' .. receiverId)
-  end
-end
-redis.call('HSET', group.copy, 'receiverIds', known)
+nameReceivers({unpack(resent, 2)})
 if reopened > 0 then reopenDeliveries(group.copy, KEYS[1], ARGV[4], reopened) end
 return resent
