@@ -60,11 +60,15 @@ describe('dashboard messages in a real browser', { skip: missing }, () => {
     await page.getByText('messages 1–50, newest first').waitFor();
   });
 
-  test("deletes a message's payload and shows when", async () => {
+  test('resends a message, then deletes its payload and shows when', async () => {
     const { id } = await api.post('mistake.event', { card: '4242 4242 4242 4242' });
     await open(`messages/${id}`);
     await page.getByText('payload', { exact: true }).click();
     await page.getByText('4242 4242 4242 4242').waitFor();
+    await page.locator('article.delivery tbody tr').first().waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Resend' }).click();
+    await waitFor('the second attempt shown', async () => (await page.locator('article.delivery tbody tr').count()) === 2, 15_000, 200);
+    assert.ok(await page.getByText('4242 4242 4242 4242').isVisible(), 'the polls left the payload open');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Delete payload' }).click();
     await page.locator('.payload-deleted').waitFor();

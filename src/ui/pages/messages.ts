@@ -40,12 +40,29 @@ export const messagesPage: Page = (view, id) => {
     fill(result, h('p', { class: 'sub' }, 'The most recent messages; open one, or enter an id, to see its deliveries and every attempt.'), list);
     return recentMessages(list, status);
   }
+  // the buttons and the payload are redrawn only when what they show changes: a poll must not
+  // swallow a click or fold the payload up again
+  const actions = h('span', { class: 'section-tools' });
+  const payload = h('div', {});
+  const deliveries = h('div', {});
+  let drawn: string | undefined;
   let stop = (): void => {};
   const show = async (): Promise<void> => {
     try {
       const message = await api<Message>('GET', `/v1/messages/${id}`);
       const urls = await receiverUrls(message.deliveries.map((delivery) => delivery.receiverId));
-      fill(result, describe(message, urls, show));
+      if (drawn === undefined) fill(result, describe(message), actions, payload, deliveries);
+      if (drawn !== (message.payloadDeletedAt ?? '')) {
+        fill(actions, ...messageActions(message, watch));
+        fill(payload, payloadPart(message));
+        drawn = message.payloadDeletedAt ?? '';
+      }
+      fill(
+        deliveries,
+        ...(message.deliveries.length === 0
+          ? [h('p', { class: 'empty' }, 'No receiver matched this event type.')]
+          : message.deliveries.map((delivery) => deliveryCard(delivery, urls))),
+      );
       if (message.deliveries.every((delivery) => FINAL.has(delivery.status))) stop();
     } catch (error) {
       if (!(error instanceof ApiError) || (error.status !== 404 && error.status !== 400)) throw error;
@@ -53,14 +70,24 @@ export const messagesPage: Page = (view, id) => {
       stop();
     }
   };
+  // after a button: follow the message again until its deliveries are final
+  const watch = async (): Promise<void> => {
+    stop();
+    await show();
+    stop = poll(REFRESH_MS, status, show);
+  };
   stop = poll(REFRESH_MS, status, show);
   return () => stop();
 };
 
-/** The payload, folded, with a way to delete it (one sent by mistake); or when it was deleted. */
-function payloadPart(message: Message, refresh: () => Promise<void>): HTMLElement {
-  if (message.payloadDeletedAt)
-    return h('p', { class: 'sub payload-deleted' }, `Payload deleted ${time(message.payloadDeletedAt)}: this message can never be sent again.`);
+/** Resend to the receivers it went to; delete its payload (one sent by mistake). Neither once the payload is deleted. */
+function messageActions(message: Message, refresh: () => Promise<void>): HTMLElement[] {
+  if (message.payloadDeletedAt) return [];
+  const resend = action('Resend', async () => {
+    await api('POST', `/v1/messages/${message.id}/resend`, {});
+    toast('Resent: a new delivery to each of its receivers.');
+    await refresh();
+  });
   const remove = action('Delete payload', async () => {
     const ask = "Delete this message's payload? Deliveries not made yet are cancelled and it can never be sent again; its attempts stay.";
     if (!window.confirm(ask)) return;
@@ -68,27 +95,26 @@ function payloadPart(message: Message, refresh: () => Promise<void>): HTMLElemen
     toast('Payload deleted.');
     await refresh();
   });
-  return h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2)), remove);
+  return [resend, remove];
 }
 
-function describe(message: Message, urls: Map<string, string>, refresh: () => Promise<void>): HTMLElement {
+/** The payload, folded; or when it was deleted. */
+function payloadPart(message: Message): HTMLElement {
+  if (message.payloadDeletedAt)
+    return h('p', { class: 'sub payload-deleted' }, `Payload deleted ${time(message.payloadDeletedAt)}: this message can never be sent again.`);
+  return h('details', {}, h('summary', {}, 'payload'), h('pre', {}, JSON.stringify(message.payload, null, 2)));
+}
+
+function describe(message: Message): HTMLElement {
   return h(
-    'div',
-    {},
-    h(
-      'dl',
-      { class: 'details' },
-      h('dt', {}, 'id'),
-      h('dd', { class: 'mono' }, message.id),
-      h('dt', {}, 'event type'),
-      h('dd', {}, message.eventType),
-      h('dt', {}, 'accepted'),
-      h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`),
-    ),
-    payloadPart(message, refresh),
-    message.deliveries.length === 0
-      ? h('p', { class: 'empty' }, 'No receiver matched this event type.')
-      : message.deliveries.map((delivery) => deliveryCard(delivery, urls)),
+    'dl',
+    { class: 'details' },
+    h('dt', {}, 'id'),
+    h('dd', { class: 'mono' }, message.id),
+    h('dt', {}, 'event type'),
+    h('dd', {}, message.eventType),
+    h('dt', {}, 'accepted'),
+    h('dd', {}, `${time(message.createdAt)} (${ago(message.createdAt)})`),
   );
 }
 
