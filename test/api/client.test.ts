@@ -48,7 +48,7 @@ describe('lockstep/client against a real Lockstep', () => {
     assert.equal(gone.error?.message, `receiver ${id} not found`);
   });
 
-  test('intake: publish with an Idempotency-Key, batch, read, resend; the receiver gets each', async () => {
+  test('intake: publish with an Idempotency-Key, batch, read, resend, delete the payload; the receiver gets each', async () => {
     const { data: target } = await client.POST('/v1/receivers', { body: { url: receiver.url('client-b'), eventTypes: ['order.*'] } });
     const receiverId = target?.id ?? '';
     const publish = () =>
@@ -77,6 +77,13 @@ describe('lockstep/client against a real Lockstep', () => {
     const resent = await client.POST('/v1/messages/{id}/resend', { params: { path: { id: messageId } }, body: {} });
     assert.equal(resent.response.status, 202);
     await waitFor('the resent message', () => receiver.for('client-b').filter((request) => request.messageId === messageId).length === 2);
+
+    const erased = await client.DELETE('/v1/messages/{id}/payload', { params: { path: { id: messageId } } });
+    assert.equal(erased.response.status, 204);
+    const { data: after } = await client.GET('/v1/messages/{id}', { params: { path: { id: messageId } } });
+    assert.deepEqual([after?.payload, typeof after?.payloadDeletedAt], [null, 'string']);
+    const refused = await client.POST('/v1/messages/{id}/resend', { params: { path: { id: messageId } }, body: {} });
+    assert.deepEqual([refused.response.status, refused.error?.code], [409, 'LOCKSTEP_CONFLICT']);
   });
 
   test('dead letters and replay through the client', async () => {
