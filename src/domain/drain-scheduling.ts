@@ -9,9 +9,11 @@ const SCHEDULE_TIMEOUT_MS = 1000;
  * that very moment: BullMQ waits for its connection), the emitters' reconciler queues them later,
  * so the accept stands and is not held up.
  */
-export async function scheduleDrains(store: Store, log: DomainLog, receiverIds: string[]): Promise<void> {
+export async function scheduleDrains(store: Store, log: DomainLog, receiverIds: string[], { now = false } = {}): Promise<void> {
   if (receiverIds.length === 0) return;
-  const scheduling = store.drains.schedule([...new Set(receiverIds)]);
+  const ids = [...new Set(receiverIds)];
+  // `now`: also for a receiver whose next turn waits in the wake set
+  const scheduling = now ? store.drains.wake(ids) : store.drains.schedule(ids);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`not queued within ${SCHEDULE_TIMEOUT_MS} ms`)), SCHEDULE_TIMEOUT_MS);

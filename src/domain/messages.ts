@@ -194,7 +194,9 @@ export class Messages {
   async deletePayload(id: string, log: DomainLog = this.options.log): Promise<void> {
     const result = await this.options.store.messages.deletePayload(id);
     if (result.kind === 'not-found') throw notFound(`message ${id}`);
-    log.info({ messageId: id, cancelled: result.cancelled, payloadDeletedAt: result.deletedAt }, 'message payload deleted');
+    log.info({ messageId: id, cancelled: result.cancelled.length, payloadDeletedAt: result.deletedAt }, 'message payload deleted');
+    // a strict receiver's queue may have waited behind a retry now cancelled: its next turn is now
+    await scheduleDrains(this.options.store, log, result.cancelled, { now: true });
   }
 
   /**

@@ -101,7 +101,7 @@ export class Receivers {
       patch.secret !== undefined || patch.signatureScheme !== undefined ? signingSettings(patch, (await this.get(id)).signatureScheme) : undefined;
     const updated = await store.receivers.update(id, { ...patch, ...signing });
     if (!updated) throw notFound(`receiver ${id}`);
-    if (updated.enabledNow) await store.drains.wake(id);
+    if (updated.enabledNow) await store.drains.wake([id]);
     log.info({ receiverId: id, fields: Object.keys(patch) }, 'receiver updated');
     warnUnconfirmed(log, id, updated.unconfirmed);
     await this.options.events.receiverChanged(updated.receiver, { kind: 'updated', changed: Object.keys(patch), by: principal });
@@ -127,7 +127,7 @@ export class Receivers {
     if (since !== undefined && messageIds !== undefined) throw sinceWithMessageIds();
     await this.get(id);
     const count = await store.receivers.replayDead(id, { ...(since ? { since: new Date(since) } : {}), ...(messageIds ? { messageIds } : {}) });
-    if (count > 0) await store.drains.wake(id);
+    if (count > 0) await store.drains.wake([id]);
     log.info({ receiverId: id, count }, 'dead deliveries replayed');
     return count;
   }

@@ -81,9 +81,10 @@ export class DrainQueue {
   }
 
   /** Like `schedule`, but also for a receiver whose next turn waits in the wake set: now. */
-  async wake(receiverId: string): Promise<void> {
-    await this.store.zrem(this.keys.wake, receiverId);
-    await this.schedule([receiverId]);
+  async wake(receiverIds: string[]): Promise<void> {
+    if (receiverIds.length === 0) return;
+    await this.store.zrem(this.keys.wake, ...receiverIds);
+    await this.schedule(receiverIds);
   }
 
   /**

@@ -198,7 +198,10 @@ export class MessageStore {
       const [kind, ...rest] = await this.redis.resendMessage(keys.length, ...keys, ...args);
       if (kind === 'not-found') return { kind };
       // deleted after the read above: what this resend queued in other groups is cancelled again
-      if (kind === 'payload-deleted') return (await this.eraser.erase(id, resent), { kind });
+      if (kind === 'payload-deleted') {
+        await this.eraser.erase(id, resent);
+        return { kind };
+      }
       resent.push(...rest);
     }
     await this.replicas.confirm();

@@ -98,6 +98,28 @@ describe('DELETE /v1/messages/:id/payload (API + emitter in one process)', () =>
     assert.equal(await queueDepth(slow.id), 0);
   });
 
+  test("a strict receiver's queue held by the retry of a deleted payload goes on at once", async () => {
+    receiver.set('pd-strict', { status: 500 });
+    // strict: while a retry waits (10 minutes here), nothing after it is sent
+    const strict = await api.createReceiver({ url: receiver.url('pd-strict'), eventTypes: ['pd-strict.*'], ordering: 'strict', retrySchedule: [600] });
+    const blocker = await api.post('pd-strict.created', { card: SECRET });
+    await waitFor('its first attempt to fail', async () => (await api.message(blocker.id)).deliveries[0]?.status === 'retrying', 15_000);
+    receiver.set('pd-strict', { status: 200 });
+    const next = await api.post('pd-strict.created', { n: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal((await api.message(next.id)).deliveries[0]?.status, 'pending', 'held behind the retry');
+    assert.equal((await api.request('DELETE', `/v1/messages/${blocker.id}/payload`)).status, 204);
+    await waitFor('the next message to be delivered', async () => (await api.message(next.id)).deliveries[0]?.status === 'delivered', 5_000);
+    assert.deepEqual(
+      receiver.for('pd-strict').map((r) => [r.messageId, r.status]),
+      [
+        [blocker.id, 500],
+        [next.id, 200],
+      ],
+    );
+    assert.equal(await queueDepth(strict.id), 0);
+  });
+
   test('an unknown message is a 404, a malformed id a 400; neither changes anything', async () => {
     const unknown = await api.request<ErrorBody>('DELETE', '/v1/messages/msg_00000000000000000000000000/payload');
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'LOCKSTEP_NOT_FOUND']);
