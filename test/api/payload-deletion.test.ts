@@ -120,6 +120,47 @@ describe('DELETE /v1/messages/:id/payload (API + emitter in one process)', () =>
     assert.equal(await queueDepth(strict.id), 0);
   });
 
+  test('deletions in the middle of a drain: strict and with lanes, every other message is delivered and nothing is stuck', async () => {
+    // slow enough that both queues still hold most of their messages when the deletions come
+    receiver.set('pd-busy-strict', { delayMs: 20 });
+    receiver.set('pd-busy-lanes', { delayMs: 40 });
+    const strict = await api.createReceiver({ url: receiver.url('pd-busy-strict'), eventTypes: ['pd-busy.*'], ordering: 'strict' });
+    const lanes = await api.createReceiver({ url: receiver.url('pd-busy-lanes'), eventTypes: ['pd-busy.*'], maxInFlight: 4 });
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) ids.push((await api.post('pd-busy.event', { i })).id);
+    // every third one, while the two queues drain (claimed windows, requests in flight, some not claimed yet)
+    const deleted = ids.filter((_, i) => i % 3 === 1);
+    for (const id of deleted) assert.equal((await api.request('DELETE', `/v1/messages/${id}/payload`)).status, 204);
+    receiver.set('pd-busy-strict', { delayMs: 2 });
+    receiver.set('pd-busy-lanes', { delayMs: 2 });
+    const kept = ids.filter((id) => !deleted.includes(id));
+    await receiver.waitForDelivered(kept, 30_000, 'pd-busy-strict');
+    await receiver.waitForDelivered(kept, 30_000, 'pd-busy-lanes');
+    await waitFor('both queues empty', async () => (await queueDepth(strict.id)) === 0 && (await queueDepth(lanes.id)) === 0, 15_000);
+    for (const id of deleted) {
+      const { deliveries } = await api.message(id);
+      for (const delivery of deliveries) assert.ok(['delivered', 'cancelled'].includes(delivery.status), `${id}: ${delivery.status}`);
+    }
+    for (const name of ['pd-busy-strict', 'pd-busy-lanes']) {
+      const times = new Map<string, number>();
+      for (const { messageId } of receiver.for(name)) times.set(messageId, (times.get(messageId) ?? 0) + 1);
+      assert.ok(
+        deleted.every((id) => (times.get(id) ?? 0) <= 1),
+        `${name}: a deleted message went out at most once`,
+      );
+      assert.ok(
+        [...times.values()].every((n) => n === 1),
+        `${name}: no message went twice`,
+      );
+    }
+    const strictOrder = receiver.for('pd-busy-strict').map((r) => ids.indexOf(r.messageId));
+    assert.deepEqual(
+      strictOrder,
+      [...strictOrder].sort((a, b) => a - b),
+      'strict: still in acceptance order',
+    );
+  });
+
   test('an unknown message is a 404, a malformed id a 400; neither changes anything', async () => {
     const unknown = await api.request<ErrorBody>('DELETE', '/v1/messages/msg_00000000000000000000000000/payload');
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'LOCKSTEP_NOT_FOUND']);
