@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ApiClient, LockstepProcess } from '../support/lockstep.js';
+import { ApiClient, LockstepProcess, waitFor } from '../support/lockstep.js';
 import { RedisServer } from '../support/redis.js';
 import { createToken } from '../support/tenants.js';
 
@@ -29,6 +29,8 @@ test('a real API process logs who registered, read the secret of, changed and de
   assert.equal((await asOperator.request('PATCH', `/v1/receivers/${created.id}`, { enabled: false })).status, 200);
   assert.equal((await admin.request('DELETE', `/v1/receivers/${created.id}`)).status, 204);
   const said = (msg: string) => proc.json().filter((line) => line.msg === msg && line.receiverId === created.id);
+  // the child's stdout may reach this process a moment after the answer
+  await waitFor('the last log line', () => said('receiver deleted').length > 0);
   assert.deepEqual(
     ['receiver registered', 'receiver secret read', 'receiver updated', 'receiver deleted'].map((msg) => [msg, said(msg).map((line) => line.by)]),
     [
@@ -45,7 +47,9 @@ test("a real API process logs who deleted a message's payload, and never the pay
   const operator = await createToken(admin, ['admin']);
   const { id } = await admin.post('audit.mistake', { card: '4242 4242 4242 4242' });
   assert.equal((await new ApiClient(admin.url, operator.token).request('DELETE', `/v1/messages/${id}/payload`)).status, 204);
-  const lines = proc.json().filter((line) => line.msg === 'message payload deleted' && line.messageId === id);
+  const said = () => proc.json().filter((line) => line.msg === 'message payload deleted' && line.messageId === id);
+  await waitFor('the log line', () => said().length > 0);
+  const lines = said();
   assert.deepEqual(
     lines.map((line) => [line.by, typeof line.payloadDeletedAt]),
     [[operator.id, 'string']],
