@@ -3,9 +3,17 @@ import { as } from './batch.js';
 import type { Keys } from './keys.js';
 import type { StoreRedis } from './scripts.js';
 
+/** Receivers per script call (four keys each). */
+const RECEIVERS_PER_CALL = 500;
+
 export type PayloadDeletion =
   /** `cancelled`: the receivers whose unfinished delivery was cancelled by this call. */
   { kind: 'deleted'; deletedAt: string; cancelled: string[] } | { kind: 'not-found' };
+
+/** The message's `payloadDeletedAt` as the API shows it, from the field a copy keeps (ms; absent while the payload is there). */
+export function deletedAtOf(field: string | null | undefined): { payloadDeletedAt?: string } {
+  return field ? { payloadDeletedAt: new Date(Number(field)).toISOString() } : {};
+}
 
 /**
  * Deletes a message's payload in every copy of it (lua/delete-payload.lua, one call per shard
@@ -29,22 +37,26 @@ export class PayloadEraser {
     const targets = new Set([...(receiverIds ? receiverIds.split(',') : []), ...alsoTo]);
     let deletedAt = '';
     const cancelled: string[] = [];
-    for (const [group, ids] of this.keys.byGroup(targets, home)) {
+    for (const [group, all] of this.keys.byGroup(targets, home)) {
       const isHome = group === home;
       const idemKey = isHome && idem ? group.idempotency(idem) : group.message(id);
-      const keys = [idemKey, ...group.copyKeys(id), ...ids.flatMap((r) => [group.receiver(r), group.queue(r), group.retries(r), group.dead(r)])];
-      // every copy records the home copy's time (the home group goes first)
-      const args = [id, this.retentionMs, isHome ? (idem ?? '') : '', deletedAt, ids.length, ...ids];
-      const [kind, at, ...rest] = as.mixed(await this.redis.deletePayload(keys.length, ...keys, ...args));
-      // a group without a copy had no delivery (accept makes none there); the home copy always has one
-      if (kind === 'not-found') {
-        if (isHome) return { kind };
-        continue;
+      // a wide fan-out in calls of a bounded size, so that no one script holds Redis for long
+      for (let from = 0; from === 0 || from < all.length; from += RECEIVERS_PER_CALL) {
+        const ids = all.slice(from, from + RECEIVERS_PER_CALL);
+        const keys = [idemKey, ...group.copyKeys(id), ...ids.flatMap((r) => [group.receiver(r), group.queue(r), group.retries(r), group.dead(r)])];
+        // every copy records the home copy's time (the home group goes first)
+        const args = [id, this.retentionMs, isHome ? (idem ?? '') : '', deletedAt, ids.length, ...ids];
+        const [kind, at, ...rest] = as.mixed(await this.redis.deletePayload(keys.length, ...keys, ...args));
+        // a group without a copy had no delivery (accept makes none there); the home copy always has one
+        if (kind === 'not-found') {
+          if (isHome) return { kind };
+          break;
+        }
+        deletedAt = String(at);
+        cancelled.push(...rest.map(String));
       }
-      deletedAt = String(at);
-      cancelled.push(...rest.map(String));
     }
     await this.replicas.confirm();
-    return { kind: 'deleted', deletedAt: new Date(Number(deletedAt)).toISOString(), cancelled };
+    return { kind: 'deleted', deletedAt: deletedAtOf(deletedAt).payloadDeletedAt ?? '', cancelled };
   }
 }

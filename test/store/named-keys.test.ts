@@ -44,6 +44,19 @@ describe('scripts given the keys the caller read first', () => {
     assert.ok((await db.raw.redis.pttl(db.raw.keys.message(first))) > 0, 'its message is final: it expires with the retention');
   });
 
+  test('a payload deletion cancels a wide fan-out in more than one call', async () => {
+    const receiverIds = await Promise.all(Array.from({ length: 1101 }, () => db.newReceiver()));
+    const result = await db.store.messages.accept({ eventType: 'named.wide', payload: { card: 'x' }, receiverIds }, EMPTY_CATALOG);
+    assert.equal(result.kind, 'accepted');
+    const id = result.kind === 'accepted' ? result.message.id : '';
+    const deletion = await db.store.messages.deletePayload(id);
+    assert.equal(deletion.kind === 'deleted' && deletion.cancelled.length, 1101);
+    const message = await db.store.messages.get(id);
+    assert.ok(message?.deliveries.every((d) => d.status === 'cancelled'));
+    assert.equal(message?.deliveries.length, 1101);
+    assert.ok((await db.raw.redis.pttl(db.raw.keys.message(id))) > 0, 'every delivery final: it expires with the retention');
+  });
+
   test('a delete cancels every queued delivery, more than one call takes, and shortens their idempotency keys', async () => {
     const queuedBefore = Number(await db.raw.redis.hget(db.raw.keys.stats, 'queued'));
     const receiverId = await db.newReceiver();
