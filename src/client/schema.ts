@@ -4153,6 +4153,11 @@ export interface operations {
               createdAt?: string;
               receiverIds?: string[];
               tenantId?: string;
+              /**
+               * Format: date-time
+               * @description when DELETE /v1/messages/:id/payload removed the payload: it can never be sent again
+               */
+              payloadDeletedAt?: string;
               /** @description each delivery's status now, in the order of `receiverIds` */
               deliveries?: {
                 receiverId?: string;

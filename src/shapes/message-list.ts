@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_FILTER_PATTERN, ID_PATTERN, LIMIT_PATTERN, PageSchema, Response, StringEnum, TENANT_ID_PATTERN } from './common.js';
-import { AcceptedMessageSchema, DELIVERY_STATUSES } from './messages.js';
+import { AcceptedMessageSchema, DELIVERY_STATUSES, MessageSchema } from './messages.js';
 
 /** GET /v1/messages: newest first; every filter optional. */
 export const MessageListQuerySchema = Type.Object(
@@ -31,6 +31,7 @@ export const DeliverySummarySchema = Type.Object({ receiverId: Type.String(), st
 export const MessageSummarySchema = Type.Object({
   ...AcceptedMessageSchema.properties,
   tenantId: Type.Optional(Type.String()),
+  payloadDeletedAt: MessageSchema.properties.payloadDeletedAt,
   deliveries: Type.Array(DeliverySummarySchema, { description: "each delivery's status now, in the order of `receiverIds`" }),
 });
 export type MessageSummary = Static<typeof MessageSummarySchema>;

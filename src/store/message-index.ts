@@ -3,6 +3,7 @@ import type { MessageSummary } from '../shapes/message-list.js';
 import { parseDelivery } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
+import { deletedAtOf } from './payload-deletion.js';
 import { matchesEventType } from './receivers.js';
 import { lexPageDesc } from './group-reads.js';
 import type { StoreRedis } from './scripts.js';
@@ -76,13 +77,16 @@ export class MessageIndex {
     const batches = new GroupBatches(this.redis);
     const read = ids.map((id) => ({
       id,
-      fields: batches.in(this.keys.of(id)).add((p) => p.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant'), as.texts),
+      fields: batches
+        .in(this.keys.of(id))
+        .add((p) => p.hmget(this.keys.of(id).message(id), 'eventType', 'createdAt', 'receiverIds', 'tenant', 'payloadDeletedAt'), as.texts),
     }));
     await batches.run();
     return read.map(({ id, fields: { value } }) => {
-      const [eventType, createdAt, receiverIds, tenant] = value;
+      const [eventType, createdAt, receiverIds, tenant, deletedAt] = value;
       if (!eventType || !createdAt) return null; // expired with its retention; a later accept's trim (once a second) drops the id
-      return { id, ...(tenant ? { tenantId: tenant } : {}), eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
+      const listed = { id, ...(tenant ? { tenantId: tenant } : {}), eventType, createdAt, receiverIds: receiverIds ? receiverIds.split(',') : [] };
+      return { ...listed, ...deletedAtOf(deletedAt) };
     });
   }
 

@@ -3,7 +3,7 @@ import type { ReplicaBarrier } from '../redis-replicas.js';
 import { deliveriesOf } from './attempts.js';
 import { as, GroupBatches } from './batch.js';
 import type { Keys } from './keys.js';
-import { PayloadEraser, type PayloadDeletion } from './payload-deletion.js';
+import { deletedAtOf, PayloadEraser, type PayloadDeletion } from './payload-deletion.js';
 import { subscribesTo, type ReceiverDirectory, type ReceiverStore } from './receivers.js';
 import type { StoreRedis } from './scripts.js';
 import { readHomeCopy, ShardedIntake, type AcceptCall } from './sharded-intake.js';
@@ -153,7 +153,7 @@ export class MessageStore {
       ...(tenant ? { tenantId: tenant } : {}),
       eventType,
       payload: payload === undefined ? null : (JSON.parse(payload) as unknown),
-      ...(payloadDeletedAt ? { payloadDeletedAt: new Date(Number(payloadDeletedAt)).toISOString() } : {}),
+      ...deletedAtOf(payloadDeletedAt),
       createdAt,
       deliveries: deliveriesOf(hash),
     };

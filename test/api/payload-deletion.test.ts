@@ -53,6 +53,12 @@ describe('DELETE /v1/messages/:id/payload (API + emitter in one process)', () =>
       'every attempt made stays in the history',
     );
     assert.deepEqual([await queueDepth(later.id), await queueDepth(paced.id)], [0, 0], 'no queue holds it any more');
+    const listed = await api.request<{ data: { id: string; payloadDeletedAt?: string }[] }>('GET', '/v1/messages?eventType=pd.created');
+    assert.deepEqual(
+      listed.body.data.map((m) => [m.id, m.payloadDeletedAt]),
+      [[id, after.payloadDeletedAt]],
+      'the list says so too',
+    );
 
     // a dead letter with nothing to send is no dead letter: listed nowhere, replayed never
     const letters = await api.request<{ data: { messageId: string }[] }>('GET', `/v1/receivers/${dead.id}/dead-letters`);

@@ -75,6 +75,11 @@ describe('dashboard messages in a real browser', { skip: missing }, () => {
     assert.equal(await page.getByText('4242 4242 4242 4242').count(), 0);
     const message = await api.message(id);
     assert.deepEqual([message.payload, typeof message.payloadDeletedAt], [null, 'string']);
+    await open('messages');
+    await page
+      .locator('section tbody tr', { has: page.locator(`a:text-is("${id}")`) })
+      .locator('.pill', { hasText: 'payload deleted' })
+      .waitFor();
   });
 
   test('replays a dead letter and shows it delivered', async () => {

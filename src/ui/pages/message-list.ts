@@ -124,10 +124,12 @@ function deliveries(message: MessageSummary, receiverId: string): HTMLElement {
   const shown = receiverId ? message.deliveries.filter((delivery) => delivery.receiverId === receiverId) : message.deliveries;
   const counts = new Map<DeliveryStatus, number>();
   for (const { status } of shown) counts.set(status, (counts.get(status) ?? 0) + 1);
-  if (counts.size === 0) return h('span', { class: 'sub' }, 'none');
+  const deleted = message.payloadDeletedAt ? pill('payload deleted', 'idle') : null;
+  if (counts.size === 0) return h('span', { class: 'pills' }, h('span', { class: 'sub' }, 'none'), deleted);
   return h(
     'span',
     { class: 'pills' },
     [...counts].map(([status, count]) => pill(count > 1 ? `${count} ${status}` : status, DELIVERY_TONES[status])),
+    deleted,
   );
 }
