@@ -71,13 +71,17 @@ export const messagesPage: Page = (view, id) => {
     }
   };
   // after a button: follow the message again until its deliveries are final
+  let left = false;
   const watch = async (): Promise<void> => {
     stop();
     await show();
-    stop = poll(REFRESH_MS, status, show);
+    if (!left) stop = poll(REFRESH_MS, status, show); // unless the page was left meanwhile
   };
   stop = poll(REFRESH_MS, status, show);
-  return () => stop();
+  return () => {
+    left = true;
+    stop();
+  };
 };
 
 /** Resend to the receivers it went to; delete its payload (one sent by mistake). Neither once the payload is deleted. */
