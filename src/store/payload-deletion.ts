@@ -16,9 +16,10 @@ export function deletedAtOf(field: string | null | undefined): { payloadDeletedA
 }
 
 /**
- * Deletes a message's payload in every copy of it (lua/delete-payload.lua, one call per shard
- * group: a script reaches one group's slot), the home copy first, so that a resend that read the
- * payload before finds it gone in its last call, which is the home group's (messages.ts).
+ * Deletes a message's payload in every copy of it (lua/delete-payload.lua, per shard group, since a
+ * script reaches one group's slot, in calls of at most RECEIVERS_PER_CALL receivers), the home copy
+ * first, so that a resend that read the payload before finds it gone in its last call, which is the
+ * home group's (messages.ts).
  */
 export class PayloadEraser {
   constructor(

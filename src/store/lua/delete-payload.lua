@@ -1,5 +1,5 @@
 -- Delete a stored message's payload, in one shard group (store/payload-deletion.ts calls it per
--- group, the home group first): for a payload sent by mistake (personal data, a secret). The copy
+-- group, the home group first, for at most 500 of a group's receivers per call): for a payload sent by mistake (personal data, a secret). The copy
 -- keeps everything else (type, time, tenant, deliveries and their attempts) and records when, in
 -- `payloadDeletedAt` (ms, the first deletion's). A payload-less message can never be sent again:
 -- each of the group's receivers' unfinished deliveries of it is cancelled (out of its queue and
